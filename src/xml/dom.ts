@@ -1,0 +1,81 @@
+/** Namespace URIs used across metadata and tokens. */
+export const NS = {
+  md: 'urn:oasis:names:tc:SAML:2.0:metadata',
+  ds: 'http://www.w3.org/2000/09/xmldsig#',
+  fed: 'http://docs.oasis-open.org/wsfed/federation/200706',
+  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
+  wsa: 'http://www.w3.org/2005/08/addressing',
+} as const;
+
+const ELEMENT_NODE = 1;
+
+/** The element children of `parent`, optionally only those with the given namespace and local name. */
+export function childElements(parent: Node, namespace?: string, localName?: string): Element[] {
+  const result: Element[] = [];
+  for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
+    if (node.nodeType !== ELEMENT_NODE) continue;
+    const element = node as Element;
+    if (namespace !== undefined && element.namespaceURI !== namespace) continue;
+    if (localName !== undefined && element.localName !== localName) continue;
+    result.push(element);
+  }
+  return result;
+}
+
+/** The first element child with the given namespace and local name. */
+export function firstChildElement(parent: Node, namespace: string, localName: string): Element | undefined {
+  for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
+    if (node.nodeType !== ELEMENT_NODE) continue;
+    const element = node as Element;
+    if (element.namespaceURI === namespace && element.localName === localName) return element;
+  }
+  return undefined;
+}
+
+/** Every descendant element with the given namespace and local name, in document order. */
+export function descendantElements(root: Node, namespace: string, localName: string): Element[] {
+  const result: Element[] = [];
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    // Push children in reverse so that they are visited in document order.
+    const children: Node[] = [];
+    for (let child = node.firstChild; child !== null; child = child.nextSibling) {
+      if (child.nodeType === ELEMENT_NODE) children.push(child);
+    }
+    for (let i = children.length - 1; i >= 0; i -= 1) stack.push(children[i]!);
+    if (node !== root) {
+      const element = node as Element;
+      if (element.namespaceURI === namespace && element.localName === localName) result.push(element);
+    }
+  }
+  return result;
+}
+
+/** The concatenated text of an element's text and CDATA children (not of its descendants). */
+export function ownText(element: Element): string {
+  let text = '';
+  for (let node = element.firstChild; node !== null; node = node.nextSibling) {
+    if (node.nodeType === 3 || node.nodeType === 4) text += node.nodeValue ?? '';
+  }
+  return text;
+}
+
+/** An attribute's value, or `undefined` when the attribute is absent. */
+export function attribute(element: Element, name: string): string | undefined {
+  return element.hasAttribute(name) ? (element.getAttribute(name) ?? undefined) : undefined;
+}
+
+/**
+ * Resolves a QName value such as `fed:SecurityTokenServiceType` (in an
+ * `xsi:type` attribute) against the namespaces in scope on `element`.
+ */
+export function resolveQName(
+  element: Element,
+  qname: string,
+): { namespace: string | null; localName: string } {
+  const colon = qname.indexOf(':');
+  const prefix = colon === -1 ? null : qname.slice(0, colon);
+  const localName = colon === -1 ? qname : qname.slice(colon + 1);
+  return { namespace: element.lookupNamespaceURI(prefix), localName };
+}
