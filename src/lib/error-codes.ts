@@ -57,6 +57,26 @@ export const ERROR_CODES = {
     hint: 'Copy the thumbprint again, or compute it from the certificate with `claimsgate thumbprint`. The error detail names each offending character and its position.',
   },
 
+  CG_TRUST_ISSUER_UNKNOWN: {
+    meaning:
+      'The token names an issuer that is not trusted (or a tenant not allowed under a multi-tenant issuer template).',
+    hint: 'Add the issuer (its exact issuer URI / entityID) to the trusted issuers, or check that the token comes from the expected tenant.',
+  },
+  CG_TRUST_KEY_UNKNOWN: {
+    meaning:
+      "The token is signed by a key that is not trusted for its issuer (claimsgate's answer to WIF10201: No valid key mapping found).",
+    hint: "Compare the token's thumbprint with the issuer's published keys (`claimsgate metadata <url>`); refresh the issuer's metadata if it rolled its key over.",
+  },
+  CG_TRUST_KEY_WRONG_ISSUER: {
+    meaning: 'The key that signed the token is trusted, but for another issuer than the one the token names.',
+    hint: 'A key trusted for one issuer never vouches for another. Treat the token as forged unless both issuers are really the same party.',
+  },
+  CG_TRUST_KEY_NO_MATERIAL: {
+    meaning:
+      'The issuer is trusted by thumbprint only and the token carries no certificate to check the thumbprint against.',
+    hint: "Trust the issuer by its certificate or metadata instead of a bare thumbprint, or have the issuer include its certificate in the signature's KeyInfo.",
+  },
+
   // --- XML signatures -------------------------------------------------------
   CG_SIG_STRUCTURE_INVALID: {
     meaning:
@@ -128,6 +148,16 @@ export const ERROR_CODES = {
       'The JSON document (OpenID Connect discovery or JWKS) is not valid JSON or lacks required members.',
     hint: 'Check that the URL serves the discovery document or key set and that it was received whole.',
   },
+  CG_META_KEY_INVALID: {
+    meaning:
+      'A key in the metadata is not a valid certificate or public key, or its stated thumbprint (x5t) does not match its certificate.',
+    hint: 'The error detail names the section and position of the key. A truncated or altered document, or a thumbprint that does not match its certificate, is a sign of tampering: keep the last good metadata and check the source.',
+  },
+  CG_META_XML_INVALID: {
+    meaning:
+      'The XML metadata breaks a rule of the SAML 2.0 metadata schema that claimsgate relies on (an entity without entityID, an unreadable validUntil or cacheDuration).',
+    hint: 'Check that the document is the metadata of the issuer, unaltered; the error detail names the element and attribute.',
+  },
   CG_META_ENTITY_NOT_FOUND: {
     meaning: 'The metadata does not describe the requested entityID.',
     hint: 'Check the entityID (issuer URI) against the entities the document lists in the error detail.',
@@ -148,6 +178,114 @@ export const ERROR_CODES = {
   CG_META_SIGNER_NOT_PINNED: {
     meaning: 'The metadata signature verifies, but its signer is not one of the pinned signer thumbprints.',
     hint: 'If the issuer changed its metadata-signing certificate on purpose, pin the new thumbprint (shown in the detail). Never pin for Azure AD, whose metadata signer rolls.',
+  },
+
+  // --- Tokens ---------------------------------------------------------------
+  CG_TOKEN_TOO_LARGE: {
+    meaning: 'The token is larger than the configured size limit (maxTokenBytes); it was not decoded.',
+    hint: 'Check what the client sent. Legitimate tokens are a few kilobytes; raise the limit only if your issuer really emits tokens that large.',
+  },
+  CG_TOKEN_JWT_MALFORMED: {
+    meaning:
+      'The JWT is not a compact JWS of three base64url segments with a JSON object header and payload, or a claim has the wrong JSON type (an encrypted 5-segment JWE is refused here too).',
+    hint: 'Check that the whole token was received and that it is a signed JWT (id_token or access token); the detail names the part or claim that is wrong.',
+  },
+  CG_TOKEN_ALGORITHM_FORBIDDEN: {
+    meaning:
+      'The JWT header names a signature algorithm outside the allow-list (RS256, RS384, RS512, PS256, ES256).',
+    hint: 'Issuers such as Entra ID and AD FS sign with RS256. "none" or an HMAC algorithm (HS256) in a token for an asymmetric issuer is a forgery attempt.',
+  },
+  CG_TOKEN_HEADER_FORBIDDEN: {
+    meaning:
+      'The JWT header carries a member that claimsgate refuses: a key source (jku, x5u, jwk), a critical extension (crit) or an unencoded payload (b64).',
+    hint: 'Keys come only from the trusted issuer, never from the token. A legitimate issuer does not send these headers: treat the token as an attack.',
+  },
+  CG_TOKEN_KEY_TYPE_MISMATCH: {
+    meaning:
+      "The token's signature algorithm does not fit the trusted key it names (an RSA algorithm with an EC key, ES256 with a key other than EC P-256, or an RSA key under 2048 bits).",
+    hint: 'A token that pairs a trusted key with an algorithm for another key type is an algorithm-confusion attempt unless the issuer changed its key type; compare with its published keys.',
+  },
+  CG_TOKEN_SIGNATURE_INVALID: {
+    meaning: "The token's signature does not verify with the trusted key of its issuer that it names.",
+    hint: 'The token was altered or signed by another key than the trusted one (for example a key with a trusted kid but different material). Refuse it; refresh the issuer metadata if the issuer may have re-keyed.',
+  },
+  CG_TOKEN_TENANT_MISMATCH: {
+    meaning:
+      "Under a multi-tenant issuer template ({tenantid}), the token's tenant claim (tid) is missing or differs from the tenant its issuer names.",
+    hint: 'A multi-tenant issuer must name the tenant in both iss and tid. Treat a disagreement as a forgery; check the allowed tenants of the issuer.',
+  },
+  CG_TOKEN_LIFETIME_MISSING: {
+    meaning: 'The token states no expiry (JWT exp, SAML NotOnOrAfter), so it would be valid forever.',
+    hint: 'claimsgate refuses tokens without an expiry. Configure the issuer to emit one.',
+  },
+  CG_TOKEN_EXPIRED: {
+    meaning: 'The token expired before now, beyond the allowed clock skew.',
+    hint: 'Sign in again for a fresh token. If fresh tokens are refused too, check the clocks of this host and the issuer (NTP) and the clock skew setting.',
+  },
+  CG_TOKEN_NOT_YET_VALID: {
+    meaning: 'The token is not valid yet (JWT nbf, SAML NotBefore) beyond the allowed clock skew.',
+    hint: 'Check the clocks of this host and the issuer (NTP); raise the clock skew only if they cannot be brought in step.',
+  },
+  CG_TOKEN_AUDIENCE_MISMATCH: {
+    meaning:
+      'The token is addressed to none of the audiences (realms, client IDs) this relying party accepts.',
+    hint: 'Compare the audiences in the detail with the configured ones: the application may be registered at the issuer under another identifier (App ID URI vs client ID), or the token is meant for another application.',
+  },
+
+  CG_TOKEN_FORMAT_UNKNOWN: {
+    meaning:
+      'The input is not a recognised token: not a WS-Federation wresult / RSTR, a SAML 2.0 Response or assertion, a SAML 1.1 assertion, or a JWT.',
+    hint: 'Pass the wresult form field, the SAMLResponse (base64 or XML) or the id_token / access token as received.',
+  },
+  CG_TOKEN_ISSUER_FAULT: {
+    meaning: 'The issuer answered the sign-in with a SOAP fault instead of a token.',
+    hint: "Read the fault code and reason in the detail: the issuer refused the sign-in (user not allowed, relying party unknown to the issuer, …). Fix it at the issuer's side.",
+  },
+  CG_TOKEN_STRUCTURE_INVALID: {
+    meaning:
+      'The token is not shaped as its protocol requires: several assertions, none, a missing Issuer, or elements where they must not be.',
+    hint: 'A legitimate issuer sends exactly one assertion with its Issuer. Extra or misplaced elements are the shape of signature-wrapping attacks; refuse the token.',
+  },
+  CG_TOKEN_UNSIGNED: {
+    meaning:
+      'Neither the assertion nor the response carries an enveloped signature as a direct child (a signature nested elsewhere does not count).',
+    hint: 'Configure the issuer to sign its assertions (or responses). An unsigned token is never accepted.',
+  },
+  CG_TOKEN_ENCRYPTED_UNSUPPORTED: {
+    meaning: 'The token carries an encrypted assertion, which this relying party cannot decrypt.',
+    hint: 'Turn token encryption off for this relying party at the issuer (claimsgate does not yet hold a decryption key).',
+  },
+  CG_TOKEN_STATUS_NOT_SUCCESS: {
+    meaning: 'The SAML Response reports a status other than Success.',
+    hint: 'The issuer did not authenticate the user; the status code and message in the detail say why.',
+  },
+  CG_TOKEN_ISSUER_MISMATCH: {
+    meaning:
+      'The signed content names another issuer than the one the token was checked against (for example a Response and its Assertion from different issuers).',
+    hint: 'All parts of a token must come from one issuer. Treat the token as forged.',
+  },
+  CG_TOKEN_RECIPIENT_MISMATCH: {
+    meaning:
+      "The assertion's bearer SubjectConfirmationData Recipient is not this relying party's assertion consumer URL, or no bearer confirmation is valid.",
+    hint: 'Check the reply / ACS URL registered at the issuer against the configured recipient.',
+  },
+  CG_TOKEN_DESTINATION_MISMATCH: {
+    meaning: "The SAML Response's Destination is not this relying party's assertion consumer URL.",
+    hint: 'Check the ACS URL registered at the issuer against the configured destination.',
+  },
+  CG_TOKEN_IN_RESPONSE_TO_MISMATCH: {
+    meaning: 'The SAML Response answers another request than the one this relying party sent (InResponseTo).',
+    hint: 'Start the sign-in again. Repeated mismatches mean responses are being replayed or injected.',
+  },
+  CG_TOKEN_REPLAYED: {
+    meaning: 'The assertion or token ID was already used; a token is accepted once until it expires.',
+    hint: 'Sign in again. If a user hits this on every sign-in, check for a proxy or browser that posts the form twice.',
+  },
+
+  // --- Configuration and command input ------------------------------------------
+  CG_CONFIG_INPUT_UNREADABLE: {
+    meaning: 'A file named on the command line cannot be read (missing, a directory, or no permission).',
+    hint: 'Check the path, or pass - to read from standard input.',
   },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

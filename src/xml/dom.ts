@@ -66,6 +66,13 @@ export function attribute(element: Element, name: string): string | undefined {
   return element.hasAttribute(name) ? (element.getAttribute(name) ?? undefined) : undefined;
 }
 
+/** A namespaced attribute's value (whatever its prefix), or `undefined` when the attribute is absent. */
+export function attributeNS(element: Element, namespace: string, localName: string): string | undefined {
+  return element.hasAttributeNS(namespace, localName)
+    ? (element.getAttributeNS(namespace, localName) ?? undefined)
+    : undefined;
+}
+
 /**
  * Resolves a QName value such as `fed:SecurityTokenServiceType` (in an
  * `xsi:type` attribute) against the namespaces in scope on `element`.

@@ -192,13 +192,16 @@ export function parseXml(input: string | Uint8Array, limits: XmlLimits = {}): Pa
   }
   precheckDepth(text, maxDepth);
   const fail = (message: string): never => {
-    throw new ClaimsgateError(
-      'CG_XML_MALFORMED',
-      `The XML is not well-formed: ${message.trim().split('\n')[0]}`,
-      {
-        detail: { observed: message.trim().split('\n')[0] },
-      },
-    );
+    const observed = message.trim().split('\n')[0] ?? '';
+    // xmldom reports a second root element as a DOM hierarchy error.
+    if (observed.includes('Hierarchy request error')) {
+      throw new ClaimsgateError('CG_XML_MULTIPLE_ROOTS', 'The XML document has more than one root element.', {
+        detail: { observed, expected: 'exactly one root element' },
+      });
+    }
+    throw new ClaimsgateError('CG_XML_MALFORMED', `The XML is not well-formed: ${observed}`, {
+      detail: { observed },
+    });
   };
   let document: Document;
   try {

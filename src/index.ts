@@ -1,0 +1,73 @@
+// The public API of claimsgate: explicit named exports only.
+
+export {
+  ERROR_CODES,
+  isErrorCode,
+  type ErrorArea,
+  type ErrorCode,
+  type ErrorCodeSpec,
+} from './lib/error-codes.js';
+export {
+  ClaimsgateError,
+  isClaimsgateError,
+  type ClaimsgateErrorOptions,
+  type ErrorDetail,
+} from './lib/errors.js';
+
+export {
+  daysUntilExpiry,
+  parseCertificateBase64,
+  parseCertificateDer,
+  parseCertificatesPem,
+  readCertificates,
+  type CertificateInfo,
+} from './crypto/certificate.js';
+export {
+  computeThumbprint,
+  formatThumbprint,
+  normalizeThumbprint,
+  thumbprintToX5t,
+  x5tToThumbprint,
+  type NormalizedThumbprint,
+  type ThumbprintAlgorithm,
+  type ThumbprintCharacter,
+  type ThumbprintFormat,
+} from './crypto/thumbprint.js';
+
+export { parseXml, type ParsedXml, type XmlLimits } from './xml/parse-xml.js';
+
+export {
+  fetchMetadata,
+  prepareMetadataRequest,
+  type FetchMetadataOptions,
+} from './metadata/fetch-metadata.js';
+export {
+  processMetadataResponse,
+  type FetchMetadataResult,
+  type MetadataFetched,
+  type MetadataNotModified,
+} from './metadata/process-metadata-response.js';
+export { parseMetadata, type ParseMetadataOptions, type ParsedMetadata } from './metadata/parse-metadata.js';
+export {
+  checkMetadataSignature,
+  enforceMetadataSignaturePolicy,
+  type MetadataSignaturePolicy,
+  type MetadataSignatureReport,
+  type MetadataSigner,
+} from './metadata/check-metadata-signature.js';
+export { listDocumentCertificates, type DocumentCertificate } from './metadata/list-certificates.js';
+export type {
+  IssuerMetadata,
+  KeySection,
+  MetadataEndpoint,
+  MetadataFormat,
+  PublishedKey,
+} from './metadata/model.js';
+
+export {
+  diagnoseThumbprints,
+  type ConfiguredThumbprintFinding,
+  type ConfiguredThumbprintStatus,
+  type ThumbprintDiagnosis,
+  type ThumbprintVerdict,
+} from './trust/diagnose-thumbprints.js';

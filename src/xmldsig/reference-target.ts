@@ -1,0 +1,145 @@
+/**
+ * Binds a signature's single Reference to the element that carries the
+ * signature: the URI must name that element's own ID, and no other element in
+ * the document may carry the same ID value.
+ */
+import { signatureError } from './ds-structure.js';
+
+const ELEMENT_NODE = 1;
+const PROCESSING_INSTRUCTION_NODE = 7;
+
+// An xs:ID is an NCName. Requiring one refuses XPointer forms
+// (`#xpointer(/)`, `#xpointer(id('x'))`), quotes and other characters that
+// another processor might read as something other than a bare name.
+const NCNAME = /^[\p{L}_][\p{L}\p{N}\p{M}._\-\u00B7]*$/u;
+
+/** The ID values the signed element carries in its unqualified ID attributes. */
+function ownIds(element: Element, idAttributes: readonly string[]): string[] {
+  const ids: string[] = [];
+  for (const name of idAttributes) {
+    // xmldom answers undefined, not null, for an absent attribute, and gives an
+    // unprefixed attribute an undefined namespaceURI.
+    const attr: Attr | null | undefined = element.getAttributeNode(name);
+    if (attr && !attr.namespaceURI) ids.push(attr.value);
+  }
+  return ids;
+}
+
+/** The outermost element containing `element` (the document element when attached). */
+function outermostElement(element: Element): Element {
+  let top = element;
+  while (top.parentNode !== null && top.parentNode.nodeType === ELEMENT_NODE) top = top.parentNode as Element;
+  return top;
+}
+
+/**
+ * Checks that `uri` is `#` followed by the ID of `signedElement`, that the ID
+ * occurs exactly once in the whole document (ID attributes are matched by local
+ * name in any namespace, so `wsu:Id` counts too), and that the signed element
+ * holds no processing instruction. Returns the ID.
+ *
+ * Walks the document once, element by element, without XPath.
+ *
+ * @throws ClaimsgateError `CG_SIG_REFERENCE_INVALID` (reason `uri-missing`,
+ *   `uri-empty`, `uri-not-same-document`, `uri-not-bare-name`,
+ *   `reference-not-signed-element`, `id-duplicate`);
+ *   `CG_SIG_STRUCTURE_INVALID` (reason `processing-instruction`).
+ */
+export function checkReferenceTarget(
+  signedElement: Element,
+  uri: string | null,
+  idAttributes: readonly string[],
+): string {
+  if (uri === null) {
+    throw signatureError(
+      'CG_SIG_REFERENCE_INVALID',
+      'uri-missing',
+      'The signature Reference has no URI attribute.',
+      { expected: '#<ID of the signed element>' },
+    );
+  }
+  // SECURITY: URI="" means "the whole document": a signature over the whole
+  // document placed inside one element would let any sibling content pass as signed.
+  if (uri === '') {
+    throw signatureError(
+      'CG_SIG_REFERENCE_INVALID',
+      'uri-empty',
+      'The signature Reference has an empty URI (the whole document); it must name the signed element.',
+      { observed: '', expected: '#<ID of the signed element>' },
+    );
+  }
+  if (!uri.startsWith('#')) {
+    throw signatureError(
+      'CG_SIG_REFERENCE_INVALID',
+      'uri-not-same-document',
+      'The signature Reference URI is not a same-document reference.',
+      { observed: uri.slice(0, 200), expected: '#<ID of the signed element>' },
+    );
+  }
+  const id = uri.slice(1);
+  if (!NCNAME.test(id)) {
+    throw signatureError(
+      'CG_SIG_REFERENCE_INVALID',
+      'uri-not-bare-name',
+      'The signature Reference URI is not "#" followed by an XML ID.',
+      { observed: uri.slice(0, 200), expected: '#<NCName>' },
+    );
+  }
+  const own = ownIds(signedElement, idAttributes);
+  // SECURITY: the reference must point at the element that carries the
+  // signature; a reference to another element (XSW1-6) would make a valid
+  // signature over that element look like a signature over this one.
+  if (!own.includes(id)) {
+    throw signatureError(
+      'CG_SIG_REFERENCE_INVALID',
+      'reference-not-signed-element',
+      `The signature on <${signedElement.nodeName}> references "${uri.slice(0, 200)}", not the element that carries it.`,
+      {
+        observed: uri.slice(0, 200),
+        expected:
+          own.length === 0
+            ? `an ${idAttributes.join('/')} attribute on the signed element`
+            : own.map((v) => `#${v}`),
+      },
+    );
+  }
+
+  const idNames = new Set(idAttributes);
+  let occurrences = 0;
+  const stack: Array<{ element: Element; signed: boolean }> = [
+    { element: outermostElement(signedElement), signed: false },
+  ];
+  while (stack.length > 0) {
+    const { element, signed: parentSigned } = stack.pop()!;
+    const signed = parentSigned || element === signedElement;
+    const attributes = element.attributes;
+    for (let i = 0; i < attributes.length; i += 1) {
+      const attr = attributes.item(i)!;
+      if (attr.value === id && idNames.has(attr.localName ?? attr.name)) occurrences += 1;
+    }
+    for (let child = element.firstChild; child !== null; child = child.nextSibling) {
+      if (child.nodeType === ELEMENT_NODE) stack.push({ element: child as Element, signed });
+      else if (signed && child.nodeType === PROCESSING_INSTRUCTION_NODE) {
+        // SECURITY: the canonicaliser renders a processing instruction's data
+        // as if it were text, so `a<?x b?>` and `ab` would share one digest.
+        throw signatureError(
+          'CG_SIG_STRUCTURE_INVALID',
+          'processing-instruction',
+          `The signed element <${signedElement.nodeName}> contains a processing instruction.`,
+          { observed: child.nodeName, expected: 'no processing instructions in signed content' },
+        );
+      }
+    }
+  }
+  // SECURITY: two elements with the signed ID (XSW7/XSW8, C5) let the
+  // verifier and the consumer resolve "#id" to different elements.
+  if (occurrences !== 1) {
+    throw signatureError(
+      'CG_SIG_REFERENCE_INVALID',
+      'id-duplicate',
+      `The ID "${id}" the signature references occurs ${occurrences} times in the document; it must be unique.`,
+      { observed: occurrences, expected: 1, id },
+    );
+  }
+  return id;
+}
