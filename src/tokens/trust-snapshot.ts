@@ -1,0 +1,95 @@
+import type { KeyObject } from 'node:crypto';
+import type { CertificateInfo } from '../crypto/certificate.js';
+
+/**
+ * Where a key's trust comes from: the issuer's published metadata, or an
+ * administrator who entered a certificate or a bare thumbprint by hand.
+ */
+export type KeySource = 'metadata' | 'manual';
+
+/**
+ * The life of a trusted key. `announced`, `active` and `retiring` keys
+ * validate tokens; `retired`, `revoked` and `expired` keys do not and never
+ * appear in a snapshot's lookups.
+ */
+export type KeyState = 'announced' | 'active' | 'retiring' | 'retired' | 'revoked' | 'expired';
+
+/** A key that may sign tokens for one issuer. */
+export interface TrustedKey {
+  /** The issuer URI the key vouches for (exactly as the issuer is configured). */
+  readonly issuer: string;
+  /** SHA-1 thumbprint (uppercase hex), when known. */
+  readonly sha1: string | undefined;
+  /** SHA-256 thumbprint (uppercase hex), when known. */
+  readonly sha256: string | undefined;
+  /** JWK `kid`, when the key came from a key set. */
+  readonly kid: string | undefined;
+  /**
+   * The issuer the key itself is published for, when the key set says so
+   * (Entra ID's JWKS gives each key an `issuer`, a `{tenantid}` template or
+   * one tenant's URI). A token signed with the key must name that issuer,
+   * after the template is filled with the token's tenant.
+   */
+  readonly keyIssuer?: string;
+  /**
+   * The trusted key material. Undefined for a bare thumbprint entered by hand:
+   * such a key vouches only for a certificate whose thumbprint equals it.
+   */
+  readonly publicKey: KeyObject | undefined;
+  /** The certificate, when trust holds one. */
+  readonly certificate: CertificateInfo | undefined;
+  readonly source: KeySource;
+  readonly state: KeyState;
+}
+
+/** The outcome of the last metadata refresh, for diagnostics. */
+export interface RefreshStatus {
+  readonly at: Date;
+  readonly outcome: 'success' | 'not-modified' | 'failure';
+  /** The error code of a failure. */
+  readonly code?: string;
+  readonly url?: string;
+}
+
+/** An issuer as the validator sees it. */
+export interface TrustedIssuer {
+  /**
+   * The issuer URI tokens must name. May be a template with `{tenantid}`
+   * (Azure AD multi-tenant), in which case `allowedTenants` must list the
+   * tenants accepted — a template alone admits no one.
+   */
+  readonly issuer: string;
+  /** Tenant IDs accepted when `issuer` is a template. */
+  readonly allowedTenants: readonly string[];
+  /** Audiences (realms) tokens from this issuer may be addressed to; empty means the validator's own. */
+  readonly audiences: readonly string[];
+  /** Whether RSA-SHA1 / SHA-1 digests are accepted from this issuer (off unless configured). */
+  readonly allowSha1: boolean;
+  /** When trust was last refreshed and how it went. */
+  readonly lastRefresh: RefreshStatus | undefined;
+}
+
+/**
+ * An immutable view of who is trusted, with O(1) lookups. The validator asks
+ * it questions; the store and rollover engine build new snapshots as trust
+ * changes.
+ */
+export interface TrustSnapshot {
+  /** The issuer a token names, resolving templates with the token's tenant ID. */
+  findIssuer(issuer: string, tenantId?: string): TrustedIssuer | undefined;
+  /** Keys with this SHA-1 thumbprint, across every issuer. */
+  keysBySha1(sha1: string): readonly TrustedKey[];
+  /** Keys with this SHA-256 thumbprint, across every issuer. */
+  keysBySha256(sha256: string): readonly TrustedKey[];
+  /** Keys with this `kid`, across every issuer. */
+  keysByKid(kid: string): readonly TrustedKey[];
+  /** Every usable key of one issuer (its configured URI). */
+  keysForIssuer(issuer: string): readonly TrustedKey[];
+  /** Every issuer. */
+  issuers(): readonly TrustedIssuer[];
+  /** When this snapshot was built. */
+  readonly builtAt: Date;
+}
+
+/** Key states that validate tokens. */
+export const USABLE_KEY_STATES: ReadonlySet<KeyState> = new Set(['announced', 'active', 'retiring']);

@@ -1,0 +1,69 @@
+import type { CertificateInfo } from '../crypto/certificate.js';
+import { ClaimsgateError } from '../lib/errors.js';
+import type { TrustSnapshot } from './trust-snapshot.js';
+
+/** What a token says about the key that signed it. */
+export interface PresentedKey {
+  readonly sha1?: string | undefined;
+  readonly sha256?: string | undefined;
+  readonly kid?: string | undefined;
+  /** The certificate embedded in the token (untrusted; for the message only). */
+  readonly certificate?: CertificateInfo | undefined;
+}
+
+/**
+ * The error for a token signed by a key its issuer is not trusted with —
+ * WIF10201 done right: it names the token's thumbprints, the certificate's
+ * subject and validity, the issuer, the thumbprints trusted for it, and the
+ * last refresh of that trust.
+ */
+export function unknownKeyError(
+  trust: TrustSnapshot,
+  issuer: string,
+  presented: PresentedKey,
+): ClaimsgateError {
+  const trustedIssuer = trust.findIssuer(issuer);
+  const trustedUri = trustedIssuer?.issuer ?? issuer;
+  const trusted = trust.keysForIssuer(trustedUri).map((key) => ({
+    sha1: key.sha1,
+    sha256: key.sha256,
+    kid: key.kid,
+    state: key.state,
+    source: key.source,
+    notAfter: key.certificate?.notAfter.toISOString(),
+  }));
+  const lastRefresh = trustedIssuer?.lastRefresh;
+  const named = presented.sha1 ?? presented.kid ?? presented.sha256 ?? '(no key identifier)';
+  const certificate = presented.certificate;
+  const trustedList = trusted.map((key) => key.sha1 ?? key.kid ?? key.sha256).join(', ') || 'none';
+  return new ClaimsgateError(
+    'CG_TRUST_KEY_UNKNOWN',
+    `No trusted key of issuer ${issuer} matches the token's signing key ${named}` +
+      `${certificate === undefined ? '' : ` (${certificate.subject}, valid ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()})`}. ` +
+      `Trusted for this issuer: ${trustedList}.` +
+      (lastRefresh === undefined
+        ? ''
+        : ` Trust was last refreshed ${lastRefresh.at.toISOString()} (${lastRefresh.outcome}${lastRefresh.code === undefined ? '' : ` ${lastRefresh.code}`}).`),
+    {
+      detail: {
+        issuer,
+        observed: { sha1: presented.sha1, sha256: presented.sha256, kid: presented.kid },
+        certificate:
+          certificate === undefined
+            ? undefined
+            : {
+                subject: certificate.subject,
+                issuer: certificate.issuer,
+                notBefore: certificate.notBefore.toISOString(),
+                notAfter: certificate.notAfter.toISOString(),
+              },
+        expected: trusted,
+        lastRefresh:
+          lastRefresh === undefined ? undefined : { ...lastRefresh, at: lastRefresh.at.toISOString() },
+      },
+      hint:
+        'If the issuer rolled its signing key over, refresh its metadata (claimsgate follows it by itself when a metadata URL is configured). ' +
+        'If the thumbprint is unexpected, the token may be forged: do not add it without checking the issuer publishes it.',
+    },
+  );
+}
