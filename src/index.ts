@@ -71,3 +71,32 @@ export {
   type ThumbprintDiagnosis,
   type ThumbprintVerdict,
 } from './trust/diagnose-thumbprints.js';
+
+export {
+  createTokenValidator,
+  type TokenValidator,
+  type TokenValidatorOptions,
+  type UnknownKeyEvent,
+  type ValidateOptions,
+} from './tokens/create-token-validator.js';
+export type { TokenKind, VerifiedIdentity } from './tokens/identity.js';
+export {
+  createMemoryReplayCache,
+  type MemoryReplayCacheOptions,
+  type ReplayCache,
+} from './tokens/replay-cache.js';
+export type {
+  KeySource,
+  KeyState,
+  RefreshStatus,
+  TrustSnapshot,
+  TrustedIssuer,
+  TrustedKey,
+} from './tokens/trust-snapshot.js';
+export {
+  createTrustSnapshot,
+  trustFromMetadata,
+  trustFromThumbprints,
+  type IssuerTrustOptions,
+  type TrustSnapshotInput,
+} from './trust/in-memory-trust.js';

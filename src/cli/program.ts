@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerMetadataCommand } from './commands/metadata.js';
 import { registerThumbprintCommand } from './commands/thumbprint.js';
+import { registerValidateCommand } from './commands/validate.js';
 import { EXIT, type CliIo } from './output.js';
 import type { CliContext } from './run-action.js';
 
@@ -30,6 +31,7 @@ export function createProgram(context: CliContext): Command {
   registerThumbprintCommand(program, context);
   registerMetadataCommand(program, context);
   registerDoctorCommand(program, context);
+  registerValidateCommand(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,6 +1,7 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { jwtMalformed, previewValue } from './decode-jwt.js';
 import type { TrustedIssuer } from './trust-snapshot.js';
+import { checkAudienceGroups, checkTokenLifetime } from './token-conditions.js';
 import type { ValidationContext } from './validation-context.js';
 
 /** The largest NumericDate a JavaScript Date holds, in seconds. */
@@ -71,35 +72,7 @@ export function checkLifetime(
       detail: { member: 'exp', expected: 'a NumericDate' },
     });
   }
-  const skewMs = context.clockSkewSeconds * 1000;
-  const now = context.now.getTime();
-  // RFC 7519 §4.1.4: the token must not be accepted on or after exp.
-  if (now >= notOnOrAfter.getTime() + skewMs) {
-    throw new ClaimsgateError(
-      'CG_TOKEN_EXPIRED',
-      `The JWT expired at ${notOnOrAfter.toISOString()}; it is now ${context.now.toISOString()} (clock skew ${context.clockSkewSeconds} s).`,
-      {
-        detail: {
-          notOnOrAfter: notOnOrAfter.toISOString(),
-          now: context.now.toISOString(),
-          clockSkewSeconds: context.clockSkewSeconds,
-        },
-      },
-    );
-  }
-  if (notBefore !== undefined && now + skewMs < notBefore.getTime()) {
-    throw new ClaimsgateError(
-      'CG_TOKEN_NOT_YET_VALID',
-      `The JWT is not valid before ${notBefore.toISOString()}; it is now ${context.now.toISOString()} (clock skew ${context.clockSkewSeconds} s).`,
-      {
-        detail: {
-          notBefore: notBefore.toISOString(),
-          now: context.now.toISOString(),
-          clockSkewSeconds: context.clockSkewSeconds,
-        },
-      },
-    );
-  }
+  checkTokenLifetime({ notBefore, notOnOrAfter }, context, 'The JWT');
   return { issuedAt, notBefore, notOnOrAfter };
 }
 
@@ -130,19 +103,7 @@ export function checkAudience(
       expected: 'a string or an array of strings',
     });
   }
-  // An issuer configured with its own audiences narrows what the relying
-  // party accepts from it; it never widens it.
-  const expected =
-    trusted.audiences.length === 0
-      ? context.audiences
-      : context.audiences.filter((audience) => trusted.audiences.includes(audience));
-  if (!audiences.some((audience) => expected.includes(audience))) {
-    throw new ClaimsgateError(
-      'CG_TOKEN_AUDIENCE_MISMATCH',
-      `The JWT is addressed to ${audiences.length === 0 ? 'no audience' : audiences.join(', ')}; accepted: ${expected.join(', ') || 'none'}.`,
-      { detail: { issuer: trusted.issuer, observed: audiences, expected } },
-    );
-  }
+  checkAudienceGroups([audiences], context, trusted, 'The JWT');
   return audiences;
 }
 

@@ -1,5 +1,6 @@
 import type { CertificateInfo } from '../crypto/certificate.js';
 import { ClaimsgateError } from '../lib/errors.js';
+import { previewValue } from './decode-jwt.js';
 import type { TrustSnapshot } from './trust-snapshot.js';
 
 /** What a token says about the key that signed it. */
@@ -33,7 +34,12 @@ export function unknownKeyError(
     notAfter: key.certificate?.notAfter.toISOString(),
   }));
   const lastRefresh = trustedIssuer?.lastRefresh;
-  const named = presented.sha1 ?? presented.kid ?? presented.sha256 ?? '(no key identifier)';
+  // A kid comes from the token: quoted and cut short, so a hostile one cannot forge log lines.
+  const named =
+    presented.sha1 ??
+    (presented.kid === undefined ? undefined : `kid ${previewValue(presented.kid)}`) ??
+    presented.sha256 ??
+    '(no key identifier: none of the issuer’s keys verifies the signature)';
   const certificate = presented.certificate;
   const trustedList = trusted.map((key) => key.sha1 ?? key.kid ?? key.sha256).join(', ') || 'none';
   return new ClaimsgateError(
@@ -47,7 +53,11 @@ export function unknownKeyError(
     {
       detail: {
         issuer,
-        observed: { sha1: presented.sha1, sha256: presented.sha256, kid: presented.kid },
+        observed: {
+          sha1: presented.sha1,
+          sha256: presented.sha256,
+          kid: presented.kid === undefined ? undefined : presented.kid.slice(0, 256),
+        },
         certificate:
           certificate === undefined
             ? undefined

@@ -5,6 +5,14 @@ export const NS = {
   fed: 'http://docs.oasis-open.org/wsfed/federation/200706',
   xsi: 'http://www.w3.org/2001/XMLSchema-instance',
   wsa: 'http://www.w3.org/2005/08/addressing',
+  saml2: 'urn:oasis:names:tc:SAML:2.0:assertion',
+  samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',
+  saml1: 'urn:oasis:names:tc:SAML:1.0:assertion',
+  wst2005: 'http://schemas.xmlsoap.org/ws/2005/02/trust',
+  wst13: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512',
+  soap11: 'http://schemas.xmlsoap.org/soap/envelope/',
+  soap12: 'http://www.w3.org/2003/05/soap-envelope',
+  xenc: 'http://www.w3.org/2001/04/xmlenc#',
 } as const;
 
 const ELEMENT_NODE = 1;

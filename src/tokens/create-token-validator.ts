@@ -1,0 +1,178 @@
+import { ClaimsgateError } from '../lib/errors.js';
+import { detectToken } from './detect-token.js';
+import type { VerifiedIdentity } from './identity.js';
+import { createMemoryReplayCache, type ReplayCache } from './replay-cache.js';
+import type { TrustSnapshot } from './trust-snapshot.js';
+import { validateJwt } from './validate-jwt.js';
+import { validateXmlToken } from './validate-xml-token.js';
+import {
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_MAX_TOKEN_BYTES,
+  type ValidationContext,
+} from './validation-context.js';
+
+/** What the validator knows of a key it could not map, for the unknown-key hook. */
+export interface UnknownKeyEvent {
+  /** The issuer the token names. */
+  readonly issuer: string;
+  readonly sha1: string | undefined;
+  readonly sha256: string | undefined;
+  readonly kid: string | undefined;
+}
+
+export interface TokenValidatorOptions {
+  /** The trust to validate against: a snapshot, or a function returning the current one. */
+  readonly trust: TrustSnapshot | (() => TrustSnapshot);
+  /** The audiences (realms, client IDs) this relying party accepts. */
+  readonly audiences: string | readonly string[];
+  /** Tolerated clock difference, in seconds. Default 300. */
+  readonly clockSkewSeconds?: number;
+  /** The clock. Default the system clock. */
+  readonly now?: () => Date;
+  /** Where used token IDs are remembered; `false` turns replay detection off. Default in memory. */
+  readonly replayCache?: ReplayCache | false;
+  /** SAML 2.0: the assertion consumer URL that bearer confirmations must name. */
+  readonly recipient?: string;
+  /** SAML 2.0: the URL a Response's Destination must name, when it has one. */
+  readonly destination?: string;
+  /** Largest accepted token in bytes. Default 256 KiB. */
+  readonly maxTokenBytes?: number;
+  /**
+   * Called at most once per validation when a token is signed by a key its
+   * (known) issuer is not trusted with. It may return a fresher snapshot (the
+   * rollover engine refreshes the issuer's metadata there); the token is then
+   * retried against it in the same call.
+   */
+  readonly onUnknownKey?: (
+    event: UnknownKeyEvent,
+  ) => Promise<TrustSnapshot | undefined> | TrustSnapshot | undefined;
+}
+
+export interface ValidateOptions {
+  /** SAML 2.0: the ID of the AuthnRequest this response must answer. */
+  readonly inResponseTo?: string;
+  /** Validate at this instant instead of the validator's clock (e.g. a captured token at its own time). */
+  readonly now?: Date;
+}
+
+export interface TokenValidator {
+  /**
+   * Validates a WS-Federation wresult, a SAML 2.0 Response or assertion, a
+   * SAML 1.1 assertion or a JWT, detected automatically.
+   *
+   * @throws ClaimsgateError with a `CG_TOKEN_*`, `CG_TRUST_*`, `CG_SIG_*` or `CG_XML_*` code.
+   */
+  validate(input: string | Uint8Array, options?: ValidateOptions): Promise<VerifiedIdentity>;
+}
+
+function checkOptions(options: TokenValidatorOptions): void {
+  const audiences = typeof options.audiences === 'string' ? [options.audiences] : options.audiences;
+  if (
+    !Array.isArray(audiences) ||
+    audiences.length === 0 ||
+    audiences.some((a) => typeof a !== 'string' || a === '')
+  ) {
+    throw new TypeError('audiences must be a non-empty string or a non-empty list of them');
+  }
+  const skew = options.clockSkewSeconds;
+  if (skew !== undefined && (!Number.isFinite(skew) || skew < 0 || skew > 3600)) {
+    throw new TypeError('clockSkewSeconds must be between 0 and 3600');
+  }
+  const max = options.maxTokenBytes;
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 1024)) {
+    throw new TypeError('maxTokenBytes must be an integer of at least 1024');
+  }
+  if (options.trust === undefined || options.trust === null) throw new TypeError('trust is required');
+}
+
+/**
+ * Creates a token validator: the key mapping done right. Options are checked
+ * once here; `validate` then decides whether a token was issued by a trusted
+ * issuer, and by which key, or says exactly why not.
+ *
+ * @throws TypeError for a bad option.
+ */
+export function createTokenValidator(options: TokenValidatorOptions): TokenValidator {
+  checkOptions(options);
+  const audiences = Object.freeze(
+    typeof options.audiences === 'string' ? [options.audiences] : [...options.audiences],
+  );
+  const clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  const clock = options.now ?? (() => new Date());
+  const replayCache =
+    options.replayCache === false
+      ? undefined
+      : (options.replayCache ?? createMemoryReplayCache({ now: clock }));
+  const currentTrust =
+    typeof options.trust === 'function' ? options.trust : () => options.trust as TrustSnapshot;
+
+  async function validateAgainst(
+    input: string | Uint8Array,
+    trust: TrustSnapshot,
+    call: ValidateOptions,
+    now: Date,
+  ): Promise<VerifiedIdentity> {
+    const context: ValidationContext = {
+      trust,
+      audiences,
+      now,
+      clockSkewSeconds,
+      recipient: options.recipient,
+      destination: options.destination,
+      inResponseTo: call.inResponseTo,
+      maxTokenBytes,
+    };
+    const detected = detectToken(input, maxTokenBytes);
+    return detected.format === 'jwt'
+      ? validateJwt(detected.token, context)
+      : validateXmlToken(detected.xml, context);
+  }
+
+  return {
+    async validate(input: string | Uint8Array, call: ValidateOptions = {}): Promise<VerifiedIdentity> {
+      const now = call.now ?? clock();
+      let identity: VerifiedIdentity;
+      try {
+        identity = await validateAgainst(input, currentTrust(), call, now);
+      } catch (error) {
+        if (
+          !(error instanceof ClaimsgateError) ||
+          error.code !== 'CG_TRUST_KEY_UNKNOWN' ||
+          options.onUnknownKey === undefined
+        ) {
+          throw error;
+        }
+        const observed = (error.detail.observed ?? {}) as { sha1?: string; sha256?: string; kid?: string };
+        const fresher = await options.onUnknownKey({
+          issuer: error.detail.issuer ?? '',
+          sha1: observed.sha1,
+          sha256: observed.sha256,
+          kid: observed.kid,
+        });
+        if (fresher === undefined) throw error;
+        identity = await validateAgainst(input, fresher, call, now);
+      }
+      if (replayCache !== undefined && identity.tokenId !== undefined) {
+        const expiresAt = new Date(
+          (identity.notOnOrAfter ?? new Date(now.getTime() + 3_600_000)).getTime() + clockSkewSeconds * 1000,
+        );
+        // Scoped by issuer: two issuers may mint the same ID; neither may replay its own.
+        const fresh = await replayCache.checkAndStore(
+          `${identity.trustedIssuer}\u0000${identity.tokenId}`,
+          expiresAt,
+        );
+        if (!fresh) {
+          throw new ClaimsgateError(
+            'CG_TOKEN_REPLAYED',
+            `The token ${identity.tokenId} from ${identity.issuer} was already used.`,
+            {
+              detail: { issuer: identity.issuer, observed: identity.tokenId },
+            },
+          );
+        }
+      }
+      return identity;
+    },
+  };
+}

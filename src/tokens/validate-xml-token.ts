@@ -1,0 +1,265 @@
+import { ClaimsgateError } from '../lib/errors.js';
+import { NS, attribute, descendantElements, firstChildElement, ownText } from '../xml/dom.js';
+import { parseXml } from '../xml/parse-xml.js';
+import { inspectEnvelopedSignature, type SignatureInspection } from '../xmldsig/inspect-signature.js';
+import type { AssertionContent } from './assertion-content.js';
+import type { VerifiedIdentity } from './identity.js';
+import { locateAssertion } from './locate-assertion.js';
+import { readSaml11Assertion } from './read-saml11-assertion.js';
+import { readSaml2Assertion } from './read-saml2-assertion.js';
+import { earliest } from './saml-values.js';
+import { checkAudienceGroups, checkTokenLifetime } from './token-conditions.js';
+import type { TrustedIssuer } from './trust-snapshot.js';
+import type { ValidationContext } from './validation-context.js';
+import { verifyWithTrust, type TrustedSignature } from './verify-with-trust.js';
+
+/** The issuer an element names, before anything is verified: used only to choose whose keys to try. */
+function claimedIssuer(element: Element, version: '2.0' | '1.1'): string | undefined {
+  if (version === '1.1') return attribute(element, 'Issuer')?.trim();
+  const issuer = firstChildElement(element, NS.saml2, 'Issuer');
+  return issuer === undefined ? undefined : ownText(issuer).trim();
+}
+
+function resolveIssuer(context: ValidationContext, issuerName: string): TrustedIssuer {
+  const trusted = context.trust.findIssuer(issuerName);
+  if (trusted === undefined) {
+    throw new ClaimsgateError(
+      'CG_TRUST_ISSUER_UNKNOWN',
+      `The token names the issuer ${issuerName}, which is not trusted.`,
+      {
+        detail: { issuer: issuerName, expected: context.trust.issuers().map((issuer) => issuer.issuer) },
+      },
+    );
+  }
+  return trusted;
+}
+
+function reparse(canonical: string, context: ValidationContext): Element {
+  return parseXml(canonical, { maxBytes: context.maxTokenBytes }).root;
+}
+
+function checkConfirmations(
+  content: AssertionContent,
+  context: ValidationContext,
+  viaWsFederation: boolean,
+): void {
+  if (content.version === '1.1') return;
+  const skewMs = context.clockSkewSeconds * 1000;
+  const now = context.now.getTime();
+  // SAML Profiles §4.1.4.3: at least one bearer confirmation must be
+  // satisfied — its window open, its Recipient this relying party's ACS URL.
+  const usable = content.bearerConfirmations.filter(
+    (confirmation) =>
+      (confirmation.notOnOrAfter === undefined || now < confirmation.notOnOrAfter.getTime() + skewMs) &&
+      (confirmation.notBefore === undefined || now + skewMs >= confirmation.notBefore.getTime()),
+  );
+  if (content.bearerConfirmations.length > 0 && usable.length === 0) {
+    const ends = content.bearerConfirmations.flatMap((c) =>
+      c.notOnOrAfter === undefined ? [] : [c.notOnOrAfter],
+    );
+    throw new ClaimsgateError(
+      'CG_TOKEN_EXPIRED',
+      "The assertion's bearer subject confirmation has expired.",
+      {
+        detail: { notOnOrAfter: ends.map((d) => d.toISOString()), now: context.now.toISOString() },
+      },
+    );
+  }
+  // WS-Federation binds a token to the relying party by its audience (wtrealm);
+  // Azure AD and AD FS send bearer confirmations without a Recipient there.
+  if (
+    !viaWsFederation &&
+    context.recipient !== undefined &&
+    !usable.some((confirmation) => confirmation.recipient === context.recipient)
+  ) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_RECIPIENT_MISMATCH',
+      `No bearer confirmation of the assertion names the recipient ${context.recipient}.`,
+      {
+        detail: {
+          observed: content.bearerConfirmations.map((c) => c.recipient),
+          expected: context.recipient,
+        },
+      },
+    );
+  }
+  if (context.inResponseTo !== undefined) {
+    const mismatched = usable.find(
+      (c) => c.inResponseTo !== undefined && c.inResponseTo !== context.inResponseTo,
+    );
+    if (mismatched !== undefined) {
+      throw new ClaimsgateError(
+        'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
+        'The assertion answers another request.',
+        {
+          detail: { observed: mismatched.inResponseTo, expected: context.inResponseTo },
+        },
+      );
+    }
+  }
+}
+
+function checkResponse(response: Element, context: ValidationContext): { inResponseTo: string | undefined } {
+  const destination = attribute(response, 'Destination');
+  if (context.destination !== undefined && destination !== undefined && destination !== context.destination) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_DESTINATION_MISMATCH',
+      `The SAML Response is addressed to ${destination}.`,
+      {
+        detail: { observed: destination, expected: context.destination },
+      },
+    );
+  }
+  const inResponseTo = attribute(response, 'InResponseTo');
+  if (context.inResponseTo !== undefined && inResponseTo !== context.inResponseTo) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
+      `The SAML Response answers ${inResponseTo === undefined ? 'no request' : `request ${inResponseTo}`}, not ${context.inResponseTo}.`,
+      { detail: { observed: inResponseTo, expected: context.inResponseTo } },
+    );
+  }
+  return { inResponseTo };
+}
+
+function inspect(element: Element, issuer: TrustedIssuer): SignatureInspection | undefined {
+  return inspectEnvelopedSignature(element, { allowSha1: issuer.allowSha1 });
+}
+
+/**
+ * Validates an XML token — a WS-Federation wresult carrying a SAML 1.1 or 2.0
+ * assertion, a SAML 2.0 Response (signed Response, signed Assertion, or both)
+ * or a bare assertion — against the trust in `context`.
+ *
+ * Order: hardened parse; one assertion; signature structure and algorithms;
+ * the signing key mapped to a trusted key of the issuer the token names and
+ * the signature verified with that key; the signed element re-parsed from its
+ * canonical bytes and the identity read from those alone; then issuer
+ * agreement, lifetime, audience, confirmation, destination and InResponseTo.
+ *
+ * @throws ClaimsgateError `CG_XML_*`, `CG_SIG_*`, `CG_TRUST_*`, `CG_TOKEN_*`.
+ * @see SAML Core 2.0 §5 (signatures); SAML Profiles 2.0 §4.1.4.3; WS-Federation 1.2 §13
+ */
+export function validateXmlToken(xml: Uint8Array | string, context: ValidationContext): VerifiedIdentity {
+  const { root } = parseXml(xml, { maxBytes: context.maxTokenBytes });
+  const located = locateAssertion(root);
+  const { response, assertion, version } = located;
+
+  const assertionIssuerName = claimedIssuer(assertion, version);
+  const responseIssuerName = response === undefined ? undefined : claimedIssuer(response, '2.0');
+  if (
+    responseIssuerName !== undefined &&
+    assertionIssuerName !== undefined &&
+    responseIssuerName !== assertionIssuerName
+  ) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_ISSUER_MISMATCH',
+      `The Response is from ${responseIssuerName} but its Assertion from ${assertionIssuerName}.`,
+      {
+        detail: { observed: [responseIssuerName, assertionIssuerName] },
+      },
+    );
+  }
+  const issuerName = assertionIssuerName ?? responseIssuerName;
+  if (issuerName === undefined || issuerName === '') {
+    throw new ClaimsgateError('CG_TOKEN_STRUCTURE_INVALID', 'The assertion names no Issuer.', {
+      detail: { element: 'Issuer' },
+    });
+  }
+  const trustedIssuer = resolveIssuer(context, issuerName);
+
+  const assertionSignature = inspect(assertion, trustedIssuer);
+  const responseSignature = response === undefined ? undefined : inspect(response, trustedIssuer);
+  if (assertionSignature === undefined && responseSignature === undefined) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_UNSIGNED',
+      `Neither the assertion${response === undefined ? '' : ' nor the response'} carries an enveloped signature.`,
+      {
+        detail: {
+          issuer: issuerName,
+          observed:
+            descendantElements(root, NS.ds, 'Signature').length > 0
+              ? 'a signature elsewhere'
+              : 'no signature',
+        },
+      },
+    );
+  }
+  // SECURITY: every ds:Signature must be one that is verified here; a stray
+  // one (in an AttributeValue, an Extensions, wrapped inside another) is the
+  // raw material of signature-wrapping attacks.
+  const expectedSignatures =
+    (assertionSignature === undefined ? 0 : 1) + (responseSignature === undefined ? 0 : 1);
+  const allSignatures = descendantElements(root, NS.ds, 'Signature').length;
+  if (allSignatures !== expectedSignatures) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_STRUCTURE_INVALID',
+      'The token carries a signature outside the signed elements.',
+      {
+        detail: { observed: allSignatures, expected: expectedSignatures },
+      },
+    );
+  }
+
+  let signedBy: TrustedSignature | undefined;
+  let signedAssertion: Element | undefined;
+  let signedResponse: Element | undefined;
+  if (responseSignature !== undefined && response !== undefined) {
+    signedBy = verifyWithTrust(responseSignature, response, context.trust, trustedIssuer, issuerName);
+    signedResponse = reparse(signedBy.canonical, context);
+  }
+  if (assertionSignature !== undefined) {
+    signedBy = verifyWithTrust(assertionSignature, assertion, context.trust, trustedIssuer, issuerName);
+    signedAssertion = reparse(signedBy.canonical, context);
+  } else if (signedResponse !== undefined) {
+    signedAssertion = firstChildElement(signedResponse, NS.saml2, 'Assertion');
+  }
+  if (signedAssertion === undefined || signedBy === undefined) {
+    throw new ClaimsgateError('CG_TOKEN_STRUCTURE_INVALID', 'The signed content holds no assertion.', {
+      detail: {},
+    });
+  }
+
+  const content =
+    version === '2.0' ? readSaml2Assertion(signedAssertion) : readSaml11Assertion(signedAssertion);
+  // The key was chosen by the issuer the unsigned DOM named; the signed bytes must name the same one.
+  if (content.issuer !== issuerName) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_ISSUER_MISMATCH',
+      `The signed assertion names ${content.issuer}, not ${issuerName}.`,
+      {
+        detail: { observed: content.issuer, expected: issuerName },
+      },
+    );
+  }
+  const notOnOrAfter = checkTokenLifetime(
+    {
+      notBefore: content.notBefore,
+      notOnOrAfter:
+        content.notOnOrAfter ?? earliest(...content.bearerConfirmations.map((c) => c.notOnOrAfter)),
+    },
+    context,
+    'The assertion',
+  );
+  checkAudienceGroups(content.audienceGroups, context, trustedIssuer, 'The assertion');
+  checkConfirmations(content, context, located.kind.startsWith('wsfed-'));
+  const { inResponseTo } =
+    response === undefined ? { inResponseTo: undefined } : checkResponse(signedResponse ?? response, context);
+
+  return {
+    kind: located.kind,
+    issuer: content.issuer,
+    trustedIssuer: trustedIssuer.issuer,
+    subject: content.subject,
+    subjectFormat: content.subjectFormat,
+    claims: content.claims,
+    tokenId: content.id,
+    issuedAt: content.issueInstant,
+    notBefore: content.notBefore,
+    notOnOrAfter,
+    audiences: content.audienceGroups.flat(),
+    signingKey: { sha1: signedBy.sha1, sha256: signedBy.sha256, kid: signedBy.key.kid },
+    inResponseTo:
+      inResponseTo ?? content.bearerConfirmations.find((c) => c.inResponseTo !== undefined)?.inResponseTo,
+    sessionIndex: content.sessionIndex,
+  };
+}

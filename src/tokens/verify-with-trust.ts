@@ -1,0 +1,122 @@
+import type { KeyObject } from 'node:crypto';
+import { parseCertificateDer } from '../crypto/certificate.js';
+import { ClaimsgateError } from '../lib/errors.js';
+import type { KeyInfoCertificate, SignatureInspection } from '../xmldsig/inspect-signature.js';
+import { verifyEnvelopedSignature } from '../xmldsig/verify-signature.js';
+import type { TrustSnapshot, TrustedIssuer, TrustedKey } from './trust-snapshot.js';
+import { unknownKeyError } from './unknown-key-error.js';
+
+/** A signature verified with a trusted key. */
+export interface TrustedSignature {
+  /** The canonical XML of the signed element: the only text to read identity from. */
+  readonly canonical: string;
+  readonly key: TrustedKey;
+  readonly sha1: string | undefined;
+  readonly sha256: string | undefined;
+}
+
+function keysFor(trust: TrustSnapshot, certificate: KeyInfoCertificate): TrustedKey[] {
+  const found = new Set<TrustedKey>(trust.keysBySha256(certificate.sha256));
+  for (const key of trust.keysBySha1(certificate.sha1)) found.add(key);
+  return [...found];
+}
+
+/**
+ * A bare thumbprint entered by hand holds no key material; then the
+ * certificate the token carries is used — it is the trusted certificate,
+ * since its thumbprint is the configured one (the WIF model; a SHA-256
+ * thumbprint makes it collision-safe).
+ */
+function certificatePublicKey(certificate: KeyInfoCertificate): KeyObject {
+  return parseCertificateDer(certificate.der).publicKey;
+}
+
+/**
+ * Maps a signature's key to a trusted key of the issuer the token names, and
+ * verifies the signature with that key's own material.
+ *
+ * - With a certificate in KeyInfo, its thumbprint is looked up (O(1)); the
+ *   key must be trusted for `issuer` — a key trusted for another issuer does
+ *   not vouch for this one.
+ * - Without one, the issuer's trusted keys are tried, at most as many as it has.
+ *
+ * @throws ClaimsgateError `CG_TRUST_KEY_UNKNOWN`, `CG_TRUST_KEY_WRONG_ISSUER`,
+ *   `CG_TRUST_KEY_NO_MATERIAL`, and the `CG_SIG_*` codes of verification.
+ */
+export function verifyWithTrust(
+  inspection: SignatureInspection,
+  signedElement: Element,
+  trust: TrustSnapshot,
+  issuer: TrustedIssuer,
+  issuerName: string,
+): TrustedSignature {
+  const presented = inspection.keyInfoCertificates;
+  if (presented.length > 0) {
+    for (const certificate of presented) {
+      const candidates = keysFor(trust, certificate);
+      if (candidates.length === 0) continue;
+      const own = candidates.filter((key) => key.issuer === issuer.issuer);
+      if (own.length === 0) {
+        // SECURITY: node-saml and passport-wsfed-saml2 accept a key trusted for
+        // issuer A on a token that names issuer B; the key mapping is per issuer.
+        throw new ClaimsgateError(
+          'CG_TRUST_KEY_WRONG_ISSUER',
+          `The token names issuer ${issuerName}, but its signing key ${certificate.sha1} is trusted only for ${[...new Set(candidates.map((key) => key.issuer))].join(', ')}.`,
+          {
+            detail: {
+              issuer: issuerName,
+              observed: { sha1: certificate.sha1, sha256: certificate.sha256 },
+              expected: trust.keysForIssuer(issuer.issuer).map((key) => key.sha1 ?? key.sha256 ?? key.kid),
+              trustedFor: [...new Set(candidates.map((key) => key.issuer))],
+            },
+          },
+        );
+      }
+      const key = own[0]!;
+      const material = key.publicKey ?? certificatePublicKey(certificate);
+      const canonical = verifyEnvelopedSignature(inspection, signedElement, material);
+      return { canonical, key, sha1: key.sha1 ?? certificate.sha1, sha256: key.sha256 ?? certificate.sha256 };
+    }
+    const first = presented[0]!;
+    let certificate;
+    try {
+      certificate = parseCertificateDer(first.der);
+    } catch {
+      certificate = undefined;
+    }
+    throw unknownKeyError(trust, issuerName, { sha1: first.sha1, sha256: first.sha256, certificate });
+  }
+
+  const keys = trust.keysForIssuer(issuer.issuer);
+  const withMaterial = keys.filter((key) => key.publicKey !== undefined);
+  if (withMaterial.length === 0) {
+    if (keys.length > 0) {
+      throw new ClaimsgateError(
+        'CG_TRUST_KEY_NO_MATERIAL',
+        `Issuer ${issuerName} is trusted by thumbprint only, and the token's signature carries no certificate to match against it.`,
+        {
+          detail: {
+            issuer: issuerName,
+            expected: keys.map((key) => key.sha1 ?? key.sha256),
+          },
+        },
+      );
+    }
+    throw unknownKeyError(trust, issuerName, {});
+  }
+  for (const key of withMaterial) {
+    try {
+      const canonical = verifyEnvelopedSignature(inspection, signedElement, key.publicKey!);
+      return { canonical, key, sha1: key.sha1, sha256: key.sha256 };
+    } catch (error) {
+      // Another key of the issuer may have signed: only a wrong-key failure moves on.
+      if (
+        !(error instanceof ClaimsgateError) ||
+        (error.code !== 'CG_SIG_VALUE_INVALID' && error.code !== 'CG_SIG_KEY_INVALID')
+      ) {
+        throw error;
+      }
+    }
+  }
+  throw unknownKeyError(trust, issuerName, {});
+}
