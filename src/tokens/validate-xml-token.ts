@@ -1,5 +1,6 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { NS, attribute, descendantElements, firstChildElement, ownText } from '../xml/dom.js';
+import { parseCanonicalXml } from '../xml/parse-canonical-xml.js';
 import { parseXml } from '../xml/parse-xml.js';
 import { inspectEnvelopedSignature, type SignatureInspection } from '../xmldsig/inspect-signature.js';
 import type { AssertionContent } from './assertion-content.js';
@@ -34,8 +35,14 @@ function resolveIssuer(context: ValidationContext, issuerName: string): TrustedI
   return trusted;
 }
 
-function reparse(canonical: string, context: ValidationContext): Element {
-  return parseXml(canonical, { maxBytes: context.maxTokenBytes }).root;
+/**
+ * SECURITY: the identity is read from the bytes the digest covered, parsed
+ * again — never from the surrounding DOM (node-saml CVE-2025-54369 class).
+ * Canonical XML has a narrow grammar; its strict parser is differential-tested
+ * against the general one.
+ */
+function reparse(canonical: string): Element {
+  return parseCanonicalXml(canonical);
 }
 
 function checkConfirmations(
@@ -205,11 +212,11 @@ export function validateXmlToken(xml: Uint8Array | string, context: ValidationCo
   let signedResponse: Element | undefined;
   if (responseSignature !== undefined && response !== undefined) {
     signedBy = verifyWithTrust(responseSignature, response, context.trust, trustedIssuer, issuerName);
-    signedResponse = reparse(signedBy.canonical, context);
+    signedResponse = reparse(signedBy.canonical);
   }
   if (assertionSignature !== undefined) {
     signedBy = verifyWithTrust(assertionSignature, assertion, context.trust, trustedIssuer, issuerName);
-    signedAssertion = reparse(signedBy.canonical, context);
+    signedAssertion = reparse(signedBy.canonical);
   } else if (signedResponse !== undefined) {
     signedAssertion = firstChildElement(signedResponse, NS.saml2, 'Assertion');
   }

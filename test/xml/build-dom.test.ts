@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DOMParser } from '@xmldom/xmldom';
+import { isClaimsgateError } from '../../src/lib/errors.js';
+import { buildDom } from '../../src/xml/build-dom.js';
+import { repoRoot, sharedFixturesDir } from '../helpers/fixtures.js';
+
+/** A structural description of a subtree: what any reader can observe. */
+function describeTree(node: Node): unknown {
+  switch (node.nodeType) {
+    case 3:
+      return { text: node.nodeValue };
+    case 4:
+      return { cdata: node.nodeValue };
+    case 8:
+      return { comment: node.nodeValue };
+    case 7:
+      return { pi: node.nodeName, data: node.nodeValue };
+    default:
+      break;
+  }
+  const element = node as Element;
+  const attributes = [];
+  for (let i = 0; i < element.attributes.length; i += 1) {
+    const a = element.attributes.item(i)!;
+    attributes.push([a.namespaceURI ?? null, a.localName, a.prefix ?? null, a.value]);
+  }
+  const children = [];
+  for (let child = element.firstChild; child !== null; child = child.nextSibling)
+    children.push(describeTree(child));
+  return {
+    ns: element.namespaceURI ?? null,
+    local: element.localName,
+    prefix: element.prefix ?? null,
+    attributes: attributes.sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
+    children,
+  };
+}
+
+/** xmldom's reading of a text, with every warning and error fatal; undefined when it refuses. */
+function xmldomRead(text: string): unknown {
+  const fatal = (message: string): never => {
+    throw new Error(message);
+  };
+  try {
+    const document = new DOMParser({
+      errorHandler: { warning: fatal, error: fatal, fatalError: fatal },
+    }).parseFromString(text, 'application/xml');
+    return document.documentElement === null ? undefined : describeTree(document.documentElement);
+  } catch {
+    return undefined;
+  }
+}
+
+function ourRead(text: string): unknown {
+  try {
+    return describeTree(buildDom(text).documentElement);
+  } catch (error) {
+    assert.ok(
+      isClaimsgateError(error),
+      `a non-coded error for ${JSON.stringify(text.slice(0, 80))}: ${String(error)}`,
+    );
+    return undefined;
+  }
+}
+
+function corpus(): Array<{ name: string; text: string }> {
+  const files: Array<{ name: string; text: string }> = [];
+  for (const folder of ['interop', 'metadata']) {
+    for (const file of readdirSync(join(sharedFixturesDir, folder)).filter((f) => f.endsWith('.xml'))) {
+      files.push({
+        name: `${folder}/${file}`,
+        text: readFileSync(join(sharedFixturesDir, folder, file), 'utf8').replace(/^\uFEFF/, ''),
+      });
+    }
+  }
+  const adversarial = join(repoRoot, 'test', 'fixtures', 'adversarial');
+  for (const file of readdirSync(adversarial).filter((f) => f.endsWith('.xml'))) {
+    files.push({ name: `adversarial/${file}`, text: readFileSync(join(adversarial, file), 'utf8') });
+  }
+  return files;
+}
+
+describe('buildDom', () => {
+  const documents = corpus();
+
+  it('reads every fixture and corpus document exactly as xmldom does', () => {
+    let compared = 0;
+    for (const { name, text } of documents) {
+      const theirs = xmldomRead(text);
+      const ours = ourRead(text);
+      if (ours === undefined) continue;
+      assert.deepEqual(ours, theirs, name);
+      compared += 1;
+    }
+    assert.ok(compared > 80, `${compared} documents compared`);
+  });
+
+  it('never reads a mutated document differently from xmldom (fuzz, fixed seed)', () => {
+    let seed = 20261129;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = [
+      '<',
+      '>',
+      '/',
+      '"',
+      "'",
+      '=',
+      '&',
+      ';',
+      '#',
+      'x',
+      ' ',
+      '\n',
+      '\r',
+      ':',
+      '!',
+      '-',
+      '[',
+      ']',
+      '?',
+      'a',
+      '&amp;',
+      '&#65;',
+      '<!--',
+      '-->',
+      '<![CDATA[',
+      ']]>',
+      'xmlns:p="urn:p"',
+      'p:',
+    ];
+    let accepted = 0;
+    for (let i = 0; i < 6000; i += 1) {
+      const base = documents[random(documents.length)]!.text;
+      let text = base.length > 4000 ? base.slice(0, 4000) : base;
+      const edits = 1 + random(2);
+      for (let e = 0; e < edits; e += 1) {
+        const at = random(text.length + 1);
+        const cut = random(4);
+        text = text.slice(0, at) + alphabet[random(alphabet.length)]! + text.slice(at + cut);
+      }
+      const ours = ourRead(text);
+      if (ours === undefined) continue;
+      accepted += 1;
+      assert.deepEqual(ours, xmldomRead(text), `mutation ${i}: ${JSON.stringify(text.slice(0, 200))}`);
+    }
+    assert.ok(accepted > 100, `${accepted} mutated documents accepted and compared`);
+  });
+
+  it('normalises line endings and attribute whitespace as XML requires', () => {
+    const document = buildDom('<a b="x\ty\r\nz" c="&#9;&#10;">1\r\n2\r3</a>');
+    const root = document.documentElement;
+    assert.equal(root.getAttribute('b'), 'x y z');
+    assert.equal(root.getAttribute('c'), '\t\n');
+    assert.equal(root.textContent, '1\n2\n3');
+  });
+
+  it('decodes predefined entities and character references, and refuses anything else', () => {
+    assert.equal(
+      buildDom('<a>&lt;&gt;&amp;&quot;&apos;&#x1F600;&#65;</a>').documentElement.textContent,
+      '<>&"\'\u{1F600}A',
+    );
+    for (const bad of [
+      '<a>&nbsp;</a>',
+      '<a>a & b</a>',
+      '<a>&#0;</a>',
+      '<a>&#xD800;</a>',
+      '<a>&#X41;</a>',
+      '<a b="&undefined;"/>',
+    ]) {
+      assert.throws(
+        () => buildDom(bad),
+        (error: unknown) => isClaimsgateError(error, 'CG_XML_MALFORMED'),
+        bad,
+      );
+    }
+  });
+
+  it('refuses what is not well-formed', () => {
+    const cases = [
+      '<a>',
+      '<a></b>',
+      '<a b="1" b="2"/>',
+      '<a xmlns:p="urn:p" xmlns:q="urn:p" p:x="1" q:x="2"/>',
+      '<p:a/>',
+      '<a p:b="1"/>',
+      '<a><!-- a -- b --></a>',
+      '<a>]]></a>',
+      '<a b=1/>',
+      '<a b="<"/>',
+      '<a\u0001/>',
+      '<a xmlns:p=""/>',
+      '<?xml version="1.0"?><?xml version="1.0"?><a/>',
+    ];
+    for (const text of cases) {
+      assert.throws(
+        () => buildDom(text),
+        (error: unknown) => isClaimsgateError(error),
+        text,
+      );
+    }
+  });
+
+  it('stops at the depth limit while parsing', () => {
+    assert.throws(
+      () => buildDom(`${'<a>'.repeat(10)}${'</a>'.repeat(10)}`, { maxDepth: 9 }),
+      (error: unknown) => isClaimsgateError(error, 'CG_XML_TOO_DEEP'),
+    );
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DOMParser } from '@xmldom/xmldom';
+import { isClaimsgateError } from '../../src/lib/errors.js';
+import { parseCanonicalXml } from '../../src/xml/parse-canonical-xml.js';
+import { parseXml } from '../../src/xml/parse-xml.js';
+import { NS, descendantElements } from '../../src/xml/dom.js';
+import { inspectEnvelopedSignature } from '../../src/xmldsig/inspect-signature.js';
+import { canonicalizeSignedElement } from '../../src/xmldsig/canonicalize.js';
+import { repoRoot, readSharedFixture, sharedFixturesDir } from '../helpers/fixtures.js';
+
+/** A structural description of a DOM subtree: names, namespaces, attributes (with namespaces) and text. */
+function describeTree(node: Node): unknown {
+  if (node.nodeType === 3) return { text: node.nodeValue };
+  const element = node as Element;
+  const attributes = [];
+  for (let i = 0; i < element.attributes.length; i += 1) {
+    const attribute = element.attributes.item(i)!;
+    attributes.push([
+      attribute.namespaceURI ?? null,
+      attribute.localName,
+      attribute.prefix ?? null,
+      attribute.value,
+    ]);
+  }
+  const children = [];
+  for (let child = element.firstChild; child !== null; child = child.nextSibling)
+    children.push(describeTree(child));
+  return {
+    ns: element.namespaceURI,
+    local: element.localName,
+    prefix: element.prefix ?? null,
+    attributes: attributes.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    children,
+  };
+}
+
+/** Every signed element's canonical form in the fixtures and the adversarial corpus. */
+function canonicalSamples(): Array<{ name: string; canonical: string }> {
+  const samples: Array<{ name: string; canonical: string }> = [];
+  const documents: Array<{ name: string; bytes: Buffer }> = [];
+  for (const file of readdirSync(join(sharedFixturesDir, 'interop')).filter((f) => f.endsWith('.xml'))) {
+    documents.push({ name: `interop/${file}`, bytes: readSharedFixture(`interop/${file}`) });
+  }
+  for (const file of readdirSync(join(sharedFixturesDir, 'metadata')).filter((f) => f.endsWith('.xml'))) {
+    documents.push({ name: `metadata/${file}`, bytes: readSharedFixture(`metadata/${file}`) });
+  }
+  const corpus = join(repoRoot, 'test', 'fixtures', 'adversarial');
+  for (const file of readdirSync(corpus).filter((f) => f.endsWith('.xml'))) {
+    documents.push({ name: `adversarial/${file}`, bytes: readFileSync(join(corpus, file)) });
+  }
+  for (const { name, bytes } of documents) {
+    let root: Element;
+    try {
+      root = parseXml(bytes).root;
+    } catch {
+      continue;
+    }
+    for (const signature of descendantElements(root.ownerDocument, NS.ds, 'Signature')) {
+      const signed = signature.parentNode as Element;
+      try {
+        const inspection = inspectEnvelopedSignature(signed, { allowSha1: true });
+        if (inspection !== undefined)
+          samples.push({ name, canonical: canonicalizeSignedElement(inspection, signed) });
+      } catch {
+        // Refused shapes have no canonical form to compare.
+      }
+    }
+  }
+  return samples;
+}
+
+describe('parseCanonicalXml', () => {
+  const samples = canonicalSamples();
+
+  it('reads every signed element of the fixtures and corpus exactly as the general parser does', () => {
+    assert.ok(samples.length >= 50, `${samples.length} samples`);
+    for (const { name, canonical } of samples) {
+      const general = new DOMParser().parseFromString(canonical, 'application/xml').documentElement;
+      assert.deepEqual(describeTree(parseCanonicalXml(canonical)), describeTree(general), name);
+    }
+  });
+
+  it('decodes the references canonical XML writes, in text and attributes', () => {
+    const root = parseCanonicalXml('<a b="&quot;&amp;&lt;&#x9;&#xA;&#xD;">x &amp; &lt;y&gt;&#xD;</a>');
+    assert.equal(root.getAttribute('b'), '"&<\t\n\r');
+    assert.equal(root.textContent, 'x & <y>\r');
+  });
+
+  it('resolves namespaces declared on the element and its ancestors', () => {
+    const root = parseCanonicalXml('<p:a xmlns:p="urn:p"><p:b xmlns="urn:d" p:c="1"><d></d></p:b></p:a>');
+    const b = root.firstChild as Element;
+    assert.equal(b.namespaceURI, 'urn:p');
+    assert.equal(b.getAttributeNS('urn:p', 'c'), '1');
+    assert.equal((b.firstChild as Element).namespaceURI, 'urn:d');
+  });
+
+  it('refuses everything canonical XML never contains', () => {
+    const notCanonical = [
+      '<?xml version="1.0"?><a></a>',
+      '<a/>',
+      "<a b='1'></a>",
+      '<a><!-- c --></a>',
+      '<a><![CDATA[x]]></a>',
+      '<a>&apos;</a>',
+      '<a>&#65;</a>',
+      '<a>></a>',
+      '<a b="x\ny"></a>',
+      '<a></b>',
+      '<a></a><b></b>',
+      '<a></a>trailing',
+      'text<a></a>',
+      '<p:a></p:a>',
+      '<a p:b="1"></a>',
+      '<a>',
+      '',
+      '<a  b="1"></a>',
+      '<a b="1" ></a>',
+    ];
+    for (const text of notCanonical) {
+      assert.throws(
+        () => parseCanonicalXml(text),
+        (error: unknown) =>
+          isClaimsgateError(error) &&
+          (error.code === 'CG_XML_MALFORMED' || error.code === 'CG_XML_MULTIPLE_ROOTS'),
+        text,
+      );
+    }
+  });
+});
