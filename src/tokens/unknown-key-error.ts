@@ -1,6 +1,8 @@
 import type { CertificateInfo } from '../crypto/certificate.js';
 import { ClaimsgateError } from '../lib/errors.js';
 import { previewValue } from './decode-jwt.js';
+
+const MAX_LISTED_KEYS = 20;
 import type { TrustSnapshot } from './trust-snapshot.js';
 
 /** What a token says about the key that signed it. */
@@ -25,7 +27,9 @@ export function unknownKeyError(
 ): ClaimsgateError {
   const trustedIssuer = trust.findIssuer(issuer);
   const trustedUri = trustedIssuer?.issuer ?? issuer;
-  const trusted = trust.keysForIssuer(trustedUri).map((key) => ({
+  const allTrusted = trust.keysForIssuer(trustedUri);
+  // An issuer may hold many keys; the message and detail name the first ones and the count.
+  const trusted = allTrusted.slice(0, MAX_LISTED_KEYS).map((key) => ({
     sha1: key.sha1,
     sha256: key.sha256,
     kid: key.kid,
@@ -41,7 +45,9 @@ export function unknownKeyError(
     presented.sha256 ??
     '(no key identifier: none of the issuer’s keys verifies the signature)';
   const certificate = presented.certificate;
-  const trustedList = trusted.map((key) => key.sha1 ?? key.kid ?? key.sha256).join(', ') || 'none';
+  const trustedList =
+    (trusted.map((key) => key.sha1 ?? key.kid ?? key.sha256).join(', ') || 'none') +
+    (allTrusted.length > trusted.length ? ` and ${allTrusted.length - trusted.length} more` : '');
   return new ClaimsgateError(
     'CG_TRUST_KEY_UNKNOWN',
     `No trusted key of issuer ${issuer} matches the token's signing key ${named}` +
@@ -68,6 +74,7 @@ export function unknownKeyError(
                 notAfter: certificate.notAfter.toISOString(),
               },
         expected: trusted,
+        trustedKeyCount: allTrusted.length,
         lastRefresh:
           lastRefresh === undefined ? undefined : { ...lastRefresh, at: lastRefresh.at.toISOString() },
       },

@@ -6,6 +6,9 @@ import { verifyEnvelopedSignature } from '../xmldsig/verify-signature.js';
 import type { TrustSnapshot, TrustedIssuer, TrustedKey } from './trust-snapshot.js';
 import { unknownKeyError } from './unknown-key-error.js';
 
+/** Most keys tried for a signature without a certificate in KeyInfo. */
+const MAX_KEYS_WITHOUT_KEYINFO = 32;
+
 /** A signature verified with a trusted key. */
 export interface TrustedSignature {
   /** The canonical XML of the signed element: the only text to read identity from. */
@@ -103,6 +106,18 @@ export function verifyWithTrust(
       );
     }
     throw unknownKeyError(trust, issuerName, {});
+  }
+  // SECURITY: without a certificate to look up, each candidate costs a signature
+  // verification; real issuers publish a handful of keys, so the attempts are capped.
+  if (withMaterial.length > MAX_KEYS_WITHOUT_KEYINFO) {
+    throw new ClaimsgateError(
+      'CG_TRUST_KEY_UNKNOWN',
+      `The token's signature names no certificate and issuer ${issuerName} has ${withMaterial.length} keys; claimsgate tries at most ${MAX_KEYS_WITHOUT_KEYINFO} without a certificate to look up.`,
+      {
+        detail: { issuer: issuerName, observed: {}, trustedKeyCount: withMaterial.length },
+        hint: 'Have the issuer include its certificate in the signature (KeyInfo), or retire the keys it no longer uses.',
+      },
+    );
   }
   for (const key of withMaterial) {
     try {
