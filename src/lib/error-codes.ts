@@ -179,6 +179,14 @@ export const ERROR_CODES = {
     meaning: 'The metadata signature verifies, but its signer is not one of the pinned signer thumbprints.',
     hint: 'If the issuer changed its metadata-signing certificate on purpose, pin the new thumbprint (shown in the detail). Never pin for Azure AD, whose metadata signer rolls.',
   },
+  CG_META_NO_SIGNING_KEYS: {
+    meaning: 'The metadata parses but publishes no signing key, so it cannot become the issuer\'s trust.',
+    hint: 'Check that the URL serves the issuer\'s own metadata (for OpenID Connect, the JWKS at jwks_uri). The last good keys stay trusted meanwhile.',
+  },
+  CG_META_EXPIRED: {
+    meaning: 'The metadata document is past its own validUntil, so it is refused as stale or replayed.',
+    hint: 'Check that the server publishes a fresh document; a cached or replayed copy must not replace newer trust. The last good keys stay trusted meanwhile.',
+  },
 
   // --- Tokens ---------------------------------------------------------------
   CG_TOKEN_TOO_LARGE: {
@@ -282,10 +290,45 @@ export const ERROR_CODES = {
     hint: 'Sign in again. If a user hits this on every sign-in, check for a proxy or browser that posts the form twice.',
   },
 
+  // --- Store ------------------------------------------------------------------
+  CG_STORE_NOT_FOUND: {
+    meaning: 'The issuer, key, realm or claim mapping named does not exist.',
+    hint: 'List what exists (`claimsgate issuers list`, `keys list`, …) and use its name or ID.',
+  },
+  CG_STORE_DUPLICATE: {
+    meaning: 'An issuer, key, realm or claim mapping with the same unique name, URI or thumbprint already exists.',
+    hint: 'Edit the existing record instead, or choose another name; the detail names the field.',
+  },
+  CG_STORE_CONFLICT: {
+    meaning: 'The record was changed by someone else since it was read (optimistic concurrency).',
+    hint: 'Reload the record, check the other change in the audit log, and apply yours again.',
+  },
+  CG_STORE_INVALID: {
+    meaning: 'A value given for a record is not acceptable (empty name, bad URL, unknown protocol, negative interval, …).',
+    hint: 'The detail names the field and what is expected.',
+  },
+  CG_STORE_UNAVAILABLE: {
+    meaning: 'The database cannot be opened or reached.',
+    hint: 'Check CLAIMSGATE_DATABASE_URL / --db, that the server is running and reachable, and the credentials.',
+  },
+  CG_STORE_IN_USE: {
+    meaning: 'The SQLite database file is already open for writing by another claimsgate process.',
+    hint: 'SQLite serves one process. Stop the other process, or use PostgreSQL (CLAIMSGATE_DATABASE_URL=postgres://…) for several instances.',
+  },
+  CG_STORE_MIGRATION_FAILED: {
+    meaning: 'Bringing the database schema up to date failed; nothing was changed.',
+    hint: 'Read the cause in the detail. A database written by a newer claimsgate cannot be opened by an older one.',
+  },
+
   // --- Configuration and command input ------------------------------------------
   CG_CONFIG_INPUT_UNREADABLE: {
     meaning: 'A file named on the command line cannot be read (missing, a directory, or no permission).',
     hint: 'Check the path, or pass - to read from standard input.',
+  },
+  CG_CONFIG_CONFIRMATION_REQUIRED: {
+    meaning:
+      'A command that changes trust asks for confirmation, but there is no terminal to ask on (standard input is not a TTY).',
+    hint: 'Review what the command shows, then run it again with --yes to confirm without a prompt.',
   },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

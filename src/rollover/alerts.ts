@@ -1,0 +1,316 @@
+import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
+import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
+
+/** What an alert is about. */
+export type AlertKind =
+  /** A key expires within a threshold (30 / 7 / 1 days by default) and no successor is published. */
+  | 'key-expiring'
+  /** Metadata refreshes have failed N times in a row. */
+  | 'refresh-failing'
+  /** The last-known-good metadata is older than the staleness threshold. */
+  | 'metadata-stale'
+  /** The issuer has exactly one trusted key: its next rollover is an outage unless a successor appears. */
+  | 'single-key'
+  /** The issuer has no trusted key at all: nobody can sign in with it. */
+  | 'no-trusted-key'
+  | 'key-added'
+  | 'key-retiring'
+  | 'key-retired'
+  | 'key-revoked'
+  /** The metadata is signed by another certificate than the last-known-good document was. */
+  | 'signer-changed'
+  /** A refresh would have left the issuer without a usable key; its newest retiring key was kept. */
+  | 'last-key-kept';
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+/** One alert, as audited, logged, counted and posted to the webhook. */
+export interface Alert {
+  readonly kind: AlertKind;
+  readonly severity: AlertSeverity;
+  readonly issuerId: string;
+  readonly issuerName: string;
+  /** The store ID of the key concerned, when the key exists in the store already. */
+  readonly keyId: string | null;
+  /** The key's thumbprint (SHA-1, else SHA-256, else `kid:<kid>`), or another subject such as a signer. */
+  readonly subject: string | null;
+  /** The threshold crossed (days for `key-expiring`, failures for `refresh-failing`, seconds for `metadata-stale`). */
+  readonly threshold: number | null;
+  readonly message: string;
+  /**
+   * What makes two alerts "the same": an alert whose key already fired is
+   * not fired again. Condition alerts carry their episode (e.g. the last
+   * success before a failure streak) so that a new episode alerts again.
+   */
+  readonly dedupeKey: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** When alerts fire. */
+export interface AlertThresholds {
+  /** Days before a key's expiry at which to warn when no successor is published; default [30, 7, 1]. */
+  readonly expiryDays: readonly number[];
+  /** Consecutive refresh failures that raise `refresh-failing`; default 3. */
+  readonly consecutiveFailures: number;
+  /** Age of the last successful refresh that raises `metadata-stale`, in seconds; default 86 400 (24 h). */
+  readonly staleAfterSeconds: number;
+  /** How far back a revocation is still news (and how far back fired alerts are remembered), in seconds; default 35 days. */
+  readonly recentWindowSeconds: number;
+}
+
+export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = Object.freeze({
+  expiryDays: Object.freeze([30, 7, 1]),
+  consecutiveFailures: 3,
+  staleAfterSeconds: 86_400,
+  recentWindowSeconds: 35 * 86_400,
+});
+
+/**
+ * Checks alert thresholds and fills in the defaults.
+ *
+ * @throws TypeError naming the bad option.
+ */
+export function resolveAlertThresholds(input: Partial<AlertThresholds> = {}): AlertThresholds {
+  const resolved = { ...DEFAULT_ALERT_THRESHOLDS, ...input };
+  if (
+    !Array.isArray(resolved.expiryDays) ||
+    resolved.expiryDays.some((days) => typeof days !== 'number' || !(days > 0))
+  ) {
+    throw new TypeError('alertThresholds.expiryDays must be a list of positive numbers of days.');
+  }
+  if (!Number.isInteger(resolved.consecutiveFailures) || resolved.consecutiveFailures < 1) {
+    throw new TypeError('alertThresholds.consecutiveFailures must be a positive integer.');
+  }
+  for (const name of ['staleAfterSeconds', 'recentWindowSeconds'] as const) {
+    if (!Number.isFinite(resolved[name]) || resolved[name] <= 0) {
+      throw new TypeError(`alertThresholds.${name} must be a positive number of seconds.`);
+    }
+  }
+  return Object.freeze({
+    ...resolved,
+    expiryDays: Object.freeze([...(resolved.expiryDays as readonly number[])].sort((a, b) => a - b)),
+  });
+}
+
+/** How a key is named in alerts, audit subjects and dedupe keys: SHA-1, else SHA-256, else its kid. */
+export function keyLabel(key: {
+  readonly sha1?: string | null | undefined;
+  readonly sha256?: string | null | undefined;
+  readonly kid?: string | null | undefined;
+}): string {
+  return key.sha1 ?? key.sha256 ?? `kid:${key.kid ?? '?'}`;
+}
+
+const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
+  'key-expiring': 'warning',
+  'refresh-failing': 'warning',
+  'metadata-stale': 'critical',
+  'single-key': 'warning',
+  'no-trusted-key': 'critical',
+  'key-added': 'info',
+  'key-retiring': 'info',
+  'key-retired': 'info',
+  'key-revoked': 'warning',
+  'signer-changed': 'warning',
+  'last-key-kept': 'critical',
+};
+
+/** The fields an alert is made from; severity and dedupe key follow from them. */
+export interface AlertFields {
+  readonly kind: AlertKind;
+  readonly issuer: Pick<IssuerRecord, 'id' | 'name'>;
+  readonly keyId?: string | null;
+  readonly subject?: string | null;
+  readonly threshold?: number | null;
+  /** What distinguishes this occurrence from an earlier one of the same kind and subject. */
+  readonly episode?: string;
+  readonly severity?: AlertSeverity;
+  readonly message: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+/** Builds an alert with its severity and dedupe key. */
+export function makeAlert(fields: AlertFields): Alert {
+  const subject = fields.subject ?? null;
+  const threshold = fields.threshold ?? null;
+  return {
+    kind: fields.kind,
+    severity: fields.severity ?? SEVERITY[fields.kind],
+    issuerId: fields.issuer.id,
+    issuerName: fields.issuer.name,
+    keyId: fields.keyId ?? null,
+    subject,
+    threshold,
+    message: fields.message,
+    dedupeKey: [fields.kind, fields.issuer.id, subject ?? '', threshold ?? '', fields.episode ?? ''].join(
+      '|',
+    ),
+    detail: fields.detail ?? {},
+  };
+}
+
+/** What {@link evaluateAlerts} looks at. */
+export interface AlertInput {
+  readonly issuers: readonly IssuerRecord[];
+  /** Keys of every issuer listed (keys of other issuers are ignored). */
+  readonly keys: readonly KeyRecord[];
+  readonly refreshStates: ReadonlyMap<string, RefreshStateRecord>;
+  readonly now: Date;
+  readonly thresholds?: AlertThresholds;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The alerts that the current state calls for: keys about to expire without
+ * a successor, failing or stale refreshes, issuers with one key or none, and
+ * recent revocations. Pure: the same state and instant give the same alerts
+ * (with the same dedupe keys), so evaluating often is safe — the dispatcher
+ * fires each dedupe key once.
+ */
+export function evaluateAlerts(input: AlertInput): Alert[] {
+  const thresholds = input.thresholds ?? DEFAULT_ALERT_THRESHOLDS;
+  const now = input.now.getTime();
+  const alerts: Alert[] = [];
+  for (const issuer of input.issuers) {
+    const keys = input.keys.filter((key) => key.issuerId === issuer.id);
+    const usable = keys.filter((key) => USABLE_KEY_STATES.has(key.state));
+    if (usable.length === 0) {
+      alerts.push(
+        makeAlert({
+          kind: 'no-trusted-key',
+          issuer,
+          episode: latestChange(keys, issuer),
+          message: `Issuer ${issuer.name} has no trusted key: every token from it is refused.`,
+          detail: { keys: keys.length },
+        }),
+      );
+    } else if (usable.length === 1) {
+      const only = usable[0]!;
+      alerts.push(
+        makeAlert({
+          kind: 'single-key',
+          issuer,
+          keyId: only.id,
+          subject: keyLabel(only),
+          message: `Issuer ${issuer.name} has a single trusted key (${keyLabel(only)}); its next rollover will refuse sign-ins unless a successor is published first.`,
+          detail: { state: only.state, source: only.source },
+        }),
+      );
+    }
+    alerts.push(...expiryAlerts(issuer, usable, now, thresholds));
+    const state = input.refreshStates.get(issuer.id);
+    if (issuer.metadataUrl !== null) alerts.push(...refreshAlerts(issuer, state, now, thresholds));
+    for (const key of keys) {
+      if (
+        key.state === 'revoked' &&
+        now - key.stateChangedAt.getTime() <= thresholds.recentWindowSeconds * 1000
+      ) {
+        alerts.push(
+          makeAlert({
+            kind: 'key-revoked',
+            issuer,
+            keyId: key.id,
+            subject: keyLabel(key),
+            message: `Key ${keyLabel(key)} of issuer ${issuer.name} was revoked.`,
+            detail: { revokedAt: key.stateChangedAt.toISOString(), source: key.source },
+          }),
+        );
+      }
+    }
+  }
+  return alerts;
+}
+
+function latestChange(keys: readonly KeyRecord[], issuer: IssuerRecord): string {
+  let latest = issuer.updatedAt.getTime();
+  for (const key of keys) latest = Math.max(latest, key.stateChangedAt.getTime());
+  return new Date(latest).toISOString();
+}
+
+function expiryAlerts(
+  issuer: IssuerRecord,
+  usable: readonly KeyRecord[],
+  now: number,
+  thresholds: AlertThresholds,
+): Alert[] {
+  const alerts: Alert[] = [];
+  for (const key of usable) {
+    // A retiring key is on its way out: its expiry is nobody's emergency.
+    if (key.state === 'retiring' || key.notAfter === null) continue;
+    const days = (key.notAfter.getTime() - now) / DAY_MS;
+    const reached = thresholds.expiryDays.filter((limit) => days <= limit);
+    if (reached.length === 0) continue;
+    const threshold = Math.min(...reached);
+    const expiry = key.notAfter.getTime();
+    const successor = usable.some(
+      (other) =>
+        other.id !== key.id &&
+        other.state !== 'retiring' &&
+        (other.notAfter === null ? other.firstSeenAt > key.firstSeenAt : other.notAfter.getTime() > expiry),
+    );
+    if (successor) continue;
+    alerts.push(
+      makeAlert({
+        kind: 'key-expiring',
+        issuer,
+        keyId: key.id,
+        subject: keyLabel(key),
+        threshold,
+        severity: threshold <= 1 ? 'critical' : 'warning',
+        message: `Key ${keyLabel(key)} of issuer ${issuer.name} expires ${key.notAfter.toISOString()} (within ${threshold} day${threshold === 1 ? '' : 's'}) and no successor is published.`,
+        detail: { notAfter: key.notAfter.toISOString(), daysLeft: Math.floor(days * 10) / 10 },
+      }),
+    );
+  }
+  return alerts;
+}
+
+function refreshAlerts(
+  issuer: IssuerRecord,
+  state: RefreshStateRecord | undefined,
+  now: number,
+  thresholds: AlertThresholds,
+): Alert[] {
+  const alerts: Alert[] = [];
+  const episode = state?.lastSuccessAt?.toISOString() ?? 'never';
+  if (state !== undefined && state.consecutiveFailures >= thresholds.consecutiveFailures) {
+    alerts.push(
+      makeAlert({
+        kind: 'refresh-failing',
+        issuer,
+        threshold: thresholds.consecutiveFailures,
+        episode,
+        message: `The metadata of issuer ${issuer.name} could not be refreshed ${state.consecutiveFailures} times in a row (last error ${state.lastErrorCode ?? 'unknown'}); the last-known-good keys stay trusted.`,
+        detail: {
+          url: issuer.metadataUrl,
+          consecutiveFailures: state.consecutiveFailures,
+          lastErrorCode: state.lastErrorCode,
+          lastErrorMessage: state.lastErrorMessage,
+          lastSuccessAt: state.lastSuccessAt?.toISOString() ?? null,
+        },
+      }),
+    );
+  }
+  const since = state?.lastSuccessAt ?? issuer.createdAt;
+  if (now - since.getTime() > thresholds.staleAfterSeconds * 1000) {
+    alerts.push(
+      makeAlert({
+        kind: 'metadata-stale',
+        issuer,
+        threshold: thresholds.staleAfterSeconds,
+        episode,
+        message:
+          state?.lastSuccessAt === undefined || state.lastSuccessAt === null
+            ? `The metadata of issuer ${issuer.name} has never been fetched successfully.`
+            : `The last-known-good metadata of issuer ${issuer.name} dates from ${state.lastSuccessAt.toISOString()}, older than ${thresholds.staleAfterSeconds} s.`,
+        detail: {
+          url: issuer.metadataUrl,
+          lastSuccessAt: state?.lastSuccessAt?.toISOString() ?? null,
+          lastErrorCode: state?.lastErrorCode ?? null,
+        },
+      }),
+    );
+  }
+  return alerts;
+}

@@ -1,0 +1,151 @@
+import { ClaimsgateError } from '../lib/errors.js';
+import { checkMetadataSignature } from '../metadata/check-metadata-signature.js';
+import { fetchMetadata } from '../metadata/fetch-metadata.js';
+import { parseMetadata } from '../metadata/parse-metadata.js';
+import { DEFAULT_METADATA_MAX_BYTES } from '../metadata/process-metadata-response.js';
+import type { IssuerRecord } from '../store/model.js';
+import type { Store } from '../store/store.js';
+import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
+import {
+  planRefresh,
+  type ParsedDocument,
+  type RefreshAttempt,
+  type RefreshError,
+  type RefreshPlan,
+  type RefreshTrigger,
+} from './plan-refresh.js';
+
+/** What one refresh needs besides the issuer. */
+export interface RunRefreshContext {
+  readonly store: Store;
+  readonly fetch: typeof globalThis.fetch | undefined;
+  readonly now: () => Date;
+  readonly graceSeconds: number;
+  readonly retryBaseSeconds: number;
+  /** This refresh's jitter as a fraction of the interval. */
+  readonly intervalJitter: number;
+  readonly fetchTimeoutMs: number;
+  readonly maxMetadataBytes: number | undefined;
+  readonly allowHttp: boolean;
+  /** Aborts the fetch when the engine stops; an aborted refresh records nothing and rejects with the reason. */
+  readonly signal?: AbortSignal;
+}
+
+const TENANT_PLACEHOLDER = /\{tenant(?:id)?\}/i;
+
+/**
+ * Refreshes one issuer's metadata: fetch (conditional when the
+ * last-known-good came from the same URL), parse, check the document's own
+ * signature, plan, and apply the plan in one store transaction. Call it
+ * while holding the issuer's refresh lock.
+ *
+ * A failure of the issuer (unreachable, refused document) is not thrown: it
+ * is the plan's outcome, recorded with backoff. Only a store failure throws.
+ *
+ * @throws ClaimsgateError `CG_STORE_*` when the store cannot be read or written.
+ * @throws `context.signal.reason` when the signal aborts the fetch.
+ */
+export async function runRefresh(
+  context: RunRefreshContext,
+  issuer: IssuerRecord & { readonly metadataUrl: string },
+  trigger: RefreshTrigger,
+): Promise<RefreshPlan> {
+  const { store } = context;
+  const [keys, previousSnapshot, previousState] = await Promise.all([
+    store.listKeys(issuer.id),
+    store.getMetadataSnapshot(issuer.id),
+    store.getRefreshState(issuer.id),
+  ]);
+  // Validators are sent only for the very URL the last-known-good came from,
+  // and only while it still yields trusted keys: a 304 must never stand for
+  // a document whose keys are gone (deleted by hand, or never stored).
+  const conditional =
+    previousSnapshot !== undefined &&
+    previousSnapshot.url === issuer.metadataUrl &&
+    keys.some((key) => key.source === 'metadata' && USABLE_KEY_STATES.has(key.state));
+  const attempt = await attemptFetch(context, issuer, conditional ? previousSnapshot : undefined);
+  const plan = planRefresh({
+    issuer,
+    keys,
+    previousSnapshot,
+    previousState,
+    attempt,
+    now: context.now(),
+    graceSeconds: context.graceSeconds,
+    retryBaseSeconds: context.retryBaseSeconds,
+    intervalJitter: context.intervalJitter,
+    trigger,
+  });
+  await store.applyRefresh(plan.application);
+  return plan;
+}
+
+async function attemptFetch(
+  context: RunRefreshContext,
+  issuer: IssuerRecord & { readonly metadataUrl: string },
+  validators: { readonly etag: string | null; readonly lastModified: string | null } | undefined,
+): Promise<RefreshAttempt> {
+  const maxBytes = context.maxMetadataBytes ?? DEFAULT_METADATA_MAX_BYTES;
+  let response;
+  try {
+    response = await fetchMetadata(issuer.metadataUrl, {
+      timeoutMs: context.fetchTimeoutMs,
+      maxBytes,
+      allowHttp: context.allowHttp,
+      now: context.now,
+      ...(context.fetch === undefined ? {} : { fetch: context.fetch }),
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
+      ...(validators === undefined || validators.etag === null ? {} : { etag: validators.etag }),
+      ...(validators === undefined || validators.lastModified === null
+        ? {}
+        : { lastModified: validators.lastModified }),
+    });
+  } catch (error) {
+    // Stopping is our decision, not a failure of the issuer: nothing is recorded.
+    if (context.signal?.aborted === true) throw error;
+    const coded = toRefreshError(error);
+    const observed = error instanceof ClaimsgateError ? error.detail.observed : undefined;
+    return {
+      status: 'failed',
+      url: issuer.metadataUrl,
+      error: coded,
+      httpStatus: coded.code === 'CG_META_HTTP_STATUS' && typeof observed === 'number' ? observed : null,
+    };
+  }
+  if (response.status === 'not-modified') return { status: 'not-modified', response };
+  return { status: 'fetched', response, parsed: parseFetchedDocument(issuer, response.body, maxBytes) };
+}
+
+/**
+ * Parses a fetched document for an issuer and checks its own signature;
+ * a parse failure is returned as the error, for the plan to record.
+ */
+export function parseFetchedDocument(
+  issuer: Pick<IssuerRecord, 'issuerUri'>,
+  body: Uint8Array,
+  maxBytes: number = DEFAULT_METADATA_MAX_BYTES,
+): ParsedDocument {
+  try {
+    // The configured entityID selects the entity of an aggregate; a
+    // template issuer is compared by the plan instead, since Azure AD's
+    // common document spells the placeholder `{tenant}`, not `{tenantid}`.
+    const entityId = TENANT_PLACEHOLDER.test(issuer.issuerUri) ? undefined : issuer.issuerUri;
+    const parsed = parseMetadata(body, { maxBytes, ...(entityId === undefined ? {} : { entityId }) });
+    const signature =
+      parsed.xml === undefined
+        ? ({ status: 'unsigned' } as const)
+        : checkMetadataSignature(parsed.xml.root, parsed.metadata);
+    return { metadata: parsed.metadata, signature };
+  } catch (error) {
+    return { error: toRefreshError(error) };
+  }
+}
+
+/** A coded error from whatever a fetch or parse threw; anything uncoded counts as a failed fetch. */
+function toRefreshError(error: unknown): RefreshError {
+  if (error instanceof ClaimsgateError) return { code: error.code, message: error.message };
+  return {
+    code: 'CG_META_FETCH_FAILED',
+    message: `The metadata could not be processed: ${error instanceof Error ? error.message : String(error)}`,
+  };
+}

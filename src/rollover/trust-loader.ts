@@ -1,0 +1,96 @@
+import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
+import type { Store } from '../store/store.js';
+import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
+import { createTrustSnapshot } from '../trust/in-memory-trust.js';
+import { buildTrustSnapshot } from './build-trust-snapshot.js';
+import type { Logger } from './structured-log.js';
+
+/** The store's records as last loaded. */
+export interface LoadedRecords {
+  readonly issuers: readonly IssuerRecord[];
+  readonly keys: readonly KeyRecord[];
+  readonly states: ReadonlyMap<string, RefreshStateRecord>;
+}
+
+/** The in-memory copy of the store's trust, rebuilt on demand. */
+export interface TrustLoader {
+  /**
+   * Reads issuers, keys and refresh states and rebuilds the snapshot. Calls
+   * made while a load is under way share it, and it then runs once more, so
+   * that every caller sees a read that started after its call.
+   */
+  reload(): Promise<void>;
+  records(): LoadedRecords;
+  snapshot(): TrustSnapshot;
+  /** How many loads completed. */
+  loads(): number;
+}
+
+export interface TrustLoaderOptions {
+  readonly store: Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'>;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  /** Called after each load, with the new records. */
+  readonly onLoaded?: (records: LoadedRecords) => void;
+}
+
+/** Creates the loader; its snapshot is empty until the first load. */
+export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
+  const { store, now, logger } = options;
+  let records: LoadedRecords = { issuers: [], keys: [], states: new Map() };
+  let current: TrustSnapshot = createTrustSnapshot({ issuers: [], keys: [], builtAt: now() });
+  let loads = 0;
+  let loading: Promise<void> | undefined;
+  let again = false;
+
+  async function loadOnce(): Promise<void> {
+    const [issuers, keys] = await Promise.all([store.listIssuers(), store.listKeys()]);
+    const states = new Map<string, RefreshStateRecord>();
+    await Promise.all(
+      issuers.map(async (issuer) => {
+        const state = await store.getRefreshState(issuer.id);
+        if (state !== undefined) states.set(issuer.id, state);
+      }),
+    );
+    records = { issuers, keys, states };
+    current = buildTrustSnapshot({
+      issuers,
+      keys,
+      refreshStates: states,
+      builtAt: now(),
+      onInvalidKey: (key, error) =>
+        logger({
+          level: 'error',
+          event: 'trust.key-unreadable',
+          issuerId: key.issuerId,
+          keyId: key.id,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    });
+    loads += 1;
+    options.onLoaded?.(records);
+  }
+
+  return {
+    reload() {
+      if (loading !== undefined) {
+        // The load under way may have read the store before the change the
+        // caller is waiting for: run once more after it.
+        again = true;
+        return loading;
+      }
+      loading = (async () => {
+        do {
+          again = false;
+          await loadOnce();
+        } while (again);
+      })().finally(() => {
+        loading = undefined;
+      });
+      return loading;
+    },
+    records: () => records,
+    snapshot: () => current,
+    loads: () => loads,
+  };
+}

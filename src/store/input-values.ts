@@ -1,0 +1,120 @@
+import { normalizeThumbprint } from '../crypto/thumbprint.js';
+import { ClaimsgateError } from '../lib/errors.js';
+import type { Actor } from './model.js';
+
+/*
+ * The primitive checks behind every store input normaliser. Each throws
+ * `CG_STORE_INVALID` with `detail.field` naming the offending field.
+ */
+
+export const MAX_TEXT_LENGTH = 2048;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** The `CG_STORE_INVALID` error for one field (long observed values are cut). */
+export function invalid(
+  field: string,
+  expected: string,
+  observed: unknown,
+  cause?: unknown,
+): ClaimsgateError {
+  const shown =
+    typeof observed === 'string' && observed.length > 200 ? `${observed.slice(0, 200)}…` : observed;
+  return new ClaimsgateError(
+    'CG_STORE_INVALID',
+    `The value of ${field} is not acceptable: expected ${expected}.`,
+    {
+      detail: { field, expected, observed: shown },
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+}
+
+/** A trimmed, non-empty, bounded string without control characters. */
+export function requireText(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalid(field, 'a non-empty string', value);
+  const text = value.trim();
+  if (text === '' || text.length > MAX_TEXT_LENGTH || CONTROL_CHARACTERS.test(text))
+    throw invalid(
+      field,
+      `a non-empty string of at most ${MAX_TEXT_LENGTH} characters without control characters`,
+      value,
+    );
+  return text;
+}
+
+/** Like {@link requireText}, but undefined, null and blank become null. */
+export function optionalText(field: string, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' && value.trim() === '') return null;
+  return requireText(field, value);
+}
+
+/** true or false, nothing truthy or falsy. */
+export function requireBoolean(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalid(field, 'true or false', value);
+  return value;
+}
+
+/** An absolute http(s) URL. */
+export function requireHttpUrl(field: string, value: unknown): string {
+  const text = requireText(field, value);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (error) {
+    throw invalid(field, 'an absolute http:// or https:// URL', value, error);
+  }
+  // SECURITY: only http(s) is ever fetched or redirected to; file:, data:, javascript: are refused here.
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw invalid(field, 'an absolute http:// or https:// URL', value);
+  return text;
+}
+
+/** Like {@link requireHttpUrl}, but undefined, null and blank become null. */
+export function optionalHttpUrl(field: string, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' && value.trim() === '') return null;
+  return requireHttpUrl(field, value);
+}
+
+/** An array of {@link requireText} strings, duplicates dropped. */
+export function requireTextList(field: string, value: unknown): string[] {
+  if (!Array.isArray(value)) throw invalid(field, 'an array of strings', value);
+  const items = value.map((item, index) => requireText(`${field}[${index}]`, item));
+  return [...new Set(items)];
+}
+
+/** A valid Date (copied), or null for undefined and null. */
+export function optionalDate(field: string, value: unknown): Date | null {
+  if (value === undefined || value === null) return null;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw invalid(field, 'a valid Date', value);
+  return new Date(value.getTime());
+}
+
+/** A valid Date (copied). */
+export function requireDate(field: string, value: unknown): Date {
+  const date = optionalDate(field, value);
+  if (date === null) throw invalid(field, 'a valid Date', value);
+  return date;
+}
+
+/** A pasted thumbprint cleaned to uppercase hex (40 or 64 digits). */
+export function normalizeThumbprintField(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalid(field, 'a thumbprint string', value);
+  try {
+    return normalizeThumbprint(value).thumbprint;
+  } catch (error) {
+    throw invalid(field, 'a thumbprint of 40 or 64 hexadecimal digits', value, error);
+  }
+}
+
+/** Checks that `value` is a valid Date. @throws ClaimsgateError `CG_STORE_INVALID` naming `field`. */
+export function normalizeInstant(field: string, value: unknown): Date {
+  return requireDate(field, value);
+}
+
+/** Checks the actor recorded with a change. */
+export function normalizeActor(actor: unknown): Actor {
+  return requireText('actor', actor);
+}

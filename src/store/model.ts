@@ -1,0 +1,206 @@
+import type { MetadataSignaturePolicy } from '../metadata/check-metadata-signature.js';
+import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
+
+/** The sign-in protocols an issuer speaks. */
+export type Protocol = 'wsfed' | 'saml2' | 'oidc';
+
+/**
+ * Who or what made a change, as recorded in the audit log:
+ * `admin:<name>`, `cli:<os user>`, `refresh`, `rollover`, `system`.
+ */
+export type Actor = string;
+
+/** An identity provider the relying party trusts. */
+export interface IssuerRecord {
+  readonly id: string;
+  /** Short unique name used by the CLI and the admin site (`contoso-aad`). */
+  readonly name: string;
+  readonly description: string;
+  /** The issuer URI / entityID tokens name; may be a `{tenantid}` template. */
+  readonly issuerUri: string;
+  readonly protocols: readonly Protocol[];
+  /** Where its metadata is published; null for a manual-only issuer. */
+  readonly metadataUrl: string | null;
+  /** The WS-Fed passive endpoint or SAML SSO URL users are sent to. */
+  readonly loginUrl: string | null;
+  /** Listed on the home-realm page. */
+  readonly useForLogin: boolean;
+  /** Prefix of mapped identities (`K2AAD` in `K2AAD:bob@contoso.com`). */
+  readonly label: string;
+  readonly refreshIntervalSeconds: number;
+  readonly signaturePolicy: MetadataSignaturePolicy;
+  readonly allowSha1: boolean;
+  /** Tenants allowed when `issuerUri` is a `{tenantid}` template. */
+  readonly allowedTenants: readonly string[];
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  /** Incremented on every update; used for optimistic concurrency. */
+  readonly version: number;
+}
+
+/** Fields given when an issuer is created; the rest take defaults. */
+export interface NewIssuer {
+  readonly name: string;
+  readonly issuerUri: string;
+  readonly description?: string;
+  readonly protocols?: readonly Protocol[];
+  readonly metadataUrl?: string | null;
+  readonly loginUrl?: string | null;
+  readonly useForLogin?: boolean;
+  readonly label?: string;
+  readonly refreshIntervalSeconds?: number;
+  readonly signaturePolicy?: MetadataSignaturePolicy;
+  readonly allowSha1?: boolean;
+  readonly allowedTenants?: readonly string[];
+}
+
+/** Fields an issuer update may change. */
+export type IssuerPatch = Partial<Omit<NewIssuer, never>>;
+
+/** A key trusted (or once trusted) for one issuer. */
+export interface KeyRecord {
+  readonly id: string;
+  readonly issuerId: string;
+  /** SHA-1 thumbprint, uppercase hex; null for a bare SHA-256 thumbprint or a JWK without certificate. */
+  readonly sha1: string | null;
+  readonly sha256: string | null;
+  readonly kid: string | null;
+  /** The certificate (DER) when known; null for a bare thumbprint entered by hand. */
+  readonly certificateDer: Buffer | null;
+  /** The public JWK when the key came from a JWKS without certificate. */
+  readonly jwk: Readonly<Record<string, unknown>> | null;
+  readonly subject: string | null;
+  readonly notBefore: Date | null;
+  readonly notAfter: Date | null;
+  readonly source: KeySource;
+  /** Who added it: `refresh` for metadata keys, the actor for manual ones. */
+  readonly addedBy: Actor;
+  readonly state: KeyState;
+  readonly stateChangedAt: Date;
+  readonly firstSeenAt: Date;
+  /** Last refresh whose metadata published it; null for manual keys. */
+  readonly lastSeenInMetadataAt: Date | null;
+  /** Last time a token signed by it was accepted. */
+  readonly lastUsedAt: Date | null;
+}
+
+/** A key to add: a certificate, a JWK, or a bare thumbprint. */
+export interface NewKey {
+  readonly issuerId: string;
+  readonly sha1?: string | null;
+  readonly sha256?: string | null;
+  readonly kid?: string | null;
+  readonly certificateDer?: Buffer | null;
+  readonly jwk?: Readonly<Record<string, unknown>> | null;
+  readonly subject?: string | null;
+  readonly notBefore?: Date | null;
+  readonly notAfter?: Date | null;
+  readonly source: KeySource;
+  readonly state?: KeyState;
+  readonly lastSeenInMetadataAt?: Date | null;
+}
+
+/** A relying-party realm: what tokens are addressed to and where users return. */
+export interface RealmRecord {
+  readonly id: string;
+  /** wtrealm / SAML audience / OIDC client ID. */
+  readonly realmUri: string;
+  readonly replyUrl: string;
+  /** Name of the issuer to use without asking (whr), if any. */
+  readonly homeRealm: string | null;
+  /** Issuer IDs allowed for this realm; empty means every issuer. */
+  readonly allowedIssuerIds: readonly string[];
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface NewRealm {
+  readonly realmUri: string;
+  readonly replyUrl: string;
+  readonly homeRealm?: string | null;
+  readonly allowedIssuerIds?: readonly string[];
+}
+
+/** How an issuer's claims become an identity: `label:value-of-nameClaim`. */
+export interface ClaimMappingRecord {
+  readonly id: string;
+  readonly issuerId: string;
+  readonly label: string;
+  /** The claim type whose value names the user (e.g. the UPN claim). */
+  readonly nameClaim: string;
+  /** Optional claim type carrying group membership. */
+  readonly groupClaim: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface NewClaimMapping {
+  readonly issuerId: string;
+  readonly label: string;
+  readonly nameClaim: string;
+  readonly groupClaim?: string | null;
+}
+
+/** The facts of one metadata fetch, kept with refresh audit entries. */
+export interface RefreshFacts {
+  readonly url: string;
+  readonly httpStatus: number | null;
+  readonly etag: string | null;
+  /** SHA-256 of the document, lowercase hex. */
+  readonly sha256: string | null;
+  readonly outcome: 'success' | 'not-modified' | 'failure';
+  /** The error code of a failure. */
+  readonly code: string | null;
+}
+
+/** One entry of the append-only audit log. */
+export interface AuditEntry {
+  /** Increasing sequence number. */
+  readonly id: number;
+  readonly at: Date;
+  readonly actor: Actor;
+  /** `issuer.created`, `key.added`, `key.retired`, `key.revoked`, `refresh.failed`, `alert.key-expiring`, … */
+  readonly action: string;
+  readonly issuerId: string | null;
+  /** What the entry is about, e.g. a key thumbprint or a realm URI. */
+  readonly subject: string | null;
+  readonly before: unknown;
+  readonly after: unknown;
+  readonly refresh: RefreshFacts | null;
+}
+
+/** An audit entry to append; `id` and `at` are assigned by the store. */
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { readonly at?: Date };
+
+/** The last document that became an issuer's trust: what a restart during an outage starts from. */
+export interface MetadataSnapshotRecord {
+  readonly issuerId: string;
+  readonly url: string;
+  readonly fetchedAt: Date;
+  readonly etag: string | null;
+  readonly lastModified: string | null;
+  readonly sha256: string;
+  readonly document: Buffer;
+  /** SHA-1 of the metadata signer, when the document was signed. */
+  readonly signerSha1: string | null;
+}
+
+/** Where an issuer's refreshing stands. */
+export interface RefreshStateRecord {
+  readonly issuerId: string;
+  readonly lastAttemptAt: Date | null;
+  readonly lastSuccessAt: Date | null;
+  readonly lastOutcome: RefreshFacts['outcome'] | null;
+  readonly lastErrorCode: string | null;
+  readonly lastErrorMessage: string | null;
+  readonly consecutiveFailures: number;
+  /** When the next scheduled attempt is due (backoff after failures). */
+  readonly nextAttemptAt: Date | null;
+}
+
+/** What changed, as broadcast to every instance sharing the store. */
+export interface StoreChange {
+  readonly kind: 'issuer' | 'key' | 'realm' | 'mapping' | 'refresh';
+  /** The issuer concerned, when there is one. */
+  readonly issuerId: string | null;
+}

@@ -1,0 +1,162 @@
+import pg from 'pg';
+
+import { ClaimsgateError } from '../../lib/errors.js';
+
+/** How to reach the database: the URL without our own parameters, and the schema to use. */
+export interface PostgresTarget {
+  /** The connection string handed to `pg`, with `schema` removed. */
+  readonly connectionString: string;
+  /** The schema holding claimsgate's tables; null to use the server's search_path (normally `public`). */
+  readonly schema: string | null;
+  /** Where the database is, for error details and logs: never the password. */
+  readonly where: {
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    readonly user: string;
+  };
+}
+
+// Unquoted-identifier shape, lower case: the schema name is interpolated into
+// SQL as an identifier and must round-trip without surprises.
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Reads a `postgres://` / `postgresql://` URL and the `schema` option (the
+ * option wins over the URL's `?schema=` parameter).
+ *
+ * @throws TypeError when the URL is not a PostgreSQL URL or the schema name is not a plain lower-case identifier.
+ */
+export function resolvePostgresTarget(url: string, schemaOption?: string): PostgresTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError('database url must be a postgres:// or postgresql:// URL');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
+    throw new TypeError('database url must be a postgres:// or postgresql:// URL');
+  const fromUrl = parsed.searchParams.get('schema');
+  parsed.searchParams.delete('schema');
+  const schema = schemaOption ?? fromUrl;
+  if (schema !== null && !SCHEMA_NAME.test(schema))
+    throw new TypeError('schema must be a lower-case identifier: letters, digits and _, at most 63');
+  return {
+    connectionString: parsed.toString(),
+    schema,
+    where: {
+      host: decodeURIComponent(parsed.hostname) || parsed.searchParams.get('host') || 'localhost',
+      port: parsed.port === '' ? 5432 : Number(parsed.port),
+      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || '(default)',
+      user: decodeURIComponent(parsed.username) || '(default)',
+    },
+  };
+}
+
+/** Settings shared by the pools and the listener connection. */
+export interface ConnectionSettings {
+  readonly connectTimeoutMs: number;
+  readonly applicationName: string;
+}
+
+/** The `pg` client configuration for one target: the URL's own settings win over ours. */
+export function clientConfig(target: PostgresTarget, settings: ConnectionSettings): pg.ClientConfig {
+  return {
+    connectionString: target.connectionString,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    application_name: settings.applicationName,
+  };
+}
+
+/**
+ * Creates a pool whose every connection uses the target's schema: the
+ * `connect` event runs `SET search_path` before the client is handed out
+ * (pg queues it ahead of the first query).
+ */
+export function createPool(target: PostgresTarget, settings: ConnectionSettings, max: number): pg.Pool {
+  const pool = new pg.Pool({ ...clientConfig(target, settings), max });
+  const schema = target.schema;
+  if (schema !== null) {
+    const statement = `SET search_path TO ${pg.escapeIdentifier(schema)}`;
+    pool.on('connect', (client) => {
+      // A failure here surfaces on the client's first query; nothing to do.
+      client.query(statement).catch(() => undefined);
+    });
+  }
+  // An idle connection that dies (server restart, pg_terminate_backend) is
+  // reported here; the pool drops it and the next query gets a new one.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Wraps a failure to reach the database as `CG_STORE_UNAVAILABLE`, naming where (never the password). */
+export function unavailable(target: PostgresTarget, cause: unknown): ClaimsgateError {
+  const { host, port, database, user } = target.where;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new ClaimsgateError(
+    'CG_STORE_UNAVAILABLE',
+    `Cannot reach PostgreSQL database ${database} at ${host}:${port} as ${user}: ${reason}`,
+    { detail: { host, port, database, user, reason }, cause },
+  );
+}
+
+/** True when `error` says the connection itself failed, rather than a statement. */
+export function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // Class 08 connection exceptions, 28 authorization, 3D000 no such database,
+    // 57P0x server shutting down; Node's socket errors.
+    if (/^(08|28|57P0)/.test(code) || code === '3D000') return true;
+    if (/^E[A-Z]+$/.test(code)) return true;
+  }
+  return /timeout|terminated|Connection/i.test(error.message) && code === undefined;
+}
+
+/** A connection taken from a pool for a while (a transaction, a held lock). */
+export interface TakenConnection {
+  readonly client: pg.PoolClient;
+  /**
+   * Returns the connection to the pool; destroys it instead when `error` is
+   * given or the connection failed while taken (a broken session must not
+   * be handed to the next caller).
+   */
+  release(error?: unknown): void;
+}
+
+/**
+ * Takes a connection from `pool`, listening for its `error` event meanwhile:
+ * pg-pool listens only to idle connections, and an `error` emitted by a taken
+ * one with no listener (the server ended the session, the network broke)
+ * would be an uncaught exception that ends the process.
+ *
+ * @throws ClaimsgateError `CG_STORE_UNAVAILABLE` when no connection can be made.
+ */
+export async function takeConnection(pool: pg.Pool, target: PostgresTarget): Promise<TakenConnection> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw unavailable(target, error);
+  }
+  let failed: Error | undefined;
+  const onError = (error: Error): void => {
+    failed ??= error;
+  };
+  client.on('error', onError);
+  let released = false;
+  return {
+    client,
+    release(error) {
+      if (released) return;
+      released = true;
+      client.off('error', onError);
+      const broken = failed ?? (error === undefined ? undefined : asError(error));
+      client.release(broken);
+    },
+  };
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,224 @@
+import { createHash, randomUUID } from 'node:crypto';
+
+import type pg from 'pg';
+
+import { isClaimsgateError } from '../../lib/errors.js';
+import { createChangeListeners } from '../change-listeners.js';
+import type { Store } from '../store.js';
+import { normalizeInstant, normalizeReplay } from '../validate-input.js';
+import { appendAudit, listAudit } from './postgres-audit.js';
+import { openChangeFeed, type ChangeFeed, type ChangeOrigin } from './postgres-change-feed.js';
+import {
+  createClaimMapping,
+  deleteClaimMapping,
+  listClaimMappings,
+  updateClaimMapping,
+} from './postgres-claim-mappings.js';
+import {
+  createPool,
+  resolvePostgresTarget,
+  takeConnection,
+  unavailable,
+  type ConnectionSettings,
+  type PostgresTarget,
+} from './postgres-connection.js';
+import { createIssuer, deleteIssuer, getIssuer, listIssuers, updateIssuer } from './postgres-issuers.js';
+import { addKey, getKey, listKeys, recordKeyUse, setKeyState } from './postgres-keys.js';
+import { applyPostgresMigrations } from './postgres-migrations.js';
+import { createRealm, deleteRealm, getRealm, listRealms, updateRealm } from './postgres-realms.js';
+import { applyRefresh, getMetadataSnapshot, getRefreshState } from './postgres-refresh.js';
+import { withAdvisoryRefreshLock } from './postgres-refresh-lock.js';
+import { assertOpen, query, type PostgresContext } from './postgres-transaction.js';
+
+/** Options of {@link openPostgresStore}; every one has a default. */
+export interface PostgresStoreOptions {
+  /** The clock for timestamps the store assigns (createdAt, audit `at`, …). Default: the system clock. */
+  readonly now?: () => Date;
+  /**
+   * The schema for claimsgate's tables, created if missing; overrides the
+   * URL's `?schema=`. Default: the server's search_path (normally `public`).
+   */
+  readonly schema?: string;
+  /** Most connections for queries and transactions. Default 10. */
+  readonly poolSize?: number;
+  /** Most connections holding refresh locks at once (one per issuer being refreshed). Default 4. */
+  readonly lockPoolSize?: number;
+  /** How long to wait for a new connection. Default 10,000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** First delay before the change listener reconnects; doubles up to `maxReconnectDelayMs`. Default 250 ms. */
+  readonly reconnectDelayMs?: number;
+  /** Default 30,000 ms. */
+  readonly maxReconnectDelayMs?: number;
+  /**
+   * The `application_name` of every connection, to tell instances apart in
+   * `pg_stat_activity`; a URL's own `application_name` wins. Default `claimsgate`.
+   */
+  readonly applicationName?: string;
+}
+
+const APPLICATION_NAME = 'claimsgate';
+
+/**
+ * Opens the PostgreSQL store at `url` (`postgres://user@host:port/db`,
+ * optionally `?schema=name`), bringing the schema up to date first under a
+ * transaction-level advisory lock, so that instances starting together
+ * migrate one at a time.
+ *
+ * The instance uses up to `poolSize` + `lockPoolSize` + 1 connections: the
+ * query pool, the pool whose sessions hold refresh advisory locks, and one
+ * connection that LISTENs for changes. After the listening connection is lost
+ * and restored, subscribers receive `{ kind: 'refresh', issuerId: null }`:
+ * changes may have been missed meanwhile, so they reload everything.
+ *
+ * @throws TypeError for a bad option or a URL that is not `postgres://` / `postgresql://`.
+ * @throws ClaimsgateError `CG_STORE_UNAVAILABLE` when the database cannot be reached (the detail
+ *   names host, port, database and user, never the password); `CG_STORE_MIGRATION_FAILED` when the
+ *   schema is newer than this code or a migration fails.
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const now = options.now ?? (() => new Date());
+  if (typeof now !== 'function') throw new TypeError('now must be a function returning a Date');
+  const poolSize = positiveInteger('poolSize', options.poolSize, 10);
+  const lockPoolSize = positiveInteger('lockPoolSize', options.lockPoolSize, 4);
+  const settings: ConnectionSettings = {
+    connectTimeoutMs: positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000),
+    applicationName: applicationName(options.applicationName),
+  };
+  const reconnectDelayMs = positiveInteger('reconnectDelayMs', options.reconnectDelayMs, 250);
+  const maxReconnectDelayMs = positiveInteger('maxReconnectDelayMs', options.maxReconnectDelayMs, 30_000);
+  const target = resolvePostgresTarget(url, options.schema);
+
+  const pool = createPool(target, settings, poolSize);
+  const lockPool = createPool(target, settings, lockPoolSize);
+  const listeners = createChangeListeners();
+  let feed: ChangeFeed;
+  let origin: ChangeOrigin;
+  try {
+    const schema = await migrate(pool, target, now);
+    origin = { schema, instance: randomUUID() };
+    feed = await openChangeFeed({
+      target,
+      settings,
+      self: origin,
+      emit: (change) => listeners.emit(change),
+      reconnectDelayMs,
+      maxReconnectDelayMs,
+    });
+  } catch (error) {
+    await Promise.allSettled([pool.end(), lockPool.end()]);
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  const context: PostgresContext = {
+    pool,
+    target,
+    origin,
+    emit: (change) => listeners.emit(change),
+    now,
+    isClosed: () => closing !== undefined,
+  };
+  const lockNamespace = `claimsgate.refresh:${origin.schema}`;
+
+  return {
+    backend: 'postgres',
+    listIssuers: () => listIssuers(context),
+    getIssuer: (idOrName) => getIssuer(context, idOrName),
+    createIssuer: (input, actor) => createIssuer(context, input, actor),
+    updateIssuer: (id, patch, actor, expectedVersion) =>
+      updateIssuer(context, id, patch, actor, expectedVersion),
+    deleteIssuer: (id, actor) => deleteIssuer(context, id, actor),
+    listKeys: (issuerId) => listKeys(context, issuerId),
+    getKey: (id) => getKey(context, id),
+    addKey: (input, actor) => addKey(context, input, actor),
+    setKeyState: (id, state, actor, reason) => setKeyState(context, id, state, actor, reason),
+    recordKeyUse: (id, at) => recordKeyUse(context, id, at),
+    listRealms: () => listRealms(context),
+    getRealm: (idOrUri) => getRealm(context, idOrUri),
+    createRealm: (input, actor) => createRealm(context, input, actor),
+    updateRealm: (id, patch, actor) => updateRealm(context, id, patch, actor),
+    deleteRealm: (id, actor) => deleteRealm(context, id, actor),
+    listClaimMappings: (issuerId) => listClaimMappings(context, issuerId),
+    createClaimMapping: (input, actor) => createClaimMapping(context, input, actor),
+    updateClaimMapping: (id, patch, actor) => updateClaimMapping(context, id, patch, actor),
+    deleteClaimMapping: (id, actor) => deleteClaimMapping(context, id, actor),
+    appendAudit: (entry) => appendAudit(context, entry),
+    listAudit: (filter) => listAudit(context, filter),
+    getMetadataSnapshot: (issuerId) => getMetadataSnapshot(context, issuerId),
+    getRefreshState: (issuerId) => getRefreshState(context, issuerId),
+    applyRefresh: (application) => applyRefresh(context, application),
+
+    async checkAndStoreReplay(id, expiresAt, at) {
+      const replay = normalizeReplay(id, expiresAt, at);
+      // One statement, atomic across instances: a new ID inserts; a known ID
+      // is taken over only when its entry has expired. A concurrent insert of
+      // the same ID waits for the first to commit, then finds it unexpired.
+      const result = await query(
+        context,
+        `INSERT INTO replays (id_sha256, expires_at) VALUES ($1, $2)
+         ON CONFLICT (id_sha256) DO UPDATE SET expires_at = EXCLUDED.expires_at
+         WHERE replays.expires_at <= $3
+         RETURNING 1`,
+        [createHash('sha256').update(replay.id, 'utf8').digest(), replay.expiresAt, replay.now],
+      );
+      return result.rowCount === 1;
+    },
+
+    async purgeReplays(at) {
+      const until = normalizeInstant('now', at);
+      const result = await query(context, 'DELETE FROM replays WHERE expires_at <= $1', [until]);
+      return result.rowCount ?? 0;
+    },
+
+    async withRefreshLock(issuerId, task) {
+      assertOpen(context);
+      if (typeof task !== 'function') throw new TypeError('task must be a function');
+      return withAdvisoryRefreshLock(lockPool, target, lockNamespace, issuerId, task);
+    },
+
+    onChange(listener) {
+      return listeners.add(listener);
+    },
+
+    close() {
+      closing ??= (async () => {
+        listeners.clear();
+        await feed.close();
+        await Promise.allSettled([pool.end(), lockPool.end()]);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Migrates on one pooled connection and returns the schema the tables are in. */
+async function migrate(pool: pg.Pool, target: PostgresTarget, now: () => Date): Promise<string> {
+  const taken = await takeConnection(pool, target);
+  let broken: unknown;
+  try {
+    await applyPostgresMigrations(taken.client, target.schema, now());
+    if (target.schema !== null) return target.schema;
+    const result = await taken.client.query<{ schema: string }>('SELECT current_schema() AS schema');
+    return (result.rows[0] as { schema: string }).schema;
+  } catch (error) {
+    broken = error;
+    if (isClaimsgateError(error)) throw error;
+    throw unavailable(target, error);
+  } finally {
+    taken.release(broken);
+  }
+}
+
+function applicationName(value: string | undefined): string {
+  if (value === undefined) return APPLICATION_NAME;
+  // PostgreSQL keeps at most 63 bytes of printable ASCII; anything else would be altered silently.
+  if (typeof value !== 'string' || !/^[\x20-\x7e]{1,63}$/.test(value))
+    throw new TypeError('applicationName must be 1 to 63 printable ASCII characters');
+  return value;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer`);
+  return value;
+}

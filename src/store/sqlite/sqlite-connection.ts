@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { ClaimsgateError } from '../../lib/errors.js';
+
+/** Where the embedded database lives unless told otherwise. */
+export const DEFAULT_SQLITE_PATH = './data/claimsgate.db';
+
+export interface SqliteConnectionOptions {
+  /** How long a statement waits for a lock before failing. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /**
+   * How long opening waits for another process to let go of the file (a
+   * restart overlapping its predecessor's exit) before `CG_STORE_IN_USE`. Default 1000.
+   */
+  readonly lockTimeoutMs?: number;
+}
+
+function checkTimeout(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new TypeError(`${name} must be a non-negative whole number of milliseconds`);
+  return value;
+}
+
+function sqliteCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** The error for a database file another process holds. */
+export function sqliteInUseError(path: string, cause: unknown): ClaimsgateError {
+  return new ClaimsgateError(
+    'CG_STORE_IN_USE',
+    `The SQLite database ${path} is in use by another claimsgate process. SQLite serves one process at a time; stop the other process, or use PostgreSQL (postgres://…) to run several instances.`,
+    { detail: { path }, cause },
+  );
+}
+
+function unavailable(path: string, cause: unknown): ClaimsgateError {
+  return new ClaimsgateError(
+    'CG_STORE_UNAVAILABLE',
+    `The SQLite database ${path} cannot be opened: ${cause instanceof Error ? cause.message : String(cause)}.`,
+    {
+      hint: 'Check that the path is a claimsgate database file (or does not exist yet) and that its directory is writable.',
+      detail: { path, code: sqliteCode(cause) },
+      cause,
+    },
+  );
+}
+
+/**
+ * Opens (creating it and its directory if needed) the database file and takes
+ * it for this process alone: WAL journal, foreign keys on, a busy timeout,
+ * full fsync at commit, and `locking_mode = EXCLUSIVE`.
+ *
+ * The exclusive locking mode is what keeps a second process out: SQLite then
+ * holds its file lock from the first access until the connection closes. It
+ * is the operating system's lock, so it is released when the process dies
+ * (no stale lock to clean up after a crash, no PID that may be reused), and
+ * taking it is atomic (no race between two processes starting together).
+ *
+ * @throws ClaimsgateError `CG_STORE_IN_USE` when another process holds the
+ *   file; `CG_STORE_UNAVAILABLE` when it cannot be opened (not a database,
+ *   directory not writable).
+ */
+export function openSqliteDatabase(path: string, options: SqliteConnectionOptions = {}): Database {
+  const busyTimeoutMs = checkTimeout('busyTimeoutMs', options.busyTimeoutMs ?? 5000);
+  const lockTimeoutMs = checkTimeout('lockTimeoutMs', options.lockTimeoutMs ?? 1000);
+  const file = resolve(path);
+  let db: Database;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    db = new BetterSqlite3(file, { timeout: lockTimeoutMs });
+  } catch (error) {
+    throw unavailable(file, error);
+  }
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    // The first statement that reads the file takes the lock: a second process fails here.
+    const journalMode = db.pragma('journal_mode = WAL', { simple: true }) as string;
+    if (journalMode.toLowerCase() !== 'wal') throw new Error(`journal_mode is ${journalMode}, expected wal`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = FULL');
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    return db;
+  } catch (error) {
+    db.close();
+    const code = sqliteCode(error);
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw sqliteInUseError(file, error);
+    throw unavailable(file, error);
+  }
+}
+
+/** True when `error` is SQLite telling that another connection holds the lock. */
+export function isSqliteBusy(error: unknown): boolean {
+  const code = sqliteCode(error);
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}

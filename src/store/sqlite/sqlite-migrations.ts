@@ -1,0 +1,140 @@
+/** One step of the SQLite schema, applied once, in order, inside the migration transaction. */
+export interface SqliteMigration {
+  /** 1, 2, 3 … with no gaps; recorded in `schema_migrations`. */
+  readonly version: number;
+  readonly name: string;
+  /** SQL run with `exec`: DDL and data changes only, never PRAGMA or transaction statements. */
+  readonly up: string;
+}
+
+/*
+ * Conventions: timestamps are ISO-8601 UTC text with milliseconds (they sort
+ * as text); JSON columns hold JSON text; booleans are 0/1; certificates and
+ * documents are BLOBs. Column names match src/store/records.ts.
+ */
+const INITIAL_SCHEMA = `
+CREATE TABLE issuers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  issuer_uri TEXT NOT NULL,
+  protocols TEXT NOT NULL,
+  metadata_url TEXT,
+  login_url TEXT,
+  use_for_login INTEGER NOT NULL CHECK (use_for_login IN (0, 1)),
+  label TEXT NOT NULL,
+  refresh_interval_seconds INTEGER NOT NULL CHECK (refresh_interval_seconds > 0),
+  signature_policy TEXT NOT NULL,
+  allow_sha1 INTEGER NOT NULL CHECK (allow_sha1 IN (0, 1)),
+  allowed_tenants TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX issuers_name_unique ON issuers (name);
+CREATE UNIQUE INDEX issuers_issuer_uri_unique ON issuers (issuer_uri);
+
+CREATE TABLE keys (
+  id TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL REFERENCES issuers (id) ON DELETE CASCADE,
+  sha1 TEXT,
+  sha256 TEXT,
+  kid TEXT,
+  certificate_der BLOB,
+  jwk TEXT,
+  subject TEXT,
+  not_before TEXT,
+  not_after TEXT,
+  source TEXT NOT NULL CHECK (source IN ('metadata', 'manual')),
+  added_by TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('announced', 'active', 'retiring', 'retired', 'revoked', 'expired')),
+  state_changed_at TEXT NOT NULL,
+  first_seen_at TEXT NOT NULL,
+  last_seen_in_metadata_at TEXT,
+  last_used_at TEXT
+);
+CREATE UNIQUE INDEX keys_issuer_sha1_unique ON keys (issuer_id, sha1) WHERE sha1 IS NOT NULL;
+CREATE UNIQUE INDEX keys_issuer_sha256_unique ON keys (issuer_id, sha256) WHERE sha256 IS NOT NULL;
+CREATE UNIQUE INDEX keys_issuer_kid_unique ON keys (issuer_id, kid) WHERE kid IS NOT NULL;
+CREATE INDEX keys_sha1 ON keys (sha1);
+
+CREATE TABLE realms (
+  id TEXT PRIMARY KEY,
+  realm_uri TEXT NOT NULL,
+  reply_url TEXT NOT NULL,
+  home_realm TEXT,
+  allowed_issuer_ids TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX realms_realm_uri_unique ON realms (realm_uri);
+
+CREATE TABLE claim_mappings (
+  id TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL REFERENCES issuers (id) ON DELETE CASCADE,
+  label TEXT NOT NULL,
+  name_claim TEXT NOT NULL,
+  group_claim TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX claim_mappings_issuer ON claim_mappings (issuer_id);
+
+-- No foreign key on issuer_id: the log outlives the issuers it tells about.
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  issuer_id TEXT,
+  subject TEXT,
+  before_json TEXT,
+  after_json TEXT,
+  refresh_json TEXT
+);
+CREATE INDEX audit_log_issuer ON audit_log (issuer_id, id);
+CREATE INDEX audit_log_at ON audit_log (at);
+
+-- The log is append-only: history cannot be edited or erased through SQL either.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+
+CREATE TABLE metadata_snapshots (
+  issuer_id TEXT PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+  url TEXT NOT NULL,
+  fetched_at TEXT NOT NULL,
+  etag TEXT,
+  last_modified TEXT,
+  sha256 TEXT NOT NULL,
+  document BLOB NOT NULL,
+  signer_sha1 TEXT
+);
+
+CREATE TABLE refresh_states (
+  issuer_id TEXT PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+  last_attempt_at TEXT,
+  last_success_at TEXT,
+  last_outcome TEXT CHECK (last_outcome IN ('success', 'not-modified', 'failure')),
+  last_error_code TEXT,
+  last_error_message TEXT,
+  consecutive_failures INTEGER NOT NULL,
+  next_attempt_at TEXT
+);
+
+CREATE TABLE replays (
+  id TEXT PRIMARY KEY,
+  expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX replays_expires_at ON replays (expires_at);
+`;
+
+/** Every SQLite migration, oldest first. Append only: a released migration is never edited. */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
+];

@@ -1,0 +1,313 @@
+import type { Database } from 'better-sqlite3';
+import { ClaimsgateError } from '../../lib/errors.js';
+import type { KeyState } from '../../tokens/trust-snapshot.js';
+import { createChangeListeners } from '../change-listeners.js';
+import { createLocalRefreshLocks } from '../local-refresh-locks.js';
+import type {
+  Actor,
+  AuditEntry,
+  ClaimMappingRecord,
+  IssuerPatch,
+  IssuerRecord,
+  KeyRecord,
+  MetadataSnapshotRecord,
+  NewAuditEntry,
+  NewClaimMapping,
+  NewIssuer,
+  NewKey,
+  NewRealm,
+  RealmRecord,
+  RefreshStateRecord,
+  StoreChange,
+} from '../model.js';
+import type { AuditQuery, RefreshApplication, Store } from '../store.js';
+import { normalizeInstant, normalizeNewAuditEntry } from '../validate-input.js';
+import {
+  createClaimMapping,
+  deleteClaimMapping,
+  listClaimMappings,
+  updateClaimMapping,
+} from './sqlite-claim-mappings.js';
+import {
+  isSqliteBusy,
+  openSqliteDatabase,
+  sqliteInUseError,
+  type SqliteConnectionOptions,
+} from './sqlite-connection.js';
+import { createSqliteContext, type SqliteContext } from './sqlite-context.js';
+import { createIssuer, deleteIssuer, findIssuer, listIssuers, updateIssuer } from './sqlite-issuers.js';
+import { activateOnUse, addKey, findKey, listKeys, setKeyState, touchKeyUse } from './sqlite-keys.js';
+import { migrateSqlite } from './sqlite-migrate.js';
+import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.js';
+import { findRefreshState, findSnapshot, listAudit } from './sqlite-reads.js';
+import { createRealm, deleteRealm, findRealm, listRealms, updateRealm } from './sqlite-realms.js';
+import { applySqliteRefresh } from './sqlite-refresh.js';
+import { checkAndStoreReplay, purgeReplays } from './sqlite-replays.js';
+
+export interface SqliteStoreOptions extends SqliteConnectionOptions {
+  /** The clock for timestamps the store assigns. Default: the system clock. */
+  readonly now?: () => Date;
+  /** The schema steps to apply; tests pass their own. Default {@link SQLITE_MIGRATIONS}. */
+  readonly migrations?: readonly SqliteMigration[];
+}
+
+function closedError(): ClaimsgateError {
+  return new ClaimsgateError('CG_STORE_UNAVAILABLE', 'The SQLite store has been closed.', {
+    hint: 'Open the store again; a closed store cannot be used.',
+  });
+}
+
+/** Runs synchronous work and hands back its result or its error as a promise. */
+function settle<T>(work: () => T): Promise<T> {
+  return new Promise<T>((resolve) => resolve(work()));
+}
+
+/**
+ * The embedded backend: one SQLite file, owned by one process.
+ *
+ * better-sqlite3 is synchronous, so a transaction runs to its end without
+ * yielding and two mutations of this process never interleave; the methods
+ * return promises only to share the {@link Store} interface with PostgreSQL.
+ */
+class SqliteStore implements Store {
+  readonly backend = 'sqlite' as const;
+  readonly #db: Database;
+  readonly #ctx: SqliteContext;
+  readonly #listeners = createChangeListeners();
+  readonly #refreshLocks = createLocalRefreshLocks();
+  #closed = false;
+
+  constructor(db: Database, now: () => Date) {
+    this.#db = db;
+    this.#ctx = createSqliteContext(db, now);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw closedError();
+  }
+
+  #read<T>(work: (ctx: SqliteContext) => T): Promise<T> {
+    return settle(() => {
+      this.#assertOpen();
+      return work(this.#ctx);
+    });
+  }
+
+  /**
+   * Runs a mutation in one transaction (its audit entry included), then tells
+   * listeners — only once it is committed, never for a rolled-back change.
+   */
+  #mutate<T>(work: (ctx: SqliteContext) => T, change: (result: T) => StoreChange | null): Promise<T> {
+    return settle(() => {
+      this.#assertOpen();
+      const result = this.#db.transaction(() => work(this.#ctx)).immediate();
+      const event = change(result);
+      if (event !== null) this.#listeners.emit(event);
+      return result;
+    });
+  }
+
+  listIssuers(): Promise<IssuerRecord[]> {
+    return this.#read((ctx) => listIssuers(ctx));
+  }
+
+  getIssuer(idOrName: string): Promise<IssuerRecord | undefined> {
+    return this.#read((ctx) => findIssuer(ctx, idOrName));
+  }
+
+  createIssuer(input: NewIssuer, actor: Actor): Promise<IssuerRecord> {
+    return this.#mutate(
+      (ctx) => createIssuer(ctx, input, actor),
+      (issuer) => ({ kind: 'issuer', issuerId: issuer.id }),
+    );
+  }
+
+  async updateIssuer(
+    id: string,
+    patch: IssuerPatch,
+    actor: Actor,
+    expectedVersion?: number,
+  ): Promise<IssuerRecord> {
+    const outcome = await this.#mutate(
+      (ctx) => updateIssuer(ctx, id, patch, actor, expectedVersion),
+      ({ record, changed }) => (changed ? { kind: 'issuer', issuerId: record.id } : null),
+    );
+    return outcome.record;
+  }
+
+  async deleteIssuer(id: string, actor: Actor): Promise<void> {
+    await this.#mutate(
+      (ctx) => deleteIssuer(ctx, id, actor),
+      () => ({ kind: 'issuer', issuerId: id }),
+    );
+  }
+
+  listKeys(issuerId?: string): Promise<KeyRecord[]> {
+    return this.#read((ctx) => listKeys(ctx, issuerId));
+  }
+
+  getKey(id: string): Promise<KeyRecord | undefined> {
+    return this.#read((ctx) => findKey(ctx, id));
+  }
+
+  addKey(input: NewKey, actor: Actor): Promise<KeyRecord> {
+    return this.#mutate(
+      (ctx) => addKey(ctx, input, actor),
+      (key) => ({ kind: 'key', issuerId: key.issuerId }),
+    );
+  }
+
+  async setKeyState(id: string, state: KeyState, actor: Actor, reason?: string): Promise<KeyRecord> {
+    const outcome = await this.#mutate(
+      (ctx) => setKeyState(ctx, id, state, actor, reason),
+      ({ record, changed }) => (changed ? { kind: 'key', issuerId: record.issuerId } : null),
+    );
+    return outcome.record;
+  }
+
+  async recordKeyUse(id: string, at: Date): Promise<void> {
+    const used = normalizeInstant('at', at);
+    // The common case — a key already past `announced` — is one UPDATE, with no transaction around it.
+    if (await this.#read((ctx) => touchKeyUse(ctx, id, used))) return;
+    await this.#mutate(
+      (ctx) => activateOnUse(ctx, id, used),
+      (activated) => activated,
+    );
+  }
+
+  listRealms(): Promise<RealmRecord[]> {
+    return this.#read((ctx) => listRealms(ctx));
+  }
+
+  getRealm(idOrUri: string): Promise<RealmRecord | undefined> {
+    return this.#read((ctx) => findRealm(ctx, idOrUri));
+  }
+
+  createRealm(input: NewRealm, actor: Actor): Promise<RealmRecord> {
+    return this.#mutate(
+      (ctx) => createRealm(ctx, input, actor),
+      () => ({ kind: 'realm', issuerId: null }),
+    );
+  }
+
+  async updateRealm(id: string, patch: Partial<NewRealm>, actor: Actor): Promise<RealmRecord> {
+    const outcome = await this.#mutate(
+      (ctx) => updateRealm(ctx, id, patch, actor),
+      ({ changed }) => (changed ? { kind: 'realm', issuerId: null } : null),
+    );
+    return outcome.record;
+  }
+
+  async deleteRealm(id: string, actor: Actor): Promise<void> {
+    await this.#mutate(
+      (ctx) => deleteRealm(ctx, id, actor),
+      () => ({ kind: 'realm', issuerId: null }),
+    );
+  }
+
+  listClaimMappings(issuerId?: string): Promise<ClaimMappingRecord[]> {
+    return this.#read((ctx) => listClaimMappings(ctx, issuerId));
+  }
+
+  createClaimMapping(input: NewClaimMapping, actor: Actor): Promise<ClaimMappingRecord> {
+    return this.#mutate(
+      (ctx) => createClaimMapping(ctx, input, actor),
+      (mapping) => ({ kind: 'mapping', issuerId: mapping.issuerId }),
+    );
+  }
+
+  async updateClaimMapping(
+    id: string,
+    patch: Partial<NewClaimMapping>,
+    actor: Actor,
+  ): Promise<ClaimMappingRecord> {
+    const outcome = await this.#mutate(
+      (ctx) => updateClaimMapping(ctx, id, patch, actor),
+      ({ record, changed }) => (changed ? { kind: 'mapping', issuerId: record.issuerId } : null),
+    );
+    return outcome.record;
+  }
+
+  async deleteClaimMapping(id: string, actor: Actor): Promise<void> {
+    await this.#mutate(
+      (ctx) => deleteClaimMapping(ctx, id, actor),
+      (issuerId) => ({ kind: 'mapping', issuerId }),
+    );
+  }
+
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return this.#read((ctx) => ctx.audit(normalizeNewAuditEntry(entry, ctx.now())));
+  }
+
+  listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    return this.#read((ctx) => listAudit(ctx, query));
+  }
+
+  getMetadataSnapshot(issuerId: string): Promise<MetadataSnapshotRecord | undefined> {
+    return this.#read((ctx) => findSnapshot(ctx, issuerId));
+  }
+
+  getRefreshState(issuerId: string): Promise<RefreshStateRecord | undefined> {
+    return this.#read((ctx) => findRefreshState(ctx, issuerId));
+  }
+
+  /** Broadcasts `key` when a key was added or changed state, else `refresh`. */
+  async applyRefresh(application: RefreshApplication): Promise<void> {
+    await this.#mutate(
+      (ctx) => applySqliteRefresh(ctx, application),
+      (keysChanged) => ({ kind: keysChanged ? 'key' : 'refresh', issuerId: application.issuerId }),
+    );
+  }
+
+  checkAndStoreReplay(id: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.#read((ctx) => checkAndStoreReplay(ctx, id, expiresAt, now));
+  }
+
+  purgeReplays(now: Date): Promise<number> {
+    return this.#read((ctx) => purgeReplays(ctx, now));
+  }
+
+  withRefreshLock<T>(issuerId: string, task: () => Promise<T>): Promise<T | undefined> {
+    if (this.#closed) return Promise.reject(closedError());
+    // A process-local lock is enough: no other process can open the file (see sqlite-connection.ts).
+    return this.#refreshLocks.run(issuerId, task);
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  close(): Promise<void> {
+    return settle(() => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#listeners.clear();
+      this.#db.close();
+    });
+  }
+}
+
+/**
+ * Opens the SQLite store in one file (created with its directory when
+ * missing), takes it for this process, and brings its schema up to date.
+ *
+ * @throws ClaimsgateError `CG_STORE_IN_USE` when another process has the file
+ *   open; `CG_STORE_MIGRATION_FAILED` when the schema cannot be brought up to
+ *   date or is newer than this release; `CG_STORE_UNAVAILABLE` when the file
+ *   cannot be opened.
+ */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
+  return settle(() => {
+    const now = options.now ?? (() => new Date());
+    if (typeof now !== 'function') throw new TypeError('now must be a function returning a Date');
+    const db = openSqliteDatabase(path, options);
+    try {
+      migrateSqlite(db, options.migrations ?? SQLITE_MIGRATIONS, now());
+    } catch (error) {
+      db.close();
+      if (isSqliteBusy(error)) throw sqliteInUseError(db.name, error);
+      throw error;
+    }
+    return new SqliteStore(db, now);
+  });
+}

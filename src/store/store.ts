@@ -1,0 +1,125 @@
+import type { KeyState } from '../tokens/trust-snapshot.js';
+import type {
+  Actor,
+  AuditEntry,
+  ClaimMappingRecord,
+  IssuerPatch,
+  IssuerRecord,
+  KeyRecord,
+  MetadataSnapshotRecord,
+  NewAuditEntry,
+  NewClaimMapping,
+  NewIssuer,
+  NewKey,
+  NewRealm,
+  RealmRecord,
+  RefreshStateRecord,
+  StoreChange,
+} from './model.js';
+
+/** A change to an existing key made by a refresh. */
+export interface KeyUpdate {
+  readonly keyId: string;
+  readonly state?: KeyState;
+  readonly lastSeenInMetadataAt?: Date;
+}
+
+/**
+ * Everything one metadata refresh changes, applied in one transaction: the
+ * keys it adds and updates, the new last-known-good document (none for a 304
+ * or a failure), the refresh state, and the audit entries telling the story.
+ */
+export interface RefreshApplication {
+  readonly issuerId: string;
+  readonly addKeys: readonly NewKey[];
+  readonly updateKeys: readonly KeyUpdate[];
+  readonly snapshot: MetadataSnapshotRecord | null;
+  readonly refreshState: RefreshStateRecord;
+  readonly audit: readonly NewAuditEntry[];
+}
+
+/** Filter for the audit log. */
+export interface AuditQuery {
+  readonly issuerId?: string;
+  /** Entries at or after this instant. */
+  readonly since?: Date;
+  /** Entries with an id greater than this (for paging and tailing). */
+  readonly afterId?: number;
+  /** Most entries returned, oldest first. Default 1000. */
+  readonly limit?: number;
+}
+
+/**
+ * The store: claimsgate's persistent state, shaped by the domain. Every
+ * mutation takes the actor and writes its audit entry in the same
+ * transaction as the change, so the log and the state cannot disagree.
+ * Every mutation also broadcasts a {@link StoreChange} to every instance
+ * sharing the store (in-process for SQLite, LISTEN/NOTIFY for PostgreSQL).
+ *
+ * Rejected input (a duplicate name, an unknown ID, a stale version) throws a
+ * `ClaimsgateError` with a `CG_STORE_*` code and changes nothing.
+ */
+export interface Store {
+  /** `sqlite` or `postgres`: for logs and health pages only, never for branching. */
+  readonly backend: 'sqlite' | 'postgres';
+
+  listIssuers(): Promise<IssuerRecord[]>;
+  /** By ID or by name. */
+  getIssuer(idOrName: string): Promise<IssuerRecord | undefined>;
+  createIssuer(input: NewIssuer, actor: Actor): Promise<IssuerRecord>;
+  /** @throws ClaimsgateError `CG_STORE_CONFLICT` when `expectedVersion` is given and stale. */
+  updateIssuer(id: string, patch: IssuerPatch, actor: Actor, expectedVersion?: number): Promise<IssuerRecord>;
+  /** Removes the issuer with its keys, mappings, snapshot and refresh state (the audit log keeps its history). */
+  deleteIssuer(id: string, actor: Actor): Promise<void>;
+
+  listKeys(issuerId?: string): Promise<KeyRecord[]>;
+  getKey(id: string): Promise<KeyRecord | undefined>;
+  addKey(input: NewKey, actor: Actor): Promise<KeyRecord>;
+  /** Changes a key's state (revoke, retire, activate) with an audit entry. */
+  setKeyState(id: string, state: KeyState, actor: Actor, reason?: string): Promise<KeyRecord>;
+  /**
+   * Notes that a token signed by the key was accepted; an `announced` key
+   * becomes `active` (audited). Cheap when nothing changes.
+   */
+  recordKeyUse(id: string, at: Date): Promise<void>;
+
+  listRealms(): Promise<RealmRecord[]>;
+  getRealm(idOrUri: string): Promise<RealmRecord | undefined>;
+  createRealm(input: NewRealm, actor: Actor): Promise<RealmRecord>;
+  updateRealm(id: string, patch: Partial<NewRealm>, actor: Actor): Promise<RealmRecord>;
+  deleteRealm(id: string, actor: Actor): Promise<void>;
+
+  listClaimMappings(issuerId?: string): Promise<ClaimMappingRecord[]>;
+  createClaimMapping(input: NewClaimMapping, actor: Actor): Promise<ClaimMappingRecord>;
+  updateClaimMapping(id: string, patch: Partial<NewClaimMapping>, actor: Actor): Promise<ClaimMappingRecord>;
+  deleteClaimMapping(id: string, actor: Actor): Promise<void>;
+
+  /** Appends an entry on its own (alerts, refresh outcomes without other change). */
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  listAudit(query?: AuditQuery): Promise<AuditEntry[]>;
+
+  getMetadataSnapshot(issuerId: string): Promise<MetadataSnapshotRecord | undefined>;
+  getRefreshState(issuerId: string): Promise<RefreshStateRecord | undefined>;
+  /** Applies one refresh atomically (see {@link RefreshApplication}). */
+  applyRefresh(application: RefreshApplication): Promise<void>;
+
+  /**
+   * Records a token ID until it expires. `true` when it was new, `false` for
+   * a replay; atomic across every instance sharing the store.
+   */
+  checkAndStoreReplay(id: string, expiresAt: Date, now: Date): Promise<boolean>;
+  /** Drops expired replay IDs; returns how many. */
+  purgeReplays(now: Date): Promise<number>;
+
+  /**
+   * Runs `task` while holding the refresh lock of one issuer, or returns
+   * `undefined` at once when another instance holds it. PostgreSQL: a
+   * session advisory lock; SQLite: a process-local lock (one process per file).
+   */
+  withRefreshLock<T>(issuerId: string, task: () => Promise<T>): Promise<T | undefined>;
+
+  /** Subscribes to changes made by this and every other instance. Returns the unsubscribe function. */
+  onChange(listener: (change: StoreChange) => void): () => void;
+
+  close(): Promise<void>;
+}

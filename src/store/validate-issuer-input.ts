@@ -1,0 +1,147 @@
+import type { MetadataSignaturePolicy } from '../metadata/check-metadata-signature.js';
+import {
+  invalid,
+  normalizeThumbprintField,
+  optionalHttpUrl,
+  optionalText,
+  requireBoolean,
+  requireText,
+  requireTextList,
+} from './input-values.js';
+import type { IssuerPatch, NewIssuer, Protocol } from './model.js';
+
+/** Every field of an issuer that its owner chooses (the store adds id, timestamps and version). */
+export type IssuerFields = {
+  readonly name: string;
+  readonly description: string;
+  readonly issuerUri: string;
+  readonly protocols: readonly Protocol[];
+  readonly metadataUrl: string | null;
+  readonly loginUrl: string | null;
+  readonly useForLogin: boolean;
+  readonly label: string;
+  readonly refreshIntervalSeconds: number;
+  readonly signaturePolicy: MetadataSignaturePolicy;
+  readonly allowSha1: boolean;
+  readonly allowedTenants: readonly string[];
+};
+
+/** Issuer defaults (see {@link normalizeNewIssuer}). */
+export const ISSUER_DEFAULTS = {
+  refreshIntervalSeconds: 3600,
+  signaturePolicy: { mode: 'self-consistent' } as MetadataSignaturePolicy,
+  protocols: ['wsfed'] as readonly Protocol[],
+  useForLogin: true,
+  allowSha1: false,
+} as const;
+
+export const PROTOCOLS: readonly Protocol[] = ['wsfed', 'saml2', 'oidc'];
+
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function normalizeProtocols(value: unknown): Protocol[] {
+  if (!Array.isArray(value) || value.length === 0)
+    throw invalid('protocols', `a non-empty array of ${PROTOCOLS.join(', ')}`, value);
+  for (const item of value)
+    if (!PROTOCOLS.includes(item as Protocol))
+      throw invalid('protocols', `a non-empty array of ${PROTOCOLS.join(', ')}`, item);
+  return [...new Set(value as Protocol[])];
+}
+
+function normalizeRefreshInterval(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+    throw invalid('refreshIntervalSeconds', 'a positive whole number of seconds', value);
+  return value;
+}
+
+function normalizeSignaturePolicy(value: unknown): MetadataSignaturePolicy {
+  const expected = "{ mode: 'off' | 'self-consistent' } or { mode: 'pinned', pinnedSigners: [thumbprints] }";
+  if (typeof value !== 'object' || value === null) throw invalid('signaturePolicy', expected, value);
+  const policy = value as { mode?: unknown; pinnedSigners?: unknown };
+  switch (policy.mode) {
+    case 'off':
+      return { mode: 'off' };
+    case 'self-consistent':
+      return { mode: 'self-consistent' };
+    case 'pinned': {
+      // SECURITY: a pinned policy without signers would pin nothing; refuse it rather than accept any signer.
+      if (!Array.isArray(policy.pinnedSigners) || policy.pinnedSigners.length === 0)
+        throw invalid(
+          'signaturePolicy.pinnedSigners',
+          'a non-empty array of thumbprints',
+          policy.pinnedSigners,
+        );
+      const signers = policy.pinnedSigners.map((signer, index) =>
+        normalizeThumbprintField(`signaturePolicy.pinnedSigners[${index}]`, signer),
+      );
+      return { mode: 'pinned', pinnedSigners: [...new Set(signers)] };
+    }
+    default:
+      throw invalid('signaturePolicy.mode', "'off', 'self-consistent' or 'pinned'", policy.mode);
+  }
+}
+
+function normalizeName(value: unknown): string {
+  const name = requireText('name', value);
+  // SECURITY: getIssuer() accepts an ID or a name; a name shaped like an ID could shadow another issuer.
+  if (UUID_SHAPE.test(name))
+    throw invalid('name', 'a name that is not shaped like a record ID (UUID)', value);
+  return name;
+}
+
+/**
+ * Checks a new issuer and fills in its defaults: description '', protocols
+ * ['wsfed'], no metadata or login URL, useForLogin true, label = name,
+ * refreshIntervalSeconds 3600, signaturePolicy self-consistent, allowSha1
+ * false, no allowed tenants.
+ *
+ * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
+ */
+export function normalizeNewIssuer(input: NewIssuer): IssuerFields {
+  if (typeof input !== 'object' || input === null) throw invalid('issuer', 'an object', input);
+  const name = normalizeName(input.name);
+  return {
+    name,
+    description:
+      input.description === undefined ? '' : (optionalText('description', input.description) ?? ''),
+    issuerUri: requireText('issuerUri', input.issuerUri),
+    protocols: normalizeProtocols(input.protocols ?? ISSUER_DEFAULTS.protocols),
+    metadataUrl: optionalHttpUrl('metadataUrl', input.metadataUrl),
+    loginUrl: optionalHttpUrl('loginUrl', input.loginUrl),
+    useForLogin: requireBoolean('useForLogin', input.useForLogin ?? ISSUER_DEFAULTS.useForLogin),
+    label: input.label === undefined ? name : requireText('label', input.label),
+    refreshIntervalSeconds: normalizeRefreshInterval(
+      input.refreshIntervalSeconds ?? ISSUER_DEFAULTS.refreshIntervalSeconds,
+    ),
+    signaturePolicy: normalizeSignaturePolicy(input.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy),
+    allowSha1: requireBoolean('allowSha1', input.allowSha1 ?? ISSUER_DEFAULTS.allowSha1),
+    allowedTenants: requireTextList('allowedTenants', input.allowedTenants ?? []),
+  };
+}
+
+/**
+ * Checks an issuer patch. Only the fields present are checked and returned;
+ * `undefined` means "leave as is", `null` clears a nullable URL.
+ *
+ * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
+ */
+export function normalizeIssuerPatch(patch: IssuerPatch): Partial<IssuerFields> {
+  if (typeof patch !== 'object' || patch === null) throw invalid('patch', 'an object', patch);
+  const out: { -readonly [K in keyof IssuerFields]?: IssuerFields[K] } = {};
+  if (patch.name !== undefined) out.name = normalizeName(patch.name);
+  if (patch.description !== undefined) out.description = optionalText('description', patch.description) ?? '';
+  if (patch.issuerUri !== undefined) out.issuerUri = requireText('issuerUri', patch.issuerUri);
+  if (patch.protocols !== undefined) out.protocols = normalizeProtocols(patch.protocols);
+  if (patch.metadataUrl !== undefined) out.metadataUrl = optionalHttpUrl('metadataUrl', patch.metadataUrl);
+  if (patch.loginUrl !== undefined) out.loginUrl = optionalHttpUrl('loginUrl', patch.loginUrl);
+  if (patch.useForLogin !== undefined) out.useForLogin = requireBoolean('useForLogin', patch.useForLogin);
+  if (patch.label !== undefined) out.label = requireText('label', patch.label);
+  if (patch.refreshIntervalSeconds !== undefined)
+    out.refreshIntervalSeconds = normalizeRefreshInterval(patch.refreshIntervalSeconds);
+  if (patch.signaturePolicy !== undefined)
+    out.signaturePolicy = normalizeSignaturePolicy(patch.signaturePolicy);
+  if (patch.allowSha1 !== undefined) out.allowSha1 = requireBoolean('allowSha1', patch.allowSha1);
+  if (patch.allowedTenants !== undefined)
+    out.allowedTenants = requireTextList('allowedTenants', patch.allowedTenants);
+  return out;
+}

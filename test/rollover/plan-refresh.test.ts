@@ -1,0 +1,470 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import { parseCertificateDer, type CertificateInfo } from '../../src/crypto/certificate.js';
+import type { MetadataFetched } from '../../src/metadata/process-metadata-response.js';
+import type { IssuerRecord, KeyRecord, MetadataSnapshotRecord } from '../../src/store/model.js';
+import { planRefresh, type PlanRefreshInput, type RefreshAttempt } from '../../src/rollover/plan-refresh.js';
+import { parseFetchedDocument } from '../../src/rollover/run-refresh.js';
+import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
+import { buildFederationMetadata, type FederationMetadataOptions } from '../helpers/federation-metadata.js';
+import { at, issuerRecord, keyRecord, refreshState, T0 } from '../helpers/rollover-records.js';
+
+const URL = 'http://127.0.0.1:1/metadata.xml';
+
+let certA: TestCertificate;
+let certB: TestCertificate;
+let certC: TestCertificate;
+let infoA: CertificateInfo;
+let infoB: CertificateInfo;
+let infoC: CertificateInfo;
+
+before(async () => {
+  [certA, certB, certC] = await Promise.all([
+    createTestCertificate({ commonName: 'key A' }),
+    createTestCertificate({ commonName: 'key B' }),
+    createTestCertificate({ commonName: 'key C' }),
+  ]);
+  [infoA, infoB, infoC] = [certA, certB, certC].map((cert) => parseCertificateDer(cert.der)) as [
+    CertificateInfo,
+    CertificateInfo,
+    CertificateInfo,
+  ];
+});
+
+function fetchedAttempt(body: string | Buffer, issuer: IssuerRecord = issuerRecord()): RefreshAttempt {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const response: MetadataFetched = {
+    status: 'ok',
+    body: bytes,
+    url: URL,
+    httpStatus: 200,
+    etag: '"v2"',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    fetchedAt: T0,
+    redirects: [],
+  };
+  return { status: 'fetched', response, parsed: parseFetchedDocument(issuer, bytes) };
+}
+
+function documentWith(
+  certificates: readonly TestCertificate[],
+  options: Partial<FederationMetadataOptions> & { signedBy?: TestCertificate } = {},
+): string {
+  return buildFederationMetadata({
+    entityId: 'https://idp.test/tenant-1/',
+    signingCertificates: certificates.map((cert) => cert.base64),
+    ...(options.signedBy === undefined
+      ? {}
+      : { signer: { privateKey: options.signedBy.privateKey, certificatePem: options.signedBy.pem } }),
+    ...options,
+  });
+}
+
+function plan(overrides: Partial<PlanRefreshInput> & Pick<PlanRefreshInput, 'attempt'>) {
+  return planRefresh({
+    issuer: issuerRecord(),
+    keys: [],
+    previousSnapshot: undefined,
+    previousState: undefined,
+    now: T0,
+    graceSeconds: 3600,
+    ...overrides,
+  });
+}
+
+function update(result: ReturnType<typeof plan>, key: KeyRecord) {
+  return result.application.updateKeys.find((entry) => entry.keyId === key.id);
+}
+
+function snapshotRecord(overrides: Partial<MetadataSnapshotRecord> = {}): MetadataSnapshotRecord {
+  return {
+    issuerId: 'iss-1',
+    url: URL,
+    fetchedAt: at(-3600),
+    etag: '"v1"',
+    lastModified: null,
+    sha256: 'previous',
+    document: Buffer.from('<previous/>'),
+    signerSha1: null,
+    ...overrides,
+  };
+}
+
+describe('planRefresh on a usable document', () => {
+  it('adds newly published keys as announced, records the document and schedules the next refresh', () => {
+    const result = plan({ attempt: fetchedAttempt(documentWith([certA, certB])), intervalJitter: 0.1 });
+    assert.equal(result.outcome, 'success');
+    assert.deepEqual(
+      result.application.addKeys.map((key) => [key.sha1, key.state, key.source]),
+      [
+        [infoA.sha1, 'announced', 'metadata'],
+        [infoB.sha1, 'announced', 'metadata'],
+      ],
+    );
+    assert.deepEqual(result.application.addKeys[0]!.certificateDer, certA.der);
+    assert.deepEqual(
+      result.application.audit.map((entry) => [entry.action, entry.subject]),
+      [
+        ['metadata.updated', URL],
+        ['key.added', infoA.sha1],
+        ['key.added', infoB.sha1],
+      ],
+    );
+    assert.deepEqual(
+      result.alerts.map((alert) => [alert.kind, alert.subject]),
+      [
+        ['key-added', infoA.sha1],
+        ['key-added', infoB.sha1],
+      ],
+    );
+    const snapshot = result.application.snapshot!;
+    assert.equal(snapshot.url, URL);
+    assert.equal(snapshot.etag, '"v2"');
+    assert.equal(snapshot.signerSha1, null);
+    const state = result.application.refreshState;
+    assert.equal(state.consecutiveFailures, 0);
+    assert.equal(state.lastOutcome, 'success');
+    assert.deepEqual(state.lastSuccessAt, T0);
+    assert.deepEqual(state.nextAttemptAt, at(3960));
+  });
+
+  it('marks keys published again as seen without changing their state', () => {
+    const keyA = keyRecord(infoA, { state: 'active' });
+    const keyB = keyRecord(infoB, { state: 'announced' });
+    const result = plan({ keys: [keyA, keyB], attempt: fetchedAttempt(documentWith([certA, certB])) });
+    assert.deepEqual(result.application.addKeys, []);
+    assert.deepEqual(update(result, keyA), { keyId: keyA.id, lastSeenInMetadataAt: T0 });
+    assert.deepEqual(update(result, keyB), { keyId: keyB.id, lastSeenInMetadataAt: T0 });
+    assert.deepEqual(
+      result.application.audit.map((entry) => entry.action),
+      ['metadata.updated'],
+    );
+    assert.deepEqual(result.alerts, []);
+  });
+
+  it('makes a key that left the metadata retiring, still trusted for the grace period', () => {
+    const keyA = keyRecord(infoA, { state: 'active' });
+    const result = plan({ keys: [keyA], attempt: fetchedAttempt(documentWith([certB])) });
+    assert.deepEqual(update(result, keyA), { keyId: keyA.id, state: 'retiring' });
+    const entry = result.application.audit.find((candidate) => candidate.action === 'key.retiring');
+    assert.equal(entry?.subject, infoA.sha1);
+    assert.deepEqual(entry?.before, { state: 'active' });
+    assert.deepEqual(
+      result.alerts.map((alert) => alert.kind),
+      ['key-retiring', 'key-added'],
+    );
+  });
+
+  it('retires a key that left the metadata at once when the grace period is 0', () => {
+    const keyA = keyRecord(infoA, { state: 'active' });
+    const result = plan({ keys: [keyA], graceSeconds: 0, attempt: fetchedAttempt(documentWith([certB])) });
+    assert.deepEqual(update(result, keyA), { keyId: keyA.id, state: 'retired' });
+    assert.ok(result.application.audit.some((entry) => entry.action === 'key.retired'));
+  });
+
+  it('retires a retiring key once the grace period has passed, not before', () => {
+    const old = keyRecord(infoA, { state: 'retiring', stateChangedAt: at(-3600) });
+    const recent = keyRecord(infoC, { state: 'retiring', stateChangedAt: at(-3599) });
+    const result = plan({ keys: [old, recent], attempt: fetchedAttempt(documentWith([certB])) });
+    assert.deepEqual(update(result, old), { keyId: old.id, state: 'retired' });
+    assert.equal(update(result, recent), undefined);
+    assert.deepEqual(
+      result.alerts.filter((alert) => alert.kind === 'key-retired').map((alert) => alert.subject),
+      [infoA.sha1],
+    );
+  });
+
+  it('restores a retiring key that reappears: active when it was used, announced when not', () => {
+    const used = keyRecord(infoA, { state: 'retiring', lastUsedAt: at(-7200) });
+    const unused = keyRecord(infoB, { state: 'retired' });
+    const result = plan({ keys: [used, unused], attempt: fetchedAttempt(documentWith([certA, certB])) });
+    assert.deepEqual(update(result, used), { keyId: used.id, state: 'active', lastSeenInMetadataAt: T0 });
+    assert.deepEqual(update(result, unused), {
+      keyId: unused.id,
+      state: 'announced',
+      lastSeenInMetadataAt: T0,
+    });
+    assert.deepEqual(
+      result.application.audit
+        .filter((entry) => entry.action === 'key.restored')
+        .map((entry) => entry.subject),
+      [infoA.sha1, infoB.sha1],
+    );
+    assert.deepEqual(result.application.addKeys, []);
+  });
+
+  it('never revives a revoked key, whether it was revoked as a metadata key or as a manual one', () => {
+    const revokedMetadata = keyRecord(infoA, { state: 'revoked' });
+    const revokedManual = keyRecord(infoB, { state: 'revoked', source: 'manual', certificateDer: null });
+    const active = keyRecord(infoC, { state: 'active' });
+    const result = plan({
+      keys: [revokedMetadata, revokedManual, active],
+      attempt: fetchedAttempt(documentWith([certA, certB, certC])),
+    });
+    assert.deepEqual(result.application.addKeys, []);
+    assert.equal(update(result, revokedMetadata)?.state, undefined);
+    assert.equal(update(result, revokedManual), undefined);
+  });
+
+  it('leaves manual keys untouched, published or not', () => {
+    const manual = keyRecord(infoC, { source: 'manual', state: 'active', lastSeenInMetadataAt: null });
+    const result = plan({ keys: [manual], attempt: fetchedAttempt(documentWith([certA])) });
+    assert.equal(update(result, manual), undefined);
+    assert.ok(!result.application.audit.some((entry) => entry.subject === infoC.sha1));
+  });
+
+  it('adds no metadata copy of a key an administrator already trusts by hand', () => {
+    const manual = keyRecord(undefined, { sha1: infoA.sha1, source: 'manual', lastSeenInMetadataAt: null });
+    const result = plan({ keys: [manual], attempt: fetchedAttempt(documentWith([certA, certB])) });
+    assert.deepEqual(
+      result.application.addKeys.map((key) => key.sha1),
+      [infoB.sha1],
+    );
+    assert.equal(update(result, manual), undefined);
+  });
+
+  it('never leaves the issuer without a usable key: the newest retiring key is kept and an alert raised', () => {
+    const keyA = keyRecord(infoA, { state: 'active', lastSeenInMetadataAt: at(-60) });
+    const keyC = keyRecord(infoC, {
+      state: 'retiring',
+      stateChangedAt: at(-7200),
+      lastSeenInMetadataAt: at(-9000),
+    });
+    const revokedB = keyRecord(infoB, { state: 'revoked' });
+    const result = plan({
+      keys: [keyA, keyC, revokedB],
+      graceSeconds: 0,
+      attempt: fetchedAttempt(documentWith([certB])),
+    });
+    assert.deepEqual(update(result, keyA), { keyId: keyA.id, state: 'retiring' });
+    assert.deepEqual(update(result, keyC), { keyId: keyC.id, state: 'retired' });
+    const kept = result.alerts.find((alert) => alert.kind === 'last-key-kept');
+    assert.equal(kept?.subject, infoA.sha1);
+    assert.equal(kept?.severity, 'critical');
+  });
+
+  it('raises an alert when the metadata signer changed since the last-known-good document', () => {
+    const result = plan({
+      keys: [keyRecord(infoA), keyRecord(infoB)],
+      previousSnapshot: snapshotRecord({ signerSha1: infoA.sha1 }),
+      attempt: fetchedAttempt(documentWith([certA, certB], { signedBy: certB })),
+    });
+    assert.equal(result.outcome, 'success');
+    assert.equal(result.application.snapshot?.signerSha1, infoB.sha1);
+    const alert = result.alerts.find((candidate) => candidate.kind === 'signer-changed');
+    assert.equal(alert?.subject, infoB.sha1);
+    assert.deepEqual(alert?.detail, { before: infoA.sha1, after: infoB.sha1 });
+  });
+
+  it('raises no signer alert when the signer is the same', () => {
+    const result = plan({
+      keys: [keyRecord(infoA)],
+      previousSnapshot: snapshotRecord({ signerSha1: infoA.sha1 }),
+      attempt: fetchedAttempt(documentWith([certA], { signedBy: certA })),
+    });
+    assert.ok(!result.alerts.some((alert) => alert.kind === 'signer-changed'));
+  });
+
+  it('accepts a template issuer whose document spells the placeholder {tenant}', () => {
+    const issuer = issuerRecord({ issuerUri: 'https://sts.windows.net/{tenantid}/', allowedTenants: ['t1'] });
+    const body = buildFederationMetadata({
+      entityId: 'https://sts.windows.net/{tenant}/',
+      signingCertificates: [certA.base64],
+    });
+    const result = plan({ issuer, attempt: fetchedAttempt(body, issuer) });
+    assert.equal(result.outcome, 'success');
+    assert.equal(result.application.addKeys.length, 1);
+  });
+
+  it('records the recovery after a failure streak', () => {
+    const result = plan({
+      keys: [keyRecord(infoA)],
+      previousState: refreshState({ consecutiveFailures: 4, lastOutcome: 'failure' }),
+      attempt: fetchedAttempt(documentWith([certA])),
+    });
+    assert.equal(result.application.refreshState.consecutiveFailures, 0);
+    assert.ok(result.application.audit.some((entry) => entry.action === 'refresh.recovered'));
+  });
+});
+
+describe('planRefresh on a 304 Not Modified', () => {
+  it('changes nothing but the seen times and the refresh state', () => {
+    const keyA = keyRecord(infoA, { state: 'active' });
+    const keyB = keyRecord(infoB, { state: 'retiring', stateChangedAt: at(-60) });
+    const result = plan({
+      keys: [keyA, keyB],
+      previousSnapshot: snapshotRecord(),
+      previousState: refreshState(),
+      attempt: {
+        status: 'not-modified',
+        response: {
+          status: 'not-modified',
+          url: URL,
+          httpStatus: 304,
+          etag: '"v1"',
+          fetchedAt: T0,
+          redirects: [],
+        },
+      },
+    });
+    assert.equal(result.outcome, 'not-modified');
+    assert.equal(result.application.snapshot, null);
+    assert.deepEqual(result.application.addKeys, []);
+    assert.deepEqual(result.application.updateKeys, [{ keyId: keyA.id, lastSeenInMetadataAt: T0 }]);
+    assert.deepEqual(result.application.audit, []);
+    assert.equal(result.application.refreshState.lastOutcome, 'not-modified');
+    assert.deepEqual(result.application.refreshState.lastSuccessAt, T0);
+  });
+
+  it('lets grace periods run out, keeping the last usable key', () => {
+    const keyB = keyRecord(infoB, { state: 'retiring', stateChangedAt: at(-7200) });
+    const result = plan({
+      keys: [keyB],
+      previousSnapshot: snapshotRecord(),
+      attempt: {
+        status: 'not-modified',
+        response: { status: 'not-modified', url: URL, httpStatus: 304, fetchedAt: T0, redirects: [] },
+      },
+    });
+    assert.equal(update(result, keyB), undefined);
+    assert.ok(result.alerts.some((alert) => alert.kind === 'last-key-kept'));
+  });
+});
+
+describe('planRefresh on an unusable document or a failed fetch', () => {
+  const cases: Array<{
+    name: string;
+    code: string;
+    build: () => { attempt: RefreshAttempt; issuer?: IssuerRecord };
+  }> = [
+    {
+      name: 'a connection failure',
+      code: 'CG_META_FETCH_FAILED',
+      build: () => ({
+        attempt: { status: 'failed', url: URL, error: { code: 'CG_META_FETCH_FAILED', message: 'refused' } },
+      }),
+    },
+    {
+      name: 'an HTTP 500',
+      code: 'CG_META_HTTP_STATUS',
+      build: () => ({
+        attempt: {
+          status: 'failed',
+          url: URL,
+          error: { code: 'CG_META_HTTP_STATUS', message: '500' },
+          httpStatus: 500,
+        },
+      }),
+    },
+    {
+      name: 'a document that is not XML',
+      code: 'CG_META_FORMAT_UNKNOWN',
+      build: () => ({ attempt: fetchedAttempt('hello') }),
+    },
+    {
+      name: 'a truncated document',
+      code: 'CG_XML_MALFORMED',
+      build: () => ({ attempt: fetchedAttempt(documentWith([certA]).slice(0, 400)) }),
+    },
+    {
+      name: 'an empty key list',
+      code: 'CG_META_NO_SIGNING_KEYS',
+      build: () => ({ attempt: fetchedAttempt(documentWith([])) }),
+    },
+    {
+      name: 'another entityID',
+      code: 'CG_META_ENTITY_NOT_FOUND',
+      build: () => ({
+        attempt: fetchedAttempt(
+          buildFederationMetadata({ entityId: 'https://evil.test/', signingCertificates: [certA.base64] }),
+        ),
+      }),
+    },
+    {
+      name: 'a signature that does not verify',
+      code: 'CG_META_SIGNATURE_INVALID',
+      build: () => ({
+        attempt: fetchedAttempt(
+          documentWith([certA], { signedBy: certA }).replace(
+            'https://idp.test/wsfed',
+            'https://evil.test/wsfed',
+          ),
+        ),
+      }),
+    },
+    {
+      name: 'a signer that is not pinned',
+      code: 'CG_META_SIGNER_NOT_PINNED',
+      build: () => ({
+        issuer: issuerRecord({ signaturePolicy: { mode: 'pinned', pinnedSigners: [infoC.sha1] } }),
+        attempt: fetchedAttempt(documentWith([certA], { signedBy: certA })),
+      }),
+    },
+    {
+      name: 'an unsigned document under a pinned policy',
+      code: 'CG_META_SIGNATURE_MISSING',
+      build: () => ({
+        issuer: issuerRecord({ signaturePolicy: { mode: 'pinned', pinnedSigners: [infoC.sha1] } }),
+        attempt: fetchedAttempt(documentWith([certA])),
+      }),
+    },
+    {
+      name: 'a document past its validUntil',
+      code: 'CG_META_EXPIRED',
+      build: () => ({
+        attempt: fetchedAttempt(documentWith([certA], { validUntil: '2025-03-01T11:59:59Z' })),
+      }),
+    },
+  ];
+
+  for (const testCase of cases) {
+    it(`keeps the keys as they are and records ${testCase.code} for ${testCase.name}`, () => {
+      const keyA = keyRecord(infoA, { state: 'active' });
+      const built = testCase.build();
+      const result = plan({
+        keys: [keyA],
+        attempt: built.attempt,
+        ...(built.issuer === undefined ? {} : { issuer: built.issuer }),
+        previousState: refreshState({ consecutiveFailures: 2, lastSuccessAt: at(-7200) }),
+      });
+      assert.equal(result.outcome, 'failure');
+      assert.equal(result.error?.code, testCase.code);
+      const application = result.application;
+      assert.deepEqual(application.addKeys, []);
+      assert.deepEqual(application.updateKeys, []);
+      assert.equal(application.snapshot, null);
+      assert.equal(application.refreshState.consecutiveFailures, 3);
+      assert.equal(application.refreshState.lastErrorCode, testCase.code);
+      assert.deepEqual(application.refreshState.lastSuccessAt, at(-7200));
+      assert.deepEqual(application.refreshState.nextAttemptAt, at(120));
+      assert.equal(application.audit.length, 1);
+      assert.equal(application.audit[0]!.action, 'refresh.failed');
+      assert.equal(application.audit[0]!.refresh?.outcome, 'failure');
+      assert.equal(application.audit[0]!.refresh?.code, testCase.code);
+    });
+  }
+
+  it('backs off exponentially, capped at the refresh interval', () => {
+    const delays = [0, 1, 2, 3, 10].map((failures) => {
+      const result = plan({
+        previousState: refreshState({ consecutiveFailures: failures }),
+        attempt: { status: 'failed', url: URL, error: { code: 'CG_META_FETCH_TIMEOUT', message: 'slow' } },
+      });
+      return (result.application.refreshState.nextAttemptAt!.getTime() - T0.getTime()) / 1000;
+    });
+    assert.deepEqual(delays, [30, 60, 120, 240, 3600]);
+  });
+
+  it('records the HTTP status in the refresh facts', () => {
+    const result = plan({
+      attempt: {
+        status: 'failed',
+        url: URL,
+        error: { code: 'CG_META_HTTP_STATUS', message: '500' },
+        httpStatus: 500,
+      },
+    });
+    assert.equal(result.application.audit[0]!.refresh?.httpStatus, 500);
+  });
+});

@@ -1,0 +1,503 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseCertificateDer } from '../../src/crypto/certificate.js';
+import { thumbprintToX5t } from '../../src/crypto/thumbprint.js';
+import { isClaimsgateError } from '../../src/lib/errors.js';
+import type { LogEntry } from '../../src/rollover/structured-log.js';
+import {
+  createRolloverEngine,
+  type RolloverEngine,
+  type RolloverEngineOptions,
+} from '../../src/rollover/rollover-engine.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { IssuerRecord } from '../../src/store/model.js';
+import type { Store } from '../../src/store/store.js';
+import { createTokenValidator, type TokenValidator } from '../../src/tokens/create-token-validator.js';
+import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
+import { buildFederationMetadata } from '../helpers/federation-metadata.js';
+import { AUDIENCE, signJwt } from '../helpers/jwt.js';
+import { startMetadataServer, type MetadataServer, type ServerMode } from '../helpers/metadata-server.js';
+
+const ISSUER = 'https://idp.test/tenant-1/';
+const START = new Date('2025-03-01T12:00:00.000Z');
+
+let certA: TestCertificate;
+let certB: TestCertificate;
+let certC: TestCertificate;
+let directory: string;
+
+before(async () => {
+  [certA, certB, certC] = await Promise.all([
+    createTestCertificate({ commonName: 'signing A' }),
+    createTestCertificate({ commonName: 'signing B' }),
+    createTestCertificate({ commonName: 'signing C' }),
+  ]);
+  directory = mkdtempSync(join(tmpdir(), 'claimsgate-rollover-'));
+});
+
+after(() => rmSync(directory, { recursive: true, force: true }));
+
+function sha1Of(cert: TestCertificate): string {
+  return parseCertificateDer(cert.der).sha1;
+}
+
+function documentMode(certificates: readonly TestCertificate[], signedBy?: TestCertificate): ServerMode {
+  return { kind: 'document', body: documentText(certificates, signedBy) };
+}
+
+function documentText(
+  certificates: readonly TestCertificate[],
+  signedBy?: TestCertificate,
+  entityId = ISSUER,
+) {
+  return buildFederationMetadata({
+    entityId,
+    signingCertificates: certificates.map((cert) => cert.base64),
+    ...(signedBy === undefined
+      ? {}
+      : { signer: { privateKey: signedBy.privateKey, certificatePem: signedBy.pem } }),
+  });
+}
+
+/** A test bench: a metadata server, a SQLite store and an engine sharing one movable clock. */
+interface Bench {
+  readonly server: MetadataServer;
+  readonly store: Store;
+  readonly engine: RolloverEngine;
+  readonly issuer: IssuerRecord;
+  readonly validator: TokenValidator;
+  readonly logs: LogEntry[];
+  readonly clock: { now: Date };
+  advance(seconds: number): void;
+  token(cert: TestCertificate, x5t?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+let benchCount = 0;
+
+async function openBench(
+  mode: ServerMode,
+  options: {
+    issuer?: Partial<Parameters<Store['createIssuer']>[0]>;
+    engine?: Partial<RolloverEngineOptions>;
+    server?: MetadataServer;
+    storePath?: string;
+    createIssuer?: boolean;
+  } = {},
+): Promise<Bench> {
+  const clock = { now: START };
+  const now = (): Date => clock.now;
+  const server = options.server ?? (await startMetadataServer(mode));
+  benchCount += 1;
+  const store = await openStore(options.storePath ?? join(directory, `store-${benchCount}.db`), {
+    now,
+  });
+  const issuer =
+    options.createIssuer === false
+      ? (await store.getIssuer('contoso'))!
+      : await store.createIssuer(
+          {
+            name: 'contoso',
+            issuerUri: ISSUER,
+            metadataUrl: server.url,
+            refreshIntervalSeconds: 3600,
+            ...options.issuer,
+          },
+          'admin:test',
+        );
+  const logs: LogEntry[] = [];
+  const engine = createRolloverEngine({
+    store,
+    now,
+    random: () => 0.5,
+    logger: (entry) => logs.push(entry),
+    fetchTimeoutMs: 2000,
+    ...options.engine,
+  });
+  const validator = createTokenValidator({
+    trust: () => engine.snapshot(),
+    onUnknownKey: (event) => engine.onUnknownKey(event),
+    audiences: AUDIENCE,
+    now,
+    replayCache: false,
+  });
+  let jti = 0;
+  return {
+    server,
+    store,
+    engine,
+    issuer,
+    validator,
+    logs,
+    clock,
+    advance(seconds) {
+      clock.now = new Date(clock.now.getTime() + seconds * 1000);
+    },
+    async token(cert, x5t) {
+      const seconds = Math.floor(clock.now.getTime() / 1000);
+      jti += 1;
+      return signJwt(
+        cert.privateKey,
+        'RS256',
+        {
+          iss: ISSUER,
+          aud: AUDIENCE,
+          sub: 'bob@contoso.com',
+          iat: seconds - 10,
+          nbf: seconds - 10,
+          exp: seconds + 600,
+          jti: `t${jti}`,
+        },
+        { x5t: x5t ?? thumbprintToX5t(sha1Of(cert)) },
+      );
+    },
+    async close() {
+      await engine.stop();
+      await store.close();
+      if (options.server === undefined) await server.close();
+    },
+  };
+}
+
+async function validates(bench: Bench, cert: TestCertificate): Promise<void> {
+  const identity = await bench.validator.validate(await bench.token(cert));
+  assert.equal(identity.signingKey.sha1, sha1Of(cert));
+  await bench.engine.recordKeyUse(identity);
+}
+
+async function rejectsCode(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => isClaimsgateError(error) && error.code === code);
+}
+
+async function keyStates(bench: Bench): Promise<Record<string, string>> {
+  const keys = await bench.store.listKeys(bench.issuer.id);
+  return Object.fromEntries(keys.map((key) => [key.subject ?? key.sha1 ?? '?', key.state]));
+}
+
+describe('the rollover engine against a live metadata server and a SQLite store', () => {
+  it('follows a whole rollover (announce, switch, retire) while every token validates, and audits it in order', async () => {
+    const bench = await openBench(documentMode([certA], certA));
+    try {
+      await bench.engine.start();
+      await validates(bench, certA);
+      assert.deepEqual(await keyStates(bench), { 'CN=signing A': 'active' });
+
+      // Announce and switch at once: the issuer publishes B and signs with it
+      // before the scheduled refresh; the unknown key refreshes in the same request.
+      bench.server.setMode(documentMode([certA, certB], certA));
+      bench.advance(120);
+      await validates(bench, certB);
+      await validates(bench, certA);
+      assert.deepEqual(await keyStates(bench), { 'CN=signing A': 'active', 'CN=signing B': 'active' });
+
+      // Retire: A leaves the metadata; the scheduled refresh makes it retiring, still trusted.
+      bench.server.setMode(documentMode([certB], certB));
+      bench.advance(3600);
+      assert.equal((await bench.engine.refreshIssuer('contoso', { reason: 'schedule' })).outcome, 'success');
+      await validates(bench, certA);
+      await validates(bench, certB);
+      assert.equal((await keyStates(bench))['CN=signing A'], 'retiring');
+
+      // The grace period passes: the next refresh (a 304) retires A.
+      bench.advance(3601);
+      assert.equal(
+        (await bench.engine.refreshIssuer('contoso', { reason: 'schedule' })).outcome,
+        'not-modified',
+      );
+      await validates(bench, certB);
+      await rejectsCode(bench.validator.validate(await bench.token(certA)), 'CG_TRUST_KEY_UNKNOWN');
+      assert.equal((await keyStates(bench))['CN=signing A'], 'retired');
+
+      const story = (await bench.store.listAudit({ issuerId: bench.issuer.id }))
+        .filter((entry) => entry.action.startsWith('key.'))
+        .map(
+          (entry) =>
+            `${entry.action} ${entry.subject === sha1Of(certA) ? 'A' : entry.subject === sha1Of(certB) ? 'B' : '?'}`,
+        );
+      assert.deepEqual(story, [
+        'key.added A',
+        'key.activated A',
+        'key.added B',
+        'key.activated B',
+        'key.retiring A',
+        'key.retired A',
+      ]);
+      const alerts = (await bench.store.listAudit({ issuerId: bench.issuer.id }))
+        .filter((entry) => entry.action.startsWith('alert.'))
+        .map((entry) => entry.action);
+      assert.ok(alerts.includes('alert.key-added'));
+      assert.ok(alerts.includes('alert.signer-changed'));
+      assert.ok(alerts.includes('alert.key-retired'));
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('lets 1,000 tokens with unknown certificates cause at most one fetch per cooldown', async () => {
+    const bench = await openBench(documentMode([certA]));
+    try {
+      await bench.engine.start();
+      const afterStart = bench.server.requests();
+      bench.advance(61);
+      const tokens = await Promise.all(
+        Array.from({ length: 1000 }, () => bench.token(certA, randomBytes(20).toString('base64url'))),
+      );
+      const results = await Promise.allSettled(tokens.map((token) => bench.validator.validate(token)));
+      assert.ok(results.every((result) => result.status === 'rejected'));
+      assert.ok(
+        results.every(
+          (result) =>
+            result.status === 'rejected' && isClaimsgateError(result.reason, 'CG_TRUST_KEY_UNKNOWN'),
+        ),
+      );
+      assert.equal(bench.server.requests() - afterStart, 1);
+      // Still within the cooldown: more unknown tokens fetch nothing.
+      bench.advance(30);
+      await rejectsCode(bench.validator.validate(await bench.token(certC)), 'CG_TRUST_KEY_UNKNOWN');
+      assert.equal(bench.server.requests() - afterStart, 1);
+      // After the cooldown, one more fetch is allowed.
+      bench.advance(31);
+      await rejectsCode(bench.validator.validate(await bench.token(certC)), 'CG_TRUST_KEY_UNKNOWN');
+      assert.equal(bench.server.requests() - afterStart, 2);
+      await validates(bench, certA);
+      const metrics = bench.engine.metrics();
+      assert.equal(metrics.unknownKey.refreshes, 2);
+      assert.ok(metrics.unknownKey.joined + metrics.unknownKey.throttled >= 1000);
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('shares one fetch between concurrent refreshes of one issuer', async () => {
+    const bench = await openBench(documentMode([certA]));
+    try {
+      await bench.engine.start();
+      const before = bench.server.requests();
+      const results = await Promise.all([
+        bench.engine.refreshIssuer('contoso', { force: true }),
+        bench.engine.refreshIssuer('contoso', { force: true }),
+        bench.engine.refreshIssuer(bench.issuer.id, { force: true }),
+      ]);
+      assert.equal(bench.server.requests() - before, 1);
+      assert.ok(results.every((result) => result.outcome === 'not-modified'));
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('keeps the last-known-good through every kind of misbehaviour, alerts after N failures, and recovers', async () => {
+    const good = documentText([certA, certB], certA);
+    const bench = await openBench(
+      { kind: 'document', body: good },
+      {
+        issuer: { signaturePolicy: { mode: 'pinned', pinnedSigners: [sha1Of(certA)] } },
+        engine: { fetchTimeoutMs: 300, alertThresholds: { consecutiveFailures: 3 } },
+      },
+    );
+    try {
+      await bench.engine.start();
+      await validates(bench, certA);
+      const cases: Array<[string, ServerMode, string]> = [
+        ['down', { kind: 'reset' }, 'CG_META_FETCH_FAILED'],
+        ['500', { kind: 'status', status: 500 }, 'CG_META_HTTP_STATUS'],
+        ['slow past the timeout', { kind: 'slow', delayMs: 1500, body: good }, 'CG_META_FETCH_TIMEOUT'],
+        ['truncated in transit', { kind: 'truncated', body: good }, 'CG_META_FETCH_FAILED'],
+        [
+          'a truncated document',
+          { kind: 'document', body: good.slice(0, good.length - 40) },
+          'CG_XML_MALFORMED',
+        ],
+        ['not XML', { kind: 'document', body: 'Service Unavailable' }, 'CG_META_FORMAT_UNKNOWN'],
+        ['an empty key list', documentMode([], certA), 'CG_META_NO_SIGNING_KEYS'],
+        [
+          'another entityID',
+          { kind: 'document', body: documentText([certC], certA, 'https://evil.test/') },
+          'CG_META_ENTITY_NOT_FOUND',
+        ],
+        ['a signer that is not pinned', documentMode([certC], certC), 'CG_META_SIGNER_NOT_PINNED'],
+        [
+          'a bad signature',
+          { kind: 'document', body: good.replace('https://idp.test/wsfed', 'https://evil.test/wsfed') },
+          'CG_META_SIGNATURE_INVALID',
+        ],
+        ['a 50 MB body', { kind: 'huge', megabytes: 50 }, 'CG_META_TOO_LARGE'],
+      ];
+      let failures = 0;
+      for (const [name, mode, code] of cases) {
+        bench.server.setMode(mode);
+        bench.advance(61);
+        const result = await bench.engine.refreshIssuer('contoso', { force: true });
+        failures += 1;
+        assert.equal(result.outcome, 'failure', name);
+        assert.equal(result.code, code, name);
+        const state = await bench.store.getRefreshState(bench.issuer.id);
+        assert.equal(state?.consecutiveFailures, failures, name);
+        assert.equal(state?.lastErrorCode, code, name);
+        await validates(bench, certA);
+        await validates(bench, certB);
+        const refreshFailing = (await bench.store.listAudit({ issuerId: bench.issuer.id })).filter(
+          (entry) => entry.action === 'alert.refresh-failing',
+        );
+        assert.equal(refreshFailing.length, failures >= 3 ? 1 : 0, name);
+      }
+      assert.deepEqual(Object.values(await keyStates(bench)).sort(), ['active', 'active']);
+      const failed = (await bench.store.listAudit({ issuerId: bench.issuer.id })).filter(
+        (entry) => entry.action === 'refresh.failed',
+      );
+      assert.deepEqual(
+        failed.map((entry) => entry.refresh?.code),
+        cases.map(([, , code]) => code),
+      );
+
+      bench.server.setMode({ kind: 'document', body: good });
+      bench.advance(61);
+      const recovered = await bench.engine.refreshIssuer('contoso', { force: true });
+      assert.equal(recovered.outcome, 'not-modified');
+      const state = await bench.store.getRefreshState(bench.issuer.id);
+      assert.equal(state?.consecutiveFailures, 0);
+      assert.ok(
+        (await bench.store.listAudit({ issuerId: bench.issuer.id })).some(
+          (entry) => entry.action === 'refresh.recovered',
+        ),
+      );
+      await validates(bench, certA);
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('starts from the persisted last-known-good when the metadata server is down after a restart', async () => {
+    const path = join(directory, 'restart.db');
+    const server = await startMetadataServer(documentMode([certA, certB], certA));
+    const first = await openBench(documentMode([]), { server, storePath: path });
+    await first.engine.start();
+    await validates(first, certA);
+    await first.close();
+    await server.close();
+
+    const down = await startMetadataServer({ kind: 'reset' });
+    const second = await openBench(documentMode([]), { server: down, storePath: path, createIssuer: false });
+    try {
+      await second.engine.start();
+      assert.ok((await second.store.getMetadataSnapshot(second.issuer.id)) !== undefined);
+      const state = await second.store.getRefreshState(second.issuer.id);
+      assert.equal(state?.lastOutcome, 'failure');
+      assert.equal(state?.lastErrorCode, 'CG_META_FETCH_FAILED');
+      await validates(second, certA);
+      await validates(second, certB);
+    } finally {
+      await second.close();
+      await down.close();
+    }
+  });
+
+  it('posts alerts to the webhook, retrying a refused delivery', async () => {
+    const server = await startMetadataServer(documentMode([certA]));
+    server.failHooks(2);
+    const bench = await openBench(documentMode([]), {
+      server,
+      engine: { webhook: { url: server.hookUrl, retryDelayMs: 5 } },
+    });
+    try {
+      await bench.engine.start();
+      await bench.engine.stop();
+      const kinds = bench.server.hookBodies
+        .map((body) => (body as { alert: { kind: string } }).alert.kind)
+        .sort();
+      assert.deepEqual(kinds, ['key-added', 'single-key']);
+      const counters = bench.engine.metrics().alerts;
+      assert.equal(counters.webhookDelivered, 2);
+      assert.equal(counters.webhookRetries, 2);
+      assert.equal(counters.webhookFailed, 0);
+      assert.ok(bench.logs.some((entry) => entry.event === 'alert.single-key' && entry.level === 'warn'));
+    } finally {
+      await bench.close();
+      await server.close();
+    }
+  });
+
+  it('fires each alert once, across engine restarts on the same store', async () => {
+    const path = join(directory, 'dedupe.db');
+    const server = await startMetadataServer(documentMode([certA]));
+    try {
+      for (let run = 0; run < 2; run += 1) {
+        const bench = await openBench(documentMode([]), { server, storePath: path, createIssuer: run === 0 });
+        await bench.engine.start();
+        await bench.engine.checkAlerts();
+        await bench.close();
+      }
+      const store = await openStore(path);
+      const singles = (await store.listAudit()).filter((entry) => entry.action === 'alert.single-key');
+      await store.close();
+      assert.equal(singles.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('gives a manual-only issuer alerts and never fetches for it', async () => {
+    const bench = await openBench(documentMode([certA]), { issuer: { metadataUrl: null } });
+    try {
+      await bench.store.addKey(
+        { issuerId: bench.issuer.id, sha1: sha1Of(certA), source: 'manual', certificateDer: certA.der },
+        'admin:test',
+      );
+      await bench.engine.start();
+      assert.equal(bench.server.requests(), 0);
+      await validates(bench, certA);
+      const result = await bench.engine.refreshIssuer('contoso');
+      assert.equal(result.outcome, 'skipped');
+      assert.equal(
+        await bench.engine.onUnknownKey({
+          issuer: ISSUER,
+          sha1: sha1Of(certB),
+          sha256: undefined,
+          kid: undefined,
+        }),
+        undefined,
+      );
+      assert.equal(bench.server.requests(), 0);
+      const alerts = (await bench.store.listAudit({ issuerId: bench.issuer.id })).map(
+        (entry) => entry.action,
+      );
+      assert.ok(alerts.includes('alert.single-key'));
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('rebuilds its trust when another writer revokes a key, and raises the revocation alert', async () => {
+    const bench = await openBench(documentMode([certA, certB]), { engine: { changeDebounceMs: 5 } });
+    try {
+      await bench.engine.start();
+      await validates(bench, certB);
+      const keyB = (await bench.store.listKeys(bench.issuer.id)).find((key) => key.sha1 === sha1Of(certB))!;
+      await bench.store.setKeyState(keyB.id, 'revoked', 'admin:test', 'compromised');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(bench.engine.snapshot().keysBySha1(sha1Of(certB)), []);
+      bench.advance(61);
+      await rejectsCode(bench.validator.validate(await bench.token(certB)), 'CG_TRUST_KEY_UNKNOWN');
+      assert.equal((await bench.store.getKey(keyB.id))?.state, 'revoked');
+      await validates(bench, certA);
+      const actions = (await bench.store.listAudit({ issuerId: bench.issuer.id })).map(
+        (entry) => entry.action,
+      );
+      assert.ok(actions.includes('alert.key-revoked'));
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('names an unknown issuer with CG_STORE_NOT_FOUND', async () => {
+    const bench = await openBench(documentMode([certA]));
+    try {
+      await rejectsCode(bench.engine.refreshIssuer('nobody'), 'CG_STORE_NOT_FOUND');
+    } finally {
+      await bench.close();
+    }
+  });
+});

@@ -1,0 +1,496 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+
+import pg from 'pg';
+
+import { isClaimsgateError } from '../../src/lib/errors.js';
+import type { StoreChange } from '../../src/store/model.js';
+import { resolvePostgresTarget } from '../../src/store/postgres/postgres-connection.js';
+import {
+  applyPostgresMigrations,
+  MIGRATION_LOCK_SQL,
+  POSTGRES_MIGRATIONS,
+  POSTGRES_SCHEMA_VERSION,
+} from '../../src/store/postgres/postgres-migrations.js';
+import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js';
+import type { Store } from '../../src/store/store.js';
+import { runStoreContract } from './store-contract.js';
+
+const DATABASE_URL = process.env['CLAIMSGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REQUIRED = process.env['CLAIMSGATE_REQUIRE_POSTGRES'] === '1';
+const START = new Date('2026-03-01T09:00:00.000Z');
+const ACTOR = 'admin:alice';
+const RUN = `${process.pid.toString(36)}_${randomBytes(3).toString('hex')}`;
+
+/** Where the tests look for PostgreSQL, for messages: host, port and database, never a password. */
+function describeTarget(): string {
+  const { host, port, database, user } = resolvePostgresTarget(DATABASE_URL).where;
+  return `${user}@${host}:${port}/${database}`;
+}
+
+/** Connects once with a 2 s timeout; the reason when PostgreSQL cannot be used. */
+async function probe(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message || error.name : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const unreachable = await probe();
+const skipReason =
+  unreachable === undefined
+    ? undefined
+    : `PostgreSQL is not reachable at ${describeTarget()}: ${unreachable}`;
+
+const schemas = new Set<string>();
+let schemaCounter = 0;
+
+/** A new schema name for one test; dropped after the file. */
+function freshSchema(): string {
+  schemaCounter += 1;
+  const name = `cg_pg_${RUN}_${schemaCounter}`;
+  schemas.add(name);
+  return name;
+}
+
+async function dropSchemas(): Promise<void> {
+  if (schemas.size === 0) return;
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    for (const schema of schemas)
+      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    schemas.clear();
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs `work` with a plain client of its own (the test's view of the database). */
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function open(schema: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  return openPostgresStore(DATABASE_URL, { now: () => START, schema, reconnectDelayMs: 50, ...options });
+}
+
+/** Resolves once `predicate` holds, polling every 10 ms; rejects after `timeoutMs`. */
+async function eventually(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) assert.fail(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<Error> {
+  let caught: unknown;
+  await assert.rejects(promise, (error: unknown) => {
+    caught = error;
+    assert.ok(isClaimsgateError(error), `expected a ClaimsgateError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  });
+  return caught as Error;
+}
+
+if (skipReason !== undefined && REQUIRED) {
+  describe('PostgreSQL store', () => {
+    it('needs PostgreSQL (CLAIMSGATE_REQUIRE_POSTGRES=1)', () => {
+      assert.fail(skipReason);
+    });
+  });
+} else if (skipReason !== undefined) {
+  describe('PostgreSQL store', { skip: skipReason }, () => undefined);
+} else {
+  runStoreContract(
+    'PostgreSQL',
+    ({ now, database }) => {
+      schemas.add(database);
+      return openPostgresStore(DATABASE_URL, { now, schema: database });
+    },
+    dropSchemas,
+  );
+
+  describe('PostgreSQL store capabilities', () => {
+    after(dropSchemas);
+
+    describe('changes across instances', () => {
+      it('tells a second instance of each change within 2 seconds, and the first instance once', async () => {
+        const schema = freshSchema();
+        const first = await open(schema);
+        const second = await open(schema);
+        const elsewhere = await open(freshSchema());
+        try {
+          const seenByFirst: StoreChange[] = [];
+          const seenBySecond: StoreChange[] = [];
+          const seenElsewhere: StoreChange[] = [];
+          first.onChange((change) => seenByFirst.push(change));
+          second.onChange((change) => seenBySecond.push(change));
+          elsewhere.onChange((change) => seenElsewhere.push(change));
+
+          const issuer = await first.createIssuer({ name: 'contoso', issuerUri: 'https://sts.test/' }, ACTOR);
+          assert.deepEqual(seenByFirst, [{ kind: 'issuer', issuerId: issuer.id }], 'told at commit');
+          await eventually(() => seenBySecond.length === 1, 2000, 'the second instance hears of the issuer');
+          assert.deepEqual(seenBySecond, [{ kind: 'issuer', issuerId: issuer.id }]);
+          assert.deepEqual(
+            await second.getIssuer(issuer.id),
+            issuer,
+            'the change is readable when announced',
+          );
+
+          await second.addKey({ issuerId: issuer.id, sha1: 'AB'.repeat(20), source: 'manual' }, ACTOR);
+          await eventually(() => seenByFirst.length === 2, 2000, 'the first instance hears of the key');
+          assert.deepEqual(seenByFirst[1], { kind: 'key', issuerId: issuer.id });
+
+          await pause(200);
+          assert.equal(seenByFirst.length, 2, 'no echo of its own change');
+          assert.equal(seenBySecond.length, 2, 'no echo of its own change');
+          assert.deepEqual(seenElsewhere, [], 'a store in another schema hears nothing');
+        } finally {
+          await Promise.all([first.close(), second.close(), elsewhere.close()]);
+        }
+      });
+
+      it('announces nothing for a rolled-back change', async () => {
+        const schema = freshSchema();
+        const first = await open(schema);
+        const second = await open(schema);
+        try {
+          const seen: StoreChange[] = [];
+          second.onChange((change) => seen.push(change));
+          await first.createIssuer({ name: 'contoso', issuerUri: 'https://sts.test/' }, ACTOR);
+          await eventually(() => seen.length === 1, 2000, 'the committed change arrives');
+          seen.length = 0;
+          await rejectsWithCode(
+            first.createIssuer({ name: 'contoso', issuerUri: 'https://other.test/' }, ACTOR),
+            'CG_STORE_DUPLICATE',
+          );
+          await pause(300);
+          assert.deepEqual(seen, []);
+        } finally {
+          await Promise.all([first.close(), second.close()]);
+        }
+      });
+
+      it('reconnects after its listening connection is terminated and announces a resync', async () => {
+        const schema = freshSchema();
+        const applicationName = `claimsgate-test-${RUN}`;
+        const listening = await open(schema, { applicationName });
+        const writer = await open(schema);
+        try {
+          const seen: StoreChange[] = [];
+          listening.onChange((change) => seen.push(change));
+          const listenerPids = (): Promise<number[]> =>
+            withAdmin(async (client) => {
+              const result = await client.query<{ pid: number }>(
+                `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'`,
+                [applicationName],
+              );
+              return result.rows.map((row) => row.pid);
+            });
+          const [pid] = await listenerPids();
+          assert.ok(pid !== undefined, 'the listening connection is visible');
+
+          await withAdmin((client) => client.query('SELECT pg_terminate_backend($1)', [pid]));
+          await eventually(
+            () => seen.some((change) => change.kind === 'refresh' && change.issuerId === null),
+            3000,
+            'a resync change after reconnecting',
+          );
+          const [newPid] = await listenerPids();
+          assert.ok(newPid !== undefined && newPid !== pid, 'a new listening connection');
+
+          const issuer = await writer.createIssuer(
+            { name: 'contoso', issuerUri: 'https://sts.test/' },
+            ACTOR,
+          );
+          await eventually(
+            () => seen.some((change) => change.kind === 'issuer' && change.issuerId === issuer.id),
+            2000,
+            'changes arrive again after the reconnection',
+          );
+        } finally {
+          await Promise.all([listening.close(), writer.close()]);
+        }
+      });
+    });
+
+    describe('refresh lock', () => {
+      it('is exclusive across instances: the second gets undefined at once while the first holds it', async () => {
+        const schema = freshSchema();
+        const first = await open(schema);
+        const second = await open(schema);
+        try {
+          const issuer = await first.createIssuer({ name: 'contoso', issuerUri: 'https://sts.test/' }, ACTOR);
+          let release: () => void = () => undefined;
+          const gate = new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          let entered: () => void = () => undefined;
+          const holding = new Promise<void>((resolve) => {
+            entered = resolve;
+          });
+          const held = first.withRefreshLock(issuer.id, async () => {
+            entered();
+            await gate;
+            return 'first';
+          });
+          await holding;
+          const startedAt = Date.now();
+          assert.equal(await second.withRefreshLock(issuer.id, () => Promise.resolve('second')), undefined);
+          assert.ok(Date.now() - startedAt < 1000, 'the refusal does not wait for the holder');
+          release();
+          assert.equal(await held, 'first');
+          assert.equal(await second.withRefreshLock(issuer.id, () => Promise.resolve('second')), 'second');
+          await assert.rejects(
+            second.withRefreshLock(issuer.id, () => Promise.reject(new Error('fetch failed'))),
+            /fetch failed/,
+          );
+          assert.equal(await first.withRefreshLock(issuer.id, () => Promise.resolve('again')), 'again');
+        } finally {
+          await Promise.all([first.close(), second.close()]);
+        }
+      });
+
+      it('is released when the session holding it ends, as when an instance crashes', async () => {
+        const schema = freshSchema();
+        const applicationName = `claimsgate-lock-${RUN}`;
+        const first = await open(schema, { applicationName });
+        const second = await open(schema);
+        try {
+          let release: () => void = () => undefined;
+          const gate = new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          let entered: () => void = () => undefined;
+          const holding = new Promise<void>((resolve) => {
+            entered = resolve;
+          });
+          const stranded = first.withRefreshLock('issuer-x', async () => {
+            entered();
+            await gate;
+            return 'finished';
+          });
+          await holding;
+          assert.equal(await second.withRefreshLock('issuer-x', () => Promise.resolve(1)), undefined);
+          await withAdmin((client) =>
+            client.query(
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+               WHERE application_name = $1 AND query LIKE '%pg_try_advisory_lock%'`,
+              [applicationName],
+            ),
+          );
+          let acquired: number | undefined;
+          const deadline = Date.now() + 2000;
+          while (acquired === undefined && Date.now() < deadline) {
+            acquired = await second.withRefreshLock('issuer-x', () => Promise.resolve(2));
+            if (acquired === undefined) await pause(20);
+          }
+          assert.equal(acquired, 2, 'the lock went with the session');
+          release();
+          assert.equal(await stranded, 'finished', 'the holder finishes; its failed unlock is not its error');
+          assert.equal(await first.withRefreshLock('issuer-x', () => Promise.resolve(3)), 3);
+        } finally {
+          await Promise.all([first.close(), second.close()]);
+        }
+      });
+    });
+
+    describe('replay detection', () => {
+      it('is shared: an ID recorded by one instance is a replay for another, and one concurrent caller wins', async () => {
+        const schema = freshSchema();
+        const first = await open(schema);
+        const second = await open(schema);
+        try {
+          const expiresAt = new Date(START.getTime() + 300_000);
+          assert.equal(await first.checkAndStoreReplay('_assertion-1', expiresAt, START), true);
+          assert.equal(await second.checkAndStoreReplay('_assertion-1', expiresAt, START), false);
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, index) =>
+              (index % 2 === 0 ? first : second).checkAndStoreReplay('_race', expiresAt, START),
+            ),
+          );
+          assert.equal(results.filter(Boolean).length, 1);
+          const long = `_${'x'.repeat(2047)}`;
+          assert.equal(await first.checkAndStoreReplay(long, expiresAt, START), true, 'long IDs are indexed');
+          assert.equal(await second.checkAndStoreReplay(long, expiresAt, START), false);
+        } finally {
+          await Promise.all([first.close(), second.close()]);
+        }
+      });
+    });
+
+    describe('migrations', () => {
+      it('migrates a fresh schema once when several instances open it at the same time', async () => {
+        const schema = freshSchema();
+        const stores = await Promise.all([open(schema), open(schema), open(schema)]);
+        try {
+          const rows = await withAdmin(async (client) => {
+            const result = await client.query<{ version: number }>(
+              `SELECT version FROM ${pg.escapeIdentifier(schema)}.schema_migrations ORDER BY version`,
+            );
+            return result.rows.map((row) => row.version);
+          });
+          assert.deepEqual(
+            rows,
+            POSTGRES_MIGRATIONS.map((migration) => migration.version),
+          );
+          assert.equal(rows.at(-1), POSTGRES_SCHEMA_VERSION);
+        } finally {
+          await Promise.all(stores.map((store) => store.close()));
+        }
+      });
+
+      it('waits for the migration lock held by another session before migrating', async () => {
+        const schema = freshSchema();
+        await withAdmin(async (client) => {
+          await client.query('BEGIN');
+          await client.query(MIGRATION_LOCK_SQL, [schema]);
+          let settled = false;
+          const opening = open(schema).then((store) => {
+            settled = true;
+            return store;
+          });
+          await pause(300);
+          assert.equal(settled, false, 'the store waits for the lock');
+          await client.query('COMMIT');
+          const store = await opening;
+          await store.close();
+        });
+      });
+
+      it('refuses a schema written by a newer claimsgate with CG_STORE_MIGRATION_FAILED', async () => {
+        const schema = freshSchema();
+        await (await open(schema)).close();
+        const ahead = POSTGRES_SCHEMA_VERSION + 1;
+        await withAdmin((client) =>
+          client.query(
+            `INSERT INTO ${pg.escapeIdentifier(schema)}.schema_migrations (version, name, applied_at)
+             VALUES ($1, 'from the future', now())`,
+            [ahead],
+          ),
+        );
+        const error = await rejectsWithCode(open(schema), 'CG_STORE_MIGRATION_FAILED');
+        assert.ok(isClaimsgateError(error));
+        assert.equal(error.detail.observed, ahead);
+        assert.equal(error.detail.expected, POSTGRES_SCHEMA_VERSION);
+      });
+
+      it('rolls a failing migration back entirely', async () => {
+        const schema = freshSchema();
+        await (await open(schema)).close();
+        const broken = [
+          ...POSTGRES_MIGRATIONS,
+          {
+            version: POSTGRES_SCHEMA_VERSION + 1,
+            name: 'broken',
+            sql: 'CREATE TABLE half_done (id integer); SELECT * FROM no_such_table;',
+          },
+        ];
+        await withAdmin(async (client) => {
+          await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+          await rejectsWithCode(
+            applyPostgresMigrations(client, schema, START, broken),
+            'CG_STORE_MIGRATION_FAILED',
+          );
+          const table = await client.query(`SELECT to_regclass('half_done') AS name`);
+          assert.equal((table.rows[0] as { name: unknown }).name, null);
+          const version = await client.query('SELECT max(version) AS version FROM schema_migrations');
+          assert.equal((version.rows[0] as { version: number }).version, POSTGRES_SCHEMA_VERSION);
+        });
+      });
+
+      it('keeps the audit log append-only: UPDATE, DELETE and TRUNCATE are refused', async () => {
+        const schema = freshSchema();
+        const store = await open(schema);
+        try {
+          await store.appendAudit({
+            actor: 'system',
+            action: 'alert.key-expiring',
+            issuerId: null,
+            subject: null,
+            before: null,
+            after: null,
+            refresh: null,
+          });
+        } finally {
+          await store.close();
+        }
+        await withAdmin(async (client) => {
+          await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+          for (const statement of [
+            "UPDATE audit_log SET actor = 'mallory'",
+            'DELETE FROM audit_log',
+            'TRUNCATE audit_log',
+          ])
+            await assert.rejects(client.query(statement), { code: '42501' }, statement);
+          const count = await client.query('SELECT count(*)::int AS n FROM audit_log');
+          assert.equal((count.rows[0] as { n: number }).n, 1);
+        });
+      });
+    });
+
+    describe('opening', () => {
+      it('takes the schema from the URL', async () => {
+        const schema = freshSchema();
+        const store = await openPostgresStore(`${DATABASE_URL}?schema=${schema}`, { now: () => START });
+        try {
+          await store.createIssuer({ name: 'contoso', issuerUri: 'https://sts.test/' }, ACTOR);
+        } finally {
+          await store.close();
+        }
+        const count = await withAdmin((client) =>
+          client.query(`SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(schema)}.issuers`),
+        );
+        assert.equal((count.rows[0] as { n: number }).n, 1);
+      });
+
+      it('reports an unreachable server as CG_STORE_UNAVAILABLE naming host and database, never the password', async () => {
+        const error = await rejectsWithCode(
+          openPostgresStore('postgres://claimsgate:s3cret-pw@127.0.0.1:1/claims', { connectTimeoutMs: 2000 }),
+          'CG_STORE_UNAVAILABLE',
+        );
+        assert.ok(isClaimsgateError(error));
+        assert.equal(error.detail['host'], '127.0.0.1');
+        assert.equal(error.detail['port'], 1);
+        assert.equal(error.detail['database'], 'claims');
+        const shown = JSON.stringify({ ...error.toJSON(), message: error.message });
+        assert.ok(!shown.includes('s3cret-pw'), 'the password is never shown');
+      });
+
+      it('reports a database that does not exist as CG_STORE_UNAVAILABLE', async () => {
+        const url = new URL(DATABASE_URL);
+        url.pathname = `/cg_missing_${RUN}`;
+        const error = await rejectsWithCode(openPostgresStore(url.toString()), 'CG_STORE_UNAVAILABLE');
+        assert.ok(isClaimsgateError(error));
+        assert.equal(error.detail['database'], `cg_missing_${RUN}`);
+      });
+
+      it('refuses bad options and URLs with a TypeError', async () => {
+        await assert.rejects(openPostgresStore('mysql://127.0.0.1/test'), TypeError);
+        await assert.rejects(openPostgresStore(DATABASE_URL, { schema: 'Robert"; DROP' }), TypeError);
+        await assert.rejects(openPostgresStore(`${DATABASE_URL}?schema=a-b`), TypeError);
+        await assert.rejects(openPostgresStore(DATABASE_URL, { poolSize: 0 }), TypeError);
+      });
+    });
+  });
+}

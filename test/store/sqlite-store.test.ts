@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import { isClaimsgateError } from '../../src/lib/errors.js';
+import type { ErrorCode } from '../../src/lib/error-codes.js';
+import { migrateSqlite } from '../../src/store/sqlite/sqlite-migrate.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/sqlite-migrations.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { runStoreContract } from './store-contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'claimsgate-sqlite-'));
+const frozen = (): Date => new Date('2026-03-01T09:00:00.000Z');
+let fileCounter = 0;
+function newPath(): string {
+  fileCounter += 1;
+  return join(dir, `capability-${fileCounter}`, 'claimsgate.db');
+}
+
+runStoreContract(
+  'SQLite',
+  ({ now, database }) => openSqliteStore(join(dir, `${database}.db`), { now }),
+  () => Promise.resolve(),
+);
+
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => isClaimsgateError(error) && error.code === code);
+}
+
+const childScript = fileURLToPath(new URL('./sqlite-child.ts', import.meta.url));
+const tsxLoader = import.meta.resolve('tsx');
+
+interface ChildReport {
+  readonly opened: boolean;
+  readonly code?: string;
+}
+
+/** Starts a second claimsgate process opening `location`; resolves with it and its first report line. */
+function startChild(
+  location: string,
+  mode: 'probe' | 'hold',
+  cwd = dir,
+): Promise<{ child: ChildProcessWithoutNullStreams; report: ChildReport }> {
+  const child = spawn(process.execPath, ['--import', tsxLoader, childScript, location, mode], { cwd });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split('\n')[0];
+      if (stdout.includes('\n') && line !== undefined)
+        resolve({ child, report: JSON.parse(line) as ChildReport });
+    });
+    child.on('exit', (code) => {
+      if (!stdout.includes('\n')) reject(new Error(`child exited ${code} without a report: ${stderr}`));
+    });
+  });
+}
+
+function waitForExit(child: ChildProcessWithoutNullStreams): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+function headerBytes(path: string, from: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, from);
+    return buffer;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('SQLite store capabilities', () => {
+  it('creates the file and its directory and keeps the database in WAL mode', async () => {
+    const path = newPath();
+    const store = await openSqliteStore(path, { now: frozen });
+    assert.equal(store.backend, 'sqlite');
+    await store.createIssuer({ name: 'a', issuerUri: 'https://a.test/' }, 'admin:alice');
+    assert.ok(existsSync(`${path}-wal`), 'the write-ahead log exists while the store is open');
+    await store.close();
+    // SQLite file header bytes 18 and 19: format versions, 2 = WAL.
+    assert.deepEqual([...headerBytes(path, 18, 2)], [2, 2]);
+  });
+
+  it('refuses a second store on the same file in the same process with CG_STORE_IN_USE', async () => {
+    const path = newPath();
+    const store = await openSqliteStore(path, { now: frozen });
+    try {
+      await rejectsWithCode(openSqliteStore(path, { lockTimeoutMs: 50 }), 'CG_STORE_IN_USE');
+    } finally {
+      await store.close();
+    }
+    const again = await openSqliteStore(path);
+    await again.close();
+  });
+
+  it('refuses a second claimsgate process with CG_STORE_IN_USE while the first has the file open', async () => {
+    const path = newPath();
+    const store = await openSqliteStore(path, { now: frozen });
+    try {
+      const { report } = await startChild(path, 'probe');
+      assert.deepEqual(report, { opened: false, code: 'CG_STORE_IN_USE' });
+    } finally {
+      await store.close();
+    }
+    const { report } = await startChild(`sqlite:${path}`, 'probe');
+    assert.equal(report.opened, true);
+  });
+
+  it('is refused by another process while a child holds the file, and free again once the child is killed', async () => {
+    const path = newPath();
+    const { child, report } = await startChild(path, 'hold');
+    try {
+      assert.equal(report.opened, true);
+      await rejectsWithCode(openSqliteStore(path, { lockTimeoutMs: 50 }), 'CG_STORE_IN_USE');
+    } finally {
+      child.kill('SIGKILL');
+      await waitForExit(child);
+    }
+    // The lock was the operating system's: the killed process left nothing stale behind.
+    const store = await openSqliteStore(path);
+    await store.close();
+  });
+
+  it('opens the default location ./data/claimsgate.db relative to the working directory', async () => {
+    const cwd = join(dir, 'default-location');
+    rmSync(cwd, { recursive: true, force: true });
+    mkdirSync(cwd);
+    const { report } = await startChild('-', 'probe', cwd);
+    assert.equal(report.opened, true);
+    assert.ok(existsSync(join(cwd, 'data', 'claimsgate.db')));
+  });
+
+  it('keeps the audit log append-only: UPDATE and DELETE of audit rows are refused by triggers', async () => {
+    const path = newPath();
+    const store = await openSqliteStore(path, { now: frozen });
+    await store.createIssuer({ name: 'a', issuerUri: 'https://a.test/' }, 'admin:alice');
+    await store.close();
+    const db = new BetterSqlite3(path);
+    try {
+      assert.throws(() => db.prepare("UPDATE audit_log SET actor = 'mallory'").run(), {
+        code: 'SQLITE_CONSTRAINT_TRIGGER',
+      });
+      assert.throws(() => db.prepare('DELETE FROM audit_log').run(), { code: 'SQLITE_CONSTRAINT_TRIGGER' });
+      const rows = db.prepare('SELECT actor FROM audit_log').all();
+      assert.deepEqual(rows, [{ actor: 'admin:alice' }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('applies migrations once: reopening applies nothing and keeps one row per version', async () => {
+    const path = newPath();
+    await (await openSqliteStore(path, { now: frozen })).close();
+    await (await openSqliteStore(path, { now: frozen })).close();
+    const db = new BetterSqlite3(path);
+    try {
+      const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+      assert.deepEqual(
+        rows,
+        SQLITE_MIGRATIONS.map(({ version, name }) => ({ version, name })),
+      );
+      const result = migrateSqlite(db, SQLITE_MIGRATIONS, frozen());
+      assert.deepEqual(result, {
+        fromVersion: SQLITE_MIGRATIONS.length,
+        toVersion: SQLITE_MIGRATIONS.length,
+        applied: [],
+      });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database whose schema is newer than this release with CG_STORE_MIGRATION_FAILED', async () => {
+    const path = newPath();
+    await (await openSqliteStore(path, { now: frozen })).close();
+    const db = new BetterSqlite3(path);
+    db.prepare(
+      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from the future', 'x')",
+    ).run();
+    db.close();
+    await rejectsWithCode(openSqliteStore(path, { now: frozen }), 'CG_STORE_MIGRATION_FAILED');
+  });
+
+  it('rolls back every migration of a run when one of them fails', () => {
+    const db = new BetterSqlite3(join(dir, 'rollback.db'));
+    try {
+      const migrations = [
+        { version: 1, name: 'good', up: 'CREATE TABLE first_table (id INTEGER PRIMARY KEY);' },
+        {
+          version: 2,
+          name: 'bad',
+          up: 'CREATE TABLE second_table (id INTEGER PRIMARY KEY); INSERT INTO nowhere VALUES (1);',
+        },
+      ];
+      assert.throws(
+        () => migrateSqlite(db, migrations, frozen()),
+        (error: unknown) =>
+          isClaimsgateError(error, 'CG_STORE_MIGRATION_FAILED') && error.detail['version'] === 2,
+      );
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
+      assert.deepEqual(tables, []);
+      assert.equal(db.inTransaction, false);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a file that is not a SQLite database with CG_STORE_UNAVAILABLE', async () => {
+    const path = join(dir, 'not-a-database.db');
+    writeFileSync(
+      path,
+      'this is not a database file, just text that is long enough to have a header'.repeat(20),
+    );
+    await rejectsWithCode(openSqliteStore(path), 'CG_STORE_UNAVAILABLE');
+  });
+});

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { isClaimsgateError } from '../../src/lib/errors.js';
+import {
+  normalizeIssuerPatch,
+  normalizeNewIssuer,
+  normalizeNewKey,
+  normalizeRefreshApplication,
+} from '../../src/store/validate-input.js';
+import { createTestCertificate } from '../helpers/certificates.js';
+
+function invalidField(field: string) {
+  return (error: unknown): boolean =>
+    isClaimsgateError(error, 'CG_STORE_INVALID') && error.detail['field'] === field;
+}
+
+describe('store input validation', () => {
+  it('fills issuer defaults: label = name, wsfed, hourly refresh, self-consistent signatures, SHA-1 off', () => {
+    assert.deepEqual(normalizeNewIssuer({ name: ' contoso ', issuerUri: 'https://sts.test/' }), {
+      name: 'contoso',
+      description: '',
+      issuerUri: 'https://sts.test/',
+      protocols: ['wsfed'],
+      metadataUrl: null,
+      loginUrl: null,
+      useForLogin: true,
+      label: 'contoso',
+      refreshIntervalSeconds: 3600,
+      signaturePolicy: { mode: 'self-consistent' },
+      allowSha1: false,
+      allowedTenants: [],
+    });
+  });
+
+  it('refuses an issuer name shaped like a record ID, which getIssuer could confuse with an ID', () => {
+    assert.throws(
+      () =>
+        normalizeNewIssuer({ name: '6f1c2a9e-3b7d-4c1e-9a2b-0c8d7e6f5a4b', issuerUri: 'https://sts.test/' }),
+      invalidField('name'),
+    );
+  });
+
+  it('checks only the fields a patch carries and lets null clear a URL', () => {
+    assert.deepEqual(normalizeIssuerPatch({ metadataUrl: null, useForLogin: false }), {
+      metadataUrl: null,
+      useForLogin: false,
+    });
+    assert.throws(() => normalizeIssuerPatch({ loginUrl: 'javascript:alert(1)' }), invalidField('loginUrl'));
+  });
+
+  it('takes thumbprints from a certificate and refuses a thumbprint that disagrees with it', async () => {
+    const certificate = await createTestCertificate({ keyType: 'ec' });
+    const sha1 = createHash('sha1').update(certificate.der).digest('hex').toUpperCase();
+    const key = normalizeNewKey({ issuerId: 'i', certificateDer: certificate.der, source: 'manual' });
+    assert.equal(key.sha1, sha1);
+    assert.equal(key.state, 'active');
+    assert.throws(
+      () =>
+        normalizeNewKey({
+          issuerId: 'i',
+          certificateDer: certificate.der,
+          sha1: 'AB'.repeat(20),
+          source: 'manual',
+        }),
+      invalidField('sha1'),
+    );
+    assert.throws(
+      () => normalizeNewKey({ issuerId: 'i', sha1: 'AB'.repeat(20), source: 'pasted' as never }),
+      invalidField('source'),
+    );
+  });
+
+  it('refuses a refresh that would add a key, snapshot or state to another issuer', () => {
+    const at = new Date('2026-03-01T09:00:00.000Z');
+    const refreshState = {
+      issuerId: 'a',
+      lastAttemptAt: at,
+      lastSuccessAt: at,
+      lastOutcome: 'success' as const,
+      lastErrorCode: null,
+      lastErrorMessage: null,
+      consecutiveFailures: 0,
+      nextAttemptAt: null,
+    };
+    const base = { issuerId: 'a', addKeys: [], updateKeys: [], snapshot: null, refreshState, audit: [] };
+    assert.equal(normalizeRefreshApplication(base, at).issuerId, 'a');
+    assert.throws(
+      () =>
+        normalizeRefreshApplication(
+          { ...base, addKeys: [{ issuerId: 'b', sha1: 'AB'.repeat(20), source: 'metadata' }] },
+          at,
+        ),
+      invalidField('addKeys[0].issuerId'),
+    );
+    assert.throws(
+      () => normalizeRefreshApplication({ ...base, refreshState: { ...refreshState, issuerId: 'b' } }, at),
+      invalidField('refreshState.issuerId'),
+    );
+    assert.throws(
+      () =>
+        normalizeRefreshApplication(
+          { ...base, refreshState: { ...refreshState, consecutiveFailures: -1 } },
+          at,
+        ),
+      invalidField('refreshState.consecutiveFailures'),
+    );
+  });
+});
