@@ -180,8 +180,8 @@ export const ERROR_CODES = {
     hint: 'If the issuer changed its metadata-signing certificate on purpose, pin the new thumbprint (shown in the detail). Never pin for Azure AD, whose metadata signer rolls.',
   },
   CG_META_NO_SIGNING_KEYS: {
-    meaning: 'The metadata parses but publishes no signing key, so it cannot become the issuer\'s trust.',
-    hint: 'Check that the URL serves the issuer\'s own metadata (for OpenID Connect, the JWKS at jwks_uri). The last good keys stay trusted meanwhile.',
+    meaning: "The metadata parses but publishes no signing key, so it cannot become the issuer's trust.",
+    hint: "Check that the URL serves the issuer's own metadata (for OpenID Connect, the JWKS at jwks_uri). The last good keys stay trusted meanwhile.",
   },
   CG_META_EXPIRED: {
     meaning: 'The metadata document is past its own validUntil, so it is refused as stale or replayed.',
@@ -296,7 +296,8 @@ export const ERROR_CODES = {
     hint: 'List what exists (`claimsgate issuers list`, `keys list`, …) and use its name or ID.',
   },
   CG_STORE_DUPLICATE: {
-    meaning: 'An issuer, key, realm or claim mapping with the same unique name, URI or thumbprint already exists.',
+    meaning:
+      'An issuer, key, realm or claim mapping with the same unique name, URI or thumbprint already exists.',
     hint: 'Edit the existing record instead, or choose another name; the detail names the field.',
   },
   CG_STORE_CONFLICT: {
@@ -304,7 +305,8 @@ export const ERROR_CODES = {
     hint: 'Reload the record, check the other change in the audit log, and apply yours again.',
   },
   CG_STORE_INVALID: {
-    meaning: 'A value given for a record is not acceptable (empty name, bad URL, unknown protocol, negative interval, …).',
+    meaning:
+      'A value given for a record is not acceptable (empty name, bad URL, unknown protocol, negative interval, …).',
     hint: 'The detail names the field and what is expected.',
   },
   CG_STORE_UNAVAILABLE: {
