@@ -1,6 +1,11 @@
-import { parseCertificateDer, readCertificates } from '../crypto/certificate.js';
+import { readCertificates } from '../crypto/certificate.js';
 import type { TrustSnapshot, TrustedIssuer, TrustedKey } from '../tokens/trust-snapshot.js';
-import { createTrustSnapshot, trustFromMetadata, trustFromThumbprints } from '../trust/in-memory-trust.js';
+import {
+  createTrustSnapshot,
+  trustedKeyFromCertificate,
+  trustFromMetadata,
+  trustFromThumbprints,
+} from '../trust/in-memory-trust.js';
 import { loadMetadata } from './load-metadata.js';
 import type { CliIo } from './output.js';
 import { readSource } from './read-source.js';
@@ -46,18 +51,8 @@ export async function buildTrust(io: CliIo, sources: TrustSources): Promise<Trus
     keys.push(...trust.keys);
     for (const file of sources.certificate) {
       const { bytes } = await readSource(file, io, { allowHttp: sources.allowHttp });
-      for (const found of readCertificates(bytes)) {
-        const certificate = parseCertificateDer(found.der);
-        keys.push({
-          issuer: sources.issuer,
-          sha1: certificate.sha1,
-          sha256: certificate.sha256,
-          kid: undefined,
-          publicKey: certificate.publicKey,
-          certificate,
-          source: 'manual',
-          state: 'active',
-        });
+      for (const certificate of readCertificates(bytes)) {
+        keys.push(trustedKeyFromCertificate(sources.issuer, certificate));
       }
     }
   }

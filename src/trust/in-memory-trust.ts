@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import type { CertificateInfo } from '../crypto/certificate.js';
 import { normalizeThumbprint } from '../crypto/thumbprint.js';
 import type { IssuerMetadata } from '../metadata/model.js';
 import {
@@ -170,4 +171,25 @@ export function trustFromThumbprints(
     };
   });
   return { issuer, keys };
+}
+
+/**
+ * A key trusted for `issuer` by its certificate, as an administrator enters it:
+ * the certificate is the trusted material, its thumbprints the lookup keys.
+ */
+export function trustedKeyFromCertificate(
+  issuer: string,
+  certificate: CertificateInfo,
+  source: TrustedKey['source'] = 'manual',
+): TrustedKey {
+  return {
+    issuer,
+    sha1: certificate.sha1,
+    sha256: certificate.sha256,
+    kid: undefined,
+    publicKey: certificate.publicKey,
+    certificate,
+    source,
+    state: 'active',
+  };
 }

@@ -9,7 +9,7 @@ import { ClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator } from '../../src/tokens/create-token-validator.js';
 import type { VerifiedIdentity } from '../../src/tokens/identity.js';
 import type { TrustedIssuer, TrustedKey, TrustSnapshot } from '../../src/tokens/trust-snapshot.js';
-import { createTrustSnapshot } from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot, trustedKeyFromCertificate } from '../../src/trust/in-memory-trust.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
 const corpusDir = join(repoRoot, 'test', 'fixtures', 'adversarial');
@@ -36,16 +36,7 @@ function trustFor(entry: CorpusCase): TrustSnapshot {
     for (const name of spec.keys) {
       const [certificate] = parseCertificatesPem(readFileSync(join(keysDir, `${name}.cert.pem`), 'utf8'));
       assert.ok(certificate !== undefined, `keys/${name}.cert.pem holds a certificate`);
-      keys.push({
-        issuer: spec.issuer,
-        sha1: certificate.sha1,
-        sha256: certificate.sha256,
-        kid: undefined,
-        publicKey: certificate.publicKey,
-        certificate,
-        source: 'manual',
-        state: 'active',
-      });
+      keys.push(trustedKeyFromCertificate(spec.issuer, certificate));
     }
   }
   return createTrustSnapshot({ issuers, keys, builtAt: new Date(manifest.now) });

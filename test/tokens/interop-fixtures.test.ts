@@ -4,7 +4,11 @@ import { readCertificates } from '../../src/crypto/certificate.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator } from '../../src/tokens/create-token-validator.js';
 import type { TrustedKey } from '../../src/tokens/trust-snapshot.js';
-import { createTrustSnapshot, trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
+import {
+  createTrustSnapshot,
+  trustedKeyFromCertificate,
+  trustFromThumbprints,
+} from '../../src/trust/in-memory-trust.js';
 import { readSharedFixture } from '../helpers/fixtures.js';
 
 interface ManifestEntry {
@@ -48,16 +52,7 @@ function trustFor(entry: ManifestEntry) {
     for (const certificate of readCertificates(
       readSharedFixture(`interop/${entry.certFile}`).toString('utf8'),
     )) {
-      keys.push({
-        issuer: entry.issuer,
-        sha1: certificate.sha1,
-        sha256: certificate.sha256,
-        kid: undefined,
-        publicKey: certificate.publicKey,
-        certificate,
-        source: 'manual',
-        state: 'active',
-      });
+      keys.push(trustedKeyFromCertificate(entry.issuer, certificate));
     }
   }
   return createTrustSnapshot({ issuers: [byThumbprint.issuer], keys });
