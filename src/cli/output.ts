@@ -7,6 +7,15 @@ export interface CliIo {
   readonly readStdin: () => Promise<Buffer>;
   readonly now: () => Date;
   readonly fetch: typeof globalThis.fetch;
+  /** The environment (`CLAIMSGATE_DATABASE_URL`, …). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Who the audit log names for changes made by this run: `cli:<os user>`. */
+  readonly actor: string;
+  /**
+   * Asks a yes/no question on the terminal. Resolves `undefined` when there is
+   * no terminal to ask on (standard input is not a TTY).
+   */
+  readonly confirm: (question: string) => Promise<boolean | undefined>;
 }
 
 /** Exit codes shared by every command. */
@@ -48,6 +57,11 @@ export function renderTable(header: readonly string[], rows: ReadonlyArray<reado
 /** `2026-11-29` from a date. */
 export function formatDate(date: Date): string {
   return date.toISOString().slice(0, 10);
+}
+
+/** `2026-11-29T12:00:00Z` from a date (ISO 8601 to the second). */
+export function formatInstant(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** JSON with dates as ISO strings and buffers / key objects left out. */

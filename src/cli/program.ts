@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerIssuersCommand } from './commands/issuers.js';
+import { registerKeysCommand } from './commands/keys.js';
+import { registerMappingsCommand } from './commands/mappings.js';
 import { registerMetadataCommand } from './commands/metadata.js';
+import { registerRealmsCommand } from './commands/realms.js';
 import { registerThumbprintCommand } from './commands/thumbprint.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { EXIT, type CliIo } from './output.js';
@@ -32,8 +37,21 @@ export function createProgram(context: CliContext): Command {
   registerMetadataCommand(program, context);
   registerDoctorCommand(program, context);
   registerValidateCommand(program, context);
-  for (const command of program.commands) command.exitOverride();
+  registerIssuersCommand(program, context);
+  registerKeysCommand(program, context);
+  registerRealmsCommand(program, context);
+  registerMappingsCommand(program, context);
+  registerAuditCommand(program, context);
+  overrideExits(program);
   return program;
+}
+
+/** Usage errors throw instead of exiting the process, in every command and subcommand. */
+function overrideExits(command: Command): void {
+  for (const child of command.commands) {
+    child.exitOverride();
+    overrideExits(child);
+  }
 }
 
 /**

@@ -289,6 +289,20 @@ export const ERROR_CODES = {
     meaning: 'The assertion or token ID was already used; a token is accepted once until it expires.',
     hint: 'Sign in again. If a user hits this on every sign-in, check for a proxy or browser that posts the form twice.',
   },
+  CG_TOKEN_REQUEST_INVALID: {
+    meaning:
+      'A request to the IdP simulator (WS-Federation sign-in, SAML AuthnRequest, OpenID Connect authorize or token, or a control call) lacks a required parameter or carries a bad one.',
+    hint: 'The detail names the parameter and what is expected. Check the sign-in URL the relying party builds (wtrealm, wreply, SAMLRequest, client_id, redirect_uri).',
+  },
+  CG_TOKEN_REQUEST_TENANT_UNKNOWN: {
+    meaning: 'The IdP simulator does not serve the tenant named in the request path.',
+    hint: 'Use one of the tenants the simulator printed at start, or start it with --tenant <id>.',
+  },
+  CG_TOKEN_GRANT_INVALID: {
+    meaning:
+      'The IdP simulator does not know the authorization code presented at its token endpoint, or it was already used, has expired, or was issued to another client or redirect URI (OAuth invalid_grant).',
+    hint: 'Codes are one-time and live 60 seconds: start the sign-in again and redeem the new code once, with the same client_id and redirect_uri.',
+  },
 
   // --- Store ------------------------------------------------------------------
   CG_STORE_NOT_FOUND: {

@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import type { IssuerPatch, Protocol } from '../../store/model.js';
+import { collect } from './metadata.js';
+import {
+  collectProtocol,
+  parseClearableUrl,
+  parseHttpUrl,
+  parseRefreshInterval,
+  parseSignaturePolicyMode,
+  signaturePolicyFrom,
+  type SignaturePolicyMode,
+} from './store-options.js';
+
+/** The issuer settings `issuers add` and `issuers edit` take, as commander parses them. */
+export interface IssuerFieldOptions {
+  readonly name?: string;
+  readonly issuerUri?: string;
+  readonly metadataUrl?: string | null;
+  readonly description?: string;
+  readonly label?: string;
+  readonly protocol?: Protocol[];
+  readonly loginUrl?: string | null;
+  readonly useForLogin?: boolean;
+  readonly refreshInterval?: number;
+  readonly signaturePolicy?: SignaturePolicyMode;
+  readonly pinSigner?: string[];
+  readonly allowSha1?: boolean;
+  readonly tenant?: string[];
+}
+
+/**
+ * Adds the issuer settings to `issuers add` (`forEdit` false) or `issuers
+ * edit` (true: `--name` to rename, an empty URL clears it, and the booleans
+ * can be switched both ways).
+ */
+export function addIssuerFieldOptions(command: Command, forEdit: boolean): Command {
+  const url = forEdit ? parseClearableUrl : parseHttpUrl;
+  if (forEdit) command.option('--name <name>', 'rename the issuer');
+  command
+    .option('--issuer-uri <uri>', 'the issuer URI / entityID its tokens name (may be a {tenantid} template)')
+    .option(
+      '--metadata-url <url>',
+      forEdit
+        ? 'where its metadata is published ("" makes it a manual-only issuer)'
+        : 'where its metadata is published: the keys are imported from it and followed from then on',
+      url,
+    )
+    .option('--description <text>', 'a description for the admin pages')
+    .option(
+      '--label <label>',
+      'prefix of mapped identities (K2AAD in K2AAD:bob@contoso.com); default the name',
+    )
+    .option(
+      '--protocol <protocol>',
+      'wsfed, saml2 or oidc (repeatable; default from the metadata)',
+      collectProtocol,
+    )
+    .option(
+      '--login-url <url>',
+      forEdit
+        ? 'where users are sent to sign in ("" clears it)'
+        : 'where users are sent to sign in (default from the metadata)',
+      url,
+    );
+  if (forEdit) command.option('--use-for-login', 'list it on the home-realm page');
+  command
+    .option('--no-use-for-login', 'do not list it on the home-realm page')
+    .option(
+      '--refresh-interval <seconds>',
+      'how often its metadata is fetched (default 3600)',
+      parseRefreshInterval,
+    )
+    .option(
+      '--signature-policy <mode>',
+      'what the metadata signature must be: off, self-consistent (default) or pinned',
+      parseSignaturePolicyMode,
+    )
+    .option(
+      '--pin-signer <thumbprint>',
+      'require the metadata to be signed by this certificate (repeatable; implies pinned); never for Azure AD',
+      collect,
+    )
+    .option('--allow-sha1', 'accept RSA-SHA1 signatures and SHA-1 digests in its tokens');
+  if (forEdit) command.option('--no-allow-sha1', 'refuse RSA-SHA1 signatures and SHA-1 digests again');
+  return command.option(
+    '--tenant <id>',
+    forEdit
+      ? 'the tenants allowed under a {tenantid} issuer URI (repeatable; replaces the list)'
+      : 'a tenant allowed under a {tenantid} issuer URI (repeatable)',
+    collect,
+  );
+}
+
+/** The issuer fields the options give, and only those. */
+export function issuerFieldsFrom(command: Command, options: IssuerFieldOptions): IssuerPatch {
+  const signaturePolicy = signaturePolicyFrom(command, options.signaturePolicy, options.pinSigner);
+  // Every field is listed, so that a setting added to IssuerPatch is not forgotten here.
+  const fields: { readonly [K in keyof Required<IssuerPatch>]: IssuerPatch[K] | undefined } = {
+    name: options.name,
+    issuerUri: options.issuerUri,
+    metadataUrl: options.metadataUrl,
+    description: options.description,
+    label: options.label,
+    protocols: options.protocol,
+    loginUrl: options.loginUrl,
+    useForLogin: options.useForLogin,
+    refreshIntervalSeconds: options.refreshInterval,
+    signaturePolicy,
+    allowSha1: options.allowSha1,
+    allowedTenants: options.tenant,
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}

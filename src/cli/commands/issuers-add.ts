@@ -1,0 +1,241 @@
+import type { Command } from 'commander';
+import { daysUntilExpiry } from '../../crypto/certificate.js';
+import { ClaimsgateError } from '../../lib/errors.js';
+import { enforceMetadataSignaturePolicy } from '../../metadata/check-metadata-signature.js';
+import type { IssuerMetadata } from '../../metadata/model.js';
+import type { RefreshResult } from '../../rollover/rollover-engine.js';
+import type { IssuerPatch, IssuerRecord, Protocol } from '../../store/model.js';
+import type { Store } from '../../store/store.js';
+import { ISSUER_DEFAULTS } from '../../store/validate-input.js';
+import { withEngine } from '../cli-engine.js';
+import { confirmChange } from '../confirm-change.js';
+import { loadMetadata, type LoadedMetadata } from '../load-metadata.js';
+import { withStore } from '../open-cli-store.js';
+import { EXIT, formatDate, renderTable, toJson, type CliIo } from '../output.js';
+import { KEY_HEADER, keyCells, viewKey, type KeyView } from '../store-views.js';
+import type { IssuerFieldOptions } from './issuer-fields.js';
+import { describeSignature } from './metadata.js';
+import type { StoreOptions } from './store-options.js';
+import { usage } from './store-options.js';
+
+/** The options of `issuers add`. */
+export interface IssuersAddOptions extends IssuerFieldOptions, StoreOptions {
+  readonly allowHttp: boolean;
+  readonly yes: boolean;
+}
+
+const TENANT_PLACEHOLDER = /\{tenant(?:id)?\}/i;
+
+/** The URL users are sent to: the WS-Fed passive endpoint, else SAML SSO (POST, then Redirect), else OIDC authorization. */
+function inferLoginUrl(metadata: IssuerMetadata): string | undefined {
+  const find = (kind: string, binding?: string): string | undefined =>
+    metadata.endpoints.find(
+      (endpoint) => endpoint.kind === kind && (binding === undefined || endpoint.binding?.endsWith(binding)),
+    )?.url;
+  return (
+    find('wsfed-passive') ??
+    find('saml-sso', 'HTTP-POST') ??
+    find('saml-sso', 'HTTP-Redirect') ??
+    find('oidc-authorization')
+  );
+}
+
+/** The protocols a document's format implies: WS-Fed metadata with a SAML SSO endpoint speaks both. */
+function inferProtocols(metadata: IssuerMetadata): Protocol[] {
+  switch (metadata.format) {
+    case 'wsfed-metadata':
+      return metadata.endpoints.some((endpoint) => endpoint.kind === 'saml-sso')
+        ? ['wsfed', 'saml2']
+        : ['wsfed'];
+    case 'saml-metadata':
+      return ['saml2'];
+    case 'oidc-discovery':
+    case 'jwks':
+      return ['oidc'];
+  }
+}
+
+function renderPreview(name: string, fields: IssuerPatch, loaded: LoadedMetadata, now: Date): string {
+  const policy = fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy;
+  const keys = loaded.metadata.signingKeys;
+  const lines = [
+    `Issuer "${name}" will trust what this metadata publishes:`,
+    `Metadata:    ${loaded.origin}`,
+    `SHA-256:     ${loaded.sha256}`,
+    `Issuer URI:  ${fields.issuerUri ?? '(none)'}`,
+    `Protocols:   ${(fields.protocols ?? []).join(', ')}`,
+    `Login URL:   ${fields.loginUrl ?? '(none)'}`,
+    ...loaded.metadata.endpoints
+      .filter((endpoint) => endpoint.kind !== 'saml-slo' && endpoint.url !== fields.loginUrl)
+      .map((endpoint) => `Endpoint:    ${endpoint.kind} ${endpoint.url}`),
+    `Signature:   ${describeSignature(loaded.signature)} (policy: ${policy.mode})`,
+    '',
+    `Signing keys that will be trusted (${keys.length}):`,
+    renderTable(
+      ['SHA-1 THUMBPRINT', 'KID', 'VALIDITY', 'DAYS LEFT', 'SUBJECT', 'SECTIONS'],
+      keys.map((key) => {
+        const certificate = key.certificate;
+        return [
+          key.sha1 ?? key.sha256 ?? '(no certificate)',
+          key.kid ?? '',
+          certificate === undefined
+            ? ''
+            : `${formatDate(certificate.notBefore)} → ${formatDate(certificate.notAfter)}`,
+          certificate === undefined ? '' : String(daysUntilExpiry(certificate, now)),
+          certificate?.subject ?? '',
+          key.sections.join(', '),
+        ];
+      }),
+    ),
+  ];
+  const expired = keys.filter(
+    (key) => key.certificate !== undefined && key.certificate.notAfter.getTime() <= now.getTime(),
+  ).length;
+  if (expired > 0) {
+    lines.push(`Note: ${expired} of these certificates ha${expired === 1 ? 's' : 've'} expired.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function renderCreated(
+  issuer: IssuerRecord,
+  result: RefreshResult | undefined,
+  keys: readonly KeyView[],
+): string {
+  const lines = [`Created issuer ${issuer.name} (${issuer.issuerUri}), ID ${issuer.id}.`];
+  if (result === undefined) {
+    lines.push(
+      'It has no metadata URL: add its keys with `claimsgate keys add --issuer ' + issuer.name + '`.',
+    );
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(`First refresh: ${result.outcome}${result.code === undefined ? '' : ` (${result.code})`}`);
+  lines.push('', `Keys stored (${keys.length}):`);
+  if (keys.length > 0) lines.push(renderTable(KEY_HEADER, keys.map(keyCells)));
+  if (result.alerts.length > 0) {
+    lines.push(
+      '',
+      'Alerts:',
+      ...result.alerts.map((alert) => `  ${alert.severity} ${alert.kind}: ${alert.message}`),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Creates the issuer, runs its first refresh when it has metadata, and prints what was stored. */
+async function createAndRefresh(
+  io: CliIo,
+  store: Store,
+  name: string,
+  fields: IssuerPatch & { readonly issuerUri: string },
+  options: IssuersAddOptions,
+  previewed: ReadonlySet<string> | undefined,
+): Promise<number> {
+  const issuer = await store.createIssuer({ ...fields, name }, io.actor);
+  let result: RefreshResult | undefined;
+  if (issuer.metadataUrl !== null) {
+    result = await withEngine(io, store, { allowHttp: options.allowHttp }, (engine) =>
+      engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' }),
+    );
+  }
+  const keys = (await store.listKeys(issuer.id)).map((key) => viewKey(key, issuer.name, io.now()));
+  if (previewed !== undefined && result?.outcome === 'success') {
+    const stored = keys.filter((key) => key.source === 'metadata').map((key) => key.sha256 ?? key.kid ?? '');
+    if (stored.length !== previewed.size || stored.some((key) => !previewed.has(key))) {
+      io.stderr(
+        'warning: the metadata changed between the preview and the refresh; the keys stored are listed below.\n',
+      );
+    }
+  }
+  io.stdout(
+    options.json
+      ? `${toJson({ issuer, refresh: result ?? null, keys })}\n`
+      : renderCreated(issuer, result, keys),
+  );
+  if (result?.outcome === 'failure') {
+    io.stderr(
+      `The first refresh failed (${result.code ?? 'unknown'}); the issuer was created without keys. Fix the cause and run \`claimsgate issuers refresh ${issuer.name}\`.\n`,
+    );
+    return EXIT.rejected;
+  }
+  return EXIT.ok;
+}
+
+/**
+ * `issuers add`: with `--metadata-url`, fetch and check the metadata, show
+ * what will be trusted, ask, then create the issuer and import its keys with
+ * a first refresh; without it, a manual-only issuer.
+ *
+ * @throws ClaimsgateError the fetch's and parser's `CG_META_*` codes, the
+ *   signature policy's, `CG_META_NO_SIGNING_KEYS`, `CG_CONFIG_CONFIRMATION_REQUIRED`, `CG_STORE_*`.
+ */
+export async function runIssuersAdd(
+  io: CliIo,
+  command: Command,
+  name: string,
+  fields: IssuerPatch,
+  options: IssuersAddOptions,
+): Promise<number> {
+  const metadataUrl = fields.metadataUrl ?? undefined;
+  if (metadataUrl === undefined) {
+    const issuerUri = fields.issuerUri;
+    if (issuerUri === undefined) {
+      usage(command, 'give --metadata-url, or --issuer-uri for an issuer whose keys you add with `keys add`');
+    }
+    return withStore(io, options.db, (store) =>
+      createAndRefresh(io, store, name, { ...fields, issuerUri }, options, undefined),
+    );
+  }
+  // Checked before the fetch and the question, so that a confirmed import does not fail on the name.
+  await withStore(io, options.db, async (store) => {
+    if ((await store.getIssuer(name)) !== undefined) {
+      throw new ClaimsgateError('CG_STORE_DUPLICATE', `An issuer named "${name}" already exists.`, {
+        hint: `Choose another name, or refresh the existing issuer: claimsgate issuers refresh ${name}.`,
+        detail: { entity: 'issuer', field: 'name', observed: name },
+      });
+    }
+  });
+  const entityId =
+    fields.issuerUri === undefined || TENANT_PLACEHOLDER.test(fields.issuerUri)
+      ? undefined
+      : fields.issuerUri;
+  const loaded = await loadMetadata(io, metadataUrl, { allowHttp: options.allowHttp, entityId });
+  const { metadata } = loaded;
+  const issuerUri = fields.issuerUri ?? metadata.issuer;
+  if (issuerUri === undefined)
+    usage(command, 'the metadata names no issuer (a bare JWKS): give --issuer-uri');
+  // SECURITY: the policy the issuer will be refreshed under is applied before anything is shown as trustworthy.
+  enforceMetadataSignaturePolicy(
+    loaded.signature ?? { status: 'unsigned' },
+    fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy,
+    { url: loaded.origin, issuer: issuerUri },
+  );
+  if (metadata.signingKeys.length === 0) {
+    throw new ClaimsgateError(
+      'CG_META_NO_SIGNING_KEYS',
+      `The metadata at ${loaded.origin} publishes no signing key.`,
+      {
+        detail: { url: loaded.origin, issuer: issuerUri, observed: 0, expected: 'at least one signing key' },
+      },
+    );
+  }
+  const loginUrl = fields.loginUrl === undefined ? inferLoginUrl(metadata) : fields.loginUrl;
+  const complete = {
+    ...fields,
+    issuerUri,
+    protocols: fields.protocols ?? inferProtocols(metadata),
+    ...(loginUrl === undefined ? {} : { loginUrl }),
+  };
+  const preview = renderPreview(name, complete, loaded, io.now());
+  if (!options.json) io.stdout(preview);
+  const count = metadata.signingKeys.length;
+  const question = `Trust ${count === 1 ? 'this signing key' : `these ${count} signing keys`} for issuer "${name}"?`;
+  if (!(await confirmChange(io, question, options.yes, options.json ? preview : ''))) {
+    io.stderr('Nothing was stored.\n');
+    return EXIT.rejected;
+  }
+  const previewed = new Set(metadata.signingKeys.map((key) => key.sha256 ?? key.kid ?? ''));
+  return withStore(io, options.db, (store) =>
+    createAndRefresh(io, store, name, complete, options, previewed),
+  );
+}

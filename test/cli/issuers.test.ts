@@ -1,0 +1,305 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { runInProcess, runProcess } from '../helpers/cli.js';
+import type { MetadataServer } from '../helpers/metadata-server.js';
+import {
+  ADFS_ISSUER,
+  ADFS_METADATA,
+  ADFS_SIGNING_SHA1,
+  createTempDatabase,
+  errorCode,
+  serveAdfsMetadata,
+  stdoutJson,
+  type TempDatabase,
+} from './store-cli.js';
+
+interface IssuerJson {
+  id: string;
+  name: string;
+  issuerUri: string;
+  label: string;
+  protocols: string[];
+  metadataUrl: string | null;
+  loginUrl: string | null;
+  allowSha1: boolean;
+  refreshIntervalSeconds: number;
+  signaturePolicy: { mode: string; pinnedSigners?: string[] };
+  version: number;
+}
+
+interface KeyJson {
+  sha1: string | null;
+  state: string;
+  source: string;
+  daysLeft: number | null;
+}
+
+let server: MetadataServer;
+let db: TempDatabase;
+
+before(async () => {
+  server = await serveAdfsMetadata();
+});
+after(() => server.close());
+beforeEach(() => {
+  db = createTempDatabase();
+  server.setMode({ kind: 'document', body: ADFS_METADATA });
+});
+afterEach(() => db.remove());
+
+async function addAdfs(...extra: string[]) {
+  return runInProcess(['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path, ...extra]);
+}
+
+async function listIssuers(): Promise<Array<IssuerJson & { usableKeys: number }>> {
+  return stdoutJson(await runInProcess(['issuers', 'list', '--db', db.path, '--json']));
+}
+
+describe('claimsgate issuers add', () => {
+  it('previews the metadata, then with --yes stores the issuer and its keys with their audit entries', async () => {
+    const run = await addAdfs('--yes');
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.stdout.indexOf(ADFS_SIGNING_SHA1) < run.stdout.indexOf('Created issuer'));
+    const [issuer] = await listIssuers();
+    assert.equal(issuer?.issuerUri, ADFS_ISSUER);
+    assert.equal(issuer.loginUrl, 'https://fs.msidlab11.com/adfs/ls/');
+    assert.deepEqual(issuer.protocols, ['wsfed', 'saml2']);
+    assert.equal(issuer.usableKeys, 1);
+    const audit = stdoutJson<Array<{ action: string; actor: string; issuer: string; subject: string }>>(
+      await runInProcess(['audit', '--db', db.path, '--json']),
+    );
+    assert.deepEqual(
+      audit.filter((entry) => entry.action === 'issuer.created').map((entry) => [entry.actor, entry.issuer]),
+      [['cli:test', 'adfs']],
+    );
+    assert.deepEqual(
+      audit.filter((entry) => entry.action === 'key.added').map((entry) => entry.subject),
+      [ADFS_SIGNING_SHA1],
+    );
+  });
+
+  it('prints the issuer, the first refresh and the stored keys as JSON', async () => {
+    const run = await addAdfs('--yes', '--json', '--label', 'FS', '--allow-sha1');
+    assert.equal(run.code, 0, run.stderr);
+    const out = stdoutJson<{ issuer: IssuerJson; refresh: { outcome: string }; keys: KeyJson[] }>(run);
+    assert.equal(out.issuer.label, 'FS');
+    assert.equal(out.issuer.allowSha1, true);
+    assert.equal(out.refresh.outcome, 'success');
+    assert.deepEqual(
+      out.keys.map((key) => [key.sha1, key.source, key.state]),
+      [[ADFS_SIGNING_SHA1, 'metadata', 'announced']],
+    );
+  });
+
+  it('refuses without --yes when there is no terminal to ask on, and stores nothing', async () => {
+    const run = await addAdfs('--json');
+    assert.equal(run.code, 1);
+    assert.equal(errorCode(run), 'CG_CONFIG_CONFIRMATION_REQUIRED');
+    assert.deepEqual(await listIssuers(), []);
+  });
+
+  it('stores nothing when the question is answered no, and everything when it is answered yes', async () => {
+    const questions: string[] = [];
+    const declined = await runInProcess(
+      ['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path],
+      { confirm: false, questions },
+    );
+    assert.equal(declined.code, 1);
+    assert.equal(questions.length, 1);
+    assert.deepEqual(await listIssuers(), []);
+    const accepted = await runInProcess(
+      ['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path],
+      {
+        confirm: true,
+      },
+    );
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.equal((await listIssuers()).length, 1);
+  });
+
+  it('refuses a name that is taken before fetching or asking', async () => {
+    assert.equal((await addAdfs('--yes')).code, 0);
+    const requests = server.requests();
+    const run = await addAdfs('--json');
+    assert.equal(errorCode(run), 'CG_STORE_DUPLICATE');
+    assert.equal(server.requests(), requests);
+  });
+
+  it('refuses metadata whose signer is not the pinned one, and stores nothing', async () => {
+    const run = await addAdfs('--yes', '--json', '--pin-signer', '00'.repeat(20));
+    assert.equal(run.code, 1);
+    assert.equal(errorCode(run), 'CG_META_SIGNER_NOT_PINNED');
+    assert.deepEqual(await listIssuers(), []);
+  });
+
+  it('adds a manual-only issuer from --issuer-uri, and needs one of --issuer-uri and --metadata-url', async () => {
+    const usage = await runInProcess(['issuers', 'add', 'legacy', '--db', db.path]);
+    assert.equal(usage.code, 2);
+    const run = await runInProcess([
+      'issuers',
+      'add',
+      'legacy',
+      '--issuer-uri',
+      'urn:legacy',
+      '--db',
+      db.path,
+      '--json',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const out = stdoutJson<{ issuer: IssuerJson; refresh: null; keys: KeyJson[] }>(run);
+    assert.equal(out.issuer.metadataUrl, null);
+    assert.equal(out.refresh, null);
+    assert.deepEqual(out.keys, []);
+  });
+
+  it('refuses a bad option value as a usage error', async () => {
+    for (const args of [
+      ['--protocol', 'ldap'],
+      ['--refresh-interval', 'soon'],
+      ['--signature-policy', 'strict'],
+      ['--signature-policy', 'pinned'],
+    ]) {
+      const run = await runInProcess([
+        'issuers',
+        'add',
+        'x',
+        '--issuer-uri',
+        'urn:x',
+        '--db',
+        db.path,
+        ...args,
+      ]);
+      assert.equal(run.code, 2, args.join(' '));
+    }
+    assert.deepEqual(await listIssuers(), []);
+  });
+
+  it('takes the database from CLAIMSGATE_DATABASE_URL when --db is not given', async () => {
+    const env = { CLAIMSGATE_DATABASE_URL: db.path };
+    const run = await runInProcess(['issuers', 'add', 'legacy', '--issuer-uri', 'urn:legacy'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      (await listIssuers()).map((issuer) => issuer.name),
+      ['legacy'],
+    );
+  });
+});
+
+describe('claimsgate issuers list, show, edit, remove', () => {
+  beforeEach(async () => {
+    const run = await addAdfs('--yes');
+    assert.equal(run.code, 0, run.stderr);
+  });
+
+  it('lists the issuers with their usable keys and last refresh as a table', async () => {
+    const run = await runInProcess(['issuers', 'list', '--db', db.path]);
+    assert.equal(run.code, 0, run.stderr);
+    const [header, row] = run.stdout.trimEnd().split('\n');
+    assert.match(header ?? '', /^NAME +ISSUER URI +PROTOCOLS +KEYS +METADATA URL +LAST REFRESH$/);
+    assert.match(
+      row ?? '',
+      /^adfs +http:\/\/fs\.msidlab11\.com\/adfs\/services\/trust +wsfed,saml2 +1 +http:\/\/127\.0\.0\.1:\d+\S+ +success 2026-11-29T12:00:00Z$/,
+    );
+  });
+
+  it('shows an issuer with its keys, refresh state and mappings as JSON', async () => {
+    const run = await runInProcess(['issuers', 'show', 'adfs', '--db', db.path, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const out = stdoutJson<{
+      issuer: IssuerJson;
+      keys: KeyJson[];
+      refresh: { lastOutcome: string; consecutiveFailures: number };
+      mappings: unknown[];
+    }>(run);
+    assert.equal(out.issuer.name, 'adfs');
+    assert.deepEqual(
+      out.keys.map((key) => [key.sha1, key.daysLeft]),
+      [[ADFS_SIGNING_SHA1, -3232]],
+    );
+    assert.equal(out.refresh.lastOutcome, 'success');
+    assert.deepEqual(out.mappings, []);
+  });
+
+  it('reports an unknown issuer with CG_STORE_NOT_FOUND', async () => {
+    const run = await runInProcess(['issuers', 'show', 'nobody', '--db', db.path, '--json']);
+    assert.equal(run.code, 1);
+    assert.equal(errorCode(run), 'CG_STORE_NOT_FOUND');
+  });
+
+  it('changes only the settings given', async () => {
+    const run = await runInProcess([
+      'issuers',
+      'edit',
+      'adfs',
+      '--label',
+      'FS',
+      '--refresh-interval',
+      '900',
+      '--pin-signer',
+      ADFS_SIGNING_SHA1.toLowerCase(),
+      '--db',
+      db.path,
+      '--json',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const issuer = stdoutJson<IssuerJson>(run);
+    assert.equal(issuer.label, 'FS');
+    assert.equal(issuer.refreshIntervalSeconds, 900);
+    assert.deepEqual(issuer.signaturePolicy, { mode: 'pinned', pinnedSigners: [ADFS_SIGNING_SHA1] });
+    assert.equal(issuer.issuerUri, ADFS_ISSUER);
+    assert.equal(issuer.version, 2);
+    const none = await runInProcess(['issuers', 'edit', 'adfs', '--db', db.path]);
+    assert.equal(none.code, 2);
+  });
+
+  it('removes an issuer only when confirmed', async () => {
+    const refused = await runInProcess(['issuers', 'remove', 'adfs', '--db', db.path, '--json']);
+    assert.equal(errorCode(refused), 'CG_CONFIG_CONFIRMATION_REQUIRED');
+    assert.equal((await listIssuers()).length, 1);
+    const run = await runInProcess(['issuers', 'remove', 'adfs', '--yes', '--db', db.path, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(stdoutJson<{ removed: IssuerJson; keys: number }>(run).keys, 1);
+    assert.deepEqual(await listIssuers(), []);
+  });
+});
+
+describe('claimsgate issuers refresh', () => {
+  beforeEach(async () => {
+    const run = await addAdfs('--yes');
+    assert.equal(run.code, 0, run.stderr);
+  });
+
+  it('refreshes an issuer now and prints the outcome', async () => {
+    const run = await runInProcess(['issuers', 'refresh', 'adfs', '--db', db.path, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const [result] = stdoutJson<Array<{ issuer: string; outcome: string; code: string | null }>>(run);
+    assert.equal(result?.issuer, 'adfs');
+    assert.equal(result.outcome, 'not-modified');
+    assert.equal(result.code, null);
+  });
+
+  it('exits 1 with the code when a refresh fails, and keeps the last-known-good key', async () => {
+    server.setMode({ kind: 'status', status: 500 });
+    const run = await runInProcess(['issuers', 'refresh', '--all', '--db', db.path, '--json']);
+    assert.equal(run.code, 1);
+    const [result] = stdoutJson<Array<{ outcome: string; code: string }>>(run);
+    assert.equal(result?.outcome, 'failure');
+    assert.equal(result.code, 'CG_META_HTTP_STATUS');
+    assert.equal((await listIssuers())[0]?.usableKeys, 1);
+  });
+
+  it('needs an issuer name or --all', async () => {
+    assert.equal((await runInProcess(['issuers', 'refresh', '--db', db.path])).code, 2);
+    assert.equal((await runInProcess(['issuers', 'refresh', 'adfs', '--all', '--db', db.path])).code, 2);
+  });
+
+  it('lists the issuers as JSON when run as a real process', () => {
+    const run = runProcess(['issuers', 'list', '--db', db.path, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const issuers = JSON.parse(run.stdout) as Array<{ name: string; usableKeys: number }>;
+    assert.deepEqual(
+      issuers.map((issuer) => [issuer.name, issuer.usableKeys]),
+      [['adfs', 1]],
+    );
+  });
+});
