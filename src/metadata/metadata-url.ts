@@ -82,6 +82,23 @@ export function checkRedirectTarget(location: string, current: URL, allowHttp: b
       { detail: { url: next.href, from: current.href, observed: 'http:', expected: 'https:' } },
     );
   }
+  // SECURITY: a remote server must not be able to point claimsgate at this
+  // machine's own services (SSRF): a redirect from a remote host to a
+  // loopback one is refused.
+  if (!isLoopbackUrl(current) && isLoopbackUrl(next)) {
+    throw new ClaimsgateError(
+      'CG_META_URL_INSECURE',
+      `The metadata server at ${current.href} redirected to a loopback address (${next.href}).`,
+      {
+        detail: {
+          url: next.href,
+          from: current.href,
+          observed: 'a loopback host',
+          expected: 'a remote host',
+        },
+      },
+    );
+  }
   return checkTransport(next, allowHttp);
 }
 

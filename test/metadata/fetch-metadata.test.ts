@@ -218,6 +218,20 @@ describe('fetchMetadata', () => {
       assert.deepEqual(recorder.calls, [`${server.origin}/`]);
     });
 
+    it('refuses a redirect from a remote host to a loopback address (SSRF) before any request to it', async () => {
+      const recorder = recordingFetch(() =>
+        Promise.resolve(
+          new Response(null, { status: 302, headers: { location: 'https://127.0.0.1:6379/md' } }),
+        ),
+      );
+      const detail = await rejectsWithCode(
+        fetchMetadata('https://idp.example.com/md', { ...base, fetch: recorder.fetch }),
+        'CG_META_URL_INSECURE',
+      );
+      assert.equal(detail['url'], 'https://127.0.0.1:6379/md');
+      assert.deepEqual(recorder.calls, ['https://idp.example.com/md']);
+    });
+
     it('refuses a downgrade from https to http for a remote host even with allowHttp', async () => {
       const recorder = recordingFetch(() =>
         Promise.resolve(
