@@ -13,6 +13,7 @@ const AREAS: Record<string, string> = {
   META: 'Federation metadata',
   TOKEN: 'Tokens',
   STORE: 'Store',
+  SESSION: 'Sessions and sign-in state',
   CONFIG: 'Configuration',
   ADMIN: 'Administration',
 };

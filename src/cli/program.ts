@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerIdpSimCommand } from './commands/idp-sim.js';
 import { registerIssuersCommand } from './commands/issuers.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerMappingsCommand } from './commands/mappings.js';
@@ -37,6 +38,7 @@ export function createProgram(context: CliContext): Command {
   registerMetadataCommand(program, context);
   registerDoctorCommand(program, context);
   registerValidateCommand(program, context);
+  registerIdpSimCommand(program, context);
   registerIssuersCommand(program, context);
   registerKeysCommand(program, context);
   registerRealmsCommand(program, context);

@@ -336,6 +336,32 @@ export const ERROR_CODES = {
     hint: 'Read the cause in the detail. A database written by a newer claimsgate cannot be opened by an older one.',
   },
 
+  // --- Sessions ---------------------------------------------------------------
+  CG_SESSION_MALFORMED: {
+    meaning:
+      'A session cookie or sealed sign-in state (wctx, RelayState, OIDC state) is not a well-formed sealed value: wrong shape, unknown version, bad encoding or too long.',
+    hint: 'The browser sent something claimsgate did not issue (a stale cookie from another application on the same host, or a truncated value). The user signs in again; a steady stream from one client is probing.',
+  },
+  CG_SESSION_KEY_UNKNOWN: {
+    meaning: 'A sealed value names a sealing key that is not in the key ring.',
+    hint: 'A key was probably removed before the values sealed with it expired: keep a retired key in the ring for at least the absolute session lifetime (or the sign-in state lifetime). Check that every instance has the same keys.',
+  },
+  CG_SESSION_INVALID: {
+    meaning:
+      'A sealed value failed authentication: it was altered, sealed with another key of the same name, or sealed for another purpose (a wctx used as a session cookie).',
+    hint: 'Treat it as tampering unless the sealing secret of a key ID was changed in place; to replace a secret, add a key with a new ID instead. Check that every instance has the same keys.',
+  },
+  CG_SESSION_EXPIRED: {
+    meaning:
+      'A sealed value is authentic but has expired (session idle timeout or absolute lifetime, or sign-in state older than its lifetime).',
+    hint: 'Expected in normal use: the user signs in again. Frequent expiries of sign-in state suggest its lifetime is shorter than users take at the identity provider, or a clock that is wrong.',
+  },
+  CG_SESSION_TOO_LARGE: {
+    meaning:
+      'The sealed value would be larger than fits in a cookie or URL parameter (4,000 characters); it was not issued.',
+    hint: 'Map fewer claims into the session (drop group lists and large claims in the claim mapping), or shorten the return URL.',
+  },
+
   // --- Configuration and command input ------------------------------------------
   CG_CONFIG_INPUT_UNREADABLE: {
     meaning: 'A file named on the command line cannot be read (missing, a directory, or no permission).',

@@ -14,7 +14,7 @@ describe('the error-code registry', () => {
   });
 
   it('names every code CG_<AREA>_<CONDITION> with a known area', () => {
-    const areas: ReadonlySet<string> = new Set<ErrorArea | 'TOKEN' | 'STORE' | 'CONFIG' | 'ADMIN'>([
+    const areas: ReadonlySet<string> = new Set<ErrorArea | 'ADMIN'>([
       'XML',
       'CERT',
       'TRUST',
@@ -22,6 +22,7 @@ describe('the error-code registry', () => {
       'META',
       'TOKEN',
       'STORE',
+      'SESSION',
       'CONFIG',
       'ADMIN',
     ]);
