@@ -5,6 +5,12 @@ import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
 export type AlertKind =
   /** A key expires within a threshold (30 / 7 / 1 days by default) and no successor is published. */
   | 'key-expiring'
+  /**
+   * A key's certificate has expired: `info` when the key was moved to
+   * `expired` (no longer trusted), `critical` when it is still trusted
+   * because it is the issuer's only usable key.
+   */
+  | 'key-expired'
   /** Metadata refreshes have failed N times in a row. */
   | 'refresh-failing'
   /** The last-known-good metadata is older than the staleness threshold. */
@@ -103,6 +109,7 @@ export function keyLabel(key: {
 
 const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   'key-expiring': 'warning',
+  'key-expired': 'critical',
   'refresh-failing': 'warning',
   'metadata-stale': 'critical',
   'single-key': 'warning',
@@ -163,7 +170,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * The alerts that the current state calls for: keys about to expire without
- * a successor, failing or stale refreshes, issuers with one key or none, and
+ * a successor, an expired key still trusted as the issuer's last usable one
+ * (`key-expired`, critical), failing or stale refreshes, issuers with one key or none, and
  * recent revocations. Pure: the same state and instant give the same alerts
  * (with the same dedupe keys), so evaluating often is safe — the dispatcher
  * fires each dedupe key once.
@@ -235,7 +243,15 @@ function expiryAlerts(
   thresholds: AlertThresholds,
 ): Alert[] {
   const alerts: Alert[] = [];
+  const valid = usable.filter((key) => !hasExpired(key, now));
   for (const key of usable) {
+    if (hasExpired(key, now)) {
+      // An expired key still trusted beside a valid one is expired by the
+      // engine's next check; only one kept as the issuer's last key needs
+      // the operator.
+      if (valid.length === 0) alerts.push(keyExpiredAlert(issuer, key, 'kept'));
+      continue;
+    }
     // A retiring key is on its way out: its expiry is nobody's emergency.
     if (key.state === 'retiring' || key.notAfter === null) continue;
     const days = (key.notAfter.getTime() - now) / DAY_MS;
@@ -264,6 +280,44 @@ function expiryAlerts(
     );
   }
   return alerts;
+}
+
+/** Whether a key's certificate is past its notAfter at `now` (ms); a key without a known expiry never is. */
+export function hasExpired(key: Pick<KeyRecord, 'notAfter'>, now: number): boolean {
+  return key.notAfter !== null && key.notAfter.getTime() <= now;
+}
+
+/**
+ * The `key-expired` alert of a key: `expired` when it was moved to the
+ * `expired` state (info), `kept` when it stays trusted as the issuer's only
+ * usable key (critical).
+ */
+export function keyExpiredAlert(
+  issuer: Pick<IssuerRecord, 'id' | 'name'>,
+  key: {
+    readonly id?: string;
+    readonly sha1?: string | null;
+    readonly sha256?: string | null;
+    readonly kid?: string | null;
+    readonly notAfter?: Date | null;
+    readonly source: KeyRecord['source'];
+  },
+  outcome: 'expired' | 'kept',
+): Alert {
+  const notAfter = key.notAfter?.toISOString() ?? null;
+  return makeAlert({
+    kind: 'key-expired',
+    issuer,
+    keyId: key.id ?? null,
+    subject: keyLabel(key),
+    episode: outcome,
+    severity: outcome === 'kept' ? 'critical' : 'info',
+    message:
+      outcome === 'kept'
+        ? `Key ${keyLabel(key)} of issuer ${issuer.name} expired ${notAfter ?? ''} and is its only usable key: it stays trusted so that sign-ins keep working; publish or add a successor now.`
+        : `Key ${keyLabel(key)} of issuer ${issuer.name} expired ${notAfter ?? ''}: it no longer validates tokens.`,
+    detail: { notAfter, source: key.source, trusted: outcome === 'kept' },
+  });
 }
 
 function refreshAlerts(

@@ -16,8 +16,15 @@ import type {
   RefreshStateRecord,
 } from '../store/model.js';
 import type { KeyUpdate, RefreshApplication } from '../store/store.js';
-import type { KeyState } from '../tokens/trust-snapshot.js';
-import { keyLabel, makeAlert, type Alert } from './alerts.js';
+import { USABLE_KEY_STATES, type KeyState } from '../tokens/trust-snapshot.js';
+import { hasExpired, keyExpiredAlert, keyLabel, makeAlert, type Alert } from './alerts.js';
+import {
+  encodeOidcSnapshot,
+  readOidcSnapshot,
+  type OidcSnapshot,
+  type StoredDocument,
+} from './oidc-snapshot.js';
+import { latestExpiry } from './plan-key-expiry.js';
 
 /** Why a refresh ran: for the audit log. */
 export interface RefreshTrigger {
@@ -41,8 +48,8 @@ export type ParsedDocument =
   | { readonly metadata: IssuerMetadata; readonly signature: MetadataSignatureReport }
   | { readonly error: RefreshError };
 
-/** What one metadata request produced. */
-export type RefreshAttempt =
+/** What one document request produced. */
+export type DocumentAttempt =
   | { readonly status: 'fetched'; readonly response: MetadataFetched; readonly parsed: ParsedDocument }
   | { readonly status: 'not-modified'; readonly response: MetadataNotModified }
   | {
@@ -51,6 +58,20 @@ export type RefreshAttempt =
       readonly error: RefreshError;
       readonly httpStatus?: number | null;
     };
+
+/**
+ * What one metadata refresh's requests produced: the configured document,
+ * and for an OpenID Connect discovery document the key set its `jwks_uri`
+ * names (ignored on a failed attempt).
+ */
+export type RefreshAttempt = DocumentAttempt & {
+  /**
+   * The key set request: made for a discovery document that passed its
+   * checks, and for a 304 on the discovery document of an OpenID Connect
+   * last-known-good (keys roll without the discovery document changing).
+   */
+  readonly keySet?: DocumentAttempt;
+};
 
 /** Everything {@link planRefresh} decides from. */
 export interface PlanRefreshInput {
@@ -94,31 +115,50 @@ const TENANT_PLACEHOLDER = /\{tenant(?:id)?\}/gi;
  * issuer's policy, and it publishes at least one signing key. Otherwise the
  * plan records the failure with backoff and leaves every key as it is.
  *
+ * An OpenID Connect discovery document publishes no keys itself: its keys
+ * are those of the key set at its `jwks_uri` (`attempt.keySet`), and the two
+ * become trust together (stored as one {@link OidcSnapshot}). A key set that
+ * cannot be fetched, does not parse, is not a JWKS or has no signing key
+ * fails the refresh with its code.
+ *
  * On success: new keys are added as `announced`; keys seen again get their
  * `lastSeenInMetadataAt`; keys that left the document become `retiring`
  * (or `retired` at once with a grace of 0); retiring keys past the grace
- * become `retired`; a retiring or retired key that reappears is restored.
- * Revoked and expired keys are never revived by metadata, manual keys are
- * never touched, and a refresh never leaves the issuer without a usable key.
+ * become `retired`; a retiring or retired key that reappears is restored;
+ * a key whose certificate has expired becomes `expired` (audited by
+ * `rollover`), a newly published one is added as `expired`. Revoked and
+ * expired keys are never revived by metadata, manual keys are never
+ * touched, and a refresh never leaves the issuer without a usable key.
  * A 304 confirms the last-known-good: its keys are seen again and grace
- * periods run on.
+ * periods and expiries run on.
  */
 export function planRefresh(input: PlanRefreshInput): RefreshPlan {
   const { attempt } = input;
-  if (attempt.status === 'failed') {
-    return failurePlan(input, attempt.error, {
-      url: attempt.url,
-      httpStatus: attempt.httpStatus ?? null,
-      etag: null,
-      sha256: null,
-    });
-  }
+  if (attempt.status === 'failed') return failurePlan(input, attempt.error, failedFacts(attempt));
   if (attempt.status === 'not-modified') {
-    const published = new Set(
-      input.keys
-        .filter((key) => key.source === 'metadata' && (key.state === 'announced' || key.state === 'active'))
-        .map((key) => key.id),
-    );
+    const stored = readOidcSnapshot(input.previousSnapshot);
+    if (attempt.keySet !== undefined && stored !== undefined) {
+      const { response } = attempt;
+      return keySetPlan(
+        input,
+        {
+          document: {
+            ...stored.discovery,
+            etag: response.etag ?? stored.discovery.etag,
+            lastModified: response.lastModified ?? stored.discovery.lastModified,
+          },
+          facts: {
+            url: response.url,
+            httpStatus: 304,
+            etag: response.etag ?? stored.discovery.etag,
+            sha256: stored.discovery.sha256,
+          },
+          modified: false,
+        },
+        attempt.keySet,
+        stored,
+      );
+    }
     return successPlan(input, {
       facts: {
         url: attempt.response.url,
@@ -128,7 +168,7 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
         outcome: 'not-modified',
         code: null,
       },
-      seen: new Map([...published].map((id) => [id, undefined])),
+      seen: publishedBefore(input),
       additions: [],
       snapshot: null,
       signerAlert: undefined,
@@ -138,8 +178,36 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
   const { response, parsed } = attempt;
   const facts = { url: response.url, httpStatus: 200, etag: response.etag ?? null, sha256: response.sha256 };
   if ('error' in parsed) return failurePlan(input, parsed.error, facts);
-  const refused = checkUsable(input, parsed.metadata, parsed.signature, response.url);
+  const refused = refuseDocument(input.issuer, parsed.metadata, parsed.signature, response.url, input.now);
   if (refused !== undefined) return failurePlan(input, refused, facts);
+  if (parsed.metadata.format === 'oidc-discovery') {
+    if (attempt.keySet === undefined) {
+      return failurePlan(
+        input,
+        noSigningKeys(input.issuer, response.url, 'its jwks_uri was not fetched'),
+        facts,
+      );
+    }
+    return keySetPlan(
+      input,
+      {
+        document: {
+          url: input.issuer.metadataUrl ?? response.url,
+          etag: response.etag ?? null,
+          lastModified: response.lastModified ?? null,
+          sha256: response.sha256,
+          body: response.body.toString('utf8'),
+        },
+        facts,
+        modified: true,
+      },
+      attempt.keySet,
+      readOidcSnapshot(input.previousSnapshot),
+    );
+  }
+  if (parsed.metadata.signingKeys.length === 0) {
+    return failurePlan(input, noSigningKeys(input.issuer, response.url), facts);
+  }
 
   const { seen, additions } = matchPublishedKeys(input, parsed.metadata.signingKeys);
   const signerSha1 = parsed.signature.status === 'valid' ? parsed.signature.signer.sha1 : null;
@@ -163,14 +231,171 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
   });
 }
 
-/** The reason a parsed document may not become trust, or undefined when it may. */
-function checkUsable(
+/** The facts of one request, before the refresh's outcome is known. */
+type FetchFacts = Pick<RefreshFacts, 'url' | 'httpStatus' | 'etag' | 'sha256'>;
+
+/** The discovery half of an OpenID Connect refresh. */
+interface DiscoveryPart {
+  /** The discovery document to store: the one fetched, or the stored one a 304 confirmed. */
+  readonly document: StoredDocument;
+  readonly facts: FetchFacts;
+  /** False for a 304. */
+  readonly modified: boolean;
+}
+
+function failedFacts(attempt: Extract<DocumentAttempt, { status: 'failed' }>): FetchFacts {
+  return { url: attempt.url, httpStatus: attempt.httpStatus ?? null, etag: null, sha256: null };
+}
+
+/** Metadata keys the last-known-good publishes, as a 304 confirms them: announced and active ones. */
+function publishedBefore(input: PlanRefreshInput): Map<string, PublishedKey | undefined> {
+  return new Map(
+    input.keys
+      .filter((key) => key.source === 'metadata' && (key.state === 'announced' || key.state === 'active'))
+      .map((key) => [key.id, undefined]),
+  );
+}
+
+/**
+ * Plans an OpenID Connect refresh from its discovery half and its key set
+ * request. The discovery document was checked already (or confirmed by a 304).
+ */
+function keySetPlan(
   input: PlanRefreshInput,
+  discovery: DiscoveryPart,
+  keySet: DocumentAttempt,
+  stored: OidcSnapshot | undefined,
+): RefreshPlan {
+  if (keySet.status === 'failed') {
+    const error = keySet.error;
+    return failurePlan(input, error, discovery.facts, {
+      ...failedFacts(keySet),
+      outcome: 'failure',
+      code: error.code,
+    });
+  }
+  if (keySet.status === 'not-modified') {
+    // The key set is the stored one: its keys are seen again, as on a 304
+    // for any document; a changed discovery document is stored beside it.
+    const { response } = keySet;
+    const keySetDocument =
+      stored === undefined
+        ? undefined
+        : {
+            ...stored.keySet,
+            etag: response.etag ?? stored.keySet.etag,
+            lastModified: response.lastModified ?? stored.keySet.lastModified,
+          };
+    const outcome = discovery.modified ? 'success' : 'not-modified';
+    return successPlan(input, {
+      facts: { ...discovery.facts, outcome, code: null },
+      keySetFacts: {
+        url: response.url,
+        httpStatus: 304,
+        etag: keySetDocument?.etag ?? null,
+        sha256: keySetDocument?.sha256 ?? null,
+        outcome: 'not-modified',
+        code: null,
+      },
+      seen: publishedBefore(input),
+      additions: [],
+      snapshot:
+        discovery.modified && keySetDocument !== undefined
+          ? oidcSnapshotRecord(input, discovery.document, keySetDocument)
+          : null,
+      signerAlert: undefined,
+    });
+  }
+
+  const { response, parsed } = keySet;
+  const facts: FetchFacts = {
+    url: response.url,
+    httpStatus: 200,
+    etag: response.etag ?? null,
+    sha256: response.sha256,
+  };
+  const refuse = (error: RefreshError): RefreshPlan =>
+    failurePlan(input, error, discovery.facts, { ...facts, outcome: 'failure', code: error.code });
+  if ('error' in parsed) return refuse(parsed.error);
+  const refused = refuseKeySet(input.issuer, parsed.metadata, response.url);
+  if (refused !== undefined) return refuse(refused);
+  const { seen, additions } = matchPublishedKeys(input, parsed.metadata.signingKeys);
+  return successPlan(input, {
+    facts: { ...discovery.facts, outcome: 'success', code: null },
+    keySetFacts: { ...facts, outcome: 'success', code: null },
+    seen,
+    additions,
+    snapshot: oidcSnapshotRecord(input, discovery.document, {
+      // The URL requested (the discovery document's jwks_uri), to which the
+      // validators are sent again; not the final one after redirects.
+      url: response.redirects[0] ?? response.url,
+      etag: response.etag ?? null,
+      lastModified: response.lastModified ?? null,
+      sha256: response.sha256,
+      body: response.body.toString('utf8'),
+    }),
+    signerAlert: undefined,
+  });
+}
+
+function oidcSnapshotRecord(
+  input: PlanRefreshInput,
+  discovery: StoredDocument,
+  keySet: StoredDocument,
+): MetadataSnapshotRecord {
+  const { document, sha256 } = encodeOidcSnapshot({ discovery, keySet });
+  return {
+    issuerId: input.issuer.id,
+    url: discovery.url,
+    fetchedAt: input.now,
+    etag: discovery.etag,
+    lastModified: discovery.lastModified,
+    sha256,
+    document,
+    signerSha1: null,
+  };
+}
+
+/** The reason a key set may not become trust, or undefined when it may. */
+function refuseKeySet(
+  issuer: Pick<IssuerRecord, 'issuerUri'>,
+  metadata: IssuerMetadata,
+  url: string,
+): RefreshError | undefined {
+  // SECURITY: the jwks_uri must name a key set; another discovery document
+  // there would otherwise send the refresh on to URLs of its choosing.
+  if (metadata.format !== 'jwks') {
+    return new ClaimsgateError(
+      'CG_META_FORMAT_UNKNOWN',
+      `The jwks_uri ${url} of "${issuer.issuerUri}" answered with ${metadata.format} metadata, not a JWKS.`,
+      { detail: { url, issuer: issuer.issuerUri, observed: metadata.format, expected: 'jwks' } },
+    );
+  }
+  if (metadata.signingKeys.length === 0) return noSigningKeys(issuer, url);
+  return undefined;
+}
+
+function noSigningKeys(issuer: Pick<IssuerRecord, 'issuerUri'>, url: string, why?: string): ClaimsgateError {
+  return new ClaimsgateError(
+    'CG_META_NO_SIGNING_KEYS',
+    `The metadata at ${url} publishes no signing key for "${issuer.issuerUri}"${why === undefined ? '' : ` (${why})`}.`,
+    { detail: { url, issuer: issuer.issuerUri, observed: 0, expected: 'at least one signing key' } },
+  );
+}
+
+/**
+ * The reason a parsed document may not become trust, whatever keys it
+ * publishes (its signature under the issuer's policy, the issuer it names,
+ * its `validUntil`), or undefined when it may. The refresh asks it before
+ * following a discovery document's `jwks_uri`.
+ */
+export function refuseDocument(
+  issuer: Pick<IssuerRecord, 'issuerUri' | 'signaturePolicy'>,
   metadata: IssuerMetadata,
   signature: MetadataSignatureReport,
   url: string,
+  now: Date,
 ): RefreshError | undefined {
-  const { issuer, now } = input;
   try {
     // SECURITY: checked first, so that nothing of a forged document is
     // looked at further, and under the issuer's own policy (pinned signers).
@@ -181,7 +406,8 @@ function checkUsable(
   }
   // SECURITY: a document describing another entity (a wrong URL, a hijacked
   // path, an aggregate) must not hand its keys to this issuer. A bare JWKS
-  // names no issuer; its URL is the configured trust anchor.
+  // names no issuer; its URL is the configured trust anchor. A discovery
+  // document for another issuer must not even have its jwks_uri fetched.
   if (metadata.issuer !== undefined && !sameIssuer(metadata.issuer, issuer.issuerUri)) {
     return new ClaimsgateError(
       'CG_META_ENTITY_NOT_FOUND',
@@ -203,13 +429,6 @@ function checkUsable(
           expected: `after ${now.toISOString()}`,
         },
       },
-    );
-  }
-  if (metadata.signingKeys.length === 0) {
-    return new ClaimsgateError(
-      'CG_META_NO_SIGNING_KEYS',
-      `The metadata at ${url} publishes no signing key for "${issuer.issuerUri}".`,
-      { detail: { url, issuer: issuer.issuerUri, observed: 0, expected: 'at least one signing key' } },
     );
   }
   return undefined;
@@ -283,6 +502,7 @@ function newKeyFrom(input: PlanRefreshInput, key: PublishedKey): NewKey {
   // stored JWK: it restricts which tokens the key may sign.
   const jwk =
     key.jwk === undefined ? null : key.issuer === undefined ? key.jwk : { ...key.jwk, issuer: key.issuer };
+  const notAfter = certificate?.notAfter ?? null;
   return {
     issuerId: input.issuer.id,
     sha1: key.sha1 ?? null,
@@ -292,9 +512,11 @@ function newKeyFrom(input: PlanRefreshInput, key: PublishedKey): NewKey {
     jwk,
     subject: certificate?.subject ?? null,
     notBefore: certificate?.notBefore ?? null,
-    notAfter: certificate?.notAfter ?? null,
+    notAfter,
     source: 'metadata',
-    state: 'announced',
+    // A certificate published after its expiry is recorded, never trusted
+    // (unless it is all the issuer has: see successPlan).
+    state: hasExpired({ notAfter }, input.now.getTime()) ? 'expired' : 'announced',
     lastSeenInMetadataAt: input.now,
   };
 }
@@ -317,6 +539,8 @@ function signerChange(input: PlanRefreshInput, signerSha1: string | null): Alert
 
 interface SuccessParts {
   readonly facts: RefreshFacts;
+  /** For an OpenID Connect issuer: the facts of the key set request. */
+  readonly keySetFacts?: RefreshFacts;
   /** Metadata keys the document publishes, by store ID. */
   readonly seen: ReadonlyMap<string, PublishedKey | undefined>;
   readonly additions: readonly NewKey[];
@@ -324,8 +548,12 @@ interface SuccessParts {
   readonly signerAlert: Alert | undefined;
 }
 
+/** Who expires keys in the audit log: the passing of time, not the document. */
+const EXPIRY_ACTOR = 'rollover';
+
 function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan {
   const { issuer, now } = input;
+  const at = now.getTime();
   const actor = input.actor ?? 'refresh';
   const graceMs = input.graceSeconds * 1000;
   const next = new Map<string, KeyState>();
@@ -342,17 +570,26 @@ function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan 
       next.set(key.id, 'retired');
     }
   }
+  // A certificate past its notAfter no longer vouches for tokens, whatever
+  // the metadata says; the state it would otherwise have had is kept aside
+  // for the never-zero-keys guard below.
+  const unexpired = new Map<string, KeyState>();
+  for (const key of input.keys) {
+    const state = next.get(key.id) ?? key.state;
+    if (key.source !== 'metadata' || !USABLE_KEY_STATES.has(state) || !hasExpired(key, at)) continue;
+    unexpired.set(key.id, state);
+    next.set(key.id, 'expired');
+  }
+  const additions = [...parts.additions];
 
   const alerts: Alert[] = [];
-  const usable = (key: KeyRecord): boolean => {
-    const state = next.get(key.id) ?? key.state;
-    return state === 'announced' || state === 'active' || state === 'retiring';
-  };
-  if (parts.additions.length === 0 && !input.keys.some(usable)) {
+  const trusted = (key: KeyRecord): boolean =>
+    USABLE_KEY_STATES.has(next.get(key.id) ?? key.state) && !hasExpired(key, at);
+  if (!input.keys.some(trusted) && !additions.some((key) => key.state !== 'expired')) {
     // SECURITY (availability): never drop an issuer to zero keys; the
     // newest key the metadata last published stays trusted and the operator
     // is told, rather than every sign-in failing.
-    const kept = newestOf(input.keys.filter((key) => next.get(key.id) === 'retired'));
+    const kept = newestOf(input.keys.filter((key) => next.get(key.id) === 'retired' && !hasExpired(key, at)));
     if (kept !== undefined) {
       if (kept.state === 'retiring') next.delete(kept.id);
       else next.set(kept.id, 'retiring');
@@ -367,6 +604,21 @@ function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan 
           detail: { state: kept.state },
         }),
       );
+    } else if (!input.keys.some((key) => USABLE_KEY_STATES.has(next.get(key.id) ?? key.state))) {
+      // Only expired certificates are left: the one that expired last stays
+      // in the state it would have had, and the critical alert says so.
+      const lastExisting = latestExpiry(input.keys.filter((key) => unexpired.has(key.id)));
+      const lastAdded = latestExpiry(additions.filter((key) => key.state === 'expired'));
+      const time = (key: { readonly notAfter?: Date | null }): number => key.notAfter?.getTime() ?? -Infinity;
+      if (lastAdded !== undefined && (lastExisting === undefined || time(lastAdded) > time(lastExisting))) {
+        additions[additions.indexOf(lastAdded)] = { ...lastAdded, state: 'announced' };
+        alerts.push(keyExpiredAlert(issuer, lastAdded, 'kept'));
+      } else if (lastExisting !== undefined) {
+        const state = unexpired.get(lastExisting.id)!;
+        if (state === lastExisting.state) next.delete(lastExisting.id);
+        else next.set(lastExisting.id, state);
+        alerts.push(keyExpiredAlert(issuer, lastExisting, 'kept'));
+      }
     }
   }
 
@@ -383,6 +635,19 @@ function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan 
       ...(seen ? { lastSeenInMetadataAt: now } : {}),
     });
     if (state === undefined) continue;
+    if (state === 'expired') {
+      audit.push({
+        actor: EXPIRY_ACTOR,
+        action: 'key.expired',
+        issuerId: issuer.id,
+        subject: keyLabel(key),
+        before: { state: key.state },
+        after: { state, notAfter: key.notAfter?.toISOString() ?? null },
+        refresh: null,
+      });
+      alerts.push(keyExpiredAlert(issuer, key, 'expired'));
+      continue;
+    }
     const action = seen ? 'key.restored' : state === 'retired' ? 'key.retired' : 'key.retiring';
     audit.push({
       actor,
@@ -410,8 +675,9 @@ function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan 
       );
     }
   }
-  for (const key of parts.additions) {
+  for (const key of additions) {
     const label = keyLabel(key);
+    const state = key.state ?? 'announced';
     audit.push({
       actor,
       action: 'key.added',
@@ -419,7 +685,7 @@ function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan 
       subject: label,
       before: null,
       after: {
-        state: 'announced',
+        state,
         source: 'metadata',
         subject: key.subject,
         notBefore: key.notBefore?.toISOString() ?? null,
@@ -427,6 +693,7 @@ function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan 
       },
       refresh: null,
     });
+    if (state === 'expired') continue;
     alerts.push(
       makeAlert({
         kind: 'key-added',
@@ -441,10 +708,10 @@ function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan 
 
   const documentChanged = parts.snapshot !== null && parts.snapshot.sha256 !== input.previousSnapshot?.sha256;
   if (documentChanged) {
-    audit.unshift(refreshAudit(input, 'metadata.updated', parts.facts));
+    audit.unshift(refreshAudit(input, 'metadata.updated', parts.facts, parts.keySetFacts));
   }
   if ((input.previousState?.consecutiveFailures ?? 0) > 0) {
-    audit.push(refreshAudit(input, 'refresh.recovered', parts.facts));
+    audit.push(refreshAudit(input, 'refresh.recovered', parts.facts, parts.keySetFacts));
   }
   const interval = issuer.refreshIntervalSeconds * (1 + (input.intervalJitter ?? 0));
   return {
@@ -452,7 +719,7 @@ function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan 
     error: undefined,
     application: {
       issuerId: issuer.id,
-      addKeys: parts.additions,
+      addKeys: additions,
       updateKeys,
       snapshot: parts.snapshot,
       refreshState: {
@@ -482,14 +749,37 @@ function newestOf(keys: readonly KeyRecord[]): KeyRecord | undefined {
   )[0];
 }
 
-function refreshAudit(input: PlanRefreshInput, action: string, facts: RefreshFacts): NewAuditEntry {
+/**
+ * The `after` of a refresh entry: its trigger and, for an OpenID Connect
+ * issuer, `keySet`, the facts of the key set request (the entry's `refresh`
+ * describes the discovery document request).
+ */
+function refreshAfter(
+  input: PlanRefreshInput,
+  keySetFacts: RefreshFacts | undefined,
+  extra: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown> | null {
+  const after = {
+    ...extra,
+    ...(input.trigger === undefined ? {} : { trigger: input.trigger }),
+    ...(keySetFacts === undefined ? {} : { keySet: keySetFacts }),
+  };
+  return Object.keys(after).length === 0 ? null : after;
+}
+
+function refreshAudit(
+  input: PlanRefreshInput,
+  action: string,
+  facts: RefreshFacts,
+  keySetFacts: RefreshFacts | undefined,
+): NewAuditEntry {
   return {
     actor: input.actor ?? 'refresh',
     action,
     issuerId: input.issuer.id,
     subject: facts.url,
     before: null,
-    after: input.trigger === undefined ? null : { trigger: input.trigger },
+    after: refreshAfter(input, keySetFacts),
     refresh: facts,
   };
 }
@@ -497,7 +787,8 @@ function refreshAudit(input: PlanRefreshInput, action: string, facts: RefreshFac
 function failurePlan(
   input: PlanRefreshInput,
   error: RefreshError,
-  partial: Pick<RefreshFacts, 'url' | 'httpStatus' | 'etag' | 'sha256'>,
+  partial: FetchFacts,
+  keySetFacts?: RefreshFacts,
 ): RefreshPlan {
   const { issuer, now } = input;
   const failures = (input.previousState?.consecutiveFailures ?? 0) + 1;
@@ -531,12 +822,11 @@ function failurePlan(
           issuerId: issuer.id,
           subject: facts.url,
           before: null,
-          after: {
+          after: refreshAfter(input, keySetFacts, {
             code: error.code,
             message: error.message,
             consecutiveFailures: failures,
-            ...(input.trigger === undefined ? {} : { trigger: input.trigger }),
-          },
+          }),
           refresh: facts,
         },
       ],

@@ -4,8 +4,15 @@ import type { Store } from '../store/store.js';
 import type { UnknownKeyEvent } from '../tokens/create-token-validator.js';
 import type { VerifiedIdentity } from '../tokens/identity.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
-import { evaluateAlerts, resolveAlertThresholds, type Alert, type AlertThresholds } from './alerts.js';
+import {
+  evaluateAlerts,
+  keyLabel,
+  resolveAlertThresholds,
+  type Alert,
+  type AlertThresholds,
+} from './alerts.js';
 import { createAlertDispatcher, type AlertCounters, type AlertWebhookOptions } from './dispatch-alerts.js';
+import { planKeyExpiry } from './plan-key-expiry.js';
 import type { RefreshTrigger } from './plan-refresh.js';
 import {
   createRefreshScheduler,
@@ -118,6 +125,12 @@ export interface RolloverEngine {
   checkAlerts(): Promise<Alert[]>;
   metrics(): EngineMetrics;
 }
+
+/** Who expires keys in the audit log: the passing of time, not an administrator or a document. */
+const EXPIRY_ACTOR = 'rollover';
+
+/** How often a refresh that found the issuer's lock held looks again. */
+const LOCK_POLL_MS = 200;
 
 /** How often `recordKeyUse` writes for a key that is already active. */
 const KEY_USE_WRITE_INTERVAL_MS = 60_000;
@@ -276,72 +289,118 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     force: boolean,
   ): Promise<RefreshResult> {
     const signal = stopController.signal;
-    const locked = await store.withRefreshLock(issuerId, async (): Promise<RefreshResult> => {
-      const issuer = await store.getIssuer(issuerId);
-      if (issuer === undefined) return { issuerId, outcome: 'skipped', alerts: [] };
-      if (issuer.metadataUrl === null) {
-        return { issuerId, outcome: 'skipped', alerts: await fireAlertsLocked(issuer, []) };
-      }
-      if (!force && notDue(trigger.reason, await store.getRefreshState(issuerId), now().getTime())) {
-        return { issuerId, outcome: 'skipped', alerts: [] };
-      }
-      const plan = await runRefresh(
-        {
-          store,
-          fetch: options.fetch,
-          now,
-          graceSeconds,
-          retryBaseSeconds,
-          intervalJitter: (random() * 2 - 1) * jitterRatio,
-          fetchTimeoutMs,
-          maxMetadataBytes: options.maxMetadataBytes,
-          allowHttp: options.allowHttp ?? false,
-          signal,
-        },
-        { ...issuer, metadataUrl: issuer.metadataUrl },
-        trigger,
-      );
-      const state = plan.application.refreshState;
-      logger({
-        level: plan.outcome === 'failure' ? 'warn' : 'info',
-        event: `refresh.${plan.outcome}`,
-        issuerId,
-        issuer: issuer.name,
-        url: issuer.metadataUrl,
-        reason: trigger.reason,
-        code: plan.error?.code,
-        consecutiveFailures: state.consecutiveFailures,
-        keysAdded: plan.application.addKeys.length,
-        keysChanged: plan.application.updateKeys.filter((update) => update.state !== undefined).length,
-        nextAttemptAt: state.nextAttemptAt?.toISOString(),
+    const calledAt = now().getTime();
+    const attempt = (afterWaiting: boolean) =>
+      store.withRefreshLock(issuerId, async (): Promise<RefreshResult> => {
+        const issuer = await store.getIssuer(issuerId);
+        if (issuer === undefined) return { issuerId, outcome: 'skipped', alerts: [] };
+        if (afterWaiting) {
+          // The lock was held when this refresh was asked for. If the holder
+          // refreshed meanwhile, its result is in the store; if it held the lock
+          // for something else (sending alerts), the refresh is still owed.
+          const attemptedAt = (await store.getRefreshState(issuerId))?.lastAttemptAt?.getTime();
+          if (attemptedAt !== undefined && attemptedAt >= calledAt)
+            return { issuerId, outcome: 'deferred', alerts: [] };
+        }
+        if (issuer.metadataUrl === null) {
+          return { issuerId, outcome: 'skipped', alerts: await fireAlertsLocked(issuer, []) };
+        }
+        if (!force && notDue(trigger.reason, await store.getRefreshState(issuerId), now().getTime())) {
+          return { issuerId, outcome: 'skipped', alerts: [] };
+        }
+        const plan = await runRefresh(
+          {
+            store,
+            fetch: options.fetch,
+            now,
+            graceSeconds,
+            retryBaseSeconds,
+            intervalJitter: (random() * 2 - 1) * jitterRatio,
+            fetchTimeoutMs,
+            maxMetadataBytes: options.maxMetadataBytes,
+            allowHttp: options.allowHttp ?? false,
+            signal,
+          },
+          { ...issuer, metadataUrl: issuer.metadataUrl },
+          trigger,
+        );
+        const state = plan.application.refreshState;
+        logger({
+          level: plan.outcome === 'failure' ? 'warn' : 'info',
+          event: `refresh.${plan.outcome}`,
+          issuerId,
+          issuer: issuer.name,
+          url: issuer.metadataUrl,
+          reason: trigger.reason,
+          code: plan.error?.code,
+          consecutiveFailures: state.consecutiveFailures,
+          keysAdded: plan.application.addKeys.length,
+          keysChanged: plan.application.updateKeys.filter((update) => update.state !== undefined).length,
+          nextAttemptAt: state.nextAttemptAt?.toISOString(),
+        });
+        const alerts = await fireAlertsLocked(issuer, plan.alerts);
+        return {
+          issuerId,
+          outcome: plan.outcome,
+          ...(plan.error === undefined ? {} : { code: plan.error.code }),
+          alerts,
+        };
       });
-      const alerts = await fireAlertsLocked(issuer, plan.alerts);
-      return {
-        issuerId,
-        outcome: plan.outcome,
-        ...(plan.error === undefined ? {} : { code: plan.error.code }),
-        alerts,
-      };
-    });
-    let result: RefreshResult;
-    if (locked === undefined) {
-      // Another instance is refreshing this issuer: its result reaches us
-      // through the store; wait for its notification, then reload.
-      await waitForChange(issuerId, fetchTimeoutMs + 2000);
-      result = { issuerId, outcome: 'deferred', alerts: [] };
-    } else {
-      result = locked;
+    let locked = await attempt(false);
+    // Another instance holds the issuer's lock: wait for it to be released (a
+    // change notification, or a short poll in case the notification came
+    // before this wait began), then look again, until a refresh's time is up.
+    for (
+      let waits = Math.ceil((fetchTimeoutMs + 2000) / LOCK_POLL_MS);
+      locked === undefined && waits > 0;
+      waits -= 1
+    ) {
+      if (signal.aborted) break;
+      await waitForChange(issuerId, LOCK_POLL_MS);
+      locked = await attempt(true);
     }
+    const result: RefreshResult = locked ?? { issuerId, outcome: 'deferred', alerts: [] };
     counts.refreshes[result.outcome] += 1;
     await reloadRecords();
     return result;
   }
 
-  /** Evaluates the issuer's alerts from fresh records and fires new ones. The caller holds the issuer's lock. */
+  /**
+   * Expires the issuer's usable keys whose certificate has passed its
+   * notAfter (manual keys, and metadata keys between refreshes), keeping
+   * the last usable one; returns the `key-expired` alerts. The caller holds
+   * the issuer's lock.
+   */
+  async function expireKeysLocked(issuer: IssuerRecord): Promise<readonly Alert[]> {
+    const at = now();
+    const plan = planKeyExpiry(issuer, await store.listKeys(issuer.id), at);
+    for (const key of plan.expire) {
+      await store.setKeyState(
+        key.id,
+        'expired',
+        EXPIRY_ACTOR,
+        `its certificate expired ${key.notAfter?.toISOString() ?? ''}`.trimEnd(),
+      );
+    }
+    if (plan.expire.length > 0) {
+      logger({
+        level: 'info',
+        event: 'keys.expired',
+        issuerId: issuer.id,
+        issuer: issuer.name,
+        keys: plan.expire.map((key) => keyLabel(key)),
+      });
+    }
+    return plan.alerts;
+  }
+
+  /** Expires keys, evaluates the issuer's alerts from fresh records and fires new ones. The caller holds the issuer's lock. */
   async function fireAlertsLocked(issuer: IssuerRecord, planned: readonly Alert[]): Promise<Alert[]> {
+    const expiry = await expireKeysLocked(issuer);
     const [keys, state] = await Promise.all([store.listKeys(issuer.id), store.getRefreshState(issuer.id)]);
     const alerts = [
       ...planned,
+      ...expiry,
       ...evaluateAlerts({
         issuers: [issuer],
         keys,
@@ -354,22 +413,32 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   }
 
   async function checkAlerts(): Promise<Alert[]> {
+    const at = now();
+    const records = loader.records();
     const alerts = evaluateAlerts({
-      issuers: loader.records().issuers,
-      keys: loader.records().keys,
-      refreshStates: loader.records().states,
-      now: now(),
+      issuers: records.issuers,
+      keys: records.keys,
+      refreshStates: records.states,
+      now: at,
       thresholds,
     });
     const fired: Alert[] = [];
-    for (const issuer of loader.records().issuers) {
+    let expired = false;
+    for (const issuer of records.issuers) {
       const mine = alerts.filter((alert) => alert.issuerId === issuer.id);
-      if (!dispatcher.hasUnfired(mine)) continue;
+      // Expiry is the passing of time: no refresh is needed to notice it,
+      // and an issuer without metadata (or with failing metadata) has none.
+      const expiring = planKeyExpiry(issuer, records.keys, at).expire.length > 0;
+      if (!expiring && !dispatcher.hasUnfired(mine)) continue;
       // Under the issuer's lock so that instances sharing the store fire once;
       // when it is held, the holder fires them (or the next check does).
-      const done = await store.withRefreshLock(issuer.id, () => dispatcher.dispatch(issuer.id, mine));
+      const done = await store.withRefreshLock(issuer.id, () =>
+        expiring ? fireAlertsLocked(issuer, []) : dispatcher.dispatch(issuer.id, mine),
+      );
       if (done !== undefined) fired.push(...done);
+      expired ||= expiring && done !== undefined;
     }
+    if (expired) await reloadRecords();
     return fired;
   }
 

@@ -2,12 +2,15 @@ import { ClaimsgateError } from '../lib/errors.js';
 import { checkMetadataSignature } from '../metadata/check-metadata-signature.js';
 import { fetchMetadata } from '../metadata/fetch-metadata.js';
 import { parseMetadata } from '../metadata/parse-metadata.js';
-import { DEFAULT_METADATA_MAX_BYTES } from '../metadata/process-metadata-response.js';
+import { DEFAULT_METADATA_MAX_BYTES, type MetadataFetched } from '../metadata/process-metadata-response.js';
 import type { IssuerRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
+import { readOidcSnapshot, type OidcSnapshot } from './oidc-snapshot.js';
 import {
   planRefresh,
+  refuseDocument,
+  type DocumentAttempt,
   type ParsedDocument,
   type RefreshAttempt,
   type RefreshError,
@@ -39,11 +42,19 @@ const TENANT_PLACEHOLDER = /\{tenant(?:id)?\}/i;
  * signature, plan, and apply the plan in one store transaction. Call it
  * while holding the issuer's refresh lock.
  *
+ * An OpenID Connect discovery document is followed to the key set its
+ * `jwks_uri` names, fetched under the same limits (timeout, size cap,
+ * https unless loopback or `allowHttp`, redirects), conditionally when the
+ * last-known-good key set came from the same URL. A 304 on the discovery
+ * document still asks for the key set: keys roll without the discovery
+ * document changing.
+ *
  * A failure of the issuer (unreachable, refused document) is not thrown: it
  * is the plan's outcome, recorded with backoff. Only a store failure throws.
  *
  * @throws ClaimsgateError `CG_STORE_*` when the store cannot be read or written.
  * @throws `context.signal.reason` when the signal aborts the fetch.
+ * @see OpenID Connect Discovery 1.0 §3 (`jwks_uri`)
  */
 export async function runRefresh(
   context: RunRefreshContext,
@@ -63,7 +74,8 @@ export async function runRefresh(
     previousSnapshot !== undefined &&
     previousSnapshot.url === issuer.metadataUrl &&
     keys.some((key) => key.source === 'metadata' && USABLE_KEY_STATES.has(key.state));
-  const attempt = await attemptFetch(context, issuer, conditional ? previousSnapshot : undefined);
+  const stored = conditional ? readOidcSnapshot(previousSnapshot) : undefined;
+  const attempt = await attemptFetch(context, issuer, conditional ? previousSnapshot : undefined, stored);
   const plan = planRefresh({
     issuer,
     keys,
@@ -80,17 +92,72 @@ export async function runRefresh(
   return plan;
 }
 
+/** The cache validators of the copy already held. */
+interface Validators {
+  readonly etag: string | null;
+  readonly lastModified: string | null;
+}
+
 async function attemptFetch(
   context: RunRefreshContext,
   issuer: IssuerRecord & { readonly metadataUrl: string },
-  validators: { readonly etag: string | null; readonly lastModified: string | null } | undefined,
+  validators: Validators | undefined,
+  stored: OidcSnapshot | undefined,
 ): Promise<RefreshAttempt> {
   const maxBytes = context.maxMetadataBytes ?? DEFAULT_METADATA_MAX_BYTES;
+  const fetched = await fetchDocument(context, issuer.metadataUrl, validators);
+  if (fetched.status === 'failed') return fetched;
+  if (fetched.status === 'not-modified') {
+    // The discovery document is unchanged, but its key set may not be.
+    if (stored === undefined) return fetched;
+    return { ...fetched, keySet: await attemptKeySet(context, issuer, stored.keySet.url, stored) };
+  }
+  const parsed = parseFetchedDocument(issuer, fetched.response.body, maxBytes);
+  const attempt = { ...fetched, parsed };
+  if ('error' in parsed || parsed.metadata.format !== 'oidc-discovery') return attempt;
+  // SECURITY: the jwks_uri of a document that may not become trust (another
+  // issuer's, a bad signature under a pinned policy) is never requested.
+  if (
+    refuseDocument(issuer, parsed.metadata, parsed.signature, fetched.response.url, context.now()) !==
+    undefined
+  ) {
+    return attempt;
+  }
+  const jwksUri = parsed.metadata.endpoints.find((endpoint) => endpoint.kind === 'oidc-jwks')?.url;
+  if (jwksUri === undefined) return attempt;
+  return { ...attempt, keySet: await attemptKeySet(context, issuer, jwksUri, stored) };
+}
+
+/** Fetches and parses the key set a discovery document names, conditionally when it is the stored one's URL. */
+async function attemptKeySet(
+  context: RunRefreshContext,
+  issuer: Pick<IssuerRecord, 'issuerUri'>,
+  url: string,
+  stored: OidcSnapshot | undefined,
+): Promise<DocumentAttempt> {
+  const maxBytes = context.maxMetadataBytes ?? DEFAULT_METADATA_MAX_BYTES;
+  const validators = stored !== undefined && stored.keySet.url === url ? stored.keySet : undefined;
+  const fetched = await fetchDocument(context, url, validators);
+  if (fetched.status !== 'fetched') return fetched;
+  return { ...fetched, parsed: parseFetchedDocument(issuer, fetched.response.body, maxBytes) };
+}
+
+/** One GET under the refresh's limits: the response, or the failure reduced to its code. */
+async function fetchDocument(
+  context: RunRefreshContext,
+  url: string,
+  validators: Validators | undefined,
+): Promise<
+  | { readonly status: 'fetched'; readonly response: MetadataFetched }
+  | Exclude<DocumentAttempt, { status: 'fetched' }>
+> {
   let response;
   try {
-    response = await fetchMetadata(issuer.metadataUrl, {
+    // SECURITY: fetchMetadata checks every URL, a jwks_uri included, against
+    // the transport rule (https unless loopback or allowHttp) before any I/O.
+    response = await fetchMetadata(url, {
       timeoutMs: context.fetchTimeoutMs,
-      maxBytes,
+      maxBytes: context.maxMetadataBytes ?? DEFAULT_METADATA_MAX_BYTES,
       allowHttp: context.allowHttp,
       now: context.now,
       ...(context.fetch === undefined ? {} : { fetch: context.fetch }),
@@ -107,13 +174,13 @@ async function attemptFetch(
     const observed = error instanceof ClaimsgateError ? error.detail.observed : undefined;
     return {
       status: 'failed',
-      url: issuer.metadataUrl,
+      url,
       error: coded,
       httpStatus: coded.code === 'CG_META_HTTP_STATUS' && typeof observed === 'number' ? observed : null,
     };
   }
   if (response.status === 'not-modified') return { status: 'not-modified', response };
-  return { status: 'fetched', response, parsed: parseFetchedDocument(issuer, response.body, maxBytes) };
+  return { status: 'fetched', response };
 }
 
 /**

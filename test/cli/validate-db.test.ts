@@ -17,7 +17,6 @@ import {
 
 const OFFICE365 = sharedFixturePath('interop/office365.saml20-assertion.xml');
 const tokenArgs = ['--audience', 'spn:408153f4-5960-43dc-9d4f-6b717d772c8d', '--now', '2013-04-02T18:50:24Z'];
-const ADDED_AT = new Date('2026-11-29T12:00:00Z');
 const LATER = new Date('2026-11-29T12:05:00Z');
 
 let db: TempDatabase;
@@ -134,6 +133,10 @@ describe('claimsgate validate --db, with SHA-1 as an issuer setting', () => {
 });
 
 describe('claimsgate validate --db, with an issuer that follows its metadata', () => {
+  // The Office 365 certificate was valid from 2012 to 2014; the engine judges
+  // expiry with the wall clock, so this story is played in April 2013.
+  const ROLLOVER_ADDED_AT = new Date('2013-04-02T18:00:00Z');
+  const ROLLOVER_LATER = new Date('2013-04-02T18:50:30Z');
   let server: MetadataServer;
   let office365Metadata: string;
 
@@ -154,7 +157,7 @@ describe('claimsgate validate --db, with an issuer that follows its metadata', (
   it('refreshes the issuer on an unknown key and accepts the token signed by the newly published key', async () => {
     const add = await runInProcess(
       ['issuers', 'add', 'o365', '--metadata-url', server.url, '--allow-sha1', '--yes', '--db', db.path],
-      { now: ADDED_AT },
+      { now: ROLLOVER_ADDED_AT },
     );
     assert.equal(add.code, 0, add.stderr);
     assert.equal(
@@ -165,13 +168,13 @@ describe('claimsgate validate --db, with an issuer that follows its metadata', (
     // The issuer rolls its key over: the new one is published, and a token signed by it arrives.
     server.setMode({ kind: 'document', body: office365Metadata });
     const run = await runInProcess(['validate', OFFICE365, '--db', db.path, ...tokenArgs, '--json'], {
-      now: LATER,
+      now: ROLLOVER_LATER,
     });
     assert.equal(run.code, 0, run.stderr);
     const stored = (await keyStates()).find((key) => key.sha1 === OFFICE365_SHA1);
     assert.equal(stored?.state, 'active');
     const audit = stdoutJson<Array<{ action: string; subject: string }>>(
-      await runInProcess(['audit', '--db', db.path, '--json', '--since', LATER.toISOString()]),
+      await runInProcess(['audit', '--db', db.path, '--json', '--since', ROLLOVER_LATER.toISOString()]),
     );
     assert.ok(audit.some((entry) => entry.action === 'key.added' && entry.subject === OFFICE365_SHA1));
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { parseCertificateDer, type CertificateInfo } from '../../src/crypto/certificate.js';
 import { evaluateAlerts, makeAlert, resolveAlertThresholds, type Alert } from '../../src/rollover/alerts.js';
+import { planKeyExpiry } from '../../src/rollover/plan-key-expiry.js';
 import type { KeyRecord, RefreshStateRecord } from '../../src/store/model.js';
 import { createTestCertificate } from '../helpers/certificates.js';
 import { at, issuerRecord, keyRecord, refreshState, T0 } from '../helpers/rollover-records.js';
@@ -150,5 +151,69 @@ describe('alert helpers', () => {
     assert.throws(() => resolveAlertThresholds({ expiryDays: [-1] }), TypeError);
     assert.throws(() => resolveAlertThresholds({ staleAfterSeconds: Number.NaN }), TypeError);
     assert.deepEqual(resolveAlertThresholds({ expiryDays: [7, 30, 1] }).expiryDays, [1, 7, 30]);
+  });
+});
+
+describe('evaluateAlerts on expired certificates', () => {
+  it('raises a critical key-expired, not key-expiring, for an expired key that is the only usable one', () => {
+    const alerts = evaluate([keyRecord(infoA, { notAfter: at(-60) })], refreshState());
+    assert.deepEqual(kinds(alerts), ['single-key:', 'key-expired:']);
+    const expired = alerts.find((alert) => alert.kind === 'key-expired');
+    assert.equal(expired?.severity, 'critical');
+    assert.equal(expired?.detail.trusted, true);
+  });
+
+  it('raises nothing for an expired key beside a valid one: the engine expires it', () => {
+    const alerts = evaluate(
+      [keyRecord(infoA, { notAfter: at(-60) }), keyRecord(infoB, { notAfter: at(400 * DAY) })],
+      refreshState(),
+    );
+    assert.deepEqual(alerts, []);
+  });
+});
+
+describe('planKeyExpiry', () => {
+  const issuer = issuerRecord();
+
+  it('expires every usable key past its notAfter, manual or from metadata, with an info alert each', () => {
+    const manual = keyRecord(infoA, { source: 'manual', notAfter: at(-1) });
+    const metadata = keyRecord(infoB, { state: 'retiring', notAfter: at(0) });
+    const valid = keyRecord(undefined, { kid: 'k', notAfter: at(60) });
+    const retired = keyRecord(infoA, { state: 'retired', notAfter: at(-600) });
+    const plan = planKeyExpiry(issuer, [manual, metadata, valid, retired], T0);
+    assert.deepEqual(
+      plan.expire.map((key) => key.id),
+      [manual.id, metadata.id],
+    );
+    assert.equal(plan.kept, undefined);
+    assert.deepEqual(
+      plan.alerts.map((alert) => [alert.kind, alert.severity, alert.keyId]),
+      [
+        ['key-expired', 'info', manual.id],
+        ['key-expired', 'info', metadata.id],
+      ],
+    );
+  });
+
+  it('keeps the key that expired last when no valid key would remain, with a critical alert', () => {
+    const older = keyRecord(infoA, { notAfter: at(-7200) });
+    const newer = keyRecord(infoB, { notAfter: at(-60) });
+    const plan = planKeyExpiry(issuer, [older, newer, keyRecord(infoA, { state: 'revoked' })], T0);
+    assert.deepEqual(
+      plan.expire.map((key) => key.id),
+      [older.id],
+    );
+    assert.equal(plan.kept?.id, newer.id);
+    const kept = plan.alerts.find((alert) => alert.severity === 'critical');
+    assert.equal(kept?.kind, 'key-expired');
+    assert.equal(kept?.keyId, newer.id);
+  });
+
+  it('changes nothing when no certificate has expired', () => {
+    assert.deepEqual(planKeyExpiry(issuer, [keyRecord(infoA), keyRecord(undefined, { sha1: 'AB' })], T0), {
+      expire: [],
+      kept: undefined,
+      alerts: [],
+    });
   });
 });

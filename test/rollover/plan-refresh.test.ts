@@ -4,10 +4,12 @@ import { before, describe, it } from 'node:test';
 import { parseCertificateDer, type CertificateInfo } from '../../src/crypto/certificate.js';
 import type { MetadataFetched } from '../../src/metadata/process-metadata-response.js';
 import type { IssuerRecord, KeyRecord, MetadataSnapshotRecord } from '../../src/store/model.js';
+import { readOidcSnapshot } from '../../src/rollover/oidc-snapshot.js';
 import { planRefresh, type PlanRefreshInput, type RefreshAttempt } from '../../src/rollover/plan-refresh.js';
 import { parseFetchedDocument } from '../../src/rollover/run-refresh.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { buildFederationMetadata, type FederationMetadataOptions } from '../helpers/federation-metadata.js';
+import { discoveryText, jwksText, kidOf } from '../helpers/oidc-documents.js';
 import { at, issuerRecord, keyRecord, refreshState, T0 } from '../helpers/rollover-records.js';
 
 const URL = 'http://127.0.0.1:1/metadata.xml';
@@ -466,5 +468,292 @@ describe('planRefresh on an unusable document or a failed fetch', () => {
       },
     });
     assert.equal(result.application.audit[0]!.refresh?.httpStatus, 500);
+  });
+});
+
+describe('planRefresh and expired certificates', () => {
+  let expiredCert: TestCertificate;
+
+  before(async () => {
+    expiredCert = await createTestCertificate({
+      commonName: 'expired',
+      notBefore: at(-400 * 86_400),
+      notAfter: at(-86_400),
+    });
+  });
+
+  it('expires a key whose certificate has expired while its successor is published, as rollover', () => {
+    const keyA = keyRecord(infoA, { state: 'active', notAfter: at(-60) });
+    const keyB = keyRecord(infoB, { state: 'announced' });
+    const manual = keyRecord(infoC, { source: 'manual', notAfter: at(-60), lastSeenInMetadataAt: null });
+    const result = plan({
+      keys: [keyA, keyB, manual],
+      attempt: fetchedAttempt(documentWith([certA, certB])),
+    });
+    assert.deepEqual(update(result, keyA), { keyId: keyA.id, state: 'expired', lastSeenInMetadataAt: T0 });
+    assert.deepEqual(update(result, keyB), { keyId: keyB.id, lastSeenInMetadataAt: T0 });
+    assert.equal(update(result, manual), undefined);
+    const entry = result.application.audit.find((candidate) => candidate.action === 'key.expired');
+    assert.deepEqual(
+      [entry?.actor, entry?.subject, entry?.before],
+      ['rollover', infoA.sha1, { state: 'active' }],
+    );
+    assert.deepEqual(
+      result.alerts.map((alert) => [alert.kind, alert.severity, alert.subject]),
+      [['key-expired', 'info', infoA.sha1]],
+    );
+  });
+
+  it('keeps the only usable key when its certificate has expired, and says so critically', () => {
+    const keyA = keyRecord(infoA, { state: 'active', notAfter: at(-60) });
+    const result = plan({ keys: [keyA], attempt: fetchedAttempt(documentWith([certA])) });
+    assert.deepEqual(update(result, keyA), { keyId: keyA.id, lastSeenInMetadataAt: T0 });
+    assert.ok(!result.application.audit.some((entry) => entry.action === 'key.expired'));
+    assert.deepEqual(
+      result.alerts.map((alert) => [alert.kind, alert.severity]),
+      [['key-expired', 'critical']],
+    );
+  });
+
+  it('prefers keeping a retired key whose certificate is valid over an expired one', () => {
+    const retiring = keyRecord(infoB, { state: 'retiring', stateChangedAt: at(-7200) });
+    const expiring = keyRecord(infoA, { state: 'active', notAfter: at(-60) });
+    const result = plan({ keys: [retiring, expiring], attempt: fetchedAttempt(documentWith([certA])) });
+    assert.equal(update(result, retiring), undefined);
+    assert.equal(update(result, expiring)?.state, 'expired');
+    assert.ok(result.alerts.some((alert) => alert.kind === 'last-key-kept'));
+  });
+
+  it('never revives an expired key that the metadata still publishes', () => {
+    const keyA = keyRecord(infoA, { state: 'expired' });
+    const keyB = keyRecord(infoB, { state: 'active' });
+    const result = plan({ keys: [keyA, keyB], attempt: fetchedAttempt(documentWith([certA, certB])) });
+    assert.deepEqual(update(result, keyA), { keyId: keyA.id, lastSeenInMetadataAt: T0 });
+    assert.deepEqual(result.application.addKeys, []);
+  });
+
+  it('records a newly published certificate that has already expired as expired, without trusting it', () => {
+    const keyB = keyRecord(infoB, { state: 'active' });
+    const result = plan({ keys: [keyB], attempt: fetchedAttempt(documentWith([expiredCert, certB])) });
+    assert.deepEqual(
+      result.application.addKeys.map((key) => key.state),
+      ['expired'],
+    );
+    assert.ok(!result.alerts.some((alert) => alert.kind === 'key-added'));
+    const added = result.application.audit.find((entry) => entry.action === 'key.added');
+    assert.equal((added?.after as { state: string }).state, 'expired');
+  });
+
+  it('adds a published expired certificate as announced when it is all the issuer has', () => {
+    const result = plan({ attempt: fetchedAttempt(documentWith([expiredCert])) });
+    assert.deepEqual(
+      result.application.addKeys.map((key) => key.state),
+      ['announced'],
+    );
+    assert.ok(result.alerts.some((alert) => alert.kind === 'key-expired' && alert.severity === 'critical'));
+  });
+
+  it('expires keys on a 304 as well', () => {
+    const keyA = keyRecord(infoA, { state: 'active', notAfter: at(-60) });
+    const keyB = keyRecord(infoB, { state: 'active' });
+    const result = plan({
+      keys: [keyA, keyB],
+      previousSnapshot: snapshotRecord(),
+      attempt: {
+        status: 'not-modified',
+        response: { status: 'not-modified', url: URL, httpStatus: 304, fetchedAt: T0, redirects: [] },
+      },
+    });
+    assert.equal(update(result, keyA)?.state, 'expired');
+  });
+});
+
+describe('planRefresh on an OpenID Connect discovery document', () => {
+  const DISCOVERY_URL = 'http://127.0.0.1:1/tenant-1/v2.0/.well-known/openid-configuration';
+  const JWKS_URL = 'http://127.0.0.1:1/tenant-1/discovery/v2.0/keys';
+  const ISSUER = 'https://login.test/tenant-1/v2.0';
+  const oidcIssuer = issuerRecord({ issuerUri: ISSUER, metadataUrl: DISCOVERY_URL, protocols: ['oidc'] });
+
+  function response(url: string, body: string, etag: string): MetadataFetched {
+    const bytes = Buffer.from(body);
+    return {
+      status: 'ok',
+      body: bytes,
+      url,
+      httpStatus: 200,
+      etag,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      fetchedAt: T0,
+      redirects: [],
+    };
+  }
+
+  function fetchedJson(url: string, body: string, issuer: IssuerRecord = oidcIssuer) {
+    const fetched = response(url, body, `"${url.length}-${body.length}"`);
+    return {
+      status: 'fetched' as const,
+      response: fetched,
+      parsed: parseFetchedDocument(issuer, fetched.body),
+    };
+  }
+
+  function notModified(url: string) {
+    return {
+      status: 'not-modified' as const,
+      response: {
+        status: 'not-modified' as const,
+        url,
+        httpStatus: 304 as const,
+        fetchedAt: T0,
+        redirects: [],
+      },
+    };
+  }
+
+  function oidcPlan(attempt: RefreshAttempt, overrides: Partial<PlanRefreshInput> = {}) {
+    return plan({ issuer: oidcIssuer, attempt, ...overrides });
+  }
+
+  it('takes the keys from the key set, with kid and per-key issuer, and stores both documents', () => {
+    const result = oidcPlan({
+      ...fetchedJson(DISCOVERY_URL, discoveryText(ISSUER, JWKS_URL)),
+      keySet: fetchedJson(JWKS_URL, jwksText([certA, certB], ISSUER)),
+    });
+    assert.equal(result.outcome, 'success');
+    assert.deepEqual(
+      result.application.addKeys.map((key) => [key.kid, key.sha1, key.jwk?.['issuer']]),
+      [
+        [kidOf(certA), infoA.sha1, ISSUER],
+        [kidOf(certB), infoB.sha1, ISSUER],
+      ],
+    );
+    const snapshot = result.application.snapshot!;
+    assert.equal(snapshot.url, DISCOVERY_URL);
+    const stored = readOidcSnapshot(snapshot);
+    assert.equal(stored?.keySet.url, JWKS_URL);
+    assert.equal(stored?.discovery.body, discoveryText(ISSUER, JWKS_URL));
+    const updated = result.application.audit[0]!;
+    assert.equal(updated.action, 'metadata.updated');
+    assert.equal(updated.refresh?.url, DISCOVERY_URL);
+    assert.deepEqual((updated.after as { keySet: unknown }).keySet, {
+      url: JWKS_URL,
+      httpStatus: 200,
+      etag: `"${JWKS_URL.length}-${jwksText([certA, certB], ISSUER).length}"`,
+      sha256: stored?.keySet.sha256,
+      outcome: 'success',
+      code: null,
+    });
+  });
+
+  it("compares a template issuer as a template, as in Entra ID's common discovery document", () => {
+    const template = 'https://login.microsoftonline.com/{tenantid}/v2.0';
+    const issuer = issuerRecord({ issuerUri: template, metadataUrl: DISCOVERY_URL, allowedTenants: ['t1'] });
+    const result = plan({
+      issuer,
+      attempt: {
+        ...fetchedJson(DISCOVERY_URL, discoveryText(template, JWKS_URL), issuer),
+        keySet: fetchedJson(JWKS_URL, jwksText([certA], template), issuer),
+      },
+    });
+    assert.equal(result.outcome, 'success');
+    assert.equal(result.application.addKeys[0]?.jwk?.['issuer'], template);
+  });
+
+  it('follows a key rollover in the key set when the discovery document answers 304', () => {
+    const first = oidcPlan({
+      ...fetchedJson(DISCOVERY_URL, discoveryText(ISSUER, JWKS_URL)),
+      keySet: fetchedJson(JWKS_URL, jwksText([certA], ISSUER)),
+    });
+    const previousSnapshot = first.application.snapshot!;
+    const keyA = keyRecord(infoA, { kid: kidOf(certA), state: 'active' });
+    const rolled = oidcPlan(
+      { ...notModified(DISCOVERY_URL), keySet: fetchedJson(JWKS_URL, jwksText([certB], ISSUER)) },
+      { keys: [keyA], previousSnapshot },
+    );
+    assert.equal(rolled.outcome, 'success');
+    assert.deepEqual(
+      rolled.application.addKeys.map((key) => key.sha1),
+      [infoB.sha1],
+    );
+    assert.equal(update(rolled, keyA)?.state, 'retiring');
+    const stored = readOidcSnapshot(rolled.application.snapshot!);
+    assert.equal(stored?.discovery.body, discoveryText(ISSUER, JWKS_URL));
+    assert.equal(stored?.keySet.body, jwksText([certB], ISSUER));
+    assert.equal(rolled.application.audit[0]?.refresh?.httpStatus, 304);
+
+    const unchanged = oidcPlan(
+      { ...notModified(DISCOVERY_URL), keySet: notModified(JWKS_URL) },
+      { keys: [keyA], previousSnapshot },
+    );
+    assert.equal(unchanged.outcome, 'not-modified');
+    assert.equal(unchanged.application.snapshot, null);
+    assert.deepEqual(unchanged.application.updateKeys, [{ keyId: keyA.id, lastSeenInMetadataAt: T0 }]);
+  });
+
+  const failures: Array<[string, string, () => RefreshAttempt]> = [
+    [
+      'a discovery document whose key set was not fetched',
+      'CG_META_NO_SIGNING_KEYS',
+      () => fetchedJson(DISCOVERY_URL, discoveryText(ISSUER, JWKS_URL)),
+    ],
+    [
+      'a key set that could not be fetched',
+      'CG_META_HTTP_STATUS',
+      () => ({
+        ...fetchedJson(DISCOVERY_URL, discoveryText(ISSUER, JWKS_URL)),
+        keySet: {
+          status: 'failed',
+          url: JWKS_URL,
+          error: { code: 'CG_META_HTTP_STATUS', message: '503' },
+          httpStatus: 503,
+        },
+      }),
+    ],
+    [
+      'a jwks_uri answering with another discovery document',
+      'CG_META_FORMAT_UNKNOWN',
+      () => ({
+        ...fetchedJson(DISCOVERY_URL, discoveryText(ISSUER, JWKS_URL)),
+        keySet: fetchedJson(JWKS_URL, discoveryText(ISSUER, JWKS_URL)),
+      }),
+    ],
+    [
+      'an empty key set',
+      'CG_META_NO_SIGNING_KEYS',
+      () => ({
+        ...fetchedJson(DISCOVERY_URL, discoveryText(ISSUER, JWKS_URL)),
+        keySet: fetchedJson(JWKS_URL, '{"keys":[]}'),
+      }),
+    ],
+    [
+      'a discovery document of another issuer',
+      'CG_META_ENTITY_NOT_FOUND',
+      () => ({
+        ...fetchedJson(DISCOVERY_URL, discoveryText('https://evil.test/v2.0', JWKS_URL)),
+        keySet: fetchedJson(JWKS_URL, jwksText([certC], ISSUER)),
+      }),
+    ],
+  ];
+
+  for (const [name, code, build] of failures) {
+    it(`keeps the keys and records ${code} for ${name}`, () => {
+      const keyA = keyRecord(infoA, { kid: kidOf(certA), state: 'active' });
+      const result = oidcPlan(build(), { keys: [keyA] });
+      assert.equal(result.outcome, 'failure');
+      assert.equal(result.error?.code, code);
+      assert.deepEqual(result.application.addKeys, []);
+      assert.deepEqual(result.application.updateKeys, []);
+      assert.equal(result.application.snapshot, null);
+      const entry = result.application.audit[0]!;
+      assert.equal(entry.refresh?.code, code);
+      assert.equal(entry.refresh?.url, DISCOVERY_URL);
+    });
+  }
+
+  it('records the failed key set request in the failure entry', () => {
+    const result = oidcPlan(failures[1]![2]());
+    const keySet = (result.application.audit[0]!.after as { keySet: { url: string; httpStatus: number } })
+      .keySet;
+    assert.deepEqual([keySet.url, keySet.httpStatus], [JWKS_URL, 503]);
   });
 });

@@ -501,3 +501,78 @@ describe('the rollover engine against a live metadata server and a SQLite store'
     }
   });
 });
+
+describe('the rollover engine and expired certificates', () => {
+  const DAY = 86_400;
+  let shortLived: TestCertificate;
+
+  before(async () => {
+    shortLived = await createTestCertificate({
+      commonName: 'short-lived',
+      notAfter: new Date(START.getTime() + DAY * 1000),
+    });
+  });
+
+  it('expires a key between two refreshes while its successor keeps validating', async () => {
+    const bench = await openBench(documentMode([shortLived, certB]));
+    try {
+      await bench.engine.start();
+      await validates(bench, shortLived);
+      await validates(bench, certB);
+      bench.advance(2 * DAY);
+      const result = await bench.engine.refreshIssuer('contoso', { reason: 'schedule' });
+      assert.equal(result.outcome, 'not-modified');
+      assert.deepEqual(await keyStates(bench), { 'CN=short-lived': 'expired', 'CN=signing B': 'active' });
+      await validates(bench, certB);
+      // The unknown-key refresh the token causes finds the key still published: it stays expired.
+      await rejectsCode(bench.validator.validate(await bench.token(shortLived)), 'CG_TRUST_KEY_UNKNOWN');
+      assert.equal((await keyStates(bench))['CN=short-lived'], 'expired');
+      const audit = await bench.store.listAudit({ issuerId: bench.issuer.id });
+      const expired = audit.filter((entry) => entry.action === 'key.expired');
+      assert.deepEqual(
+        expired.map((entry) => [entry.actor, entry.subject]),
+        [['rollover', sha1Of(shortLived)]],
+      );
+      assert.ok(audit.some((entry) => entry.action === 'alert.key-expired'));
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it("expires manual keys in its periodic check, but keeps an issuer's only key with a critical alert", async () => {
+    const bench = await openBench(documentMode([]), { issuer: { metadataUrl: null } });
+    try {
+      const only = await bench.store.addKey(
+        { issuerId: bench.issuer.id, source: 'manual', certificateDer: shortLived.der },
+        'admin:test',
+      );
+      await bench.engine.start();
+      bench.advance(2 * DAY);
+      await bench.engine.checkAlerts();
+      assert.equal((await bench.store.getKey(only.id))?.state, 'active');
+      await validates(bench, shortLived);
+      const kept = (await bench.store.listAudit({ issuerId: bench.issuer.id })).filter(
+        (entry) => entry.action === 'alert.key-expired',
+      );
+      assert.equal(kept.length, 1);
+      assert.equal((kept[0]!.after as { severity: string }).severity, 'critical');
+
+      // A successor entered by hand lets the expired key go.
+      await bench.store.addKey(
+        { issuerId: bench.issuer.id, source: 'manual', certificateDer: certB.der },
+        'admin:test',
+      );
+      await bench.engine.reload();
+      await bench.engine.checkAlerts();
+      assert.equal((await bench.store.getKey(only.id))?.state, 'expired');
+      await validates(bench, certB);
+      await rejectsCode(bench.validator.validate(await bench.token(shortLived)), 'CG_TRUST_KEY_UNKNOWN');
+      const expired = (await bench.store.listAudit({ issuerId: bench.issuer.id })).find(
+        (entry) => entry.action === 'key.expired',
+      );
+      assert.equal(expired?.actor, 'rollover');
+    } finally {
+      await bench.close();
+    }
+  });
+});

@@ -65,24 +65,15 @@ export function clientConfig(target: PostgresTarget, settings: ConnectionSetting
     connectionString: target.connectionString,
     connectionTimeoutMillis: settings.connectTimeoutMs,
     application_name: settings.applicationName,
+    // The schema is set at connection start-up, so no query can ever run on
+    // another search_path (the name is a plain identifier: see SCHEMA_NAME).
+    ...(target.schema === null ? {} : { options: `-c search_path=${target.schema}` }),
   };
 }
 
-/**
- * Creates a pool whose every connection uses the target's schema: the
- * `connect` event runs `SET search_path` before the client is handed out
- * (pg queues it ahead of the first query).
- */
+/** Creates a pool; every connection uses the target's schema from its start-up parameters. */
 export function createPool(target: PostgresTarget, settings: ConnectionSettings, max: number): pg.Pool {
   const pool = new pg.Pool({ ...clientConfig(target, settings), max });
-  const schema = target.schema;
-  if (schema !== null) {
-    const statement = `SET search_path TO ${pg.escapeIdentifier(schema)}`;
-    pool.on('connect', (client) => {
-      // A failure here surfaces on the client's first query; nothing to do.
-      client.query(statement).catch(() => undefined);
-    });
-  }
   // An idle connection that dies (server restart, pg_terminate_backend) is
   // reported here; the pool drops it and the next query gets a new one.
   pool.on('error', () => undefined);
