@@ -10,6 +10,7 @@ import { registerMetadataCommand } from './commands/metadata.js';
 import { registerRealmsCommand } from './commands/realms.js';
 import { registerThumbprintCommand } from './commands/thumbprint.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerWatchCommand } from './commands/watch.js';
 import { EXIT, type CliIo } from './output.js';
 import type { CliContext } from './run-action.js';
 
@@ -39,6 +40,7 @@ export function createProgram(context: CliContext): Command {
   registerDoctorCommand(program, context);
   registerValidateCommand(program, context);
   registerIdpSimCommand(program, context);
+  registerWatchCommand(program, context);
   registerIssuersCommand(program, context);
   registerKeysCommand(program, context);
   registerRealmsCommand(program, context);
