@@ -1,29 +1,23 @@
 import { ClaimsgateError } from '../lib/errors.js';
-import type { IssuerRecord, RefreshStateRecord, StoreChange } from '../store/model.js';
+import type { IssuerRecord, StoreChange } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { UnknownKeyEvent } from '../tokens/create-token-validator.js';
 import type { VerifiedIdentity } from '../tokens/identity.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
-import {
-  evaluateAlerts,
-  keyLabel,
-  resolveAlertThresholds,
-  type Alert,
-  type AlertThresholds,
-} from './alerts.js';
-import { createAlertDispatcher, type AlertCounters, type AlertWebhookOptions } from './dispatch-alerts.js';
-import { planKeyExpiry } from './plan-key-expiry.js';
+import { resolveAlertThresholds, type Alert, type AlertThresholds } from './alerts.js';
+import { createAlertDispatcher, type AlertWebhookOptions } from './dispatch-alerts.js';
+import { createEngineAlerts } from './engine-alerts.js';
+import { createEngineCounts, readEngineMetrics, type EngineMetrics } from './engine-metrics.js';
+import { createIssuerRefresher, type RefreshResult } from './issuer-refresher.js';
 import type { RefreshTrigger } from './plan-refresh.js';
-import {
-  createRefreshScheduler,
-  defaultTimers,
-  MIN_SCHEDULE_MS,
-  type EngineTimers,
-} from './refresh-scheduler.js';
-import { runRefresh } from './run-refresh.js';
+import { createKeyUseRecorder } from './record-key-use.js';
+import { createRefreshScheduler, defaultTimers, type EngineTimers } from './refresh-scheduler.js';
 import { consoleJsonLogger, type Logger } from './structured-log.js';
 import { createTrustLoader } from './trust-loader.js';
+import { createUnknownKeyHook } from './unknown-key-hook.js';
 
+export type { EngineMetrics } from './engine-metrics.js';
+export type { RefreshResult } from './issuer-refresher.js';
 export type { EngineTimers } from './refresh-scheduler.js';
 
 export interface RolloverEngineOptions {
@@ -59,41 +53,11 @@ export interface RolloverEngineOptions {
   readonly changeDebounceMs?: number;
 }
 
-/** How one call of {@link RolloverEngine.refreshIssuer} ended. */
-export interface RefreshResult {
-  readonly issuerId: string;
-  /**
-   * `success` / `not-modified` / `failure`: a fetch was made and recorded.
-   * `skipped`: no fetch (manual-only issuer, cooldown, or not due).
-   * `deferred`: another instance holds the issuer's refresh lock; its result was awaited and reloaded.
-   */
-  readonly outcome: 'success' | 'not-modified' | 'failure' | 'skipped' | 'deferred';
-  /** The error code of a failure. */
-  readonly code?: string;
-  /** Alerts this refresh fired. */
-  readonly alerts: readonly Alert[];
-}
-
 export interface RefreshOptions {
   readonly reason?: RefreshTrigger['reason'];
   /** Fetch even when not due or within the cooldown (an administrator's "Refresh now"). */
   readonly force?: boolean;
   readonly observed?: RefreshTrigger['observed'];
-}
-
-/** Counters for a metrics endpoint. */
-export interface EngineMetrics {
-  readonly refreshes: Readonly<Record<RefreshResult['outcome'], number>>;
-  readonly unknownKey: {
-    readonly refreshes: number;
-    readonly joined: number;
-    readonly throttled: number;
-    readonly unmapped: number;
-  };
-  readonly reloads: number;
-  readonly issuers: number;
-  readonly usableKeys: number;
-  readonly alerts: AlertCounters;
 }
 
 /** Keeps the trust of every issuer in step with its published metadata. */
@@ -125,15 +89,6 @@ export interface RolloverEngine {
   checkAlerts(): Promise<Alert[]>;
   metrics(): EngineMetrics;
 }
-
-/** Who expires keys in the audit log: the passing of time, not an administrator or a document. */
-const EXPIRY_ACTOR = 'rollover';
-
-/** How often a refresh that found the issuer's lock held looks again. */
-const LOCK_POLL_MS = 200;
-
-/** How often `recordKeyUse` writes for a key that is already active. */
-const KEY_USE_WRITE_INTERVAL_MS = 60_000;
 
 function checkSeconds(name: string, value: number, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
@@ -183,16 +138,13 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   let unsubscribe: (() => void) | undefined;
   let reconcileHandle: unknown;
   let debounceHandle: unknown;
-  const inFlight = new Map<string, Promise<RefreshResult>>();
-  const attemptStartedAt = new Map<string, number>();
-  const keyUseWrittenAt = new Map<string, number>();
-  const changeWaiters = new Set<(change: StoreChange) => void>();
   const background = new Set<Promise<unknown>>();
+  const counts = createEngineCounts();
   const scheduler = createRefreshScheduler({
     timers,
     now,
     onDue: (issuerId) => {
-      if (running) track(refreshById(issuerId, { reason: 'schedule' }, false));
+      if (running) track(refresher.refresh(issuerId, { reason: 'schedule' }, false));
     },
   });
   const loader = createTrustLoader({
@@ -204,10 +156,35 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     },
   });
   const reloadRecords = (): Promise<void> => loader.reload();
-  const counts = {
-    refreshes: { success: 0, 'not-modified': 0, failure: 0, skipped: 0, deferred: 0 },
-    unknownKey: { refreshes: 0, joined: 0, throttled: 0, unmapped: 0 },
-  };
+  const alerts = createEngineAlerts({
+    store,
+    now,
+    logger,
+    thresholds,
+    dispatcher,
+    loader,
+    reload: reloadRecords,
+  });
+  const checkAlerts = (): Promise<Alert[]> => alerts.checkAll();
+  const refresher = createIssuerRefresher({
+    store,
+    fetch: options.fetch,
+    now,
+    random,
+    timers,
+    logger,
+    cooldownMs,
+    graceSeconds,
+    retryBaseSeconds,
+    jitterRatio,
+    fetchTimeoutMs,
+    maxMetadataBytes: options.maxMetadataBytes,
+    allowHttp: options.allowHttp ?? false,
+    signal: () => stopController.signal,
+    fireAlertsLocked: (issuer, planned) => alerts.fireLocked(issuer, planned),
+    reload: reloadRecords,
+    counts: counts.refreshes,
+  });
 
   function track<T>(promise: Promise<T>): void {
     const settled = promise.then(
@@ -224,222 +201,12 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   }
 
   function onStoreChange(change: StoreChange): void {
-    for (const waiter of [...changeWaiters]) waiter(change);
+    refresher.observeChange(change);
     if (!running || debounceHandle !== undefined) return;
     debounceHandle = timers.setTimeout(() => {
       debounceHandle = undefined;
       track(reloadRecords().then(() => checkAlerts()));
     }, changeDebounceMs);
-  }
-
-  /** Resolves at the next change of the issuer's keys or refresh state, or after `timeoutMs`. */
-  function waitForChange(issuerId: string, timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        changeWaiters.delete(waiter);
-        timers.clearTimeout(handle);
-        resolve();
-      };
-      const waiter = (change: StoreChange): void => {
-        if (change.issuerId === issuerId && (change.kind === 'refresh' || change.kind === 'key')) done();
-      };
-      const handle = timers.setTimeout(done, timeoutMs);
-      changeWaiters.add(waiter);
-    });
-  }
-
-  // --- refreshing ----------------------------------------------------------
-
-  /** Whether a refresh of this kind is not needed now, judged from the stored state. */
-  function notDue(
-    reason: RefreshTrigger['reason'],
-    state: RefreshStateRecord | undefined,
-    at: number,
-  ): boolean {
-    if (state === undefined) return false;
-    switch (reason) {
-      case 'manual':
-        return false;
-      case 'unknown-key':
-        return state.lastAttemptAt !== null && at - state.lastAttemptAt.getTime() < cooldownMs;
-      case 'schedule':
-        // Another instance already refreshed and set the next due time.
-        return state.nextAttemptAt !== null && state.nextAttemptAt.getTime() - at > MIN_SCHEDULE_MS;
-      case 'start':
-        // Honour the backoff of a failure streak across restarts.
-        return (
-          state.consecutiveFailures > 0 && state.nextAttemptAt !== null && state.nextAttemptAt.getTime() > at
-        );
-    }
-  }
-
-  /** Single flight: the promise is registered before the first await, so concurrent callers share it. */
-  function refreshById(issuerId: string, trigger: RefreshTrigger, force: boolean): Promise<RefreshResult> {
-    const existing = inFlight.get(issuerId);
-    if (existing !== undefined) return existing;
-    attemptStartedAt.set(issuerId, now().getTime());
-    const promise = performRefresh(issuerId, trigger, force).finally(() => inFlight.delete(issuerId));
-    inFlight.set(issuerId, promise);
-    return promise;
-  }
-
-  async function performRefresh(
-    issuerId: string,
-    trigger: RefreshTrigger,
-    force: boolean,
-  ): Promise<RefreshResult> {
-    const signal = stopController.signal;
-    const calledAt = now().getTime();
-    const attempt = (afterWaiting: boolean) =>
-      store.withRefreshLock(issuerId, async (): Promise<RefreshResult> => {
-        const issuer = await store.getIssuer(issuerId);
-        if (issuer === undefined) return { issuerId, outcome: 'skipped', alerts: [] };
-        if (afterWaiting) {
-          // The lock was held when this refresh was asked for. If the holder
-          // refreshed meanwhile, its result is in the store; if it held the lock
-          // for something else (sending alerts), the refresh is still owed.
-          const attemptedAt = (await store.getRefreshState(issuerId))?.lastAttemptAt?.getTime();
-          if (attemptedAt !== undefined && attemptedAt >= calledAt)
-            return { issuerId, outcome: 'deferred', alerts: [] };
-        }
-        if (issuer.metadataUrl === null) {
-          return { issuerId, outcome: 'skipped', alerts: await fireAlertsLocked(issuer, []) };
-        }
-        if (!force && notDue(trigger.reason, await store.getRefreshState(issuerId), now().getTime())) {
-          return { issuerId, outcome: 'skipped', alerts: [] };
-        }
-        const plan = await runRefresh(
-          {
-            store,
-            fetch: options.fetch,
-            now,
-            graceSeconds,
-            retryBaseSeconds,
-            intervalJitter: (random() * 2 - 1) * jitterRatio,
-            fetchTimeoutMs,
-            maxMetadataBytes: options.maxMetadataBytes,
-            allowHttp: options.allowHttp ?? false,
-            signal,
-          },
-          { ...issuer, metadataUrl: issuer.metadataUrl },
-          trigger,
-        );
-        const state = plan.application.refreshState;
-        logger({
-          level: plan.outcome === 'failure' ? 'warn' : 'info',
-          event: `refresh.${plan.outcome}`,
-          issuerId,
-          issuer: issuer.name,
-          url: issuer.metadataUrl,
-          reason: trigger.reason,
-          code: plan.error?.code,
-          consecutiveFailures: state.consecutiveFailures,
-          keysAdded: plan.application.addKeys.length,
-          keysChanged: plan.application.updateKeys.filter((update) => update.state !== undefined).length,
-          nextAttemptAt: state.nextAttemptAt?.toISOString(),
-        });
-        const alerts = await fireAlertsLocked(issuer, plan.alerts);
-        return {
-          issuerId,
-          outcome: plan.outcome,
-          ...(plan.error === undefined ? {} : { code: plan.error.code }),
-          alerts,
-        };
-      });
-    let locked = await attempt(false);
-    // Another instance holds the issuer's lock: wait for it to be released (a
-    // change notification, or a short poll in case the notification came
-    // before this wait began), then look again, until a refresh's time is up.
-    for (
-      let waits = Math.ceil((fetchTimeoutMs + 2000) / LOCK_POLL_MS);
-      locked === undefined && waits > 0;
-      waits -= 1
-    ) {
-      if (signal.aborted) break;
-      await waitForChange(issuerId, LOCK_POLL_MS);
-      locked = await attempt(true);
-    }
-    const result: RefreshResult = locked ?? { issuerId, outcome: 'deferred', alerts: [] };
-    counts.refreshes[result.outcome] += 1;
-    await reloadRecords();
-    return result;
-  }
-
-  /**
-   * Expires the issuer's usable keys whose certificate has passed its
-   * notAfter (manual keys, and metadata keys between refreshes), keeping
-   * the last usable one; returns the `key-expired` alerts. The caller holds
-   * the issuer's lock.
-   */
-  async function expireKeysLocked(issuer: IssuerRecord): Promise<readonly Alert[]> {
-    const at = now();
-    const plan = planKeyExpiry(issuer, await store.listKeys(issuer.id), at);
-    for (const key of plan.expire) {
-      await store.setKeyState(
-        key.id,
-        'expired',
-        EXPIRY_ACTOR,
-        `its certificate expired ${key.notAfter?.toISOString() ?? ''}`.trimEnd(),
-      );
-    }
-    if (plan.expire.length > 0) {
-      logger({
-        level: 'info',
-        event: 'keys.expired',
-        issuerId: issuer.id,
-        issuer: issuer.name,
-        keys: plan.expire.map((key) => keyLabel(key)),
-      });
-    }
-    return plan.alerts;
-  }
-
-  /** Expires keys, evaluates the issuer's alerts from fresh records and fires new ones. The caller holds the issuer's lock. */
-  async function fireAlertsLocked(issuer: IssuerRecord, planned: readonly Alert[]): Promise<Alert[]> {
-    const expiry = await expireKeysLocked(issuer);
-    const [keys, state] = await Promise.all([store.listKeys(issuer.id), store.getRefreshState(issuer.id)]);
-    const alerts = [
-      ...planned,
-      ...expiry,
-      ...evaluateAlerts({
-        issuers: [issuer],
-        keys,
-        refreshStates: new Map(state === undefined ? [] : [[issuer.id, state]]),
-        now: now(),
-        thresholds,
-      }),
-    ];
-    return dispatcher.dispatch(issuer.id, alerts);
-  }
-
-  async function checkAlerts(): Promise<Alert[]> {
-    const at = now();
-    const records = loader.records();
-    const alerts = evaluateAlerts({
-      issuers: records.issuers,
-      keys: records.keys,
-      refreshStates: records.states,
-      now: at,
-      thresholds,
-    });
-    const fired: Alert[] = [];
-    let expired = false;
-    for (const issuer of records.issuers) {
-      const mine = alerts.filter((alert) => alert.issuerId === issuer.id);
-      // Expiry is the passing of time: no refresh is needed to notice it,
-      // and an issuer without metadata (or with failing metadata) has none.
-      const expiring = planKeyExpiry(issuer, records.keys, at).expire.length > 0;
-      if (!expiring && !dispatcher.hasUnfired(mine)) continue;
-      // Under the issuer's lock so that instances sharing the store fire once;
-      // when it is held, the holder fires them (or the next check does).
-      const done = await store.withRefreshLock(issuer.id, () =>
-        expiring ? fireAlertsLocked(issuer, []) : dispatcher.dispatch(issuer.id, mine),
-      );
-      if (done !== undefined) fired.push(...done);
-      expired ||= expiring && done !== undefined;
-    }
-    if (expired) await reloadRecords();
-    return fired;
   }
 
   async function resolveIssuer(idOrName: string): Promise<IssuerRecord> {
@@ -468,7 +235,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       await reloadRecords();
       const withMetadata = loader.records().issuers.filter((issuer) => issuer.metadataUrl !== null);
       await Promise.allSettled(
-        withMetadata.map((issuer) => refreshById(issuer.id, { reason: 'start' }, false)),
+        withMetadata.map((issuer) => refresher.refresh(issuer.id, { reason: 'start' }, false)),
       );
       await checkAlerts().catch((error: unknown) =>
         logger({ level: 'error', event: 'alerts.check-failed', error: String(error) }),
@@ -498,7 +265,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       if (debounceHandle !== undefined) timers.clearTimeout(debounceHandle);
       reconcileHandle = undefined;
       debounceHandle = undefined;
-      await Promise.allSettled([...inFlight.values()]);
+      await refresher.settle();
       await Promise.allSettled([...background]);
       await dispatcher.idle();
     },
@@ -507,7 +274,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
 
     async refreshIssuer(idOrName, refreshOptions = {}) {
       const issuer = await resolveIssuer(idOrName);
-      return refreshById(
+      return refresher.refresh(
         issuer.id,
         {
           reason: refreshOptions.reason ?? 'manual',
@@ -517,87 +284,16 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       );
     },
 
-    async onUnknownKey(event) {
-      const trusted = loader.snapshot().findIssuer(event.issuer);
-      const issuer =
-        trusted === undefined
-          ? undefined
-          : loader.records().issuers.find((entry) => entry.issuerUri === trusted.issuer);
-      if (issuer === undefined || issuer.metadataUrl === null) {
-        counts.unknownKey.unmapped += 1;
-        return undefined;
-      }
-      const pending = inFlight.get(issuer.id);
-      if (pending !== undefined) {
-        counts.unknownKey.joined += 1;
-        await pending;
-        return loader.snapshot();
-      }
-      const at = now().getTime();
-      const lastAttempt = Math.max(
-        attemptStartedAt.get(issuer.id) ?? -Infinity,
-        loader.records().states.get(issuer.id)?.lastAttemptAt?.getTime() ?? -Infinity,
-      );
-      // SECURITY: tokens naming random certificates must not turn
-      // claimsgate into a flood of requests to the issuer.
-      if (at - lastAttempt < cooldownMs) {
-        counts.unknownKey.throttled += 1;
-        return undefined;
-      }
-      counts.unknownKey.refreshes += 1;
-      logger({
-        level: 'info',
-        event: 'refresh.unknown-key',
-        issuerId: issuer.id,
-        issuer: issuer.name,
-        sha1: event.sha1,
-        sha256: event.sha256,
-        kid: event.kid,
-      });
-      await refreshById(
-        issuer.id,
-        { reason: 'unknown-key', observed: { sha1: event.sha1, sha256: event.sha256, kid: event.kid } },
-        false,
-      );
-      return loader.snapshot();
-    },
+    onUnknownKey: createUnknownKeyHook({
+      loader,
+      refresher,
+      now,
+      cooldownMs,
+      logger,
+      counts: counts.unknownKey,
+    }),
 
-    async recordKeyUse(identity) {
-      const issuer = loader.records().issuers.find((entry) => entry.issuerUri === identity.trustedIssuer);
-      if (issuer === undefined) return;
-      const { sha1, sha256, kid } = identity.signingKey;
-      const key = loader
-        .records()
-        .keys.find(
-          (entry) =>
-            entry.issuerId === issuer.id &&
-            ((sha1 !== undefined && entry.sha1 === sha1) ||
-              (sha256 !== undefined && entry.sha256 === sha256) ||
-              (sha1 === undefined && sha256 === undefined && kid !== undefined && entry.kid === kid)),
-        );
-      if (key === undefined) return;
-      const at = now();
-      const written = keyUseWrittenAt.get(key.id);
-      if (
-        written !== undefined &&
-        at.getTime() - written < KEY_USE_WRITE_INTERVAL_MS &&
-        (key.state !== 'announced' || written >= key.stateChangedAt.getTime())
-      ) {
-        return;
-      }
-      keyUseWrittenAt.set(key.id, at.getTime());
-      try {
-        await store.recordKeyUse(key.id, at);
-      } catch (error) {
-        // Bookkeeping only: a sign-in that was validated is not failed for it.
-        logger({
-          level: 'warn',
-          event: 'key-use.record-failed',
-          keyId: key.id,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    },
+    recordKeyUse: createKeyUseRecorder({ store, loader, now, logger }),
 
     async reload() {
       await reloadRecords();
@@ -606,21 +302,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
 
     checkAlerts,
 
-    metrics() {
-      return {
-        refreshes: { ...counts.refreshes },
-        unknownKey: { ...counts.unknownKey },
-        reloads: loader.loads(),
-        issuers: loader.records().issuers.length,
-        usableKeys: loader
-          .records()
-          .issuers.reduce(
-            (total, issuer) => total + loader.snapshot().keysForIssuer(issuer.issuerUri).length,
-            0,
-          ),
-        alerts: dispatcher.counters(),
-      };
-    },
+    metrics: () => readEngineMetrics(counts, loader, dispatcher),
   };
   return engine;
 }

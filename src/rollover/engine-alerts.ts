@@ -1,0 +1,120 @@
+import type { IssuerRecord } from '../store/model.js';
+import type { Store } from '../store/store.js';
+import { evaluateAlerts, keyLabel, type Alert, type AlertThresholds } from './alerts.js';
+import type { AlertDispatcher } from './dispatch-alerts.js';
+import { planKeyExpiry } from './plan-key-expiry.js';
+import type { Logger } from './structured-log.js';
+import type { TrustLoader } from './trust-loader.js';
+
+export interface EngineAlertsOptions {
+  readonly store: Store;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  readonly thresholds: AlertThresholds;
+  readonly dispatcher: AlertDispatcher;
+  /** The records alerts are checked against, as last loaded. */
+  readonly loader: Pick<TrustLoader, 'records'>;
+  /** Rebuilds the in-memory trust; called when a check expired keys. */
+  readonly reload: () => Promise<void>;
+}
+
+/** The engine's alerting: key expiry and alerts evaluated and fired once, under each issuer's lock. */
+export interface EngineAlerts {
+  /** Expires keys, evaluates the issuer's alerts from fresh records and fires new ones. The caller holds the issuer's lock. */
+  fireLocked(issuer: IssuerRecord, planned: readonly Alert[]): Promise<Alert[]>;
+  /**
+   * Evaluates every issuer's alerts from the loaded records and fires the
+   * new ones, expiring keys whose certificate has expired, each issuer
+   * under its lock; returns the alerts fired.
+   *
+   * @throws ClaimsgateError `CG_STORE_*` when the store fails.
+   */
+  checkAll(): Promise<Alert[]>;
+}
+
+/** Who expires keys in the audit log: the passing of time, not an administrator or a document. */
+const EXPIRY_ACTOR = 'rollover';
+
+/** Creates the engine's alerting. */
+export function createEngineAlerts(options: EngineAlertsOptions): EngineAlerts {
+  const { store, now, logger, thresholds, dispatcher, loader } = options;
+
+  /**
+   * Expires the issuer's usable keys whose certificate has passed its
+   * notAfter (manual keys, and metadata keys between refreshes), keeping
+   * the last usable one; returns the `key-expired` alerts. The caller holds
+   * the issuer's lock.
+   */
+  async function expireKeysLocked(issuer: IssuerRecord): Promise<readonly Alert[]> {
+    const at = now();
+    const plan = planKeyExpiry(issuer, await store.listKeys(issuer.id), at);
+    for (const key of plan.expire) {
+      await store.setKeyState(
+        key.id,
+        'expired',
+        EXPIRY_ACTOR,
+        `its certificate expired ${key.notAfter?.toISOString() ?? ''}`.trimEnd(),
+      );
+    }
+    if (plan.expire.length > 0) {
+      logger({
+        level: 'info',
+        event: 'keys.expired',
+        issuerId: issuer.id,
+        issuer: issuer.name,
+        keys: plan.expire.map((key) => keyLabel(key)),
+      });
+    }
+    return plan.alerts;
+  }
+
+  /** Expires keys, evaluates the issuer's alerts from fresh records and fires new ones. The caller holds the issuer's lock. */
+  async function fireAlertsLocked(issuer: IssuerRecord, planned: readonly Alert[]): Promise<Alert[]> {
+    const expiry = await expireKeysLocked(issuer);
+    const [keys, state] = await Promise.all([store.listKeys(issuer.id), store.getRefreshState(issuer.id)]);
+    const alerts = [
+      ...planned,
+      ...expiry,
+      ...evaluateAlerts({
+        issuers: [issuer],
+        keys,
+        refreshStates: new Map(state === undefined ? [] : [[issuer.id, state]]),
+        now: now(),
+        thresholds,
+      }),
+    ];
+    return dispatcher.dispatch(issuer.id, alerts);
+  }
+
+  async function checkAlerts(): Promise<Alert[]> {
+    const at = now();
+    const records = loader.records();
+    const alerts = evaluateAlerts({
+      issuers: records.issuers,
+      keys: records.keys,
+      refreshStates: records.states,
+      now: at,
+      thresholds,
+    });
+    const fired: Alert[] = [];
+    let expired = false;
+    for (const issuer of records.issuers) {
+      const mine = alerts.filter((alert) => alert.issuerId === issuer.id);
+      // Expiry is the passing of time: no refresh is needed to notice it,
+      // and an issuer without metadata (or with failing metadata) has none.
+      const expiring = planKeyExpiry(issuer, records.keys, at).expire.length > 0;
+      if (!expiring && !dispatcher.hasUnfired(mine)) continue;
+      // Under the issuer's lock so that instances sharing the store fire once;
+      // when it is held, the holder fires them (or the next check does).
+      const done = await store.withRefreshLock(issuer.id, () =>
+        expiring ? fireAlertsLocked(issuer, []) : dispatcher.dispatch(issuer.id, mine),
+      );
+      if (done !== undefined) fired.push(...done);
+      expired ||= expiring && done !== undefined;
+    }
+    if (expired) await options.reload();
+    return fired;
+  }
+
+  return { fireLocked: fireAlertsLocked, checkAll: checkAlerts };
+}
