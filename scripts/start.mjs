@@ -68,10 +68,14 @@ try {
   process.exit(1);
 }
 
-const known = spawnSync(process.execPath, [...claimsgate, 'issuers', 'show', 'idp-sim', '--db', DATABASE, '--json'], {
-  cwd: root,
-  stdio: 'ignore',
-});
+const known = spawnSync(
+  process.execPath,
+  [...claimsgate, 'issuers', 'show', 'idp-sim', '--db', DATABASE, '--json'],
+  {
+    cwd: root,
+    stdio: 'ignore',
+  },
+);
 if (known.status !== 0) {
   console.log(`\nRegistering the simulator as the issuer "idp-sim" in ${DATABASE}:\n`);
   const added = runSync([
