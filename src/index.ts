@@ -100,3 +100,35 @@ export {
   type IssuerTrustOptions,
   type TrustSnapshotInput,
 } from './trust/in-memory-trust.js';
+
+export { openStore, type OpenStoreOptions } from './store/open-store.js';
+export type { AuditQuery, KeyUpdate, RefreshApplication, Store } from './store/store.js';
+export type {
+  Actor,
+  AuditEntry,
+  ClaimMappingRecord,
+  IssuerRecord,
+  KeyRecord,
+  NewClaimMapping,
+  NewIssuer,
+  NewKey,
+  NewRealm,
+  Protocol,
+  RealmRecord,
+  StoreChange,
+} from './store/model.js';
+export { createStoreReplayCache } from './store/store-replay-cache.js';
+export {
+  createRolloverEngine,
+  type RefreshOptions,
+  type RefreshResult,
+  type RolloverEngine,
+  type RolloverEngineOptions,
+} from './rollover/rollover-engine.js';
+export type { Alert, AlertKind, AlertSeverity, AlertThresholds } from './rollover/alerts.js';
+
+export { loadConfig } from './config/load-config.js';
+export type { Config } from './config/config-schema.js';
+export { createSealingKeyRing, generateSealingSecret, type SealingKeyRing } from './session/sealing-keys.js';
+export { createSessionCookies, type Session, type SessionCookies } from './session/session-cookie.js';
+export { createSignInStateCodec } from './session/sign-in-state.js';

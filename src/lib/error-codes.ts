@@ -372,6 +372,11 @@ export const ERROR_CODES = {
       'A command that changes trust asks for confirmation, but there is no terminal to ask on (standard input is not a TTY).',
     hint: 'Review what the command shows, then run it again with --yes to confirm without a prompt.',
   },
+  CG_CONFIG_INVALID: {
+    meaning:
+      'The gateway configuration (defaults, file, CLAIMSGATE_* environment variables and flags) has one or more bad settings; every problem is listed with its path and source.',
+    hint: 'Fix each setting listed in the detail (path, and whether it came from the file, the environment or a flag); docs/configuration.md describes every setting.',
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 /** Every error code claimsgate produces, as a string-literal union. */

@@ -1,0 +1,562 @@
+/**
+ * The gateway's configuration: its typed shape and the declarative schema it
+ * is read and checked against (type, default, unit, allowed values, doc).
+ *
+ * `loadConfig` (load-config.ts) reads the schema; `docs/configuration.md` is
+ * generated from it (`npm run docs:config`).
+ */
+
+/** Where a setting's value came from, lowest precedence first. */
+export type SettingSource = 'default' | 'file' | 'env' | 'flag';
+
+/** The unit a number is counted in; the setting's name ends with it. */
+export type SettingUnit = 'seconds' | 'milliseconds' | 'bytes' | 'days' | 'attempts';
+
+/** A default computed from settings resolved before it (schema order). */
+export interface DerivedDefault<T> {
+  /** How the default reads in the documentation. */
+  readonly describe: string;
+  /**
+   * The default, given the already-resolved value at a dotted path; undefined
+   * when a setting it depends on is itself invalid (its problem is reported there).
+   */
+  readonly derive: (resolved: (path: string) => unknown) => T | undefined;
+}
+
+interface SettingCommon {
+  readonly kind: 'setting';
+  /** One or two sentences for the documentation. */
+  readonly doc: string;
+  readonly unit?: SettingUnit;
+  /**
+   * The value is never echoed in errors or warnings, and may be given as an
+   * `env:NAME` or `file:/path` reference that is resolved at load.
+   */
+  readonly secret?: boolean;
+  /** Without a default: the setting is absent from the configuration unless given. */
+  readonly optional?: boolean;
+}
+
+/** One setting (a leaf of the schema). */
+export type SettingSpec = SettingCommon &
+  (
+    | {
+        readonly type: 'string';
+        readonly default?: string;
+        readonly pattern?: RegExp;
+        /** What the pattern allows, in words. */
+        readonly patternDoc?: string;
+      }
+    | { readonly type: 'integer'; readonly default?: number; readonly min: number; readonly max: number }
+    | { readonly type: 'boolean'; readonly default?: boolean }
+    | { readonly type: 'auto-boolean'; readonly default?: 'auto' }
+    | { readonly type: 'enum'; readonly values: readonly string[]; readonly default?: string }
+    | {
+        readonly type: 'url';
+        readonly protocols: readonly string[];
+        /** A base URL: no query or fragment, trailing slashes dropped. */
+        readonly base?: boolean;
+        readonly default?: string | DerivedDefault<string>;
+      }
+    | { readonly type: 'host'; readonly default?: string }
+    | {
+        readonly type: 'integer-list';
+        readonly default?: readonly number[];
+        readonly min: number;
+        readonly max: number;
+      }
+    | { readonly type: 'origin-list'; readonly default?: DerivedDefault<readonly string[]> }
+    | { readonly type: 'header-map'; readonly default?: Readonly<Record<string, string>> }
+    | { readonly type: 'session-keys'; readonly default?: readonly SessionKeyConfig[] }
+  );
+
+/** A group of settings (a section, or a nested object such as `rollover.alerts`). */
+export interface SchemaGroup {
+  readonly kind: 'group';
+  readonly doc: string;
+  /**
+   * The whole group is absent unless one of its settings is given; then its
+   * settings without a default are required.
+   */
+  readonly optional?: boolean;
+  readonly fields: Readonly<Record<string, SettingSpec | SchemaGroup>>;
+}
+
+/** A session sealing key, its secret resolved. */
+export interface SessionKeyConfig {
+  /** 1–32 characters of `A–Z a–z 0–9 _ -`; it travels in every sealed value. */
+  readonly id: string;
+  /** Hexadecimal or base64 text of at least 32 random bytes. */
+  readonly secret: string;
+}
+
+/** A claim that grants the admin role when a trusted issuer asserts it. */
+export interface AdminClaimConfig {
+  readonly type: string;
+  readonly value: string;
+}
+
+/** The outgoing alert webhook. */
+export interface WebhookConfig {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly retries: number;
+}
+
+/** The pino log levels. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const CONFIG_MODES = ['production', 'development'] as const;
+export type ConfigMode = (typeof CONFIG_MODES)[number];
+
+/** The validated, resolved configuration (every default and reference filled in). */
+export interface Config {
+  readonly mode: ConfigMode;
+  readonly server: {
+    readonly host: string;
+    readonly allowPublicBind: boolean;
+    readonly port: number;
+    readonly publicUrl: string;
+    readonly trustProxy: boolean;
+    readonly shutdownGraceMs: number;
+  };
+  readonly database: { readonly url: string };
+  readonly session: {
+    readonly cookieName: string;
+    readonly absoluteLifetimeSeconds: number;
+    readonly idleTimeoutSeconds: number;
+    readonly renewAfterSeconds: number;
+    /** Resolved: `auto` became true exactly when `server.publicUrl` is https. */
+    readonly secureCookies: boolean;
+    readonly keys: readonly SessionKeyConfig[];
+  };
+  readonly validation: { readonly clockSkewSeconds: number; readonly maxTokenBytes: number };
+  readonly rollover: {
+    readonly cooldownSeconds: number;
+    readonly graceSeconds: number;
+    readonly reconcileIntervalMs: number;
+    readonly fetchTimeoutMs: number;
+    readonly allowHttpMetadata: boolean;
+    readonly alerts: {
+      readonly expiryDays: readonly number[];
+      readonly consecutiveFailures: number;
+      readonly staleAfterSeconds: number;
+    };
+    readonly webhook?: WebhookConfig;
+  };
+  readonly gateway: {
+    readonly upstream?: string;
+    readonly allowedReturnOrigins: readonly string[];
+    readonly identityHeaderPrefix: string;
+  };
+  readonly admin: { readonly enabled: boolean; readonly adminClaim?: AdminClaimConfig };
+  readonly logging: { readonly level: LogLevel };
+}
+
+const DAY_SECONDS = 86_400;
+
+/** The origin of a URL (`https://host:port`), or undefined when it does not parse. */
+function originOf(url: unknown): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The configuration schema. Section and setting order is the documentation's
+ * order and the order derived defaults are computed in.
+ */
+export const CONFIG_SCHEMA = {
+  kind: 'group',
+  doc: 'The claimsgate gateway configuration.',
+  fields: {
+    mode: {
+      kind: 'setting',
+      type: 'enum',
+      values: CONFIG_MODES,
+      default: 'production',
+      doc: 'In `development` a missing session key is generated for the run (sessions end at restart) and a warning is returned; `production` requires configured keys.',
+    },
+    server: {
+      kind: 'group',
+      doc: 'The HTTP listener and how the gateway is reached.',
+      fields: {
+        host: {
+          kind: 'setting',
+          type: 'host',
+          default: '127.0.0.1',
+          doc: 'The address to listen on. Only loopback addresses (127.0.0.0/8, ::1, localhost) are accepted unless `server.allowPublicBind` is true.',
+        },
+        allowPublicBind: {
+          kind: 'setting',
+          type: 'boolean',
+          default: false,
+          doc: 'Allow `server.host` to be a non-loopback address (such as 0.0.0.0). Off by default because claimsgate exposes sign-in endpoints and the admin API; it is meant to sit behind a TLS-terminating reverse proxy on the same host, so listening on the network must be asked for on purpose.',
+        },
+        port: {
+          kind: 'setting',
+          type: 'integer',
+          default: 8787,
+          min: 0,
+          max: 65_535,
+          doc: 'The TCP port to listen on; 0 lets the system pick a free port (then set `server.publicUrl`).',
+        },
+        publicUrl: {
+          kind: 'setting',
+          type: 'url',
+          protocols: ['http:', 'https:'],
+          base: true,
+          default: {
+            describe: '`http://127.0.0.1:<server.port>`',
+            derive: (resolved) => {
+              const port = resolved('server.port');
+              return typeof port === 'number' ? `http://127.0.0.1:${port}` : undefined;
+            },
+          },
+          doc: 'The externally visible base URL of the gateway (scheme, host, port and optional path), used to build reply URLs registered at identity providers.',
+        },
+        trustProxy: {
+          kind: 'setting',
+          type: 'boolean',
+          default: false,
+          doc: 'Trust `X-Forwarded-*` headers from the peer. Turn on only behind a reverse proxy that sets them.',
+        },
+        shutdownGraceMs: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'milliseconds',
+          default: 10_000,
+          min: 0,
+          max: 600_000,
+          doc: 'How long in-flight requests may finish after a shutdown signal before connections are closed.',
+        },
+      },
+    },
+    database: {
+      kind: 'group',
+      doc: 'The store of issuers, keys, realms and the audit log.',
+      fields: {
+        url: {
+          kind: 'setting',
+          type: 'string',
+          secret: true,
+          default: './data/claimsgate.db',
+          doc: 'A SQLite file path (or `sqlite:<path>`) or a `postgres://` URL. Treated as a secret because a PostgreSQL URL may carry a password.',
+        },
+      },
+    },
+    session: {
+      kind: 'group',
+      doc: 'The encrypted session cookie.',
+      fields: {
+        cookieName: {
+          kind: 'setting',
+          type: 'string',
+          default: 'claimsgate_session',
+          pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/,
+          patternDoc: 'a cookie-name token of 1–64 characters',
+          doc: 'The session cookie name. A `__Host-` or `__Secure-` name requires secure cookies.',
+        },
+        absoluteLifetimeSeconds: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'seconds',
+          default: 28_800,
+          min: 60,
+          max: 30 * DAY_SECONDS,
+          doc: 'The longest a session lives after sign-in, whatever the activity.',
+        },
+        idleTimeoutSeconds: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'seconds',
+          default: 3_600,
+          min: 60,
+          max: 30 * DAY_SECONDS,
+          doc: 'A session unused this long ends. At most `session.absoluteLifetimeSeconds`.',
+        },
+        renewAfterSeconds: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'seconds',
+          default: 300,
+          min: 0,
+          max: 30 * DAY_SECONDS,
+          doc: 'A cookie sealed longer ago than this is re-sealed when read (sliding expiry). Less than `session.idleTimeoutSeconds`.',
+        },
+        secureCookies: {
+          kind: 'setting',
+          type: 'auto-boolean',
+          default: 'auto',
+          doc: 'Give the cookie the `Secure` attribute. `auto` means: when `server.publicUrl` is https. `true` requires an https public URL.',
+        },
+        keys: {
+          kind: 'setting',
+          type: 'session-keys',
+          secret: true,
+          default: [],
+          doc: 'The sealing keys, `{ id, secret }` each: the first seals, every one opens (add a key first to rotate, remove the old one after the absolute lifetime). A secret is hexadecimal or base64 text of at least 32 random bytes, or an `env:NAME` / `file:/path` reference. Required outside `development` mode. Environment: a JSON array, or `id:secret` pairs separated by commas.',
+        },
+      },
+    },
+    validation: {
+      kind: 'group',
+      doc: 'Token validation.',
+      fields: {
+        clockSkewSeconds: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'seconds',
+          default: 300,
+          min: 0,
+          max: 3_600,
+          doc: 'How far the clocks of this host and an issuer may differ when token lifetimes are checked.',
+        },
+        maxTokenBytes: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'bytes',
+          default: 262_144,
+          min: 1_024,
+          max: 4_194_304,
+          doc: 'The largest token accepted; larger ones are refused before they are decoded.',
+        },
+      },
+    },
+    rollover: {
+      kind: 'group',
+      doc: 'Following the issuers’ published signing keys.',
+      fields: {
+        cooldownSeconds: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'seconds',
+          default: 60,
+          min: 0,
+          max: DAY_SECONDS,
+          doc: 'The least time between two refreshes of one issuer triggered by tokens signed with an unknown key.',
+        },
+        graceSeconds: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'seconds',
+          default: 3_600,
+          min: 0,
+          max: 30 * DAY_SECONDS,
+          doc: 'How long a key that left the metadata stays trusted (as retiring) before it is retired.',
+        },
+        reconcileIntervalMs: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'milliseconds',
+          default: 30_000,
+          min: 1_000,
+          max: 3_600_000,
+          doc: 'How often the in-memory trust is reconciled with the store (changes made by other instances or the CLI).',
+        },
+        fetchTimeoutMs: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'milliseconds',
+          default: 10_000,
+          min: 100,
+          max: 120_000,
+          doc: 'The time limit for fetching one metadata document.',
+        },
+        allowHttpMetadata: {
+          kind: 'setting',
+          type: 'boolean',
+          default: false,
+          doc: 'Accept plain-http metadata URLs for non-loopback hosts. Only for a network you control: keys fetched over http can be replaced in transit.',
+        },
+        alerts: {
+          kind: 'group',
+          doc: 'When the rollover engine raises alerts.',
+          fields: {
+            expiryDays: {
+              kind: 'setting',
+              type: 'integer-list',
+              unit: 'days',
+              default: [30, 7, 1],
+              min: 1,
+              max: 365,
+              doc: 'Alert when a trusted key expires within each of these numbers of days.',
+            },
+            consecutiveFailures: {
+              kind: 'setting',
+              type: 'integer',
+              unit: 'attempts',
+              default: 3,
+              min: 1,
+              max: 100,
+              doc: 'Alert after this many metadata refreshes of one issuer fail in a row.',
+            },
+            staleAfterSeconds: {
+              kind: 'setting',
+              type: 'integer',
+              unit: 'seconds',
+              default: DAY_SECONDS,
+              min: 60,
+              max: 30 * DAY_SECONDS,
+              doc: 'Alert when an issuer’s metadata has not been refreshed successfully for this long.',
+            },
+          },
+        },
+        webhook: {
+          kind: 'group',
+          optional: true,
+          doc: 'An optional webhook that receives alerts as JSON (absent unless its URL is given).',
+          fields: {
+            url: {
+              kind: 'setting',
+              type: 'url',
+              protocols: ['http:', 'https:'],
+              optional: true,
+              doc: 'Where alerts are POSTed. https is required unless the host is a loopback address.',
+            },
+            headers: {
+              kind: 'setting',
+              type: 'header-map',
+              secret: true,
+              default: {},
+              doc: 'Extra request headers (for example `Authorization`). Values are secrets and may be `env:` / `file:` references. Environment: a JSON object.',
+            },
+            retries: {
+              kind: 'setting',
+              type: 'integer',
+              unit: 'attempts',
+              default: 3,
+              min: 0,
+              max: 10,
+              doc: 'How many times a failed delivery is retried.',
+            },
+          },
+        },
+      },
+    },
+    gateway: {
+      kind: 'group',
+      doc: 'Protecting an upstream application and passing the identity on.',
+      fields: {
+        upstream: {
+          kind: 'setting',
+          type: 'url',
+          protocols: ['http:', 'https:'],
+          base: true,
+          optional: true,
+          doc: 'The application to protect. When set, every request is proxied to it once the user is signed in.',
+        },
+        allowedReturnOrigins: {
+          kind: 'setting',
+          type: 'origin-list',
+          default: {
+            describe: 'the origin of `server.publicUrl`',
+            derive: (resolved) => {
+              const origin = originOf(resolved('server.publicUrl'));
+              return origin === undefined ? undefined : [origin];
+            },
+          },
+          doc: 'The origins a sign-in may return the browser to (open-redirect protection). Environment: comma-separated or a JSON array.',
+        },
+        identityHeaderPrefix: {
+          kind: 'setting',
+          type: 'string',
+          default: 'X-Claimsgate-',
+          pattern: /^[A-Za-z0-9-]{1,64}$/,
+          patternDoc: '1–64 letters, digits and hyphens',
+          doc: 'The prefix of the request headers that carry the identity to the upstream. Incoming headers with this prefix are removed first.',
+        },
+      },
+    },
+    admin: {
+      kind: 'group',
+      doc: 'The admin API and UI.',
+      fields: {
+        enabled: {
+          kind: 'setting',
+          type: 'boolean',
+          default: true,
+          doc: 'Serve the admin API and UI.',
+        },
+        adminClaim: {
+          kind: 'group',
+          optional: true,
+          doc: 'A claim that grants the admin role when a trusted issuer asserts it (absent unless given).',
+          fields: {
+            type: {
+              kind: 'setting',
+              type: 'string',
+              optional: true,
+              pattern: /^\S.{0,511}$/,
+              patternDoc: '1–512 characters, not starting with a space',
+              doc: 'The claim type (for example `http://schemas.microsoft.com/ws/2008/06/identity/claims/role`).',
+            },
+            value: {
+              kind: 'setting',
+              type: 'string',
+              optional: true,
+              pattern: /^\S.{0,511}$/,
+              patternDoc: '1–512 characters, not starting with a space',
+              doc: 'The claim value that grants the role (for example `ClaimsgateAdmins`).',
+            },
+          },
+        },
+      },
+    },
+    logging: {
+      kind: 'group',
+      doc: 'Structured logs.',
+      fields: {
+        level: {
+          kind: 'setting',
+          type: 'enum',
+          values: LOG_LEVELS,
+          default: 'info',
+          doc: 'The least severe pino level written.',
+        },
+      },
+    },
+  },
+} as const satisfies SchemaGroup;
+
+/** One setting with its place in the schema. */
+export interface SettingEntry {
+  /** The dotted path (`server.port`). */
+  readonly path: string;
+  /** The environment variable that sets it (`CLAIMSGATE_SERVER_PORT`). */
+  readonly env: string;
+  readonly spec: SettingSpec;
+  /** The optional groups it belongs to, outermost first (`rollover.webhook`). */
+  readonly optionalGroups: readonly string[];
+}
+
+/** `idleTimeoutSeconds` → `IDLE_TIMEOUT_SECONDS`. */
+export function toScreamingSnake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** The environment variable for a dotted path (`session.idleTimeoutSeconds` → `CLAIMSGATE_SESSION_IDLE_TIMEOUT_SECONDS`). */
+export function envNameOf(path: string): string {
+  return `CLAIMSGATE_${path.split('.').map(toScreamingSnake).join('_')}`;
+}
+
+/** Every setting of a schema, in schema order. */
+export function listSettings(schema: SchemaGroup = CONFIG_SCHEMA): readonly SettingEntry[] {
+  const entries: SettingEntry[] = [];
+  const walk = (group: SchemaGroup, prefix: string, optionalGroups: readonly string[]): void => {
+    for (const [name, node] of Object.entries(group.fields)) {
+      const path = prefix === '' ? name : `${prefix}.${name}`;
+      if (node.kind === 'group') {
+        walk(node, path, node.optional === true ? [...optionalGroups, path] : optionalGroups);
+      } else {
+        entries.push({ path, env: envNameOf(path), spec: node, optionalGroups });
+      }
+    }
+  };
+  walk(schema, '', []);
+  return entries;
+}
