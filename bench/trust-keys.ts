@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { parseCertificateDer } from '../src/crypto/certificate.js';
-import { createTrustSnapshot } from '../src/trust/in-memory-trust.js';
+import { createTrustSnapshot, trustedKeyFromCertificate } from '../src/trust/in-memory-trust.js';
 import type { TrustSnapshot, TrustedKey } from '../src/tokens/trust-snapshot.js';
 import type { BenchSigner, BenchToken } from './make-token.js';
 
@@ -52,17 +52,7 @@ export async function createOtherCertificates(count: number, keyPairs = 12): Pro
 }
 
 function trustedKeyFromDer(issuer: string, der: Buffer): TrustedKey {
-  const certificate = parseCertificateDer(der);
-  return {
-    issuer,
-    sha1: certificate.sha1,
-    sha256: certificate.sha256,
-    kid: undefined,
-    publicKey: certificate.publicKey,
-    certificate,
-    source: 'metadata',
-    state: 'active',
-  };
+  return trustedKeyFromCertificate(issuer, parseCertificateDer(der), 'metadata');
 }
 
 /** A copy of a real key under fresh random thumbprints: it occupies the index like any other key. */
