@@ -8,6 +8,7 @@ import { registerKeysCommand } from './commands/keys.js';
 import { registerMappingsCommand } from './commands/mappings.js';
 import { registerMetadataCommand } from './commands/metadata.js';
 import { registerRealmsCommand } from './commands/realms.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerThumbprintCommand } from './commands/thumbprint.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWatchCommand } from './commands/watch.js';
@@ -41,6 +42,7 @@ export function createProgram(context: CliContext): Command {
   registerValidateCommand(program, context);
   registerIdpSimCommand(program, context);
   registerWatchCommand(program, context);
+  registerServeCommand(program, context);
   registerIssuersCommand(program, context);
   registerKeysCommand(program, context);
   registerRealmsCommand(program, context);

@@ -1,0 +1,21 @@
+import type { Config } from '../config/config-schema.js';
+import type { DeepReadonly } from '../config/deep-freeze.js';
+import type { RolloverEngine } from '../rollover/rollover-engine.js';
+import type { SessionCookies } from '../session/session-cookie.js';
+import type { SignInStateCodec } from '../session/sign-in-state.js';
+import type { Store } from '../store/store.js';
+import type { ReplayCache } from '../tokens/replay-cache.js';
+import type { SessionHook } from './session-hook.js';
+
+/** What the gateway's routes share, built once by `createGatewayServer` and passed to each plugin. */
+export interface GatewayServices {
+  readonly config: DeepReadonly<Config>;
+  readonly store: Store;
+  readonly engine: RolloverEngine;
+  readonly now: () => Date;
+  readonly cookies: SessionCookies;
+  readonly signInState: SignInStateCodec;
+  /** The store-backed replay cache: token IDs and burnt sign-in state IDs. */
+  readonly replayCache: ReplayCache;
+  readonly sessions: SessionHook;
+}
