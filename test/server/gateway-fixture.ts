@@ -10,6 +10,9 @@ import { createGatewayServer } from '../../src/server/create-gateway-server.js';
 import type { IssuerRecord } from '../../src/store/model.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
+import { readForm } from '../idp-sim/sim-helpers.js';
+
+export { readForm };
 
 export const PUBLIC_URL = 'http://127.0.0.1:8787';
 export const START = new Date('2026-03-02T09:30:00Z');
@@ -110,26 +113,6 @@ export function setCookieOf(response: LightMyRequestResponse, name: string): str
 /** The cookie pair (`name=value`) to send back, from a Set-Cookie line. */
 export function cookiePair(setCookie: string): string {
   return setCookie.split(';')[0]!;
-}
-
-function unescapeHtml(text: string): string {
-  return text
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-/** The first POST form of a page: its action and hidden fields, unescaped. */
-export function readForm(page: string): { action: string; fields: Record<string, string> } {
-  const form = /<form method="post" action="([^"]*)">/.exec(page);
-  if (form === null) throw new Error('the page has no POST form');
-  const fields: Record<string, string> = {};
-  for (const input of page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    fields[unescapeHtml(input[1]!)] = unescapeHtml(input[2]!);
-  }
-  return { action: unescapeHtml(form[1]!), fields };
 }
 
 /**
