@@ -11,10 +11,10 @@ import pg from 'pg';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { startMetadataServer, type MetadataServer } from '../helpers/metadata-server.js';
+import { TEST_POSTGRES_URL } from '../helpers/postgres.js';
 import { startInstance, type Instance } from './instance-process.js';
 
-export const DATABASE_URL =
-  process.env['CLAIMSGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const DATABASE_URL = TEST_POSTGRES_URL;
 /** Names this run's schemas and sessions apart from other runs on the same database. */
 export const RUN = `${process.pid.toString(36)}_${randomBytes(3).toString('hex')}`;
 

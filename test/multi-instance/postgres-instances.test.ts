@@ -11,8 +11,8 @@ import pg from 'pg';
 
 import { parseCertificateDer } from '../../src/crypto/certificate.js';
 import { thumbprintToX5t } from '../../src/crypto/thumbprint.js';
-import { resolvePostgresTarget } from '../../src/store/postgres/postgres-connection.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
+import { POSTGRES_REQUIRED, postgresSkipReason } from '../helpers/postgres.js';
 import { buildFederationMetadata } from '../helpers/federation-metadata.js';
 import { AUDIENCE, signJwt } from '../helpers/jwt.js';
 import type { SnapshotView } from './instance.js';
@@ -30,7 +30,7 @@ import {
   type Cluster,
 } from './postgres-cluster.js';
 
-const REQUIRED = process.env['CLAIMSGATE_REQUIRE_POSTGRES'] === '1';
+const REQUIRED = POSTGRES_REQUIRED;
 const ISSUER = 'https://idp.test/multi-instance/';
 /** The propagation bound the issue sets. */
 const PROPAGATION_MS = 2000;
@@ -38,31 +38,7 @@ const PROPAGATION_MS = 2000;
 const NO_RECONCILE_MS = 600_000;
 const TEST_TIMEOUT_MS = 30_000;
 
-/** Connects once with a 2 s timeout; the reason when PostgreSQL cannot be used. */
-async function probe(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message || error.name : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-function describeTarget(): string {
-  const { host, port, database, user } = resolvePostgresTarget(DATABASE_URL).where;
-  return `${user}@${host}:${port}/${database}`;
-}
-
-const unreachable = await probe();
-const skipReason =
-  unreachable === undefined
-    ? undefined
-    : `PostgreSQL is not reachable at ${describeTarget()}: ${unreachable}`;
+const skipReason = await postgresSkipReason();
 
 let certA: TestCertificate;
 let certB: TestCertificate;

@@ -6,7 +6,6 @@ import pg from 'pg';
 
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import type { StoreChange } from '../../src/store/model.js';
-import { resolvePostgresTarget } from '../../src/store/postgres/postgres-connection.js';
 import {
   applyPostgresMigrations,
   MIGRATION_LOCK_SQL,
@@ -15,40 +14,16 @@ import {
 } from '../../src/store/postgres/postgres-migrations.js';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
+import { POSTGRES_REQUIRED, TEST_POSTGRES_URL, postgresSkipReason } from '../helpers/postgres.js';
 import { runStoreContract } from './store-contract.js';
 
-const DATABASE_URL = process.env['CLAIMSGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REQUIRED = process.env['CLAIMSGATE_REQUIRE_POSTGRES'] === '1';
+const DATABASE_URL = TEST_POSTGRES_URL;
+const REQUIRED = POSTGRES_REQUIRED;
 const START = new Date('2026-03-01T09:00:00.000Z');
 const ACTOR = 'admin:alice';
 const RUN = `${process.pid.toString(36)}_${randomBytes(3).toString('hex')}`;
 
-/** Where the tests look for PostgreSQL, for messages: host, port and database, never a password. */
-function describeTarget(): string {
-  const { host, port, database, user } = resolvePostgresTarget(DATABASE_URL).where;
-  return `${user}@${host}:${port}/${database}`;
-}
-
-/** Connects once with a 2 s timeout; the reason when PostgreSQL cannot be used. */
-async function probe(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message || error.name : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const unreachable = await probe();
-const skipReason =
-  unreachable === undefined
-    ? undefined
-    : `PostgreSQL is not reachable at ${describeTarget()}: ${unreachable}`;
+const skipReason = await postgresSkipReason();
 
 const schemas = new Set<string>();
 let schemaCounter = 0;

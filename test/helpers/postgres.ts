@@ -1,0 +1,38 @@
+/**
+ * Where the PostgreSQL tests find their server, and whether they may run:
+ * one probe shared by every PostgreSQL test file.
+ */
+import pg from 'pg';
+import { resolvePostgresTarget } from '../../src/store/postgres/postgres-connection.js';
+
+/** The test database; CLAIMSGATE_TEST_POSTGRES_URL overrides it. */
+export const TEST_POSTGRES_URL =
+  process.env['CLAIMSGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** CI sets CLAIMSGATE_REQUIRE_POSTGRES=1: then an unreachable server fails the tests instead of skipping them. */
+export const POSTGRES_REQUIRED = process.env['CLAIMSGATE_REQUIRE_POSTGRES'] === '1';
+
+/** Where the tests look for PostgreSQL, for messages: user, host, port and database, never a password. */
+function describeTarget(): string {
+  const { host, port, database, user } = resolvePostgresTarget(TEST_POSTGRES_URL).where;
+  return `${user}@${host}:${port}/${database}`;
+}
+
+/**
+ * Connects once with a 2 s timeout. Resolves undefined when PostgreSQL can be
+ * used, else the reason to skip (or, when required, to fail) with.
+ */
+export async function postgresSkipReason(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message || error.name : String(error);
+    return `PostgreSQL is not reachable at ${describeTarget()}: ${reason}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
