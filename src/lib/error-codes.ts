@@ -298,6 +298,16 @@ export const ERROR_CODES = {
     meaning: 'The IdP simulator does not serve the tenant named in the request path.',
     hint: 'Use one of the tenants the simulator printed at start, or start it with --tenant <id>.',
   },
+  CG_TOKEN_NONCE_MISMATCH: {
+    meaning:
+      'The OpenID Connect id_token carries no nonce, or not the nonce the gateway sent with this sign-in (a token injected from another sign-in).',
+    hint: 'Start the sign-in again. Repeated failures from one client suggest a replayed or injected id_token; check that the identity provider echoes the nonce.',
+  },
+  CG_TOKEN_CODE_EXCHANGE_FAILED: {
+    meaning:
+      "Redeeming the OpenID Connect authorization code at the issuer's token endpoint failed (network error, timeout, an error answer, or no id_token in the answer).",
+    hint: 'Read the detail for the token endpoint and its answer (invalid_client usually means a wrong client ID or secret; invalid_grant a code used twice or expired). Start the sign-in again.',
+  },
   CG_TOKEN_GRANT_INVALID: {
     meaning:
       'The IdP simulator does not know the authorization code presented at its token endpoint, or it was already used, has expired, or was issued to another client or redirect URI (OAuth invalid_grant).',
@@ -362,6 +372,45 @@ export const ERROR_CODES = {
     hint: 'Map fewer claims into the session (drop group lists and large claims in the claim mapping), or shorten the return URL.',
   },
 
+  // --- Admin API and site -----------------------------------------------------
+  CG_ADMIN_UNAUTHENTICATED: {
+    meaning: 'An admin page or API route was called without a signed-in session.',
+    hint: 'Sign in at /admin/login with a local admin account (claimsgate admin create) or through an issuer that asserts the configured admin claim.',
+  },
+  CG_ADMIN_FORBIDDEN: {
+    meaning: 'The signed-in user is not an administrator.',
+    hint: 'Sign in with a local admin account, or have the issuer assert the claim set in admin.adminClaim (type and value) for this user.',
+  },
+  CG_ADMIN_CSRF_INVALID: {
+    meaning:
+      'A state-changing admin request carried no CSRF token, or one that was not issued for this session (cross-site request forgery, or a page older than the session).',
+    hint: 'Reload the admin page and submit again. API clients read the token from GET /admin/api/session and send it in the X-CSRF-Token header.',
+  },
+  CG_ADMIN_LOGIN_FAILED: {
+    meaning: 'The admin user name or password is wrong, or the account does not exist.',
+    hint: 'Check the user name and password. An administrator with shell access can set a new password with claimsgate admin set-password.',
+  },
+  CG_ADMIN_PASSWORD_WEAK: {
+    meaning: 'The new admin password is too short, too long or too simple.',
+    hint: 'Use at least 12 characters (a passphrase of several words works), or let claimsgate admin create generate one.',
+  },
+  CG_ADMIN_INPUT_INVALID: {
+    meaning:
+      'An admin request is malformed: a missing or extra field, a value of the wrong type, or a body that is not JSON.',
+    hint: 'The detail names the field and what was expected; the OpenAPI document at /admin/api/openapi.json describes every request.',
+  },
+
+  // --- Gateway mode (reverse proxy) --------------------------------------------
+  CG_GATEWAY_UPSTREAM_UNAVAILABLE: {
+    meaning:
+      'The upstream application could not be reached (connection refused, reset or name not resolved), so the request was not passed on.',
+    hint: 'Check that the application is running at gateway.upstream and reachable from the gateway host.',
+  },
+  CG_GATEWAY_UPSTREAM_TIMEOUT: {
+    meaning: 'The upstream application did not answer in time.',
+    hint: 'Check the application for slow requests; the time allowed is set by gateway.upstreamTimeoutMs.',
+  },
+
   // --- Configuration and command input ------------------------------------------
   CG_CONFIG_INPUT_UNREADABLE: {
     meaning: 'A file named on the command line cannot be read (missing, a directory, or no permission).',
@@ -371,6 +420,11 @@ export const ERROR_CODES = {
     meaning:
       'A command that changes trust asks for confirmation, but there is no terminal to ask on (standard input is not a TTY).',
     hint: 'Review what the command shows, then run it again with --yes to confirm without a prompt.',
+  },
+  CG_CONFIG_SIGN_IN_UNAVAILABLE: {
+    meaning:
+      'The issuer chosen for sign-in lacks what its protocol needs: a login URL (WS-Federation), a single sign-on endpoint (SAML 2.0), or a client ID and endpoints (OpenID Connect); or it speaks none of the protocols asked for.',
+    hint: "The detail names the issuer and what is missing. Set it with claimsgate issuers edit, or refresh the issuer so its metadata's endpoints are known.",
   },
   CG_CONFIG_INVALID: {
     meaning:

@@ -8,11 +8,15 @@ import { createSessionCookies } from '../session/session-cookie.js';
 import { createSignInStateCodec } from '../session/sign-in-state.js';
 import { createStoreReplayCache } from '../store/store-replay-cache.js';
 import type { Store } from '../store/store.js';
+import { createAdminGuard } from './admin-auth.js';
+import { sendErrorPage } from './error-page.js';
+import { createGatewayMetrics } from './gateway-metrics.js';
 import type { GatewayServices } from './gateway-services.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerSamplePages } from './sample-pages.js';
 import { createSessionHook } from './session-hook.js';
 import { registerSignInRoutes } from './sign-in-routes.js';
+import { createWsFedSignIn } from './wsfed-sign-in.js';
 
 export interface GatewayServerOptions {
   readonly config: DeepReadonly<Config>;
@@ -50,6 +54,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     secure: config.session.secureCookies,
     now,
   });
+  const sessions = createSessionHook(cookies, config.session.cookieName);
   const services: GatewayServices = {
     config,
     store,
@@ -58,7 +63,14 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     cookies,
     signInState: createSignInStateCodec({ ring, now }),
     replayCache: createStoreReplayCache(store, now),
-    sessions: createSessionHook(cookies, config.session.cookieName),
+    sessions,
+    admin: createAdminGuard({
+      config,
+      ring,
+      sessions,
+      renderRefusal: (reply, status, error) => sendErrorPage(reply.request, reply, status, error),
+    }),
+    metrics: createGatewayMetrics(),
   };
 
   const app = fastify({
@@ -70,6 +82,6 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
   services.sessions.register(app);
   registerHealthRoutes(app, services);
   registerSamplePages(app, services);
-  registerSignInRoutes(app, services);
+  registerSignInRoutes(app, services, [createWsFedSignIn(app, services)]);
   return app;
 }

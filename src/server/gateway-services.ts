@@ -5,6 +5,8 @@ import type { SessionCookies } from '../session/session-cookie.js';
 import type { SignInStateCodec } from '../session/sign-in-state.js';
 import type { Store } from '../store/store.js';
 import type { ReplayCache } from '../tokens/replay-cache.js';
+import type { AdminGuard } from './admin-auth.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
 import type { SessionHook } from './session-hook.js';
 
 /** What the gateway's routes share, built once by `createGatewayServer` and passed to each plugin. */
@@ -18,4 +20,7 @@ export interface GatewayServices {
   /** The store-backed replay cache: token IDs and burnt sign-in state IDs. */
   readonly replayCache: ReplayCache;
   readonly sessions: SessionHook;
+  /** Who may use the admin API and site, and their CSRF tokens. */
+  readonly admin: AdminGuard;
+  readonly metrics: GatewayMetrics;
 }

@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 /** The realm users sign in to and the issuers they may sign in with. */
 export interface LoginOptions {
   readonly realm: RealmRecord;
-  /** Issuers with `useForLogin`, a login URL and WS-Federation, allowed by the realm; in name order. */
+  /** Issuers with `useForLogin` and a sign-in protocol, allowed by the realm; in name order. */
   readonly issuers: readonly IssuerRecord[];
 }
 
@@ -30,8 +30,7 @@ export async function findLoginOptions(store: Store, publicUrl: string): Promise
     .filter(
       (issuer) =>
         issuer.useForLogin &&
-        issuer.loginUrl !== null &&
-        issuer.protocols.includes('wsfed') &&
+        issuer.protocols.length > 0 &&
         (allowed.length === 0 || allowed.includes(issuer.id)),
     )
     .sort((a, b) => a.name.localeCompare(b.name));

@@ -1,29 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isClaimsgateError } from '../lib/errors.js';
-import type { IssuerRecord } from '../store/model.js';
+import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
+import type { IssuerRecord, Protocol } from '../store/model.js';
+import { queryValue, type SignInProtocolHandler } from './complete-sign-in.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { escapeHtml, renderPage } from './html.js';
 import { findLoginOptions } from './login-options.js';
 import { setReplyCookie } from './reply-cookies.js';
 import { safeReturnUrl } from './safe-return-url.js';
-import { registerWsFedCallback } from './wsfed-callback.js';
-
-/** The one value of a query parameter; a repeated or missing one is undefined. */
-function singleQueryValue(request: FastifyRequest, name: string): string | undefined {
-  const value = (request.query as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** The issuer's WS-Federation sign-in URL: its login URL with wa, wtrealm, wreply and wctx set. */
-function wsFedSignInUrl(loginUrl: string, realmUri: string, wreply: string, wctx: string): string {
-  const url = new URL(loginUrl);
-  url.searchParams.set('wa', 'wsignin1.0');
-  url.searchParams.set('wtrealm', realmUri);
-  url.searchParams.set('wreply', wreply);
-  url.searchParams.set('wctx', wctx);
-  return url.href;
-}
 
 /** The home-realm discovery page: one link per issuer, no JavaScript. */
 function renderHomeRealmPage(issuers: readonly IssuerRecord[], returnUrl: string): string {
@@ -39,60 +23,87 @@ function renderHomeRealmPage(issuers: readonly IssuerRecord[], returnUrl: string
 }
 
 /**
- * Registers WS-Federation sign-in and sign-out:
- * `GET /signin?returnUrl=…[&whr=<issuer name>]` redirects to the chosen
- * issuer (or shows the home-realm page when several are offered),
- * `POST /signin/wsfed` receives the token, and `GET|POST /signout` ends the
- * session.
+ * The protocol to sign in with at `issuer`: the one asked for with
+ * `protocol=` when the issuer speaks it, else the first of the issuer's
+ * protocols the gateway has a handler for.
+ *
+ * @throws ClaimsgateError CG_CONFIG_SIGN_IN_UNAVAILABLE when there is none.
+ */
+function chooseHandler(
+  handlers: ReadonlyMap<Protocol, SignInProtocolHandler>,
+  issuer: IssuerRecord,
+  asked: string | undefined,
+): SignInProtocolHandler {
+  const candidates = asked === undefined ? issuer.protocols : issuer.protocols.filter((p) => p === asked);
+  for (const protocol of candidates) {
+    const handler = handlers.get(protocol);
+    if (handler !== undefined) return handler;
+  }
+  throw new ClaimsgateError(
+    'CG_CONFIG_SIGN_IN_UNAVAILABLE',
+    `Issuer ${issuer.name} cannot be used for sign-in${asked === undefined ? '' : ` with ${asked}`}.`,
+    { detail: { issuer: issuer.name, observed: issuer.protocols, expected: asked ?? [...handlers.keys()] } },
+  );
+}
+
+/**
+ * Registers sign-in and sign-out:
+ * `GET /signin?returnUrl=…[&whr=<issuer name>][&protocol=wsfed|saml2|oidc]`
+ * sends the browser to the chosen issuer with the chosen protocol's handler
+ * (or shows the home-realm page when several issuers are offered), each
+ * handler registers its own callback, and `GET|POST /signout` ends the
+ * session (WS-Federation issuers are sent `wsignout1.0`).
  *
  * @see WS-Federation 1.2 §13.2 (wsignin1.0, wsignout1.0)
  */
-export function registerSignInRoutes(app: FastifyInstance, services: GatewayServices): void {
-  const { config, store, signInState, cookies, sessions } = services;
+export function registerSignInRoutes(
+  app: FastifyInstance,
+  services: GatewayServices,
+  protocolHandlers: readonly SignInProtocolHandler[],
+): void {
+  const { config, store, cookies, sessions } = services;
   const publicUrl = config.server.publicUrl;
+  const handlers = new Map(protocolHandlers.map((handler) => [handler.protocol, handler]));
+  for (const handler of protocolHandlers) handler.register();
 
   app.get('/signin', async (request, reply) => {
-    const returnUrl = safeReturnUrl(
-      singleQueryValue(request, 'returnUrl'),
-      config.gateway.allowedReturnOrigins,
-    );
-    let options;
+    const returnUrl = safeReturnUrl(queryValue(request, 'returnUrl'), config.gateway.allowedReturnOrigins);
     try {
-      options = await findLoginOptions(store, publicUrl);
+      const { realm, issuers } = await findLoginOptions(store, publicUrl);
+      const whr = queryValue(request, 'whr') ?? realm.homeRealm ?? undefined;
+      const chosen =
+        issuers.find((issuer) => issuer.name === whr) ?? (issuers.length === 1 ? issuers[0] : undefined);
+      if (chosen === undefined) {
+        return await reply
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(renderHomeRealmPage(issuers, returnUrl));
+      }
+      const handler = chooseHandler(handlers, chosen, queryValue(request, 'protocol'));
+      return await handler.start({ request, reply, issuer: chosen, realm, returnUrl });
     } catch (error) {
-      if (!isClaimsgateError(error, 'CG_STORE_NOT_FOUND')) throw error;
-      return sendErrorPage(
-        request,
-        reply,
-        500,
-        error,
-        '<p>The gateway has no realm yet. An administrator must create one with <code>claimsgate realms add</code>.</p>',
-      );
+      if (isClaimsgateError(error, 'CG_STORE_NOT_FOUND')) {
+        return sendErrorPage(
+          request,
+          reply,
+          500,
+          error,
+          '<p>The gateway has no realm yet. An administrator must create one with <code>claimsgate realms add</code>.</p>',
+        );
+      }
+      if (!isClaimsgateError(error) || error.code.startsWith('CG_STORE_')) throw error;
+      return sendErrorPage(request, reply, 400, error);
     }
-    const { realm, issuers } = options;
-    const whr = singleQueryValue(request, 'whr') ?? realm.homeRealm ?? undefined;
-    const chosen =
-      issuers.find((issuer) => issuer.name === whr) ?? (issuers.length === 1 ? issuers[0] : undefined);
-    if (chosen === undefined) {
-      return reply
-        .header('cache-control', 'no-store')
-        .type('text/html; charset=utf-8')
-        .send(renderHomeRealmPage(issuers, returnUrl));
-    }
-    const wctx = signInState.encode({ returnUrl, issuerName: chosen.name, protocol: 'wsfed' }, 'wctx');
-    return reply
-      .header('cache-control', 'no-store')
-      .redirect(wsFedSignInUrl(chosen.loginUrl!, realm.realmUri, `${publicUrl}/signin/wsfed`, wctx), 302);
   });
-
-  registerWsFedCallback(app, services);
 
   async function signOut(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const session = sessions.sessionOf(request);
     setReplyCookie(reply, cookies.clear());
     reply.header('cache-control', 'no-store');
     const issuer = session === undefined ? undefined : await store.getIssuer(session.issuer);
-    if (issuer?.loginUrl === undefined || issuer.loginUrl === null) return reply.redirect('/', 303);
+    if (issuer?.loginUrl === undefined || issuer.loginUrl === null || !issuer.protocols.includes('wsfed')) {
+      return reply.redirect('/', 303);
+    }
     const url = new URL(issuer.loginUrl);
     url.searchParams.set('wa', 'wsignout1.0');
     url.searchParams.set('wreply', `${publicUrl}/`);

@@ -4,7 +4,7 @@ import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:cry
  * What a sealed value is for. Each purpose has its own derived key, so a
  * value sealed for one purpose never opens for another.
  */
-export type SealingPurpose = 'session' | 'wctx' | 'relay-state' | 'oidc-state';
+export type SealingPurpose = 'session' | 'wctx' | 'relay-state' | 'oidc-state' | 'csrf';
 
 /** Every sealing purpose, in a fixed order. */
 export const SEALING_PURPOSES: readonly SealingPurpose[] = Object.freeze([
@@ -12,6 +12,8 @@ export const SEALING_PURPOSES: readonly SealingPurpose[] = Object.freeze([
   'wctx',
   'relay-state',
   'oidc-state',
+  // Not a sealing purpose proper: the key that signs CSRF tokens (HMAC-SHA256), kept apart from the others.
+  'csrf',
 ]);
 
 /** One key of a ring as configured: an ID and a secret of at least 32 bytes. */

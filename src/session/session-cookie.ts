@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ClaimsgateError } from '../lib/errors.js';
 import { open, seal } from './seal.js';
 import type { SealingKeyRing } from './sealing-keys.js';
@@ -5,12 +6,22 @@ import { checkCookieName, checkCookiePath, type Cookie } from './set-cookie.js';
 
 /** A signed-in user's session, as carried in the session cookie. */
 export interface Session {
+  /**
+   * A random ID for this session (128 bits, base64url), made at sign-in and
+   * kept through renewals: what CSRF tokens are bound to.
+   */
+  readonly sid: string;
   /** The mapped identity, `label:name` (e.g. `K2AAD:bob@contoso.com`). */
   readonly user: string;
   /** The issuer that authenticated the user. */
   readonly issuer: string;
   /** The mapped claims: claim type → values. */
   readonly claims: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Roles the gateway itself granted (`admin` for a local admin account);
+   * never read from a token, so no issuer can assert one.
+   */
+  readonly roles: readonly string[];
   /** When the identity provider authenticated the user. */
   readonly authenticatedAt: Date;
   /** The absolute end of the session; renewal never goes past it. */
@@ -24,6 +35,8 @@ export interface NewSession {
   readonly user: string;
   readonly issuer: string;
   readonly claims: Readonly<Record<string, readonly string[]>>;
+  /** Roles granted by the gateway itself (see {@link Session.roles}); default none. */
+  readonly roles?: readonly string[];
   /** Default: now. */
   readonly authenticatedAt?: Date;
   /**
@@ -80,9 +93,11 @@ export interface SessionCookies {
 
 /** The session as sealed: short keys, times in epoch milliseconds. */
 interface SealedSession {
+  readonly sid: string;
   readonly u: string;
   readonly iss: string;
   readonly c: Readonly<Record<string, readonly string[]>>;
+  readonly r?: readonly string[];
   readonly auth: number;
   readonly exp: number;
   readonly seen: number;
@@ -103,6 +118,10 @@ function isClaims(value: unknown): value is Record<string, readonly string[]> {
   );
 }
 
+function isStringList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
 function isValidDate(value: unknown): value is Date {
   return value instanceof Date && !Number.isNaN(value.getTime());
 }
@@ -113,9 +132,11 @@ function readSealedSession(payload: unknown): Session {
   if (
     typeof sealed !== 'object' ||
     sealed === null ||
+    typeof sealed.sid !== 'string' ||
     typeof sealed.u !== 'string' ||
     typeof sealed.iss !== 'string' ||
     !isClaims(sealed.c) ||
+    !(sealed.r === undefined || isStringList(sealed.r)) ||
     !Number.isSafeInteger(sealed.auth) ||
     !Number.isSafeInteger(sealed.exp) ||
     !Number.isSafeInteger(sealed.seen)
@@ -125,9 +146,11 @@ function readSealedSession(payload: unknown): Session {
     });
   }
   return {
+    sid: sealed.sid,
     user: sealed.u,
     issuer: sealed.iss,
     claims: sealed.c,
+    roles: sealed.r ?? [],
     authenticatedAt: new Date(sealed.auth!),
     expiresAt: new Date(sealed.exp!),
     lastSeenAt: new Date(sealed.seen!),
@@ -194,9 +217,11 @@ export function createSessionCookies(options: SessionCookieOptions): SessionCook
   function sealSession(session: Session, now: number): Cookie {
     const endsAt = Math.min(now + idleMs, session.expiresAt.getTime());
     const payload: SealedSession = {
+      sid: session.sid,
       u: session.user,
       iss: session.issuer,
       c: session.claims,
+      ...(session.roles.length === 0 ? {} : { r: session.roles }),
       auth: session.authenticatedAt.getTime(),
       exp: session.expiresAt.getTime(),
       seen: session.lastSeenAt.getTime(),
@@ -217,6 +242,9 @@ export function createSessionCookies(options: SessionCookieOptions): SessionCook
       }
       if (!isClaims(input.claims))
         throw new TypeError('session.claims must map claim types to lists of strings.');
+      if (input.roles !== undefined && !isStringList(input.roles)) {
+        throw new TypeError('session.roles must be a list of strings.');
+      }
       if (input.authenticatedAt !== undefined && !isValidDate(input.authenticatedAt)) {
         throw new TypeError('session.authenticatedAt must be a valid Date.');
       }
@@ -227,9 +255,11 @@ export function createSessionCookies(options: SessionCookieOptions): SessionCook
       const expiresAt = Math.min(authenticatedAt + absoluteMs, input.expiresAt?.getTime() ?? Infinity);
       if (expiresAt <= now) throw new TypeError('The session would already have ended; it was not issued.');
       const session: Session = {
+        sid: randomBytes(16).toString('base64url'),
         user: input.user,
         issuer: input.issuer,
         claims: input.claims,
+        roles: input.roles ?? [],
         authenticatedAt: new Date(authenticatedAt),
         expiresAt: new Date(expiresAt),
         lastSeenAt: new Date(now),

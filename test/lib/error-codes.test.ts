@@ -14,7 +14,7 @@ describe('the error-code registry', () => {
   });
 
   it('names every code CG_<AREA>_<CONDITION> with a known area', () => {
-    const areas: ReadonlySet<string> = new Set<ErrorArea | 'ADMIN'>([
+    const areas: ReadonlySet<string> = new Set<ErrorArea | 'ADMIN' | 'GATEWAY'>([
       'XML',
       'CERT',
       'TRUST',
@@ -25,6 +25,7 @@ describe('the error-code registry', () => {
       'SESSION',
       'CONFIG',
       'ADMIN',
+      'GATEWAY',
     ]);
     for (const code of Object.keys(ERROR_CODES)) {
       assert.match(code, /^CG_[A-Z]+_[A-Z0-9_]+$/);

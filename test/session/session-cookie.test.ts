@@ -84,13 +84,31 @@ describe('session cookies', () => {
   it('read back the session it issued, with its times, and no renewal right away', () => {
     const { handler } = cookies();
     const read = handler.read(handler.issue({ ...bob, authenticatedAt: at(-MINUTE) }).value);
-    assert.deepEqual(read.session, {
+    const { sid, ...rest } = read.session;
+    assert.deepEqual(rest, {
       ...bob,
+      roles: [],
       authenticatedAt: at(-MINUTE),
       expiresAt: at(8 * HOUR - MINUTE),
       lastSeenAt: T0,
     });
+    assert.match(sid, /^[A-Za-z0-9_-]{22}$/);
     assert.equal(read.renew, undefined);
+  });
+
+  it('give each session its own sid, keep it through renewal, and carry gateway-granted roles', () => {
+    const { handler, setTime } = cookies();
+    const first = handler.read(handler.issue(bob).value).session;
+    const second = handler.read(handler.issue(bob).value).session;
+    assert.notEqual(first.sid, second.sid);
+    const admin = handler.issue({ ...bob, roles: ['admin'] });
+    setTime(10 * MINUTE);
+    const renewed = handler.read(admin.value);
+    assert.ok(renewed.renew !== undefined);
+    const again = handler.read(renewed.renew.value).session;
+    assert.deepEqual(again.roles, ['admin']);
+    assert.equal(again.sid, handler.read(admin.value).session.sid);
+    assert.throws(() => handler.issue({ ...bob, roles: [1 as unknown as string] }), TypeError);
   });
 
   it('end the session at an earlier end the identity provider asked for (SessionNotOnOrAfter)', () => {

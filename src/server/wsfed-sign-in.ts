@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { ClaimsgateError } from '../lib/errors.js';
+import {
+  completeSignIn,
+  formField,
+  gatewayValidator,
+  openSignInState,
+  runSignInCallback,
+  type SignInProtocolHandler,
+} from './complete-sign-in.js';
+import type { GatewayServices } from './gateway-services.js';
+import { findLoginOptions } from './login-options.js';
+
+/** The issuer's WS-Federation sign-in URL: its login URL with wa, wtrealm, wreply and wctx set. */
+function wsFedSignInUrl(loginUrl: string, realmUri: string, wreply: string, wctx: string): string {
+  const url = new URL(loginUrl);
+  url.searchParams.set('wa', 'wsignin1.0');
+  url.searchParams.set('wtrealm', realmUri);
+  url.searchParams.set('wreply', wreply);
+  url.searchParams.set('wctx', wctx);
+  return url.href;
+}
+
+/**
+ * WS-Federation passive sign-in. `start` redirects to the issuer's login URL
+ * with `wa=wsignin1.0`, `wtrealm`, `wreply` and a sealed, single-use `wctx`;
+ * `POST /signin/wsfed` receives `wresult` and `wctx`, burns the state,
+ * validates the token against the rollover engine's trust (refreshing an
+ * issuer whose key is unknown), and finishes the sign-in.
+ *
+ * @see WS-Federation 1.2 §13.2 (wsignin1.0, wresult, wctx)
+ */
+export function createWsFedSignIn(app: FastifyInstance, services: GatewayServices): SignInProtocolHandler {
+  const { config, store, signInState } = services;
+  const publicUrl = config.server.publicUrl;
+  return {
+    protocol: 'wsfed',
+    register(): void {
+      app.post('/signin/wsfed', async (request, reply) =>
+        runSignInCallback(services, 'wsfed', request, reply, async () => {
+          const { state, issuer } = await openSignInState(
+            services,
+            formField(request, 'wctx'),
+            'wctx',
+            'wsfed',
+          );
+          const { realm } = await findLoginOptions(store, publicUrl);
+          const identity = await gatewayValidator(services, [realm.realmUri]).validate(
+            formField(request, 'wresult') ?? '',
+          );
+          return completeSignIn(services, request, reply, { protocol: 'wsfed', state, issuer, identity });
+        }),
+      );
+    },
+    async start({ reply, issuer, realm, returnUrl }) {
+      if (issuer.loginUrl === null) {
+        throw new ClaimsgateError(
+          'CG_CONFIG_SIGN_IN_UNAVAILABLE',
+          `Issuer ${issuer.name} has no login URL.`,
+          {
+            hint: `Set it: claimsgate issuers edit ${issuer.name} --login-url <the issuer's WS-Federation passive endpoint>`,
+            detail: { issuer: issuer.name, expected: 'a login URL' },
+          },
+        );
+      }
+      const wctx = signInState.encode({ returnUrl, issuerName: issuer.name, protocol: 'wsfed' }, 'wctx');
+      return reply
+        .header('cache-control', 'no-store')
+        .redirect(wsFedSignInUrl(issuer.loginUrl, realm.realmUri, `${publicUrl}/signin/wsfed`, wctx), 302);
+    },
+  };
+}
