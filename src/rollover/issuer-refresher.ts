@@ -69,6 +69,9 @@ export interface IssuerRefresher {
   settle(): Promise<void>;
 }
 
+/** An unknown-key refresh is skipped when any refresh of the issuer began less than this long ago. */
+const RECENT_ATTEMPT_MS = 5_000;
+
 /** How often a refresh that found the issuer's lock held looks again. */
 const LOCK_POLL_MS = 200;
 
@@ -106,7 +109,12 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
       case 'manual':
         return false;
       case 'unknown-key':
-        return state.lastAttemptAt !== null && at - state.lastAttemptAt.getTime() < cooldownMs;
+        // Another instance (or a scheduled refresh) fetched moments ago: its document is as fresh as ours
+        // would be. Longer ago, the issuer may have switched keys since; the hook's own cooldown bounds floods.
+        return (
+          state.lastAttemptAt !== null &&
+          at - state.lastAttemptAt.getTime() < Math.min(cooldownMs, RECENT_ATTEMPT_MS)
+        );
       case 'schedule':
         // Another instance already refreshed and set the next due time.
         return state.nextAttemptAt !== null && state.nextAttemptAt.getTime() - at > MIN_SCHEDULE_MS;

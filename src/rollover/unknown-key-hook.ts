@@ -30,11 +30,19 @@ export interface UnknownKeyHookOptions {
  * Creates the validator's unknown-key hook: refreshes the token's issuer
  * (single flight, at most once per cooldown) and returns the new trust, or
  * undefined when no refresh was allowed.
+ *
+ * The cooldown counts from this instance's last unknown-key refresh of the
+ * issuer, not from scheduled ones: an issuer that switches to its next key a
+ * few seconds after a scheduled refresh is followed at the first token the
+ * new key signs, instead of failing sign-ins until the cooldown ends. The
+ * flood bound stays one unknown-key fetch per issuer, instance and cooldown.
  */
 export function createUnknownKeyHook(
   options: UnknownKeyHookOptions,
 ): (event: UnknownKeyEvent) => Promise<TrustSnapshot | undefined> {
   const { loader, refresher, now, cooldownMs, logger, counts } = options;
+  /** Issuer ID → when this instance last started an unknown-key refresh of it. */
+  const lastUnknownKeyRefresh = new Map<string, number>();
   return async (event) => {
     const trusted = loader.snapshot().findIssuer(event.issuer);
     const issuer =
@@ -52,16 +60,15 @@ export function createUnknownKeyHook(
       return loader.snapshot();
     }
     const at = now().getTime();
-    const lastAttempt = Math.max(
-      refresher.lastStartedAt(issuer.id) ?? -Infinity,
-      loader.records().states.get(issuer.id)?.lastAttemptAt?.getTime() ?? -Infinity,
-    );
+    const lastAttempt = lastUnknownKeyRefresh.get(issuer.id) ?? -Infinity;
     // SECURITY: tokens naming random certificates must not turn
     // claimsgate into a flood of requests to the issuer.
     if (at - lastAttempt < cooldownMs) {
       counts.throttled += 1;
       return undefined;
     }
+    if (lastUnknownKeyRefresh.size > 10_000) lastUnknownKeyRefresh.clear();
+    lastUnknownKeyRefresh.set(issuer.id, at);
     counts.refreshes += 1;
     logger({
       level: 'info',

@@ -272,6 +272,28 @@ describe('the rollover engine against a live metadata server and a SQLite store'
     }
   });
 
+  it('follows a key switch seconds after a scheduled refresh: the cooldown counts from unknown-key refreshes only', async () => {
+    const bench = await openBench(documentMode([certA], certA));
+    try {
+      await bench.engine.start();
+      bench.advance(5);
+      // A scheduled refresh sees only A; five seconds later the issuer publishes B and signs with it.
+      const scheduled = await bench.engine.refreshIssuer('contoso', { reason: 'schedule', force: true });
+      assert.equal(scheduled.outcome, 'not-modified');
+      bench.server.setMode(documentMode([certA, certB], certB));
+      bench.advance(8);
+      const before = bench.server.requests();
+      await validates(bench, certB);
+      assert.equal(bench.server.requests() - before, 1);
+      // The next unknown key within the cooldown of that unknown-key refresh fetches nothing.
+      bench.advance(10);
+      await rejectsCode(bench.validator.validate(await bench.token(certC)), 'CG_TRUST_KEY_UNKNOWN');
+      assert.equal(bench.server.requests() - before, 1);
+    } finally {
+      await bench.close();
+    }
+  });
+
   it('shares one fetch between concurrent refreshes of one issuer', async () => {
     const bench = await openBench(documentMode([certA]));
     try {
