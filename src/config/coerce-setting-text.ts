@@ -44,6 +44,7 @@ export function valueFromText(spec: SettingSpec, text: string): unknown {
     case 'origin-list':
       return listFromText(text) ?? text;
     case 'header-map':
+    case 'oidc-clients':
       try {
         return JSON.parse(text) as unknown;
       } catch {

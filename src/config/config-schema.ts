@@ -68,6 +68,7 @@ export type SettingSpec = SettingCommon &
     | { readonly type: 'origin-list'; readonly default?: DerivedDefault<readonly string[]> }
     | { readonly type: 'header-map'; readonly default?: Readonly<Record<string, string>> }
     | { readonly type: 'session-keys'; readonly default?: readonly SessionKeyConfig[] }
+    | { readonly type: 'oidc-clients'; readonly default?: Readonly<Record<string, OidcClientConfig>> }
   );
 
 /** A group of settings (a section, or a nested object such as `rollover.alerts`). */
@@ -94,6 +95,20 @@ export interface SessionKeyConfig {
 export interface AdminClaimConfig {
   readonly type: string;
   readonly value: string;
+}
+
+/** The OpenID Connect response types claimsgate asks for (both answered by `form_post`). */
+export const OIDC_RESPONSE_TYPES = ['code', 'id_token'] as const;
+export type OidcResponseType = (typeof OIDC_RESPONSE_TYPES)[number];
+
+/** claimsgate's registration as an OpenID Connect client of one issuer, its secret resolved. */
+export interface OidcClientConfig {
+  /** The application (client) ID the issuer gave claimsgate; the id_token's audience. */
+  readonly clientId: string;
+  /** Sent to the token endpoint with HTTP Basic authentication (code flow only). */
+  readonly clientSecret?: string;
+  /** `code` (authorization code with PKCE) or `id_token` (implicit, id_token only). */
+  readonly responseType: OidcResponseType;
 }
 
 /** The outgoing alert webhook. */
@@ -149,9 +164,13 @@ export interface Config {
     readonly upstream?: string;
     readonly allowedReturnOrigins: readonly string[];
     readonly identityHeaderPrefix: string;
+    readonly upstreamTimeoutMs: number;
   };
+  /** OpenID Connect client registrations, by issuer name. */
+  readonly oidc: { readonly clients: Readonly<Record<string, OidcClientConfig>> };
   readonly admin: { readonly enabled: boolean; readonly adminClaim?: AdminClaimConfig };
   readonly logging: { readonly level: LogLevel };
+  readonly metrics: { readonly enabled: boolean; readonly bearerToken?: string };
 }
 
 const DAY_SECONDS = 86_400;
@@ -470,6 +489,28 @@ export const CONFIG_SCHEMA = {
           patternDoc: '1–64 letters, digits and hyphens',
           doc: 'The prefix of the request headers that carry the identity to the upstream. Incoming headers with this prefix are removed first.',
         },
+        upstreamTimeoutMs: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'milliseconds',
+          default: 30_000,
+          min: 100,
+          max: 3_600_000,
+          doc: 'How long the upstream has to connect and start its answer (status and headers), counted from the last byte of the request passed on; past it the client gets 504 (`CG_GATEWAY_UPSTREAM_TIMEOUT`). The same limit applies to WebSocket handshakes. An answer that has started streams without a time limit.',
+        },
+      },
+    },
+    oidc: {
+      kind: 'group',
+      doc: 'OpenID Connect sign-in: how claimsgate is registered as a client at each OpenID Connect issuer (see docs/oidc.md).',
+      fields: {
+        clients: {
+          kind: 'setting',
+          type: 'oidc-clients',
+          secret: true,
+          default: {},
+          doc: 'By issuer name (as in `claimsgate issuers list`): `{ clientId, clientSecret?, responseType? }`. `responseType` is `code` (default: authorization code with PKCE S256, the code redeemed at the token endpoint with `clientSecret` by HTTP Basic when given) or `id_token`. `clientSecret` may be an `env:NAME` / `file:/path` reference. An issuer with protocol `oidc` but no entry here cannot be used for sign-in. Environment: a JSON object.',
+        },
       },
     },
     admin: {
@@ -517,6 +558,27 @@ export const CONFIG_SCHEMA = {
           values: LOG_LEVELS,
           default: 'info',
           doc: 'The least severe pino level written.',
+        },
+      },
+    },
+    metrics: {
+      kind: 'group',
+      doc: 'The Prometheus endpoint `GET /metrics` (see docs/operations.md).',
+      fields: {
+        enabled: {
+          kind: 'setting',
+          type: 'boolean',
+          default: true,
+          doc: 'Serve `GET /metrics`. It shows issuer names, key counts and error rates, never user names or tokens; when the gateway is reachable by untrusted clients, set `metrics.bearerToken` or block the path at the reverse proxy.',
+        },
+        bearerToken: {
+          kind: 'setting',
+          type: 'string',
+          secret: true,
+          optional: true,
+          pattern: /^(?:env:|file:)\S+$|^[!-~]{32,1024}$/,
+          patternDoc: '32–1024 visible ASCII characters, or an `env:NAME` / `file:/path` reference',
+          doc: 'When set, a scrape must send `Authorization: Bearer <token>`; others get 401. Unset: no authentication (the admin session is never asked for, since scrapers have none).',
         },
       },
     },

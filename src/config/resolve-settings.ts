@@ -4,7 +4,13 @@
  * layer wins, defaults (derived ones in schema order) fill the rest, and the
  * winning secret's `env:` / `file:` references are resolved.
  */
-import { listSettings, type SettingEntry, type SettingSource, type SettingSpec } from './config-schema.js';
+import {
+  listSettings,
+  type OidcClientConfig,
+  type SettingEntry,
+  type SettingSource,
+  type SettingSpec,
+} from './config-schema.js';
 import type { ConfigProblem } from './config-problems.js';
 import type { ConfigLayer } from './config-layers.js';
 import { resolveSecret, type SecretSources } from './resolve-secret.js';
@@ -49,6 +55,17 @@ function resolveSecrets(
       ([name, text]) => [name, resolve(text, `.${name}`)] as const,
     );
     return { value: Object.fromEntries(headers), problems };
+  }
+  if (spec.type === 'oidc-clients') {
+    // Only the client secret is a secret; client IDs and response types are plain values.
+    const clients = Object.entries(value as Record<string, OidcClientConfig>).map(([name, client]) => {
+      if (client.clientSecret === undefined) return [name, client] as const;
+      return [
+        name,
+        { ...client, clientSecret: resolve(client.clientSecret, `.${name}.clientSecret`) },
+      ] as const;
+    });
+    return { value: Object.fromEntries(clients), problems };
   }
   return { value: typeof value === 'string' ? resolve(value, '') : value, problems };
 }

@@ -5,6 +5,7 @@
  * (resolve-secret.ts).
  */
 import { isIP } from 'node:net';
+import { checkOidcClients, OIDC_CLIENTS_DESCRIPTION } from './check-oidc-clients.js';
 import type { SettingSpec } from './config-schema.js';
 import { suggestName } from './suggest-name.js';
 
@@ -83,6 +84,8 @@ export function describeType(spec: SettingSpec): string {
       return 'a mapping of header names to values';
     case 'session-keys':
       return 'a list of { id, secret }';
+    case 'oidc-clients':
+      return OIDC_CLIENTS_DESCRIPTION;
   }
 }
 
@@ -296,5 +299,7 @@ export function checkSetting(spec: SettingSpec, value: unknown): CheckedValue {
       return checkHeaders(value);
     case 'session-keys':
       return checkSessionKeys(value);
+    case 'oidc-clients':
+      return checkOidcClients(value);
   }
 }

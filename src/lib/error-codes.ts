@@ -308,6 +308,11 @@ export const ERROR_CODES = {
       "Redeeming the OpenID Connect authorization code at the issuer's token endpoint failed (network error, timeout, an error answer, or no id_token in the answer).",
     hint: 'Read the detail for the token endpoint and its answer (invalid_client usually means a wrong client ID or secret; invalid_grant a code used twice or expired). Start the sign-in again.',
   },
+  CG_TOKEN_AUTHORIZATION_DENIED: {
+    meaning:
+      'The OpenID Connect identity provider answered the sign-in with an error (error, error_description) instead of an id_token or a code.',
+    hint: 'Read the OAuth error in the detail: access_denied means the user declined or is not assigned to the application; invalid_client or unauthorized_client a client ID or redirect URI the identity provider does not know; consent_required an administrator must grant consent. Fix it at the identity provider, then start the sign-in again.',
+  },
   CG_TOKEN_GRANT_INVALID: {
     meaning:
       'The IdP simulator does not know the authorization code presented at its token endpoint, or it was already used, has expired, or was issued to another client or redirect URI (OAuth invalid_grant).',
@@ -394,6 +399,11 @@ export const ERROR_CODES = {
     meaning: 'The new admin password is too short, too long or too simple.',
     hint: 'Use at least 12 characters (a passphrase of several words works), or let claimsgate admin create generate one.',
   },
+  CG_ADMIN_LOGIN_THROTTLED: {
+    meaning:
+      'Admin sign-in for this user name is refused for a while: too many wrong passwords were given for it in a short time (password guessing defence).',
+    hint: 'Wait until the time given has passed, then sign in with the right password; every further attempt meanwhile is refused unchecked. If nobody you know made those attempts, look at the gateway log for their source.',
+  },
   CG_ADMIN_INPUT_INVALID: {
     meaning:
       'An admin request is malformed: a missing or extra field, a value of the wrong type, or a body that is not JSON.',
@@ -409,6 +419,21 @@ export const ERROR_CODES = {
   CG_GATEWAY_UPSTREAM_TIMEOUT: {
     meaning: 'The upstream application did not answer in time.',
     hint: 'Check the application for slow requests; the time allowed is set by gateway.upstreamTimeoutMs.',
+  },
+  CG_GATEWAY_SIGN_IN_REQUIRED: {
+    meaning:
+      'A request for the protected application came without a valid session (no session cookie, or one that expired or did not open), so it was not passed on.',
+    hint: 'Sign in at /signin first; browsers asking for a page are sent there by themselves. API and WebSocket clients must send the session cookie of a signed-in user.',
+  },
+  CG_GATEWAY_ORIGIN_FORBIDDEN: {
+    meaning:
+      'A WebSocket handshake came from a page whose Origin is not one of the allowed origins, so it was refused (cross-site WebSocket hijacking defence).',
+    hint: 'If the page is legitimately served from that origin, add it to gateway.allowedReturnOrigins; the origin of server.publicUrl is always allowed.',
+  },
+  CG_GATEWAY_METRICS_UNAUTHORIZED: {
+    meaning:
+      'A scrape of /metrics came without the bearer token set in metrics.bearerToken, or with another one, so the metrics were not shown.',
+    hint: "Give the scraper the token: in Prometheus, authorization: { credentials_file: <a file holding metrics.bearerToken> } in the job's scrape config.",
   },
 
   // --- Configuration and command input ------------------------------------------

@@ -20,6 +20,8 @@ export interface SignInStateInput {
   readonly requestId?: string;
   /** The OIDC nonce, to match the id_token's `nonce`. */
   readonly nonce?: string;
+  /** The OIDC PKCE `code_verifier`, sent with the authorization code to the token endpoint (RFC 7636 §4.1). */
+  readonly codeVerifier?: string;
 }
 
 /** Decoded sign-in state. */
@@ -69,6 +71,7 @@ interface SealedState {
   readonly pr: string;
   readonly rid?: string;
   readonly n?: string;
+  readonly cv?: string;
 }
 
 function checkPurpose(purpose: unknown): SignInStatePurpose {
@@ -93,7 +96,8 @@ function readSealedState(payload: unknown, purpose: SignInStatePurpose): SealedS
     typeof state.pr !== 'string' ||
     !PROTOCOLS.includes(state.pr) ||
     !isOptionalString(state.rid) ||
-    !isOptionalString(state.n)
+    !isOptionalString(state.n) ||
+    !isOptionalString(state.cv)
   ) {
     throw new ClaimsgateError('CG_SESSION_MALFORMED', `The ${purpose} value does not hold sign-in state.`, {
       detail: { purpose, reason: 'unexpected sign-in state shape' },
@@ -138,6 +142,7 @@ export function createSignInStateCodec(options: SignInStateCodecOptions): SignIn
       }
       if (!isOptionalString(state.requestId)) throw new TypeError('state.requestId must be a string.');
       if (!isOptionalString(state.nonce)) throw new TypeError('state.nonce must be a string.');
+      if (!isOptionalString(state.codeVerifier)) throw new TypeError('state.codeVerifier must be a string.');
       const sealed: SealedState = {
         jti: randomBytes(16).toString('base64url'),
         ru: state.returnUrl,
@@ -145,6 +150,7 @@ export function createSignInStateCodec(options: SignInStateCodecOptions): SignIn
         pr: state.protocol,
         ...(state.requestId === undefined ? {} : { rid: state.requestId }),
         ...(state.nonce === undefined ? {} : { n: state.nonce }),
+        ...(state.codeVerifier === undefined ? {} : { cv: state.codeVerifier }),
       };
       return seal(ring, purpose, sealed, { now: clock(), ttlSeconds });
     },
@@ -159,6 +165,7 @@ export function createSignInStateCodec(options: SignInStateCodecOptions): SignIn
         protocol: state.pr as SignInProtocol,
         ...(state.rid === undefined ? {} : { requestId: state.rid }),
         ...(state.n === undefined ? {} : { nonce: state.n }),
+        ...(state.cv === undefined ? {} : { codeVerifier: state.cv }),
         jti: state.jti,
         issuedAt: opened.issuedAt,
         expiresAt: opened.expiresAt,

@@ -223,7 +223,10 @@ describe('loadConfig', () => {
     const { sources } = loadConfig({ env: KEYED_ENV, flags: {} });
     const expected = listSettings()
       .map((entry) => entry.path)
-      .filter((path) => !/^(rollover\.webhook|admin\.adminClaim)\.|^gateway\.upstream$/.test(path));
+      .filter(
+        (path) =>
+          !/^(rollover\.webhook|admin\.adminClaim)\.|^gateway\.upstream$|^metrics\.bearerToken$/.test(path),
+      );
     assert.deepEqual(Object.keys(sources), expected);
   });
 

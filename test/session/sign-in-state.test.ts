@@ -72,6 +72,21 @@ describe('sign-in state', () => {
     assert.equal(oidc.nonce, 'n-0S6_WzA2Mj');
   });
 
+  it('seals the OIDC PKCE code verifier without showing it, and refuses one that is not a string', () => {
+    const { codec: states } = codec();
+    const codeVerifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    const value = states.encode({ ...wsfed, protocol: 'oidc', nonce: 'n-1', codeVerifier }, 'oidc-state');
+    assert.ok(!value.includes(codeVerifier));
+    const oidc = states.decode(value, 'oidc-state');
+    assert.equal(oidc.codeVerifier, codeVerifier);
+    assert.equal(oidc.nonce, 'n-1');
+    assert.ok(!('codeVerifier' in states.decode(states.encode(wsfed, 'wctx'), 'wctx')));
+    assert.throws(
+      () => states.encode({ ...wsfed, codeVerifier: 7 as unknown as string }, 'oidc-state'),
+      TypeError,
+    );
+  });
+
   it('gives each encoded value its own jti, which a replay cache burns on first use', async () => {
     const { codec: states } = codec();
     const first = states.decode(states.encode(wsfed, 'wctx'), 'wctx');
