@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerAdminCommand } from './commands/admin.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerIdpSimCommand } from './commands/idp-sim.js';
@@ -48,6 +49,7 @@ export function createProgram(context: CliContext): Command {
   registerRealmsCommand(program, context);
   registerMappingsCommand(program, context);
   registerAuditCommand(program, context);
+  registerAdminCommand(program, context);
   overrideExits(program);
   return program;
 }

@@ -141,6 +141,29 @@ export interface NewClaimMapping {
   readonly groupClaim?: string | null;
 }
 
+/**
+ * A local admin account: who may sign in at `/admin/login` with a password.
+ * The password is kept only as its scrypt hash (see src/admin/passwords.ts).
+ */
+export interface AdminAccountRecord {
+  readonly id: string;
+  /** 1–64 of `a–z 0–9 . _ @ -`, stored lower-cased: names are unique whatever their case. */
+  readonly username: string;
+  /** `scrypt$15$8$1$<salt>$<key>`; never shown, logged or audited. */
+  readonly passwordHash: string;
+  readonly createdAt: Date;
+  /** The last change of the account (its password). */
+  readonly updatedAt: Date;
+  /** The last successful sign-in; null before the first. */
+  readonly lastLoginAt: Date | null;
+}
+
+/** A local admin account to create: the name and the hash of its password (never the password). */
+export interface NewAdminAccount {
+  readonly username: string;
+  readonly passwordHash: string;
+}
+
 /** The facts of one metadata fetch, kept with refresh audit entries. */
 export interface RefreshFacts {
   readonly url: string;

@@ -1,12 +1,14 @@
 import type { KeyState } from '../tokens/trust-snapshot.js';
 import type {
   Actor,
+  AdminAccountRecord,
   AuditEntry,
   ClaimMappingRecord,
   IssuerPatch,
   IssuerRecord,
   KeyRecord,
   MetadataSnapshotRecord,
+  NewAdminAccount,
   NewAuditEntry,
   NewClaimMapping,
   NewIssuer,
@@ -93,6 +95,32 @@ export interface Store {
   createClaimMapping(input: NewClaimMapping, actor: Actor): Promise<ClaimMappingRecord>;
   updateClaimMapping(id: string, patch: Partial<NewClaimMapping>, actor: Actor): Promise<ClaimMappingRecord>;
   deleteClaimMapping(id: string, actor: Actor): Promise<void>;
+
+  /**
+   * Local admin accounts (sign-in at `/admin/login`). User names are matched
+   * without regard to case. Every mutation is audited (`admin.created`,
+   * `admin.password-changed`, `admin.deleted`, `admin.login`) with the
+   * account's name and dates — SECURITY: never its password hash. Admin
+   * accounts are read at each sign-in and cached nowhere, so their changes
+   * are not broadcast through {@link Store.onChange}.
+   */
+  listAdminAccounts(): Promise<AdminAccountRecord[]>;
+  /** The account of `username` (any case); undefined when there is none or the name cannot be one. */
+  getAdminAccount(username: string): Promise<AdminAccountRecord | undefined>;
+  /**
+   * @throws ClaimsgateError `CG_STORE_DUPLICATE` when the name is taken (in any case);
+   *   `CG_STORE_INVALID` for a bad name or something that is not a password hash.
+   */
+  createAdminAccount(input: NewAdminAccount, actor: Actor): Promise<AdminAccountRecord>;
+  /** @throws ClaimsgateError `CG_STORE_NOT_FOUND` for an unknown name; `CG_STORE_INVALID` for a bad hash. */
+  setAdminPassword(username: string, passwordHash: string, actor: Actor): Promise<AdminAccountRecord>;
+  /** @throws ClaimsgateError `CG_STORE_NOT_FOUND` for an unknown name. */
+  deleteAdminAccount(username: string, actor: Actor): Promise<void>;
+  /**
+   * Records a successful sign-in at `at` (audited as `admin.login` by `local:<username>`).
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND` when the account was deleted meanwhile.
+   */
+  recordAdminLogin(username: string, at: Date): Promise<AdminAccountRecord>;
 
   /** Appends an entry on its own (alerts, refresh outcomes without other change). */
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

@@ -8,6 +8,7 @@ const UNIQUE_FIELDS: Readonly<Record<string, string>> = {
   keys_issuer_sha256_unique: 'sha256',
   keys_issuer_kid_unique: 'kid',
   realms_realm_uri_unique: 'realmUri',
+  admin_accounts_username_unique: 'username',
 };
 
 interface PgErrorShape {

@@ -140,6 +140,22 @@ CREATE TABLE replays (
 CREATE INDEX replays_expires_at ON replays (expires_at);
 `,
   },
+  {
+    version: 2,
+    name: 'admin accounts',
+    // User names stored lower-cased (unique whatever the case); scrypt hashes only.
+    sql: `
+CREATE TABLE admin_accounts (
+  id text PRIMARY KEY,
+  username text NOT NULL CONSTRAINT admin_accounts_username_unique UNIQUE
+    CHECK (username = lower(username) AND length(username) BETWEEN 1 AND 64),
+  password_hash text NOT NULL CHECK (password_hash LIKE 'scrypt$%'),
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  last_login_at timestamptz
+);
+`,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -6,6 +6,14 @@ import { isClaimsgateError } from '../../lib/errors.js';
 import { createChangeListeners } from '../change-listeners.js';
 import type { Store } from '../store.js';
 import { normalizeInstant, normalizeReplay } from '../validate-input.js';
+import {
+  createAdminAccount,
+  deleteAdminAccount,
+  getAdminAccount,
+  listAdminAccounts,
+  recordAdminLogin,
+  setAdminPassword,
+} from './postgres-admin-accounts.js';
 import { appendAudit, listAudit } from './postgres-audit.js';
 import { openChangeFeed, type ChangeFeed, type ChangeOrigin } from './postgres-change-feed.js';
 import {
@@ -142,6 +150,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     createClaimMapping: (input, actor) => createClaimMapping(context, input, actor),
     updateClaimMapping: (id, patch, actor) => updateClaimMapping(context, id, patch, actor),
     deleteClaimMapping: (id, actor) => deleteClaimMapping(context, id, actor),
+    listAdminAccounts: () => listAdminAccounts(context),
+    getAdminAccount: (username) => getAdminAccount(context, username),
+    createAdminAccount: (input, actor) => createAdminAccount(context, input, actor),
+    setAdminPassword: (username, passwordHash, actor) =>
+      setAdminPassword(context, username, passwordHash, actor),
+    deleteAdminAccount: (username, actor) => deleteAdminAccount(context, username, actor),
+    recordAdminLogin: (username, at) => recordAdminLogin(context, username, at),
     appendAudit: (entry) => appendAudit(context, entry),
     listAudit: (filter) => listAudit(context, filter),
     getMetadataSnapshot: (issuerId) => getMetadataSnapshot(context, issuerId),

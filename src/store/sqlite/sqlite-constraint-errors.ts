@@ -19,6 +19,8 @@ const UNIQUE_FIELDS: readonly (readonly [marker: string, field: string])[] = [
   ['keys.kid', 'kid'],
   ['realms_realm_uri_unique', 'realmUri'],
   ['realms.realm_uri', 'realmUri'],
+  ['admin_accounts_username_unique', 'username'],
+  ['admin_accounts.username', 'username'],
 ];
 
 function errorCode(error: unknown): string | undefined {

@@ -134,7 +134,21 @@ CREATE TABLE replays (
 CREATE INDEX replays_expires_at ON replays (expires_at);
 `;
 
+/** Local admin accounts: user names stored lower-cased (unique whatever the case), scrypt hashes only. */
+const ADMIN_ACCOUNTS = `
+CREATE TABLE admin_accounts (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL CHECK (username = lower(username) AND length(username) BETWEEN 1 AND 64),
+  password_hash TEXT NOT NULL CHECK (password_hash LIKE 'scrypt$%'),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  last_login_at TEXT
+);
+CREATE UNIQUE INDEX admin_accounts_username_unique ON admin_accounts (username);
+`;
+
 /** Every SQLite migration, oldest first. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
+  { version: 2, name: 'admin accounts', up: ADMIN_ACCOUNTS },
 ];

@@ -5,12 +5,14 @@ import { createChangeListeners } from '../change-listeners.js';
 import { createLocalRefreshLocks } from '../local-refresh-locks.js';
 import type {
   Actor,
+  AdminAccountRecord,
   AuditEntry,
   ClaimMappingRecord,
   IssuerPatch,
   IssuerRecord,
   KeyRecord,
   MetadataSnapshotRecord,
+  NewAdminAccount,
   NewAuditEntry,
   NewClaimMapping,
   NewIssuer,
@@ -22,6 +24,14 @@ import type {
 } from '../model.js';
 import type { AuditQuery, RefreshApplication, Store } from '../store.js';
 import { normalizeInstant, normalizeNewAuditEntry } from '../validate-input.js';
+import {
+  createAdminAccount,
+  deleteAdminAccount,
+  findAdminAccount,
+  listAdminAccounts,
+  recordAdminLogin,
+  setAdminPassword,
+} from './sqlite-admin-accounts.js';
 import {
   createClaimMapping,
   deleteClaimMapping,
@@ -232,6 +242,43 @@ class SqliteStore implements Store {
     await this.#mutate(
       (ctx) => deleteClaimMapping(ctx, id, actor),
       (issuerId) => ({ kind: 'mapping', issuerId }),
+    );
+  }
+
+  listAdminAccounts(): Promise<AdminAccountRecord[]> {
+    return this.#read((ctx) => listAdminAccounts(ctx));
+  }
+
+  getAdminAccount(username: string): Promise<AdminAccountRecord | undefined> {
+    return this.#read((ctx) => findAdminAccount(ctx, username));
+  }
+
+  // Admin account changes are not broadcast: nothing caches them (see Store).
+  createAdminAccount(input: NewAdminAccount, actor: Actor): Promise<AdminAccountRecord> {
+    return this.#mutate(
+      (ctx) => createAdminAccount(ctx, input, actor),
+      () => null,
+    );
+  }
+
+  setAdminPassword(username: string, passwordHash: string, actor: Actor): Promise<AdminAccountRecord> {
+    return this.#mutate(
+      (ctx) => setAdminPassword(ctx, username, passwordHash, actor),
+      () => null,
+    );
+  }
+
+  deleteAdminAccount(username: string, actor: Actor): Promise<void> {
+    return this.#mutate(
+      (ctx) => deleteAdminAccount(ctx, username, actor),
+      () => null,
+    );
+  }
+
+  recordAdminLogin(username: string, at: Date): Promise<AdminAccountRecord> {
+    return this.#mutate(
+      (ctx) => recordAdminLogin(ctx, username, at),
+      () => null,
     );
   }
 
