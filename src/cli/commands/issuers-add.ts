@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
+import { loadImportDocument } from '../../admin/import-document.js';
+import { inferLoginUrl, inferProtocols } from '../../admin/import-fields.js';
 import { daysUntilExpiry } from '../../crypto/certificate.js';
 import { ClaimsgateError } from '../../lib/errors.js';
-import { enforceMetadataSignaturePolicy } from '../../metadata/check-metadata-signature.js';
-import type { IssuerMetadata } from '../../metadata/model.js';
 import type { RefreshResult } from '../../rollover/rollover-engine.js';
-import type { IssuerPatch, IssuerRecord, Protocol } from '../../store/model.js';
+import type { IssuerPatch, IssuerRecord } from '../../store/model.js';
 import type { Store } from '../../store/store.js';
 import { ISSUER_DEFAULTS } from '../../store/validate-input.js';
 import { withEngine } from '../cli-engine.js';
 import { confirmChange } from '../confirm-change.js';
-import { loadMetadata, type LoadedMetadata } from '../load-metadata.js';
+import type { LoadedMetadata } from '../load-metadata.js';
 import { withStore } from '../open-cli-store.js';
 import { EXIT, formatDate, renderTable, toJson, type CliIo } from '../output.js';
 import { KEY_HEADER, keyCells, viewKey, type KeyView } from '../store-views.js';
@@ -22,37 +22,6 @@ import { usage } from './store-options.js';
 export interface IssuersAddOptions extends IssuerFieldOptions, StoreOptions {
   readonly allowHttp: boolean;
   readonly yes: boolean;
-}
-
-const TENANT_PLACEHOLDER = /\{tenant(?:id)?\}/i;
-
-/** The URL users are sent to: the WS-Fed passive endpoint, else SAML SSO (POST, then Redirect), else OIDC authorization. */
-function inferLoginUrl(metadata: IssuerMetadata): string | undefined {
-  const find = (kind: string, binding?: string): string | undefined =>
-    metadata.endpoints.find(
-      (endpoint) => endpoint.kind === kind && (binding === undefined || endpoint.binding?.endsWith(binding)),
-    )?.url;
-  return (
-    find('wsfed-passive') ??
-    find('saml-sso', 'HTTP-POST') ??
-    find('saml-sso', 'HTTP-Redirect') ??
-    find('oidc-authorization')
-  );
-}
-
-/** The protocols a document's format implies: WS-Fed metadata with a SAML SSO endpoint speaks both. */
-function inferProtocols(metadata: IssuerMetadata): Protocol[] {
-  switch (metadata.format) {
-    case 'wsfed-metadata':
-      return metadata.endpoints.some((endpoint) => endpoint.kind === 'saml-sso')
-        ? ['wsfed', 'saml2']
-        : ['wsfed'];
-    case 'saml-metadata':
-      return ['saml2'];
-    case 'oidc-discovery':
-    case 'jwks':
-      return ['oidc'];
-  }
 }
 
 function renderPreview(name: string, fields: IssuerPatch, loaded: LoadedMetadata, now: Date): string {
@@ -195,30 +164,33 @@ export async function runIssuersAdd(
       });
     }
   });
-  const entityId =
-    fields.issuerUri === undefined || TENANT_PLACEHOLDER.test(fields.issuerUri)
-      ? undefined
-      : fields.issuerUri;
-  const loaded = await loadMetadata(io, metadataUrl, { allowHttp: options.allowHttp, entityId });
-  const { metadata } = loaded;
-  const issuerUri = fields.issuerUri ?? metadata.issuer;
-  if (issuerUri === undefined)
-    usage(command, 'the metadata names no issuer (a bare JWKS): give --issuer-uri');
-  // SECURITY: the policy the issuer will be refreshed under is applied before anything is shown as trustworthy.
-  enforceMetadataSignaturePolicy(
-    loaded.signature ?? { status: 'unsigned' },
-    fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy,
-    { url: loaded.origin, issuer: issuerUri },
+  // The same fetch, checks and key-set following (OpenID Connect discovery → jwks_uri) as the admin
+  // site's import and the refresh that will follow: what is shown is what the refresh will trust.
+  const document = await loadImportDocument(
+    {
+      fetch: io.fetch,
+      now: io.now,
+      allowHttp: options.allowHttp,
+      fetchTimeoutMs: 10_000,
+      maxMetadataBytes: undefined,
+    },
+    metadataUrl,
+    {
+      issuerUri: fields.issuerUri,
+      signaturePolicy: fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy,
+    },
   );
-  if (metadata.signingKeys.length === 0) {
-    throw new ClaimsgateError(
-      'CG_META_NO_SIGNING_KEYS',
-      `The metadata at ${loaded.origin} publishes no signing key.`,
-      {
-        detail: { url: loaded.origin, issuer: issuerUri, observed: 0, expected: 'at least one signing key' },
-      },
-    );
-  }
+  const loaded: LoadedMetadata = {
+    origin:
+      document.keySet === undefined
+        ? document.metadataUrl
+        : `${document.metadataUrl} (keys: ${document.keySet.url})`,
+    metadata: { ...document.metadata, signingKeys: document.signingKeys },
+    signature: document.signature,
+    sha256: document.sha256,
+  };
+  const { metadata } = loaded;
+  const issuerUri = document.issuerUri;
   const loginUrl = fields.loginUrl === undefined ? inferLoginUrl(metadata) : fields.loginUrl;
   const complete = {
     ...fields,

@@ -1,0 +1,87 @@
+import {
+  evaluateAlerts,
+  resolveAlertThresholds,
+  type Alert,
+  type AlertThresholds,
+} from '../rollover/alerts.js';
+import type { RolloverEngine } from '../rollover/rollover-engine.js';
+import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
+import type { Store } from '../store/store.js';
+import type { AdminServiceOptions } from './admin-service.js';
+import type { DocumentFetchContext } from './import-document.js';
+
+/** What every admin operation shares, resolved once from the service options. */
+export interface AdminContext extends DocumentFetchContext {
+  readonly store: Store;
+  readonly engine: RolloverEngine;
+  readonly thresholds: AlertThresholds;
+}
+
+/**
+ * Checks the service options and fills in the defaults.
+ *
+ * @throws TypeError for a missing store or engine, or a bad option.
+ */
+export function resolveAdminContext(options: AdminServiceOptions): AdminContext {
+  if (options === undefined || options === null) throw new TypeError('options are required.');
+  if (options.store === undefined || options.store === null) throw new TypeError('store is required.');
+  if (options.engine === undefined || options.engine === null) throw new TypeError('engine is required.');
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? 10_000;
+  if (!Number.isSafeInteger(fetchTimeoutMs) || fetchTimeoutMs <= 0) {
+    throw new TypeError(
+      `fetchTimeoutMs must be a positive whole number of ms; got ${String(fetchTimeoutMs)}.`,
+    );
+  }
+  const maxBytes = options.maxMetadataBytes;
+  if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes <= 0)) {
+    throw new TypeError(`maxMetadataBytes must be a positive whole number; got ${String(maxBytes)}.`);
+  }
+  return {
+    store: options.store,
+    engine: options.engine,
+    now: options.now ?? (() => new Date()),
+    fetch: options.fetch,
+    allowHttp: options.allowHttp ?? false,
+    fetchTimeoutMs,
+    maxMetadataBytes: maxBytes,
+    thresholds: resolveAlertThresholds(options.alertThresholds),
+  };
+}
+
+/** Issuers with every key and refresh state, and the alerts they call for now. */
+export interface IssuerState {
+  readonly issuers: readonly IssuerRecord[];
+  readonly keys: readonly KeyRecord[];
+  readonly states: ReadonlyMap<string, RefreshStateRecord>;
+  readonly alerts: readonly Alert[];
+}
+
+/**
+ * Reads the issuers given (default all), their keys and refresh states, and
+ * evaluates the alerts the engine would raise for them now.
+ *
+ * @throws ClaimsgateError `CG_STORE_*` when the store fails.
+ */
+export async function readIssuerState(
+  context: AdminContext,
+  only?: readonly IssuerRecord[],
+): Promise<IssuerState> {
+  const { store } = context;
+  const issuers = only ?? (await store.listIssuers());
+  const keys = issuers.length === 1 ? await store.listKeys(issuers[0]!.id) : await store.listKeys();
+  const states = new Map<string, RefreshStateRecord>();
+  await Promise.all(
+    issuers.map(async (issuer) => {
+      const state = await store.getRefreshState(issuer.id);
+      if (state !== undefined) states.set(issuer.id, state);
+    }),
+  );
+  const alerts = evaluateAlerts({
+    issuers,
+    keys,
+    refreshStates: states,
+    now: context.now(),
+    thresholds: context.thresholds,
+  });
+  return { issuers, keys, states, alerts };
+}

@@ -1,0 +1,167 @@
+import type { Actor, IssuerPatch, IssuerRecord, NewIssuer } from '../store/model.js';
+import type { RefreshResult } from '../rollover/rollover-engine.js';
+import { readIssuerState, type AdminContext } from './admin-context.js';
+import { adminInputError, requireIssuer } from './admin-lookups.js';
+import type {
+  IssuerDetail,
+  IssuerInput,
+  IssuerSummary,
+  IssuerUpdate,
+  RefreshOutcomeView,
+} from './admin-service.js';
+import {
+  compareKeys,
+  summarizeIssuer,
+  viewAlert,
+  viewClaimMapping,
+  viewKey,
+  viewSnapshot,
+} from './admin-views.js';
+
+/**
+ * Every issuer with its summary, by name.
+ *
+ * @throws ClaimsgateError `CG_STORE_*` when the store fails.
+ */
+export async function listIssuerSummaries(context: AdminContext): Promise<IssuerSummary[]> {
+  const state = await readIssuerState(context);
+  const now = context.now();
+  return [...state.issuers]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((issuer) =>
+      summarizeIssuer(
+        issuer,
+        state.keys.filter((key) => key.issuerId === issuer.id),
+        state.states.get(issuer.id),
+        state.alerts,
+        now,
+      ),
+    );
+}
+
+/** The detail of an issuer record already read. */
+export async function detailOf(context: AdminContext, issuer: IssuerRecord): Promise<IssuerDetail> {
+  const { store } = context;
+  const [state, snapshot, mappings] = await Promise.all([
+    readIssuerState(context, [issuer]),
+    store.getMetadataSnapshot(issuer.id),
+    store.listClaimMappings(issuer.id),
+  ]);
+  const now = context.now();
+  const names = new Map([[issuer.id, issuer.name]]);
+  return {
+    ...summarizeIssuer(issuer, state.keys, state.states.get(issuer.id), state.alerts, now),
+    keys: [...state.keys].sort(compareKeys).map((key) => viewKey(key, now)),
+    snapshot: viewSnapshot(snapshot),
+    mappings: mappings.map((mapping) => viewClaimMapping(mapping, names)),
+  };
+}
+
+/**
+ * One issuer with its keys, last-known-good document and claim mappings.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`.
+ */
+export async function getIssuerDetail(context: AdminContext, idOrName: string): Promise<IssuerDetail> {
+  return detailOf(context, await requireIssuer(context.store, idOrName));
+}
+
+/** The fields of an issuer input or update, exactly as given (the store validates each). */
+function issuerFields(input: IssuerUpdate): IssuerPatch {
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(input)) if (value !== undefined) fields[name] = value;
+  return fields;
+}
+
+/**
+ * Creates an issuer without refreshing it.
+ *
+ * @throws ClaimsgateError `CG_STORE_DUPLICATE`, `CG_STORE_INVALID`.
+ */
+export async function createIssuer(
+  context: AdminContext,
+  input: IssuerInput,
+  actor: Actor,
+): Promise<IssuerDetail> {
+  const created = await context.store.createIssuer(issuerFields(input) as NewIssuer, actor);
+  return detailOf(context, created);
+}
+
+/**
+ * Updates an issuer's fields, optionally against the version the admin saw.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`, `CG_STORE_CONFLICT`, `CG_STORE_DUPLICATE`,
+ *   `CG_STORE_INVALID`; `CG_ADMIN_INPUT_INVALID` for an update that changes nothing.
+ */
+export async function updateIssuer(
+  context: AdminContext,
+  idOrName: string,
+  update: IssuerUpdate,
+  actor: Actor,
+  expectedVersion?: number,
+): Promise<IssuerDetail> {
+  const issuer = await requireIssuer(context.store, idOrName);
+  const patch = issuerFields(update);
+  if (Object.keys(patch).length === 0) {
+    throw adminInputError('update', 'The update names no field to change.');
+  }
+  const updated = await context.store.updateIssuer(issuer.id, patch, actor, expectedVersion);
+  return detailOf(context, updated);
+}
+
+/**
+ * Deletes an issuer with its keys, mappings, snapshot and refresh state.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`.
+ */
+export async function deleteIssuer(context: AdminContext, idOrName: string, actor: Actor): Promise<void> {
+  const issuer = await requireIssuer(context.store, idOrName);
+  await context.store.deleteIssuer(issuer.id, actor);
+}
+
+/** The view of a refresh's result, with the issuer as it now stands. */
+export async function viewRefreshResult(
+  context: AdminContext,
+  result: RefreshResult,
+): Promise<RefreshOutcomeView> {
+  return {
+    issuerId: result.issuerId,
+    outcome: result.outcome,
+    code: result.code ?? null,
+    alerts: result.alerts.map(viewAlert),
+    issuer: await getIssuerDetail(context, result.issuerId),
+  };
+}
+
+/**
+ * "Refresh now": audits who asked, then runs a forced refresh through the
+ * engine (single flight in this process, the store's lock across instances).
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_ADMIN_INPUT_INVALID` for an issuer without a metadata URL.
+ */
+export async function refreshIssuerNow(
+  context: AdminContext,
+  idOrName: string,
+  actor: Actor,
+): Promise<RefreshOutcomeView> {
+  const issuer = await requireIssuer(context.store, idOrName);
+  if (issuer.metadataUrl === null) {
+    throw adminInputError(
+      'issuer',
+      `Issuer ${issuer.name} has no metadata URL: there is nothing to refresh. Add its keys by hand, or import its metadata.`,
+      { observed: issuer.name },
+    );
+  }
+  // The refresh's own entries are written by `refresh`; this one says which admin asked for it.
+  await context.store.appendAudit({
+    actor,
+    action: 'issuer.refresh-requested',
+    issuerId: issuer.id,
+    subject: issuer.metadataUrl,
+    before: null,
+    after: { reason: 'manual', force: true },
+    refresh: null,
+  });
+  const result = await context.engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' });
+  return viewRefreshResult(context, result);
+}

@@ -1,0 +1,156 @@
+import { readCertificates } from '../crypto/certificate.js';
+import { hasExpired } from '../rollover/alerts.js';
+import type { Actor, NewKey } from '../store/model.js';
+import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
+import type { AdminContext } from './admin-context.js';
+import { adminInputError, requireIssuer, requireKey } from './admin-lookups.js';
+import type { AddedKey, AddKeyInput, KeyView } from './admin-service.js';
+import { inspectThumbprintInput } from './admin-thumbprint.js';
+import { compareKeys, viewKey } from './admin-views.js';
+
+/**
+ * Every key of an issuer, usable ones first.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`.
+ */
+export async function listIssuerKeys(context: AdminContext, issuerIdOrName: string): Promise<KeyView[]> {
+  const issuer = await requireIssuer(context.store, issuerIdOrName);
+  const now = context.now();
+  return (await context.store.listKeys(issuer.id)).sort(compareKeys).map((key) => viewKey(key, now));
+}
+
+/**
+ * Adds a key by hand from a pasted certificate (PEM or bare base64, line
+ * breaks allowed) or a pasted thumbprint (normalised explicitly, every
+ * character removed reported).
+ *
+ * @throws ClaimsgateError `CG_ADMIN_INPUT_INVALID`, `CG_CERT_INVALID`, `CG_CERT_NOT_FOUND`,
+ *   `CG_TRUST_THUMBPRINT_INVALID`, `CG_STORE_NOT_FOUND`, `CG_STORE_DUPLICATE`.
+ */
+export async function addKey(
+  context: AdminContext,
+  issuerIdOrName: string,
+  input: AddKeyInput,
+  actor: Actor,
+): Promise<AddedKey> {
+  const hasCertificate = typeof input.certificate === 'string' && input.certificate.trim() !== '';
+  const hasThumbprint = typeof input.thumbprint === 'string' && input.thumbprint.trim() !== '';
+  if (hasCertificate === hasThumbprint) {
+    throw adminInputError(
+      'certificate',
+      'Give either a certificate or a thumbprint, not both and not neither.',
+      {
+        expected: 'certificate or thumbprint',
+      },
+    );
+  }
+  const state = input.state ?? 'active';
+  if (state !== 'active' && state !== 'announced') {
+    throw adminInputError('state', 'A key added by hand is active or announced.', { observed: state });
+  }
+  const issuer = await requireIssuer(context.store, issuerIdOrName);
+  const now = context.now();
+  let fields: NewKey;
+  let inspection: AddedKey['thumbprintInput'] = null;
+  if (hasCertificate) {
+    const certificates = readCertificates(input.certificate);
+    if (certificates.length !== 1) {
+      throw adminInputError(
+        'certificate',
+        `The text holds ${certificates.length} certificates; paste one at a time.`,
+        {
+          observed: certificates.length,
+          expected: 1,
+        },
+      );
+    }
+    const certificate = certificates[0]!;
+    // A certificate past its notAfter would be expired by the engine's next check: refuse it now, visibly.
+    if (hasExpired(certificate, now.getTime())) {
+      throw adminInputError(
+        'certificate',
+        `The certificate ${certificate.sha1} (${certificate.subject}) expired on ${certificate.notAfter.toISOString()}.`,
+        { observed: certificate.notAfter.toISOString(), expected: `after ${now.toISOString()}` },
+      );
+    }
+    fields = {
+      issuerId: issuer.id,
+      sha1: certificate.sha1,
+      sha256: certificate.sha256,
+      certificateDer: certificate.der,
+      subject: certificate.subject,
+      notBefore: certificate.notBefore,
+      notAfter: certificate.notAfter,
+      source: 'manual',
+      state,
+    };
+  } else {
+    inspection = inspectThumbprintInput(input.thumbprint!);
+    fields = {
+      issuerId: issuer.id,
+      ...(inspection.algorithm === 'sha1'
+        ? { sha1: inspection.thumbprint }
+        : { sha256: inspection.thumbprint }),
+      source: 'manual',
+      state,
+    };
+  }
+  const key = await context.store.addKey(fields, actor);
+  return { key: viewKey(key, now), thumbprintInput: inspection };
+}
+
+function requireReason(reason: unknown): string {
+  const text = typeof reason === 'string' ? reason.trim() : '';
+  if (text === '') throw adminInputError('reason', 'Say why: the reason is kept in the audit log.');
+  return text;
+}
+
+/**
+ * Revokes a key: it stops validating tokens at once and no refresh revives it.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`, `CG_ADMIN_INPUT_INVALID` (no reason).
+ */
+export async function revokeKey(
+  context: AdminContext,
+  keyId: string,
+  reason: string,
+  actor: Actor,
+): Promise<KeyView> {
+  const why = requireReason(reason);
+  const key = await requireKey(context.store, keyId);
+  const updated = await context.store.setKeyState(key.id, 'revoked', actor, why);
+  return viewKey(updated, context.now());
+}
+
+/**
+ * Makes a revoked, retired or expired key `active` again.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_ADMIN_INPUT_INVALID` for no reason,
+ *   a key that is already trusted, or one whose certificate has expired.
+ */
+export async function reactivateKey(
+  context: AdminContext,
+  keyId: string,
+  reason: string,
+  actor: Actor,
+): Promise<KeyView> {
+  const why = requireReason(reason);
+  const key = await requireKey(context.store, keyId);
+  const now = context.now();
+  if (USABLE_KEY_STATES.has(key.state)) {
+    throw adminInputError('key', `Key ${key.id} is ${key.state}: it is trusted already.`, {
+      observed: key.state,
+      expected: ['revoked', 'retired', 'expired'],
+    });
+  }
+  // SECURITY: an expired certificate is not made trustworthy again by hand; a new key is needed.
+  if (hasExpired(key, now.getTime())) {
+    throw adminInputError(
+      'key',
+      `Key ${key.id} expired on ${key.notAfter!.toISOString()}: add the issuer's current certificate instead.`,
+      { observed: key.notAfter!.toISOString() },
+    );
+  }
+  const updated = await context.store.setKeyState(key.id, 'active', actor, why);
+  return viewKey(updated, now);
+}

@@ -1,0 +1,234 @@
+import { daysUntilExpiry } from '../crypto/certificate.js';
+import { keyLabel, type Alert } from '../rollover/alerts.js';
+import type {
+  AuditEntry,
+  ClaimMappingRecord,
+  IssuerRecord,
+  KeyRecord,
+  MetadataSnapshotRecord,
+  RealmRecord,
+  RefreshStateRecord,
+} from '../store/model.js';
+import { USABLE_KEY_STATES, type KeyState } from '../tokens/trust-snapshot.js';
+import type {
+  AlertView,
+  AuditEntryView,
+  ClaimMappingView,
+  IssuerSummary,
+  IssuerView,
+  IsoDateTime,
+  KeyView,
+  NextExpiryView,
+  RealmView,
+  RefreshView,
+  SnapshotView,
+} from './admin-service.js';
+
+/*
+ * Records → the plain JSON views the admin service returns: instants as ISO
+ * strings, no certificate bytes, days left and ages computed against the
+ * service's clock.
+ */
+
+/** Every key state, in the order the admin surfaces list them. */
+export const KEY_STATES: readonly KeyState[] = [
+  'announced',
+  'active',
+  'retiring',
+  'retired',
+  'revoked',
+  'expired',
+];
+
+/** An instant as ISO 8601 UTC. */
+export function iso(date: Date): IsoDateTime {
+  return date.toISOString();
+}
+
+/** Like {@link iso}, null staying null. */
+export function isoOrNull(date: Date | null | undefined): IsoDateTime | null {
+  return date === null || date === undefined ? null : date.toISOString();
+}
+
+/** Every field of an issuer record. */
+export function viewIssuer(issuer: IssuerRecord): IssuerView {
+  return {
+    id: issuer.id,
+    name: issuer.name,
+    description: issuer.description,
+    issuerUri: issuer.issuerUri,
+    protocols: [...issuer.protocols],
+    metadataUrl: issuer.metadataUrl,
+    loginUrl: issuer.loginUrl,
+    useForLogin: issuer.useForLogin,
+    label: issuer.label,
+    refreshIntervalSeconds: issuer.refreshIntervalSeconds,
+    signaturePolicy: issuer.signaturePolicy,
+    allowSha1: issuer.allowSha1,
+    allowedTenants: [...issuer.allowedTenants],
+    createdAt: iso(issuer.createdAt),
+    updatedAt: iso(issuer.updatedAt),
+    version: issuer.version,
+  };
+}
+
+/** One key, without its certificate bytes or JWK. */
+export function viewKey(key: KeyRecord, now: Date): KeyView {
+  return {
+    id: key.id,
+    issuerId: key.issuerId,
+    state: key.state,
+    usable: USABLE_KEY_STATES.has(key.state),
+    source: key.source,
+    sha1: key.sha1,
+    sha256: key.sha256,
+    kid: key.kid,
+    subject: key.subject,
+    hasCertificate: key.certificateDer !== null,
+    notBefore: isoOrNull(key.notBefore),
+    notAfter: isoOrNull(key.notAfter),
+    daysLeft: key.notAfter === null ? null : daysUntilExpiry({ notAfter: key.notAfter }, now),
+    addedBy: key.addedBy,
+    stateChangedAt: iso(key.stateChangedAt),
+    firstSeenAt: iso(key.firstSeenAt),
+    lastSeenInMetadataAt: isoOrNull(key.lastSeenInMetadataAt),
+    lastUsedAt: isoOrNull(key.lastUsedAt),
+  };
+}
+
+/** Usable keys first, then the most recently first seen. */
+export function compareKeys(a: KeyRecord, b: KeyRecord): number {
+  const usable = Number(USABLE_KEY_STATES.has(b.state)) - Number(USABLE_KEY_STATES.has(a.state));
+  return usable !== 0 ? usable : b.firstSeenAt.getTime() - a.firstSeenAt.getTime();
+}
+
+/** Whole seconds from `since` to `now` (never negative), or null without `since`. */
+function ageSeconds(since: Date | null | undefined, now: Date): number | null {
+  if (since === null || since === undefined) return null;
+  return Math.max(0, Math.floor((now.getTime() - since.getTime()) / 1000));
+}
+
+/** Where an issuer's refreshing stands; all null before its first refresh. */
+export function viewRefresh(state: RefreshStateRecord | undefined, now: Date): RefreshView {
+  return {
+    lastAttemptAt: isoOrNull(state?.lastAttemptAt),
+    lastOutcome: state?.lastOutcome ?? null,
+    lastErrorCode: state?.lastErrorCode ?? null,
+    lastErrorMessage: state?.lastErrorMessage ?? null,
+    lastSuccessAt: isoOrNull(state?.lastSuccessAt),
+    lastSuccessAgeSeconds: ageSeconds(state?.lastSuccessAt, now),
+    consecutiveFailures: state?.consecutiveFailures ?? 0,
+    nextAttemptAt: isoOrNull(state?.nextAttemptAt),
+  };
+}
+
+/** An alert without its dedupe key and structured detail. */
+export function viewAlert(alert: Alert): AlertView {
+  return {
+    kind: alert.kind,
+    severity: alert.severity,
+    issuerId: alert.issuerId,
+    issuerName: alert.issuerName,
+    keyId: alert.keyId,
+    subject: alert.subject,
+    threshold: alert.threshold,
+    message: alert.message,
+  };
+}
+
+/** The issuer's usable key with a certificate that expires first. */
+function nextExpiry(keys: readonly KeyRecord[], now: Date): NextExpiryView | null {
+  let first: { readonly key: KeyRecord; readonly notAfter: Date } | undefined;
+  for (const key of keys) {
+    if (!USABLE_KEY_STATES.has(key.state) || key.notAfter === null) continue;
+    if (first === undefined || key.notAfter.getTime() < first.notAfter.getTime()) {
+      first = { key, notAfter: key.notAfter };
+    }
+  }
+  if (first === undefined) return null;
+  return {
+    keyId: first.key.id,
+    thumbprint: keyLabel(first.key),
+    notAfter: iso(first.notAfter),
+    daysLeft: daysUntilExpiry({ notAfter: first.notAfter }, now),
+  };
+}
+
+/** The summary of one issuer from its records and the alerts evaluated for it. */
+export function summarizeIssuer(
+  issuer: IssuerRecord,
+  keys: readonly KeyRecord[],
+  state: RefreshStateRecord | undefined,
+  alerts: readonly Alert[],
+  now: Date,
+): IssuerSummary {
+  const keyCounts = Object.fromEntries(KEY_STATES.map((name) => [name, 0])) as Record<KeyState, number>;
+  for (const key of keys) keyCounts[key.state] += 1;
+  return {
+    issuer: viewIssuer(issuer),
+    keyCounts,
+    usableKeys: keys.filter((key) => USABLE_KEY_STATES.has(key.state)).length,
+    nextExpiry: nextExpiry(keys, now),
+    refresh: viewRefresh(state, now),
+    alerts: alerts.filter((alert) => alert.issuerId === issuer.id).map(viewAlert),
+  };
+}
+
+/** The last-known-good document, without its bytes. */
+export function viewSnapshot(snapshot: MetadataSnapshotRecord | undefined): SnapshotView | null {
+  if (snapshot === undefined) return null;
+  return {
+    url: snapshot.url,
+    fetchedAt: iso(snapshot.fetchedAt),
+    sha256: snapshot.sha256,
+    etag: snapshot.etag,
+    signerSha1: snapshot.signerSha1,
+  };
+}
+
+/** A realm with its allowed issuers named (an ID whose issuer is gone stays an ID). */
+export function viewRealm(realm: RealmRecord, names: ReadonlyMap<string, string>): RealmView {
+  return {
+    id: realm.id,
+    realmUri: realm.realmUri,
+    replyUrl: realm.replyUrl,
+    homeRealm: realm.homeRealm,
+    allowedIssuerIds: [...realm.allowedIssuerIds],
+    allowedIssuerNames: realm.allowedIssuerIds.map((id) => names.get(id) ?? id),
+    createdAt: iso(realm.createdAt),
+    updatedAt: iso(realm.updatedAt),
+  };
+}
+
+/** A claim mapping with its issuer's name. */
+export function viewClaimMapping(
+  mapping: ClaimMappingRecord,
+  names: ReadonlyMap<string, string>,
+): ClaimMappingView {
+  return {
+    id: mapping.id,
+    issuerId: mapping.issuerId,
+    issuerName: names.get(mapping.issuerId) ?? mapping.issuerId,
+    label: mapping.label,
+    nameClaim: mapping.nameClaim,
+    groupClaim: mapping.groupClaim,
+    createdAt: iso(mapping.createdAt),
+    updatedAt: iso(mapping.updatedAt),
+  };
+}
+
+/** An audit entry with its issuer's current name. */
+export function viewAuditEntry(entry: AuditEntry, names: ReadonlyMap<string, string>): AuditEntryView {
+  return {
+    id: entry.id,
+    at: iso(entry.at),
+    actor: entry.actor,
+    action: entry.action,
+    issuerId: entry.issuerId,
+    issuerName: entry.issuerId === null ? null : (names.get(entry.issuerId) ?? null),
+    subject: entry.subject,
+    before: entry.before ?? null,
+    after: entry.after ?? null,
+    refresh: entry.refresh === null ? null : { ...entry.refresh },
+  };
+}
