@@ -1,5 +1,7 @@
 import formbody from '@fastify/formbody';
 import fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createAdminService } from '../admin/admin-service.js';
 import type { Config } from '../config/config-schema.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
@@ -8,14 +10,24 @@ import { createSessionCookies } from '../session/session-cookie.js';
 import { createSignInStateCodec } from '../session/sign-in-state.js';
 import { createStoreReplayCache } from '../store/store-replay-cache.js';
 import type { Store } from '../store/store.js';
+import { registerAdminApi } from './admin-api.js';
 import { createAdminGuard } from './admin-auth.js';
+import { registerAdminLoginRoutes } from './admin-login.js';
+import { setAdminSecurityHeaders } from './admin-site/admin-responses.js';
+import { registerAdminSite } from './admin-site/register-admin-site.js';
 import { sendErrorPage } from './error-page.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import type { GatewayServices } from './gateway-services.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { createGatewayLogger, fastifyLoggingOptions, registerRequestIdHeader } from './logging.js';
+import { registerMetricsRoutes } from './metrics-routes.js';
+import { createOidcSignIn } from './oidc-sign-in.js';
+import { createSamlSignIn } from './saml-sign-in.js';
 import { registerSamplePages } from './sample-pages.js';
 import { createSessionHook } from './session-hook.js';
+import { createDrainState, registerDrainHooks, type DrainState } from './shutdown.js';
 import { registerSignInRoutes } from './sign-in-routes.js';
+import { registerUpstreamProxy } from './upstream-proxy.js';
 import { createWsFedSignIn } from './wsfed-sign-in.js';
 
 export interface GatewayServerOptions {
@@ -25,8 +37,16 @@ export interface GatewayServerOptions {
   readonly engine: RolloverEngine;
   /** The clock for sessions, sign-in state and token validation; default the system clock. */
   readonly now?: () => Date;
-  /** Log with pino at `config.logging.level`; default false (no logger). */
+  /** Log with pino at `config.logging.level` to standard output; default false (no logger). */
   readonly log?: boolean;
+  /** The logger to use instead (see `createGatewayLogger`, e.g. with a destination a test reads); wins over `log`. */
+  readonly logger?: Logger;
+  /** Shutdown state shared with the caller's shutdown sequence (`/readyz` says `draining`); default one of its own. */
+  readonly drain?: DrainState;
+  /** Add Node's process metrics to `/metrics`; default false (`serve` turns them on). */
+  readonly processMetrics?: boolean;
+  /** Outgoing HTTP (the OpenID Connect token endpoint); default `globalThis.fetch`. */
+  readonly fetch?: typeof globalThis.fetch;
 }
 
 /** Room for the form around a URL-encoded token (each byte may take three characters). */
@@ -34,8 +54,10 @@ const FORM_OVERHEAD_BYTES = 64 * 1024;
 
 /**
  * Builds the gateway's HTTP server: session cookies read on every request,
- * WS-Federation sign-in and sign-out, the protected sample page and the
- * health endpoints. Nothing is listening yet: the caller binds it with
+ * WS-Federation sign-in and sign-out, the protected sample page (or, when
+ * `gateway.upstream` is set, the reverse proxy to the application), the
+ * health endpoints and `/metrics`, with one log line per request and an
+ * `X-Request-ID` on every answer. Nothing is listening yet: the caller binds it with
  * `listen({ host: config.server.host, port })` and closes it.
  *
  * @throws TypeError when the session settings or keys are unusable (see
@@ -55,6 +77,10 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     now,
   });
   const sessions = createSessionHook(cookies, config.session.cookieName);
+  const logger =
+    options.logger ??
+    (options.log === true ? createGatewayLogger({ level: config.logging.level }) : undefined);
+  const drain = options.drain ?? createDrainState();
   const services: GatewayServices = {
     config,
     store,
@@ -68,20 +94,67 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
       config,
       ring,
       sessions,
-      renderRefusal: (reply, status, error) => sendErrorPage(reply.request, reply, status, error),
+      renderRefusal: (reply, status, error) => {
+        setAdminSecurityHeaders(reply);
+        return sendErrorPage(
+          reply.request,
+          reply,
+          status,
+          error,
+          '<p><a href="/admin/login">Sign in as an administrator</a></p>',
+          'Not allowed',
+        );
+      },
     }),
-    metrics: createGatewayMetrics(),
+    metrics: createGatewayMetrics({
+      store,
+      engine,
+      now,
+      processMetrics: options.processMetrics ?? false,
+      onStoreError: (error) => logger?.warn({ err: error }, 'metrics: the store could not be read'),
+    }),
+    fetch: options.fetch ?? globalThis.fetch,
+    adminService: createAdminService({
+      store,
+      engine,
+      now,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      allowHttp: config.rollover.allowHttpMetadata,
+      fetchTimeoutMs: config.rollover.fetchTimeoutMs,
+      alertThresholds: {
+        expiryDays: config.rollover.alerts.expiryDays,
+        consecutiveFailures: config.rollover.alerts.consecutiveFailures,
+        staleAfterSeconds: config.rollover.alerts.staleAfterSeconds,
+      },
+    }),
   };
 
   const app = fastify({
-    logger: options.log === true ? { level: config.logging.level } : false,
+    ...fastifyLoggingOptions(logger),
+    // Requests that reach a closing server on a busy kept-alive connection are still served (with
+    // `Connection: close`, see registerDrainHooks) instead of Fastify's bare 503.
+    return503OnClosing: false,
     trustProxy: config.server.trustProxy,
     bodyLimit: config.validation.maxTokenBytes * 3 + FORM_OVERHEAD_BYTES,
+    // The admin API's schemas refuse unknown properties (400) rather than silently dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   void app.register(formbody);
+  registerRequestIdHeader(app);
+  registerDrainHooks(app, drain);
   services.sessions.register(app);
-  registerHealthRoutes(app, services);
-  registerSamplePages(app, services);
-  registerSignInRoutes(app, services, [createWsFedSignIn(app, services)]);
+  registerHealthRoutes(app, services, drain);
+  registerMetricsRoutes(app, services);
+  // Gateway mode: the application behind the gateway answers `/` and everything else the gateway does not own.
+  if (config.gateway.upstream === undefined) registerSamplePages(app, services);
+  else registerUpstreamProxy(app, services);
+  registerSignInRoutes(app, services, [
+    createWsFedSignIn(app, services),
+    createSamlSignIn(app, services),
+    createOidcSignIn(app, services),
+  ]);
+  registerAdminLoginRoutes(app, services);
+  registerAdminApi(app, services);
+  registerAdminSite(app, services);
   return app;
 }

@@ -10,9 +10,9 @@ import { escapeHtml, renderPage } from './html.js';
  * SECURITY: the error's message and detail may quote the token or the
  * request; they go to the log, never to the page.
  */
-export function renderErrorPage(code: ErrorCode, extraHtml = ''): string {
+export function renderErrorPage(code: ErrorCode, extraHtml = '', title = 'Sign-in failed'): string {
   return renderPage(
-    'Sign-in failed',
+    title,
     [
       `<p>Error code: <code>${escapeHtml(code)}</code></p>`,
       `<p>${escapeHtml(ERROR_CODES[code].meaning)}</p>`,
@@ -22,13 +22,14 @@ export function renderErrorPage(code: ErrorCode, extraHtml = ''): string {
   );
 }
 
-/** Logs the full error (message, hint, detail) and answers `status` with the safe error page. */
+/** Logs the full error (message, hint, detail) and answers `status` with the safe error page titled `title`. */
 export function sendErrorPage(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
   error: ClaimsgateError,
   extraHtml = '',
+  title = 'Sign-in failed',
 ): FastifyReply {
   request.log.warn(
     { err: error, code: error.code, hint: error.hint, detail: error.detail },
@@ -38,5 +39,5 @@ export function sendErrorPage(
     .code(status)
     .header('cache-control', 'no-store')
     .type('text/html; charset=utf-8')
-    .send(renderErrorPage(error.code, extraHtml));
+    .send(renderErrorPage(error.code, extraHtml, title));
 }

@@ -1,3 +1,4 @@
+import type { AdminService } from '../admin/admin-service.js';
 import type { Config } from '../config/config-schema.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
@@ -23,4 +24,8 @@ export interface GatewayServices {
   /** Who may use the admin API and site, and their CSRF tokens. */
   readonly admin: AdminGuard;
   readonly metrics: GatewayMetrics;
+  /** Outgoing HTTP (the OpenID Connect token endpoint); `globalThis.fetch` unless the server was given one. */
+  readonly fetch: typeof globalThis.fetch;
+  /** The admin service the admin API and the admin site share (issuers, keys, import, realms, mappings, audit). */
+  readonly adminService: AdminService;
 }

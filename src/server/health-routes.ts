@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayServices } from './gateway-services.js';
+import type { DrainState } from './shutdown.js';
 
 /** The outcome of each readiness check. */
 export interface ReadinessChecks {
@@ -12,9 +13,14 @@ export interface ReadinessChecks {
 /**
  * Registers `GET /healthz` (200 while the process serves requests) and
  * `GET /readyz` (200 when the store answers and the engine has loaded trust,
- * 503 otherwise, naming the failed check).
+ * 503 otherwise, naming the failed check; 503 `{ status: 'draining' }` as soon
+ * as a shutdown has begun, so load balancers stop sending new work).
  */
-export function registerHealthRoutes(app: FastifyInstance, services: GatewayServices): void {
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  services: GatewayServices,
+  drain?: Pick<DrainState, 'draining'>,
+): void {
   const { store, engine } = services;
 
   app.get('/healthz', async (_request, reply) =>
@@ -22,6 +28,9 @@ export function registerHealthRoutes(app: FastifyInstance, services: GatewayServ
   );
 
   app.get('/readyz', async (request, reply) => {
+    if (drain?.draining === true) {
+      return reply.code(503).header('cache-control', 'no-store').send({ status: 'draining' });
+    }
     let storeCheck: ReadinessChecks['store'] = 'ok';
     try {
       await store.listRealms();

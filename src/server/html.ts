@@ -18,8 +18,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => ESCAPES[character]!);
 }
 
-/** A complete HTML document around already-escaped body markup; no script anywhere. */
-export function renderPage(title: string, bodyHtml: string): string {
+/**
+ * A complete HTML document around already-escaped body markup; no script
+ * anywhere. `stylesheet` is a same-origin path to link (the admin pages').
+ */
+export function renderPage(title: string, bodyHtml: string, stylesheet?: string): string {
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -27,6 +30,7 @@ export function renderPage(title: string, bodyHtml: string): string {
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(title)}</title>`,
+    ...(stylesheet === undefined ? [] : [`<link rel="stylesheet" href="${escapeHtml(stylesheet)}">`]),
     '</head>',
     '<body>',
     '<main>',

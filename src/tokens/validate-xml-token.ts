@@ -103,6 +103,25 @@ function checkConfirmations(
         },
       );
     }
+    // SAML Profiles §4.1.4.2: in a response to an AuthnRequest the bearer
+    // confirmation's InResponseTo MUST be the request's ID. SECURITY: only the
+    // signed confirmation can bind the assertion to the request — a Response's
+    // InResponseTo is unsigned when only the assertion is signed, so an
+    // unsolicited assertion re-wrapped in a Response naming our request must fail.
+    const answering = usable.some(
+      (c) =>
+        c.inResponseTo === context.inResponseTo &&
+        (viaWsFederation || context.recipient === undefined || c.recipient === context.recipient),
+    );
+    if (!answering) {
+      throw new ClaimsgateError(
+        'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
+        "No bearer confirmation of the assertion answers this relying party's request (InResponseTo).",
+        {
+          detail: { observed: usable.map((c) => c.inResponseTo ?? null), expected: context.inResponseTo },
+        },
+      );
+    }
   }
 }
 

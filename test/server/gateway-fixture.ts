@@ -8,6 +8,8 @@ import { CLAIM_TYPES } from '../../src/idp-sim/user-claims.js';
 import { createRolloverEngine, type RolloverEngine } from '../../src/rollover/rollover-engine.js';
 import { createGatewayServer } from '../../src/server/create-gateway-server.js';
 import type { IssuerRecord } from '../../src/store/model.js';
+import { createSealingKeyRing } from '../../src/session/sealing-keys.js';
+import { createSessionCookies, type NewSession } from '../../src/session/session-cookie.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { readForm } from '../idp-sim/sim-helpers.js';
@@ -24,6 +26,10 @@ export interface GatewayFixture {
   readonly store: Store;
   readonly engine: RolloverEngine;
   readonly issuer: IssuerRecord;
+  /** The gateway's configuration (its session keys let a test seal a session cookie). */
+  readonly config: ReturnType<typeof loadConfig>['config'];
+  /** The shared clock. */
+  readonly now: () => Date;
   /** Moves the shared clock forward. */
   advance(seconds: number): void;
   close(): Promise<void>;
@@ -90,6 +96,8 @@ export async function createGatewayFixture(
     store,
     engine,
     issuer,
+    config,
+    now,
     advance(seconds: number): void {
       current += seconds * 1000;
     },
@@ -101,6 +109,22 @@ export async function createGatewayFixture(
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** A session cookie (`name=value`) sealed with the fixture gateway's own keys and clock. */
+export function sessionCookie(fixture: Pick<GatewayFixture, 'config' | 'now'>, session: NewSession): string {
+  const { config } = fixture;
+  const cookies = createSessionCookies({
+    ring: createSealingKeyRing(config.session.keys),
+    cookieName: config.session.cookieName,
+    absoluteLifetimeSeconds: config.session.absoluteLifetimeSeconds,
+    idleTimeoutSeconds: config.session.idleTimeoutSeconds,
+    renewAfterSeconds: config.session.renewAfterSeconds,
+    secure: config.session.secureCookies,
+    now: fixture.now,
+  });
+  const cookie = cookies.issue(session);
+  return `${cookie.name}=${cookie.value}`;
 }
 
 /** The `name=value` part of the response's Set-Cookie for `name`, or undefined. */

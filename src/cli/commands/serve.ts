@@ -1,9 +1,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Config } from '../../config/config-schema.js';
-import type { DeepReadonly } from '../../config/deep-freeze.js';
+import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../config/load-config.js';
-import { createRolloverEngine, type RolloverEngineOptions } from '../../rollover/rollover-engine.js';
+import { createRolloverEngine, type RolloverEngine } from '../../rollover/rollover-engine.js';
 import { createGatewayServer } from '../../server/create-gateway-server.js';
+import { engineSettings } from '../../server/engine-settings.js';
+import { createEngineLogger, createGatewayLogger, lineDestination } from '../../server/logging.js';
+import { createDrainState, shutdownGateway, waitForStop } from '../../server/shutdown.js';
 import { openStore } from '../../store/open-store.js';
 import { EXIT, type CliIo } from '../output.js';
 import { runAction, type CliContext } from '../run-action.js';
@@ -26,52 +28,14 @@ function parseDurationSeconds(value: string): number {
   return seconds;
 }
 
-/** Resolves after `seconds`, or at SIGINT / SIGTERM, whichever comes first. */
-function untilStopped(seconds: number | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const finish = (): void => {
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
-      if (timer !== undefined) clearTimeout(timer);
-      resolve();
-    };
-    const timer = seconds === undefined ? undefined : setTimeout(finish, seconds * 1000);
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
-  });
-}
-
-/** The engine's settings from the configuration. */
-function engineSettings(config: DeepReadonly<Config>): Omit<RolloverEngineOptions, 'store'> {
-  const { rollover } = config;
-  return {
-    cooldownSeconds: rollover.cooldownSeconds,
-    graceSeconds: rollover.graceSeconds,
-    reconcileIntervalMs: rollover.reconcileIntervalMs,
-    fetchTimeoutMs: rollover.fetchTimeoutMs,
-    allowHttp: rollover.allowHttpMetadata,
-    alertThresholds: {
-      expiryDays: rollover.alerts.expiryDays,
-      consecutiveFailures: rollover.alerts.consecutiveFailures,
-      staleAfterSeconds: rollover.alerts.staleAfterSeconds,
-    },
-    ...(rollover.webhook === undefined
-      ? {}
-      : {
-          webhook: {
-            url: rollover.webhook.url,
-            headers: rollover.webhook.headers,
-            retries: rollover.webhook.retries,
-          },
-        }),
-  };
-}
-
 /**
  * Loads the configuration, opens the store, starts the rollover engine and
- * serves the gateway until SIGINT / SIGTERM (or `--duration`), then closes
- * the server (letting requests finish within `server.shutdownGraceMs`), stops
- * the engine and closes the store.
+ * serves the gateway until SIGINT / SIGTERM (or `--duration`), then shuts
+ * down gracefully (see `shutdownGateway`): `/readyz` says draining, no new
+ * connections, requests in flight finish within `server.shutdownGraceMs`,
+ * then the engine stops and the store closes. A second signal exits at once
+ * (130 for SIGINT, 143 for SIGTERM). The server's and the engine's logs go
+ * to standard output as one stream of JSON lines.
  */
 async function runServe(io: CliIo, options: ServeOptions): Promise<number> {
   const { config, warnings } = loadConfig({
@@ -86,29 +50,49 @@ async function runServe(io: CliIo, options: ServeOptions): Promise<number> {
     },
   });
   for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
+  const logger = createGatewayLogger({
+    level: config.logging.level,
+    destination: lineDestination(io.stdout),
+  });
   const store = await openStore(config.database.url, { now: io.now });
+  const drain = createDrainState();
+  let engine: RolloverEngine | undefined;
+  let app: FastifyInstance | undefined;
   try {
-    const engine = createRolloverEngine({
+    engine = createRolloverEngine({
       store,
       fetch: io.fetch,
       now: io.now,
       ...engineSettings(config),
-      logger: (entry) => io.stderr(`${JSON.stringify(entry)}\n`),
+      logger: createEngineLogger(logger),
     });
     await engine.start();
-    const app = createGatewayServer({ config, store, engine, log: true });
-    try {
-      const address = await app.listen({ host: config.server.host, port: config.server.port });
-      io.stdout(`claimsgate serving ${config.server.publicUrl} (listening on ${address}); Ctrl-C stops.\n`);
-      await untilStopped(options.duration);
-    } finally {
-      const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownGraceMs);
-      await app.close();
-      clearTimeout(grace);
-      await engine.stop();
-    }
+    app = createGatewayServer({ config, store, engine, logger, drain, processMetrics: true });
+    const address = await app.listen({ host: config.server.host, port: config.server.port });
+    // Listen for the stop signals before saying so: a supervisor may signal as soon as it reads the line.
+    const stopped = waitForStop(
+      process,
+      options.duration === undefined ? {} : { durationMs: options.duration * 1000 },
+    );
+    io.stdout(`claimsgate serving ${config.server.publicUrl} (listening on ${address}); Ctrl-C stops.\n`);
+    const cause = await stopped;
+    logger.info({ cause }, 'shutdown requested');
   } finally {
-    await store.close();
+    const running = engine;
+    const afterClose = [...(running === undefined ? [] : [() => running.stop()]), () => store.close()];
+    if (app === undefined) {
+      for (const step of afterClose) await step();
+    } else {
+      await shutdownGateway({
+        app,
+        drain,
+        graceMs: config.server.shutdownGraceMs,
+        afterClose,
+        signals: process,
+        forceExit: (code) => process.exit(code),
+        logger,
+      });
+    }
   }
   return EXIT.ok;
 }
@@ -120,10 +104,28 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     .summary('run the sign-in gateway')
     .description(
       [
-        'Run the gateway: WS-Federation sign-in to a session cookie, a protected sample page at /,',
-        '/healthz and /readyz, with the rollover engine keeping trust in step with the issuers.',
-        'Settings come from defaults < --config file < CLAIMSGATE_* variables < these options',
-        '(docs/configuration.md). Runs until Ctrl-C (or --duration).',
+        'Run the sign-in gateway. Pages named below are under docs/.',
+        '',
+        'Sign-in: GET /signin sends the browser to an issuer by WS-Federation',
+        '(POST /signin/wsfed), SAML 2.0 (POST /signin/saml2, SP metadata at',
+        '/saml2/metadata; saml.md) or OpenID Connect (POST /signin/oidc, clients in',
+        'oidc.clients; oidc.md). /signout ends the session.',
+        'Gateway mode: with gateway.upstream set, HTTP and WebSocket requests go to',
+        'the application with X-Claimsgate-* identity headers (gateway-mode.md);',
+        'without it, / is a small protected sample page.',
+        'Admin: the site at /admin (admin-site.md) and the JSON API at /admin/api',
+        '(OpenAPI at /admin/api/openapi.json; admin-api.md). Local accounts:',
+        'claimsgate admin create (admin-accounts.md).',
+        'The rollover engine keeps trust in step with the issuers meanwhile.',
+        'Settings: defaults < --config file < CLAIMSGATE_* variables < these options',
+        '(configuration.md). Runs until Ctrl-C (or --duration).',
+        '',
+        'Operations (operations.md): GET /metrics in the Prometheus format',
+        '(metrics.enabled, metrics.bearerToken); logs as JSON lines on standard output,',
+        'one per request, with an X-Request-ID and secrets redacted. On SIGTERM or',
+        'Ctrl-C, /readyz answers 503 draining, no new connections are accepted, requests',
+        'in flight finish within server.shutdownGraceMs, then the engine stops and the',
+        'store closes (exit 0); a second signal exits at once (143 or 130).',
       ].join('\n'),
     )
     .option('--config <file>', 'a YAML or JSON configuration file')

@@ -1,0 +1,156 @@
+/** The import preview: the side-by-side diff an admin confirms before an import applies. */
+import type { ImportFieldDiff, ImportKeyView, ImportPreview } from '../../admin/admin-service.js';
+import { escapeHtml } from '../html.js';
+import {
+  badge,
+  codeOf,
+  dataTable,
+  detailList,
+  hiddenField,
+  link,
+  postForm,
+  section,
+  textOf,
+  timeOf,
+  type Html,
+} from './admin-html.js';
+import { expiryText, stateBadge, thumbprintCell } from './trust-views.js';
+
+const FIELD_LABELS: Readonly<Record<ImportFieldDiff['field'], string>> = {
+  issuerUri: 'Issuer URI',
+  loginUrl: 'Sign-in URL',
+  protocols: 'Protocols',
+  metadataUrl: 'Metadata URL',
+};
+
+function fieldValue(value: ImportFieldDiff['current']): Html {
+  if (value === null) return textOf(null);
+  return typeof value === 'string' ? codeOf(value) : codeOf(value.join(', '));
+}
+
+/** A key of the preview with what the import does to it. */
+interface KeyChange {
+  readonly key: ImportKeyView;
+  readonly change: 'added' | 'unchanged' | 'no longer published';
+}
+
+const CHANGE_TONES = { added: 'info', unchanged: 'neutral', 'no longer published': 'warn' } as const;
+
+const SIGNATURE_TEXT: Readonly<Record<ImportPreview['signature']['status'], string>> = {
+  valid: 'signed, signature valid',
+  invalid: 'signed, signature INVALID',
+  unsigned: 'not signed',
+  absent: 'not signable (JSON document)',
+};
+
+/**
+ * The side-by-side diff an import shows before it applies: issuer fields as
+ * they are and as they would be, keys added / unchanged / no longer
+ * published, the document's signature and SHA-256; then **Apply**, which
+ * carries that SHA-256 so a document that changed meanwhile is not applied
+ * unseen.
+ */
+export function renderImportPreview(
+  preview: ImportPreview,
+  csrf: string,
+  applyAction: string,
+  cancel: string,
+  issuerUri?: string,
+): Html {
+  const signature = preview.signature;
+  const signatureText = [
+    badge(
+      SIGNATURE_TEXT[signature.status],
+      signature.status === 'invalid' ? 'bad' : signature.status === 'valid' ? 'ok' : 'neutral',
+    ),
+    signature.signerSha1 === null ? '' : ` by ${codeOf(signature.signerSha1)}`,
+    signature.signerSubject === null ? '' : ` (${escapeHtml(signature.signerSubject)})`,
+    signature.message === null ? '' : `<br>${escapeHtml(signature.message)}`,
+    `<br>Policy: ${escapeHtml(signature.policy)}`,
+  ].join('');
+  const facts = detailList([
+    [
+      'Change',
+      preview.mode === 'create'
+        ? `create issuer ${escapeHtml(preview.name)}`
+        : `update issuer ${escapeHtml(preview.name)}`,
+    ],
+    ['Metadata URL', codeOf(preview.metadataUrl)],
+    ['Format', escapeHtml(preview.format)],
+    ['Fetched', timeOf(preview.fetchedAt)],
+    ['Document SHA-256', codeOf(preview.sha256)],
+    ['Signature', signatureText],
+  ]);
+  const warnings =
+    preview.warnings.length === 0
+      ? ''
+      : `<div class="error-summary"><h2>Check before applying</h2><ul>${preview.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>`;
+  const fields = dataTable<ImportFieldDiff>({
+    caption: 'Issuer fields: current and proposed',
+    empty: 'No fields.',
+    rows: preview.fields,
+    columns: [
+      { header: 'Field', rowHeader: true, cell: (f) => escapeHtml(FIELD_LABELS[f.field]) },
+      { header: 'Current', cell: (f) => fieldValue(f.current) },
+      { header: 'Proposed', cell: (f) => fieldValue(f.proposed) },
+      {
+        header: 'Difference',
+        cell: (f) => (f.changed ? badge('changed', 'warn') : badge('same', 'neutral')),
+      },
+    ],
+  });
+  const changes: KeyChange[] = [
+    ...preview.keys.add.map((key) => ({ key, change: 'added' as const })),
+    ...preview.keys.unchanged.map((key) => ({ key, change: 'unchanged' as const })),
+    ...preview.keys.noLongerPublished.map((key) => ({ key, change: 'no longer published' as const })),
+  ];
+  const keys = dataTable<KeyChange>({
+    caption: `Keys: ${preview.keys.add.length} added, ${preview.keys.unchanged.length} unchanged, ${preview.keys.noLongerPublished.length} no longer published`,
+    empty: 'The document publishes no signing key.',
+    rows: changes,
+    columns: [
+      { header: 'Thumbprint', rowHeader: true, cell: ({ key }) => thumbprintCell(key) },
+      { header: 'Change', cell: ({ change }) => badge(change, CHANGE_TONES[change]) },
+      {
+        header: 'Stored state',
+        cell: ({ key }) => (key.state === null ? textOf(null) : stateBadge(key.state)),
+      },
+      { header: 'Subject', cell: ({ key }) => textOf(key.subject) },
+      { header: 'Expires', cell: ({ key }) => `${timeOf(key.notAfter)}<br>${expiryText(key.daysLeft)}` },
+      {
+        header: 'Published in',
+        cell: ({ key }) => (key.sections.length === 0 ? textOf(null) : escapeHtml(key.sections.join('; '))),
+      },
+    ],
+  });
+  const endpoints =
+    preview.endpoints.length === 0
+      ? ''
+      : section(
+          'endpoints',
+          'Endpoints the document names',
+          `<ul class="plain">${preview.endpoints.map((e) => `<li>${escapeHtml(e.kind)}: ${codeOf(e.url)}</li>`).join('')}</ul>`,
+        );
+  const apply = postForm({
+    action: applyAction,
+    csrf,
+    label: 'Apply the import',
+    submit: preview.mode === 'create' ? `Create issuer ${preview.name}` : `Apply to ${preview.name}`,
+    body: [
+      hiddenField('metadataUrl', preview.metadataUrl),
+      hiddenField('expectedSha256', preview.sha256),
+      preview.mode === 'create' ? hiddenField('name', preview.name) : '',
+      issuerUri === undefined || issuerUri === '' ? '' : hiddenField('issuerUri', issuerUri),
+      '<p>Applying stores the fields above and runs a refresh: the keys come in through the normal refresh path and every change is audited. If the document changes before you apply, you are shown the new differences instead.</p>',
+    ].join(''),
+  });
+  return [
+    facts,
+    warnings,
+    section('diff-fields', 'Fields', fields),
+    section('diff-keys', 'Keys', keys),
+    endpoints,
+    apply,
+    `<p>${link(cancel, 'Cancel')}</p>`,
+  ].join('\n');
+}

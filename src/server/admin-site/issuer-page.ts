@@ -1,0 +1,351 @@
+import type { FastifyInstance } from 'fastify';
+import type { IssuerDetail, KeyView } from '../../admin/admin-service.js';
+import { isClaimsgateError } from '../../lib/errors.js';
+import type { GatewayServices } from '../gateway-services.js';
+import { escapeHtml } from '../html.js';
+import {
+  codeOf,
+  dataTable,
+  describeList,
+  detailList,
+  link,
+  postForm,
+  section,
+  textareaField,
+  textField,
+  textOf,
+  timeOf,
+  type Html,
+} from './admin-html.js';
+import {
+  adminContextOf,
+  describeError,
+  fieldErrorsOf,
+  flashOf,
+  formOf,
+  issuerPath,
+  paramOf,
+  redirectWithFlash,
+  sendAdminPage,
+  statusOfError,
+} from './admin-responses.js';
+import {
+  issuerFormValues,
+  readIssuerUpdate,
+  renderIssuerForm,
+  submittedIssuerValues,
+  type IssuerFormValues,
+} from './issuer-form.js';
+import {
+  alertList,
+  expiryText,
+  lastRefreshCell,
+  nextRefreshCell,
+  sourceBadge,
+  stateBadge,
+  thumbprintCell,
+} from './trust-views.js';
+
+const ISSUER_FORM_FIELDS = [
+  'name',
+  'description',
+  'issuerUri',
+  'metadataUrl',
+  'loginUrl',
+  'label',
+  'protocols',
+  'useForLogin',
+  'refreshIntervalSeconds',
+  'allowSha1',
+  'allowedTenants',
+  'policyMode',
+  'signaturePolicy',
+  'pinnedSigners',
+];
+
+/** The Revoke / Reactivate link of a key row. */
+function keyActions(issuer: IssuerDetail, key: KeyView): Html {
+  const base = issuerPath(issuer.issuer, `/keys/${encodeURIComponent(key.id)}`);
+  const target = key.sha1 ?? key.sha256 ?? key.kid ?? key.id;
+  const hidden = `<span class="visually-hidden"> key ${escapeHtml(target.slice(0, 12))}…</span>`;
+  return key.state === 'revoked' || key.state === 'retired' || key.state === 'expired'
+    ? `<a href="${escapeHtml(`${base}/reactivate`)}">Reactivate${hidden}</a>`
+    : `<a href="${escapeHtml(`${base}/revoke`)}">Revoke${hidden}</a>`;
+}
+
+/** The keys table of an issuer. */
+function keysTable(detail: IssuerDetail): Html {
+  return dataTable<KeyView>({
+    caption: `Keys of ${detail.issuer.name} (${detail.keys.length})`,
+    empty: 'This issuer has no keys: nobody can sign in with it.',
+    rows: detail.keys,
+    columns: [
+      { header: 'Thumbprint', rowHeader: true, cell: (key) => thumbprintCell(key) },
+      { header: 'State', cell: (key) => `${stateBadge(key.state)}<br>since ${timeOf(key.stateChangedAt)}` },
+      {
+        header: 'Source',
+        cell: (key) => `${sourceBadge(key.source)}<br>added by ${escapeHtml(key.addedBy)}`,
+      },
+      { header: 'Subject', cell: (key) => textOf(key.subject) },
+      { header: 'Expires', cell: (key) => `${timeOf(key.notAfter)}<br>${expiryText(key.daysLeft)}` },
+      { header: 'First seen', cell: (key) => timeOf(key.firstSeenAt) },
+      { header: 'Last seen in metadata', cell: (key) => timeOf(key.lastSeenInMetadataAt) },
+      { header: 'Last used', cell: (key) => timeOf(key.lastUsedAt) },
+      { header: 'Actions', cell: (key) => keyActions(detail, key) },
+    ],
+  });
+}
+
+/** The issuer's fields as a description list. */
+function issuerFields(detail: IssuerDetail): Html {
+  const issuer = detail.issuer;
+  const policy =
+    issuer.signaturePolicy.mode === 'pinned'
+      ? `pinned to ${issuer.signaturePolicy.pinnedSigners.map((signer) => codeOf(signer)).join(', ')}`
+      : escapeHtml(issuer.signaturePolicy.mode);
+  return detailList([
+    ['Description', textOf(issuer.description)],
+    ['Issuer URI', codeOf(issuer.issuerUri)],
+    ['Protocols', escapeHtml(issuer.protocols.join(', '))],
+    [
+      'Metadata URL',
+      issuer.metadataUrl === null ? 'none (keys managed by hand)' : codeOf(issuer.metadataUrl),
+    ],
+    ['Sign-in URL', codeOf(issuer.loginUrl)],
+    ['Identity label', codeOf(issuer.label)],
+    ['Listed on the sign-in page', issuer.useForLogin ? 'yes' : 'no'],
+    ['Refresh interval', `${issuer.refreshIntervalSeconds} seconds`],
+    ['Metadata signature policy', policy],
+    ['SHA-1 signatures accepted', issuer.allowSha1 ? 'yes' : 'no'],
+    [
+      'Allowed tenants',
+      issuer.allowedTenants.length === 0 ? textOf(null) : describeList(issuer.allowedTenants),
+    ],
+    ['Created', timeOf(issuer.createdAt)],
+    ['Last changed', `${timeOf(issuer.updatedAt)} (version ${issuer.version})`],
+  ]);
+}
+
+/** Where refreshing stands, the last-known-good document, and "Refresh now". */
+function refreshSection(detail: IssuerDetail, csrf: string): Html {
+  const refresh = detail.refresh;
+  const snapshot = detail.snapshot;
+  const facts = detailList([
+    ['Last refresh', lastRefreshCell(refresh)],
+    ['Last error', textOf(refresh.lastErrorMessage)],
+    ['Last good refresh', timeOf(refresh.lastSuccessAt)],
+    ['Next refresh', nextRefreshCell(refresh)],
+    [
+      'Last-known-good metadata',
+      snapshot === null
+        ? textOf(null)
+        : `${codeOf(snapshot.url)}, fetched ${timeOf(snapshot.fetchedAt)}, SHA-256 ${codeOf(snapshot.sha256)}${snapshot.signerSha1 === null ? ', unsigned' : `, signed by ${codeOf(snapshot.signerSha1)}`}`,
+    ],
+  ]);
+  const button =
+    detail.issuer.metadataUrl === null
+      ? '<p>This issuer has no metadata URL, so there is nothing to refresh.</p>'
+      : postForm({
+          action: issuerPath(detail.issuer, '/refresh'),
+          csrf,
+          body: '',
+          submit: 'Refresh now',
+          label: 'Refresh now',
+        });
+  return section('refresh', 'Metadata refresh', facts + button);
+}
+
+/** Paste a certificate or thumbprint: the first (Check) step of adding a key. */
+export function addKeyForm(detail: IssuerDetail, csrf: string, value = '', error?: string): Html {
+  return postForm({
+    action: issuerPath(detail.issuer, '/keys/check'),
+    csrf,
+    label: 'Add a key',
+    submit: 'Check',
+    body: [
+      '<p>Paste a certificate (PEM, or the base64 text of an &lt;X509Certificate&gt; element) or a SHA-1 or SHA-256 thumbprint. The next page shows exactly what will be stored, and every character removed, before anything is added.</p>',
+      textareaField({
+        form: 'add-key',
+        name: 'value',
+        label: 'Certificate or thumbprint',
+        value,
+        rows: 5,
+        required: true,
+        error,
+      }),
+    ].join(''),
+  });
+}
+
+/** A metadata URL to preview: the first step of "Import from metadata". */
+export function importForm(detail: IssuerDetail, csrf: string, url?: string, error?: string): Html {
+  return postForm({
+    action: issuerPath(detail.issuer, '/import'),
+    csrf,
+    label: 'Import from metadata',
+    submit: 'Preview changes',
+    body: [
+      '<p>Fetches the document and shows what would change — fields and keys — before anything is applied.</p>',
+      textField({
+        form: 'import',
+        name: 'metadataUrl',
+        label: 'Metadata URL',
+        type: 'url',
+        value: url ?? detail.issuer.metadataUrl ?? '',
+        required: true,
+        spellcheck: false,
+        error,
+      }),
+    ].join(''),
+  });
+}
+
+/** The issuer page's body. */
+function renderIssuerPage(detail: IssuerDetail, csrf: string): Html {
+  const mappings = dataTable({
+    caption: `Claim mappings of ${detail.issuer.name}`,
+    empty: 'No claim mapping: signed-in users get no identity.',
+    rows: detail.mappings,
+    columns: [
+      { header: 'Label', rowHeader: true, cell: (m) => escapeHtml(m.label) },
+      { header: 'Name claim', cell: (m) => codeOf(m.nameClaim) },
+      { header: 'Group claim', cell: (m) => codeOf(m.groupClaim) },
+      {
+        header: 'Edit',
+        cell: (m) => link(`/admin/mappings/${encodeURIComponent(m.id)}/edit`, `Edit ${m.label}`),
+      },
+    ],
+  });
+  return [
+    `<p class="actions">${link(issuerPath(detail.issuer, '/edit'), 'Edit fields')} ${link(issuerPath(detail.issuer, '/delete'), 'Delete issuer')} ${link(`/admin/audit?issuer=${encodeURIComponent(detail.issuer.name)}`, 'Audit log of this issuer')}</p>`,
+    section('alerts', 'Alerts', alertList(detail.alerts)),
+    section('fields', 'Fields', issuerFields(detail)),
+    section('keys', 'Keys', keysTable(detail)),
+    refreshSection(detail, csrf),
+    section('add-key', 'Add a key', addKeyForm(detail, csrf)),
+    section('import', 'Import from metadata', importForm(detail, csrf)),
+    section(
+      'mappings',
+      'Claim mappings',
+      `${mappings}<p>${link('/admin/mappings', 'Manage claim mappings')}</p>`,
+    ),
+  ].join('\n');
+}
+
+/**
+ * Registers an issuer's page (`GET /admin/issuers/:name`: fields, keys,
+ * refresh state, alerts, the add-a-key and import forms), **Refresh now**
+ * (`POST …/refresh`), editing (`GET|POST …/edit`) and deletion with a
+ * confirmation (`GET|POST …/delete`).
+ */
+export function registerIssuerPage(app: FastifyInstance, services: GatewayServices): void {
+  const preHandler = services.admin.requireAdmin('page');
+  const service = services.adminService;
+
+  app.get('/admin/issuers/:name', { preHandler }, async (request, reply) => {
+    const context = adminContextOf(request, services);
+    const detail = await service.getIssuer(paramOf(request, 'name'));
+    return sendAdminPage(reply, context, {
+      title: `Issuer ${detail.issuer.name}`,
+      section: 'issuers',
+      flash: flashOf(request, context),
+      body: renderIssuerPage(detail, context.csrf),
+    });
+  });
+
+  app.post('/admin/issuers/:name/refresh', { preHandler }, async (request, reply) => {
+    const context = adminContextOf(request, services);
+    const outcome = await service.refreshIssuer(paramOf(request, 'name'), context.actor);
+    const code = outcome.code === null ? '' : ` (${outcome.code})`;
+    const alerts = outcome.alerts.length === 0 ? '' : ` ${outcome.alerts.length} alert(s) raised.`;
+    const usable = outcome.issuer.keys.filter((key) => key.usable).length;
+    return redirectWithFlash(
+      reply,
+      context,
+      issuerPath(outcome.issuer.issuer),
+      `Refreshed ${outcome.issuer.issuer.name}: ${outcome.outcome}${code}; ${usable} usable key(s).${alerts}`,
+    );
+  });
+
+  function sendEditPage(
+    detail: IssuerDetail,
+    csrf: string,
+    values: IssuerFormValues,
+    error?: unknown,
+  ): { status: number; body: Html } {
+    let summary = '';
+    let errors: Readonly<Record<string, string>> = {};
+    let status = 200;
+    if (isClaimsgateError(error)) {
+      summary = describeError(error);
+      errors = fieldErrorsOf(error, ISSUER_FORM_FIELDS);
+      status = statusOfError(error.code);
+    }
+    const form = renderIssuerForm({ action: issuerPath(detail.issuer, '/edit'), csrf, values, errors });
+    return { status, body: `${summary}${form}<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>` };
+  }
+
+  app.get('/admin/issuers/:name/edit', { preHandler }, async (request, reply) => {
+    const context = adminContextOf(request, services);
+    const detail = await service.getIssuer(paramOf(request, 'name'));
+    const page = sendEditPage(detail, context.csrf, issuerFormValues(detail.issuer));
+    return sendAdminPage(reply, context, {
+      title: `Edit issuer ${detail.issuer.name}`,
+      section: 'issuers',
+      body: page.body,
+    });
+  });
+
+  app.post('/admin/issuers/:name/edit', { preHandler }, async (request, reply) => {
+    const context = adminContextOf(request, services);
+    const detail = await service.getIssuer(paramOf(request, 'name'));
+    const values = submittedIssuerValues(formOf(request));
+    try {
+      const { update, expectedVersion } = readIssuerUpdate(values);
+      const updated = await service.updateIssuer(detail.issuer.id, update, context.actor, expectedVersion);
+      return redirectWithFlash(
+        reply,
+        context,
+        issuerPath(updated.issuer),
+        `Saved issuer ${updated.issuer.name}.`,
+      );
+    } catch (error) {
+      if (!isClaimsgateError(error) || error.code === 'CG_STORE_NOT_FOUND') throw error;
+      const page = sendEditPage(detail, context.csrf, values, error);
+      return sendAdminPage(reply, context, {
+        title: `Edit issuer ${detail.issuer.name}`,
+        section: 'issuers',
+        status: page.status,
+        body: page.body,
+      });
+    }
+  });
+
+  app.get('/admin/issuers/:name/delete', { preHandler }, async (request, reply) => {
+    const context = adminContextOf(request, services);
+    const detail = await service.getIssuer(paramOf(request, 'name'));
+    const body = [
+      `<p>Deleting <strong>${escapeHtml(detail.issuer.name)}</strong> removes its ${detail.keys.length} key(s) and ${detail.mappings.length} claim mapping(s). Users of this issuer can no longer sign in. The audit log keeps its history.</p>`,
+      postForm({
+        action: issuerPath(detail.issuer, '/delete'),
+        csrf: context.csrf,
+        body: '',
+        submit: `Delete issuer ${detail.issuer.name}`,
+        kind: 'danger',
+      }),
+      `<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>`,
+    ].join('\n');
+    return sendAdminPage(reply, context, {
+      title: `Delete issuer ${detail.issuer.name}?`,
+      section: 'issuers',
+      body,
+    });
+  });
+
+  app.post('/admin/issuers/:name/delete', { preHandler }, async (request, reply) => {
+    const context = adminContextOf(request, services);
+    const detail = await service.getIssuer(paramOf(request, 'name'));
+    await service.deleteIssuer(detail.issuer.id, context.actor);
+    return redirectWithFlash(reply, context, '/admin', `Deleted issuer ${detail.issuer.name}.`);
+  });
+}

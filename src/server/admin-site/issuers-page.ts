@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import type { IssuerSummary, KeyView } from '../../admin/admin-service.js';
+import type { GatewayServices } from '../gateway-services.js';
+import { escapeHtml } from '../html.js';
+import { codeOf, dataTable, link, textOf, timeOf, type Html } from './admin-html.js';
+import { adminContextOf, flashOf, issuerPath, sendAdminPage } from './admin-responses.js';
+import {
+  alertList,
+  expiryText,
+  lastRefreshCell,
+  nextRefreshCell,
+  sourceBadge,
+  stateBadge,
+  thumbprintCell,
+} from './trust-views.js';
+
+/** One key of an issuer, as an item of the issuers table's key list. */
+function keyItem(key: KeyView): Html {
+  const lastSeen =
+    key.source === 'metadata'
+      ? `last seen in metadata ${timeOf(key.lastSeenInMetadataAt)}`
+      : 'entered by hand';
+  return [
+    '<li>',
+    `<div>${stateBadge(key.state)} ${sourceBadge(key.source)}</div>`,
+    thumbprintCell(key),
+    `<div>Expiry: ${expiryText(key.daysLeft)}; ${lastSeen}</div>`,
+    '</li>',
+  ].join('');
+}
+
+interface IssuerRow {
+  readonly summary: IssuerSummary;
+  readonly keys: readonly KeyView[];
+}
+
+/**
+ * Registers `GET /admin`, the Issuers page: every issuer with its keys
+ * (state, source, thumbprints, expiry in days, last seen in metadata), its
+ * last and next refresh with their outcome, and its alerts.
+ */
+export function registerIssuersPage(app: FastifyInstance, services: GatewayServices): void {
+  app.get('/admin', { preHandler: services.admin.requireAdmin('page') }, async (request, reply) => {
+    const context = adminContextOf(request, services);
+    const summaries = await services.adminService.listIssuers();
+    const rows: IssuerRow[] = await Promise.all(
+      summaries.map(async (summary) => ({
+        summary,
+        keys: await services.adminService.listKeys(summary.issuer.id),
+      })),
+    );
+    const table = dataTable<IssuerRow>({
+      caption: `Issuers (${rows.length})`,
+      empty: 'No issuer is configured yet. Add one from its metadata URL.',
+      className: 'issuers',
+      rows,
+      columns: [
+        {
+          header: 'Name',
+          rowHeader: true,
+          cell: ({ summary }) => link(issuerPath(summary.issuer), summary.issuer.name),
+        },
+        { header: 'Issuer URI', cell: ({ summary }) => codeOf(summary.issuer.issuerUri) },
+        {
+          header: 'Keys',
+          cell: ({ summary, keys }) =>
+            keys.length === 0
+              ? '<span class="none">No keys</span>'
+              : `<span>${summary.usableKeys} usable of ${keys.length}</span><ul class="keys">${keys.map(keyItem).join('')}</ul>`,
+        },
+        { header: 'Last refresh', cell: ({ summary }) => lastRefreshCell(summary.refresh) },
+        { header: 'Next refresh', cell: ({ summary }) => nextRefreshCell(summary.refresh) },
+        {
+          header: 'Next expiry',
+          cell: ({ summary }) =>
+            summary.nextExpiry === null
+              ? textOf(null)
+              : `${expiryText(summary.nextExpiry.daysLeft)} ${codeOf(summary.nextExpiry.thumbprint)}`,
+        },
+        { header: 'Alerts', cell: ({ summary }) => alertList(summary.alerts) },
+      ],
+    });
+    const body = [
+      '<p class="lead">Who this gateway trusts. Keys from metadata follow the issuer by themselves; keys entered by hand stay until you revoke them.</p>',
+      `<p class="actions"><a class="button primary" href="/admin/issuers/new">Add an issuer from metadata</a> ${link('/admin/thumbprint', 'Calculate a thumbprint')}</p>`,
+      table,
+      `<p>${escapeHtml(`Times are UTC.`)}</p>`,
+    ].join('\n');
+    return sendAdminPage(reply, context, {
+      title: 'Issuers',
+      section: 'issuers',
+      flash: flashOf(request, context),
+      body,
+    });
+  });
+}

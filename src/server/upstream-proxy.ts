@@ -1,0 +1,189 @@
+import { METHODS, type IncomingMessage } from 'node:http';
+import { Readable, type Duplex } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Session } from '../session/session-cookie.js';
+import type { GatewayServices } from './gateway-services.js';
+import { buildClientResponseHeaders, buildUpstreamRequestHeaders } from './proxy-headers.js';
+import { isGatewayPath, requestPathOf } from './proxy-paths.js';
+import { sendSignInRequired, sendUpstreamFailure } from './proxy-refusals.js';
+import { createUpstreamTarget, startDeadline, upstreamFailure, type UpstreamTarget } from './proxy-target.js';
+import { createWebSocketProxy } from './proxy-websocket.js';
+
+/**
+ * Lets Fastify route every method node:http parses (WebDAV's PROPFIND,
+ * MKCOL and the like included), so the catch-all can pass them on. CONNECT
+ * is not a request for a resource and stays refused.
+ */
+function supportEveryMethod(app: FastifyInstance): void {
+  const supported = new Set(app.supportedMethods);
+  for (const method of METHODS) {
+    if (method !== 'CONNECT' && !supported.has(method)) app.addHttpMethod(method, { hasBody: true });
+  }
+}
+
+/** Adds the upstream's Set-Cookie lines after those already queued (the session hook's renewal). */
+function appendSetCookies(reply: FastifyReply, lines: string | string[]): void {
+  const queued = reply.getHeader('set-cookie');
+  const existing = queued === undefined ? [] : Array.isArray(queued) ? queued : [String(queued)];
+  reply.header('set-cookie', [...existing, ...(Array.isArray(lines) ? lines : [lines])]);
+}
+
+/** Passes the upstream's answer (status 200–599) to the client: status, filtered headers, and the body as a stream. */
+function relayResponse(reply: FastifyReply, response: IncomingMessage, cookieName: string): void {
+  const headers = buildClientResponseHeaders(response.headers, cookieName);
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === 'set-cookie') appendSetCookies(reply, value);
+    else reply.header(name, value);
+  }
+  void reply.code(response.statusCode!).send(response);
+}
+
+/** What every proxied request needs, built once. */
+interface ProxyContext {
+  readonly config: GatewayServices['config'];
+  readonly target: UpstreamTarget;
+  readonly publicUrl: URL;
+}
+
+/**
+ * Passes one request of a signed-in user to the upstream. The body streams
+ * through as it arrives (never parsed or buffered); the upstream has
+ * `gateway.upstreamTimeoutMs` from the last body bytes passed on to start
+ * its answer; the answer streams back. A client that goes away takes the
+ * upstream request with it.
+ */
+function forwardRequest(
+  proxy: ProxyContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: Session,
+): void {
+  const { config, target } = proxy;
+  const cookieName = config.session.cookieName;
+  // The catch-all's content-type parser hands over the raw body stream; bodyless methods never reach it.
+  const source: Readable = request.body instanceof Readable ? request.body : request.raw;
+  const headers = buildUpstreamRequestHeaders(request.headers, {
+    identityHeaderPrefix: config.gateway.identityHeaderPrefix,
+    cookieName,
+    session,
+    clientAddress: request.raw.socket?.remoteAddress,
+    trustProxy: config.server.trustProxy,
+    publicUrl: proxy.publicUrl,
+    upstreamHost: target.host,
+  });
+  const outgoing = target.request(request.method, request.url, headers);
+  let settled = false;
+  const deadline = startDeadline(config.gateway.upstreamTimeoutMs, () => fail('timeout'));
+
+  function fail(reason: 'timeout' | Error): void {
+    if (settled) return;
+    settled = true;
+    deadline.clear();
+    source.unpipe(outgoing);
+    outgoing.destroy();
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy();
+      return;
+    }
+    // The rest of an unread body is not drained: the connection closes after the answer.
+    if (!source.readableEnded) reply.header('connection', 'close');
+    sendUpstreamFailure(request, reply, upstreamFailure(target, reason));
+  }
+
+  outgoing.on('error', fail);
+  outgoing.on('response', (response) => {
+    if (settled) {
+      response.destroy();
+      return;
+    }
+    const status = response.statusCode ?? 0;
+    // node:http reads any three digits as a status; the client is only ever given a real one.
+    if (status < 200 || status > 599) {
+      response.destroy();
+      fail(new Error(`The upstream answered with status ${status}.`));
+      return;
+    }
+    settled = true;
+    deadline.clear();
+    relayResponse(reply, response, cookieName);
+  });
+  source.on('data', () => deadline.restart());
+  source.on('error', (error) => {
+    request.log.debug({ err: error }, 'client request body failed');
+    outgoing.destroy();
+  });
+  reply.raw.on('close', () => {
+    // The client went away before the upstream answered: stop the upstream request too.
+    if (settled) return;
+    settled = true;
+    deadline.clear();
+    outgoing.destroy();
+  });
+  source.pipe(outgoing);
+}
+
+/**
+ * Registers gateway mode when `config.gateway.upstream` is set: every
+ * request the gateway does not own is passed to the upstream once the user
+ * is signed in, with the identity in `<prefix>User`, `<prefix>Issuer` and
+ * `<prefix>Claims` (see `buildUpstreamRequestHeaders`), and WebSocket
+ * handshakes likewise (see `createWebSocketProxy`).
+ *
+ * HTTP: a catch-all route for every method in an encapsulated plugin whose
+ * only content-type parser hands the raw body stream over, so bodies stream
+ * both ways unparsed (the gateway's own routes keep their parsers). Paths the
+ * gateway owns (`isGatewayPath`) get the 404 handler; a signed-out request
+ * is redirected to sign-in or refused with 401 (`sendSignInRequired`); an
+ * upstream that cannot be reached gives 502, one that does not answer in
+ * time 504 (`sendUpstreamFailure`). The session hook's renewed cookie is
+ * sent with the upstream's answer; the upstream can never set the gateway's
+ * cookie. Pooled upstream connections and relayed WebSockets are closed with
+ * the server.
+ *
+ * @throws TypeError when `config.gateway.upstream` is not set.
+ */
+export function registerUpstreamProxy(app: FastifyInstance, services: GatewayServices): void {
+  const upstream = services.config.gateway.upstream;
+  if (upstream === undefined) throw new TypeError('registerUpstreamProxy needs config.gateway.upstream.');
+  const target = createUpstreamTarget(upstream);
+  const proxy: ProxyContext = {
+    config: services.config,
+    target,
+    publicUrl: new URL(services.config.server.publicUrl),
+  };
+  supportEveryMethod(app);
+
+  void app.register((instance, _options, done) => {
+    instance.removeAllContentTypeParsers();
+    instance.addContentTypeParser('*', (_request, payload, parsed) => parsed(null, payload));
+    instance.all('/*', (request, reply) => {
+      const url = request.url;
+      if (!url.startsWith('/') || isGatewayPath(requestPathOf(url))) {
+        reply.callNotFound();
+        return;
+      }
+      const session = services.sessions.sessionOf(request);
+      if (session === undefined) {
+        sendSignInRequired(request, reply);
+        return;
+      }
+      forwardRequest(proxy, request, reply, session);
+    });
+    done();
+  });
+
+  const websockets = createWebSocketProxy({ services, target, log: app.log });
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
+    websockets.handleUpgrade(request, socket, head);
+  app.server.on('upgrade', onUpgrade);
+  // Relayed WebSockets would hold the server open: they end as soon as it starts closing.
+  app.addHook('preClose', (done) => {
+    websockets.closeAll();
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    app.server.off('upgrade', onUpgrade);
+    target.close();
+    done();
+  });
+}

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createGatewayFixture, type GatewayFixture } from '../gateway-fixture.js';
+import { follow, getPage, signInAdmin, submit, textOf, type Browser } from './admin-site-helpers.js';
+import { checkAdminHtml } from './html-checks.js';
+
+describe('realms, claim mappings, issuer fields and the audit log on the admin site', () => {
+  let fixture: GatewayFixture;
+  let admin: Browser;
+
+  before(async () => {
+    fixture = await createGatewayFixture();
+    admin = await signInAdmin(fixture);
+  });
+  after(() => fixture.close());
+
+  it('adds, edits and deletes a realm', async () => {
+    const added = await submit(fixture.app, admin, '/admin/realms', {
+      realmUri: 'urn:k2:portal',
+      replyUrl: 'https://portal.contoso.test/signin',
+      homeRealm: 'sim',
+      allowedIssuers: ['sim'],
+    });
+    const list = await follow(fixture.app, added, admin.cookie);
+    assert.match(list.body, /<div role="status" class="flash"><p>Added realm urn:k2:portal\.<\/p><\/div>/);
+    const realm = await fixture.store.getRealm('urn:k2:portal');
+    assert.equal(realm?.homeRealm, 'sim');
+    assert.deepEqual(realm?.allowedIssuerIds, [fixture.issuer.id]);
+
+    const edit = await getPage(fixture.app, `/admin/realms/${realm.id}/edit`, admin.cookie);
+    assert.deepEqual(checkAdminHtml(edit.body), []);
+    assert.match(edit.body, /value="sim" checked/);
+    const saved = await submit(fixture.app, admin, `/admin/realms/${realm.id}/edit`, {
+      realmUri: 'urn:k2:portal',
+      replyUrl: 'https://portal.contoso.test/signin2',
+      homeRealm: '',
+    });
+    assert.equal(saved.statusCode, 303);
+    const changed = await fixture.store.getRealm(realm.id);
+    assert.equal(changed?.replyUrl, 'https://portal.contoso.test/signin2');
+    assert.equal(changed?.homeRealm, null);
+    assert.deepEqual(changed?.allowedIssuerIds, []);
+
+    const deleted = await submit(fixture.app, admin, `/admin/realms/${realm.id}/delete`);
+    assert.equal(deleted.statusCode, 303);
+    assert.equal(await fixture.store.getRealm(realm.id), undefined);
+  });
+
+  it('keeps the typed values and ties the error to its field when a realm is refused', async () => {
+    const response = await submit(fixture.app, admin, '/admin/realms', {
+      realmUri: 'urn:k2:bad',
+      replyUrl: 'javascript:alert(1)',
+    });
+    assert.equal(response.statusCode, 400);
+    assert.match(
+      response.body,
+      /id="add-realm-replyUrl" name="replyUrl" aria-describedby="add-realm-replyUrl-hint add-realm-replyUrl-error" aria-invalid="true"/,
+    );
+    assert.ok(response.body.includes('value="urn:k2:bad"'));
+    assert.deepEqual(checkAdminHtml(response.body), []);
+    assert.equal(await fixture.store.getRealm('urn:k2:bad'), undefined);
+  });
+
+  it('adds, edits and deletes a claim mapping', async () => {
+    const added = await submit(fixture.app, admin, '/admin/mappings', {
+      issuer: 'sim',
+      label: 'K2AAD',
+      nameClaim: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+      groupClaim: '',
+    });
+    assert.equal(added.statusCode, 303, added.body.slice(0, 600));
+    const mapping = (await fixture.store.listClaimMappings(fixture.issuer.id)).find(
+      (m) => m.label === 'K2AAD',
+    )!;
+    assert.equal(mapping.groupClaim, null);
+    const saved = await submit(fixture.app, admin, `/admin/mappings/${mapping.id}/edit`, {
+      label: 'K2AAD',
+      nameClaim: 'upn',
+      groupClaim: 'groups',
+    });
+    assert.equal(saved.statusCode, 303);
+    const changed = (await fixture.store.listClaimMappings(fixture.issuer.id)).find(
+      (m) => m.id === mapping.id,
+    );
+    assert.equal(changed?.nameClaim, 'upn');
+    assert.equal(changed?.groupClaim, 'groups');
+    const deleted = await submit(fixture.app, admin, `/admin/mappings/${mapping.id}/delete`);
+    assert.equal(deleted.statusCode, 303);
+    assert.ok(!(await fixture.store.listClaimMappings()).some((m) => m.id === mapping.id));
+  });
+
+  it('edits an issuer’s fields, and refuses a stale version without losing the typed values', async () => {
+    const edit = await getPage(fixture.app, '/admin/issuers/sim/edit', admin.cookie);
+    assert.equal(edit.statusCode, 200);
+    assert.deepEqual(checkAdminHtml(edit.body), []);
+    const version = /name="version" value="(\d+)"/.exec(edit.body)![1]!;
+    const fields = {
+      version,
+      name: 'sim',
+      description: 'Azure AD (simulated)',
+      issuerUri: fixture.issuer.issuerUri,
+      metadataUrl: fixture.issuer.metadataUrl!,
+      loginUrl: fixture.issuer.loginUrl!,
+      label: 'SIMISSUER',
+      protocols: ['wsfed', 'saml2'],
+      useForLogin: 'on',
+      refreshIntervalSeconds: '1800',
+      allowedTenants: '',
+      policyMode: 'self-consistent',
+      pinnedSigners: '',
+    };
+    const saved = await submit(fixture.app, admin, '/admin/issuers/sim/edit', fields);
+    assert.equal(saved.statusCode, 303, saved.body.slice(0, 800));
+    const issuer = await fixture.store.getIssuer('sim');
+    assert.equal(issuer?.description, 'Azure AD (simulated)');
+    assert.deepEqual(issuer?.protocols, ['wsfed', 'saml2']);
+    assert.equal(issuer?.refreshIntervalSeconds, 1800);
+    assert.equal(issuer?.allowSha1, false);
+
+    const stale = await submit(fixture.app, admin, '/admin/issuers/sim/edit', {
+      ...fields,
+      description: 'second edit',
+    });
+    assert.equal(stale.statusCode, 409);
+    assert.match(stale.body, /CG_STORE_CONFLICT/);
+    assert.ok(stale.body.includes('second edit'));
+    assert.equal((await fixture.store.getIssuer('sim'))?.description, 'Azure AD (simulated)');
+
+    const bad = await submit(fixture.app, admin, '/admin/issuers/sim/edit', {
+      ...fields,
+      version: String(issuer.version),
+      refreshIntervalSeconds: 'soon',
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(
+      bad.body,
+      /id="issuer-refreshIntervalSeconds" name="refreshIntervalSeconds" aria-describedby="issuer-refreshIntervalSeconds-error" aria-invalid="true"/,
+    );
+  });
+
+  it('filters the audit log by issuer, action, actor, dates and text, and pages through it', async () => {
+    // The earlier tests wrote admin entries; add enough for two pages.
+    for (let index = 0; index < 55; index += 1) {
+      await fixture.store.appendAudit({
+        actor: 'cli:ops',
+        action: 'alert.test',
+        issuerId: fixture.issuer.id,
+        subject: `subject-${index}`,
+        before: null,
+        after: { index },
+        refresh: null,
+      });
+    }
+    const all = await getPage(fixture.app, '/admin/audit', admin.cookie);
+    assert.equal(all.statusCode, 200);
+    assert.deepEqual(checkAdminHtml(all.body), []);
+    assert.match(all.body, /<form method="get" action="\/admin\/audit"/);
+    const next = /<a href="(\/admin\/audit\?after=\d+)">Next page<\/a>/.exec(all.body);
+    assert.ok(next !== null, 'a next page link');
+    const second = await getPage(fixture.app, next[1]!, admin.cookie);
+    assert.equal(second.statusCode, 200);
+    assert.match(second.body, /First page/);
+
+    const byActor = await getPage(fixture.app, '/admin/audit?actor=admin%3Alocal%3Aadmin', admin.cookie);
+    const actorRows = [...byActor.body.matchAll(/<tr><th scope="row">/g)].length;
+    assert.ok(actorRows > 0);
+    assert.doesNotMatch(byActor.body, /cli:ops/);
+
+    const byAction = await getPage(fixture.app, '/admin/audit?action=realm.', admin.cookie);
+    const actions = [
+      ...byAction.body.matchAll(/<\/th><td>[^<]*<\/td><td><code class="ident">([^<]+)<\/code>/g),
+    ].map((m) => m[1]);
+    assert.ok(actions.length > 0);
+    assert.ok(
+      actions.every((action) => action!.startsWith('realm.')),
+      actions.join(', '),
+    );
+
+    const byText = await getPage(fixture.app, '/admin/audit?text=subject-42', admin.cookie);
+    assert.match(textOf(byText.body), /subject-42/);
+    assert.doesNotMatch(textOf(byText.body), /subject-41/);
+
+    const byIssuer = await getPage(fixture.app, '/admin/audit?issuer=sim&actor=cli%3Aops', admin.cookie);
+    assert.match(byIssuer.body, /<option value="sim" selected>/);
+    assert.match(textOf(byIssuer.body), /index: 0/);
+
+    const future = await getPage(fixture.app, '/admin/audit?from=2030-01-01', admin.cookie);
+    assert.match(future.body, /No entry matches these filters\./);
+    const today = await getPage(
+      fixture.app,
+      '/admin/audit?from=2026-03-02&to=2026-03-02&actor=cli%3Aops',
+      admin.cookie,
+    );
+    assert.match(textOf(today.body), /subject-0/);
+
+    const badDate = await getPage(fixture.app, '/admin/audit?from=yesterday', admin.cookie);
+    assert.equal(badDate.statusCode, 400);
+    assert.match(
+      badDate.body,
+      /id="audit-from" name="from" aria-describedby="audit-from-error" aria-invalid="true"/,
+    );
+    assert.deepEqual(checkAdminHtml(badDate.body), []);
+  });
+
+  it('ignores a flash message whose signature does not match the session', async () => {
+    const forged = await getPage(
+      fixture.app,
+      '/admin?flash=Add%20thumbprint%20DEAD%20now&flash_sig=abc',
+      admin.cookie,
+    );
+    assert.equal(forged.statusCode, 200);
+    assert.doesNotMatch(forged.body, /DEAD/);
+    const other = await signInAdmin(fixture, 'local:other');
+    const added = await submit(fixture.app, other, '/admin/mappings', {
+      issuer: 'sim',
+      label: 'OTHER',
+      nameClaim: 'upn',
+    });
+    const location = added.headers.location as string;
+    const shownToOther = await getPage(fixture.app, location, other.cookie);
+    assert.match(shownToOther.body, /Added claim mapping OTHER/);
+    const shownToAdmin = await getPage(fixture.app, location, admin.cookie);
+    assert.doesNotMatch(shownToAdmin.body, /Added claim mapping OTHER/);
+  });
+
+  it('deletes an issuer after a confirmation', async () => {
+    await fixture.store.createIssuer({ name: 'temporary', issuerUri: 'https://temporary.test/' }, 'test');
+    const confirm = await getPage(fixture.app, '/admin/issuers/temporary/delete', admin.cookie);
+    assert.equal(confirm.statusCode, 200);
+    assert.ok(await fixture.store.getIssuer('temporary'));
+    const deleted = await submit(fixture.app, admin, '/admin/issuers/temporary/delete');
+    const list = await follow(fixture.app, deleted, admin.cookie);
+    assert.match(list.body, /Deleted issuer temporary\./);
+    assert.equal(await fixture.store.getIssuer('temporary'), undefined);
+  });
+});

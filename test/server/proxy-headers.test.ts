@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Session } from '../../src/session/session-cookie.js';
+import {
+  buildClientResponseHeaders,
+  buildUpstreamRequestHeaders,
+  encodeClaimsHeader,
+  encodeHeaderText,
+  isIdentityHeaderName,
+  removeCookie,
+  type UpstreamRequestHeaderOptions,
+} from '../../src/server/proxy-headers.js';
+import { isGatewayPath, requestPathOf, upstreamRequestTarget } from '../../src/server/proxy-paths.js';
+import { acceptsHtml } from '../../src/server/proxy-refusals.js';
+
+const SESSION: Session = {
+  sid: 'c2lk',
+  user: 'SIM:alice@contoso.test',
+  issuer: 'sim',
+  claims: { upn: ['alice@contoso.test'] },
+  roles: ['admin'],
+  authenticatedAt: new Date('2026-03-02T09:00:00Z'),
+  expiresAt: new Date('2026-03-02T17:00:00Z'),
+  lastSeenAt: new Date('2026-03-02T09:00:00Z'),
+};
+
+const OPTIONS: UpstreamRequestHeaderOptions = {
+  identityHeaderPrefix: 'X-Claimsgate-',
+  cookieName: 'claimsgate_session',
+  session: SESSION,
+  clientAddress: '192.0.2.10',
+  trustProxy: false,
+  publicUrl: new URL('https://gateway.example.com'),
+  upstreamHost: '127.0.0.1:3000',
+};
+
+describe('identity headers', () => {
+  it('recognises identity header names in any case and with underscores for hyphens', () => {
+    for (const name of [
+      'x-claimsgate-user',
+      'X-CLAIMSGATE-Anything',
+      'x_claimsgate_user',
+      'X_Claimsgate-Claims',
+    ]) {
+      assert.equal(isIdentityHeaderName(name, 'X-Claimsgate-'), true, name);
+    }
+    for (const name of ['x-claimsgateuser', 'claimsgate-user', 'x-other-user']) {
+      assert.equal(isIdentityHeaderName(name, 'X-Claimsgate-'), false, name);
+    }
+  });
+
+  it('keeps visible ASCII as it is and percent-encodes the rest so it decodes back exactly', () => {
+    assert.equal(encodeHeaderText('SIM:alice@contoso.test'), 'SIM:alice@contoso.test');
+    for (const text of ['100% sure', 'Zoë Ørsted', '東京 🗼', 'line\r\nX-Injected: 1', 'tab\tdel\u007f']) {
+      const encoded = encodeHeaderText(text);
+      assert.match(encoded, /^[\x21-\x7e]*$/, text);
+      assert.equal(decodeURIComponent(encoded), text);
+    }
+  });
+
+  it('writes a lone surrogate as U+FFFD rather than failing', () => {
+    assert.equal(encodeHeaderText('a\ud800b'), 'a%EF%BF%BDb');
+  });
+
+  it('writes the claims as ASCII-only JSON that parses back to the same claims', () => {
+    const claims = { 'name"x': ['Zoë', '東京 🗼', 'a\nb', '\u007f', '\ud800'] };
+    const encoded = encodeClaimsHeader(claims);
+    assert.match(encoded, /^[\x20-\x7e]*$/);
+    assert.deepEqual(JSON.parse(encoded), claims);
+  });
+});
+
+describe('removeCookie', () => {
+  it('removes every cookie of the name and keeps the others in order', () => {
+    assert.equal(removeCookie('a=1; s=x; b=2;s=y', 's'), 'a=1; b=2');
+    assert.equal(removeCookie(' s = x ', 's'), undefined);
+    assert.equal(removeCookie('session=1; s2=2', 's'), 'session=1; s2=2');
+    assert.equal(removeCookie(undefined, 's'), undefined);
+  });
+});
+
+describe('buildUpstreamRequestHeaders', () => {
+  it('replaces the X-Forwarded-For chain without a trusted proxy, and extends it behind one', () => {
+    const incoming = { 'x-forwarded-for': '203.0.113.5, 198.51.100.1', 'x-real-ip': '203.0.113.5' };
+    const direct = buildUpstreamRequestHeaders(incoming, OPTIONS);
+    assert.equal(direct['x-forwarded-for'], '192.0.2.10');
+    assert.equal(direct['x-real-ip'], undefined);
+    const proxied = buildUpstreamRequestHeaders(incoming, { ...OPTIONS, trustProxy: true });
+    assert.equal(proxied['x-forwarded-for'], '203.0.113.5, 198.51.100.1, 192.0.2.10');
+    assert.equal(proxied['x-real-ip'], '203.0.113.5');
+  });
+
+  it('takes X-Forwarded-Proto and -Host from the public URL and Host from the upstream', () => {
+    const headers = buildUpstreamRequestHeaders(
+      { host: 'evil.example', 'x-forwarded-proto': 'http', 'x-forwarded-port': '1' },
+      OPTIONS,
+    );
+    assert.equal(headers['x-forwarded-proto'], 'https');
+    assert.equal(headers['x-forwarded-host'], 'gateway.example.com');
+    assert.equal(headers['x-forwarded-port'], undefined);
+    assert.equal(headers.host, '127.0.0.1:3000');
+  });
+
+  it('drops every header named in Connection and any Proxy-* header', () => {
+    const headers = buildUpstreamRequestHeaders(
+      {
+        connection: 'close, X-A,x-b',
+        'x-a': '1',
+        'x-b': '2',
+        'proxy-anything': '3',
+        'x-c': '4',
+        upgrade: 'h2c',
+      },
+      OPTIONS,
+    );
+    assert.deepEqual(
+      Object.keys(headers)
+        .filter((name) => name.startsWith('x-') || name === 'connection' || name === 'upgrade')
+        .filter((name) => !name.startsWith('x-forwarded-'))
+        .sort(),
+      ['x-c'],
+    );
+  });
+
+  it('keeps Connection and Upgrade for a WebSocket handshake, and never sends the session roles', () => {
+    const headers = buildUpstreamRequestHeaders(
+      { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'abc' },
+      { ...OPTIONS, upgrade: 'websocket' },
+    );
+    assert.equal(headers.connection, 'upgrade');
+    assert.equal(headers.upgrade, 'websocket');
+    assert.equal(headers['sec-websocket-key'], 'abc');
+    assert.deepEqual(
+      Object.keys(headers).filter((name) => name.toLowerCase().startsWith('x-claimsgate-')),
+      ['X-Claimsgate-User', 'X-Claimsgate-Issuer', 'X-Claimsgate-Claims'],
+    );
+  });
+});
+
+describe('buildClientResponseHeaders', () => {
+  it('drops the gateway cookie’s Set-Cookie lines and hop-by-hop headers', () => {
+    const headers = buildClientResponseHeaders(
+      {
+        'set-cookie': ['claimsgate_session=x; Path=/', 'a=1', 'claimsgate_session_other=2'],
+        'transfer-encoding': 'chunked',
+        connection: 'x-hop',
+        'x-hop': '1',
+        'content-type': 'text/plain',
+      },
+      'claimsgate_session',
+    );
+    assert.deepEqual(headers, {
+      'set-cookie': ['a=1', 'claimsgate_session_other=2'],
+      'content-type': 'text/plain',
+    });
+  });
+});
+
+describe('gateway paths and upstream targets', () => {
+  it('owns /signin, /saml2 and /admin with everything below them, and a few exact paths', () => {
+    for (const path of ['/signin', '/signin/wsfed', '/saml2/acs', '/admin', '/admin/api/x', '/signout']) {
+      assert.equal(isGatewayPath(path), true, path);
+    }
+    for (const path of ['/healthz', '/readyz', '/metrics']) assert.equal(isGatewayPath(path), true, path);
+    for (const path of [
+      '/',
+      '/signing',
+      '/signout/x',
+      '/administration',
+      '/Admin',
+      '/metrics2',
+      '/app/admin',
+    ]) {
+      assert.equal(isGatewayPath(path), false, path);
+    }
+  });
+
+  it('reads the path of a request target percent-decoded, without the query', () => {
+    assert.equal(requestPathOf('/%61dmin/x?y=/admin'), '/admin/x');
+    assert.equal(requestPathOf('/a%ZZ?x'), '/a%ZZ');
+  });
+
+  it('puts the upstream URL’s path in front of the request target', () => {
+    assert.equal(upstreamRequestTarget('/', '/a?b=1'), '/a?b=1');
+    assert.equal(upstreamRequestTarget('/base/', '/a?b=1'), '/base/a?b=1');
+    assert.equal(upstreamRequestTarget('/base', '/'), '/base/');
+    assert.throws(() => upstreamRequestTarget('/', 'http://evil.example/'), TypeError);
+  });
+
+  it('tells a browser navigation by its Accept header', () => {
+    assert.equal(acceptsHtml('text/html,application/xhtml+xml,*/*;q=0.8'), true);
+    assert.equal(acceptsHtml('application/json, text/html;q=0.1'), true);
+    assert.equal(acceptsHtml('*/*'), false);
+    assert.equal(acceptsHtml('text/htmlx'), false);
+    assert.equal(acceptsHtml(undefined), false);
+  });
+});
