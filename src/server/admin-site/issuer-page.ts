@@ -204,7 +204,7 @@ export function importForm(detail: IssuerDetail, csrf: string, url?: string, err
 function renderIssuerPage(detail: IssuerDetail, csrf: string): Html {
   const mappings = dataTable({
     caption: `Claim mappings of ${detail.issuer.name}`,
-    empty: 'No claim mapping: signed-in users get no identity.',
+    empty: `No claim mapping: users are named ${detail.issuer.label}:<the token's subject>.`,
     rows: detail.mappings,
     columns: [
       { header: 'Label', rowHeader: true, cell: (m) => escapeHtml(m.label) },
