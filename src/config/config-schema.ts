@@ -48,7 +48,7 @@ export type SettingSpec = SettingCommon &
         readonly patternDoc?: string;
       }
     | { readonly type: 'integer'; readonly default?: number; readonly min: number; readonly max: number }
-    | { readonly type: 'boolean'; readonly default?: boolean }
+    | { readonly type: 'boolean'; readonly default?: boolean | DerivedDefault<boolean> }
     | { readonly type: 'auto-boolean'; readonly default?: 'auto' }
     | { readonly type: 'enum'; readonly values: readonly string[]; readonly default?: string }
     | {
@@ -135,6 +135,7 @@ export interface Config {
     readonly publicUrl: string;
     readonly trustProxy: boolean;
     readonly shutdownGraceMs: number;
+    readonly requestTimeoutMs: number;
   };
   readonly database: { readonly url: string };
   readonly session: {
@@ -252,6 +253,15 @@ export const CONFIG_SCHEMA = {
           min: 0,
           max: 600_000,
           doc: 'How long in-flight requests may finish after a shutdown signal before connections are closed.',
+        },
+        requestTimeoutMs: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'milliseconds',
+          default: 30_000,
+          min: 100,
+          max: 3_600_000,
+          doc: 'How long a client has to send a whole request, headers and body; then it gets 408 and the connection is closed (slow-client defence). Only receiving the request counts: the answer, such as a long download from the application in gateway mode, is never cut by it. Raise it when users upload large files through the gateway over slow links.',
         },
       },
     },
@@ -520,8 +530,11 @@ export const CONFIG_SCHEMA = {
         enabled: {
           kind: 'setting',
           type: 'boolean',
-          default: true,
-          doc: 'Serve the admin API and UI.',
+          default: {
+            describe: '`true`, or `false` when `gateway.upstream` is set',
+            derive: (resolved) => resolved('gateway.upstream') === undefined,
+          },
+          doc: "Serve the admin API and UI. Off by default in gateway mode: pages of the proxied application share the gateway's origin, so a script in them could call the admin API with an admin's session. Turn it on there only when the application is trusted as much as the gateway, or serve the admin from a separate instance without `gateway.upstream` on the same store.",
         },
         adminClaim: {
           kind: 'group',

@@ -371,6 +371,11 @@ export const ERROR_CODES = {
       'A sealed value is authentic but has expired (session idle timeout or absolute lifetime, or sign-in state older than its lifetime).',
     hint: 'Expected in normal use: the user signs in again. Frequent expiries of sign-in state suggest its lifetime is shorter than users take at the identity provider, or a clock that is wrong.',
   },
+  CG_SESSION_BINDING_MISMATCH: {
+    meaning:
+      'A sign-in callback (wctx, RelayState, OIDC state) came from a browser that did not start that sign-in: its sign-in binding cookie is missing or belongs to another sign-in (login CSRF, or a sign-in started in another tab afterwards).',
+    hint: 'The user starts again at /signin and finishes in the same tab. If it happens to every user, the binding cookie does not reach the callback: over plain http it is SameSite=Lax and only an identity provider on the same site can post it back; serve the gateway over https (session.secureCookies) so it is SameSite=None; Secure.',
+  },
   CG_SESSION_TOO_LARGE: {
     meaning:
       'The sealed value would be larger than fits in a cookie or URL parameter (4,000 characters); it was not issued.',
@@ -429,6 +434,11 @@ export const ERROR_CODES = {
     meaning:
       'A WebSocket handshake came from a page whose Origin is not one of the allowed origins, so it was refused (cross-site WebSocket hijacking defence).',
     hint: 'If the page is legitimately served from that origin, add it to gateway.allowedReturnOrigins; the origin of server.publicUrl is always allowed.',
+  },
+  CG_GATEWAY_REQUEST_INVALID: {
+    meaning:
+      'A request for the protected application was refused before it was passed on: a GET, HEAD or TRACE request with a body, a body in a transfer coding other than chunked, or a path with a "." or ".." segment (also percent-encoded) that could reach outside the upstream URL\'s path (request smuggling and path traversal defence).',
+    hint: 'Send GET, HEAD and TRACE without a body, and request the resource by its plain path (without ./ or ../ segments). The detail says which rule the request broke.',
   },
   CG_GATEWAY_METRICS_UNAUTHORIZED: {
     meaning:

@@ -53,6 +53,41 @@ export interface GatewayServerOptions {
 const FORM_OVERHEAD_BYTES = 64 * 1024;
 
 /**
+ * The server's timeouts. SECURITY: without them a client that sends a
+ * Content-Length and then too few bytes, or headers one byte at a time,
+ * holds a socket for ever (slowloris).
+ * - `requestTimeout`: the whole request, headers and body, must arrive
+ *   within `server.requestTimeoutMs` (else 408 and close). Node stops the
+ *   clock once the request is received, so long answers (downloads passed
+ *   on from the upstream) are never cut; Node checks every
+ *   `connectionsCheckingInterval`, so that is kept well below the timeout.
+ * - `headersTimeout`: Node's 60 s, or less when the request timeout is shorter.
+ * - `keepAliveTimeout`: an idle kept-alive connection closes after 72 s
+ *   (Fastify's default, longer than the 60 s idle timeout of common load
+ *   balancers so they never reuse a connection the gateway is closing).
+ * - `connectionTimeout` stays 0: a socket idle timeout would also cut
+ *   silent streams in flight (server-sent events, long polls, relayed
+ *   WebSockets), which `gateway.upstreamTimeoutMs` and the upstream govern.
+ */
+function serverTimeouts(requestTimeoutMs: number): {
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionTimeout: number;
+  http: { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number };
+} {
+  return {
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: 72_000,
+    connectionTimeout: 0,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, Math.max(25, Math.floor(requestTimeoutMs / 4))),
+    },
+  };
+}
+
+/**
  * Builds the gateway's HTTP server: session cookies read on every request,
  * WS-Federation sign-in and sign-out, the protected sample page (or, when
  * `gateway.upstream` is set, the reverse proxy to the application), the
@@ -136,6 +171,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     return503OnClosing: false,
     trustProxy: config.server.trustProxy,
     bodyLimit: config.validation.maxTokenBytes * 3 + FORM_OVERHEAD_BYTES,
+    ...serverTimeouts(config.server.requestTimeoutMs),
     // The admin API's schemas refuse unknown properties (400) rather than silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },
   });

@@ -24,13 +24,21 @@ function valuesOf(value: string | string[] | number | undefined): string[] {
   return Array.isArray(value) ? value : [String(value)];
 }
 
-/** The lower-case header names listed in Connection (RFC 9110 §7.6.1). */
+/**
+ * Headers Connection may never remove: they frame the message or name its
+ * target. SECURITY: `Connection: Content-Length` would otherwise strip the
+ * body's length, and the body would reach the upstream unframed on a shared
+ * keep-alive connection (request smuggling, RFC 9112 §11.2).
+ */
+const NEVER_CONNECTION_SCOPED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'host']);
+
+/** The lower-case header names listed in Connection (RFC 9110 §7.6.1), framing headers excepted. */
 function namedByConnection(headers: IncomingHttpHeaders): ReadonlySet<string> {
   const names = new Set<string>();
   for (const value of valuesOf(headers.connection)) {
     for (const token of value.split(',')) {
       const name = token.trim().toLowerCase();
-      if (name !== '') names.add(name);
+      if (name !== '' && !NEVER_CONNECTION_SCOPED.has(name)) names.add(name);
     }
   }
   return names;
@@ -58,6 +66,22 @@ export function isIdentityHeaderName(name: string, prefix: string): boolean {
 function cookieNameOf(pair: string): string {
   const equals = pair.indexOf('=');
   return (equals === -1 ? pair : pair.slice(0, equals)).trim();
+}
+
+/**
+ * True when a Set-Cookie line would make the browser send a cookie called
+ * `name`: its own name is `name`, or its name is empty and its value reads
+ * as `name=…` (or just `name`).
+ *
+ * SECURITY: browsers store `=claimsgate_session=v` as a nameless cookie and
+ * send it back as `claimsgate_session=v` (RFC 6265bis §5.7), so a nameless
+ * cookie can plant or shadow the gateway's cookie as well as a named one.
+ */
+export function setsCookie(line: string, name: string): boolean {
+  const pair = line.split(';')[0] ?? '';
+  const cookie = cookieNameOf(pair);
+  if (cookie === name) return true;
+  return cookie === '' && pair.includes('=') && cookieNameOf(pair.slice(pair.indexOf('=') + 1)) === name;
 }
 
 /**
@@ -181,7 +205,8 @@ export function buildUpstreamRequestHeaders(
 /**
  * The headers of the upstream's answer to pass to the client: hop-by-hop
  * headers (as for requests) removed, and every Set-Cookie for the gateway's
- * own cookie dropped.
+ * own cookie dropped, nameless ones that browsers would send as it included
+ * (see {@link setsCookie}).
  *
  * SECURITY: the application cannot set, replace or clear the gateway's
  * session cookie (session fixation through the application).
@@ -195,7 +220,7 @@ export function buildClientResponseHeaders(
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || isHopByHop(name, named)) continue;
     if (name === 'set-cookie') {
-      const kept = valuesOf(value).filter((line) => cookieNameOf(line.split(';')[0] ?? '') !== cookieName);
+      const kept = valuesOf(value).filter((line) => !setsCookie(line, cookieName));
       if (kept.length > 0) outgoing[name] = kept;
       continue;
     }

@@ -33,14 +33,33 @@ export function isGatewayPath(path: string): boolean {
 }
 
 /**
+ * True when the path of `requestUrl` (the query aside) has a `.` or `..`
+ * segment, also when its dots or separators are percent-encoded (`%2e`,
+ * `%2f`, `%5c`, any case) and with `\` read as `/`.
+ *
+ * SECURITY: the upstream (or a proxy before it) resolves dot segments, so
+ * with `gateway.upstream` at `http://h/app` the target `/app/../internal`
+ * would reach outside the application's path (path traversal, RFC 3986
+ * §5.2.4); such requests are refused, never normalised.
+ */
+export function hasDotSegment(requestUrl: string): boolean {
+  const query = requestUrl.search(/[?#]/);
+  const path = query === -1 ? requestUrl : requestUrl.slice(0, query);
+  const decoded = path.replace(/%2e/gi, '.').replace(/%2f/gi, '/').replace(/%5c/gi, '\\');
+  return decoded.split(/[/\\]/).some((segment) => segment === '.' || segment === '..');
+}
+
+/**
  * The request target to send to the upstream: the upstream URL's own path
  * (when it has one) followed by the client's path and query, unchanged.
  *
  * @throws TypeError when `requestUrl` is not in origin form (`/…`): absolute
- *   or asterisk-form targets are never forwarded.
+ *   or asterisk-form targets are never forwarded; and when it has a dot
+ *   segment (see {@link hasDotSegment}: callers refuse those first).
  */
 export function upstreamRequestTarget(upstreamBasePath: string, requestUrl: string): string {
   if (!requestUrl.startsWith('/')) throw new TypeError('Only origin-form request targets are proxied.');
+  if (hasDotSegment(requestUrl)) throw new TypeError('Request targets with dot segments are never proxied.');
   const base = upstreamBasePath.replace(/\/+$/, '');
   return `${base}${requestUrl}`;
 }

@@ -32,9 +32,11 @@ export function sendSignInRequired(request: FastifyRequest, reply: FastifyReply)
   return sendApiError(reply, 401, signInRequired());
 }
 
-/** The HTTP status for a gateway-mode refusal: 401, 403, 504, else 502. */
+/** The HTTP status for a gateway-mode refusal: 400, 401, 403, 504, else 502. */
 export function refusalStatus(error: ClaimsgateError): number {
   switch (error.code) {
+    case 'CG_GATEWAY_REQUEST_INVALID':
+      return 400;
     case 'CG_GATEWAY_UPSTREAM_TIMEOUT':
       return 504;
     case 'CG_GATEWAY_SIGN_IN_REQUIRED':
@@ -72,6 +74,32 @@ export function sendUpstreamFailure(
     .header('cache-control', 'no-store')
     .type('text/html; charset=utf-8')
     .send(renderPage('The application is unavailable', body));
+}
+
+/**
+ * Answers a request the gateway will not pass on (`CG_GATEWAY_REQUEST_INVALID`)
+ * with 400, as an HTML page for a browser and JSON `{ code, message, hint }`
+ * otherwise, and closes the connection: the rest of a refused request is
+ * never read as a next one.
+ */
+export function sendRequestRefused(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: ClaimsgateError,
+): FastifyReply {
+  request.log.info({ code: error.code, detail: error.detail }, 'request refused');
+  reply.header('connection', 'close');
+  const status = refusalStatus(error);
+  if (!acceptsHtml(request.headers.accept)) return sendApiError(reply, status, error);
+  const body = [
+    `<p>Error code: <code>${escapeHtml(error.code)}</code></p>`,
+    `<p>${escapeHtml(error.message)}</p>`,
+  ].join('\n');
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(renderPage('The request was refused', body));
 }
 
 /**

@@ -6,7 +6,8 @@ import type { Session } from '../session/session-cookie.js';
 import { serializeSetCookie } from '../session/set-cookie.js';
 import type { GatewayServices } from './gateway-services.js';
 import { buildClientResponseHeaders, buildUpstreamRequestHeaders } from './proxy-headers.js';
-import { isGatewayPath, requestPathOf } from './proxy-paths.js';
+import { requestInvalid } from './proxy-framing.js';
+import { hasDotSegment, isGatewayPath, requestPathOf } from './proxy-paths.js';
 import { refusalStatus, signInRequired, writeUpgradeRefusal } from './proxy-refusals.js';
 import { startDeadline, upstreamFailure, type UpstreamTarget } from './proxy-target.js';
 import { readRequestCookie } from './reply-cookies.js';
@@ -219,6 +220,11 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
     }
     if (isGatewayPath(requestPathOf(url))) {
       writeUpgradeRefusal(socket, 404);
+      return;
+    }
+    // SECURITY: a dot segment could reach outside the upstream URL's path (see hasDotSegment).
+    if (hasDotSegment(url)) {
+      writeUpgradeRefusal(socket, 400, requestInvalid('The path must not have "." or ".." segments.', url));
       return;
     }
     // SECURITY: browsers send cookies on cross-site WebSocket handshakes; only the

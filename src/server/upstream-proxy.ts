@@ -1,11 +1,18 @@
 import { METHODS, type IncomingMessage } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ClaimsgateError } from '../lib/errors.js';
 import type { Session } from '../session/session-cookie.js';
 import type { GatewayServices } from './gateway-services.js';
 import { buildClientResponseHeaders, buildUpstreamRequestHeaders } from './proxy-headers.js';
-import { isGatewayPath, requestPathOf } from './proxy-paths.js';
-import { sendSignInRequired, sendUpstreamFailure } from './proxy-refusals.js';
+import {
+  applyRequestFraming,
+  requestFramingOf,
+  requestInvalid,
+  type RequestFraming,
+} from './proxy-framing.js';
+import { hasDotSegment, isGatewayPath, requestPathOf } from './proxy-paths.js';
+import { sendRequestRefused, sendSignInRequired, sendUpstreamFailure } from './proxy-refusals.js';
 import { createUpstreamTarget, startDeadline, upstreamFailure, type UpstreamTarget } from './proxy-target.js';
 import { createWebSocketProxy } from './proxy-websocket.js';
 
@@ -47,7 +54,8 @@ interface ProxyContext {
 
 /**
  * Passes one request of a signed-in user to the upstream. The body streams
- * through as it arrives (never parsed or buffered); the upstream has
+ * through as it arrives (never parsed or buffered), framed as `framing`
+ * says (a request without a body is ended at once); the upstream has
  * `gateway.upstreamTimeoutMs` from the last body bytes passed on to start
  * its answer; the answer streams back. A client that goes away takes the
  * upstream request with it.
@@ -57,6 +65,7 @@ function forwardRequest(
   request: FastifyRequest,
   reply: FastifyReply,
   session: Session,
+  framing: RequestFraming,
 ): void {
   const { config, target } = proxy;
   const cookieName = config.session.cookieName;
@@ -71,6 +80,7 @@ function forwardRequest(
     publicUrl: proxy.publicUrl,
     upstreamHost: target.host,
   });
+  applyRequestFraming(headers, framing);
   const outgoing = target.request(request.method, request.url, headers);
   let settled = false;
   const deadline = startDeadline(config.gateway.upstreamTimeoutMs, () => fail('timeout'));
@@ -119,7 +129,26 @@ function forwardRequest(
     deadline.clear();
     outgoing.destroy();
   });
-  source.pipe(outgoing);
+  // SECURITY: with no body nothing is piped, so no stray bytes can follow the request upstream.
+  if (framing.kind === 'none') outgoing.end();
+  else source.pipe(outgoing);
+}
+
+/**
+ * The framing of a request that may be passed on, or the coded error for
+ * one that may not: a target with a dot segment, or a body the gateway
+ * cannot frame (see `requestFramingOf`).
+ */
+function checkRequest(request: FastifyRequest): ClaimsgateError | RequestFraming {
+  if (hasDotSegment(request.url)) {
+    return requestInvalid('The path must not have "." or ".." segments.', request.url);
+  }
+  try {
+    return requestFramingOf(request.method, request.headers);
+  } catch (error) {
+    if (error instanceof ClaimsgateError) return error;
+    throw error;
+  }
 }
 
 /**
@@ -133,7 +162,9 @@ function forwardRequest(
  * only content-type parser hands the raw body stream over, so bodies stream
  * both ways unparsed (the gateway's own routes keep their parsers). Paths the
  * gateway owns (`isGatewayPath`) get the 404 handler; a signed-out request
- * is redirected to sign-in or refused with 401 (`sendSignInRequired`); an
+ * is redirected to sign-in or refused with 401 (`sendSignInRequired`); a
+ * path with a dot segment or a body on GET, HEAD or TRACE is refused with
+ * 400 `CG_GATEWAY_REQUEST_INVALID` (`sendRequestRefused`); an
  * upstream that cannot be reached gives 502, one that does not answer in
  * time 504 (`sendUpstreamFailure`). The session hook's renewed cookie is
  * sent with the upstream's answer; the upstream can never set the gateway's
@@ -162,12 +193,17 @@ export function registerUpstreamProxy(app: FastifyInstance, services: GatewaySer
         reply.callNotFound();
         return;
       }
+      const checked = checkRequest(request);
+      if (checked instanceof ClaimsgateError) {
+        sendRequestRefused(request, reply, checked);
+        return;
+      }
       const session = services.sessions.sessionOf(request);
       if (session === undefined) {
         sendSignInRequired(request, reply);
         return;
       }
-      forwardRequest(proxy, request, reply, session);
+      forwardRequest(proxy, request, reply, session, checked);
     });
     done();
   });

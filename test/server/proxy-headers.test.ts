@@ -8,9 +8,16 @@ import {
   encodeHeaderText,
   isIdentityHeaderName,
   removeCookie,
+  setsCookie,
   type UpstreamRequestHeaderOptions,
 } from '../../src/server/proxy-headers.js';
-import { isGatewayPath, requestPathOf, upstreamRequestTarget } from '../../src/server/proxy-paths.js';
+import { applyRequestFraming, requestFramingOf } from '../../src/server/proxy-framing.js';
+import {
+  hasDotSegment,
+  isGatewayPath,
+  requestPathOf,
+  upstreamRequestTarget,
+} from '../../src/server/proxy-paths.js';
 import { acceptsHtml } from '../../src/server/proxy-refusals.js';
 
 const SESSION: Session = {
@@ -156,6 +163,79 @@ describe('buildClientResponseHeaders', () => {
   });
 });
 
+describe('nameless Set-Cookie lines', () => {
+  it('drops a nameless cookie whose value browsers would send as the gateway’s cookie', () => {
+    const lines = [
+      '=claimsgate_session=forged; Path=/x',
+      ' = claimsgate_session =forged; Path=/',
+      '=claimsgate_session',
+      'claimsgate_session',
+      '=other=1; Path=/',
+      '=plain',
+      'app=1',
+    ];
+    const headers = buildClientResponseHeaders({ 'set-cookie': lines }, 'claimsgate_session');
+    assert.deepEqual(headers['set-cookie'], ['=other=1; Path=/', '=plain', 'app=1']);
+  });
+
+  it('tells which Set-Cookie lines reach the browser as a given cookie', () => {
+    assert.equal(setsCookie('claimsgate_session=v; Path=/', 'claimsgate_session'), true);
+    assert.equal(setsCookie('=claimsgate_session=v; Path=/x', 'claimsgate_session'), true);
+    assert.equal(setsCookie('=claimsgate_session_other=v', 'claimsgate_session'), false);
+    assert.equal(setsCookie('app=claimsgate_session=v', 'claimsgate_session'), false);
+  });
+});
+
+describe('request body framing', () => {
+  it('frames a body by its Content-Length or as chunked, and no body as none', () => {
+    assert.deepEqual(requestFramingOf('POST', { 'content-length': '5' }), { kind: 'length', length: 5 });
+    assert.deepEqual(requestFramingOf('DELETE', { 'transfer-encoding': 'chunked' }), { kind: 'chunked' });
+    assert.deepEqual(requestFramingOf('OPTIONS', { 'transfer-encoding': 'Chunked' }), { kind: 'chunked' });
+    assert.deepEqual(requestFramingOf('GET', {}), { kind: 'none' });
+    assert.deepEqual(requestFramingOf('GET', { 'content-length': '0' }), { kind: 'none' });
+    assert.deepEqual(requestFramingOf('POST', {}), { kind: 'none' });
+  });
+
+  it('refuses a body on GET, HEAD and TRACE, and codings other than chunked alone', () => {
+    for (const method of ['GET', 'HEAD', 'TRACE']) {
+      for (const headers of [{ 'transfer-encoding': 'chunked' }, { 'content-length': '1' }]) {
+        assert.throws(() => requestFramingOf(method, headers), { code: 'CG_GATEWAY_REQUEST_INVALID' });
+      }
+    }
+    for (const coding of ['gzip, chunked', 'chunked, chunked', 'identity']) {
+      assert.throws(() => requestFramingOf('POST', { 'transfer-encoding': coding }), {
+        code: 'CG_GATEWAY_REQUEST_INVALID',
+      });
+    }
+  });
+
+  it('sets exactly one framing header on the upstream request', () => {
+    const sized: Record<string, string> = { 'content-length': '9', 'transfer-encoding': 'chunked' };
+    applyRequestFraming(sized, { kind: 'length', length: 5 });
+    assert.deepEqual(sized, { 'content-length': '5' });
+    const chunked: Record<string, string> = { 'content-length': '9' };
+    applyRequestFraming(chunked, { kind: 'chunked' });
+    assert.deepEqual(chunked, { 'transfer-encoding': 'chunked' });
+    const none: Record<string, string> = { 'content-length': '0', accept: '*/*' };
+    applyRequestFraming(none, { kind: 'none' });
+    assert.deepEqual(none, { accept: '*/*' });
+  });
+
+  it('never lets Connection remove Content-Length, Transfer-Encoding or Host', () => {
+    const headers = buildUpstreamRequestHeaders(
+      { connection: 'keep-alive, Content-Length, Transfer-Encoding, Host', 'content-length': '5', host: 'x' },
+      OPTIONS,
+    );
+    assert.equal(headers['content-length'], '5');
+    assert.equal(headers.host, OPTIONS.upstreamHost);
+    const answer = buildClientResponseHeaders(
+      { connection: 'content-length', 'content-length': '7' },
+      'claimsgate_session',
+    );
+    assert.equal(answer['content-length'], '7');
+  });
+});
+
 describe('gateway paths and upstream targets', () => {
   it('owns /signin, /saml2 and /admin with everything below them, and a few exact paths', () => {
     for (const path of ['/signin', '/signin/wsfed', '/saml2/acs', '/admin', '/admin/api/x', '/signout']) {
@@ -178,6 +258,36 @@ describe('gateway paths and upstream targets', () => {
   it('reads the path of a request target percent-decoded, without the query', () => {
     assert.equal(requestPathOf('/%61dmin/x?y=/admin'), '/admin/x');
     assert.equal(requestPathOf('/a%ZZ?x'), '/a%ZZ');
+  });
+
+  it('finds dot segments, also percent-encoded or behind backslashes', () => {
+    for (const url of [
+      '/..',
+      '/../internal',
+      '/a/./b',
+      '/a/..',
+      '/%2e%2e/internal',
+      '/%2E./internal',
+      '/.%2e/internal',
+      '/a%2f..%2finternal',
+      '/a%2F%2E%2E%5Cinternal',
+      '/a\\..\\internal',
+      '/a/%2e?x=1',
+    ]) {
+      assert.equal(hasDotSegment(url), true, url);
+    }
+    for (const url of [
+      '/',
+      '/a/b',
+      '/.well-known/x',
+      '/a..b/...',
+      '/a?x=/../y',
+      '/a/%2e%2e%2e',
+      '/file.txt',
+    ]) {
+      assert.equal(hasDotSegment(url), false, url);
+    }
+    assert.throws(() => upstreamRequestTarget('/app', '/../internal'), TypeError);
   });
 
   it('puts the upstream URL’s path in front of the request target', () => {

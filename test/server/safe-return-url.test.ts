@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { validateHeaderValue } from 'node:http';
 import { describe, it } from 'node:test';
 import { safeReturnUrl } from '../../src/server/safe-return-url.js';
 
@@ -46,6 +47,25 @@ describe('safeReturnUrl', () => {
     for (const value of [undefined, null, 42, ['/a'], { href: '/a' }]) {
       assert.equal(safeReturnUrl(value, ALLOWED), '/');
     }
+  });
+
+  it('percent-encodes characters outside ASCII so the URL fits in a Location header', () => {
+    assert.equal(safeReturnUrl('/€', ALLOWED), '/%E2%82%AC');
+    assert.equal(
+      safeReturnUrl('/caf\u00e9/東京?q=ü#ß', ALLOWED),
+      '/caf%C3%A9/%E6%9D%B1%E4%BA%AC?q=%C3%BC#%C3%9F',
+    );
+    assert.equal(safeReturnUrl('/a%20b/€', ALLOWED), '/a%20b/%E2%82%AC');
+    assert.equal(safeReturnUrl('https://app.example.test/€', ALLOWED), 'https://app.example.test/%E2%82%AC');
+    for (const value of ['/€', '/é', '/\u3000/evil.com', '/東京?x=€']) {
+      assert.match(safeReturnUrl(value, ALLOWED), /^[\x21-\x7e]+$/, value);
+      // What Node's reply.redirect must accept as a header value.
+      assert.doesNotThrow(() => validateHeaderValue('location', safeReturnUrl(value, ALLOWED)));
+    }
+  });
+
+  it('replaces a path holding a lone surrogate by /', () => {
+    assert.equal(safeReturnUrl('/a\ud800b', ALLOWED), '/');
   });
 
   it('allows no absolute URL at all when no origin is allowed', () => {

@@ -492,6 +492,69 @@ describe('gateway mode: an upstream URL with a path', () => {
       await upstream.close();
     }
   });
+
+  it('refuses paths with dot segments (400 CG_GATEWAY_REQUEST_INVALID), plain or percent-encoded', async () => {
+    const upstream = await startEchoUpstream();
+    const gateway = await createProxyGateway(`${upstream.url}/app`);
+    try {
+      const port = await gateway.listen();
+      const cookie = gateway.signIn();
+      for (const path of [
+        '/../internal',
+        '/x/../../internal',
+        '/./internal',
+        '/%2e%2e/internal',
+        '/%2E%2e%2Finternal',
+        '/x%2f..%2f..%2finternal',
+        '/x%5c..%5c..%5cinternal',
+        '/x\\..\\..\\internal',
+      ]) {
+        const answer = await rawExchange(
+          port,
+          `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}`,
+        );
+        assert.match(answer, /^HTTP\/1\.1 400 /, path);
+        assert.match(answer, /"code":"CG_GATEWAY_REQUEST_INVALID"/, path);
+      }
+      const fine = await rawExchange(
+        port,
+        `GET /a..b/.well-known HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}`,
+      );
+      assert.match(fine, /^HTTP\/1\.1 200 /);
+      assert.deepEqual(
+        upstream.requests.map((request) => request.url),
+        ['/app/a..b/.well-known'],
+      );
+    } finally {
+      await gateway.close();
+      await upstream.close();
+    }
+  });
+
+  it('refuses a WebSocket handshake on a path with a dot segment', async () => {
+    const upstream = await startEchoUpstream();
+    const gateway = await createProxyGateway(`${upstream.url}/app`);
+    try {
+      const port = await gateway.listen();
+      const answer = await rawExchange(
+        port,
+        [
+          'GET /%2e%2e/internal HTTP/1.1',
+          'Host: 127.0.0.1',
+          `Cookie: ${gateway.signIn()}`,
+          'Upgrade: websocket',
+          'Sec-WebSocket-Version: 13',
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        ].join('\r\n'),
+      );
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.match(answer, /"code":"CG_GATEWAY_REQUEST_INVALID"/);
+      assert.deepEqual(upstream.handshakes, []);
+    } finally {
+      await gateway.close();
+      await upstream.close();
+    }
+  });
 });
 
 describe('gateway mode after a real WS-Federation sign-in', () => {
@@ -505,6 +568,12 @@ describe('gateway mode after a real WS-Federation sign-in', () => {
   after(async () => {
     await fixture.close();
     await upstream.close();
+  });
+
+  it('percent-encodes a return path outside ASCII instead of failing at the redirect', async () => {
+    const signedIn = await signInThroughGateway(fixture.app, '/€/東京?q=é');
+    assert.equal(signedIn.statusCode, 303);
+    assert.equal(signedIn.headers.location, '/%E2%82%AC/%E6%9D%B1%E4%BA%AC?q=%C3%A9');
   });
 
   it('returns the user to the application path, which then receives the signed-in identity', async () => {
