@@ -1,5 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
+import {
+  checkSignInBinding,
+  serializeSignInBindingCookie,
+  signInBindingCookieName,
+} from '../session/sign-in-binding.js';
 import type { SignInProtocol, SignInState, SignInStatePurpose } from '../session/sign-in-state.js';
 import type { IssuerRecord, RealmRecord } from '../store/model.js';
 import { createTokenValidator, type TokenValidator } from '../tokens/create-token-validator.js';
@@ -7,7 +12,7 @@ import type { VerifiedIdentity } from '../tokens/identity.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { mapIdentity } from './map-identity.js';
-import { setReplyCookie } from './reply-cookies.js';
+import { readRequestCookie, setReplyCookie } from './reply-cookies.js';
 import { safeReturnUrl } from './safe-return-url.js';
 
 /** The one value of a form field; a missing or repeated one is undefined. */
@@ -23,22 +28,64 @@ export function queryValue(request: FastifyRequest, name: string): string | unde
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Queues one Set-Cookie line for cookie `name`, replacing any already queued for it. */
+function queueSetCookie(reply: FastifyReply, name: string, line: string): void {
+  const queued = reply.getHeader('set-cookie');
+  const existing = queued === undefined ? [] : Array.isArray(queued) ? queued : [String(queued)];
+  const others = existing.filter((other) => !other.startsWith(`${name}=`));
+  reply.removeHeader('set-cookie');
+  reply.header('set-cookie', [...others, line]);
+}
+
 /**
- * Opens sealed sign-in state, burns it (single use, across every instance
- * sharing the store) and checks it was made for `protocol`, then finds the
- * issuer it names.
+ * Sets the sign-in binding cookie (`claimsgate_signin`, `__Secure-` prefixed
+ * when cookies are secure; Path=/signin, HttpOnly, Max-Age the sign-in
+ * state's lifetime) to `value`. The browser holds one binding at a time: a
+ * sign-in started later (another tab) replaces an earlier one's.
+ *
+ * @throws TypeError when `value` is not a binding value (see `serializeSignInBindingCookie`).
+ */
+export function setSignInBindingCookie(services: GatewayServices, reply: FastifyReply, value: string): void {
+  const options = { secure: services.config.session.secureCookies };
+  queueSetCookie(
+    reply,
+    signInBindingCookieName(options),
+    serializeSignInBindingCookie(value, services.signInState.ttlSeconds, options),
+  );
+}
+
+/** Deletes the sign-in binding cookie (after a sign-in it bound has finished). */
+export function clearSignInBindingCookie(services: GatewayServices, reply: FastifyReply): void {
+  const options = { secure: services.config.session.secureCookies };
+  queueSetCookie(reply, signInBindingCookieName(options), serializeSignInBindingCookie('', 0, options));
+}
+
+/**
+ * Opens sealed sign-in state, checks it was started by this browser (its
+ * binding cookie), burns it (single use, across every instance sharing the
+ * store) and checks it was made for `protocol`, then finds the issuer it
+ * names.
  *
  * @throws ClaimsgateError CG_SESSION_* for a value that does not open;
- *   CG_TOKEN_REPLAYED when it was already used; CG_SESSION_INVALID for another
- *   protocol's state; CG_TRUST_ISSUER_UNKNOWN when the issuer is gone.
+ *   CG_SESSION_BINDING_MISMATCH when the request lacks the binding cookie of
+ *   that sign-in; CG_TOKEN_REPLAYED when it was already used;
+ *   CG_SESSION_INVALID for another protocol's state; CG_TRUST_ISSUER_UNKNOWN
+ *   when the issuer is gone.
  */
 export async function openSignInState(
   services: GatewayServices,
+  request: FastifyRequest,
   value: unknown,
   purpose: SignInStatePurpose,
   protocol: SignInProtocol,
 ): Promise<{ state: SignInState; issuer: IssuerRecord }> {
   const state = services.signInState.decode(value, purpose);
+  // SECURITY: login CSRF — a sign-in answer captured by an attacker and
+  // posted from a victim's browser lacks that sign-in's binding cookie.
+  // Checked before the state is burnt, so a forged post cannot use up the
+  // state of the browser that did start the sign-in.
+  const cookieName = signInBindingCookieName({ secure: services.config.session.secureCookies });
+  checkSignInBinding(readRequestCookie(request.headers.cookie, cookieName), state.bindingDigest);
   // SECURITY: the state is single-use, so a captured sign-in response cannot be posted again.
   if (!(await services.replayCache.checkAndStore(`${purpose}:${state.jti}`, state.expiresAt))) {
     throw new ClaimsgateError('CG_TOKEN_REPLAYED', `This sign-in state (${purpose}) was already used.`, {
@@ -121,6 +168,7 @@ export async function completeSignIn(
   const mapping = (await store.listClaimMappings(issuer.id))[0];
   const session = mapIdentity(identity, issuer, mapping);
   setReplyCookie(reply, cookies.issue(session));
+  clearSignInBindingCookie(services, reply);
   metrics.recordSignIn(context.protocol, 'success');
   request.log.info({ user: session.user, issuer: issuer.name, protocol: context.protocol }, 'signed in');
   // SECURITY: the return URL is checked again after decoding (open redirect), whatever was sealed.
@@ -158,6 +206,8 @@ export interface SignInStart {
   readonly realm: RealmRecord;
   /** Already checked against the allowed return origins. */
   readonly returnUrl: string;
+  /** The digest of the binding cookie set on this reply; seal it into the state (`bindingDigest`). */
+  readonly bindingDigest: string;
 }
 
 /** One sign-in protocol of the gateway. */
@@ -166,7 +216,8 @@ export interface SignInProtocolHandler {
   /** Registers the protocol's own routes (callbacks, metadata). */
   register(): void;
   /**
-   * Sends the browser to the issuer with sealed, single-use state.
+   * Sends the browser to the issuer with sealed, single-use state bound to
+   * the browser (`start.bindingDigest`; the caller has set the cookie).
    * @throws ClaimsgateError when the issuer lacks what the protocol needs
    *   (an endpoint, a client ID); the caller shows the error page.
    */

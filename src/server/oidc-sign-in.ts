@@ -229,6 +229,7 @@ export function createOidcSignIn(app: FastifyInstance, services: GatewayServices
           if (formField(request, 'error') !== undefined) throw authorizationDenied(services, request);
           const { state, issuer } = await openSignInState(
             services,
+            request,
             formField(request, 'state'),
             'oidc-state',
             'oidc',
@@ -250,7 +251,7 @@ export function createOidcSignIn(app: FastifyInstance, services: GatewayServices
         }),
       );
     },
-    async start({ reply, issuer, returnUrl }) {
+    async start({ reply, issuer, returnUrl, bindingDigest }) {
       const { client, authorizationEndpoint } = await resolveOidcProvider(services, issuer);
       const nonce = randomBytes(16).toString('base64url');
       const pkce = client.responseType === 'code' ? createPkcePair() : undefined;
@@ -261,6 +262,7 @@ export function createOidcSignIn(app: FastifyInstance, services: GatewayServices
           returnUrl,
           issuerName: issuer.name,
           protocol: 'oidc',
+          bindingDigest,
           nonce,
           ...(pkce === undefined ? {} : { codeVerifier: pkce.verifier }),
         },

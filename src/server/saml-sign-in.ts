@@ -100,7 +100,13 @@ export function createSamlSignIn(app: FastifyInstance, services: GatewayServices
           // SECURITY: without our RelayState there is no request to answer; an
           // unsolicited response is refused (login CSRF, injected assertions).
           if (relayState === undefined || relayState === '') throw unsolicited();
-          const { state, issuer } = await openSignInState(services, relayState, 'relay-state', 'saml2');
+          const { state, issuer } = await openSignInState(
+            services,
+            request,
+            relayState,
+            'relay-state',
+            'saml2',
+          );
           if (state.requestId === undefined) {
             throw new ClaimsgateError('CG_SESSION_INVALID', 'The RelayState holds no AuthnRequest ID.', {
               detail: { observed: 'no request ID', expected: 'the AuthnRequest ID' },
@@ -145,7 +151,7 @@ export function createSamlSignIn(app: FastifyInstance, services: GatewayServices
       });
     },
 
-    async start({ reply, issuer, realm, returnUrl }) {
+    async start({ reply, issuer, realm, returnUrl, bindingDigest }) {
       const endpoint = await findSsoEndpoint(issuer);
       if (endpoint === undefined) {
         throw new ClaimsgateError(
@@ -170,7 +176,7 @@ export function createSamlSignIn(app: FastifyInstance, services: GatewayServices
         issuer: realm.realmUri,
       });
       const relayState = signInState.encode(
-        { returnUrl, issuerName: issuer.name, protocol: 'saml2', requestId },
+        { returnUrl, issuerName: issuer.name, protocol: 'saml2', bindingDigest, requestId },
         'relay-state',
       );
       return reply

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import type { IssuerRecord, Protocol } from '../store/model.js';
-import { queryValue, type SignInProtocolHandler } from './complete-sign-in.js';
+import { createSignInBinding } from '../session/sign-in-binding.js';
+import { queryValue, setSignInBindingCookie, type SignInProtocolHandler } from './complete-sign-in.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { escapeHtml, renderPage } from './html.js';
@@ -49,8 +50,8 @@ function chooseHandler(
 /**
  * Registers sign-in and sign-out:
  * `GET /signin?returnUrl=…[&whr=<issuer name>][&protocol=wsfed|saml2|oidc]`
- * sends the browser to the chosen issuer with the chosen protocol's handler
- * (or shows the home-realm page when several issuers are offered), each
+ * sets the sign-in binding cookie and sends the browser to the chosen issuer
+ * with the chosen protocol's handler (or shows the home-realm page when several issuers are offered), each
  * handler registers its own callback, and `GET|POST /signout` ends the
  * session (WS-Federation issuers are sent `wsignout1.0`).
  *
@@ -80,7 +81,18 @@ export function registerSignInRoutes(
           .send(renderHomeRealmPage(issuers, returnUrl));
       }
       const handler = chooseHandler(handlers, chosen, queryValue(request, 'protocol'));
-      return await handler.start({ request, reply, issuer: chosen, realm, returnUrl });
+      // SECURITY: login CSRF — the state is bound to this browser by a random
+      // value in a cookie only it holds; the callback requires both.
+      const binding = createSignInBinding();
+      setSignInBindingCookie(services, reply, binding.value);
+      return await handler.start({
+        request,
+        reply,
+        issuer: chosen,
+        realm,
+        returnUrl,
+        bindingDigest: binding.digest,
+      });
     } catch (error) {
       if (isClaimsgateError(error, 'CG_STORE_NOT_FOUND')) {
         return sendErrorPage(

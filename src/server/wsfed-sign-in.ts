@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ClaimsgateError } from '../lib/errors.js';
+import { detectToken } from '../tokens/detect-token.js';
+import { locateAssertion } from '../tokens/locate-assertion.js';
+import { parseXml } from '../xml/parse-xml.js';
 import {
   completeSignIn,
   formField,
@@ -22,9 +25,44 @@ function wsFedSignInUrl(loginUrl: string, realmUri: string, wreply: string, wctx
 }
 
 /**
+ * Checks that a posted `wresult` holds a WS-Federation token: a
+ * RequestSecurityTokenResponse (or a collection of one, or in a SOAP body)
+ * carrying a SAML 1.1 or 2.0 assertion. Only parses and locates; the
+ * validator verifies it afterwards.
+ *
+ * SECURITY: the validator also takes a samlp:Response, a bare assertion or
+ * a JWT, and a samlp:Response posted here would skip the InResponseTo,
+ * Recipient and Destination checks its own endpoint (/signin/saml2) makes.
+ * Refused before validation, so such a token touches no replay cache and
+ * triggers no key refresh.
+ *
+ * @throws ClaimsgateError CG_TOKEN_FORMAT_UNKNOWN for any other kind;
+ *   CG_TOKEN_TOO_LARGE, the XML parser's codes, and `locateAssertion`'s
+ *   codes (CG_TOKEN_ISSUER_FAULT, CG_TOKEN_STRUCTURE_INVALID, …).
+ * @see WS-Federation 1.2 §13.2.3 (wresult)
+ */
+export function requireWsFedToken(wresult: string, maxTokenBytes: number): void {
+  const detected = detectToken(wresult, maxTokenBytes);
+  const kind =
+    detected.format === 'jwt'
+      ? 'jwt'
+      : locateAssertion(parseXml(detected.xml, { maxBytes: maxTokenBytes }).root).kind;
+  if (kind === 'wsfed-saml11' || kind === 'wsfed-saml20') return;
+  throw new ClaimsgateError(
+    'CG_TOKEN_FORMAT_UNKNOWN',
+    `The wresult holds a ${kind} token, not a WS-Federation RequestSecurityTokenResponse.`,
+    {
+      hint: 'A SAML 2.0 identity provider posts its samlp:Response to /signin/saml2 (start with protocol=saml2); /signin/wsfed takes WS-Federation answers only.',
+      detail: { parameter: 'wresult', observed: kind, expected: ['wsfed-saml11', 'wsfed-saml20'] },
+    },
+  );
+}
+
+/**
  * WS-Federation passive sign-in. `start` redirects to the issuer's login URL
  * with `wa=wsignin1.0`, `wtrealm`, `wreply` and a sealed, single-use `wctx`;
- * `POST /signin/wsfed` receives `wresult` and `wctx`, burns the state,
+ * `POST /signin/wsfed` receives `wresult` and `wctx`, checks the browser's
+ * binding cookie, burns the state, accepts only WS-Federation token kinds,
  * validates the token against the rollover engine's trust (refreshing an
  * issuer whose key is unknown), and finishes the sign-in.
  *
@@ -40,19 +78,20 @@ export function createWsFedSignIn(app: FastifyInstance, services: GatewayService
         runSignInCallback(services, 'wsfed', request, reply, async () => {
           const { state, issuer } = await openSignInState(
             services,
+            request,
             formField(request, 'wctx'),
             'wctx',
             'wsfed',
           );
+          const wresult = formField(request, 'wresult') ?? '';
+          requireWsFedToken(wresult, config.validation.maxTokenBytes);
           const { realm } = await findLoginOptions(store, publicUrl);
-          const identity = await gatewayValidator(services, [realm.realmUri]).validate(
-            formField(request, 'wresult') ?? '',
-          );
+          const identity = await gatewayValidator(services, [realm.realmUri]).validate(wresult);
           return completeSignIn(services, request, reply, { protocol: 'wsfed', state, issuer, identity });
         }),
       );
     },
-    async start({ reply, issuer, realm, returnUrl }) {
+    async start({ reply, issuer, realm, returnUrl, bindingDigest }) {
       if (issuer.loginUrl === null) {
         throw new ClaimsgateError(
           'CG_CONFIG_SIGN_IN_UNAVAILABLE',
@@ -63,7 +102,10 @@ export function createWsFedSignIn(app: FastifyInstance, services: GatewayService
           },
         );
       }
-      const wctx = signInState.encode({ returnUrl, issuerName: issuer.name, protocol: 'wsfed' }, 'wctx');
+      const wctx = signInState.encode(
+        { returnUrl, issuerName: issuer.name, protocol: 'wsfed', bindingDigest },
+        'wctx',
+      );
       return reply
         .header('cache-control', 'no-store')
         .redirect(wsFedSignInUrl(issuer.loginUrl, realm.realmUri, `${publicUrl}/signin/wsfed`, wctx), 302);

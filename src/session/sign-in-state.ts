@@ -16,6 +16,12 @@ export interface SignInStateInput {
   /** The configured issuer the user was sent to. */
   readonly issuerName: string;
   readonly protocol: SignInProtocol;
+  /**
+   * base64url SHA-256 of the random value in the browser's sign-in binding
+   * cookie (`createSignInBinding` in sign-in-binding.ts): the callback is
+   * accepted only from the browser holding that value (login CSRF).
+   */
+  readonly bindingDigest: string;
   /** The SAML AuthnRequest ID, to match InResponseTo. */
   readonly requestId?: string;
   /** The OIDC nonce, to match the id_token's `nonce`. */
@@ -46,6 +52,8 @@ export interface SignInStateCodecOptions {
 
 /** Seals and opens sign-in state. */
 export interface SignInStateCodec {
+  /** How long sealed state stays valid, in seconds (the binding cookie lives as long). */
+  readonly ttlSeconds: number;
   /**
    * Seals sign-in state for one parameter; the value is URL safe.
    * @throws ClaimsgateError CG_SESSION_TOO_LARGE when the return URL makes it too long.
@@ -69,6 +77,7 @@ interface SealedState {
   readonly ru: string;
   readonly is: string;
   readonly pr: string;
+  readonly bd: string;
   readonly rid?: string;
   readonly n?: string;
   readonly cv?: string;
@@ -95,6 +104,7 @@ function readSealedState(payload: unknown, purpose: SignInStatePurpose): SealedS
     typeof state.is !== 'string' ||
     typeof state.pr !== 'string' ||
     !PROTOCOLS.includes(state.pr) ||
+    typeof state.bd !== 'string' ||
     !isOptionalString(state.rid) ||
     !isOptionalString(state.n) ||
     !isOptionalString(state.cv)
@@ -111,7 +121,8 @@ function readSealedState(payload: unknown, purpose: SignInStatePurpose): SealedS
  * `state`): sealed, so the identity provider and the browser can neither read
  * nor change it, bound to its parameter (a `wctx` value does not decode as
  * `RelayState`), and expiring after `ttlSeconds`. Each value carries a random
- * `jti` for the caller's replay cache.
+ * `jti` for the caller's replay cache and the digest of the browser's
+ * binding cookie for the caller to check (`checkSignInBinding`).
  *
  * A sealed value is about 200 characters, longer than the 80 bytes SAML
  * Bindings §3.4.3 allows for `RelayState`; many identity providers accept
@@ -131,6 +142,8 @@ export function createSignInStateCodec(options: SignInStateCodecOptions): SignIn
   const clock = options.now ?? (() => new Date());
 
   return {
+    ttlSeconds,
+
     encode(state: SignInStateInput, purpose: SignInStatePurpose): string {
       checkPurpose(purpose);
       if (typeof state?.returnUrl !== 'string') throw new TypeError('state.returnUrl must be a string.');
@@ -140,6 +153,9 @@ export function createSignInStateCodec(options: SignInStateCodecOptions): SignIn
       if (!PROTOCOLS.includes(state.protocol)) {
         throw new TypeError(`state.protocol must be one of ${PROTOCOLS.join(', ')}.`);
       }
+      if (typeof state.bindingDigest !== 'string' || state.bindingDigest.length === 0) {
+        throw new TypeError('state.bindingDigest must be a non-empty string.');
+      }
       if (!isOptionalString(state.requestId)) throw new TypeError('state.requestId must be a string.');
       if (!isOptionalString(state.nonce)) throw new TypeError('state.nonce must be a string.');
       if (!isOptionalString(state.codeVerifier)) throw new TypeError('state.codeVerifier must be a string.');
@@ -148,6 +164,7 @@ export function createSignInStateCodec(options: SignInStateCodecOptions): SignIn
         ru: state.returnUrl,
         is: state.issuerName,
         pr: state.protocol,
+        bd: state.bindingDigest,
         ...(state.requestId === undefined ? {} : { rid: state.requestId }),
         ...(state.nonce === undefined ? {} : { n: state.nonce }),
         ...(state.codeVerifier === undefined ? {} : { cv: state.codeVerifier }),
@@ -163,6 +180,7 @@ export function createSignInStateCodec(options: SignInStateCodecOptions): SignIn
         returnUrl: state.ru,
         issuerName: state.is,
         protocol: state.pr as SignInProtocol,
+        bindingDigest: state.bd,
         ...(state.rid === undefined ? {} : { requestId: state.rid }),
         ...(state.n === undefined ? {} : { nonce: state.n }),
         ...(state.cv === undefined ? {} : { codeVerifier: state.cv }),

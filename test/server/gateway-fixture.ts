@@ -9,6 +9,7 @@ import { createRolloverEngine, type RolloverEngine } from '../../src/rollover/ro
 import { createGatewayServer } from '../../src/server/create-gateway-server.js';
 import type { IssuerRecord } from '../../src/store/model.js';
 import { createSealingKeyRing } from '../../src/session/sealing-keys.js';
+import { SECURE_SIGN_IN_BINDING_COOKIE, SIGN_IN_BINDING_COOKIE } from '../../src/session/sign-in-binding.js';
 import { createSessionCookies, type NewSession } from '../../src/session/session-cookie.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -140,6 +141,19 @@ export function cookiePair(setCookie: string): string {
 }
 
 /**
+ * The sign-in binding cookie pair (`name=value`) that a `GET /signin` answer
+ * set: a browser sends it back with the identity provider's answer.
+ *
+ * @throws Error when the answer set none.
+ */
+export function bindingCookieOf(response: LightMyRequestResponse): string {
+  const line =
+    setCookieOf(response, SIGN_IN_BINDING_COOKIE) ?? setCookieOf(response, SECURE_SIGN_IN_BINDING_COOKIE);
+  if (line === undefined) throw new Error('GET /signin set no sign-in binding cookie');
+  return cookiePair(line);
+}
+
+/**
  * Follows a sign-in redirect to the simulator over real HTTP, picks `user` on
  * its page and returns the auto-submit form it answers with.
  */
@@ -177,7 +191,11 @@ export function postForm(
   });
 }
 
-/** Runs the whole WS-Federation sign-in as `user` and returns the gateway's answer to the posted token. */
+/**
+ * Runs the whole WS-Federation sign-in as `user`, carrying the binding
+ * cookie from `/signin` to the callback as a browser does, and returns the
+ * gateway's answer to the posted token.
+ */
 export async function signInThroughGateway(
   app: FastifyInstance,
   returnUrl = '/',
@@ -189,5 +207,5 @@ export async function signInThroughGateway(
   const start = await app.inject({ method: 'GET', url: `/signin?${query.toString()}` });
   if (start.statusCode !== 302) throw new Error(`GET /signin: HTTP ${start.statusCode}`);
   const form = await signInAtSimulator(start.headers.location as string, user);
-  return postForm(app, new URL(form.action).pathname, form.fields);
+  return postForm(app, new URL(form.action).pathname, form.fields, bindingCookieOf(start));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  bindingCookieOf,
   createGatewayFixture,
   postForm,
   PUBLIC_URL,
@@ -104,7 +105,7 @@ describe('a token from another trusted issuer', () => {
     const other = new URL(fixture.sim.tenantUrls('second-tenant').wsfed);
     other.search = sentTo.search;
     const form = await signInAtSimulator(other.href);
-    const response = await postForm(fixture.app, '/signin/wsfed', form.fields);
+    const response = await postForm(fixture.app, '/signin/wsfed', form.fields, bindingCookieOf(start));
     assert.equal(response.statusCode, 400);
     assert.ok(response.body.includes('CG_TOKEN_ISSUER_MISMATCH'));
   });

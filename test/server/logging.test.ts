@@ -12,6 +12,7 @@ import {
   redactUrl,
 } from '../../src/server/logging.js';
 import {
+  bindingCookieOf,
   createGatewayFixture,
   postForm,
   setCookieOf,
@@ -181,7 +182,8 @@ describe('request logs of the gateway', () => {
     capture.lines.length = 0;
     const start = await app.inject({ method: 'GET', url: '/signin?returnUrl=%2F' });
     const form = await signInAtSimulator(start.headers.location as string, 'alice');
-    const posted = await postForm(app, '/signin/wsfed', form.fields);
+    const binding = bindingCookieOf(start);
+    const posted = await postForm(app, '/signin/wsfed', form.fields, binding);
     assert.equal(posted.statusCode, 303);
     const cookie = setCookieOf(posted, 'claimsgate_session')!.split(';')[0]!.split('=')[1]!;
     const wresult = form.fields.wresult!;
@@ -189,6 +191,7 @@ describe('request logs of the gateway', () => {
       cookie.slice(0, 40),
       wresult.slice(wresult.length / 2, wresult.length / 2 + 40),
       form.fields.wctx!.slice(0, 40),
+      binding.split('=')[1]!,
     ];
     const everything = capture.lines.join('');
     for (const secret of secrets) assert.ok(!everything.includes(secret), `leaked ${secret}`);

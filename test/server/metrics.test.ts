@@ -7,6 +7,7 @@ import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../../src/stor
 import type { Store } from '../../src/store/store.js';
 import { USABLE_KEY_STATES } from '../../src/tokens/trust-snapshot.js';
 import {
+  bindingCookieOf,
   createGatewayFixture,
   postForm,
   signInAtSimulator,
@@ -442,9 +443,10 @@ describe('GET /metrics on the gateway', () => {
   it('counts a successful and a refused sign-in by protocol, outcome and code', async () => {
     const start = await fixture.app.inject({ method: 'GET', url: '/signin?returnUrl=%2Freports' });
     const form = await signInAtSimulator(start.headers.location as string, 'alice');
-    assert.equal((await postForm(fixture.app, '/signin/wsfed', form.fields)).statusCode, 303);
+    const binding = bindingCookieOf(start);
+    assert.equal((await postForm(fixture.app, '/signin/wsfed', form.fields, binding)).statusCode, 303);
     // The same response again: refused as a replay.
-    assert.equal((await postForm(fixture.app, '/signin/wsfed', form.fields)).statusCode, 400);
+    assert.equal((await postForm(fixture.app, '/signin/wsfed', form.fields, binding)).statusCode, 400);
     const text = await scrape();
     assert.equal(valueOf(text, 'claimsgate_sign_ins_total', { protocol: 'wsfed', outcome: 'success' }), 1);
     assert.equal(

@@ -6,6 +6,7 @@ import { createGatewayServer } from '../../src/server/create-gateway-server.js';
 import { pkceChallenge } from '../../src/server/oidc-sign-in.js';
 import type { Store } from '../../src/store/store.js';
 import {
+  bindingCookieOf,
   cookiePair,
   createGatewayFixture,
   postForm,
@@ -79,6 +80,8 @@ describe('OpenID Connect sign-in through the gateway', () => {
   let fixture: GatewayFixture;
   /** The gateway with a recording fetch and its configuration from the environment. */
   let app: FastifyInstance;
+  /** The binding cookie of the latest sign-in started, as the browser holds it. */
+  let binding: string | undefined;
   let tokenEndpoint: ReturnType<typeof createTokenEndpointFetch>;
 
   before(async () => {
@@ -130,18 +133,28 @@ describe('OpenID Connect sign-in through the gateway', () => {
     const response = await gateway.inject({ method: 'GET', url: `/signin?${query.toString()}` });
     assert.equal(response.statusCode, 302, response.body);
     assert.equal(response.headers['cache-control'], 'no-store');
+    binding = bindingCookieOf(response);
     return new URL(response.headers.location as string);
+  }
+
+  /** Posts the identity provider's answer to `/signin/oidc` with a binding cookie, by default the latest one. */
+  function postOidc(
+    gateway: FastifyInstance,
+    fields: Readonly<Record<string, string>>,
+    cookie = binding,
+  ): Promise<LightMyRequestResponse> {
+    return postForm(gateway, '/signin/oidc', fields, cookie);
   }
 
   /** Starts a sign-in at `issuer` and returns the form the simulator posts back, and the authorization request. */
   async function authorize(
     gateway: FastifyInstance,
     issuer: string,
-  ): Promise<{ location: URL; fields: Record<string, string> }> {
+  ): Promise<{ location: URL; fields: Record<string, string>; cookie: string }> {
     const location = await startSignIn(gateway, issuer);
     const form = await signInAtSimulator(location.href);
     assert.equal(form.action, `${PUBLIC_URL}/signin/oidc`);
-    return { location, fields: form.fields };
+    return { location, fields: form.fields, cookie: binding! };
   }
 
   function assertRefused(response: LightMyRequestResponse, code: string): void {
@@ -185,7 +198,7 @@ describe('OpenID Connect sign-in through the gateway', () => {
   it('signs in end to end with the code flow, redeeming the code with the global fetch', async () => {
     const { fields } = await authorize(fixture.app, 'oidc-sim');
     assert.ok(fields.code !== undefined && fields.id_token === undefined);
-    const posted = await postForm(fixture.app, '/signin/oidc', fields);
+    const posted = await postOidc(fixture.app, fields);
     assert.equal(posted.statusCode, 303, posted.body);
     const setCookie = setCookieOf(posted, COOKIE);
     assert.ok(setCookie !== undefined);
@@ -201,7 +214,7 @@ describe('OpenID Connect sign-in through the gateway', () => {
   it('sends the token endpoint the code, the redirect URI, the client and the verifier whose S256 hash was the challenge, the secret by HTTP Basic', async () => {
     tokenEndpoint.calls.length = 0;
     const { location, fields } = await authorize(app, 'oidc-sim');
-    const posted = await postForm(app, '/signin/oidc', fields);
+    const posted = await postOidc(app, fields);
     await assertSignedInAs(posted, 'OIDC:alice@contoso.test');
     assert.equal(tokenEndpoint.calls.length, 1);
     const call = tokenEndpoint.calls[0]!;
@@ -232,35 +245,56 @@ describe('OpenID Connect sign-in through the gateway', () => {
     assert.equal(location.searchParams.get('client_id'), IMPLICIT_CLIENT);
     assert.equal(location.searchParams.get('code_challenge'), null);
     assert.ok(fields.id_token !== undefined);
-    const posted = await postForm(app, '/signin/oidc', fields);
+    const posted = await postOidc(app, fields);
     await assertSignedInAs(posted, 'OIDC:alice@contoso.test');
     assert.equal(tokenEndpoint.calls.length, 0);
   });
 
+  it('refuses an answer posted without the binding cookie of its sign-in (login CSRF), in both flows', async () => {
+    for (const issuer of ['oidc-implicit', 'oidc-sim']) {
+      tokenEndpoint.calls.length = 0;
+      const { fields, cookie } = await authorize(app, issuer);
+      assertRefused(await postOidc(app, fields, ''), 'CG_SESSION_BINDING_MISMATCH');
+      // Refused before the code is redeemed, and without burning the state.
+      assert.equal(tokenEndpoint.calls.length, 0);
+      await assertSignedInAs(await postOidc(app, fields, cookie), 'OIDC:alice@contoso.test');
+    }
+  });
+
+  it("refuses an attacker's answer posted from a victim's browser (another binding cookie)", async () => {
+    const attacker = await authorize(app, 'oidc-implicit');
+    const victim = await authorize(app, 'oidc-implicit');
+    assert.notEqual(victim.cookie, attacker.cookie);
+    assertRefused(await postOidc(app, attacker.fields, victim.cookie), 'CG_SESSION_BINDING_MISMATCH');
+    await assertSignedInAs(await postOidc(app, attacker.fields, attacker.cookie), 'OIDC:alice@contoso.test');
+  });
+
   it('refuses state that was already used with CG_TOKEN_REPLAYED', async () => {
     const { fields } = await authorize(app, 'oidc-implicit');
-    const first = await postForm(app, '/signin/oidc', fields);
+    const first = await postOidc(app, fields);
     assert.equal(first.statusCode, 303, first.body);
-    assertRefused(await postForm(app, '/signin/oidc', fields), 'CG_TOKEN_REPLAYED');
+    assertRefused(await postOidc(app, fields), 'CG_TOKEN_REPLAYED');
   });
 
   it('refuses an id_token from another sign-in (another nonce) with CG_TOKEN_NONCE_MISMATCH', async () => {
     const victim = await authorize(app, 'oidc-implicit');
     const attacker = await authorize(app, 'oidc-implicit');
-    const injected = await postForm(app, '/signin/oidc', {
-      state: victim.fields.state!,
-      id_token: attacker.fields.id_token!,
-    });
+    const injected = await postOidc(
+      app,
+      { state: victim.fields.state!, id_token: attacker.fields.id_token! },
+      victim.cookie,
+    );
     assertRefused(injected, 'CG_TOKEN_NONCE_MISMATCH');
   });
 
   it('refuses a code from another sign-in in the code flow with CG_TOKEN_NONCE_MISMATCH', async () => {
     const victim = await authorize(app, 'oidc-sim');
     const attacker = await authorize(app, 'oidc-sim');
-    const injected = await postForm(app, '/signin/oidc', {
-      state: victim.fields.state!,
-      code: attacker.fields.code!,
-    });
+    const injected = await postOidc(
+      app,
+      { state: victim.fields.state!, code: attacker.fields.code! },
+      victim.cookie,
+    );
     assertRefused(injected, 'CG_TOKEN_NONCE_MISMATCH');
   });
 
@@ -268,7 +302,7 @@ describe('OpenID Connect sign-in through the gateway', () => {
     tokenEndpoint.calls.length = 0;
     const implicit = await authorize(app, 'oidc-implicit');
     const location = await startSignIn(app, 'oidc-sim');
-    const response = await postForm(app, '/signin/oidc', {
+    const response = await postOidc(app, {
       state: location.searchParams.get('state')!,
       id_token: implicit.fields.id_token!,
     });
@@ -278,7 +312,7 @@ describe('OpenID Connect sign-in through the gateway', () => {
 
   it('refuses an error answer of the identity provider with CG_TOKEN_AUTHORIZATION_DENIED and does not show its text', async () => {
     const location = await startSignIn(app, 'oidc-sim');
-    const response = await postForm(app, '/signin/oidc', {
+    const response = await postOidc(app, {
       error: 'access_denied',
       error_description: '<b>AADSTS50105: user-not-assigned-marker</b>',
       state: location.searchParams.get('state')!,
@@ -292,7 +326,7 @@ describe('OpenID Connect sign-in through the gateway', () => {
       tokenEndpoint.mode.current = mode;
       try {
         const { fields } = await authorize(app, 'oidc-sim');
-        assertRefused(await postForm(app, '/signin/oidc', fields), 'CG_TOKEN_CODE_EXCHANGE_FAILED');
+        assertRefused(await postOidc(app, fields), 'CG_TOKEN_CODE_EXCHANGE_FAILED');
       } finally {
         tokenEndpoint.mode.current = 'pass';
       }
@@ -305,20 +339,17 @@ describe('OpenID Connect sign-in through the gateway', () => {
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>;
     const forged = Buffer.from(JSON.stringify({ ...claims, preferred_username: 'admin@contoso.test' }));
     const tampered = [header, forged.toString('base64url'), signature].join('.');
-    const response = await postForm(app, '/signin/oidc', { ...fields, id_token: tampered });
+    const response = await postOidc(app, { ...fields, id_token: tampered });
     assertRefused(response, 'CG_TOKEN_SIGNATURE_INVALID');
     assert.ok(!response.body.includes('contoso.test'));
   });
 
   it('refuses a forged or missing state with a session code', async () => {
     const { fields } = await authorize(app, 'oidc-implicit');
-    const forged = await postForm(app, '/signin/oidc', { ...fields, state: 'v1.dev.forged' });
+    const forged = await postOidc(app, { ...fields, state: 'v1.dev.forged' });
     assert.equal(forged.statusCode, 400);
     assert.match(forged.body, /CG_SESSION_(MALFORMED|INVALID|KEY_UNKNOWN)/);
-    assertRefused(
-      await postForm(app, '/signin/oidc', { id_token: fields.id_token! }),
-      'CG_SESSION_MALFORMED',
-    );
+    assertRefused(await postOidc(app, { id_token: fields.id_token! }), 'CG_SESSION_MALFORMED');
   });
 
   it('refuses to start at an issuer without a client registration, or without a stored discovery document, with CG_CONFIG_SIGN_IN_UNAVAILABLE', async () => {

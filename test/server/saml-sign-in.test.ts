@@ -9,6 +9,7 @@ import { parseXml } from '../../src/xml/parse-xml.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { mintAssertion, wrapInSamlResponse } from '../helpers/independent-signer.js';
 import {
+  bindingCookieOf,
   cookiePair,
   createGatewayFixture,
   postForm,
@@ -50,6 +51,8 @@ function assertRefused(response: LightMyRequestResponse, code: string): void {
 describe('SAML 2.0 sign-in through the gateway', () => {
   let fixture: GatewayFixture;
   let indieKey: TestCertificate;
+  /** The binding cookie of the latest sign-in started, as the browser holds it. */
+  let binding: string | undefined;
 
   before(async () => {
     fixture = await createGatewayFixture({ secondTenant: SECOND_TENANT });
@@ -86,7 +89,15 @@ describe('SAML 2.0 sign-in through the gateway', () => {
     const response = await fixture.app.inject({ method: 'GET', url: `/signin?${query.toString()}` });
     assert.equal(response.statusCode, 302, response.body);
     assert.equal(response.headers['cache-control'], 'no-store');
+    binding = bindingCookieOf(response);
     return new URL(response.headers.location as string);
+  }
+
+  function postAcs(
+    fields: Readonly<Record<string, string>>,
+    cookie = binding,
+  ): Promise<LightMyRequestResponse> {
+    return postForm(fixture.app, '/signin/saml2', fields, cookie);
   }
 
   /** Starts a sign-in at the simulator and returns the form it posts back: SAMLResponse and RelayState. */
@@ -127,7 +138,7 @@ describe('SAML 2.0 sign-in through the gateway', () => {
 
   it('signs in end to end: a session cookie, a 303 to the return URL, and the mapped user', async () => {
     const fields = await responseForm('/reports');
-    const posted = await postForm(fixture.app, '/signin/saml2', fields);
+    const posted = await postAcs(fields);
     assert.equal(posted.statusCode, 303, posted.body);
     assert.equal(posted.headers.location, '/reports');
     const setCookie = setCookieOf(posted, COOKIE);
@@ -142,10 +153,26 @@ describe('SAML 2.0 sign-in through the gateway', () => {
     assert.ok(page.body.includes('SIM:alice@contoso.test'));
   });
 
+  it('refuses a Response posted without the binding cookie of its sign-in (login CSRF)', async () => {
+    const fields = await responseForm();
+    assertRefused(await postAcs(fields, ''), 'CG_SESSION_BINDING_MISMATCH');
+    // The state was not burnt: the browser that started the sign-in still finishes it.
+    assert.equal((await postAcs(fields)).statusCode, 303);
+  });
+
+  it("refuses a Response posted with another browser's binding cookie", async () => {
+    const attackers = await responseForm();
+    const attackerCookie = binding;
+    await startSignIn();
+    assert.notEqual(binding, attackerCookie);
+    assertRefused(await postAcs(attackers), 'CG_SESSION_BINDING_MISMATCH');
+    assert.equal((await postAcs(attackers, attackerCookie)).statusCode, 303);
+  });
+
   it('refuses a RelayState that was already used with CG_TOKEN_REPLAYED', async () => {
     const fields = await responseForm();
-    assert.equal((await postForm(fixture.app, '/signin/saml2', fields)).statusCode, 303);
-    assertRefused(await postForm(fixture.app, '/signin/saml2', fields), 'CG_TOKEN_REPLAYED');
+    assert.equal((await postAcs(fields)).statusCode, 303);
+    assertRefused(await postAcs(fields), 'CG_TOKEN_REPLAYED');
   });
 
   it('refuses sign-in state sealed for another purpose (a WS-Federation wctx) as RelayState', async () => {
@@ -153,32 +180,27 @@ describe('SAML 2.0 sign-in through the gateway', () => {
     const wctx = wsfed.searchParams.get('wctx');
     assert.ok(wctx !== null);
     const fields = await responseForm();
-    assertRefused(
-      await postForm(fixture.app, '/signin/saml2', { ...fields, RelayState: wctx }),
-      'CG_SESSION_INVALID',
-    );
+    assertRefused(await postAcs({ ...fields, RelayState: wctx }), 'CG_SESSION_INVALID');
   });
 
   it('refuses a Response to another AuthnRequest with CG_TOKEN_IN_RESPONSE_TO_MISMATCH, and takes it for its own', async () => {
     const answered = await responseForm();
+    const answeredCookie = binding;
     const other = await startSignIn();
     const otherRelayState = other.searchParams.get('RelayState')!;
     assertRefused(
-      await postForm(fixture.app, '/signin/saml2', { ...answered, RelayState: otherRelayState }),
+      await postAcs({ ...answered, RelayState: otherRelayState }),
       'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
     );
     // The same Response with the RelayState of the request it answers is accepted.
-    assert.equal((await postForm(fixture.app, '/signin/saml2', answered)).statusCode, 303);
+    assert.equal((await postAcs(answered, answeredCookie)).statusCode, 303);
   });
 
   it('refuses an unsolicited Response (no RelayState) with CG_TOKEN_IN_RESPONSE_TO_MISMATCH', async () => {
     const { SAMLResponse } = await responseForm();
+    assertRefused(await postAcs({ SAMLResponse: SAMLResponse! }), 'CG_TOKEN_IN_RESPONSE_TO_MISMATCH');
     assertRefused(
-      await postForm(fixture.app, '/signin/saml2', { SAMLResponse: SAMLResponse! }),
-      'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
-    );
-    assertRefused(
-      await postForm(fixture.app, '/signin/saml2', { SAMLResponse: SAMLResponse!, RelayState: '' }),
+      await postAcs({ SAMLResponse: SAMLResponse!, RelayState: '' }),
       'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
     );
   });
@@ -224,7 +246,7 @@ describe('SAML 2.0 sign-in through the gateway', () => {
       code: 'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
     });
     assertRefused(
-      await postForm(fixture.app, '/signin/saml2', {
+      await postAcs({
         SAMLResponse: base64(response),
         RelayState: location.searchParams.get('RelayState')!,
       }),
@@ -237,7 +259,7 @@ describe('SAML 2.0 sign-in through the gateway', () => {
     const xml = Buffer.from(fields.SAMLResponse!, 'base64').toString('utf8');
     const tampered = xml.replace('alice@contoso.test', 'admin@contoso.test');
     assert.notEqual(tampered, xml);
-    const response = await postForm(fixture.app, '/signin/saml2', {
+    const response = await postAcs({
       ...fields,
       SAMLResponse: base64(tampered),
     });
@@ -250,10 +272,7 @@ describe('SAML 2.0 sign-in through the gateway', () => {
   it('refuses a SAMLResponse that is not base64, or not XML once decoded, with CG_TOKEN_FORMAT_UNKNOWN', async () => {
     for (const SAMLResponse of ['not base64!', base64('eyJhbGciOiJub25lIn0.e30.'), '']) {
       const fields = await responseForm();
-      assertRefused(
-        await postForm(fixture.app, '/signin/saml2', { ...fields, SAMLResponse }),
-        'CG_TOKEN_FORMAT_UNKNOWN',
-      );
+      assertRefused(await postAcs({ ...fields, SAMLResponse }), 'CG_TOKEN_FORMAT_UNKNOWN');
     }
   });
 
@@ -261,7 +280,7 @@ describe('SAML 2.0 sign-in through the gateway', () => {
     const fields = await responseForm();
     const wrapped = fields.SAMLResponse!.replace(/(.{76})/g, '$1\r\n');
     assert.notEqual(wrapped, fields.SAMLResponse);
-    const response = await postForm(fixture.app, '/signin/saml2', { ...fields, SAMLResponse: wrapped });
+    const response = await postAcs({ ...fields, SAMLResponse: wrapped });
     assert.equal(response.statusCode, 303, response.body);
   });
 
@@ -277,12 +296,12 @@ describe('SAML 2.0 sign-in through the gateway', () => {
       issuer: PUBLIC_URL,
     });
     const form = await signInAtSimulator(redirectBindingUrl(sso, forB, atA.searchParams.get('RelayState')!));
-    assertRefused(await postForm(fixture.app, '/signin/saml2', form.fields), 'CG_TOKEN_ISSUER_MISMATCH');
+    assertRefused(await postAcs(form.fields), 'CG_TOKEN_ISSUER_MISMATCH');
   });
 
   it('sends the user to / after sign-in when the return URL is on another site', async () => {
     for (const returnUrl of ['https://evil.example/steal', '//evil.example/', '/\\evil.example']) {
-      const posted = await postForm(fixture.app, '/signin/saml2', await responseForm(returnUrl));
+      const posted = await postAcs(await responseForm(returnUrl));
       assert.equal(posted.statusCode, 303, posted.body);
       assert.equal(posted.headers.location, '/');
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  bindingCookieOf,
   cookiePair,
   createGatewayFixture,
   postForm,
@@ -15,6 +16,8 @@ const COOKIE = 'claimsgate_session';
 
 describe('WS-Federation sign-in through the gateway', () => {
   let fixture: GatewayFixture;
+  /** The binding cookie of the latest sign-in started, as the browser holds it. */
+  let binding: string | undefined;
   before(async () => {
     fixture = await createGatewayFixture();
   });
@@ -26,7 +29,12 @@ describe('WS-Federation sign-in through the gateway', () => {
       url: `/signin?returnUrl=${encodeURIComponent(returnUrl)}`,
     });
     assert.equal(response.statusCode, 302);
+    binding = bindingCookieOf(response);
     return new URL(response.headers.location as string);
+  }
+
+  function postCallback(fields: Readonly<Record<string, string>>, cookie = binding) {
+    return postForm(fixture.app, '/signin/wsfed', fields, cookie);
   }
 
   it('redirects a sign-in to the only issuer with wa, wtrealm, wreply and a sealed wctx', async () => {
@@ -67,9 +75,9 @@ describe('WS-Federation sign-in through the gateway', () => {
   it('refuses a wctx that was already used with CG_TOKEN_REPLAYED', async () => {
     const location = await startSignIn();
     const form = await signInAtSimulator(location.href);
-    const first = await postForm(fixture.app, '/signin/wsfed', form.fields);
+    const first = await postCallback(form.fields);
     assert.equal(first.statusCode, 303);
-    const again = await postForm(fixture.app, '/signin/wsfed', form.fields);
+    const again = await postCallback(form.fields);
     assert.equal(again.statusCode, 400);
     assert.ok(again.body.includes('CG_TOKEN_REPLAYED'));
     assert.equal(setCookieOf(again, COOKIE), undefined);
@@ -79,7 +87,7 @@ describe('WS-Federation sign-in through the gateway', () => {
     const location = await startSignIn();
     const form = await signInAtSimulator(location.href);
     const forged = 'v1.dev.<b>forged</b>';
-    const response = await postForm(fixture.app, '/signin/wsfed', { ...form.fields, wctx: forged });
+    const response = await postCallback({ ...form.fields, wctx: forged });
     assert.equal(response.statusCode, 400);
     assert.match(response.body, /CG_SESSION_(MALFORMED|INVALID|KEY_UNKNOWN)/);
     assert.ok(!response.body.includes('forged'));
@@ -88,7 +96,7 @@ describe('WS-Federation sign-in through the gateway', () => {
   it('refuses a missing wctx', async () => {
     const location = await startSignIn();
     const form = await signInAtSimulator(location.href);
-    const response = await postForm(fixture.app, '/signin/wsfed', {
+    const response = await postCallback({
       wa: 'wsignin1.0',
       wresult: form.fields.wresult!,
     });
@@ -101,7 +109,7 @@ describe('WS-Federation sign-in through the gateway', () => {
     const form = await signInAtSimulator(location.href);
     fixture.advance(601);
     try {
-      const response = await postForm(fixture.app, '/signin/wsfed', form.fields);
+      const response = await postCallback(form.fields);
       assert.equal(response.statusCode, 400);
       assert.ok(response.body.includes('CG_SESSION_EXPIRED'));
     } finally {
@@ -114,7 +122,7 @@ describe('WS-Federation sign-in through the gateway', () => {
     const form = await signInAtSimulator(location.href);
     const tampered = form.fields.wresult!.replace('alice@contoso.test', 'admin@contoso.test');
     assert.notEqual(tampered, form.fields.wresult);
-    const response = await postForm(fixture.app, '/signin/wsfed', { ...form.fields, wresult: tampered });
+    const response = await postCallback({ ...form.fields, wresult: tampered });
     assert.equal(response.statusCode, 400);
     assert.match(response.body, /CG_(SIG|TOKEN)_[A-Z_]+/);
     assert.ok(!response.body.includes('contoso.test'));
@@ -124,7 +132,7 @@ describe('WS-Federation sign-in through the gateway', () => {
   it('refuses garbage in wresult with CG_TOKEN_FORMAT_UNKNOWN', async () => {
     const location = await startSignIn();
     const form = await signInAtSimulator(location.href);
-    const response = await postForm(fixture.app, '/signin/wsfed', { ...form.fields, wresult: 'not a token' });
+    const response = await postCallback({ ...form.fields, wresult: 'not a token' });
     assert.equal(response.statusCode, 400);
     assert.ok(response.body.includes('CG_TOKEN_FORMAT_UNKNOWN'));
   });
@@ -137,17 +145,90 @@ describe('WS-Federation sign-in through the gateway', () => {
       '<faultcode>s:Client</faultcode><faultstring>user-not-allowed-secret</faultstring>',
       '</s:Fault>',
     ].join('');
-    const response = await postForm(fixture.app, '/signin/wsfed', { ...form.fields, wresult: fault });
+    const response = await postCallback({ ...form.fields, wresult: fault });
     assert.equal(response.statusCode, 400);
     assert.ok(response.body.includes('CG_TOKEN_ISSUER_FAULT'));
     assert.ok(!response.body.includes('user-not-allowed-secret'));
+  });
+
+  it('sets a short-lived, HttpOnly binding cookie on /signin only, and clears it after the sign-in', async () => {
+    const start = await fixture.app.inject({ method: 'GET', url: '/signin?returnUrl=%2F' });
+    const line = setCookieOf(start, 'claimsgate_signin');
+    assert.ok(line !== undefined);
+    assert.match(
+      line,
+      /^claimsgate_signin=[A-Za-z0-9_-]{22}; Max-Age=600; Path=\/signin; HttpOnly; SameSite=Lax$/,
+    );
+    const form = await signInAtSimulator(start.headers.location as string);
+    const posted = await postCallback(form.fields, bindingCookieOf(start));
+    assert.equal(posted.statusCode, 303, posted.body);
+    assert.match(
+      setCookieOf(posted, 'claimsgate_signin') ?? '',
+      /^claimsgate_signin=; Max-Age=0; Path=\/signin;/,
+    );
+  });
+
+  it('refuses a posted answer without the binding cookie (login CSRF) and keeps the state usable', async () => {
+    const location = await startSignIn();
+    const form = await signInAtSimulator(location.href);
+    const refused = await postCallback(form.fields, '');
+    assert.equal(refused.statusCode, 400);
+    assert.ok(refused.body.includes('CG_SESSION_BINDING_MISMATCH'));
+    assert.equal(setCookieOf(refused, COOKIE), undefined);
+    // The forged post did not burn the state of the browser that started the sign-in.
+    assert.equal((await postCallback(form.fields)).statusCode, 303);
+  });
+
+  it("refuses a posted answer with another browser's binding cookie", async () => {
+    const location = await startSignIn();
+    const attackerForm = await signInAtSimulator(location.href, 'bob');
+    const attackerCookie = binding;
+    await startSignIn();
+    const victimCookie = binding;
+    assert.notEqual(victimCookie, attackerCookie);
+    const refused = await postCallback(attackerForm.fields, victimCookie);
+    assert.equal(refused.statusCode, 400);
+    assert.ok(refused.body.includes('CG_SESSION_BINDING_MISMATCH'));
+    assert.equal(setCookieOf(refused, COOKIE), undefined);
+  });
+
+  it('refuses a samlp:Response posted as wresult with CG_TOKEN_FORMAT_UNKNOWN before validating it', async () => {
+    await fixture.store.updateIssuer(fixture.issuer.id, { protocols: ['wsfed', 'saml2'] }, 'test');
+    try {
+      const samlStart = await fixture.app.inject({
+        method: 'GET',
+        url: '/signin?returnUrl=%2F&protocol=saml2',
+      });
+      assert.equal(samlStart.statusCode, 302, samlStart.body);
+      const samlForm = await signInAtSimulator(samlStart.headers.location as string);
+      const response = Buffer.from(samlForm.fields.SAMLResponse!, 'base64').toString('utf8');
+      assert.match(response, /<samlp:Response/);
+      // Raw XML, and base64 as the POST binding sends it.
+      for (const wresult of [response, samlForm.fields.SAMLResponse!]) {
+        const form = await signInAtSimulator((await startSignIn()).href);
+        const refused = await postCallback({ ...form.fields, wresult });
+        assert.equal(refused.statusCode, 400);
+        assert.ok(refused.body.includes('CG_TOKEN_FORMAT_UNKNOWN'));
+        assert.equal(setCookieOf(refused, COOKIE), undefined);
+      }
+      // The same Response is still good at its own endpoint: it was not validated (no replay entry).
+      const accepted = await postForm(
+        fixture.app,
+        '/signin/saml2',
+        samlForm.fields,
+        bindingCookieOf(samlStart),
+      );
+      assert.equal(accepted.statusCode, 303, accepted.body);
+    } finally {
+      await fixture.store.updateIssuer(fixture.issuer.id, { protocols: ['wsfed'] }, 'test');
+    }
   });
 
   it('refuses a token addressed to another realm with CG_TOKEN_AUDIENCE_MISMATCH', async () => {
     const location = await startSignIn();
     location.searchParams.set('wtrealm', 'urn:another-relying-party');
     const form = await signInAtSimulator(location.href);
-    const response = await postForm(fixture.app, '/signin/wsfed', form.fields);
+    const response = await postCallback(form.fields);
     assert.equal(response.statusCode, 400);
     assert.ok(response.body.includes('CG_TOKEN_AUDIENCE_MISMATCH'));
   });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ErrorCode } from '../../src/lib/error-codes.js';
 import { ClaimsgateError } from '../../src/lib/errors.js';
-import { open } from '../../src/session/seal.js';
+import { open, seal } from '../../src/session/seal.js';
+import { createSignInBinding } from '../../src/session/sign-in-binding.js';
 import {
   createSignInStateCodec,
   type SignInStateInput,
@@ -17,6 +18,7 @@ const wsfed: SignInStateInput = {
   returnUrl: '/orders/42?view=full',
   issuerName: 'contoso-aad',
   protocol: 'wsfed',
+  bindingDigest: createSignInBinding().digest,
 };
 
 function codeOf(action: () => unknown): ErrorCode {
@@ -55,6 +57,27 @@ describe('sign-in state', () => {
       assert.match(state.jti, /^[A-Za-z0-9_-]{22}$/);
       assert.ok(!('requestId' in state) && !('nonce' in state));
     }
+  });
+
+  it('seals the browser binding digest, requires it, and refuses state sealed without one', () => {
+    const { codec: states, ring } = codec(0, 300);
+    assert.equal(states.ttlSeconds, 300);
+    const other = createSignInBinding().digest;
+    const state = states.decode(states.encode({ ...wsfed, bindingDigest: other }, 'wctx'), 'wctx');
+    assert.equal(state.bindingDigest, other);
+    const unbound = Object.fromEntries(Object.entries(wsfed).filter(([key]) => key !== 'bindingDigest'));
+    assert.throws(() => states.encode(unbound as SignInStateInput, 'wctx'), TypeError);
+    assert.throws(() => states.encode({ ...wsfed, bindingDigest: '' }, 'wctx'), TypeError);
+    const legacy = seal(
+      ring,
+      'wctx',
+      { jti: 'j', ru: '/', is: 'contoso-aad', pr: 'wsfed' },
+      { now: T0, ttlSeconds: 300 },
+    );
+    assert.equal(
+      codeOf(() => states.decode(legacy, 'wctx')),
+      'CG_SESSION_MALFORMED',
+    );
   });
 
   it('carries the SAML request ID and the OIDC nonce', () => {
