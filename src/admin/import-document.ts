@@ -4,6 +4,7 @@ import {
   type MetadataSignatureReport,
 } from '../metadata/check-metadata-signature.js';
 import { fetchMetadata } from '../metadata/fetch-metadata.js';
+import { checkLinkedUrl } from '../metadata/metadata-url.js';
 import type { IssuerMetadata, PublishedKey } from '../metadata/model.js';
 import { parseMetadata } from '../metadata/parse-metadata.js';
 import { DEFAULT_METADATA_MAX_BYTES } from '../metadata/process-metadata-response.js';
@@ -142,6 +143,7 @@ export async function loadImportDocument(
   if (jwksUri === undefined)
     throw noSigningKeys(issuer, fetched.url, 'the discovery document has no jwks_uri');
   // SECURITY: fetchMetadata applies the transport rule (https unless loopback or allowHttp) to the jwks_uri too.
+  checkLinkedUrl(jwksUri, new URL(fetched.url), context.allowHttp);
   const keySetFetched = await fetchDocument(context, jwksUri);
   const keySet = parseMetadata(keySetFetched.body, { maxBytes });
   const keySetRefusal = refuseKeySet(issuer, keySet.metadata, keySetFetched.url);

@@ -20,12 +20,21 @@ export function checkMetadataUrl(input: string | URL, allowHttp = false): URL {
   return checkTransport(url, allowHttp);
 }
 
-/** True when the URL's host is a loopback address or `localhost`. */
+/**
+ * True when the URL's host is this machine: `localhost` (and `*.localhost`,
+ * with or without the final dot), 127.0.0.0/8, 0.0.0.0/8 (connecting to it
+ * reaches local listeners), `[::1]`, `[::]`, and IPv4-mapped forms of those.
+ * Names that merely resolve to a loopback address are not detected here.
+ */
 export function isLoopbackUrl(url: URL): boolean {
-  const host = url.hostname;
-  if (host === 'localhost' || host === '[::1]') return true;
-  // The URL parser has already normalised 127.1, 0x7f.0.0.1 and the like to dotted decimal.
-  return isIP(host) === 4 && host.startsWith('127.');
+  const host = url.hostname.toLowerCase();
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (host === '[::1]' || host === '[::]') return true;
+  // The URL parser has already normalised 127.1, 0x7f.0.0.1 and the like to dotted decimal,
+  // and [::ffff:127.0.0.1] to [::ffff:7f00:1].
+  if (isIP(host) === 4) return host.startsWith('127.') || host.startsWith('0.');
+  return /^\[::ffff:(?:7f[0-9a-f]{2}|0{1,4}|[0-9a-f]{1,2}):[0-9a-f]{1,4}\]$/.test(host);
 }
 
 function checkTransport(url: URL, allowHttp: boolean): URL {
@@ -65,6 +74,22 @@ function checkShape(url: URL): void {
  * @see RFC 9110 §10.2.2 (Location, relative references)
  */
 export function checkRedirectTarget(location: string, current: URL, allowHttp: boolean): URL {
+  return checkLinkedUrl(location, current, allowHttp, 'redirected');
+}
+
+/**
+ * Checks a URL one document names for the next fetch (an OpenID Connect
+ * discovery document's `jwks_uri`) like a redirect: no downgrade to http of
+ * a remote host, and no remote document pointing at this machine (SSRF).
+ *
+ * @throws ClaimsgateError `CG_META_URL_INVALID`, `CG_META_URL_INSECURE`.
+ */
+export function checkLinkedUrl(
+  location: string,
+  current: URL,
+  allowHttp: boolean,
+  how: 'redirected' | 'links' = 'links',
+): URL {
   let next: URL;
   try {
     next = new URL(location, current);
@@ -78,7 +103,7 @@ export function checkRedirectTarget(location: string, current: URL, allowHttp: b
   if (current.protocol === 'https:' && next.protocol === 'http:' && !isLoopbackUrl(next)) {
     throw new ClaimsgateError(
       'CG_META_URL_INSECURE',
-      `The metadata server at ${current.href} redirected from https down to http (${next.href}).`,
+      `The metadata at ${current.href} ${how} from https down to http (${next.href}).`,
       { detail: { url: next.href, from: current.href, observed: 'http:', expected: 'https:' } },
     );
   }
@@ -88,7 +113,7 @@ export function checkRedirectTarget(location: string, current: URL, allowHttp: b
   if (!isLoopbackUrl(current) && isLoopbackUrl(next)) {
     throw new ClaimsgateError(
       'CG_META_URL_INSECURE',
-      `The metadata server at ${current.href} redirected to a loopback address (${next.href}).`,
+      `The metadata at ${current.href} ${how} to a loopback address (${next.href}).`,
       {
         detail: {
           url: next.href,

@@ -1,6 +1,7 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { checkMetadataSignature } from '../metadata/check-metadata-signature.js';
 import { fetchMetadata } from '../metadata/fetch-metadata.js';
+import { checkLinkedUrl } from '../metadata/metadata-url.js';
 import { parseMetadata } from '../metadata/parse-metadata.js';
 import { DEFAULT_METADATA_MAX_BYTES, type MetadataFetched } from '../metadata/process-metadata-response.js';
 import type { IssuerRecord } from '../store/model.js';
@@ -110,7 +111,10 @@ async function attemptFetch(
   if (fetched.status === 'not-modified') {
     // The discovery document is unchanged, but its key set may not be.
     if (stored === undefined) return fetched;
-    return { ...fetched, keySet: await attemptKeySet(context, issuer, stored.keySet.url, stored) };
+    return {
+      ...fetched,
+      keySet: await attemptKeySet(context, issuer, stored.keySet.url, stored, new URL(fetched.response.url)),
+    };
   }
   const parsed = parseFetchedDocument(issuer, fetched.response.body, maxBytes);
   const attempt = { ...fetched, parsed };
@@ -125,7 +129,10 @@ async function attemptFetch(
   }
   const jwksUri = parsed.metadata.endpoints.find((endpoint) => endpoint.kind === 'oidc-jwks')?.url;
   if (jwksUri === undefined) return attempt;
-  return { ...attempt, keySet: await attemptKeySet(context, issuer, jwksUri, stored) };
+  return {
+    ...attempt,
+    keySet: await attemptKeySet(context, issuer, jwksUri, stored, new URL(fetched.response.url)),
+  };
 }
 
 /** Fetches and parses the key set a discovery document names, conditionally when it is the stored one's URL. */
@@ -134,10 +141,11 @@ async function attemptKeySet(
   issuer: Pick<IssuerRecord, 'issuerUri'>,
   url: string,
   stored: OidcSnapshot | undefined,
+  discoveryUrl: URL,
 ): Promise<DocumentAttempt> {
   const maxBytes = context.maxMetadataBytes ?? DEFAULT_METADATA_MAX_BYTES;
   const validators = stored !== undefined && stored.keySet.url === url ? stored.keySet : undefined;
-  const fetched = await fetchDocument(context, url, validators);
+  const fetched = await fetchDocument(context, url, validators, discoveryUrl);
   if (fetched.status !== 'fetched') return fetched;
   return { ...fetched, parsed: parseFetchedDocument(issuer, fetched.response.body, maxBytes) };
 }
@@ -147,12 +155,16 @@ async function fetchDocument(
   context: RunRefreshContext,
   url: string,
   validators: Validators | undefined,
+  linkedFrom?: URL,
 ): Promise<
   | { readonly status: 'fetched'; readonly response: MetadataFetched }
   | Exclude<DocumentAttempt, { status: 'fetched' }>
 > {
   let response;
   try {
+    // SECURITY: a jwks_uri is checked like a redirect from its discovery document: a remote
+    // document cannot send claimsgate to this machine's own services (SSRF) or down to http.
+    if (linkedFrom !== undefined) checkLinkedUrl(url, linkedFrom, context.allowHttp);
     // SECURITY: fetchMetadata checks every URL, a jwks_uri included, against
     // the transport rule (https unless loopback or allowHttp) before any I/O.
     response = await fetchMetadata(url, {

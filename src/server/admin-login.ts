@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hashPassword, verifyPassword } from '../admin/passwords.js';
 import { isClaimsgateError } from '../lib/errors.js';
@@ -87,6 +87,11 @@ function sameToken(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined || !LOGIN_TOKEN.test(a) || !LOGIN_TOKEN.test(b)) return false;
   // SECURITY: constant time, so the cookie's value cannot be found byte by byte.
   return timingSafeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** The first 16 hex digits of a user name's SHA-256: enough to correlate log lines, not to read the name. */
+function nameDigest(name: string | undefined): string | null {
+  return name === undefined ? null : createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 16);
 }
 
 /**
@@ -221,7 +226,7 @@ export function registerAdminLoginRoutes(
       request.log.warn(
         {
           code: 'CG_ADMIN_LOGIN_THROTTLED',
-          username: key,
+          usernameSha256: nameDigest(key),
           ip: request.ip,
           retryAfterSeconds: attempt.retryAfterSeconds,
         },
@@ -260,7 +265,8 @@ export function registerAdminLoginRoutes(
       request.log.warn(
         {
           code: 'CG_ADMIN_LOGIN_FAILED',
-          username: key ?? null,
+          // SECURITY: a name that is no account may be a password typed in the wrong field: only its digest is logged.
+          ...(account === undefined ? { usernameSha256: nameDigest(key) } : { username: key }),
           reason:
             key === undefined
               ? 'malformed user name'

@@ -15,9 +15,29 @@ import {
   sendAdminPage,
   statusOfError,
   type AdminContext,
+  type FormFields,
 } from './admin-responses.js';
 import { renderImportPreview } from './import-preview-view.js';
 import { importForm } from './issuer-page.js';
+
+/**
+ * What the admin saw in the preview, as the apply form carries it back: the
+ * document's SHA-256, and for OpenID Connect the key set's, and for an update
+ * the issuer's version. The apply refuses when any of them changed.
+ */
+function previewedFacts(fields: FormFields): {
+  expectedSha256: string;
+  expectedKeySetSha256?: string;
+  expectedVersion?: number;
+} {
+  const keySet = fieldText(fields, 'expectedKeySetSha256');
+  const version = fieldText(fields, 'expectedVersion');
+  return {
+    expectedSha256: fieldText(fields, 'expectedSha256'),
+    ...(keySet === '' ? {} : { expectedKeySetSha256: keySet }),
+    ...(/^\d{1,9}$/.test(version) ? { expectedVersion: Number(version) } : {}),
+  };
+}
 
 /** The add-an-issuer form: a name and a metadata URL (and the issuer URI where the document names none). */
 function newIssuerForm(
@@ -138,7 +158,7 @@ export function registerImportPages(app: FastifyInstance, services: GatewayServi
     const applyAction = issuerPath(detail.issuer, '/import/apply');
     try {
       const result = await service.applyImport(
-        { ...importRequest, expectedSha256: fieldText(fields, 'expectedSha256') },
+        { ...importRequest, ...previewedFacts(fields) },
         context.actor,
       );
       const refreshed = result.refresh.issuer;
@@ -234,7 +254,7 @@ export function registerImportPages(app: FastifyInstance, services: GatewayServi
     const importRequest = newIssuerRequest(fields);
     try {
       const result = await service.applyImport(
-        { ...importRequest, expectedSha256: fieldText(fields, 'expectedSha256') },
+        { ...importRequest, ...previewedFacts(fields) },
         context.actor,
       );
       const created = result.refresh.issuer;

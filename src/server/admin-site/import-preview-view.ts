@@ -139,6 +139,8 @@ export function renderImportPreview(
     body: [
       hiddenField('metadataUrl', preview.metadataUrl),
       hiddenField('expectedSha256', preview.sha256),
+      preview.keySetSha256 === null ? '' : hiddenField('expectedKeySetSha256', preview.keySetSha256),
+      preview.version === null ? '' : hiddenField('expectedVersion', String(preview.version)),
       preview.mode === 'create' ? hiddenField('name', preview.name) : '',
       issuerUri === undefined || issuerUri === '' ? '' : hiddenField('issuerUri', issuerUri),
       '<p>Applying stores the fields above and runs a refresh: the keys come in through the normal refresh path and every change is audited. If the document changes before you apply, you are shown the new differences instead.</p>',

@@ -269,6 +269,28 @@ describe('adding an issuer from its metadata on the admin site', () => {
     assert.equal((await fixture.store.listKeys(issuer.id)).length, 1);
   });
 
+  it('creates an OpenID Connect issuer from its discovery URL: the apply form carries the key set it previewed', async () => {
+    const discovery = fixture.sim.tenantUrls().openIdConfiguration;
+    const preview = await submit(fixture.app, admin, '/admin/issuers/new', {
+      name: 'sim-oidc',
+      metadataUrl: discovery,
+    });
+    assert.equal(preview.statusCode, 200, preview.body.slice(0, 1000));
+    const hidden = (name: string): string | undefined =>
+      new RegExp(`name="${name}" value="([^"]*)"`).exec(preview.body)?.[1];
+    assert.match(hidden('expectedKeySetSha256') ?? '', /^[0-9a-f]{64}$/);
+    const created = await submit(fixture.app, admin, '/admin/issuers/new/apply', {
+      name: 'sim-oidc',
+      metadataUrl: discovery,
+      expectedSha256: hidden('expectedSha256')!,
+      expectedKeySetSha256: hidden('expectedKeySetSha256')!,
+    });
+    assert.equal(created.statusCode, 303, created.body.slice(0, 1000));
+    const issuer = await fixture.store.getIssuer('sim-oidc');
+    assert.deepEqual(issuer?.protocols, ['oidc']);
+    assert.ok((await fixture.store.listKeys(issuer.id)).length >= 1);
+  });
+
   it('keeps what was typed and ties the error to its field when the name is taken', async () => {
     const response = await submit(fixture.app, admin, '/admin/issuers/new', {
       name: 'sim',
