@@ -175,6 +175,30 @@ export function postForm(options: {
   ].join('');
 }
 
+/**
+ * The body of a "delete this?" page: what deleting means (already-escaped
+ * markup), the one destructive button posting to `action`, and a way back.
+ */
+export function confirmDeletionBody(options: {
+  readonly consequence: Html;
+  readonly action: string;
+  readonly csrf: string;
+  readonly submit: string;
+  readonly cancelHref: string;
+}): Html {
+  return [
+    options.consequence,
+    postForm({
+      action: options.action,
+      csrf: options.csrf,
+      body: '',
+      submit: options.submit,
+      kind: 'danger',
+    }),
+    `<p>${link(options.cancelHref, 'Cancel')}</p>`,
+  ].join('\n');
+}
+
 /** A GET form (filters, search): no CSRF token, because nothing changes. */
 export function getForm(options: {
   readonly action: string;

@@ -4,6 +4,7 @@ import { isClaimsgateError } from '../../lib/errors.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { escapeHtml } from '../html.js';
 import {
+  confirmDeletionBody,
   codeOf,
   dataTable,
   describeList,
@@ -324,17 +325,13 @@ export function registerIssuerPage(app: FastifyInstance, services: GatewayServic
   app.get('/admin/issuers/:name/delete', { preHandler }, async (request, reply) => {
     const context = adminContextOf(request, services);
     const detail = await service.getIssuer(paramOf(request, 'name'));
-    const body = [
-      `<p>Deleting <strong>${escapeHtml(detail.issuer.name)}</strong> removes its ${detail.keys.length} key(s) and ${detail.mappings.length} claim mapping(s). Users of this issuer can no longer sign in. The audit log keeps its history.</p>`,
-      postForm({
-        action: issuerPath(detail.issuer, '/delete'),
-        csrf: context.csrf,
-        body: '',
-        submit: `Delete issuer ${detail.issuer.name}`,
-        kind: 'danger',
-      }),
-      `<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>`,
-    ].join('\n');
+    const body = confirmDeletionBody({
+      consequence: `<p>Deleting <strong>${escapeHtml(detail.issuer.name)}</strong> removes its ${detail.keys.length} key(s) and ${detail.mappings.length} claim mapping(s). Users of this issuer can no longer sign in. The audit log keeps its history.</p>`,
+      action: issuerPath(detail.issuer, '/delete'),
+      csrf: context.csrf,
+      submit: `Delete issuer ${detail.issuer.name}`,
+      cancelHref: issuerPath(detail.issuer),
+    });
     return sendAdminPage(reply, context, {
       title: `Delete issuer ${detail.issuer.name}?`,
       section: 'issuers',

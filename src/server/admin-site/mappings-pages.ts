@@ -4,6 +4,7 @@ import { isClaimsgateError, type ClaimsgateError } from '../../lib/errors.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { escapeHtml } from '../html.js';
 import {
+  confirmDeletionBody,
   codeOf,
   dataTable,
   link,
@@ -269,17 +270,13 @@ export function registerMappingPages(app: FastifyInstance, services: GatewayServ
     return sendAdminPage(reply, context, {
       title: `Delete claim mapping ${mapping.label}?`,
       section: 'mappings',
-      body: [
-        `<p>Users of ${escapeHtml(mapping.issuerName)} are no longer given a <code>${escapeHtml(mapping.label)}:…</code> identity by this mapping.</p>`,
-        postForm({
-          action: `/admin/mappings/${encodeURIComponent(mapping.id)}/delete`,
-          csrf: context.csrf,
-          body: '',
-          submit: 'Delete mapping',
-          kind: 'danger',
-        }),
-        `<p>${link('/admin/mappings', 'Cancel')}</p>`,
-      ].join('\n'),
+      body: confirmDeletionBody({
+        consequence: `<p>Users of ${escapeHtml(mapping.issuerName)} are no longer given a <code>${escapeHtml(mapping.label)}:…</code> identity by this mapping.</p>`,
+        action: `/admin/mappings/${encodeURIComponent(mapping.id)}/delete`,
+        csrf: context.csrf,
+        submit: 'Delete mapping',
+        cancelHref: '/admin/mappings',
+      }),
     });
   });
 

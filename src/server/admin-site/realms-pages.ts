@@ -4,6 +4,7 @@ import { isClaimsgateError, type ClaimsgateError } from '../../lib/errors.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { escapeHtml } from '../html.js';
 import {
+  confirmDeletionBody,
   checkboxGroup,
   codeOf,
   dataTable,
@@ -263,17 +264,13 @@ export function registerRealmPages(app: FastifyInstance, services: GatewayServic
     return sendAdminPage(reply, context, {
       title: `Delete realm ${realm.realmUri}?`,
       section: 'realms',
-      body: [
-        `<p>Tokens addressed to ${codeOf(realm.realmUri)} will no longer be accepted, and its users cannot sign in.</p>`,
-        postForm({
-          action: `/admin/realms/${encodeURIComponent(realm.id)}/delete`,
-          csrf: context.csrf,
-          body: '',
-          submit: 'Delete realm',
-          kind: 'danger',
-        }),
-        `<p>${link('/admin/realms', 'Cancel')}</p>`,
-      ].join('\n'),
+      body: confirmDeletionBody({
+        consequence: `<p>Tokens addressed to ${codeOf(realm.realmUri)} will no longer be accepted, and its users cannot sign in.</p>`,
+        action: `/admin/realms/${encodeURIComponent(realm.id)}/delete`,
+        csrf: context.csrf,
+        submit: 'Delete realm',
+        cancelHref: '/admin/realms',
+      }),
     });
   });
 
