@@ -98,7 +98,7 @@ export interface CorpusCase {
   /** How the file is handed to the validator: its text (XML) or its text as the POST binding's base64. */
   readonly encoding: 'xml' | 'base64';
   readonly description: string;
-  /** Entries of /work/shared/research/security-catalogue.md Part 1 the case exercises. */
+  /** Entries of the security catalogue (Part 1) the case exercises, by number. */
   readonly catalogue: readonly string[];
   readonly trust: readonly TrustSpec[];
   readonly options: ValidatorOptionsSpec;

@@ -3,8 +3,14 @@
 // through tsx. Node 20's `node --test` does not expand `**` globs itself, so
 // the files are listed here. Arguments narrow the run to files whose path
 // contains one of them: `npm test -- crypto metadata`.
+//
+// Suites that need a service which is missing (PostgreSQL, Debian's chromium)
+// are skipped by test/helpers/service-gate.ts, which writes each one to a log
+// this script names; the list is printed after node's own summary, so that a
+// green run cannot hide a missing service.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,9 +35,22 @@ if (files.length === 0) {
   console.error(`No test files match ${filters.join(', ')}.`);
   process.exit(1);
 }
+const skipDir = mkdtempSync(join(tmpdir(), 'claimsgate-skips-'));
+const skipLog = join(skipDir, 'skipped.txt');
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', ...passThrough, ...files],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, CG_TEST_SKIP_LOG: skipLog } },
 );
+let skipped = [];
+try {
+  skipped = readFileSync(skipLog, 'utf8').split('\n').filter(Boolean);
+} catch {
+  // No suite was skipped: the log was never written.
+}
+rmSync(skipDir, { recursive: true, force: true });
+if (skipped.length > 0) {
+  console.log(`# ${skipped.length} suite(s) skipped because a service is missing:`);
+  for (const line of skipped) console.log(`#   ${line}`);
+}
 process.exit(result.status ?? 1);

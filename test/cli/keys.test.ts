@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { runInProcess } from '../helpers/cli.js';
-import { readSharedFixture, sharedFixturePath } from '../helpers/fixtures.js';
+import { readFixture, fixturePath } from '../helpers/fixtures.js';
 import {
   OFFICE365_ISSUER,
   OFFICE365_SHA1,
@@ -69,7 +69,7 @@ describe('claimsgate keys add', () => {
       '--issuer',
       'o365',
       '--certificate',
-      sharedFixturePath('interop/office365.pem'),
+      fixturePath('interop/office365.pem'),
       '--json',
     );
     assert.equal(run.code, 0, run.stderr);
@@ -83,7 +83,7 @@ describe('claimsgate keys add', () => {
     const run = await runInProcess(
       ['keys', 'add', '--issuer', 'o365', '--certificate', '-', '--db', db.path, '--json'],
       {
-        stdin: readSharedFixture('interop/office365.pem'),
+        stdin: readFixture('interop/office365.pem'),
       },
     );
     assert.equal(run.code, 0, run.stderr);

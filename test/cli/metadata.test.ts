@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { runInProcess } from '../helpers/cli.js';
-import { readSharedFixture, sharedFixturePath } from '../helpers/fixtures.js';
+import { readFixture, fixturePath } from '../helpers/fixtures.js';
 
-const ADFS2016 = sharedFixturePath('metadata/adfs2016.federationmetadata.xml');
+const ADFS2016 = fixturePath('metadata/adfs2016.federationmetadata.xml');
 
 describe('claimsgate metadata', () => {
   let server: Server;
@@ -14,7 +14,7 @@ describe('claimsgate metadata', () => {
     server = createServer((request, response) => {
       if (request.url === '/federationmetadata.xml') {
         response.setHeader('content-type', 'application/xml');
-        response.end(readSharedFixture('metadata/aad-tenant.federationmetadata.xml'));
+        response.end(readFixture('metadata/aad-tenant.federationmetadata.xml'));
       } else {
         response.statusCode = 404;
         response.end();
@@ -92,7 +92,7 @@ describe('claimsgate metadata', () => {
   });
 
   it('refuses a tampered document under a pinned signer and reports it as invalid otherwise', async () => {
-    const tampered = readSharedFixture('metadata/adfs2016.federationmetadata.xml')
+    const tampered = readFixture('metadata/adfs2016.federationmetadata.xml')
       .toString('utf8')
       .replace('https://fs.msidlab11.com/adfs/ls/', 'https://evil.example/adfs/ls/');
     const report = await runInProcess(['metadata', '-', '--json'], { stdin: tampered });
@@ -112,7 +112,7 @@ describe('claimsgate metadata', () => {
   });
 
   it('shows a JWKS with kids and no signature', async () => {
-    const run = await runInProcess(['metadata', sharedFixturePath('metadata/entra-common.jwks.json')]);
+    const run = await runInProcess(['metadata', fixturePath('metadata/entra-common.jwks.json')]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Signing keys \(7\)/);
     assert.match(run.stdout, /Signature: +not applicable/);
@@ -134,7 +134,7 @@ describe('claimsgate metadata', () => {
 });
 
 describe('claimsgate doctor', () => {
-  const AAD = sharedFixturePath('metadata/aad-tenant.federationmetadata.xml');
+  const AAD = fixturePath('metadata/aad-tenant.federationmetadata.xml');
   const at = ['--now', '2015-06-01T00:00:00Z'];
 
   it('exits 0 when every published key is configured', async () => {

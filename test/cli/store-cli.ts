@@ -5,13 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 import { startMetadataServer, type MetadataServer } from '../helpers/metadata-server.js';
 import type { CliRun } from '../helpers/cli.js';
 
 export const ADFS_ISSUER = 'http://fs.msidlab11.com/adfs/services/trust';
 export const ADFS_SIGNING_SHA1 = 'D5FE73910389B58BBB3B0EBB87FDF110FF79FEBB';
-export const ADFS_METADATA = readSharedFixture('metadata/adfs2016.federationmetadata.xml').toString('utf8');
+export const ADFS_METADATA = readFixture('metadata/adfs2016.federationmetadata.xml').toString('utf8');
 
 export const OFFICE365_ISSUER = 'https://sts.windows.net/75696069-df44-4310-9bcf-08b45e3007c9/';
 export const OFFICE365_SHA1 = '3464C5BDD2BE7F2B6112E2F08E9C0024E33D9FE0';

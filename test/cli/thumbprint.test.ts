@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runInProcess, runProcess } from '../helpers/cli.js';
 import { createTestCertificate } from '../helpers/certificates.js';
-import { sharedFixturePath } from '../helpers/fixtures.js';
+import { fixturePath } from '../helpers/fixtures.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'cg-cli-thumbprint-'));
 
 describe('claimsgate thumbprint', () => {
   it('prints the SHA-1 thumbprint of a PEM file as uppercase hex, one line', async () => {
-    const run = await runInProcess(['thumbprint', sharedFixturePath('interop/office365.pem')]);
+    const run = await runInProcess(['thumbprint', fixturePath('interop/office365.pem')]);
     assert.equal(run.code, 0);
     assert.equal(run.stdout, '3464C5BDD2BE7F2B6112E2F08E9C0024E33D9FE0\n');
   });
@@ -60,7 +60,7 @@ describe('claimsgate thumbprint', () => {
   it('lists every distinct certificate of Azure AD metadata with the sections it appears in', async () => {
     const run = await runInProcess([
       'thumbprint',
-      sharedFixturePath('metadata/aad-common-2017.federationmetadata.xml'),
+      fixturePath('metadata/aad-common-2017.federationmetadata.xml'),
     ]);
     assert.equal(run.code, 0);
     const lines = run.stdout.trim().split('\n');

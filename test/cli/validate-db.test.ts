@@ -4,7 +4,7 @@ import { parseCertificatesPem } from '../../src/crypto/certificate.js';
 import { createTestCertificate } from '../helpers/certificates.js';
 import { runInProcess } from '../helpers/cli.js';
 import { buildFederationMetadata } from '../helpers/federation-metadata.js';
-import { readSharedFixture, sharedFixturePath } from '../helpers/fixtures.js';
+import { readFixture, fixturePath } from '../helpers/fixtures.js';
 import { startMetadataServer, type MetadataServer } from '../helpers/metadata-server.js';
 import {
   OFFICE365_ISSUER,
@@ -15,7 +15,7 @@ import {
   type TempDatabase,
 } from './store-cli.js';
 
-const OFFICE365 = sharedFixturePath('interop/office365.saml20-assertion.xml');
+const OFFICE365 = fixturePath('interop/office365.saml20-assertion.xml');
 const tokenArgs = ['--audience', 'spn:408153f4-5960-43dc-9d4f-6b717d772c8d', '--now', '2013-04-02T18:50:24Z'];
 const LATER = new Date('2026-11-29T12:05:00Z');
 
@@ -83,7 +83,7 @@ describe('claimsgate validate --db, with a key added by hand', () => {
 
   it('is a usage error together with --metadata, --thumbprint or --allow-sha1', async () => {
     for (const extra of [
-      ['--metadata', sharedFixturePath('metadata/adfs2016.federationmetadata.xml')],
+      ['--metadata', fixturePath('metadata/adfs2016.federationmetadata.xml')],
       ['--thumbprint', OFFICE365_SHA1, '--issuer', OFFICE365_ISSUER],
       ['--allow-sha1'],
     ]) {
@@ -94,7 +94,7 @@ describe('claimsgate validate --db, with a key added by hand', () => {
 });
 
 describe('claimsgate validate --db, with SHA-1 as an issuer setting', () => {
-  const OKTA = sharedFixturePath('interop/okta.saml20-response.xml');
+  const OKTA = fixturePath('interop/okta.saml20-response.xml');
   const oktaArgs = ['--audience', 'https://auth0145.auth0.com', '--now', '2013-08-03T21:54:43.942Z'];
 
   beforeEach(async () => {
@@ -114,7 +114,7 @@ describe('claimsgate validate --db, with SHA-1 as an issuer setting', () => {
       '--issuer',
       'okta',
       '--certificate',
-      sharedFixturePath('interop/okta.pem'),
+      fixturePath('interop/okta.pem'),
       '--db',
       db.path,
     ]);
@@ -141,7 +141,7 @@ describe('claimsgate validate --db, with an issuer that follows its metadata', (
   let office365Metadata: string;
 
   before(async () => {
-    const [office365] = parseCertificatesPem(readSharedFixture('interop/office365.pem').toString('utf8'));
+    const [office365] = parseCertificatesPem(readFixture('interop/office365.pem').toString('utf8'));
     const other = await createTestCertificate();
     office365Metadata = buildFederationMetadata({
       entityId: OFFICE365_ISSUER,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runInProcess } from '../helpers/cli.js';
-import { sharedFixturePath } from '../helpers/fixtures.js';
+import { fixturePath } from '../helpers/fixtures.js';
 
-const OFFICE365 = sharedFixturePath('interop/office365.saml20-assertion.xml');
+const OFFICE365 = fixturePath('interop/office365.saml20-assertion.xml');
 const ISSUER = 'https://sts.windows.net/75696069-df44-4310-9bcf-08b45e3007c9/';
 const trustArgs = [
   '--issuer',
@@ -91,9 +91,9 @@ describe('claimsgate validate', () => {
   it('validates a base64 SAML Response against a certificate file with recipient and destination', async () => {
     const run = await runInProcess([
       'validate',
-      sharedFixturePath('interop/siteminder.saml20-response.b64'),
+      fixturePath('interop/siteminder.saml20-response.b64'),
       '--certificate',
-      sharedFixturePath('interop/siteminder.pem'),
+      fixturePath('interop/siteminder.pem'),
       '--issuer',
       'https://partnership-dev.pwcinternal.com',
       '--audience',

@@ -121,12 +121,12 @@ describe('configuration from the environment', () => {
 
   it('warns about an unknown CLAIMSGATE_ variable without echoing its value', () => {
     const { warnings } = loadConfig({
-      env: { ...KEYED_ENV, CLAIMSGATE_SHARED_FIXTURES: '/srv/fixtures-secret-path', PATH: '/usr/bin' },
+      env: { ...KEYED_ENV, CLAIMSGATE_DEPLOY_SLOT: '/srv/slot-secret-path', PATH: '/usr/bin' },
       flags: {},
     });
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /CLAIMSGATE_SHARED_FIXTURES/);
-    assert.doesNotMatch(warnings[0]!, /fixtures-secret-path/);
+    assert.match(warnings[0]!, /CLAIMSGATE_DEPLOY_SLOT/);
+    assert.doesNotMatch(warnings[0]!, /slot-secret-path/);
   });
 
   it('refuses a variable that looks like a misspelling of a known one, suggesting it', () => {

@@ -8,7 +8,7 @@ import {
 } from '../../src/crypto/certificate.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createTestCertificate } from '../helpers/certificates.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 
 describe('readCertificates', () => {
   it('reads a PEM file holding several certificates, in order', async () => {
@@ -39,7 +39,7 @@ describe('readCertificates', () => {
   });
 
   it('reports subject, issuer, serial, validity and both thumbprints of a real AD FS certificate', () => {
-    const [cert] = readCertificates(readSharedFixture('interop/adfs-my-local.pem').toString('utf8'));
+    const [cert] = readCertificates(readFixture('interop/adfs-my-local.pem').toString('utf8'));
     assert.ok(cert);
     assert.match(cert.subject, /CN=/);
     assert.match(cert.serialNumber, /^[0-9A-F]+$/);
@@ -49,7 +49,7 @@ describe('readCertificates', () => {
   });
 
   it('agrees with the fixture manifest on every interop certificate thumbprint', () => {
-    const entries = JSON.parse(readSharedFixture('interop/certificates.json').toString('utf8')) as Array<{
+    const entries = JSON.parse(readFixture('interop/certificates.json').toString('utf8')) as Array<{
       file: string;
       subject: string;
       validTo: string;
@@ -57,7 +57,7 @@ describe('readCertificates', () => {
     }>;
     let checked = 0;
     for (const entry of entries) {
-      const [cert] = readCertificates(readSharedFixture(`interop/${entry.file}`).toString('utf8'));
+      const [cert] = readCertificates(readFixture(`interop/${entry.file}`).toString('utf8'));
       assert.equal(cert!.sha1, entry.thumbprintSha1, entry.file);
       assert.equal(cert!.notAfter.toISOString(), entry.validTo, entry.file);
       checked += 1;

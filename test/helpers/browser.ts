@@ -28,6 +28,7 @@ import {
   type Page,
   type Request as BrowserRequest,
 } from 'playwright-core';
+import { describeWithService, type ServiceGate } from './service-gate.js';
 
 /** Where Debian's `chromium` package installs the browser; the only one these tests run. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -43,9 +44,6 @@ export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
   '--disable-component-update',
   '--disable-sync',
 ]);
-
-/** CI sets CLAIMSGATE_REQUIRE_BROWSER=1: then a missing chromium fails the browser tests instead of skipping them. */
-export const BROWSER_REQUIRED = process.env['CLAIMSGATE_REQUIRE_BROWSER'] === '1';
 
 /** The bound of one step: a navigation, a click, a wait for an element. */
 export const STEP_TIMEOUT_MS = 5_000;
@@ -160,22 +158,20 @@ function slug(title: string): string {
 /**
  * Declares a suite that runs in Debian's Chromium. Without
  * /usr/bin/chromium the suite is skipped with the reason, or — when
- * CLAIMSGATE_REQUIRE_BROWSER=1 — fails with it. The browser is launched
+ * CLAIMSGATE_REQUIRE_BROWSER=1 (CI) — fails with it. The browser is launched
  * once for the suite and closed after it; contexts opened by a test are
  * closed when the test ends, whatever its outcome.
  */
 export function describeInBrowser(title: string, body: (suite: BrowserSuite) => void): void {
-  const skipReason = browserSkipReason();
-  if (skipReason !== undefined && BROWSER_REQUIRED) {
-    describe(title, () => {
-      it('has Debian’s chromium to run in (CLAIMSGATE_REQUIRE_BROWSER=1)', () => assert.fail(skipReason));
-    });
-    return;
-  }
-  if (skipReason !== undefined) {
-    describe(title, { skip: skipReason }, () => undefined);
-    return;
-  }
+  const gate: ServiceGate = {
+    service: "Debian's chromium",
+    skipReason: browserSkipReason(),
+    requiredBy: 'CLAIMSGATE_REQUIRE_BROWSER',
+  };
+  describeWithService(title, gate, () => describeBrowserSuite(title, body));
+}
+
+function describeBrowserSuite(title: string, body: (suite: BrowserSuite) => void): void {
   describe(title, () => {
     let launched: Browser | undefined;
     const open = new Set<BrowserContext>();

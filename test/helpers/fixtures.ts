@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -6,24 +6,18 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * The shared fixtures (real metadata, key sets and tokens), kept beside the
- * repository in ../shared/fixtures. CLAIMSGATE_SHARED_FIXTURES overrides it.
+ * The real fixtures the project carries: federation metadata and key sets
+ * (`metadata/`, provenance and licences in its SOURCES.md) and tokens real
+ * identity providers issued (`interop/`, provenance in its README.md).
  */
-export const sharedFixturesDir =
-  process.env['CLAIMSGATE_SHARED_FIXTURES'] ?? join(repoRoot, '..', 'shared', 'fixtures');
+export const fixturesDir = join(repoRoot, 'test', 'fixtures');
 
-if (!existsSync(sharedFixturesDir)) {
-  throw new Error(
-    `The shared fixtures are missing: expected them at ${sharedFixturesDir} (set CLAIMSGATE_SHARED_FIXTURES).`,
-  );
+/** The bytes of a fixture, by its path under test/fixtures/ (e.g. `metadata/adfs-v2.federationmetadata.xml`). */
+export function readFixture(path: string): Buffer {
+  return readFileSync(join(fixturesDir, path));
 }
 
-/** The bytes of a shared fixture, by its path under fixtures/ (e.g. `metadata/adfs-v2.federationmetadata.xml`). */
-export function readSharedFixture(path: string): Buffer {
-  return readFileSync(join(sharedFixturesDir, path));
-}
-
-/** The path of a shared fixture. */
-export function sharedFixturePath(path: string): string {
-  return join(sharedFixturesDir, path);
+/** The path of a fixture under test/fixtures/. */
+export function fixturePath(path: string): string {
+  return join(fixturesDir, path);
 }

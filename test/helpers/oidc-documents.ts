@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { parseCertificateDer } from '../../src/crypto/certificate.js';
 import { thumbprintToX5t } from '../../src/crypto/thumbprint.js';
 import type { TestCertificate } from './certificates.js';
-import { readSharedFixture } from './fixtures.js';
+import { readFixture } from './fixtures.js';
 
 /** The `kid` of a generated certificate's JWK: its `x5t`, as Entra ID does. */
 export function kidOf(certificate: TestCertificate): string {
@@ -37,7 +37,7 @@ export function jwksText(certificates: readonly TestCertificate[], issuer?: stri
 /** Entra ID's `common` discovery document with its issuer and jwks_uri replaced. */
 export function discoveryText(issuer: string, jwksUri: string): string {
   const document = JSON.parse(
-    readSharedFixture('metadata/entra-common.openid-configuration.json').toString('utf8'),
+    readFixture('metadata/entra-common.openid-configuration.json').toString('utf8'),
   ) as Record<string, unknown>;
   return JSON.stringify({ ...document, issuer, jwks_uri: jwksUri });
 }

@@ -3,14 +3,12 @@
  * one probe shared by every PostgreSQL test file.
  */
 import pg from 'pg';
+import type { ServiceGate } from './service-gate.js';
 import { resolvePostgresTarget } from '../../src/store/postgres/postgres-connection.js';
 
 /** The test database; CLAIMSGATE_TEST_POSTGRES_URL overrides it. */
 export const TEST_POSTGRES_URL =
   process.env['CLAIMSGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** CI sets CLAIMSGATE_REQUIRE_POSTGRES=1: then an unreachable server fails the tests instead of skipping them. */
-export const POSTGRES_REQUIRED = process.env['CLAIMSGATE_REQUIRE_POSTGRES'] === '1';
 
 /** Where the tests look for PostgreSQL, for messages: user, host, port and database, never a password. */
 function describeTarget(): string {
@@ -35,4 +33,16 @@ export async function postgresSkipReason(): Promise<string | undefined> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * The gate for PostgreSQL tests: CI sets CLAIMSGATE_REQUIRE_POSTGRES=1, and
+ * then an unreachable server fails them instead of skipping them.
+ */
+export async function postgresGate(): Promise<ServiceGate> {
+  return {
+    service: 'PostgreSQL',
+    skipReason: await postgresSkipReason(),
+    requiredBy: 'CLAIMSGATE_REQUIRE_POSTGRES',
+  };
 }

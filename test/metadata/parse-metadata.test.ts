@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { parseMetadata } from '../../src/metadata/parse-metadata.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
-import { readSharedFixture, sharedFixturePath } from '../helpers/fixtures.js';
+import { readFixture, fixturePath } from '../helpers/fixtures.js';
 import { entitiesDescriptor, entityDescriptor, keyDescriptor } from '../helpers/metadata-xml.js';
 
 function assertCode(action: () => unknown, code: string): Record<string, unknown> {
@@ -53,15 +53,15 @@ const EXPECTED: Record<string, { format: string; issuer: string | undefined; sig
   },
 };
 
-describe('parseMetadata on every shared metadata fixture', () => {
+describe('parseMetadata on every real metadata fixture', () => {
   it('has an expectation for every document in the fixture folder', () => {
-    const documents = readdirSync(sharedFixturePath('metadata')).filter((name) => !name.endsWith('.md'));
+    const documents = readdirSync(fixturePath('metadata')).filter((name) => !name.endsWith('.md'));
     assert.deepEqual(documents.sort(), Object.keys(EXPECTED).sort());
   });
 
   for (const [name, expected] of Object.entries(EXPECTED)) {
     it(`detects the format of ${name} and reads its issuer and keys`, () => {
-      const bytes = readSharedFixture(`metadata/${name}`);
+      const bytes = readFixture(`metadata/${name}`);
       const parsed = parseMetadata(bytes);
       assert.equal(parsed.metadata.format, expected.format);
       assert.equal(parsed.metadata.issuer, expected.issuer);
@@ -78,7 +78,7 @@ describe('parseMetadata on every shared metadata fixture', () => {
 
   it('reads a document given as a string like the same document given as bytes', () => {
     for (const name of ['adfs2016.federationmetadata.xml', 'entra-common.jwks.json']) {
-      const bytes = readSharedFixture(`metadata/${name}`);
+      const bytes = readFixture(`metadata/${name}`);
       const fromBytes = parseMetadata(bytes);
       const fromString = parseMetadata(bytes.toString('utf8'));
       assert.equal(fromString.rawSha256, fromBytes.rawSha256);
@@ -90,7 +90,7 @@ describe('parseMetadata on every shared metadata fixture', () => {
   });
 
   it('reads the Azure AD tenant document, which starts with a byte-order mark, also as a string', () => {
-    const text = readSharedFixture('metadata/aad-tenant.federationmetadata.xml').toString('utf8');
+    const text = readFixture('metadata/aad-tenant.federationmetadata.xml').toString('utf8');
     assert.equal(text.charCodeAt(0), 0xfeff);
     assert.equal(parseMetadata(text).metadata.signingKeys.length, 2);
   });

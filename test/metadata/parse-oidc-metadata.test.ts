@@ -4,13 +4,13 @@ import { before, describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { parseJwks, parseOidcDiscovery } from '../../src/metadata/parse-oidc-metadata.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 import { hasOpenssl, opensslSha1 } from '../helpers/metadata-xml.js';
 
 type Jwk = Record<string, unknown>;
 
 function readJson(name: string): unknown {
-  return JSON.parse(readSharedFixture(`metadata/${name}`).toString('utf8')) as unknown;
+  return JSON.parse(readFixture(`metadata/${name}`).toString('utf8')) as unknown;
 }
 
 function assertCode(action: () => unknown, code: string): Record<string, unknown> {

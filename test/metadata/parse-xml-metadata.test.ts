@@ -6,7 +6,7 @@ import type { IssuerMetadata } from '../../src/metadata/model.js';
 import { parseXmlMetadata, type ParseXmlMetadataOptions } from '../../src/metadata/parse-xml-metadata.js';
 import { parseXml } from '../../src/xml/parse-xml.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 import {
   DS_NS,
   certificatesByUse,
@@ -24,7 +24,7 @@ function parseText(xml: string, options?: ParseXmlMetadataOptions): IssuerMetada
 }
 
 function parseFixture(name: string, options?: ParseXmlMetadataOptions): IssuerMetadata {
-  return parseXmlMetadata(parseXml(readSharedFixture(`metadata/${name}`)).root, options);
+  return parseXmlMetadata(parseXml(readFixture(`metadata/${name}`)).root, options);
 }
 
 function sha1s(keys: IssuerMetadata['signingKeys']): string[] {
@@ -162,7 +162,7 @@ describe('parseXmlMetadata on real federation metadata', () => {
         ...adfs.map((entry) => entry.file),
       ];
       for (const file of files) {
-        const text = readSharedFixture(`metadata/${file}`).toString('utf8');
+        const text = readFixture(`metadata/${file}`).toString('utf8');
         const expected = (use: string): string[] => [
           ...new Set(certificatesByUse(text, use).map((b64) => opensslSha1(Buffer.from(b64, 'base64')))),
         ];

@@ -12,7 +12,8 @@ import pg from 'pg';
 import { parseCertificateDer } from '../../src/crypto/certificate.js';
 import { thumbprintToX5t } from '../../src/crypto/thumbprint.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
-import { POSTGRES_REQUIRED, postgresSkipReason } from '../helpers/postgres.js';
+import { postgresGate } from '../helpers/postgres.js';
+import { describeWithService } from '../helpers/service-gate.js';
 import { buildFederationMetadata } from '../helpers/federation-metadata.js';
 import { AUDIENCE, signJwt } from '../helpers/jwt.js';
 import type { SnapshotView } from './instance.js';
@@ -30,7 +31,6 @@ import {
   type Cluster,
 } from './postgres-cluster.js';
 
-const REQUIRED = POSTGRES_REQUIRED;
 const ISSUER = 'https://idp.test/multi-instance/';
 /** The propagation bound the issue sets. */
 const PROPAGATION_MS = 2000;
@@ -38,7 +38,7 @@ const PROPAGATION_MS = 2000;
 const NO_RECONCILE_MS = 600_000;
 const TEST_TIMEOUT_MS = 30_000;
 
-const skipReason = await postgresSkipReason();
+const postgres = await postgresGate();
 
 let certA: TestCertificate;
 let certB: TestCertificate;
@@ -154,15 +154,7 @@ async function assertRecoveredFromKill(
   );
 }
 
-if (skipReason !== undefined && REQUIRED) {
-  describe('claimsgate instances on one PostgreSQL database', () => {
-    it('needs PostgreSQL (CLAIMSGATE_REQUIRE_POSTGRES=1)', () => {
-      assert.fail(skipReason);
-    });
-  });
-} else if (skipReason !== undefined) {
-  describe('claimsgate instances on one PostgreSQL database', { skip: skipReason }, () => undefined);
-} else {
+describeWithService('claimsgate instances on one PostgreSQL database', postgres, () => {
   describe('claimsgate instances on one PostgreSQL database', () => {
     before(async () => {
       [certA, certB, certC] = await Promise.all([
@@ -469,4 +461,4 @@ if (skipReason !== undefined && REQUIRED) {
       },
     );
   });
-}
+});

@@ -245,7 +245,9 @@ describe('gateway mode: HTTP requests passed to the upstream', () => {
       const xml = '<?xml version="1.0"?><propfind xmlns="DAV:"><allprop/></propfind>';
       const seen = echoed(
         await gateway.app.inject({
-          method: 'PROPFIND',
+          // light-my-request 6.6 (kept for Node 20, see "overrides" in package.json)
+          // types only the common methods; it sends any method.
+          method: 'PROPFIND' as unknown as 'GET',
           url: '/dav/folder/',
           headers: { cookie, 'content-type': 'application/xml', depth: '1' },
           payload: xml,

@@ -1,12 +1,12 @@
-import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after } from 'node:test';
 import pg from 'pg';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { POSTGRES_REQUIRED, TEST_POSTGRES_URL, postgresSkipReason } from '../helpers/postgres.js';
+import { TEST_POSTGRES_URL, postgresGate } from '../helpers/postgres.js';
+import { describeWithService } from '../helpers/service-gate.js';
 import { runAdminAccountsContract } from './admin-accounts-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'claimsgate-admin-accounts-'));
@@ -18,7 +18,7 @@ runAdminAccountsContract('SQLite', ({ now, database }) =>
   openSqliteStore(join(dir, `${database}.db`), { now }),
 );
 
-const skipReason = await postgresSkipReason();
+const postgres = await postgresGate();
 const schemas = new Set<string>();
 
 async function dropSchemas(): Promise<void> {
@@ -34,15 +34,7 @@ async function dropSchemas(): Promise<void> {
   }
 }
 
-if (skipReason !== undefined && POSTGRES_REQUIRED) {
-  describe('admin accounts contract: PostgreSQL', () => {
-    it('needs PostgreSQL (CLAIMSGATE_REQUIRE_POSTGRES=1)', () => {
-      assert.fail(skipReason);
-    });
-  });
-} else if (skipReason !== undefined) {
-  describe('admin accounts contract: PostgreSQL', { skip: skipReason }, () => undefined);
-} else {
+describeWithService('admin accounts contract: PostgreSQL', postgres, () => {
   runAdminAccountsContract(
     'PostgreSQL',
     ({ now, database }) => {
@@ -51,4 +43,4 @@ if (skipReason !== undefined && POSTGRES_REQUIRED) {
     },
     dropSchemas,
   );
-}
+});

@@ -14,16 +14,16 @@ import {
 } from '../../src/store/postgres/postgres-migrations.js';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
-import { POSTGRES_REQUIRED, TEST_POSTGRES_URL, postgresSkipReason } from '../helpers/postgres.js';
+import { TEST_POSTGRES_URL, postgresGate } from '../helpers/postgres.js';
+import { describeWithService } from '../helpers/service-gate.js';
 import { runStoreContract } from './store-contract.js';
 
 const DATABASE_URL = TEST_POSTGRES_URL;
-const REQUIRED = POSTGRES_REQUIRED;
 const START = new Date('2026-03-01T09:00:00.000Z');
 const ACTOR = 'admin:alice';
 const RUN = `${process.pid.toString(36)}_${randomBytes(3).toString('hex')}`;
 
-const skipReason = await postgresSkipReason();
+const postgres = await postgresGate();
 
 const schemas = new Set<string>();
 let schemaCounter = 0;
@@ -87,15 +87,7 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise
   return caught as Error;
 }
 
-if (skipReason !== undefined && REQUIRED) {
-  describe('PostgreSQL store', () => {
-    it('needs PostgreSQL (CLAIMSGATE_REQUIRE_POSTGRES=1)', () => {
-      assert.fail(skipReason);
-    });
-  });
-} else if (skipReason !== undefined) {
-  describe('PostgreSQL store', { skip: skipReason }, () => undefined);
-} else {
+describeWithService('PostgreSQL store', postgres, () => {
   runStoreContract(
     'PostgreSQL',
     ({ now, database }) => {
@@ -468,4 +460,4 @@ if (skipReason !== undefined && REQUIRED) {
       });
     });
   });
-}
+});

@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator, type UnknownKeyEvent } from '../../src/tokens/create-token-validator.js';
 import { createTrustSnapshot, trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 
 const ISSUER = 'https://sts.windows.net/75696069-df44-4310-9bcf-08b45e3007c9/';
 const AUDIENCE = 'spn:408153f4-5960-43dc-9d4f-6b717d772c8d';
 const SIGNER = '3464C5BDD2BE7F2B6112E2F08E9C0024E33D9FE0';
-const token = readSharedFixture('interop/office365.saml20-assertion.xml');
+const token = readFixture('interop/office365.saml20-assertion.xml');
 const at = new Date('2013-04-02T18:50:24Z');
 
 function trustWith(thumbprints: string[]) {

@@ -9,7 +9,7 @@ import {
   trustedKeyFromCertificate,
   trustFromThumbprints,
 } from '../../src/trust/in-memory-trust.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 
 interface ManifestEntry {
   id: string;
@@ -26,7 +26,7 @@ interface ManifestEntry {
   expectedReason?: string;
 }
 
-const manifest = JSON.parse(readSharedFixture('interop/manifest.json').toString('utf8')) as ManifestEntry[];
+const manifest = JSON.parse(readFixture('interop/manifest.json').toString('utf8')) as ManifestEntry[];
 
 /** The code each rejected case must get, and why. */
 const EXPECTED_REJECTIONS: Record<string, string> = {
@@ -49,16 +49,14 @@ function trustFor(entry: ManifestEntry) {
   const byThumbprint = trustFromThumbprints(entry.issuer, thumbprints, { allowSha1: true });
   const keys: TrustedKey[] = [...byThumbprint.keys];
   if (entry.certFile !== null) {
-    for (const certificate of readCertificates(
-      readSharedFixture(`interop/${entry.certFile}`).toString('utf8'),
-    )) {
+    for (const certificate of readCertificates(readFixture(`interop/${entry.certFile}`).toString('utf8'))) {
       keys.push(trustedKeyFromCertificate(entry.issuer, certificate));
     }
   }
   return createTrustSnapshot({ issuers: [byThumbprint.issuer], keys });
 }
 
-describe('real tokens from real identity providers (shared interop fixtures)', () => {
+describe('real tokens from real identity providers (the interop fixtures)', () => {
   for (const entry of manifest) {
     it(`${entry.expected === 'accept' ? 'accepts' : 'rejects'} ${entry.id}${entry.expectedReason === undefined ? '' : ` (${entry.expectedReason})`}`, async () => {
       const validator = createTokenValidator({
@@ -69,7 +67,7 @@ describe('real tokens from real identity providers (shared interop fixtures)', (
         now: () => new Date(entry.validateAt),
         replayCache: false,
       });
-      const token = readSharedFixture(`interop/${entry.file}`);
+      const token = readFixture(`interop/${entry.file}`);
       if (entry.expected === 'accept') {
         const identity = await validator.validate(token);
         assert.equal(identity.issuer, entry.issuer);
@@ -99,7 +97,7 @@ describe('real tokens from real identity providers (shared interop fixtures)', (
       now: () => new Date(entry.validateAt),
       replayCache: false,
     });
-    const identity = await validator.validate(readSharedFixture('interop/siteminder.saml20-response.b64'));
+    const identity = await validator.validate(readFixture('interop/siteminder.saml20-response.b64'));
     assert.equal(identity.kind, 'saml20-response');
   });
 
@@ -111,7 +109,7 @@ describe('real tokens from real identity providers (shared interop fixtures)', (
       audiences: [entry.audience],
       now: () => new Date(entry.validateAt),
     });
-    await assert.rejects(validator.validate(readSharedFixture(`interop/${entry.file}`)), (error: unknown) =>
+    await assert.rejects(validator.validate(readFixture(`interop/${entry.file}`)), (error: unknown) =>
       isClaimsgateError(error, 'CG_SIG_ALGORITHM_FORBIDDEN'),
     );
   });

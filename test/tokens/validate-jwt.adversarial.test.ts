@@ -11,7 +11,7 @@ import {
   trustFromMetadata,
   trustFromThumbprints,
 } from '../../src/trust/in-memory-trust.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 import {
   NOW,
   buildTrust,
@@ -472,9 +472,7 @@ describe('the real Entra ID common JWKS (7 keys, each with its own issuer)', () 
   const MSA_KID = '8IIDH6M8c3cXoeojKme8Jvqsr2Y';
 
   before(() => {
-    const metadata = parseJwks(
-      JSON.parse(readSharedFixture('metadata/entra-common.jwks.json').toString('utf8')),
-    );
+    const metadata = parseJwks(JSON.parse(readFixture('metadata/entra-common.jwks.json').toString('utf8')));
     const built = trustFromMetadata(metadata, {
       issuer: ENTRA_TEMPLATE,
       allowedTenants: [TENANT_1, MSA_TENANT],

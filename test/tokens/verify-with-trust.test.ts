@@ -5,11 +5,11 @@ import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator } from '../../src/tokens/create-token-validator.js';
 import type { TrustedKey } from '../../src/tokens/trust-snapshot.js';
 import { createTrustSnapshot, trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 
 function manyKeys(issuer: string, count: number, withRealKey: boolean): TrustedKey[] {
   const [certificate] = readCertificates(
-    readSharedFixture(`interop/${withRealKey ? 'rsa-idm.pem' : 'okta.pem'}`).toString('utf8'),
+    readFixture(`interop/${withRealKey ? 'rsa-idm.pem' : 'okta.pem'}`).toString('utf8'),
   );
   return Array.from({ length: count }, (_, i) => ({
     issuer,
@@ -25,7 +25,7 @@ function manyKeys(issuer: string, count: number, withRealKey: boolean): TrustedK
 
 describe('the key mapping without a certificate in KeyInfo', () => {
   const entry = (
-    JSON.parse(readSharedFixture('interop/manifest.json').toString('utf8')) as Array<{
+    JSON.parse(readFixture('interop/manifest.json').toString('utf8')) as Array<{
       id: string;
       issuer: string;
       audience: string;
@@ -48,16 +48,14 @@ describe('the key mapping without a certificate in KeyInfo', () => {
       ...manyKeys(entry.issuer, 5, false),
       ...manyKeys(entry.issuer, 1, true).map((k) => ({ ...k, sha1: 'F'.repeat(40), sha256: 'F'.repeat(64) })),
     ];
-    const identity = await validatorWith(keys).validate(
-      readSharedFixture('interop/rsa-idm.saml20-response.xml'),
-    );
+    const identity = await validatorWith(keys).validate(readFixture('interop/rsa-idm.saml20-response.xml'));
     assert.equal(identity.signingKey.sha1, 'F'.repeat(40));
   });
 
   it('refuses to try more than a bounded number of keys, so a token cannot buy thousands of verifications', async () => {
     await assert.rejects(
       validatorWith(manyKeys(entry.issuer, 40, true)).validate(
-        readSharedFixture('interop/rsa-idm.saml20-response.xml'),
+        readFixture('interop/rsa-idm.saml20-response.xml'),
       ),
       (error: unknown) =>
         isClaimsgateError(error, 'CG_TRUST_KEY_UNKNOWN') && error.detail['trustedKeyCount'] === 40,
@@ -67,7 +65,7 @@ describe('the key mapping without a certificate in KeyInfo', () => {
   it('names at most 20 trusted keys in an unknown-key error, with the count', async () => {
     await assert.rejects(
       validatorWith(manyKeys(entry.issuer, 30, false)).validate(
-        readSharedFixture('interop/rsa-idm.saml20-response.xml'),
+        readFixture('interop/rsa-idm.saml20-response.xml'),
       ),
       (error: unknown) => {
         assert.ok(isClaimsgateError(error, 'CG_TRUST_KEY_UNKNOWN'));

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMetadata } from '../../src/metadata/parse-metadata.js';
 import { diagnoseThumbprints } from '../../src/trust/diagnose-thumbprints.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 
-const aadTenant = parseMetadata(readSharedFixture('metadata/aad-tenant.federationmetadata.xml')).metadata;
-const adfs2016 = parseMetadata(readSharedFixture('metadata/adfs2016.federationmetadata.xml')).metadata;
+const aadTenant = parseMetadata(readFixture('metadata/aad-tenant.federationmetadata.xml')).metadata;
+const adfs2016 = parseMetadata(readFixture('metadata/adfs2016.federationmetadata.xml')).metadata;
 const in2015 = new Date('2015-06-01T00:00:00Z');
 const ACTIVE = '3270BF5597004DF339A4E62224731B6BD82810A6';
 const NEXT = '92B88C3DD981BF1EBCB244FCFA63C007706C79E0';

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { DOMParser } from '@xmldom/xmldom';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { buildDom } from '../../src/xml/build-dom.js';
-import { repoRoot, sharedFixturesDir } from '../helpers/fixtures.js';
+import { repoRoot, fixturesDir } from '../helpers/fixtures.js';
 
 /** A structural description of a subtree: what any reader can observe. */
 function describeTree(node: Node): unknown {
@@ -69,10 +69,10 @@ function ourRead(text: string): unknown {
 function corpus(): Array<{ name: string; text: string }> {
   const files: Array<{ name: string; text: string }> = [];
   for (const folder of ['interop', 'metadata']) {
-    for (const file of readdirSync(join(sharedFixturesDir, folder)).filter((f) => f.endsWith('.xml'))) {
+    for (const file of readdirSync(join(fixturesDir, folder)).filter((f) => f.endsWith('.xml'))) {
       files.push({
         name: `${folder}/${file}`,
-        text: readFileSync(join(sharedFixturesDir, folder, file), 'utf8').replace(/^\uFEFF/, ''),
+        text: readFileSync(join(fixturesDir, folder, file), 'utf8').replace(/^\uFEFF/, ''),
       });
     }
   }

@@ -9,7 +9,7 @@ import { parseXml } from '../../src/xml/parse-xml.js';
 import { NS, descendantElements } from '../../src/xml/dom.js';
 import { inspectEnvelopedSignature } from '../../src/xmldsig/inspect-signature.js';
 import { canonicalizeSignedElement } from '../../src/xmldsig/canonicalize.js';
-import { repoRoot, readSharedFixture, sharedFixturesDir } from '../helpers/fixtures.js';
+import { repoRoot, readFixture, fixturesDir } from '../helpers/fixtures.js';
 
 /** A structural description of a DOM subtree: names, namespaces, attributes (with namespaces) and text. */
 function describeTree(node: Node): unknown {
@@ -41,11 +41,11 @@ function describeTree(node: Node): unknown {
 function canonicalSamples(): Array<{ name: string; canonical: string }> {
   const samples: Array<{ name: string; canonical: string }> = [];
   const documents: Array<{ name: string; bytes: Buffer }> = [];
-  for (const file of readdirSync(join(sharedFixturesDir, 'interop')).filter((f) => f.endsWith('.xml'))) {
-    documents.push({ name: `interop/${file}`, bytes: readSharedFixture(`interop/${file}`) });
+  for (const file of readdirSync(join(fixturesDir, 'interop')).filter((f) => f.endsWith('.xml'))) {
+    documents.push({ name: `interop/${file}`, bytes: readFixture(`interop/${file}`) });
   }
-  for (const file of readdirSync(join(sharedFixturesDir, 'metadata')).filter((f) => f.endsWith('.xml'))) {
-    documents.push({ name: `metadata/${file}`, bytes: readSharedFixture(`metadata/${file}`) });
+  for (const file of readdirSync(join(fixturesDir, 'metadata')).filter((f) => f.endsWith('.xml'))) {
+    documents.push({ name: `metadata/${file}`, bytes: readFixture(`metadata/${file}`) });
   }
   const corpus = join(repoRoot, 'test', 'fixtures', 'adversarial');
   for (const file of readdirSync(corpus).filter((f) => f.endsWith('.xml'))) {

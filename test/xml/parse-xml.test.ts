@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { parseXml } from '../../src/xml/parse-xml.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 
 function assertCode(input: string | Uint8Array, code: string, limits = {}): void {
   assert.throws(
@@ -14,7 +14,7 @@ function assertCode(input: string | Uint8Array, code: string, limits = {}): void
 
 describe('parseXml', () => {
   it('parses real metadata that starts with a UTF-8 byte order mark', () => {
-    const { root } = parseXml(readSharedFixture('metadata/aad-tenant.federationmetadata.xml'));
+    const { root } = parseXml(readFixture('metadata/aad-tenant.federationmetadata.xml'));
     assert.equal(root.localName, 'EntityDescriptor');
   });
 

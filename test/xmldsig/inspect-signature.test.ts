@@ -9,7 +9,7 @@ import {
   inspectEnvelopedSignature,
 } from '../../src/xmldsig/inspect-signature.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
-import { readSharedFixture } from '../helpers/fixtures.js';
+import { readFixture } from '../helpers/fixtures.js';
 import { ASSERTION, assertionOf, assertSignatureError, replaceOnce, responseXml, SAML } from './documents.js';
 import { signWithXmlCrypto, URI, type TestSignOptions } from './sign-with-xml-crypto.js';
 
@@ -240,14 +240,14 @@ describe('inspectEnvelopedSignature refuses signature shapes used in attacks', (
 
   it('findDescendantSignatures leaves out the element’s own signature and finds the real misplaced-signature fixture', () => {
     assert.deepEqual(findDescendantSignatures(assertionOf(signedResponse())), []);
-    const fixture = readSharedFixture('interop/fixture-idp.saml20-response.signature-in-attributevalue.xml');
+    const fixture = readFixture('interop/fixture-idp.saml20-response.signature-in-attributevalue.xml');
     const assertion = assertionOf(fixture.toString('utf8'));
     assert.equal(inspectEnvelopedSignature(assertion), undefined);
     assert.equal(findDescendantSignatures(assertion).length, 1);
   });
 
   it('the real Okta wrapping attack: the original assertion hidden inside the copied Signature → CG_SIG_STRUCTURE_INVALID', () => {
-    const xml = readSharedFixture('interop/okta.saml20-response.wrapping-attack.xml').toString('utf8');
+    const xml = readFixture('interop/okta.saml20-response.wrapping-attack.xml').toString('utf8');
     const { root } = parseXml(xml);
     const consumed = descendantElements(root, SAML, 'Assertion').find((a) => a.parentNode === root)!;
     assert.equal(consumed.getAttribute('ID'), 'EVIL');

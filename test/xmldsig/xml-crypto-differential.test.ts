@@ -1,5 +1,5 @@
 /**
- * Differential tests: every real signed document in the shared fixtures must
+ * Differential tests: every real signed document in the real fixtures must
  * verify with our code and with xml-crypto's own SignedXml.checkSignature,
  * give byte-identical canonical XML, and fail in both after a one-byte change
  * inside the signed element.
@@ -15,7 +15,7 @@ import { parseXml } from '../../src/xml/parse-xml.js';
 import { canonicalizeSignedElement } from '../../src/xmldsig/canonicalize.js';
 import { inspectEnvelopedSignature, type SignatureInspection } from '../../src/xmldsig/inspect-signature.js';
 import { verifyEnvelopedSignature } from '../../src/xmldsig/verify-signature.js';
-import { readSharedFixture, sharedFixturePath } from '../helpers/fixtures.js';
+import { readFixture, fixturePath } from '../helpers/fixtures.js';
 import { assertSignatureError } from './documents.js';
 
 interface Case {
@@ -44,14 +44,14 @@ interface ManifestEntry {
 }
 
 function readText(path: string): string {
-  return readSharedFixture(path)
+  return readFixture(path)
     .toString('utf8')
     .replace(/^\uFEFF/, '');
 }
 
 function cases(): Case[] {
   const result: Case[] = [];
-  for (const file of readdirSync(sharedFixturePath('metadata'))
+  for (const file of readdirSync(fixturePath('metadata'))
     .filter((f) => f.endsWith('.xml'))
     .sort()) {
     const xml = readText(`metadata/${file}`);
