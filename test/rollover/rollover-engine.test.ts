@@ -12,6 +12,7 @@ import {
   createRolloverEngine,
   type RolloverEngine,
   type RolloverEngineOptions,
+  type EngineTimers,
 } from '../../src/rollover/rollover-engine.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { IssuerRecord } from '../../src/store/model.js';
@@ -593,6 +594,82 @@ describe('the rollover engine and expired certificates', () => {
         (entry) => entry.action === 'key.expired',
       );
       assert.equal(expired?.actor, 'rollover');
+    } finally {
+      await bench.close();
+    }
+  });
+});
+
+/** Timers a test fires by hand: each armed timer is kept with its delay. */
+function manualTimers(): EngineTimers & {
+  readonly armed: Map<number, { readonly callback: () => void; readonly ms: number }>;
+  fire(handle: number): void;
+} {
+  const armed = new Map<number, { readonly callback: () => void; readonly ms: number }>();
+  let next = 0;
+  return {
+    armed,
+    setTimeout(callback, ms) {
+      next += 1;
+      armed.set(next, { callback, ms });
+      return next;
+    },
+    clearTimeout(handle) {
+      armed.delete(handle as number);
+    },
+    fire(handle) {
+      const timer = armed.get(handle);
+      armed.delete(handle);
+      timer?.callback();
+    },
+  };
+}
+
+async function eventually(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe("the rollover engine's schedule", () => {
+  it('reschedules the next refresh at once when the refresh interval changes, through the store change feed', async () => {
+    const timers = manualTimers();
+    const bench = await openBench(documentMode([certA]), { engine: { timers, changeDebounceMs: 50 } });
+    try {
+      await bench.engine.start();
+      const startedAt = bench.clock.now;
+      assert.equal(bench.server.requests(), 1);
+      const hourly = [...timers.armed].find(([, timer]) => timer.ms === 3_600_000);
+      assert.ok(hourly, 'the first refresh arms the next one an interval later');
+
+      bench.advance(20);
+      await bench.store.updateIssuer(bench.issuer.id, { refreshIntervalSeconds: 120 }, 'admin:test');
+      // The store says when the next refresh is due, for every instance and across restarts.
+      assert.deepEqual(
+        (await bench.store.getRefreshState(bench.issuer.id))?.nextAttemptAt,
+        new Date(startedAt.getTime() + 120_000),
+      );
+      const debounce = [...timers.armed].find(([, timer]) => timer.ms === 50);
+      assert.ok(debounce, 'the change notification schedules a reload');
+      timers.fire(debounce[0]);
+      await eventually(
+        () => [...timers.armed.values()].some((timer) => timer.ms === 100_000),
+        'the refresh re-armed 100 s ahead',
+      );
+      assert.equal(timers.armed.has(hourly[0]), false, 'the hourly timer is gone');
+
+      bench.advance(100);
+      const due = [...timers.armed].find(([, timer]) => timer.ms === 100_000)!;
+      timers.fire(due[0]);
+      await eventually(() => bench.server.requests() === 2, 'the rescheduled refresh');
+      await eventually(
+        async () =>
+          (await bench.store.getRefreshState(bench.issuer.id))?.nextAttemptAt?.getTime() ===
+          bench.clock.now.getTime() + 120_000,
+        'the next refresh one new interval later',
+      );
     } finally {
       await bench.close();
     }

@@ -277,6 +277,52 @@ export function runStoreContract(
           assert.equal(cleared.version, 3);
         }));
 
+      it('moves the stored next refresh in the same update when the refresh interval or metadata URL changes', () =>
+        withStore(async ({ store, clock }) => {
+          const issuer = await store.createIssuer(
+            issuerInput('a', { metadataUrl: 'https://sts.example.test/a/metadata.xml' }),
+            ACTOR,
+          );
+          const refreshedAt = clock.now();
+          await store.applyRefresh({
+            issuerId: issuer.id,
+            addKeys: [],
+            updateKeys: [],
+            snapshot: null,
+            refreshState: refreshStateOf(issuer.id, refreshedAt, 'success'),
+            audit: [],
+          });
+          assert.deepEqual(
+            (await store.getRefreshState(issuer.id))?.nextAttemptAt,
+            new Date(refreshedAt.getTime() + 3_600_000),
+          );
+          clock.advance(30_000);
+          await store.updateIssuer(issuer.id, { refreshIntervalSeconds: 300 }, ACTOR);
+          // Due one new interval after the last attempt, not an hour after it.
+          assert.deepEqual(
+            (await store.getRefreshState(issuer.id))?.nextAttemptAt,
+            new Date(refreshedAt.getTime() + 300_000),
+          );
+          await store.updateIssuer(issuer.id, { refreshIntervalSeconds: 7200 }, ACTOR);
+          assert.deepEqual(
+            (await store.getRefreshState(issuer.id))?.nextAttemptAt,
+            new Date(refreshedAt.getTime() + 7_200_000),
+          );
+          // An interval whose due time has already passed is due now.
+          const later = clock.advance(600_000);
+          await store.updateIssuer(issuer.id, { refreshIntervalSeconds: 60 }, ACTOR);
+          assert.deepEqual((await store.getRefreshState(issuer.id))?.nextAttemptAt, later);
+          // Another setting leaves the schedule alone; a new metadata URL is fetched at once.
+          const next = clock.advance(5_000);
+          await store.updateIssuer(issuer.id, { description: 'renamed tenant' }, ACTOR);
+          assert.deepEqual((await store.getRefreshState(issuer.id))?.nextAttemptAt, later);
+          await store.updateIssuer(issuer.id, { metadataUrl: 'https://sts.example.test/a/v2.xml' }, ACTOR);
+          assert.deepEqual((await store.getRefreshState(issuer.id))?.nextAttemptAt, next);
+          const state = await store.getRefreshState(issuer.id);
+          assert.equal(state?.consecutiveFailures, 0);
+          assert.deepEqual(state?.lastAttemptAt, refreshedAt);
+        }));
+
       it('refuses an update made against a stale version with CG_STORE_CONFLICT and changes nothing', () =>
         withStore(async ({ store }) => {
           const created = await store.createIssuer(issuerInput('a'), ACTOR);

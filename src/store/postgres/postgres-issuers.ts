@@ -5,11 +5,14 @@ import {
   issuerFromRow,
   keyAuditView,
   keyFromRow,
+  refreshStateFromRow,
   toAuditValue,
   toJsonColumn,
   type IssuerRow,
   type KeyRow,
+  type RefreshStateRow,
 } from '../records.js';
+import { rescheduleRefresh } from '../reschedule-refresh.js';
 import { conflictError, notFoundError } from '../store-errors.js';
 import {
   normalizeActor,
@@ -146,6 +149,23 @@ export async function updateIssuer(
       throw translatePgError(error, 'issuer', fields);
     }
     const after = issuerFromRow(row);
+    const state = await tx.client.query<RefreshStateRow>(
+      'SELECT * FROM refresh_states WHERE issuer_id = $1',
+      [id],
+    );
+    const stateRow = state.rows[0];
+    const nextAttemptAt = rescheduleRefresh(
+      before,
+      after,
+      stateRow === undefined ? undefined : refreshStateFromRow(stateRow),
+      tx.now,
+    );
+    if (nextAttemptAt !== undefined) {
+      await tx.client.query('UPDATE refresh_states SET next_attempt_at = $2 WHERE issuer_id = $1', [
+        id,
+        nextAttemptAt,
+      ]);
+    }
     await tx.audit({
       actor: who,
       action: 'issuer.updated',

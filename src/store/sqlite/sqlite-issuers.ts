@@ -8,6 +8,7 @@ import {
   type IssuerRow,
   type KeyRow,
 } from '../records.js';
+import { rescheduleRefresh } from '../reschedule-refresh.js';
 import { conflictError, notFoundError } from '../store-errors.js';
 import {
   normalizeActor,
@@ -19,6 +20,7 @@ import { keyFromRow } from '../records.js';
 import { mapSqliteConstraintError } from './sqlite-constraint-errors.js';
 import type { SqliteContext } from './sqlite-context.js';
 import { issuerParams } from './sqlite-params.js';
+import { findRefreshState } from './sqlite-reads.js';
 
 /** The outcome of an update: the record, and whether anything changed (no audit or event when not). */
 export interface UpdateOutcome<T> {
@@ -124,6 +126,12 @@ export function updateIssuer(
     throw mapSqliteConstraintError(error, 'issuer', after);
   }
   const updated = requireIssuer(ctx, id);
+  const nextAttemptAt = rescheduleRefresh(before, after, findRefreshState(ctx, id), at);
+  if (nextAttemptAt !== undefined) {
+    ctx
+      .prepare('UPDATE refresh_states SET next_attempt_at = ? WHERE issuer_id = ?')
+      .run(toDateColumn(nextAttemptAt), id);
+  }
   ctx.audit({
     at,
     actor: who,
