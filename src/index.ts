@@ -120,6 +120,7 @@ export type {
 export { createStoreReplayCache } from './store/store-replay-cache.js';
 export {
   createRolloverEngine,
+  type AddedIssuer,
   type RefreshOptions,
   type RefreshResult,
   type RolloverEngine,

@@ -15,6 +15,8 @@ export interface AdminContext extends DocumentFetchContext {
   readonly store: Store;
   readonly engine: RolloverEngine;
   readonly thresholds: AlertThresholds;
+  /** The engine's grace period, for import previews. */
+  readonly graceSeconds: number;
 }
 
 /**
@@ -36,7 +38,14 @@ export function resolveAdminContext(options: AdminServiceOptions): AdminContext 
   if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes <= 0)) {
     throw new TypeError(`maxMetadataBytes must be a positive whole number; got ${String(maxBytes)}.`);
   }
+  const graceSeconds = options.graceSeconds ?? 3600;
+  if (typeof graceSeconds !== 'number' || !Number.isFinite(graceSeconds) || graceSeconds < 0) {
+    throw new TypeError(
+      `graceSeconds must be a number of seconds of at least 0; got ${String(graceSeconds)}.`,
+    );
+  }
   return {
+    graceSeconds,
     store: options.store,
     engine: options.engine,
     now: options.now ?? (() => new Date()),

@@ -1,13 +1,13 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { readOidcSnapshot } from '../rollover/oidc-snapshot.js';
-import type { Actor, IssuerPatch, IssuerRecord } from '../store/model.js';
+import type { Actor, IssuerPatch, IssuerRecord, NewAuditEntry } from '../store/model.js';
 import { ISSUER_DEFAULTS } from '../store/validate-input.js';
 import type { AdminContext } from './admin-context.js';
 import { viewRefreshResult } from './admin-issuers.js';
 import { adminInputError, requireIssuer } from './admin-lookups.js';
 import type { ImportApplyRequest, ImportPreview, ImportRequest, ImportResult } from './admin-service.js';
 import { loadImportDocument, type ImportDocument } from './import-document.js';
-import { buildImportPreview, proposeImportFields } from './import-preview.js';
+import { buildImportPreview, proposeImportFields, type ImportFields } from './import-preview.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -82,7 +82,7 @@ export async function previewImport(context: AdminContext, request: ImportReques
   const { current, name } = await resolveTarget(context, request);
   const document = await loadFor(context, request, current);
   const keys = current === undefined ? [] : await context.store.listKeys(current.id);
-  return buildImportPreview(document, name, current, keys, context.now());
+  return buildImportPreview(document, name, current, keys, context.now(), context.graceSeconds);
 }
 
 function expectedDigest(field: string, value: unknown): string {
@@ -107,9 +107,11 @@ function staleError(what: string, url: string, expected: string, observed: strin
 }
 
 /**
- * Re-fetches the metadata and, when it is the document previewed, creates or
- * updates the issuer, audits the import and runs a forced refresh so that the
- * keys come in through the normal refresh path.
+ * Re-fetches the metadata and, when it is the document previewed, creates
+ * the issuer with that document's keys in one transaction (nothing is stored
+ * when they cannot be: every key expired), or updates the issuer and runs a
+ * forced refresh so that the keys come in through the normal refresh path;
+ * either way audits the import.
  *
  * @throws ClaimsgateError `CG_STORE_CONFLICT` when the document (or an OIDC
  *   key set) changed since the preview, or the issuer's version did; see
@@ -161,44 +163,18 @@ export async function applyImport(
     );
   }
   const fields = proposeImportFields(document, current);
-  let issuer: IssuerRecord;
-  if (current === undefined) {
-    issuer = await context.store.createIssuer(
-      {
-        name,
-        issuerUri: fields.issuerUri,
-        protocols: fields.protocols,
-        metadataUrl: fields.metadataUrl,
-        loginUrl: fields.loginUrl,
-      },
-      actor,
-    );
-  } else {
-    const patch: IssuerPatch = {
-      ...(fields.issuerUri === current.issuerUri ? {} : { issuerUri: fields.issuerUri }),
-      ...(fields.loginUrl === current.loginUrl ? {} : { loginUrl: fields.loginUrl }),
-      ...(fields.metadataUrl === current.metadataUrl ? {} : { metadataUrl: fields.metadataUrl }),
-      ...(fields.protocols.join(',') === current.protocols.join(',') ? {} : { protocols: fields.protocols }),
-    };
-    issuer =
-      Object.keys(patch).length === 0
-        ? current
-        : await context.store.updateIssuer(current.id, patch, actor, current.version);
-  }
-  await context.store.appendAudit({
-    actor,
-    action: 'issuer.imported',
-    issuerId: issuer.id,
-    subject: document.metadataUrl,
-    before: current === undefined ? null : { version: current.version },
-    after: {
-      sha256: document.sha256,
-      keySetSha256: document.keySet?.sha256 ?? null,
-      created: current === undefined,
-      signingKeys: document.signingKeys.map((key) => key.sha1 ?? key.sha256 ?? `kid:${key.kid ?? '?'}`),
-    },
-    refresh: null,
-  });
+  if (current === undefined) return createFromImport(context, document, name, fields, actor);
+  const patch: IssuerPatch = {
+    ...(fields.issuerUri === current.issuerUri ? {} : { issuerUri: fields.issuerUri }),
+    ...(fields.loginUrl === current.loginUrl ? {} : { loginUrl: fields.loginUrl }),
+    ...(fields.metadataUrl === current.metadataUrl ? {} : { metadataUrl: fields.metadataUrl }),
+    ...(fields.protocols.join(',') === current.protocols.join(',') ? {} : { protocols: fields.protocols }),
+  };
+  const issuer =
+    Object.keys(patch).length === 0
+      ? current
+      : await context.store.updateIssuer(current.id, patch, actor, current.version);
+  await context.store.appendAudit(importAudit(document, issuer, current, actor));
   const result = await context.engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' });
   const warnings: string[] = [];
   if (result.outcome === 'failure') {
@@ -216,9 +192,55 @@ export async function applyImport(
       );
     }
   }
+  return { created: false, warnings, refresh: await viewRefreshResult(context, result) };
+}
+
+/**
+ * Creates the issuer with the keys of the document just checked against the
+ * preview, in one store transaction (see `RolloverEngine.addIssuer`): it
+ * exists with exactly the keys reviewed, or not at all.
+ */
+async function createFromImport(
+  context: AdminContext,
+  document: ImportDocument,
+  name: string,
+  fields: ImportFields,
+  actor: Actor,
+): Promise<ImportResult> {
+  const { result } = await context.engine.addIssuer(
+    {
+      name,
+      issuerUri: fields.issuerUri,
+      protocols: fields.protocols,
+      metadataUrl: fields.metadataUrl,
+      loginUrl: fields.loginUrl,
+    },
+    document.attempt,
+    actor,
+    (created) => [importAudit(document, created, undefined, actor)],
+  );
+  return { created: true, warnings: [], refresh: await viewRefreshResult(context, result) };
+}
+
+/** The `issuer.imported` entry: which document an admin applied to which issuer. */
+function importAudit(
+  document: ImportDocument,
+  issuer: IssuerRecord,
+  current: IssuerRecord | undefined,
+  actor: Actor,
+): NewAuditEntry {
   return {
-    created: current === undefined,
-    warnings,
-    refresh: await viewRefreshResult(context, result),
+    actor,
+    action: 'issuer.imported',
+    issuerId: issuer.id,
+    subject: document.metadataUrl,
+    before: current === undefined ? null : { version: current.version },
+    after: {
+      sha256: document.sha256,
+      keySetSha256: document.keySet?.sha256 ?? null,
+      created: current === undefined,
+      signingKeys: document.signingKeys.map((key) => key.sha1 ?? key.sha256 ?? `kid:${key.kid ?? '?'}`),
+    },
+    refresh: null,
   };
 }

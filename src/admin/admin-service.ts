@@ -31,6 +31,8 @@ export interface AdminServiceOptions {
   readonly maxMetadataBytes?: number;
   /** Thresholds the issuer alerts are evaluated with; default the engine's defaults. */
   readonly alertThresholds?: Partial<AlertThresholds>;
+  /** The engine's grace period for keys that left the metadata, for import previews; default 3 600 s. */
+  readonly graceSeconds?: number;
 }
 
 /** An alert the current state of an issuer calls for (evaluated now, not read from the log). */
@@ -226,6 +228,14 @@ export interface ImportKeyView {
   /** The stored key's ID and state, for keys the issuer already has. */
   readonly keyId: string | null;
   readonly state: KeyState | null;
+  /**
+   * The state the import stores, exactly as its refresh plans it: `announced`
+   * for a new trusted key, `expired` for a certificate past its notAfter
+   * (recorded, never trusted), `retiring` for a key no longer published…
+   */
+  readonly stateAfter: KeyState;
+  /** Whether the key validates tokens once the import is applied. */
+  readonly usableAfter: boolean;
 }
 
 /** What the document's own signature says, and whether the issuer's policy accepts it. */
@@ -260,7 +270,7 @@ export interface ImportPreview {
   readonly name: string;
   readonly fields: readonly ImportFieldDiff[];
   readonly keys: {
-    /** Published and not yet stored for the issuer: a refresh would add them as announced. */
+    /** Published and not yet stored for the issuer: added, as `stateAfter` says (announced, or expired). */
     readonly add: readonly ImportKeyView[];
     /** Published and already stored. */
     readonly unchanged: readonly ImportKeyView[];
@@ -278,7 +288,7 @@ export interface ImportResult {
   readonly created: boolean;
   /** Facts worth a look, e.g. the document changed again between the check and the refresh. */
   readonly warnings: readonly string[];
-  /** The forced refresh that brought the keys in through the normal path. */
+  /** The first refresh of a new issuer (planned from the document checked), or the forced refresh of an updated one. */
   readonly refresh: RefreshOutcomeView;
 }
 
@@ -487,13 +497,17 @@ export interface AdminService {
    * import would change. Stores nothing.
    *
    * @throws ClaimsgateError `CG_META_*` (fetch, parse, signature policy, no
-   *   signing keys), `CG_ADMIN_INPUT_INVALID`, `CG_STORE_NOT_FOUND`, `CG_STORE_DUPLICATE` (name taken).
+   *   signing keys; `CG_META_SIGNING_KEYS_EXPIRED` when every published key
+   *   has expired and the issuer has, or a new one would have, no usable key),
+   *   `CG_ADMIN_INPUT_INVALID`, `CG_STORE_NOT_FOUND`, `CG_STORE_DUPLICATE` (name taken).
    */
   previewImport(request: ImportRequest): Promise<ImportPreview>;
   /**
    * Re-fetches the metadata and, when it is still the document previewed,
-   * creates or updates the issuer and runs a forced refresh so that the keys
-   * come in through the normal refresh path (audited).
+   * creates the issuer with that document's keys in one transaction (it
+   * exists with its keys or not at all), or updates the issuer and runs a
+   * forced refresh so that the keys come in through the normal refresh path
+   * (audited).
    *
    * @throws ClaimsgateError `CG_STORE_CONFLICT` when the document changed
    *   since the preview (nothing is stored); the errors of {@link AdminService.previewImport}.

@@ -7,10 +7,10 @@ import { fetchMetadata } from '../metadata/fetch-metadata.js';
 import { checkLinkedUrl } from '../metadata/metadata-url.js';
 import type { IssuerMetadata, PublishedKey } from '../metadata/model.js';
 import { parseMetadata } from '../metadata/parse-metadata.js';
-import { DEFAULT_METADATA_MAX_BYTES } from '../metadata/process-metadata-response.js';
+import { DEFAULT_METADATA_MAX_BYTES, type MetadataFetched } from '../metadata/process-metadata-response.js';
 import { ClaimsgateError } from '../lib/errors.js';
 import { noSigningKeys, refuseDocument, refuseKeySet } from '../rollover/refuse-document.js';
-import type { RefreshError } from '../rollover/refresh-plan-model.js';
+import type { RefreshAttempt, RefreshError } from '../rollover/refresh-plan-model.js';
 import { adminInputError } from './admin-lookups.js';
 import { TENANT_PLACEHOLDER } from './import-fields.js';
 
@@ -23,20 +23,12 @@ export interface DocumentFetchContext {
   readonly maxMetadataBytes: number | undefined;
 }
 
-/** One document fetched in full (never conditionally). */
-export interface FetchedDocument {
-  /** The URL the body came from, after redirects. */
-  readonly url: string;
-  readonly body: Buffer;
-  readonly fetchedAt: Date;
-}
-
 /**
  * Fetches a document unconditionally under the engine's limits.
  *
  * @throws ClaimsgateError the fetcher's `CG_META_*` codes.
  */
-export async function fetchDocument(context: DocumentFetchContext, url: string): Promise<FetchedDocument> {
+export async function fetchDocument(context: DocumentFetchContext, url: string): Promise<MetadataFetched> {
   const result = await fetchMetadata(url, {
     timeoutMs: context.fetchTimeoutMs,
     maxBytes: context.maxMetadataBytes ?? DEFAULT_METADATA_MAX_BYTES,
@@ -45,7 +37,7 @@ export async function fetchDocument(context: DocumentFetchContext, url: string):
     ...(context.fetch === undefined ? {} : { fetch: context.fetch }),
   });
   if (result.status !== 'ok') throw new TypeError('an unconditional request cannot answer 304');
-  return { url: result.url, body: result.body, fetchedAt: result.fetchedAt };
+  return result;
 }
 
 /** A metadata document as an import would make it an issuer's trust. */
@@ -64,6 +56,12 @@ export interface ImportDocument {
   readonly signingKeys: readonly PublishedKey[];
   /** For OIDC discovery: the key set's URL and SHA-256. */
   readonly keySet: { readonly url: string; readonly sha256: string } | undefined;
+  /**
+   * The responses as a refresh would have received them: what the first
+   * refresh of a new issuer is planned from (`RolloverEngine.addIssuer`), so
+   * that the keys stored are those of the document reviewed.
+   */
+  readonly attempt: RefreshAttempt;
 }
 
 /** What the document is checked against. */
@@ -137,6 +135,11 @@ export async function loadImportDocument(
       issuerUri,
       signingKeys: metadata.signingKeys,
       keySet: undefined,
+      attempt: {
+        status: 'fetched',
+        response: fetched,
+        parsed: { metadata, signature: signature ?? { status: 'unsigned' } },
+      },
     };
   }
   const jwksUri = metadata.endpoints.find((endpoint) => endpoint.kind === 'oidc-jwks')?.url;
@@ -157,5 +160,15 @@ export async function loadImportDocument(
     issuerUri,
     signingKeys: keySet.metadata.signingKeys,
     keySet: { url: jwksUri, sha256: keySet.rawSha256 },
+    attempt: {
+      status: 'fetched',
+      response: fetched,
+      parsed: { metadata, signature: signature ?? { status: 'unsigned' } },
+      keySet: {
+        status: 'fetched',
+        response: keySetFetched,
+        parsed: { metadata: keySet.metadata, signature: { status: 'unsigned' } },
+      },
+    },
   };
 }

@@ -1,10 +1,13 @@
 import { daysUntilExpiry } from '../crypto/certificate.js';
+import { ClaimsgateError } from '../lib/errors.js';
+import { isErrorCode } from '../lib/error-codes.js';
 import type { PublishedKey } from '../metadata/model.js';
-import { hasExpired } from '../rollover/alerts.js';
+import { keyLabel } from '../rollover/alerts.js';
 import { matchPublishedKeys } from '../rollover/match-published-keys.js';
-import type { IssuerRecord, KeyRecord, Protocol } from '../store/model.js';
-import { ISSUER_DEFAULTS } from '../store/validate-input.js';
-import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
+import { planRefresh, type RefreshPlan } from '../rollover/plan-refresh.js';
+import type { IssuerRecord, KeyRecord, NewIssuer, NewKey, Protocol } from '../store/model.js';
+import { ISSUER_DEFAULTS, normalizeNewIssuer } from '../store/validate-input.js';
+import { USABLE_KEY_STATES, type KeyState } from '../tokens/trust-snapshot.js';
 import type { ImportFieldDiff, ImportKeyView, ImportPreview, ImportSignatureView } from './admin-service.js';
 import { iso, isoOrNull } from './admin-views.js';
 import { inferLoginUrl, inferProtocols, TENANT_PLACEHOLDER } from './import-fields.js';
@@ -45,7 +48,12 @@ function fieldDiffs(current: IssuerRecord | undefined, proposed: ImportFields): 
   });
 }
 
-function publishedKeyView(key: PublishedKey, now: Date, stored?: KeyRecord): ImportKeyView {
+function publishedKeyView(
+  key: PublishedKey,
+  now: Date,
+  stateAfter: KeyState,
+  stored?: KeyRecord,
+): ImportKeyView {
   const certificate = key.certificate;
   return {
     sha1: key.sha1 ?? null,
@@ -58,10 +66,12 @@ function publishedKeyView(key: PublishedKey, now: Date, stored?: KeyRecord): Imp
     sections: [...key.sections],
     keyId: stored?.id ?? null,
     state: stored?.state ?? null,
+    stateAfter,
+    usableAfter: USABLE_KEY_STATES.has(stateAfter),
   };
 }
 
-function storedKeyView(key: KeyRecord, now: Date): ImportKeyView {
+function storedKeyView(key: KeyRecord, now: Date, stateAfter: KeyState): ImportKeyView {
   return {
     sha1: key.sha1,
     sha256: key.sha256,
@@ -73,6 +83,8 @@ function storedKeyView(key: KeyRecord, now: Date): ImportKeyView {
     sections: [],
     keyId: key.id,
     state: key.state,
+    stateAfter,
+    usableAfter: USABLE_KEY_STATES.has(stateAfter),
   };
 }
 
@@ -86,29 +98,90 @@ function holderOf(keys: readonly KeyRecord[], key: PublishedKey): KeyRecord | un
   );
 }
 
+/** The key the plan adds for a published key. */
+function additionOf(additions: readonly NewKey[], key: PublishedKey): NewKey | undefined {
+  return additions.find(
+    (added) =>
+      (added.sha256 ?? null) === (key.sha256 ?? null) &&
+      (added.sha1 ?? null) === (key.sha1 ?? null) &&
+      (added.kid ?? null) === (key.kid ?? null),
+  );
+}
+
+/**
+ * A record standing for an issuer that an import (or `issuers add`) would
+ * create: its fields as the store would default them, for planning its first
+ * refresh before it exists.
+ *
+ * @throws ClaimsgateError `CG_STORE_INVALID` for fields the store would refuse.
+ */
+export function provisionalIssuer(input: NewIssuer, now: Date): IssuerRecord {
+  return { id: 'new', ...normalizeNewIssuer(input), createdAt: now, updatedAt: now, version: 0 };
+}
+
+/**
+ * Plans what applying the document would store for the issuer (a
+ * provisional record for a new one): the plan of the refresh the import
+ * runs, with the issuer's current keys. Pure.
+ *
+ * @throws ClaimsgateError the plan's refusal, e.g. `CG_META_SIGNING_KEYS_EXPIRED`
+ *   when every published key has expired and the issuer has no usable key.
+ */
+export function planImport(
+  document: ImportDocument,
+  issuer: IssuerRecord,
+  keys: readonly KeyRecord[],
+  now: Date,
+  graceSeconds: number,
+): RefreshPlan {
+  const plan = planRefresh({
+    issuer,
+    keys,
+    previousSnapshot: undefined,
+    previousState: undefined,
+    attempt: document.attempt,
+    now,
+    graceSeconds,
+  });
+  const error = plan.error;
+  if (error === undefined) return plan;
+  if (error instanceof ClaimsgateError) throw error;
+  throw new ClaimsgateError(isErrorCode(error.code) ? error.code : 'CG_META_FETCH_FAILED', error.message);
+}
+
+/** The state the plan of a new issuer's first refresh gives each published key, in the order given. */
+export function plannedAdditions(plan: RefreshPlan, published: readonly PublishedKey[]): KeyState[] {
+  return published.map((key) => additionOf(plan.application.addKeys, key)?.state ?? 'announced');
+}
+
+/** The keys the import would store, each with the state the plan gives it, matched as the refresh matches them. */
 function keyDiff(
   document: ImportDocument,
   current: IssuerRecord | undefined,
   keys: readonly KeyRecord[],
+  plan: RefreshPlan,
   now: Date,
 ): ImportPreview['keys'] {
   const published = document.signingKeys;
+  const { addKeys, updateKeys } = plan.application;
+  const stateOf = (added: NewKey | undefined): KeyState => added?.state ?? 'announced';
   if (current === undefined) {
-    return { add: published.map((key) => publishedKeyView(key, now)), unchanged: [], noLongerPublished: [] };
+    return {
+      add: published.map((key) => publishedKeyView(key, now, stateOf(additionOf(addKeys, key)))),
+      unchanged: [],
+      noLongerPublished: [],
+    };
   }
+  const after = new Map<string, KeyState>();
+  for (const update of updateKeys) if (update.state !== undefined) after.set(update.keyId, update.state);
   // The refresh's own matcher, so that the preview says exactly what the refresh will do.
-  // It reads only the issuer, its keys and the clock; the attempt is not looked at.
   const { seen } = matchPublishedKeys(
     {
       issuer: current,
       keys,
       previousSnapshot: undefined,
       previousState: undefined,
-      attempt: {
-        status: 'failed',
-        url: document.metadataUrl,
-        error: { code: 'CG_META_FETCH_FAILED', message: '' },
-      },
+      attempt: document.attempt,
       now,
       graceSeconds: 0,
     },
@@ -121,12 +194,12 @@ function keyDiff(
   const unchanged: ImportKeyView[] = [];
   for (const key of published) {
     const stored = seenBy.get(key) ?? holderOf(keys, key);
-    if (stored === undefined) add.push(publishedKeyView(key, now));
-    else unchanged.push(publishedKeyView(key, now, stored));
+    if (stored === undefined) add.push(publishedKeyView(key, now, stateOf(additionOf(addKeys, key))));
+    else unchanged.push(publishedKeyView(key, now, after.get(stored.id) ?? stored.state, stored));
   }
   const noLongerPublished = keys
     .filter((key) => key.source === 'metadata' && USABLE_KEY_STATES.has(key.state) && !seen.has(key.id))
-    .map((key) => storedKeyView(key, now));
+    .map((key) => storedKeyView(key, now, after.get(key.id) ?? key.state));
   return { add, unchanged, noLongerPublished };
 }
 
@@ -166,14 +239,25 @@ function signatureView(document: ImportDocument, current: IssuerRecord | undefin
   }
 }
 
-function warningsOf(document: ImportDocument, current: IssuerRecord | undefined, now: Date): string[] {
+function warningsOf(
+  document: ImportDocument,
+  current: IssuerRecord | undefined,
+  keys: ImportPreview['keys'],
+  now: Date,
+): string[] {
   const warnings: string[] = [];
-  const expired = document.signingKeys.filter(
-    (key) => key.certificate !== undefined && hasExpired(key.certificate, now.getTime()),
-  ).length;
-  if (expired > 0) {
+  const published = [...keys.add, ...keys.unchanged];
+  const expired = (key: ImportKeyView): boolean =>
+    key.notAfter !== null && Date.parse(key.notAfter) <= now.getTime();
+  const neverTrusted = published.filter((key) => expired(key) && !key.usableAfter).length;
+  if (neverTrusted > 0) {
     warnings.push(
-      `${expired} of the published certificates ha${expired === 1 ? 's' : 've'} expired: stored as expired, never trusted.`,
+      `${neverTrusted} of the published certificates ha${neverTrusted === 1 ? 's' : 've'} expired: stored as expired, never trusted.`,
+    );
+  }
+  for (const key of published.filter((candidate) => expired(candidate) && candidate.usableAfter)) {
+    warnings.push(
+      `Key ${keyLabel(key)} expired ${key.notAfter ?? ''} but stays trusted (${key.stateAfter}) as the issuer's only usable key, with a critical key-expired alert: publish or add a successor.`,
     );
   }
   if (TENANT_PLACEHOLDER.test(document.issuerUri) && (current?.allowedTenants.length ?? 0) === 0) {
@@ -202,7 +286,11 @@ function warningsOf(document: ImportDocument, current: IssuerRecord | undefined,
 /**
  * The diff an import would make: issuer fields current vs proposed, keys to
  * add / unchanged / no longer published (matched as the refresh matches
- * them), the document's SHA-256 and signature. Pure.
+ * them), each with the state the import's refresh would store, the
+ * document's SHA-256 and signature. Pure.
+ *
+ * @throws ClaimsgateError `CG_META_SIGNING_KEYS_EXPIRED` when every published
+ *   key has expired and the issuer has (or, new, would have) no usable key.
  */
 export function buildImportPreview(
   document: ImportDocument,
@@ -210,7 +298,17 @@ export function buildImportPreview(
   current: IssuerRecord | undefined,
   keys: readonly KeyRecord[],
   now: Date,
+  graceSeconds: number,
 ): ImportPreview {
+  const fields = proposeImportFields(document, current);
+  const plan = planImport(
+    document,
+    current ?? provisionalIssuer({ name, ...fields }, now),
+    current === undefined ? [] : keys,
+    now,
+    graceSeconds,
+  );
+  const keyViews = keyDiff(document, current, keys, plan, now);
   return {
     metadataUrl: document.metadataUrl,
     sha256: document.sha256,
@@ -222,10 +320,10 @@ export function buildImportPreview(
     mode: current === undefined ? 'create' : 'update',
     issuerId: current?.id ?? null,
     name,
-    fields: fieldDiffs(current, proposeImportFields(document, current)),
-    keys: keyDiff(document, current, keys, now),
+    fields: fieldDiffs(current, fields),
+    keys: keyViews,
     endpoints: document.metadata.endpoints.map((endpoint) => ({ ...endpoint })),
     signature: signatureView(document, current),
-    warnings: warningsOf(document, current, now),
+    warnings: warningsOf(document, current, keyViews, now),
   };
 }

@@ -187,6 +187,11 @@ export const ERROR_CODES = {
     meaning: 'The metadata document is past its own validUntil, so it is refused as stale or replayed.',
     hint: 'Check that the server publishes a fresh document; a cached or replayed copy must not replace newer trust. The last good keys stay trusted meanwhile.',
   },
+  CG_META_SIGNING_KEYS_EXPIRED: {
+    meaning:
+      'Every signing key the metadata publishes has a certificate past its notAfter, and the issuer has no usable key: an issuer trusting only these keys could sign nobody in, so it is not created (or the refresh fails and stores nothing).',
+    hint: "The detail names each key and when it expired. Check that the URL serves the issuer's current metadata; an identity provider whose token-signing certificates have all expired must renew them (AD FS: Update-AdfsCertificate -CertificateType Token-Signing) before it can be trusted.",
+  },
 
   // --- Tokens ---------------------------------------------------------------
   CG_TOKEN_TOO_LARGE: {

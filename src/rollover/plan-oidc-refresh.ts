@@ -10,7 +10,7 @@ import type {
   RefreshError,
   RefreshPlan,
 } from './refresh-plan-model.js';
-import { refuseKeySet } from './refuse-document.js';
+import { refuseExpiredKeys, refuseKeySet } from './refuse-document.js';
 
 /** The discovery half of an OpenID Connect refresh. */
 export interface DiscoveryPart {
@@ -82,7 +82,9 @@ export function keySetPlan(
   const refuse = (error: RefreshError): RefreshPlan =>
     failurePlan(input, error, discovery.facts, { ...facts, outcome: 'failure', code: error.code });
   if ('error' in parsed) return refuse(parsed.error);
-  const refused = refuseKeySet(input.issuer, parsed.metadata, response.url);
+  const refused =
+    refuseKeySet(input.issuer, parsed.metadata, response.url) ??
+    refuseExpiredKeys(input.issuer, input.keys, parsed.metadata.signingKeys, response.url, input.now);
   if (refused !== undefined) return refuse(refused);
   const { seen, additions } = matchPublishedKeys(input, parsed.metadata.signingKeys);
   return successPlan(input, {

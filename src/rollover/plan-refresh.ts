@@ -5,7 +5,7 @@ import { keySetPlan } from './plan-oidc-refresh.js';
 import { failedFacts, failurePlan } from './plan-refresh-failure.js';
 import { successPlan } from './plan-refresh-success.js';
 import type { PlanRefreshInput, RefreshPlan } from './refresh-plan-model.js';
-import { noSigningKeys, refuseDocument } from './refuse-document.js';
+import { noSigningKeys, refuseDocument, refuseExpiredKeys } from './refuse-document.js';
 
 export type {
   DocumentAttempt,
@@ -39,7 +39,10 @@ export { refuseDocument } from './refuse-document.js';
  * (or `retired` at once with a grace of 0); retiring keys past the grace
  * become `retired`; a retiring or retired key that reappears is restored;
  * a key whose certificate has expired becomes `expired` (audited by
- * `rollover`), a newly published one is added as `expired`. Revoked and
+ * `rollover`), a newly published one is added as `expired`. A document
+ * whose every key has expired fails the refresh with
+ * `CG_META_SIGNING_KEYS_EXPIRED` when the issuer has no usable key (it
+ * would be given keys that sign nobody in). Revoked and
  * expired keys are never revived by metadata, manual keys are never
  * touched, and a refresh never leaves the issuer without a usable key.
  * A 304 confirms the last-known-good: its keys are seen again and grace
@@ -121,6 +124,14 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
   if (parsed.metadata.signingKeys.length === 0) {
     return failurePlan(input, noSigningKeys(input.issuer, response.url), facts);
   }
+  const expired = refuseExpiredKeys(
+    input.issuer,
+    input.keys,
+    parsed.metadata.signingKeys,
+    response.url,
+    input.now,
+  );
+  if (expired !== undefined) return failurePlan(input, expired, facts);
 
   const { seen, additions } = matchPublishedKeys(input, parsed.metadata.signingKeys);
   const signerSha1 = parsed.signature.status === 'valid' ? parsed.signature.signer.sha1 : null;

@@ -3,8 +3,10 @@ import {
   enforceMetadataSignaturePolicy,
   type MetadataSignatureReport,
 } from '../metadata/check-metadata-signature.js';
-import type { IssuerMetadata } from '../metadata/model.js';
-import type { IssuerRecord } from '../store/model.js';
+import type { IssuerMetadata, PublishedKey } from '../metadata/model.js';
+import type { IssuerRecord, KeyRecord } from '../store/model.js';
+import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
+import { keyLabel } from './alerts.js';
 import type { RefreshError } from './refresh-plan-model.js';
 
 const TENANT_PLACEHOLDER = /\{tenant(?:id)?\}/gi;
@@ -97,5 +99,47 @@ export function noSigningKeys(
     'CG_META_NO_SIGNING_KEYS',
     `The metadata at ${url} publishes no signing key for "${issuer.issuerUri}"${why === undefined ? '' : ` (${why})`}.`,
     { detail: { url, issuer: issuer.issuerUri, observed: 0, expected: 'at least one signing key' } },
+  );
+}
+
+/**
+ * The `CG_META_SIGNING_KEYS_EXPIRED` refusal of a document whose every
+ * signing key has a certificate past its notAfter, when the issuer has no
+ * usable key (a new issuer, or one whose keys are all gone): such a document
+ * would give it only keys that are stored `expired` and sign nobody in.
+ * Undefined when a published key is valid (or has no certificate, hence no
+ * expiry), or when the issuer has a usable key, which the refresh keeps (see
+ * successPlan: never zero keys).
+ */
+export function refuseExpiredKeys(
+  issuer: Pick<IssuerRecord, 'issuerUri'>,
+  keys: readonly Pick<KeyRecord, 'state'>[],
+  published: readonly PublishedKey[],
+  url: string,
+  now: Date,
+): ClaimsgateError | undefined {
+  if (published.length === 0 || keys.some((key) => USABLE_KEY_STATES.has(key.state))) return undefined;
+  const expired = published.filter(
+    (key) => key.certificate !== undefined && key.certificate.notAfter.getTime() <= now.getTime(),
+  );
+  if (expired.length < published.length) return undefined;
+  const observed = expired.map((key) => ({
+    key: keyLabel(key),
+    subject: key.certificate?.subject ?? null,
+    notAfter: key.certificate?.notAfter.toISOString() ?? null,
+  }));
+  return new ClaimsgateError(
+    'CG_META_SIGNING_KEYS_EXPIRED',
+    `Every signing key the metadata at ${url} publishes for "${issuer.issuerUri}" has expired: ${observed
+      .map((key) => `${key.key} (expired ${key.notAfter ?? '?'})`)
+      .join(', ')}. An issuer with only these keys could sign nobody in; nothing was stored.`,
+    {
+      detail: {
+        url,
+        issuer: issuer.issuerUri,
+        observed,
+        expected: `a signing key whose certificate is valid at ${now.toISOString()}`,
+      },
+    },
   );
 }

@@ -1,21 +1,23 @@
 import { ClaimsgateError } from '../lib/errors.js';
-import type { IssuerRecord, StoreChange } from '../store/model.js';
+import type { Actor, IssuerRecord, NewAuditEntry, NewIssuer, StoreChange } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { UnknownKeyEvent } from '../tokens/create-token-validator.js';
 import type { VerifiedIdentity } from '../tokens/identity.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
+import { createIssuerAdder, type AddedIssuer } from './add-issuer.js';
 import { resolveAlertThresholds, type Alert, type AlertThresholds } from './alerts.js';
 import { createAlertDispatcher, type AlertWebhookOptions } from './dispatch-alerts.js';
 import { createEngineAlerts } from './engine-alerts.js';
 import { createEngineCounts, readEngineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { createIssuerRefresher, type RefreshResult } from './issuer-refresher.js';
-import type { RefreshTrigger } from './plan-refresh.js';
+import type { RefreshAttempt, RefreshTrigger } from './plan-refresh.js';
 import { createKeyUseRecorder } from './record-key-use.js';
 import { createRefreshScheduler, defaultTimers, type EngineTimers } from './refresh-scheduler.js';
 import { consoleJsonLogger, type Logger } from './structured-log.js';
 import { createTrustLoader } from './trust-loader.js';
 import { createUnknownKeyHook } from './unknown-key-hook.js';
 
+export type { AddedIssuer } from './add-issuer.js';
 export type { EngineMetrics } from './engine-metrics.js';
 export type { RefreshResult } from './issuer-refresher.js';
 export type { EngineTimers } from './refresh-scheduler.js';
@@ -75,6 +77,26 @@ export interface RolloverEngine {
    * @throws ClaimsgateError `CG_STORE_NOT_FOUND` for an unknown issuer; `CG_STORE_*` when the store fails.
    */
   refreshIssuer(idOrName: string, options?: RefreshOptions): Promise<RefreshResult>;
+  /**
+   * Creates an issuer from its metadata, fetched and checked already (the
+   * document an administrator reviewed), with its first keys, last-known-good
+   * document and refresh state in the same store transaction: the issuer
+   * exists with its keys, or nothing is stored. Then fires the alerts of
+   * that first refresh. The issuer's creation is audited by `actor`, the
+   * keys by `refresh` (they come from the document), as after any refresh.
+   *
+   * @param note audit entries to write in the same transaction, right after
+   *   `issuer.created` (an import's `issuer.imported`).
+   * @throws ClaimsgateError `CG_META_SIGNING_KEYS_EXPIRED` when every key the
+   *   document publishes has expired (nothing is stored); the refusal of a
+   *   document a refresh would refuse; `CG_STORE_*` (a name or issuer URI taken).
+   */
+  addIssuer(
+    input: NewIssuer,
+    document: RefreshAttempt,
+    actor: Actor,
+    note?: (issuer: IssuerRecord) => readonly NewAuditEntry[],
+  ): Promise<AddedIssuer>;
   /**
    * The validator's unknown-key hook: refreshes the token's issuer (single
    * flight, at most once per cooldown) and returns the new trust, or
@@ -283,6 +305,17 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
         refreshOptions.force ?? false,
       );
     },
+
+    addIssuer: createIssuerAdder({
+      store,
+      now,
+      intervalJitter: () => (random() * 2 - 1) * jitterRatio,
+      graceSeconds,
+      retryBaseSeconds,
+      fireAlertsLocked: (issuer, planned) => alerts.fireLocked(issuer, planned),
+      reload: reloadRecords,
+      counts: counts.refreshes,
+    }),
 
     onUnknownKey: createUnknownKeyHook({
       loader,

@@ -156,6 +156,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       allowHttp: config.rollover.allowHttpMetadata,
       fetchTimeoutMs: config.rollover.fetchTimeoutMs,
+      graceSeconds: config.rollover.graceSeconds,
       alertThresholds: {
         expiryDays: config.rollover.alerts.expiryDays,
         consecutiveFailures: config.rollover.alerts.consecutiveFailures,

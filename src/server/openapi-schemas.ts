@@ -282,6 +282,8 @@ export const ImportKeySchema = object({
   sections: stringList,
   keyId: nullableString,
   state: { type: ['string', 'null'], enum: [...KEY_STATES, null] },
+  stateAfter: enumOf(KEY_STATES),
+  usableAfter: boolean,
 });
 
 export const MetadataEndpointSchema = object(

@@ -68,7 +68,23 @@ export interface Store {
   listIssuers(): Promise<IssuerRecord[]>;
   /** By ID or by name. */
   getIssuer(idOrName: string): Promise<IssuerRecord | undefined>;
-  createIssuer(input: NewIssuer, actor: Actor): Promise<IssuerRecord>;
+  /**
+   * Creates an issuer. With `firstRefresh`, the issuer's first keys, its
+   * last-known-good document and refresh state come in the same transaction
+   * (applied as {@link Store.applyRefresh} applies a refresh): an issuer
+   * added from metadata exists with its keys or not at all.
+   *
+   * @param firstRefresh plans the first refresh of the issuer just created,
+   *   from a document fetched beforehand. It runs inside the transaction, so
+   *   it must be pure (no I/O); whatever it throws rolls everything back and
+   *   is thrown as is.
+   * @throws ClaimsgateError `CG_STORE_DUPLICATE`, `CG_STORE_INVALID` (also for an application of another issuer).
+   */
+  createIssuer(
+    input: NewIssuer,
+    actor: Actor,
+    firstRefresh?: (issuer: IssuerRecord) => RefreshApplication,
+  ): Promise<IssuerRecord>;
   /** @throws ClaimsgateError `CG_STORE_CONFLICT` when `expectedVersion` is given and stale. */
   updateIssuer(id: string, patch: IssuerPatch, actor: Actor, expectedVersion?: number): Promise<IssuerRecord>;
   /** Removes the issuer with its keys, mappings, snapshot and refresh state (the audit log keeps its history). */

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   adminActor,
@@ -9,7 +12,10 @@ import {
 } from '../../src/admin/admin-service.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createIdpSimulator, type IdpSimulator } from '../../src/idp-sim/idp-sim-server.js';
+import { createRolloverEngine } from '../../src/rollover/rollover-engine.js';
+import { openStore } from '../../src/store/open-store.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
+import { readFixture } from '../helpers/fixtures.js';
 import { startMetadataServer, type MetadataServer } from '../helpers/metadata-server.js';
 import { createGatewayFixture, type GatewayFixture } from '../server/gateway-fixture.js';
 
@@ -607,5 +613,144 @@ describe('admin service', () => {
       assert.equal(health.store.code, 'CG_STORE_UNAVAILABLE');
       assert.deepEqual(health.issuers, []);
     });
+  });
+});
+
+describe('admin service: importing metadata whose certificates have expired', () => {
+  const ADFS_SHA1 = 'D5FE73910389B58BBB3B0EBB87FDF110FF79FEBB';
+  // Azure AD tenant: 92B8… valid 2014-01-01 to 2016-01-01, 3270… 2014-10-28 to 2016-10-27.
+  const AAD_FIRST = '92B88C3DD981BF1EBCB244FCFA63C007706C79E0';
+  const AAD_SECOND = '3270BF5597004DF339A4E62224731B6BD82810A6';
+  let directory: string;
+  let server: MetadataServer;
+  let count = 0;
+
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'claimsgate-admin-expired-'));
+    server = await startMetadataServer({ kind: 'status', status: 404 });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  /** A store, an engine and the service sharing one movable clock (the engine plans what the import stores). */
+  async function bench(at: string) {
+    count += 1;
+    const clock = { now: new Date(at) };
+    const now = (): Date => clock.now;
+    const store = await openStore(join(directory, `store-${count}.db`), { now });
+    const engine = createRolloverEngine({ store, now, logger: () => undefined });
+    const admin = createAdminService({ store, engine, now });
+    const close = async (): Promise<void> => {
+      await engine.stop();
+      await store.close();
+    };
+    return { store, admin, clock, close };
+  }
+
+  function serve(fixture: string): void {
+    server.setMode({ kind: 'document', body: readFixture(`metadata/${fixture}`).toString('utf8') });
+  }
+
+  it("refuses AD FS 2016 metadata at today's clock, in the preview and in the apply, storing nothing", async () => {
+    serve('adfs2016.federationmetadata.xml');
+    const { store, admin, close } = await bench('2026-11-29T12:00:00Z');
+    try {
+      const detail = await rejectsWith(
+        admin.previewImport({ metadataUrl: server.url, name: 'adfs' }),
+        'CG_META_SIGNING_KEYS_EXPIRED',
+      );
+      assert.deepEqual(
+        (detail['observed'] as Array<{ key: string; notAfter: string }>).map((key) => [
+          key.key,
+          key.notAfter,
+        ]),
+        [[ADFS_SHA1, '2018-01-23T21:28:39.000Z']],
+      );
+      await rejectsWith(
+        admin.applyImport(
+          {
+            metadataUrl: server.url,
+            name: 'adfs',
+            expectedSha256: createHash('sha256')
+              .update(readFixture('metadata/adfs2016.federationmetadata.xml'))
+              .digest('hex'),
+          },
+          ALICE,
+        ),
+        'CG_META_SIGNING_KEYS_EXPIRED',
+      );
+      assert.deepEqual(await store.listIssuers(), []);
+      assert.deepEqual(await store.listAudit(), []);
+    } finally {
+      await close();
+    }
+  });
+
+  it('previews and stores an expired Azure AD certificate as expired, never trusted, beside the valid one', async () => {
+    serve('aad-tenant.federationmetadata.xml');
+    const { admin, close } = await bench('2016-06-01T00:00:00Z');
+    try {
+      const preview = await admin.previewImport({ metadataUrl: server.url, name: 'aad' });
+      const planned = preview.keys.add.map((key) => [key.sha1, key.stateAfter, key.usableAfter]);
+      assert.deepEqual(planned, [
+        [AAD_FIRST, 'expired', false],
+        [AAD_SECOND, 'announced', true],
+      ]);
+      assert.ok(
+        preview.warnings.includes(
+          '1 of the published certificates has expired: stored as expired, never trusted.',
+        ),
+        preview.warnings.join('\n'),
+      );
+      const result = await admin.applyImport(
+        { metadataUrl: server.url, name: 'aad', expectedSha256: preview.sha256 },
+        ALICE,
+      );
+      const stored = result.refresh.issuer.keys.map((key) => [key.sha1, key.state, key.usable]);
+      assert.deepEqual(stored.sort(), planned.sort(), 'the issuer stores exactly what the preview said');
+      assert.equal(result.refresh.issuer.usableKeys, 1);
+      const actions = (await admin.listAudit({ issuer: 'aad' })).entries.map((entry) => entry.action);
+      assert.deepEqual(actions.slice(0, 3), ['issuer.created', 'issuer.imported', 'metadata.updated']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('previews the last expired key of an existing issuer as kept trusted, as the refresh then keeps it', async () => {
+    serve('adfs2016.federationmetadata.xml');
+    const { admin, clock, close } = await bench('2017-06-01T12:00:00Z');
+    try {
+      const first = await admin.previewImport({ metadataUrl: server.url, name: 'adfs' });
+      assert.deepEqual(
+        first.keys.add.map((key) => [key.sha1, key.stateAfter]),
+        [[ADFS_SHA1, 'announced']],
+      );
+      await admin.applyImport({ metadataUrl: server.url, name: 'adfs', expectedSha256: first.sha256 }, ALICE);
+
+      // Its certificate expires; the issuer has no other key, so a refresh keeps it (and alerts critically).
+      clock.now = new Date('2026-11-29T12:00:00Z');
+      const again = await admin.previewImport({ metadataUrl: server.url, issuer: 'adfs' });
+      assert.equal(again.mode, 'update');
+      assert.deepEqual(
+        again.keys.unchanged.map((key) => [key.sha1, key.stateAfter, key.usableAfter]),
+        [[ADFS_SHA1, 'announced', true]],
+      );
+      assert.ok(again.warnings.some((warning) => warning.includes('stays trusted')));
+      const applied = await admin.applyImport(
+        { metadataUrl: server.url, issuer: 'adfs', expectedSha256: again.sha256 },
+        ALICE,
+      );
+      assert.deepEqual(
+        applied.refresh.issuer.keys.map((key) => [key.sha1, key.state, key.usable]),
+        [[ADFS_SHA1, 'announced', true]],
+      );
+      assert.ok(
+        applied.refresh.alerts.some((alert) => alert.kind === 'key-expired' && alert.severity === 'critical'),
+      );
+    } finally {
+      await close();
+    }
   });
 });

@@ -20,8 +20,9 @@ interface EntryJson {
   refresh: { url: string; httpStatus: number; etag: string | null; sha256: string | null } | null;
 }
 
-const DAY1 = new Date('2026-11-01T08:00:00Z');
-const DAY2 = new Date('2026-11-02T08:00:00Z');
+// Days inside the AD FS 2016 fixture's certificate validity (2017-01-23 to 2018-01-23).
+const DAY1 = new Date('2017-06-01T08:00:00Z');
+const DAY2 = new Date('2017-06-02T08:00:00Z');
 let server: MetadataServer;
 let db: TempDatabase;
 
@@ -87,12 +88,12 @@ describe('claimsgate audit', () => {
   });
 
   it('filters by time', async () => {
-    const entries = await audit('--since', '2026-11-02T00:00:00Z');
+    const entries = await audit('--since', '2017-06-02T00:00:00Z');
     assert.deepEqual(
       entries.map((entry) => entry.subject),
       ['legacy'],
     );
-    assert.ok((await audit('--since', '2026-11-01T00:00:00Z')).length > 1);
+    assert.ok((await audit('--since', '2017-06-01T00:00:00Z')).length > 1);
   });
 
   it('returns at most --limit entries, from the oldest', async () => {

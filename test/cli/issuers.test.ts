@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { runInProcess, runProcess } from '../helpers/cli.js';
-import type { MetadataServer } from '../helpers/metadata-server.js';
+import { runInProcess, runProcess, type InProcessOptions } from '../helpers/cli.js';
+import { readFixture } from '../helpers/fixtures.js';
+import { startMetadataServer, type MetadataServer } from '../helpers/metadata-server.js';
 import {
   ADFS_ISSUER,
   ADFS_METADATA,
+  ADFS_SIGNING_NOT_AFTER,
   ADFS_SIGNING_SHA1,
+  ADFS_VALID_AT,
   createTempDatabase,
   errorCode,
   serveAdfsMetadata,
@@ -37,6 +40,11 @@ interface KeyJson {
 let server: MetadataServer;
 let db: TempDatabase;
 
+/** A run at {@link ADFS_VALID_AT}, while the AD FS fixture's certificate is valid, unless `now` says otherwise. */
+function cli(args: readonly string[], options: InProcessOptions = {}) {
+  return runInProcess(args, { now: ADFS_VALID_AT, ...options });
+}
+
 before(async () => {
   server = await serveAdfsMetadata();
 });
@@ -47,12 +55,23 @@ beforeEach(() => {
 });
 afterEach(() => db.remove());
 
+const TODAY = new Date('2026-11-29T12:00:00Z');
+
+function ADD_ADFS(): string[] {
+  return ['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path];
+}
+
+/** The detail of the coded error a `--json` run printed on stderr. */
+function errorDetail(run: { stderr: string }): { observed?: unknown } {
+  return (JSON.parse(run.stderr) as { error: { detail: { observed?: unknown } } }).error.detail;
+}
+
 async function addAdfs(...extra: string[]) {
-  return runInProcess(['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path, ...extra]);
+  return cli(['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path, ...extra]);
 }
 
 async function listIssuers(): Promise<Array<IssuerJson & { usableKeys: number }>> {
-  return stdoutJson(await runInProcess(['issuers', 'list', '--db', db.path, '--json']));
+  return stdoutJson(await cli(['issuers', 'list', '--db', db.path, '--json']));
 }
 
 describe('claimsgate issuers add', () => {
@@ -66,7 +85,7 @@ describe('claimsgate issuers add', () => {
     assert.deepEqual(issuer.protocols, ['wsfed', 'saml2']);
     assert.equal(issuer.usableKeys, 1);
     const audit = stdoutJson<Array<{ action: string; actor: string; issuer: string; subject: string }>>(
-      await runInProcess(['audit', '--db', db.path, '--json']),
+      await cli(['audit', '--db', db.path, '--json']),
     );
     assert.deepEqual(
       audit.filter((entry) => entry.action === 'issuer.created').map((entry) => [entry.actor, entry.issuer]),
@@ -100,21 +119,73 @@ describe('claimsgate issuers add', () => {
 
   it('stores nothing when the question is answered no, and everything when it is answered yes', async () => {
     const questions: string[] = [];
-    const declined = await runInProcess(
-      ['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path],
-      { confirm: false, questions },
-    );
+    const declined = await cli(['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path], {
+      confirm: false,
+      questions,
+    });
     assert.equal(declined.code, 1);
     assert.equal(questions.length, 1);
     assert.deepEqual(await listIssuers(), []);
-    const accepted = await runInProcess(
-      ['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path],
-      {
-        confirm: true,
-      },
-    );
+    const accepted = await cli(['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path], {
+      confirm: true,
+    });
     assert.equal(accepted.code, 0, accepted.stderr);
     assert.equal((await listIssuers()).length, 1);
+  });
+
+  it('refuses AD FS metadata whose only certificate has expired (today), naming it, before asking, and stores nothing', async () => {
+    const questions: string[] = [];
+    const run = await cli(['issuers', 'add', 'adfs', '--metadata-url', server.url, '--db', db.path], {
+      now: TODAY,
+      confirm: true,
+      questions,
+    });
+    assert.equal(run.code, 1);
+    assert.deepEqual(questions, []);
+    const json = await cli([...ADD_ADFS(), '--yes', '--json'], { now: TODAY });
+    assert.equal(errorCode(json), 'CG_META_SIGNING_KEYS_EXPIRED');
+    assert.deepEqual(errorDetail(json).observed, [
+      {
+        key: ADFS_SIGNING_SHA1,
+        subject: 'CN=ADFS Signing - fs.msidlab11.com',
+        notAfter: ADFS_SIGNING_NOT_AFTER,
+      },
+    ]);
+    assert.deepEqual(await listIssuers(), []);
+    assert.deepEqual(stdoutJson(await cli(['audit', '--db', db.path, '--json'])), []);
+  });
+
+  it('creates the issuer from the very document it showed: one fetch, so a failing endpoint cannot leave it without keys', async () => {
+    let fetches = 0;
+    const once: typeof globalThis.fetch = (input, init) => {
+      fetches += 1;
+      return fetches === 1 ? globalThis.fetch(input, init) : Promise.reject(new TypeError('fetch failed'));
+    };
+    const run = await cli([...ADD_ADFS(), '--yes', '--json'], { fetch: once });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(fetches, 1);
+    const out = stdoutJson<{ refresh: { outcome: string }; keys: KeyJson[] }>(run);
+    assert.equal(out.refresh.outcome, 'success');
+    assert.deepEqual(
+      out.keys.map((key) => [key.sha1, key.state]),
+      [[ADFS_SIGNING_SHA1, 'announced']],
+    );
+    const audit = stdoutJson<Array<{ action: string }>>(await cli(['audit', '--db', db.path, '--json']));
+    assert.deepEqual(
+      audit.map((entry) => entry.action).filter((action) => !action.startsWith('alert.')),
+      ['issuer.created', 'metadata.updated', 'key.added'],
+    );
+  });
+
+  it('stores neither the issuer nor its keys when the issuer cannot be created', async () => {
+    const other = await cli(['issuers', 'add', 'other', '--issuer-uri', ADFS_ISSUER, '--db', db.path]);
+    assert.equal(other.code, 0, other.stderr);
+    const run = await addAdfs('--yes', '--json');
+    assert.equal(errorCode(run), 'CG_STORE_DUPLICATE');
+    assert.deepEqual(
+      (await listIssuers()).map((issuer) => [issuer.name, issuer.usableKeys]),
+      [['other', 0]],
+    );
   });
 
   it('refuses a name that is taken before fetching or asking', async () => {
@@ -133,9 +204,9 @@ describe('claimsgate issuers add', () => {
   });
 
   it('adds a manual-only issuer from --issuer-uri, and needs one of --issuer-uri and --metadata-url', async () => {
-    const usage = await runInProcess(['issuers', 'add', 'legacy', '--db', db.path]);
+    const usage = await cli(['issuers', 'add', 'legacy', '--db', db.path]);
     assert.equal(usage.code, 2);
-    const run = await runInProcess([
+    const run = await cli([
       'issuers',
       'add',
       'legacy',
@@ -159,16 +230,7 @@ describe('claimsgate issuers add', () => {
       ['--signature-policy', 'strict'],
       ['--signature-policy', 'pinned'],
     ]) {
-      const run = await runInProcess([
-        'issuers',
-        'add',
-        'x',
-        '--issuer-uri',
-        'urn:x',
-        '--db',
-        db.path,
-        ...args,
-      ]);
+      const run = await cli(['issuers', 'add', 'x', '--issuer-uri', 'urn:x', '--db', db.path, ...args]);
       assert.equal(run.code, 2, args.join(' '));
     }
     assert.deepEqual(await listIssuers(), []);
@@ -176,7 +238,7 @@ describe('claimsgate issuers add', () => {
 
   it('takes the database from CLAIMSGATE_DATABASE_URL when --db is not given', async () => {
     const env = { CLAIMSGATE_DATABASE_URL: db.path };
-    const run = await runInProcess(['issuers', 'add', 'legacy', '--issuer-uri', 'urn:legacy'], { env });
+    const run = await cli(['issuers', 'add', 'legacy', '--issuer-uri', 'urn:legacy'], { env });
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(
       (await listIssuers()).map((issuer) => issuer.name),
@@ -192,18 +254,18 @@ describe('claimsgate issuers list, show, edit, remove', () => {
   });
 
   it('lists the issuers with their usable keys and last refresh as a table', async () => {
-    const run = await runInProcess(['issuers', 'list', '--db', db.path]);
+    const run = await cli(['issuers', 'list', '--db', db.path]);
     assert.equal(run.code, 0, run.stderr);
     const [header, row] = run.stdout.trimEnd().split('\n');
     assert.match(header ?? '', /^NAME +ISSUER URI +PROTOCOLS +KEYS +METADATA URL +LAST REFRESH$/);
     assert.match(
       row ?? '',
-      /^adfs +http:\/\/fs\.msidlab11\.com\/adfs\/services\/trust +wsfed,saml2 +1 +http:\/\/127\.0\.0\.1:\d+\S+ +success 2026-11-29T12:00:00Z$/,
+      /^adfs +http:\/\/fs\.msidlab11\.com\/adfs\/services\/trust +wsfed,saml2 +1 +http:\/\/127\.0\.0\.1:\d+\S+ +success 2017-06-01T12:00:00Z$/,
     );
   });
 
   it('shows an issuer with its keys, refresh state and mappings as JSON', async () => {
-    const run = await runInProcess(['issuers', 'show', 'adfs', '--db', db.path, '--json']);
+    const run = await cli(['issuers', 'show', 'adfs', '--db', db.path, '--json']);
     assert.equal(run.code, 0, run.stderr);
     const out = stdoutJson<{
       issuer: IssuerJson;
@@ -214,20 +276,20 @@ describe('claimsgate issuers list, show, edit, remove', () => {
     assert.equal(out.issuer.name, 'adfs');
     assert.deepEqual(
       out.keys.map((key) => [key.sha1, key.daysLeft]),
-      [[ADFS_SIGNING_SHA1, -3232]],
+      [[ADFS_SIGNING_SHA1, 236]],
     );
     assert.equal(out.refresh.lastOutcome, 'success');
     assert.deepEqual(out.mappings, []);
   });
 
   it('reports an unknown issuer with CG_STORE_NOT_FOUND', async () => {
-    const run = await runInProcess(['issuers', 'show', 'nobody', '--db', db.path, '--json']);
+    const run = await cli(['issuers', 'show', 'nobody', '--db', db.path, '--json']);
     assert.equal(run.code, 1);
     assert.equal(errorCode(run), 'CG_STORE_NOT_FOUND');
   });
 
   it('changes only the settings given', async () => {
-    const run = await runInProcess([
+    const run = await cli([
       'issuers',
       'edit',
       'adfs',
@@ -248,15 +310,15 @@ describe('claimsgate issuers list, show, edit, remove', () => {
     assert.deepEqual(issuer.signaturePolicy, { mode: 'pinned', pinnedSigners: [ADFS_SIGNING_SHA1] });
     assert.equal(issuer.issuerUri, ADFS_ISSUER);
     assert.equal(issuer.version, 2);
-    const none = await runInProcess(['issuers', 'edit', 'adfs', '--db', db.path]);
+    const none = await cli(['issuers', 'edit', 'adfs', '--db', db.path]);
     assert.equal(none.code, 2);
   });
 
   it('removes an issuer only when confirmed', async () => {
-    const refused = await runInProcess(['issuers', 'remove', 'adfs', '--db', db.path, '--json']);
+    const refused = await cli(['issuers', 'remove', 'adfs', '--db', db.path, '--json']);
     assert.equal(errorCode(refused), 'CG_CONFIG_CONFIRMATION_REQUIRED');
     assert.equal((await listIssuers()).length, 1);
-    const run = await runInProcess(['issuers', 'remove', 'adfs', '--yes', '--db', db.path, '--json']);
+    const run = await cli(['issuers', 'remove', 'adfs', '--yes', '--db', db.path, '--json']);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(stdoutJson<{ removed: IssuerJson; keys: number }>(run).keys, 1);
     assert.deepEqual(await listIssuers(), []);
@@ -270,7 +332,7 @@ describe('claimsgate issuers refresh', () => {
   });
 
   it('refreshes an issuer now and prints the outcome', async () => {
-    const run = await runInProcess(['issuers', 'refresh', 'adfs', '--db', db.path, '--json']);
+    const run = await cli(['issuers', 'refresh', 'adfs', '--db', db.path, '--json']);
     assert.equal(run.code, 0, run.stderr);
     const [result] = stdoutJson<Array<{ issuer: string; outcome: string; code: string | null }>>(run);
     assert.equal(result?.issuer, 'adfs');
@@ -280,7 +342,7 @@ describe('claimsgate issuers refresh', () => {
 
   it('exits 1 with the code when a refresh fails, and keeps the last-known-good key', async () => {
     server.setMode({ kind: 'status', status: 500 });
-    const run = await runInProcess(['issuers', 'refresh', '--all', '--db', db.path, '--json']);
+    const run = await cli(['issuers', 'refresh', '--all', '--db', db.path, '--json']);
     assert.equal(run.code, 1);
     const [result] = stdoutJson<Array<{ outcome: string; code: string }>>(run);
     assert.equal(result?.outcome, 'failure');
@@ -289,8 +351,8 @@ describe('claimsgate issuers refresh', () => {
   });
 
   it('needs an issuer name or --all', async () => {
-    assert.equal((await runInProcess(['issuers', 'refresh', '--db', db.path])).code, 2);
-    assert.equal((await runInProcess(['issuers', 'refresh', 'adfs', '--all', '--db', db.path])).code, 2);
+    assert.equal((await cli(['issuers', 'refresh', '--db', db.path])).code, 2);
+    assert.equal((await cli(['issuers', 'refresh', 'adfs', '--all', '--db', db.path])).code, 2);
   });
 
   it('lists the issuers as JSON when run as a real process', () => {
@@ -301,5 +363,78 @@ describe('claimsgate issuers refresh', () => {
       issuers.map((issuer) => [issuer.name, issuer.usableKeys]),
       [['adfs', 1]],
     );
+  });
+});
+
+describe('claimsgate issuers add with Azure AD tenant metadata whose certificates expire one after the other', () => {
+  const AAD_ISSUER = 'https://sts.windows.net/8bd6e98d-e212-4022-b13f-a244fab4c253/';
+  // 92B8… is valid 2014-01-01 to 2016-01-01, 3270… 2014-10-28 to 2016-10-27.
+  const FIRST = '92B88C3DD981BF1EBCB244FCFA63C007706C79E0';
+  const SECOND = '3270BF5597004DF339A4E62224731B6BD82810A6';
+  let aad: MetadataServer;
+
+  before(async () => {
+    aad = await startMetadataServer({
+      kind: 'document',
+      body: readFixture('metadata/aad-tenant.federationmetadata.xml').toString('utf8'),
+    });
+  });
+  after(() => aad.close());
+
+  function addAad(now: Date, ...extra: string[]) {
+    return cli(['issuers', 'add', 'aad', '--metadata-url', aad.url, '--db', db.path, ...extra], { now });
+  }
+
+  async function storedKeys(): Promise<Array<[string | null, string]>> {
+    const out = stdoutJson<{ keys: KeyJson[] }>(
+      await cli(['issuers', 'show', 'aad', '--db', db.path, '--json']),
+    );
+    return out.keys.map((key) => [key.sha1, key.state]);
+  }
+
+  it('trusts both while both are valid', async () => {
+    const run = await addAad(new Date('2015-06-01T00:00:00Z'), '--yes');
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual((await storedKeys()).sort(), [
+      [SECOND, 'announced'],
+      [FIRST, 'announced'],
+    ]);
+  });
+
+  it('shows and stores the expired one as expired, never trusted, and trusts the other', async () => {
+    const questions: string[] = [];
+    const run = await cli(['issuers', 'add', 'aad', '--metadata-url', aad.url, '--db', db.path], {
+      now: new Date('2016-06-01T00:00:00Z'),
+      confirm: true,
+      questions,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const row = (sha1: string): string => run.stdout.split('\n').find((line) => line.startsWith(sha1)) ?? '';
+    assert.match(row(FIRST), /expired \(never trusted\)/);
+    assert.match(row(SECOND), /announced \(trusted\)/);
+    assert.deepEqual(questions, ['Trust this signing key for issuer "aad"?']);
+    assert.deepEqual((await storedKeys()).sort(), [
+      [SECOND, 'announced'],
+      [FIRST, 'expired'],
+    ]);
+    const [issuer] = await listIssuers();
+    assert.equal(issuer?.issuerUri, AAD_ISSUER);
+    assert.equal(issuer.usableKeys, 1);
+  });
+
+  it('refuses it once both have expired, naming both, and stores nothing', async () => {
+    const run = await addAad(TODAY, '--yes', '--json');
+    assert.equal(errorCode(run), 'CG_META_SIGNING_KEYS_EXPIRED');
+    assert.deepEqual(
+      (errorDetail(run).observed as Array<{ key: string; notAfter: string }>).map((key) => [
+        key.key,
+        key.notAfter,
+      ]),
+      [
+        [FIRST, '2016-01-01T07:00:00.000Z'],
+        [SECOND, '2016-10-27T00:00:00.000Z'],
+      ],
+    );
+    assert.deepEqual(await listIssuers(), []);
   });
 });

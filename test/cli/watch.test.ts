@@ -8,6 +8,7 @@ import type { MetadataServer } from '../helpers/metadata-server.js';
 import {
   ADFS_ISSUER,
   ADFS_METADATA,
+  ADFS_VALID_AT,
   createTempDatabase,
   serveAdfsMetadata,
   type TempDatabase,
@@ -26,16 +27,10 @@ describe('claimsgate watch', () => {
   });
 
   it('refreshes the issuers at start and prints the changes of trust as they are written', async () => {
-    const add = await runInProcess([
-      'issuers',
-      'add',
-      'adfs',
-      '--metadata-url',
-      server.url,
-      '--yes',
-      '--db',
-      db.path,
-    ]);
+    const add = await runInProcess(
+      ['issuers', 'add', 'adfs', '--metadata-url', server.url, '--yes', '--db', db.path],
+      { now: ADFS_VALID_AT },
+    );
     assert.equal(add.code, 0, add.stderr);
 
     // The issuer publishes a new key before claimsgate starts watching.

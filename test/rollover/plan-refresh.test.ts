@@ -544,12 +544,84 @@ describe('planRefresh and expired certificates', () => {
     assert.equal((added?.after as { state: string }).state, 'expired');
   });
 
-  it('adds a published expired certificate as announced when it is all the issuer has', () => {
-    const result = plan({ attempt: fetchedAttempt(documentWith([expiredCert])) });
+  it('refuses a document whose every key has expired when the issuer has no usable key, storing nothing', () => {
+    const revoked = keyRecord(infoB, { state: 'revoked' });
+    const result = plan({
+      keys: [revoked],
+      attempt: fetchedAttempt(documentWith([expiredCert])),
+    });
+    assert.equal(result.outcome, 'failure');
+    assert.equal(result.error?.code, 'CG_META_SIGNING_KEYS_EXPIRED');
+    const detail = (result.error as { detail?: { observed?: unknown } }).detail;
+    assert.deepEqual(detail?.observed, [
+      {
+        key: parseCertificateDer(expiredCert.der).sha1,
+        subject: 'CN=expired',
+        notAfter: at(-86_400).toISOString(),
+      },
+    ]);
+    assert.deepEqual(result.application.addKeys, []);
+    assert.deepEqual(result.application.updateKeys, []);
+    assert.equal(result.application.snapshot, null);
+    assert.equal(result.application.refreshState.lastErrorCode, 'CG_META_SIGNING_KEYS_EXPIRED');
+    assert.ok(!result.alerts.some((alert) => alert.kind === 'key-expired'));
+  });
+
+  it('refuses an OpenID Connect key set whose every certificate has expired, for an issuer without usable keys', () => {
+    const ISSUER = 'https://login.test/tenant-1/v2.0';
+    const DISCOVERY_URL = 'http://127.0.0.1:1/tenant-1/v2.0/.well-known/openid-configuration';
+    const JWKS_URL = 'http://127.0.0.1:1/tenant-1/discovery/v2.0/keys';
+    const oidcIssuer = issuerRecord({ issuerUri: ISSUER, metadataUrl: DISCOVERY_URL, protocols: ['oidc'] });
+    const fetched = (url: string, body: string): MetadataFetched => ({
+      status: 'ok',
+      body: Buffer.from(body),
+      url,
+      httpStatus: 200,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      fetchedAt: T0,
+      redirects: [],
+    });
+    const discovery = fetched(DISCOVERY_URL, discoveryText(ISSUER, JWKS_URL));
+    const keySet = fetched(JWKS_URL, jwksText([expiredCert]));
+    const result = plan({
+      issuer: oidcIssuer,
+      attempt: {
+        status: 'fetched',
+        response: discovery,
+        parsed: parseFetchedDocument(oidcIssuer, discovery.body),
+        keySet: {
+          status: 'fetched',
+          response: keySet,
+          parsed: parseFetchedDocument(oidcIssuer, keySet.body),
+        },
+      },
+    });
+    assert.equal(result.error?.code, 'CG_META_SIGNING_KEYS_EXPIRED');
+    assert.deepEqual(result.application.addKeys, []);
+  });
+
+  it('stores every expired certificate as expired when a valid one is published beside them', () => {
+    const result = plan({ attempt: fetchedAttempt(documentWith([expiredCert, certB])) });
+    assert.equal(result.outcome, 'success');
+    assert.deepEqual(
+      result.application.addKeys.map((key) => [key.subject, key.state]),
+      [
+        ['CN=expired', 'expired'],
+        ['CN=key B', 'announced'],
+      ],
+    );
+  });
+
+  it('keeps an issuer that still trusts an expired key on the latest-expiring one, as before', () => {
+    const keyA = keyRecord(infoA, { state: 'active', notAfter: at(-30 * 86_400) });
+    const result = plan({ keys: [keyA], attempt: fetchedAttempt(documentWith([expiredCert])) });
+    assert.equal(result.outcome, 'success');
+    // The newly published certificate expired later than the kept one: it takes its place, trusted, and the operator is told.
     assert.deepEqual(
       result.application.addKeys.map((key) => key.state),
       ['announced'],
     );
+    assert.equal(update(result, keyA)?.state, 'expired');
     assert.ok(result.alerts.some((alert) => alert.kind === 'key-expired' && alert.severity === 'critical'));
   });
 

@@ -19,6 +19,7 @@ import type { IssuerRecord } from '../../src/store/model.js';
 import type { Store } from '../../src/store/store.js';
 import { createTokenValidator, type TokenValidator } from '../../src/tokens/create-token-validator.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
+import { readFixture } from '../helpers/fixtures.js';
 import { buildFederationMetadata } from '../helpers/federation-metadata.js';
 import { AUDIENCE, signJwt } from '../helpers/jwt.js';
 import { startMetadataServer, type MetadataServer, type ServerMode } from '../helpers/metadata-server.js';
@@ -669,6 +670,39 @@ describe("the rollover engine's schedule", () => {
           (await bench.store.getRefreshState(bench.issuer.id))?.nextAttemptAt?.getTime() ===
           bench.clock.now.getTime() + 120_000,
         'the next refresh one new interval later',
+      );
+    } finally {
+      await bench.close();
+    }
+  });
+});
+
+describe('the rollover engine and real metadata whose certificates have expired', () => {
+  const ADFS = readFixture('metadata/adfs2016.federationmetadata.xml').toString('utf8');
+  const ADFS_ISSUER = 'http://fs.msidlab11.com/adfs/services/trust';
+
+  it('never makes an expired certificate the trust of an issuer without keys: the scheduled refresh fails, storing nothing', async () => {
+    const bench = await openBench({ kind: 'document', body: ADFS }, { issuer: { issuerUri: ADFS_ISSUER } });
+    try {
+      await bench.engine.start();
+      const state = await bench.store.getRefreshState(bench.issuer.id);
+      assert.equal(state?.lastOutcome, 'failure');
+      assert.equal(state.lastErrorCode, 'CG_META_SIGNING_KEYS_EXPIRED');
+      assert.deepEqual(await bench.store.listKeys(bench.issuer.id), []);
+      assert.equal(bench.engine.snapshot().keysForIssuer(ADFS_ISSUER).length, 0);
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('trusts the same document at a clock inside its certificate validity', async () => {
+    const bench = await openBench({ kind: 'document', body: ADFS }, { issuer: { issuerUri: ADFS_ISSUER } });
+    bench.clock.now = new Date('2017-06-01T12:00:00Z');
+    try {
+      await bench.engine.start();
+      assert.deepEqual(
+        (await bench.store.listKeys(bench.issuer.id)).map((key) => [key.sha1, key.state]),
+        [['D5FE73910389B58BBB3B0EBB87FDF110FF79FEBB', 'announced']],
       );
     } finally {
       await bench.close();

@@ -844,6 +844,99 @@ export function runStoreContract(
           assert.deepEqual(changes, [{ kind: 'key', issuerId: issuer.id }]);
         }));
 
+      it('creates an issuer with its first keys, snapshot, refresh state and audit in one transaction', () =>
+        withStore(async ({ store, clock }) => {
+          const [certificate] = await testCertificates();
+          assert.ok(certificate);
+          const at = clock.now();
+          const changes: StoreChange[] = [];
+          store.onChange((change) => changes.push(change));
+          const issuer = await store.createIssuer(
+            issuerInput('a', { metadataUrl: 'https://sts.example.test/federationmetadata.xml' }),
+            ACTOR,
+            (created) => ({
+              issuerId: created.id,
+              addKeys: [
+                {
+                  issuerId: created.id,
+                  certificateDer: certificate.der,
+                  source: 'metadata',
+                  state: 'announced',
+                  lastSeenInMetadataAt: at,
+                },
+              ],
+              updateKeys: [],
+              snapshot: snapshotOf(created.id, at, 'first'),
+              refreshState: refreshStateOf(created.id, at, 'success'),
+              audit: [
+                {
+                  actor: ACTOR,
+                  action: 'key.added',
+                  issuerId: created.id,
+                  subject: 'first',
+                  before: null,
+                  after: null,
+                  refresh: null,
+                },
+              ],
+            }),
+          );
+          assert.deepEqual(await store.getIssuer(issuer.id), issuer);
+          const keys = await store.listKeys(issuer.id);
+          assert.deepEqual(
+            keys.map((key) => [key.state, key.source, key.addedBy]),
+            [['announced', 'metadata', 'refresh']],
+          );
+          assert.equal((await store.getMetadataSnapshot(issuer.id))?.etag, '"first"');
+          assert.equal((await store.getRefreshState(issuer.id))?.lastOutcome, 'success');
+          assert.deepEqual(
+            (await store.listAudit({ issuerId: issuer.id })).map((entry) => entry.action),
+            ['issuer.created', 'key.added'],
+          );
+          assert.ok(changes.some((change) => change.kind === 'issuer' && change.issuerId === issuer.id));
+        }));
+
+      it('stores nothing when the first refresh of a new issuer is refused or cannot be applied', () =>
+        withStore(async ({ store }) => {
+          const refused = new Error('every key has expired');
+          await assert.rejects(
+            store.createIssuer(issuerInput('a'), ACTOR, () => {
+              throw refused;
+            }),
+            (error: unknown) => error === refused,
+          );
+          await rejectsWith(
+            store.createIssuer(issuerInput('a'), ACTOR, (created) => ({
+              issuerId: '00000000-0000-4000-8000-000000000000',
+              addKeys: [],
+              updateKeys: [],
+              snapshot: null,
+              refreshState: refreshStateOf(created.id, START, 'success'),
+              audit: [],
+            })),
+            'CG_STORE_INVALID',
+            'firstRefresh.issuerId',
+          );
+          const sha1 = hex(20);
+          await rejectsWith(
+            store.createIssuer(issuerInput('a'), ACTOR, (created) => ({
+              issuerId: created.id,
+              addKeys: [
+                { issuerId: created.id, sha1, source: 'metadata' },
+                { issuerId: created.id, sha1, source: 'metadata' },
+              ],
+              updateKeys: [],
+              snapshot: null,
+              refreshState: refreshStateOf(created.id, START, 'success'),
+              audit: [],
+            })),
+            'CG_STORE_DUPLICATE',
+          );
+          assert.deepEqual(await store.listIssuers(), []);
+          assert.deepEqual(await store.listKeys(), []);
+          assert.deepEqual(await store.listAudit(), []);
+        }));
+
       it('keeps one last-known-good snapshot per issuer and keeps it through a failed refresh', () =>
         withStore(async ({ store, clock }) => {
           const { issuer } = await refreshFixture(store, clock);

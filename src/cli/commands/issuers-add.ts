@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { loadImportDocument } from '../../admin/import-document.js';
 import { inferLoginUrl, inferProtocols } from '../../admin/import-fields.js';
+import { planImport, plannedAdditions, provisionalIssuer } from '../../admin/import-preview.js';
 import { daysUntilExpiry } from '../../crypto/certificate.js';
 import { ClaimsgateError } from '../../lib/errors.js';
 import type { RefreshResult } from '../../rollover/rollover-engine.js';
-import type { IssuerPatch, IssuerRecord } from '../../store/model.js';
+import type { IssuerPatch, IssuerRecord, NewIssuer } from '../../store/model.js';
 import type { Store } from '../../store/store.js';
 import { ISSUER_DEFAULTS } from '../../store/validate-input.js';
+import { USABLE_KEY_STATES, type KeyState } from '../../tokens/trust-snapshot.js';
 import { withEngine } from '../cli-engine.js';
 import { confirmChange } from '../confirm-change.js';
 import type { LoadedMetadata } from '../load-metadata.js';
@@ -24,7 +26,17 @@ export interface IssuersAddOptions extends IssuerFieldOptions, StoreOptions {
   readonly yes: boolean;
 }
 
-function renderPreview(name: string, fields: IssuerPatch, loaded: LoadedMetadata, now: Date): string {
+function describeStoredAs(state: KeyState): string {
+  return USABLE_KEY_STATES.has(state) ? `${state} (trusted)` : `${state} (never trusted)`;
+}
+
+function renderPreview(
+  name: string,
+  fields: IssuerPatch,
+  loaded: LoadedMetadata,
+  states: readonly KeyState[],
+  now: Date,
+): string {
   const policy = fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy;
   const keys = loaded.metadata.signingKeys;
   const lines = [
@@ -39,10 +51,10 @@ function renderPreview(name: string, fields: IssuerPatch, loaded: LoadedMetadata
       .map((endpoint) => `Endpoint:    ${endpoint.kind} ${endpoint.url}`),
     `Signature:   ${describeSignature(loaded.signature)} (policy: ${policy.mode})`,
     '',
-    `Signing keys that will be trusted (${keys.length}):`,
+    `Signing keys, as they will be stored (${keys.length}):`,
     renderTable(
-      ['SHA-1 THUMBPRINT', 'KID', 'VALIDITY', 'DAYS LEFT', 'SUBJECT', 'SECTIONS'],
-      keys.map((key) => {
+      ['SHA-1 THUMBPRINT', 'KID', 'VALIDITY', 'DAYS LEFT', 'STORED AS', 'SUBJECT', 'SECTIONS'],
+      keys.map((key, index) => {
         const certificate = key.certificate;
         return [
           key.sha1 ?? key.sha256 ?? '(no certificate)',
@@ -51,17 +63,18 @@ function renderPreview(name: string, fields: IssuerPatch, loaded: LoadedMetadata
             ? ''
             : `${formatDate(certificate.notBefore)} → ${formatDate(certificate.notAfter)}`,
           certificate === undefined ? '' : String(daysUntilExpiry(certificate, now)),
+          describeStoredAs(states[index] ?? 'announced'),
           certificate?.subject ?? '',
           key.sections.join(', '),
         ];
       }),
     ),
   ];
-  const expired = keys.filter(
-    (key) => key.certificate !== undefined && key.certificate.notAfter.getTime() <= now.getTime(),
-  ).length;
+  const expired = states.filter((state) => state === 'expired').length;
   if (expired > 0) {
-    lines.push(`Note: ${expired} of these certificates ha${expired === 1 ? 's' : 've'} expired.`);
+    lines.push(
+      `Note: ${expired} of these certificates ha${expired === 1 ? 's' : 've'} expired: stored as expired, never trusted.`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -78,7 +91,6 @@ function renderCreated(
     );
     return `${lines.join('\n')}\n`;
   }
-  lines.push(`First refresh: ${result.outcome}${result.code === undefined ? '' : ` (${result.code})`}`);
   lines.push('', `Keys stored (${keys.length}):`);
   if (keys.length > 0) lines.push(renderTable(KEY_HEADER, keys.map(keyCells)));
   if (result.alerts.length > 0) {
@@ -91,52 +103,32 @@ function renderCreated(
   return `${lines.join('\n')}\n`;
 }
 
-/** Creates the issuer, runs its first refresh when it has metadata, and prints what was stored. */
-async function createAndRefresh(
+/** Prints what was stored for a new issuer. */
+async function printCreated(
   io: CliIo,
   store: Store,
-  name: string,
-  fields: IssuerPatch & { readonly issuerUri: string },
+  issuer: IssuerRecord,
+  result: RefreshResult | undefined,
   options: IssuersAddOptions,
-  previewed: ReadonlySet<string> | undefined,
 ): Promise<number> {
-  const issuer = await store.createIssuer({ ...fields, name }, io.actor);
-  let result: RefreshResult | undefined;
-  if (issuer.metadataUrl !== null) {
-    result = await withEngine(io, store, { allowHttp: options.allowHttp }, (engine) =>
-      engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' }),
-    );
-  }
   const keys = (await store.listKeys(issuer.id)).map((key) => viewKey(key, issuer.name, io.now()));
-  if (previewed !== undefined && result?.outcome === 'success') {
-    const stored = keys.filter((key) => key.source === 'metadata').map((key) => key.sha256 ?? key.kid ?? '');
-    if (stored.length !== previewed.size || stored.some((key) => !previewed.has(key))) {
-      io.stderr(
-        'warning: the metadata changed between the preview and the refresh; the keys stored are listed below.\n',
-      );
-    }
-  }
   io.stdout(
     options.json
       ? `${toJson({ issuer, refresh: result ?? null, keys })}\n`
       : renderCreated(issuer, result, keys),
   );
-  if (result?.outcome === 'failure') {
-    io.stderr(
-      `The first refresh failed (${result.code ?? 'unknown'}); the issuer was created without keys. Fix the cause and run \`claimsgate issuers refresh ${issuer.name}\`.\n`,
-    );
-    return EXIT.rejected;
-  }
   return EXIT.ok;
 }
 
 /**
  * `issuers add`: with `--metadata-url`, fetch and check the metadata, show
- * what will be trusted, ask, then create the issuer and import its keys with
- * a first refresh; without it, a manual-only issuer.
+ * what will be stored (each key's state: trusted, or expired and never
+ * trusted), ask, then create the issuer with exactly those keys in one
+ * transaction; without it, a manual-only issuer.
  *
  * @throws ClaimsgateError the fetch's and parser's `CG_META_*` codes, the
- *   signature policy's, `CG_META_NO_SIGNING_KEYS`, `CG_CONFIG_CONFIRMATION_REQUIRED`, `CG_STORE_*`.
+ *   signature policy's, `CG_META_NO_SIGNING_KEYS`, `CG_META_SIGNING_KEYS_EXPIRED`
+ *   (every key expired: nothing is stored), `CG_CONFIG_CONFIRMATION_REQUIRED`, `CG_STORE_*`.
  */
 export async function runIssuersAdd(
   io: CliIo,
@@ -149,10 +141,19 @@ export async function runIssuersAdd(
   if (metadataUrl === undefined) {
     const issuerUri = fields.issuerUri;
     if (issuerUri === undefined) {
-      usage(command, 'give --metadata-url, or --issuer-uri for an issuer whose keys you add with `keys add`');
+      usage(
+        command,
+        'give --metadata-url, or --issuer-uri for an issuer whose keys you add with `claimsgate keys add`',
+      );
     }
-    return withStore(io, options.db, (store) =>
-      createAndRefresh(io, store, name, { ...fields, issuerUri }, options, undefined),
+    return withStore(io, options.db, async (store) =>
+      printCreated(
+        io,
+        store,
+        await store.createIssuer({ ...fields, name, issuerUri }, io.actor),
+        undefined,
+        options,
+      ),
     );
   }
   // Checked before the fetch and the question, so that a confirmed import does not fail on the name.
@@ -165,7 +166,7 @@ export async function runIssuersAdd(
     }
   });
   // The same fetch, checks and key-set following (OpenID Connect discovery → jwks_uri) as the admin
-  // site's import and the refresh that will follow: what is shown is what the refresh will trust.
+  // site's import and a refresh; the issuer is then created from this very document.
   const document = await loadImportDocument(
     {
       fetch: io.fetch,
@@ -192,22 +193,30 @@ export async function runIssuersAdd(
   const { metadata } = loaded;
   const issuerUri = document.issuerUri;
   const loginUrl = fields.loginUrl === undefined ? inferLoginUrl(metadata) : fields.loginUrl;
-  const complete = {
+  const complete: NewIssuer = {
     ...fields,
+    name,
     issuerUri,
     protocols: fields.protocols ?? inferProtocols(metadata),
     ...(loginUrl === undefined ? {} : { loginUrl }),
   };
-  const preview = renderPreview(name, complete, loaded, io.now());
+  // What the first refresh will store, planned before asking: a document whose every key has
+  // expired is refused here (CG_META_SIGNING_KEYS_EXPIRED), not turned into an issuer that signs nobody in.
+  const plan = planImport(document, provisionalIssuer(complete, io.now()), [], io.now(), 0);
+  const states = plannedAdditions(plan, metadata.signingKeys);
+  const preview = renderPreview(name, complete, loaded, states, io.now());
   if (!options.json) io.stdout(preview);
-  const count = metadata.signingKeys.length;
+  const count = states.filter((state) => USABLE_KEY_STATES.has(state)).length;
   const question = `Trust ${count === 1 ? 'this signing key' : `these ${count} signing keys`} for issuer "${name}"?`;
   if (!(await confirmChange(io, question, options.yes, options.json ? preview : ''))) {
     io.stderr('Nothing was stored.\n');
     return EXIT.rejected;
   }
-  const previewed = new Set(metadata.signingKeys.map((key) => key.sha256 ?? key.kid ?? ''));
-  return withStore(io, options.db, (store) =>
-    createAndRefresh(io, store, name, complete, options, previewed),
-  );
+  return withStore(io, options.db, async (store) => {
+    // One transaction: the issuer with the keys just shown, or nothing at all.
+    const { issuer, result } = await withEngine(io, store, { allowHttp: options.allowHttp }, (engine) =>
+      engine.addIssuer(complete, document.attempt, io.actor),
+    );
+    return printCreated(io, store, issuer, result, options);
+  });
 }

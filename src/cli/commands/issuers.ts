@@ -268,9 +268,11 @@ export function registerIssuersCommand(program: Command, context: CliContext): v
     .description(
       [
         'Add an issuer. With --metadata-url the metadata is fetched, parsed and its signature checked under',
-        'the signature policy; what will be trusted is shown (issuer URI, endpoints, each signing key with its',
-        'thumbprint, validity and days left) and confirmed (or --yes); then the issuer is created and its keys',
-        'imported by a first refresh. The issuer URI, login URL and protocols default to what the metadata says.',
+        'the signature policy; what will be stored is shown (issuer URI, endpoints, each signing key with its',
+        'thumbprint, validity, days left and the state it is stored in: trusted, or expired and never trusted)',
+        'and confirmed (or --yes); then the issuer is created with exactly those keys in one transaction: it',
+        'exists with its keys, or nothing is stored. Metadata whose every key has expired is refused',
+        '(CG_META_SIGNING_KEYS_EXPIRED). The issuer URI, login URL and protocols default to what the metadata says.',
         'Without --metadata-url, --issuer-uri is required and the keys are added with `claimsgate keys add`.',
       ].join('\n'),
     )

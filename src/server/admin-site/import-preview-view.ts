@@ -115,6 +115,11 @@ export function renderImportPreview(
         header: 'Stored state',
         cell: ({ key }) => (key.state === null ? textOf(null) : stateBadge(key.state)),
       },
+      {
+        header: 'State once applied',
+        cell: ({ key }) =>
+          `${stateBadge(key.stateAfter)}<br>${key.usableAfter ? 'trusted' : 'never trusted'}`,
+      },
       { header: 'Subject', cell: ({ key }) => textOf(key.subject) },
       { header: 'Expires', cell: ({ key }) => `${timeOf(key.notAfter)}<br>${expiryText(key.daysLeft)}` },
       {
@@ -143,7 +148,9 @@ export function renderImportPreview(
       preview.version === null ? '' : hiddenField('expectedVersion', String(preview.version)),
       preview.mode === 'create' ? hiddenField('name', preview.name) : '',
       issuerUri === undefined || issuerUri === '' ? '' : hiddenField('issuerUri', issuerUri),
-      '<p>Applying stores the fields above and runs a refresh: the keys come in through the normal refresh path and every change is audited. If the document changes before you apply, you are shown the new differences instead.</p>',
+      preview.mode === 'create'
+        ? '<p>Applying creates the issuer with exactly the keys above, in the states shown, in one step: it is stored with its keys or not at all, and every change is audited. If the document changes before you apply, you are shown the new differences instead.</p>'
+        : '<p>Applying stores the fields above and runs a refresh: the keys come in through the normal refresh path, in the states shown, and every change is audited. If the document changes before you apply, you are shown the new differences instead.</p>',
     ].join(''),
   });
   return [

@@ -12,7 +12,9 @@ import {
   type KeyRow,
   type RefreshStateRow,
 } from '../records.js';
+import { checkFirstRefresh, firstRefreshOf } from '../first-refresh.js';
 import { rescheduleRefresh } from '../reschedule-refresh.js';
+import type { RefreshApplication } from '../store.js';
 import { conflictError, notFoundError } from '../store-errors.js';
 import {
   normalizeActor,
@@ -21,6 +23,7 @@ import {
   type IssuerFields,
 } from '../validate-input.js';
 import { translatePgError } from './postgres-errors.js';
+import { applyRefreshIn } from './postgres-refresh.js';
 import { inTransaction, query, type PostgresContext, type Transaction } from './postgres-transaction.js';
 
 /** Column and parameter form of each issuer field a patch may change. */
@@ -64,9 +67,11 @@ export async function createIssuer(
   context: PostgresContext,
   input: NewIssuer,
   actor: Actor,
+  firstRefresh?: (issuer: IssuerRecord) => RefreshApplication,
 ): Promise<IssuerRecord> {
   const fields = normalizeNewIssuer(input);
   const who = normalizeActor(actor);
+  checkFirstRefresh(firstRefresh);
   return inTransaction(context, async (tx) => {
     const now = tx.now;
     let row: IssuerRow;
@@ -109,6 +114,7 @@ export async function createIssuer(
       refresh: null,
     });
     tx.notify({ kind: 'issuer', issuerId: issuer.id });
+    if (firstRefresh !== undefined) await applyRefreshIn(tx, firstRefreshOf(issuer, firstRefresh));
     return issuer;
   });
 }

@@ -52,39 +52,50 @@ export async function applyRefresh(context: PostgresContext, application: Refres
   await inTransaction(context, async (tx) => {
     // The audit entries' default `at` is the transaction's instant, like every timestamp it writes.
     const checked = normalizeRefreshApplication(application, tx.now);
-    const { issuerId } = checked;
-    await lockIssuer(tx, issuerId);
-    for (const key of checked.addKeys) await insertKey(tx, key, REFRESH_ACTOR, tx.now);
-    let statesChanged = false;
-    for (const update of checked.updateKeys) {
-      // SECURITY: the key must belong to the refreshed issuer; a refresh never touches another issuer's trust.
-      const found = await tx.client.query<KeyRow>(
-        'SELECT * FROM keys WHERE id = $1 AND issuer_id = $2 FOR UPDATE',
-        [update.keyId, issuerId],
-      );
-      const row = found.rows[0];
-      if (row === undefined) throw notFoundError('key', update.keyId);
-      const key = keyFromRow(row);
-      if (update.state !== undefined && update.state !== key.state) {
-        await tx.client.query('UPDATE keys SET state = $2, state_changed_at = $3 WHERE id = $1', [
-          key.id,
-          update.state,
-          tx.now,
-        ]);
-        statesChanged = true;
-      }
-      if (update.lastSeenInMetadataAt !== undefined)
-        await tx.client.query('UPDATE keys SET last_seen_in_metadata_at = $2 WHERE id = $1', [
-          key.id,
-          update.lastSeenInMetadataAt,
-        ]);
-    }
-    if (checked.snapshot !== null) await saveSnapshot(tx, checked.snapshot);
-    await saveRefreshState(tx, checked.refreshState);
-    for (const entry of checked.audit) await tx.audit(entry);
-    const keysChanged = checked.addKeys.length > 0 || statesChanged;
-    tx.notify({ kind: keysChanged ? 'key' : 'refresh', issuerId });
+    await lockIssuer(tx, checked.issuerId);
+    await applyRefreshIn(tx, checked);
   });
+}
+
+/**
+ * Applies one refresh inside `tx`, whose caller holds the issuer's row lock
+ * (or created the issuer in it), and records its change notification.
+ *
+ * @throws ClaimsgateError as {@link applyRefresh}.
+ */
+export async function applyRefreshIn(tx: Transaction, application: RefreshApplication): Promise<void> {
+  const checked = normalizeRefreshApplication(application, tx.now);
+  const { issuerId } = checked;
+  for (const key of checked.addKeys) await insertKey(tx, key, REFRESH_ACTOR, tx.now);
+  let statesChanged = false;
+  for (const update of checked.updateKeys) {
+    // SECURITY: the key must belong to the refreshed issuer; a refresh never touches another issuer's trust.
+    const found = await tx.client.query<KeyRow>(
+      'SELECT * FROM keys WHERE id = $1 AND issuer_id = $2 FOR UPDATE',
+      [update.keyId, issuerId],
+    );
+    const row = found.rows[0];
+    if (row === undefined) throw notFoundError('key', update.keyId);
+    const key = keyFromRow(row);
+    if (update.state !== undefined && update.state !== key.state) {
+      await tx.client.query('UPDATE keys SET state = $2, state_changed_at = $3 WHERE id = $1', [
+        key.id,
+        update.state,
+        tx.now,
+      ]);
+      statesChanged = true;
+    }
+    if (update.lastSeenInMetadataAt !== undefined)
+      await tx.client.query('UPDATE keys SET last_seen_in_metadata_at = $2 WHERE id = $1', [
+        key.id,
+        update.lastSeenInMetadataAt,
+      ]);
+  }
+  if (checked.snapshot !== null) await saveSnapshot(tx, checked.snapshot);
+  await saveRefreshState(tx, checked.refreshState);
+  for (const entry of checked.audit) await tx.audit(entry);
+  const keysChanged = checked.addKeys.length > 0 || statesChanged;
+  tx.notify({ kind: keysChanged ? 'key' : 'refresh', issuerId });
 }
 
 async function saveSnapshot(tx: Transaction, snapshot: MetadataSnapshotRecord): Promise<void> {

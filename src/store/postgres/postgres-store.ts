@@ -132,7 +132,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     backend: 'postgres',
     listIssuers: () => listIssuers(context),
     getIssuer: (idOrName) => getIssuer(context, idOrName),
-    createIssuer: (input, actor) => createIssuer(context, input, actor),
+    createIssuer: (input, actor, firstRefresh) => createIssuer(context, input, actor, firstRefresh),
     updateIssuer: (id, patch, actor, expectedVersion) =>
       updateIssuer(context, id, patch, actor, expectedVersion),
     deleteIssuer: (id, actor) => deleteIssuer(context, id, actor),

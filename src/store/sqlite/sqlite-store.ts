@@ -23,6 +23,7 @@ import type {
   StoreChange,
 } from '../model.js';
 import type { AuditQuery, RefreshApplication, Store } from '../store.js';
+import { checkFirstRefresh, firstRefreshOf } from '../first-refresh.js';
 import { normalizeInstant, normalizeNewAuditEntry } from '../validate-input.js';
 import {
   createAdminAccount,
@@ -125,9 +126,18 @@ class SqliteStore implements Store {
     return this.#read((ctx) => findIssuer(ctx, idOrName));
   }
 
-  createIssuer(input: NewIssuer, actor: Actor): Promise<IssuerRecord> {
+  createIssuer(
+    input: NewIssuer,
+    actor: Actor,
+    firstRefresh?: (issuer: IssuerRecord) => RefreshApplication,
+  ): Promise<IssuerRecord> {
+    checkFirstRefresh(firstRefresh);
     return this.#mutate(
-      (ctx) => createIssuer(ctx, input, actor),
+      (ctx) => {
+        const issuer = createIssuer(ctx, input, actor);
+        if (firstRefresh !== undefined) applySqliteRefresh(ctx, firstRefreshOf(issuer, firstRefresh));
+        return issuer;
+      },
       (issuer) => ({ kind: 'issuer', issuerId: issuer.id }),
     );
   }
