@@ -1,10 +1,19 @@
-import type { Actor, IssuerPatch, IssuerRecord, NewIssuer } from '../store/model.js';
+import { planIssuerRemoval } from '../store/issuer-removal.js';
+import type {
+  Actor,
+  IssuerPatch,
+  IssuerRecord,
+  NewIssuer,
+  RealmRecord,
+  RealmUnlink,
+} from '../store/model.js';
 import type { RefreshResult } from '../rollover/rollover-engine.js';
 import { readIssuerState, type AdminContext } from './admin-context.js';
-import { adminInputError, requireIssuer } from './admin-lookups.js';
+import { adminInputError, issuerNames, requireIssuer } from './admin-lookups.js';
 import type {
   IssuerDetail,
   IssuerInput,
+  IssuerRemovalView,
   IssuerSummary,
   IssuerUpdate,
   RefreshOutcomeView,
@@ -15,6 +24,7 @@ import {
   viewAlert,
   viewClaimMapping,
   viewKey,
+  viewRealmUnlinks,
   viewSnapshot,
 } from './admin-views.js';
 
@@ -109,16 +119,63 @@ export async function updateIssuer(
   return detailOf(context, updated);
 }
 
-/**
- * Deletes an issuer with its keys, mappings, snapshot and refresh state.
- *
- * @throws ClaimsgateError `CG_STORE_NOT_FOUND`.
- */
-export async function deleteIssuer(context: AdminContext, idOrName: string, actor: Actor): Promise<void> {
-  const issuer = await requireIssuer(context.store, idOrName);
-  await context.store.deleteIssuer(issuer.id, actor);
+/** The removal view of an issuer: its keys and mappings, and the realm changes given (realms read before the change). */
+async function removalView(
+  context: AdminContext,
+  issuer: IssuerRecord,
+  unlinks: readonly RealmUnlink[],
+  realms: readonly RealmRecord[],
+): Promise<IssuerRemovalView> {
+  const { store } = context;
+  const [keys, mappings, names] = await Promise.all([
+    store.listKeys(issuer.id),
+    store.listClaimMappings(issuer.id),
+    issuerNames(store),
+  ]);
+  return {
+    issuerId: issuer.id,
+    issuerName: issuer.name,
+    keys: keys.length,
+    mappings: mappings.length,
+    realms: viewRealmUnlinks(issuer, unlinks, realms, names),
+  };
 }
 
+/**
+ * What deleting an issuer would remove and change in the realms that name it.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_REFERENCED`.
+ */
+export async function previewIssuerDeletion(
+  context: AdminContext,
+  idOrName: string,
+): Promise<IssuerRemovalView> {
+  const issuer = await requireIssuer(context.store, idOrName);
+  const realms = await context.store.listRealms();
+  return removalView(context, issuer, planIssuerRemoval(issuer, realms), realms);
+}
+
+/**
+ * Deletes an issuer with its keys, mappings, snapshot and refresh state, and
+ * takes it out of the realms that name it in the same transaction.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_REFERENCED`.
+ */
+export async function deleteIssuer(
+  context: AdminContext,
+  idOrName: string,
+  actor: Actor,
+): Promise<IssuerRemovalView> {
+  const issuer = await requireIssuer(context.store, idOrName);
+  // Read before: the keys and mappings go with the issuer, and the realms change.
+  const realms = await context.store.listRealms();
+  const before = await removalView(context, issuer, [], realms);
+  const removal = await context.store.deleteIssuer(issuer.id, actor);
+  return {
+    ...before,
+    realms: viewRealmUnlinks(issuer, removal.realms, realms, await issuerNames(context.store)),
+  };
+}
 /** The view of a refresh's result, with the issuer as it now stands. */
 export async function viewRefreshResult(
   context: AdminContext,

@@ -8,6 +8,7 @@ import {
   deleteIssuer,
   getIssuerDetail,
   listIssuerSummaries,
+  previewIssuerDeletion,
   refreshIssuerNow,
   updateIssuer,
 } from './admin-issuers.js';
@@ -41,6 +42,7 @@ export function buildAdminService(options: AdminServiceOptions): AdminService {
     createIssuer: (input, actor) => createIssuer(context, input, actor),
     updateIssuer: (idOrName, update, actor, expectedVersion) =>
       updateIssuer(context, idOrName, update, actor, expectedVersion),
+    previewIssuerDeletion: (idOrName) => previewIssuerDeletion(context, idOrName),
     deleteIssuer: (idOrName, actor) => deleteIssuer(context, idOrName, actor),
     refreshIssuer: (idOrName, actor) => refreshIssuerNow(context, idOrName, actor),
     previewImport: (request) => previewImport(context, request),

@@ -147,6 +147,27 @@ export interface IssuerDetail extends IssuerSummary {
   readonly mappings: readonly ClaimMappingView[];
 }
 
+/** A realm that named an issuer being removed, and what the removal does to it. */
+export interface RealmUnlinkView {
+  readonly realmId: string;
+  readonly realmUri: string;
+  /** Its home realm named the issuer and is cleared: its users choose an issuer again. */
+  readonly homeRealmCleared: boolean;
+  /** The issuer leaves its allowed issuers. */
+  readonly allowedIssuerRemoved: boolean;
+  /** The issuers it still allows, by name (empty: every issuer, as before). */
+  readonly remainingAllowedIssuers: readonly string[];
+}
+
+/** What removing an issuer removes, and what it changes in the realms that name it (in the same transaction). */
+export interface IssuerRemovalView {
+  readonly issuerId: string;
+  readonly issuerName: string;
+  readonly keys: number;
+  readonly mappings: number;
+  readonly realms: readonly RealmUnlinkView[];
+}
+
 /** The fields of a new issuer; those left out take the store's defaults. */
 export interface IssuerInput {
   readonly name: string;
@@ -482,8 +503,24 @@ export interface AdminService {
     actor: Actor,
     expectedVersion?: number,
   ): Promise<IssuerDetail>;
-  /** Deletes the issuer with its keys and mappings (the audit log keeps its history). @throws `CG_STORE_NOT_FOUND`. */
-  deleteIssuer(idOrName: string, actor: Actor): Promise<void>;
+  /**
+   * What deleting the issuer would remove and change, without changing
+   * anything: its keys and mappings, and each realm that names it (home realm
+   * cleared, left out of the allowed issuers).
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_REFERENCED` naming
+   *   the realms that allow this issuer alone (the deletion would be refused).
+   */
+  previewIssuerDeletion(idOrName: string): Promise<IssuerRemovalView>;
+  /**
+   * Deletes the issuer with its keys and mappings (the audit log keeps its
+   * history), and takes it out of the realms that name it in the same
+   * transaction; returns what was removed and changed.
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_REFERENCED` when a
+   *   realm allows this issuer alone (nothing is removed).
+   */
+  deleteIssuer(idOrName: string, actor: Actor): Promise<IssuerRemovalView>;
   /**
    * "Refresh now": a forced refresh (`reason: 'manual'`), recorded in the
    * audit log as `issuer.refresh-requested` by `actor`.

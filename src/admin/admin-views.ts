@@ -7,6 +7,7 @@ import type {
   KeyRecord,
   MetadataSnapshotRecord,
   RealmRecord,
+  RealmUnlink,
   RefreshStateRecord,
 } from '../store/model.js';
 import { USABLE_KEY_STATES, type KeyState } from '../tokens/trust-snapshot.js';
@@ -19,6 +20,7 @@ import type {
   IsoDateTime,
   KeyView,
   NextExpiryView,
+  RealmUnlinkView,
   RealmView,
   RefreshView,
   SnapshotView,
@@ -231,4 +233,35 @@ export function viewAuditEntry(entry: AuditEntry, names: ReadonlyMap<string, str
     after: entry.after ?? null,
     refresh: entry.refresh === null ? null : { ...entry.refresh },
   };
+}
+
+/** The realms a removal changes, with the issuers each still allows by name (read from `realms` as they were). */
+export function viewRealmUnlinks(
+  issuer: Pick<IssuerRecord, 'id'>,
+  unlinks: readonly RealmUnlink[],
+  realms: readonly RealmRecord[],
+  names: ReadonlyMap<string, string>,
+): RealmUnlinkView[] {
+  const byId = new Map(realms.map((realm) => [realm.id, realm]));
+  return unlinks.map((unlink) => ({
+    realmId: unlink.realmId,
+    realmUri: unlink.realmUri,
+    homeRealmCleared: unlink.homeRealmCleared,
+    allowedIssuerRemoved: unlink.allowedIssuerRemoved,
+    remainingAllowedIssuers: (byId.get(unlink.realmId)?.allowedIssuerIds ?? [])
+      .filter((id) => id !== issuer.id)
+      .map((id) => names.get(id) ?? id),
+  }));
+}
+
+/** One sentence on what removing an issuer does to a realm that names it. */
+export function describeRealmUnlink(unlink: RealmUnlinkView): string {
+  const changes: string[] = [];
+  if (unlink.homeRealmCleared) changes.push('its home realm is cleared, so its users choose their issuer');
+  if (unlink.allowedIssuerRemoved) {
+    changes.push(
+      `it no longer allows this issuer (it still allows ${unlink.remainingAllowedIssuers.join(', ')})`,
+    );
+  }
+  return `Realm ${unlink.realmUri}: ${changes.join('; ')}.`;
 }

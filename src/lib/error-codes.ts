@@ -355,6 +355,11 @@ export const ERROR_CODES = {
     meaning: 'Bringing the database schema up to date failed; nothing was changed.',
     hint: 'Read the cause in the detail. A database written by a newer claimsgate cannot be opened by an older one.',
   },
+  CG_STORE_REFERENCED: {
+    meaning:
+      'The issuer cannot be removed: a realm allows it alone, and a realm without allowed issuers would accept every issuer. Nothing was removed.',
+    hint: 'The detail names the realms. Allow another issuer on each (claimsgate realms edit <realm> --allow-issuer <issuer>) or remove them, then remove the issuer.',
+  },
 
   // --- Sessions ---------------------------------------------------------------
   CG_SESSION_MALFORMED: {

@@ -46,6 +46,7 @@ export function statusOfAdminError(code: ErrorCode): number {
       return 404;
     case 'CG_STORE_DUPLICATE':
     case 'CG_STORE_CONFLICT':
+    case 'CG_STORE_REFERENCED':
       return 409;
     case 'CG_STORE_UNAVAILABLE':
       return 503;
@@ -236,11 +237,13 @@ export function adminApiRoutes(services: GatewayServices, service: AdminService)
       method: 'DELETE',
       path: '/issuers/:id',
       operationId: 'deleteIssuer',
-      summary: 'Deletes an issuer with its keys and claim mappings (the audit log keeps its history).',
+      summary:
+        'Deletes an issuer with its keys and claim mappings (the audit log keeps its history), and takes it out of the realms that name it in the same transaction: a home realm naming it is cleared, and it leaves their allowed issuers. Answers what was removed and which realms changed; refuses (409 CG_STORE_REFERENCED, naming them) when a realm allows this issuer alone.',
       tag: 'issuers',
       params,
-      status: 204,
-      errors: [404, 503],
+      status: 200,
+      response: S.IssuerRemovalSchema,
+      errors: [404, 409, 503],
       handle: ({ params: p, actor }) => service.deleteIssuer(text(p['id']), actor),
     },
     {

@@ -271,6 +271,22 @@ export const ImportFieldDiffSchema = object({
   changed: boolean,
 });
 
+export const RealmUnlinkSchema = object({
+  realmId: anyString,
+  realmUri: anyString,
+  homeRealmCleared: boolean,
+  allowedIssuerRemoved: boolean,
+  remainingAllowedIssuers: stringList,
+});
+
+export const IssuerRemovalSchema = object({
+  issuerId: anyString,
+  issuerName: anyString,
+  keys: integer,
+  mappings: integer,
+  realms: arrayOf(RealmUnlinkSchema),
+});
+
 export const ImportKeySchema = object({
   sha1: nullableString,
   sha256: nullableString,
@@ -554,6 +570,8 @@ export const NAMED_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   ImportApplyRequest: ImportApplyRequestSchema,
   ImportFieldDiff: ImportFieldDiffSchema,
   ImportKey: ImportKeySchema,
+  RealmUnlink: RealmUnlinkSchema,
+  IssuerRemoval: IssuerRemovalSchema,
   MetadataEndpoint: MetadataEndpointSchema,
   ImportSignature: ImportSignatureSchema,
   ImportPreview: ImportPreviewSchema,

@@ -114,6 +114,21 @@ export interface RealmRecord {
   readonly updatedAt: Date;
 }
 
+/** What removing an issuer did to a realm that named it. */
+export interface RealmUnlink {
+  readonly realmId: string;
+  readonly realmUri: string;
+  /** The realm's home realm named the issuer and was cleared: its users choose an issuer again. */
+  readonly homeRealmCleared: boolean;
+  /** The issuer was one of the realm's allowed issuers and left the list. */
+  readonly allowedIssuerRemoved: boolean;
+}
+
+/** What removing an issuer did besides: the realms updated in the same transaction. */
+export interface IssuerRemoval {
+  readonly realms: readonly RealmUnlink[];
+}
+
 export interface NewRealm {
   readonly realmUri: string;
   readonly replyUrl: string;

@@ -6,6 +6,7 @@ import type {
   ClaimMappingRecord,
   IssuerPatch,
   IssuerRecord,
+  IssuerRemoval,
   KeyRecord,
   MetadataSnapshotRecord,
   NewAdminAccount,
@@ -87,8 +88,17 @@ export interface Store {
   ): Promise<IssuerRecord>;
   /** @throws ClaimsgateError `CG_STORE_CONFLICT` when `expectedVersion` is given and stale. */
   updateIssuer(id: string, patch: IssuerPatch, actor: Actor, expectedVersion?: number): Promise<IssuerRecord>;
-  /** Removes the issuer with its keys, mappings, snapshot and refresh state (the audit log keeps its history). */
-  deleteIssuer(id: string, actor: Actor): Promise<void>;
+  /**
+   * Removes the issuer with its keys, mappings, snapshot and refresh state
+   * (the audit log keeps its history). In the same transaction, every realm
+   * that names it stops naming it (see `planIssuerRemoval`): a home realm
+   * naming it is cleared, and it leaves the realm's allowed issuers; each
+   * such realm gets its `realm.updated` entry.
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_REFERENCED` when a
+   *   realm allows this issuer alone (nothing is removed).
+   */
+  deleteIssuer(id: string, actor: Actor): Promise<IssuerRemoval>;
 
   listKeys(issuerId?: string): Promise<KeyRecord[]>;
   getKey(id: string): Promise<KeyRecord | undefined>;

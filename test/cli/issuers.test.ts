@@ -325,6 +325,78 @@ describe('claimsgate issuers list, show, edit, remove', () => {
   });
 });
 
+describe('claimsgate issuers remove and the realms that name the issuer', () => {
+  beforeEach(async () => {
+    assert.equal((await addAdfs('--yes')).code, 0);
+    const legacy = await cli(['issuers', 'add', 'legacy', '--issuer-uri', 'urn:legacy', '--db', db.path]);
+    assert.equal(legacy.code, 0, legacy.stderr);
+  });
+
+  async function addRealm(uri: string, ...extra: string[]): Promise<void> {
+    const run = await cli([
+      'realms',
+      'add',
+      uri,
+      '--reply-url',
+      'https://app.example/signin',
+      '--db',
+      db.path,
+      ...extra,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+  }
+
+  it('says in the question which realms stop naming the issuer, and updates them with the removal', async () => {
+    await addRealm(
+      'urn:app:one',
+      '--home-realm',
+      'adfs',
+      '--allow-issuer',
+      'adfs',
+      '--allow-issuer',
+      'legacy',
+    );
+    await addRealm('urn:app:two', '--allow-issuer', 'legacy');
+    const questions: string[] = [];
+    const declined = await cli(['issuers', 'remove', 'adfs', '--db', db.path], { confirm: false, questions });
+    assert.equal(declined.code, 1);
+    assert.match(
+      questions[0] ?? '',
+      /Realm urn:app:one: its home realm is cleared, so its users choose their issuer; it no longer allows this issuer \(it still allows legacy\)\./,
+    );
+    assert.doesNotMatch(questions[0] ?? '', /urn:app:two/);
+
+    const run = await cli(['issuers', 'remove', 'adfs', '--yes', '--db', db.path, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const out = stdoutJson<{
+      realms: Array<{ realmUri: string; homeRealmCleared: boolean; remainingAllowedIssuers: string[] }>;
+    }>(run);
+    assert.deepEqual(
+      out.realms.map((realm) => [realm.realmUri, realm.homeRealmCleared, realm.remainingAllowedIssuers]),
+      [['urn:app:one', true, ['legacy']]],
+    );
+    const realm = stdoutJson<{ homeRealm: string | null; allowedIssuers: string[] }>(
+      await cli(['realms', 'show', 'urn:app:one', '--db', db.path, '--json']),
+    );
+    assert.equal(realm.homeRealm, null);
+    assert.deepEqual(realm.allowedIssuers, ['legacy']);
+  });
+
+  it('refuses, before asking, to remove the only issuer a realm allows, naming the realm', async () => {
+    await addRealm('urn:app:only', '--allow-issuer', 'adfs');
+    const questions: string[] = [];
+    const run = await cli(['issuers', 'remove', 'adfs', '--db', db.path, '--json'], {
+      confirm: true,
+      questions,
+    });
+    assert.equal(errorCode(run), 'CG_STORE_REFERENCED');
+    assert.deepEqual(errorDetail(run).observed, 'adfs');
+    assert.match(run.stderr, /urn:app:only/);
+    assert.deepEqual(questions, []);
+    assert.equal((await listIssuers()).length, 2);
+  });
+});
+
 describe('claimsgate issuers refresh', () => {
   beforeEach(async () => {
     const run = await addAdfs('--yes');

@@ -199,9 +199,60 @@ describe('admin API', () => {
       assert.equal(stale.statusCode, 409);
       assert.equal(stale.json<Problem>().code, 'CG_STORE_CONFLICT');
       const deleted = await call('DELETE', '/admin/api/issuers/manual');
-      assert.equal(deleted.statusCode, 204);
-      assert.equal(deleted.body, '');
+      assert.equal(deleted.statusCode, 200, deleted.body);
+      assert.deepEqual(deleted.json(), {
+        issuerId: issuer.id,
+        issuerName: 'manual',
+        keys: 0,
+        mappings: 0,
+        realms: [],
+      });
       assert.equal((await call('GET', '/admin/api/issuers/manual')).statusCode, 404);
+    });
+
+    it('deletes an issuer and says which realms stop naming it; refuses (409) while a realm allows it alone', async () => {
+      const created = await call('POST', '/admin/api/issuers', {
+        name: 'partner',
+        issuerUri: 'https://partner.example/',
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const realm = (body: unknown) => call('POST', '/admin/api/realms', body);
+      const only = await realm({
+        realmUri: 'urn:app:partner-only',
+        replyUrl: 'https://app.example/signin',
+        allowedIssuers: ['partner'],
+      });
+      assert.equal(only.statusCode, 201, only.body);
+      const refused = await call('DELETE', '/admin/api/issuers/partner');
+      assert.equal(refused.statusCode, 409);
+      assert.equal(refused.json<Problem>().code, 'CG_STORE_REFERENCED');
+      assert.equal((await call('GET', '/admin/api/issuers/partner')).statusCode, 200);
+
+      await call('PATCH', `/admin/api/realms/${encodeURIComponent('urn:app:partner-only')}`, {
+        allowedIssuers: ['partner', 'sim'],
+        homeRealm: 'partner',
+      });
+      const deleted = await call('DELETE', '/admin/api/issuers/partner');
+      assert.equal(deleted.statusCode, 200, deleted.body);
+      assert.deepEqual(
+        deleted.json<{ realms: unknown[] }>().realms.map((entry) => entry),
+        [
+          {
+            realmId: only.json<{ id: string }>().id,
+            realmUri: 'urn:app:partner-only',
+            homeRealmCleared: true,
+            allowedIssuerRemoved: true,
+            remainingAllowedIssuers: ['sim'],
+          },
+        ],
+      );
+      const after = await call('GET', `/admin/api/realms/${encodeURIComponent('urn:app:partner-only')}`);
+      assert.equal(after.json<{ homeRealm: string | null }>().homeRealm, null);
+      assert.deepEqual(after.json<{ allowedIssuerNames: string[] }>().allowedIssuerNames, ['sim']);
+      assert.equal(
+        (await call('DELETE', `/admin/api/realms/${encodeURIComponent('urn:app:partner-only')}`)).statusCode,
+        204,
+      );
     });
 
     it('adds a thumbprint carrying U+200E and says it was removed', async () => {

@@ -391,6 +391,81 @@ export function runStoreContract(
           assert.equal((deleted?.before as { name: string }).name, 'contoso-a');
           await rejectsWith(store.deleteIssuer(issuer.id, ACTOR), 'CG_STORE_NOT_FOUND');
         }));
+      it('takes a removed issuer out of the realms that name it, in the same transaction, audited', () =>
+        withStore(async ({ store }) => {
+          const gone = await store.createIssuer(issuerInput('a'), ACTOR);
+          const kept = await store.createIssuer(issuerInput('b'), ACTOR);
+          const both = await store.createRealm(
+            {
+              realmUri: 'urn:app:both',
+              replyUrl: 'https://app.example/both',
+              homeRealm: gone.name,
+              allowedIssuerIds: [gone.id, kept.id],
+            },
+            ACTOR,
+          );
+          const other = await store.createRealm(
+            { realmUri: 'urn:app:other', replyUrl: 'https://app.example/other', allowedIssuerIds: [kept.id] },
+            ACTOR,
+          );
+          const byId = await store.createRealm(
+            { realmUri: 'urn:app:home', replyUrl: 'https://app.example/home', homeRealm: gone.id },
+            ACTOR,
+          );
+          const removal = await store.deleteIssuer(gone.id, 'cli:bob');
+          assert.deepEqual(removal.realms, [
+            {
+              realmId: both.id,
+              realmUri: 'urn:app:both',
+              homeRealmCleared: true,
+              allowedIssuerRemoved: true,
+            },
+            {
+              realmId: byId.id,
+              realmUri: 'urn:app:home',
+              homeRealmCleared: true,
+              allowedIssuerRemoved: false,
+            },
+          ]);
+          const after = await store.getRealm(both.id);
+          assert.equal(after?.homeRealm, null);
+          assert.deepEqual(after?.allowedIssuerIds, [kept.id]);
+          assert.equal((await store.getRealm(byId.id))?.homeRealm, null);
+          assert.deepEqual(await store.getRealm(other.id), other);
+          const entries = (await store.listAudit()).slice(-3);
+          assert.deepEqual(
+            entries.map((entry) => [entry.action, entry.actor, entry.subject]),
+            [
+              ['realm.updated', 'cli:bob', 'urn:app:both'],
+              ['realm.updated', 'cli:bob', 'urn:app:home'],
+              ['issuer.deleted', 'cli:bob', 'contoso-a'],
+            ],
+          );
+          assert.equal((entries[0]?.before as { homeRealm: string }).homeRealm, gone.name);
+        }));
+
+      it('refuses to remove the only issuer a realm allows with CG_STORE_REFERENCED naming it, removing nothing', () =>
+        withStore(async ({ store }) => {
+          const only = await store.createIssuer(issuerInput('a'), ACTOR);
+          const realm = await store.createRealm(
+            {
+              realmUri: 'urn:app:only',
+              replyUrl: 'https://app.example/only',
+              homeRealm: only.name,
+              allowedIssuerIds: [only.id],
+            },
+            ACTOR,
+          );
+          const audit = await store.listAudit();
+          await assert.rejects(store.deleteIssuer(only.id, ACTOR), (error: unknown) => {
+            assert.ok(isClaimsgateError(error, 'CG_STORE_REFERENCED'));
+            assert.deepEqual(error.detail['realms'], ['urn:app:only']);
+            return true;
+          });
+          assert.deepEqual(await store.getIssuer(only.id), only);
+          assert.deepEqual(await store.getRealm(realm.id), realm);
+          assert.deepEqual(await store.listAudit(), audit);
+        }));
     });
 
     describe('keys', () => {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { describeRealmUnlink, viewRealmUnlinks } from '../../admin/admin-views.js';
 import type { RefreshResult } from '../../rollover/rollover-engine.js';
+import { planIssuerRemoval } from '../../store/issuer-removal.js';
 import type { IssuerRecord } from '../../store/model.js';
 import type { Store } from '../../store/store.js';
 import { USABLE_KEY_STATES } from '../../tokens/trust-snapshot.js';
@@ -137,20 +139,29 @@ async function runEdit(
 async function runRemove(io: CliIo, name: string, options: StoreOptions & { yes: boolean }): Promise<number> {
   return withStore(io, options.db, async (store) => {
     const issuer = await findIssuer(store, name);
-    const [keys, mappings] = await Promise.all([
+    const [keys, mappings, realms, issuers] = await Promise.all([
       store.listKeys(issuer.id),
       store.listClaimMappings(issuer.id),
+      store.listRealms(),
+      store.listIssuers(),
     ]);
-    const question = `Remove issuer "${issuer.name}" (${issuer.issuerUri}) with its ${keys.length} keys and ${mappings.length} claim mappings? Its tokens will be refused.`;
+    const names = new Map(issuers.map((entry) => [entry.id, entry.name]));
+    // Refused before asking (CG_STORE_REFERENCED) when a realm allows this issuer alone.
+    const planned = viewRealmUnlinks(issuer, planIssuerRemoval(issuer, realms), realms, names);
+    const question = [
+      `Remove issuer "${issuer.name}" (${issuer.issuerUri}) with its ${keys.length} keys and ${mappings.length} claim mappings? Its tokens will be refused.`,
+      ...planned.map((unlink) => `  ${describeRealmUnlink(unlink)}`),
+    ].join('\n');
     if (!(await confirmChange(io, question, options.yes))) {
       io.stderr('Nothing was removed.\n');
       return EXIT.rejected;
     }
-    await store.deleteIssuer(issuer.id, io.actor);
+    const removal = await store.deleteIssuer(issuer.id, io.actor);
+    const changed = viewRealmUnlinks(issuer, removal.realms, realms, names);
     io.stdout(
       options.json
-        ? `${toJson({ removed: issuer, keys: keys.length, mappings: mappings.length })}\n`
-        : `Removed issuer ${issuer.name}.\n`,
+        ? `${toJson({ removed: issuer, keys: keys.length, mappings: mappings.length, realms: changed })}\n`
+        : `${[`Removed issuer ${issuer.name}.`, ...changed.map(describeRealmUnlink)].join('\n')}\n`,
     );
     return EXIT.ok;
   });
@@ -319,7 +330,13 @@ export function registerIssuersCommand(program: Command, context: CliContext): v
     'print what was removed as JSON',
   )
     .description(
-      'Remove an issuer with its keys, claim mappings and refresh state (the audit log keeps its history).',
+      [
+        'Remove an issuer with its keys, claim mappings and refresh state (the audit log keeps its history).',
+        'In the same transaction, the realms that name it stop naming it: a home realm naming it is cleared,',
+        'and it leaves their allowed issuers; the question and the output list each realm changed. A realm',
+        'that allows this issuer alone refuses the removal (CG_STORE_REFERENCED): without it, the realm would',
+        'allow every issuer. Allow another issuer on it (realms edit --allow-issuer) or remove it first.',
+      ].join('\n'),
     )
     .argument('<name>', 'the issuer name or ID')
     .option('--yes', 'remove without asking', false)

@@ -164,6 +164,7 @@ export function statusOfError(code: ErrorCode): number {
       return 404;
     case 'CG_STORE_DUPLICATE':
     case 'CG_STORE_CONFLICT':
+    case 'CG_STORE_REFERENCED':
       return 409;
     case 'CG_STORE_UNAVAILABLE':
       return 503;

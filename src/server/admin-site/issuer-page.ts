@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { IssuerDetail, KeyView } from '../../admin/admin-service.js';
+import type { IssuerDetail, IssuerRemovalView, KeyView } from '../../admin/admin-service.js';
+import { describeRealmUnlink } from '../../admin/admin-views.js';
 import { isClaimsgateError } from '../../lib/errors.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { escapeHtml } from '../html.js';
@@ -325,24 +326,56 @@ export function registerIssuerPage(app: FastifyInstance, services: GatewayServic
   app.get('/admin/issuers/:name/delete', { preHandler }, async (request, reply) => {
     const context = adminContextOf(request, services);
     const detail = await service.getIssuer(paramOf(request, 'name'));
+    const title = `Delete issuer ${detail.issuer.name}?`;
+    let removal: IssuerRemovalView;
+    try {
+      removal = await service.previewIssuerDeletion(detail.issuer.id);
+    } catch (error) {
+      if (!isClaimsgateError(error, 'CG_STORE_REFERENCED')) throw error;
+      return sendAdminPage(reply, context, {
+        title,
+        section: 'issuers',
+        status: statusOfError(error.code),
+        body: refusedDeletion(detail, error.detail['realms'], error.detail['realmIds']),
+      });
+    }
     const body = confirmDeletionBody({
-      consequence: `<p>Deleting <strong>${escapeHtml(detail.issuer.name)}</strong> removes its ${detail.keys.length} key(s) and ${detail.mappings.length} claim mapping(s). Users of this issuer can no longer sign in. The audit log keeps its history.</p>`,
+      consequence: [
+        `<p>Deleting <strong>${escapeHtml(detail.issuer.name)}</strong> removes its ${removal.keys} key(s) and ${removal.mappings} claim mapping(s). Users of this issuer can no longer sign in. The audit log keeps its history.</p>`,
+        removal.realms.length === 0
+          ? '<p>No realm names this issuer.</p>'
+          : `<p>In the same step, the realms that name it stop naming it:</p><ul>${removal.realms.map((unlink) => `<li>${escapeHtml(describeRealmUnlink(unlink))}</li>`).join('')}</ul>`,
+      ].join(''),
       action: issuerPath(detail.issuer, '/delete'),
       csrf: context.csrf,
       submit: `Delete issuer ${detail.issuer.name}`,
       cancelHref: issuerPath(detail.issuer),
     });
-    return sendAdminPage(reply, context, {
-      title: `Delete issuer ${detail.issuer.name}?`,
-      section: 'issuers',
-      body,
-    });
+    return sendAdminPage(reply, context, { title, section: 'issuers', body });
   });
 
   app.post('/admin/issuers/:name/delete', { preHandler }, async (request, reply) => {
     const context = adminContextOf(request, services);
     const detail = await service.getIssuer(paramOf(request, 'name'));
-    await service.deleteIssuer(detail.issuer.id, context.actor);
-    return redirectWithFlash(reply, context, '/admin', `Deleted issuer ${detail.issuer.name}.`);
+    const removal = await service.deleteIssuer(detail.issuer.id, context.actor);
+    const realms = removal.realms.map((unlink) => ` ${describeRealmUnlink(unlink)}`).join('');
+    return redirectWithFlash(reply, context, '/admin', `Deleted issuer ${detail.issuer.name}.${realms}`);
   });
+}
+
+/** Why an issuer cannot be deleted: the realms that allow it alone, each with a link to edit it. */
+function refusedDeletion(detail: IssuerDetail, uris: unknown, ids: unknown): Html {
+  const strings = (value: unknown): string[] =>
+    Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  const realmIds = strings(ids);
+  const items = strings(uris).map(
+    (uri, index) =>
+      `<li>${link(`/admin/realms/${encodeURIComponent(realmIds[index] ?? uri)}/edit`, `Edit realm ${uri}`)}</li>`,
+  );
+  return [
+    `<div class="error-summary" role="alert"><h2>${escapeHtml(detail.issuer.name)} cannot be deleted yet</h2>`,
+    '<p>It is the only issuer these realms allow. A realm without allowed issuers accepts every issuer, so deleting it would open them to all (CG_STORE_REFERENCED). Allow another issuer on each, or delete the realm, then delete the issuer.</p>',
+    `<ul>${items.join('')}</ul></div>`,
+    `<p>${link(issuerPath(detail.issuer), 'Back to the issuer')}</p>`,
+  ].join('');
 }

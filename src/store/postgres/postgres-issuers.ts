@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
 
-import type { Actor, IssuerPatch, IssuerRecord, NewIssuer } from '../model.js';
+import type { Actor, IssuerPatch, IssuerRecord, IssuerRemoval, NewIssuer } from '../model.js';
 import {
   issuerFromRow,
   keyAuditView,
   keyFromRow,
+  realmFromRow,
   refreshStateFromRow,
   toAuditValue,
   toJsonColumn,
   type IssuerRow,
   type KeyRow,
+  type RealmRow,
   type RefreshStateRow,
 } from '../records.js';
+import { planIssuerRemoval, realmUnlinkAudit, realmUnlinkOf } from '../issuer-removal.js';
 import { checkFirstRefresh, firstRefreshOf } from '../first-refresh.js';
 import { rescheduleRefresh } from '../reschedule-refresh.js';
 import type { RefreshApplication } from '../store.js';
@@ -186,10 +189,27 @@ export async function updateIssuer(
   });
 }
 
-export async function deleteIssuer(context: PostgresContext, id: string, actor: Actor): Promise<void> {
+export async function deleteIssuer(
+  context: PostgresContext,
+  id: string,
+  actor: Actor,
+): Promise<IssuerRemoval> {
   const who = normalizeActor(actor);
-  await inTransaction(context, async (tx) => {
+  return inTransaction(context, async (tx) => {
     const before = await lockIssuer(tx, id);
+    // Realms are locked too, so that none starts naming the issuer meanwhile unseen.
+    const realms = await tx.client.query<RealmRow>('SELECT * FROM realms ORDER BY realm_uri FOR UPDATE');
+    const unlinks = planIssuerRemoval(before, realms.rows.map(realmFromRow));
+    for (const unlink of unlinks) {
+      const updated = await tx.client.query<RealmRow>(
+        `UPDATE realms SET home_realm = $2, allowed_issuer_ids = $3::jsonb, updated_at = $4 WHERE id = $1 RETURNING *`,
+        [unlink.realmId, unlink.homeRealm, toJsonColumn(unlink.allowedIssuerIds), tx.now],
+      );
+      await tx.audit(
+        realmUnlinkAudit(who, before, unlink, realmFromRow(updated.rows[0] as RealmRow), tx.now),
+      );
+      tx.notify({ kind: 'realm', issuerId: null });
+    }
     const keys = await tx.client.query<KeyRow>(
       'SELECT * FROM keys WHERE issuer_id = $1 ORDER BY first_seen_at, id',
       [id],
@@ -207,6 +227,7 @@ export async function deleteIssuer(context: PostgresContext, id: string, actor: 
       refresh: null,
     });
     tx.notify({ kind: 'issuer', issuerId: id });
+    return { realms: unlinks.map(realmUnlinkOf) };
   });
 }
 

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Actor, IssuerPatch, IssuerRecord, NewIssuer } from '../model.js';
+import type { Actor, IssuerPatch, IssuerRecord, IssuerRemoval, NewIssuer } from '../model.js';
+import { planIssuerRemoval, realmUnlinkAudit, realmUnlinkOf } from '../issuer-removal.js';
 import {
   issuerFromRow,
   keyAuditView,
+  realmFromRow,
   toAuditValue,
   toDateColumn,
   type IssuerRow,
   type KeyRow,
+  type RealmRow,
 } from '../records.js';
 import { rescheduleRefresh } from '../reschedule-refresh.js';
 import { conflictError, notFoundError } from '../store-errors.js';
@@ -145,16 +148,40 @@ export function updateIssuer(
   return { record: updated, changed: true };
 }
 
-/** Deletes the issuer; its keys, mappings, snapshot and refresh state go with it (ON DELETE CASCADE). */
-export function deleteIssuer(ctx: SqliteContext, id: string, actor: Actor): void {
+/**
+ * Deletes the issuer; its keys, mappings, snapshot and refresh state go with
+ * it (ON DELETE CASCADE), and the realms that name it stop naming it.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_REFERENCED` (see planIssuerRemoval).
+ */
+export function deleteIssuer(ctx: SqliteContext, id: string, actor: Actor): IssuerRemoval {
   const who = normalizeActor(actor);
   const issuer = requireIssuer(ctx, id);
+  const realms = (ctx.prepare('SELECT * FROM realms ORDER BY realm_uri').all() as RealmRow[]).map(
+    realmFromRow,
+  );
+  const unlinks = planIssuerRemoval(issuer, realms);
+  const at = ctx.now();
+  for (const unlink of unlinks) {
+    ctx
+      .prepare(
+        'UPDATE realms SET home_realm = @home_realm, allowed_issuer_ids = @allowed_issuer_ids, updated_at = @at WHERE id = @id',
+      )
+      .run({
+        id: unlink.realmId,
+        home_realm: unlink.homeRealm,
+        allowed_issuer_ids: JSON.stringify(unlink.allowedIssuerIds),
+        at: toDateColumn(at),
+      });
+    const row = ctx.prepare('SELECT * FROM realms WHERE id = ?').get(unlink.realmId) as RealmRow;
+    ctx.audit(realmUnlinkAudit(who, issuer, unlink, realmFromRow(row), at));
+  }
   const keys = (
     ctx.prepare('SELECT * FROM keys WHERE issuer_id = ? ORDER BY first_seen_at, id').all(id) as KeyRow[]
   ).map(keyFromRow);
   ctx.prepare('DELETE FROM issuers WHERE id = ?').run(id);
   ctx.audit({
-    at: ctx.now(),
+    at,
     actor: who,
     action: 'issuer.deleted',
     issuerId: id,
@@ -164,4 +191,5 @@ export function deleteIssuer(ctx: SqliteContext, id: string, actor: Actor): void
     after: null,
     refresh: null,
   });
+  return { realms: unlinks.map(realmUnlinkOf) };
 }

@@ -10,6 +10,7 @@ import type {
   ClaimMappingRecord,
   IssuerPatch,
   IssuerRecord,
+  IssuerRemoval,
   KeyRecord,
   MetadataSnapshotRecord,
   NewAdminAccount,
@@ -155,8 +156,8 @@ class SqliteStore implements Store {
     return outcome.record;
   }
 
-  async deleteIssuer(id: string, actor: Actor): Promise<void> {
-    await this.#mutate(
+  deleteIssuer(id: string, actor: Actor): Promise<IssuerRemoval> {
+    return this.#mutate(
       (ctx) => deleteIssuer(ctx, id, actor),
       () => ({ kind: 'issuer', issuerId: id }),
     );

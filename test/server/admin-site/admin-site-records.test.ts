@@ -233,4 +233,41 @@ describe('realms, claim mappings, issuer fields and the audit log on the admin s
     assert.match(list.body, /Deleted issuer temporary\./);
     assert.equal(await fixture.store.getIssuer('temporary'), undefined);
   });
+
+  it('says on the confirmation page which realms stop naming the issuer, and refuses while a realm allows it alone', async () => {
+    const partner = await fixture.store.createIssuer(
+      { name: 'partner', issuerUri: 'https://partner.test/' },
+      'test',
+    );
+    const realm = await fixture.store.createRealm(
+      {
+        realmUri: 'urn:app:partner',
+        replyUrl: 'https://app.example/signin',
+        homeRealm: 'partner',
+        allowedIssuerIds: [partner.id],
+      },
+      'test',
+    );
+    const refused = await getPage(fixture.app, '/admin/issuers/partner/delete', admin.cookie);
+    assert.equal(refused.statusCode, 409);
+    assert.deepEqual(checkAdminHtml(refused.body), []);
+    assert.match(textOf(refused.body), /partner cannot be deleted yet/);
+    assert.match(refused.body, new RegExp(`/admin/realms/${realm.id}/edit`));
+    assert.doesNotMatch(refused.body, /Delete issuer partner<\/button>/);
+
+    await fixture.store.updateRealm(realm.id, { allowedIssuerIds: [partner.id, fixture.issuer.id] }, 'test');
+    const confirm = await getPage(fixture.app, '/admin/issuers/partner/delete', admin.cookie);
+    assert.equal(confirm.statusCode, 200);
+    assert.deepEqual(checkAdminHtml(confirm.body), []);
+    const expected =
+      'Realm urn:app:partner: its home realm is cleared, so its users choose their issuer; it no longer allows this issuer (it still allows sim).';
+    assert.ok(textOf(confirm.body).includes(expected), textOf(confirm.body));
+    const deleted = await submit(fixture.app, admin, '/admin/issuers/partner/delete');
+    const list = await follow(fixture.app, deleted, admin.cookie);
+    assert.ok(textOf(list.body).includes(`Deleted issuer partner. ${expected}`), textOf(list.body));
+    const after = await fixture.store.getRealm(realm.id);
+    assert.equal(after?.homeRealm, null);
+    assert.deepEqual(after?.allowedIssuerIds, [fixture.issuer.id]);
+    await fixture.store.deleteRealm(realm.id, 'test');
+  });
 });
