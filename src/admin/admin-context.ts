@@ -5,6 +5,7 @@ import {
   type AlertThresholds,
 } from '../rollover/alerts.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
+import { findLabelConflicts } from '../store/label-conflicts.js';
 import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { AdminServiceOptions } from './admin-service.js';
@@ -76,7 +77,9 @@ export async function readIssuerState(
   only?: readonly IssuerRecord[],
 ): Promise<IssuerState> {
   const { store } = context;
-  const issuers = only ?? (await store.listIssuers());
+  const every = await store.listIssuers();
+  const mappings = await store.listClaimMappings();
+  const issuers = only ?? every;
   const keys = issuers.length === 1 ? await store.listKeys(issuers[0]!.id) : await store.listKeys();
   const states = new Map<string, RefreshStateRecord>();
   await Promise.all(
@@ -91,6 +94,7 @@ export async function readIssuerState(
     refreshStates: states,
     now: context.now(),
     thresholds: context.thresholds,
+    labelConflicts: findLabelConflicts(every, mappings),
   });
   return { issuers, keys, states, alerts };
 }

@@ -71,6 +71,11 @@ export const ERROR_CODES = {
     meaning: 'The key that signed the token is trusted, but for another issuer than the one the token names.',
     hint: 'A key trusted for one issuer never vouches for another. Treat the token as forged unless both issuers are really the same party.',
   },
+  CG_TRUST_LABEL_SHARED: {
+    meaning:
+      "The issuer's identity label (its own, or one of its claim mappings') is also another issuer's, in a store written before labels were unique: users of both would reach applications as the same user, so its sign-ins are refused.",
+    hint: 'Give each issuer its own label: claimsgate issuers edit <name> --label <new label> (or claimsgate mappings edit). The detail names the label and the issuers that share it.',
+  },
   CG_TRUST_KEY_NO_MATERIAL: {
     meaning:
       'The issuer is trusted by thumbprint only and the token carries no certificate to check the thumbprint against.',

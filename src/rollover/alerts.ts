@@ -1,3 +1,4 @@
+import type { LabelConflict } from '../store/label-conflicts.js';
 import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
 import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
 
@@ -26,7 +27,12 @@ export type AlertKind =
   /** The metadata is signed by another certificate than the last-known-good document was. */
   | 'signer-changed'
   /** A refresh would have left the issuer without a usable key; its newest retiring key was kept. */
-  | 'last-key-kept';
+  | 'last-key-kept'
+  /**
+   * The issuer shares its identity label with another issuer (a store written
+   * before labels were unique): its sign-ins are refused until relabelled.
+   */
+  | 'label-shared';
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 
@@ -120,6 +126,7 @@ const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   'key-revoked': 'warning',
   'signer-changed': 'warning',
   'last-key-kept': 'critical',
+  'label-shared': 'critical',
 };
 
 /** The fields an alert is made from; severity and dedupe key follow from them. */
@@ -164,6 +171,8 @@ export interface AlertInput {
   readonly refreshStates: ReadonlyMap<string, RefreshStateRecord>;
   readonly now: Date;
   readonly thresholds?: AlertThresholds;
+  /** Labels several issuers share (see `findLabelConflicts`); none when omitted. */
+  readonly labelConflicts?: readonly LabelConflict[];
 }
 
 const DAY_MS = 86_400_000;
@@ -207,6 +216,23 @@ export function evaluateAlerts(input: AlertInput): Alert[] {
       );
     }
     alerts.push(...expiryAlerts(issuer, usable, now, thresholds));
+    for (const conflict of input.labelConflicts ?? []) {
+      if (!conflict.issuers.some((owner) => owner.id === issuer.id)) continue;
+      const others = conflict.issuers.filter((owner) => owner.id !== issuer.id);
+      alerts.push(
+        makeAlert({
+          kind: 'label-shared',
+          issuer,
+          subject: conflict.label,
+          episode: others
+            .map((owner) => owner.id)
+            .sort()
+            .join(','),
+          message: `Issuer ${issuer.name} shares the identity label ${conflict.label} with ${others.map((owner) => owner.name).join(', ')}: their users would reach applications as the same users, so sign-ins through it are refused until each issuer has its own label (claimsgate issuers edit ${issuer.name} --label <new label>).`,
+          detail: { label: conflict.label, issuers: conflict.issuers.map((owner) => owner.name) },
+        }),
+      );
+    }
     const state = input.refreshStates.get(issuer.id);
     if (issuer.metadataUrl !== null) alerts.push(...refreshAlerts(issuer, state, now, thresholds));
     for (const key of keys) {

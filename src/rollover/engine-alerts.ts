@@ -1,10 +1,11 @@
+import { findLabelConflicts, type LabelConflict } from '../store/label-conflicts.js';
 import type { IssuerRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import { evaluateAlerts, keyLabel, type Alert, type AlertThresholds } from './alerts.js';
 import type { AlertDispatcher } from './dispatch-alerts.js';
 import { planKeyExpiry } from './plan-key-expiry.js';
 import type { Logger } from './structured-log.js';
-import type { TrustLoader } from './trust-loader.js';
+import type { LoadedRecords, TrustLoader } from './trust-loader.js';
 
 export interface EngineAlertsOptions {
   readonly store: Store;
@@ -30,6 +31,11 @@ export interface EngineAlerts {
    * @throws ClaimsgateError `CG_STORE_*` when the store fails.
    */
   checkAll(): Promise<Alert[]>;
+}
+
+/** Labels several issuers share, among the loaded records. */
+function labelConflictsOf(records: LoadedRecords): LabelConflict[] {
+  return findLabelConflicts(records.issuers, records.mappings);
 }
 
 /** Who expires keys in the audit log: the passing of time, not an administrator or a document. */
@@ -81,6 +87,7 @@ export function createEngineAlerts(options: EngineAlertsOptions): EngineAlerts {
         refreshStates: new Map(state === undefined ? [] : [[issuer.id, state]]),
         now: now(),
         thresholds,
+        labelConflicts: labelConflictsOf(loader.records()),
       }),
     ];
     return dispatcher.dispatch(issuer.id, alerts);
@@ -95,6 +102,7 @@ export function createEngineAlerts(options: EngineAlertsOptions): EngineAlerts {
       refreshStates: records.states,
       now: at,
       thresholds,
+      labelConflicts: labelConflictsOf(records),
     });
     const fired: Alert[] = [];
     let expired = false;

@@ -1,4 +1,4 @@
-import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
+import type { ClaimMappingRecord, IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
 import { createTrustSnapshot } from '../trust/in-memory-trust.js';
@@ -10,6 +10,8 @@ export interface LoadedRecords {
   readonly issuers: readonly IssuerRecord[];
   readonly keys: readonly KeyRecord[];
   readonly states: ReadonlyMap<string, RefreshStateRecord>;
+  /** Claim mappings, for the alerts that read them (labels shared between issuers). */
+  readonly mappings: readonly ClaimMappingRecord[];
 }
 
 /** The in-memory copy of the store's trust, rebuilt on demand. */
@@ -27,7 +29,7 @@ export interface TrustLoader {
 }
 
 export interface TrustLoaderOptions {
-  readonly store: Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'>;
+  readonly store: Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState' | 'listClaimMappings'>;
   readonly now: () => Date;
   readonly logger: Logger;
   /** Called after each load, with the new records. */
@@ -37,14 +39,18 @@ export interface TrustLoaderOptions {
 /** Creates the loader; its snapshot is empty until the first load. */
 export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
   const { store, now, logger } = options;
-  let records: LoadedRecords = { issuers: [], keys: [], states: new Map() };
+  let records: LoadedRecords = { issuers: [], keys: [], states: new Map(), mappings: [] };
   let current: TrustSnapshot = createTrustSnapshot({ issuers: [], keys: [], builtAt: now() });
   let loads = 0;
   let loading: Promise<void> | undefined;
   let again = false;
 
   async function loadOnce(): Promise<void> {
-    const [issuers, keys] = await Promise.all([store.listIssuers(), store.listKeys()]);
+    const [issuers, keys, mappings] = await Promise.all([
+      store.listIssuers(),
+      store.listKeys(),
+      store.listClaimMappings(),
+    ]);
     const states = new Map<string, RefreshStateRecord>();
     await Promise.all(
       issuers.map(async (issuer) => {
@@ -52,7 +58,7 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
         if (state !== undefined) states.set(issuer.id, state);
       }),
     );
-    records = { issuers, keys, states };
+    records = { issuers, keys, states, mappings };
     current = buildTrustSnapshot({
       issuers,
       keys,

@@ -12,6 +12,7 @@ import type { VerifiedIdentity } from '../tokens/identity.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { mapIdentity } from './map-identity.js';
+import { refuseSharedLabel } from './refuse-shared-label.js';
 import { readRequestCookie, setReplyCookie } from './reply-cookies.js';
 import { safeReturnUrl } from './safe-return-url.js';
 
@@ -137,7 +138,8 @@ export function gatewayValidator(
  * success, and sends the browser to the (re-checked) return URL.
  *
  * @throws ClaimsgateError CG_TOKEN_ISSUER_MISMATCH for a token from another
- *   trusted issuer; CG_TOKEN_STRUCTURE_INVALID when it names nobody;
+ *   trusted issuer; CG_TRUST_LABEL_SHARED for an issuer whose label another
+ *   issuer shares; CG_TOKEN_STRUCTURE_INVALID when it names nobody;
  *   CG_SESSION_TOO_LARGE when the claims do not fit in a cookie.
  */
 export async function completeSignIn(
@@ -165,6 +167,7 @@ export async function completeSignIn(
   await engine.recordKeyUse(identity).catch((error: unknown) => {
     request.log.warn({ err: error }, 'recording the key use failed');
   });
+  await refuseSharedLabel(store, issuer);
   const mapping = (await store.listClaimMappings(issuer.id))[0];
   const session = mapIdentity(identity, issuer, mapping);
   setReplyCookie(reply, cookies.issue(session));

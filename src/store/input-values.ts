@@ -43,6 +43,19 @@ export function requireText(field: string, value: unknown): string {
   return text;
 }
 
+/**
+ * An identity label (`K2AAD` in `K2AAD:bob@contoso.com`): {@link requireText}
+ * without a colon, for the identity reaches applications as `label:name` and
+ * is split at its first colon — `A:B` + `c` must not read as `A` + `B:c`,
+ * another issuer's user.
+ */
+export function requireLabel(field: string, value: unknown): string {
+  const label = requireText(field, value);
+  if (label.includes(':'))
+    throw invalid(field, 'a label without a colon (the identity is label:name)', value);
+  return label;
+}
+
 /** Like {@link requireText}, but undefined, null and blank become null. */
 export function optionalText(field: string, value: unknown): string | null {
   if (value === undefined || value === null) return null;

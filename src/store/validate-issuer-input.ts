@@ -5,6 +5,7 @@ import {
   optionalHttpUrl,
   optionalText,
   requireBoolean,
+  requireLabel,
   requireText,
   requireTextList,
 } from './input-values.js';
@@ -109,7 +110,7 @@ export function normalizeNewIssuer(input: NewIssuer): IssuerFields {
     metadataUrl: optionalHttpUrl('metadataUrl', input.metadataUrl),
     loginUrl: optionalHttpUrl('loginUrl', input.loginUrl),
     useForLogin: requireBoolean('useForLogin', input.useForLogin ?? ISSUER_DEFAULTS.useForLogin),
-    label: input.label === undefined ? name : requireText('label', input.label),
+    label: requireLabel('label', input.label ?? name),
     refreshIntervalSeconds: normalizeRefreshInterval(
       input.refreshIntervalSeconds ?? ISSUER_DEFAULTS.refreshIntervalSeconds,
     ),
@@ -135,7 +136,7 @@ export function normalizeIssuerPatch(patch: IssuerPatch): Partial<IssuerFields> 
   if (patch.metadataUrl !== undefined) out.metadataUrl = optionalHttpUrl('metadataUrl', patch.metadataUrl);
   if (patch.loginUrl !== undefined) out.loginUrl = optionalHttpUrl('loginUrl', patch.loginUrl);
   if (patch.useForLogin !== undefined) out.useForLogin = requireBoolean('useForLogin', patch.useForLogin);
-  if (patch.label !== undefined) out.label = requireText('label', patch.label);
+  if (patch.label !== undefined) out.label = requireLabel('label', patch.label);
   if (patch.refreshIntervalSeconds !== undefined)
     out.refreshIntervalSeconds = normalizeRefreshInterval(patch.refreshIntervalSeconds);
   if (patch.signaturePolicy !== undefined)

@@ -1,4 +1,11 @@
-import { invalid, optionalText, requireHttpUrl, requireText, requireTextList } from './input-values.js';
+import {
+  invalid,
+  optionalText,
+  requireHttpUrl,
+  requireLabel,
+  requireText,
+  requireTextList,
+} from './input-values.js';
 import type { NewClaimMapping, NewRealm } from './model.js';
 
 /** Every field of a realm its owner chooses. */
@@ -49,7 +56,7 @@ export function normalizeNewClaimMapping(input: NewClaimMapping): ClaimMappingFi
   if (typeof input !== 'object' || input === null) throw invalid('claimMapping', 'an object', input);
   return {
     issuerId: requireText('issuerId', input.issuerId),
-    label: requireText('label', input.label),
+    label: requireLabel('label', input.label),
     nameClaim: requireText('nameClaim', input.nameClaim),
     groupClaim: optionalText('groupClaim', input.groupClaim),
   };
@@ -60,7 +67,7 @@ export function normalizeClaimMappingPatch(patch: Partial<NewClaimMapping>): Par
   if (typeof patch !== 'object' || patch === null) throw invalid('patch', 'an object', patch);
   const out: { -readonly [K in keyof ClaimMappingFields]?: ClaimMappingFields[K] } = {};
   if (patch.issuerId !== undefined) out.issuerId = requireText('issuerId', patch.issuerId);
-  if (patch.label !== undefined) out.label = requireText('label', patch.label);
+  if (patch.label !== undefined) out.label = requireLabel('label', patch.label);
   if (patch.nameClaim !== undefined) out.nameClaim = requireText('nameClaim', patch.nameClaim);
   if (patch.groupClaim !== undefined) out.groupClaim = optionalText('groupClaim', patch.groupClaim);
   return out;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { runInProcess, runProcess, type InProcessOptions } from '../helpers/cli.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { startMetadataServer, type MetadataServer } from '../helpers/metadata-server.js';
@@ -394,6 +395,83 @@ describe('claimsgate issuers remove and the realms that name the issuer', () => 
     assert.match(run.stderr, /urn:app:only/);
     assert.deepEqual(questions, []);
     assert.equal((await listIssuers()).length, 2);
+  });
+});
+
+describe('claimsgate issuers and labels', () => {
+  it('refuses a label another issuer uses, whatever its case, naming that issuer', async () => {
+    assert.equal((await addAdfs('--yes', '--label', 'SIM')).code, 0);
+    const run = await cli([
+      'issuers',
+      'add',
+      'partner',
+      '--issuer-uri',
+      'urn:partner',
+      '--label',
+      'sim',
+      '--db',
+      db.path,
+      '--json',
+    ]);
+    assert.equal(errorCode(run), 'CG_STORE_DUPLICATE');
+    assert.equal(errorDetail(run).observed, 'sim');
+    assert.deepEqual(
+      (await listIssuers()).map((issuer) => issuer.name),
+      ['adfs'],
+    );
+  });
+
+  it('flags two issuers that share a label in a store written before labels were unique, until one is relabelled', async () => {
+    assert.equal((await addAdfs('--yes', '--label', 'SIM')).code, 0);
+    const partner = await cli([
+      'issuers',
+      'add',
+      'partner',
+      '--issuer-uri',
+      'urn:partner',
+      '--label',
+      'PARTNER',
+      '--db',
+      db.path,
+    ]);
+    assert.equal(partner.code, 0, partner.stderr);
+    // What an older release let through: a second issuer with the same label.
+    const raw = new BetterSqlite3(db.path);
+    raw.prepare("UPDATE issuers SET label = 'sim' WHERE name = 'partner'").run();
+    raw.close();
+
+    const list = await cli(['issuers', 'list', '--db', db.path]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(
+      list.stdout,
+      /warning: issuers adfs, partner share the label SIM: their sign-ins are refused \(CG_TRUST_LABEL_SHARED\)/,
+    );
+    const json = stdoutJson<Array<{ name: string; labelSharedWith: string[] }>>(
+      await cli(['issuers', 'list', '--db', db.path, '--json']),
+    );
+    assert.deepEqual(
+      json.map((issuer) => [issuer.name, issuer.labelSharedWith]),
+      [
+        ['adfs', ['partner']],
+        ['partner', ['adfs']],
+      ],
+    );
+    const show = await cli(['issuers', 'show', 'partner', '--db', db.path]);
+    assert.match(
+      show.stdout,
+      /Label: +sim \(SHARED with adfs: sign-ins refused until each issuer has its own label\)/,
+    );
+
+    // The store opens and stays writable; relabelling resolves it.
+    const fixed = await cli(['issuers', 'edit', 'partner', '--label', 'PARTNER', '--db', db.path]);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    const after = stdoutJson<Array<{ labelSharedWith: string[] }>>(
+      await cli(['issuers', 'list', '--db', db.path, '--json']),
+    );
+    assert.deepEqual(
+      after.map((issuer) => issuer.labelSharedWith),
+      [[], []],
+    );
   });
 });
 

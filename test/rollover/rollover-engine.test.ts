@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { parseCertificateDer } from '../../src/crypto/certificate.js';
 import { thumbprintToX5t } from '../../src/crypto/thumbprint.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
@@ -703,6 +704,44 @@ describe('the rollover engine and real metadata whose certificates have expired'
       assert.deepEqual(
         (await bench.store.listKeys(bench.issuer.id)).map((key) => [key.sha1, key.state]),
         [['D5FE73910389B58BBB3B0EBB87FDF110FF79FEBB', 'announced']],
+      );
+    } finally {
+      await bench.close();
+    }
+  });
+});
+
+describe('the rollover engine and labels shared in a store written before labels were unique', () => {
+  it('raises a critical label-shared alert for each issuer, once, naming the label and the issuers', async () => {
+    const path = join(directory, `legacy-labels-${randomBytes(4).toString('hex')}.db`);
+    const first = await openBench(documentMode([certA]), { storePath: path, issuer: { label: 'SIM' } });
+    await first.store.createIssuer(
+      { name: 'partner', issuerUri: 'https://partner.test/', label: 'PARTNER' },
+      'admin:test',
+    );
+    await first.close();
+    const raw = new BetterSqlite3(path);
+    raw.prepare("UPDATE issuers SET label = 'sim' WHERE name = 'partner'").run();
+    raw.close();
+
+    const bench = await openBench(documentMode([certA]), { storePath: path, createIssuer: false });
+    try {
+      await bench.engine.start();
+      const alerts = (await bench.store.listAudit()).filter((entry) => entry.action === 'alert.label-shared');
+      assert.deepEqual(alerts.map((entry) => (entry.after as { severity: string }).severity).sort(), [
+        'critical',
+        'critical',
+      ]);
+      assert.deepEqual((alerts[0]!.after as { detail: { issuers: string[] } }).detail.issuers, [
+        'contoso',
+        'partner',
+      ]);
+      assert.equal(bench.engine.metrics().alerts.byKind['label-shared'], 2);
+      await bench.engine.checkAlerts();
+      assert.equal(
+        (await bench.store.listAudit()).filter((entry) => entry.action === 'alert.label-shared').length,
+        2,
+        'fired once',
       );
     } finally {
       await bench.close();

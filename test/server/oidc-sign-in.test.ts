@@ -60,20 +60,26 @@ function createTokenEndpointFetch(): {
   return { fetch, calls, mode };
 }
 
+/** The identity label of each OIDC issuer: a label belongs to one issuer (the identity is label:name). */
+const LABELS: Readonly<Record<string, string>> = {
+  'oidc-sim': 'OIDC',
+  'oidc-implicit': 'OIDCIMPLICIT',
+  'oidc-unregistered': 'OIDCUNREGISTERED',
+  'oidc-no-discovery': 'OIDCNODISCOVERY',
+};
+
 async function addOidcIssuer(
   store: Store,
   name: string,
   issuerUri: string,
   metadataUrl: string | null,
 ): Promise<void> {
+  const label = LABELS[name]!;
   const issuer = await store.createIssuer(
-    { name, issuerUri, protocols: ['oidc'], metadataUrl, label: 'OIDC' },
+    { name, issuerUri, protocols: ['oidc'], metadataUrl, label },
     'test',
   );
-  await store.createClaimMapping(
-    { issuerId: issuer.id, label: 'OIDC', nameClaim: 'preferred_username' },
-    'test',
-  );
+  await store.createClaimMapping({ issuerId: issuer.id, label, nameClaim: 'preferred_username' }, 'test');
 }
 
 describe('OpenID Connect sign-in through the gateway', () => {
@@ -246,7 +252,7 @@ describe('OpenID Connect sign-in through the gateway', () => {
     assert.equal(location.searchParams.get('code_challenge'), null);
     assert.ok(fields.id_token !== undefined);
     const posted = await postOidc(app, fields);
-    await assertSignedInAs(posted, 'OIDC:alice@contoso.test');
+    await assertSignedInAs(posted, 'OIDCIMPLICIT:alice@contoso.test');
     assert.equal(tokenEndpoint.calls.length, 0);
   });
 
@@ -257,7 +263,7 @@ describe('OpenID Connect sign-in through the gateway', () => {
       assertRefused(await postOidc(app, fields, ''), 'CG_SESSION_BINDING_MISMATCH');
       // Refused before the code is redeemed, and without burning the state.
       assert.equal(tokenEndpoint.calls.length, 0);
-      await assertSignedInAs(await postOidc(app, fields, cookie), 'OIDC:alice@contoso.test');
+      await assertSignedInAs(await postOidc(app, fields, cookie), `${LABELS[issuer]!}:alice@contoso.test`);
     }
   });
 
@@ -266,7 +272,10 @@ describe('OpenID Connect sign-in through the gateway', () => {
     const victim = await authorize(app, 'oidc-implicit');
     assert.notEqual(victim.cookie, attacker.cookie);
     assertRefused(await postOidc(app, attacker.fields, victim.cookie), 'CG_SESSION_BINDING_MISMATCH');
-    await assertSignedInAs(await postOidc(app, attacker.fields, attacker.cookie), 'OIDC:alice@contoso.test');
+    await assertSignedInAs(
+      await postOidc(app, attacker.fields, attacker.cookie),
+      'OIDCIMPLICIT:alice@contoso.test',
+    );
   });
 
   it('refuses state that was already used with CG_TOKEN_REPLAYED', async () => {

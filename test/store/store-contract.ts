@@ -675,6 +675,65 @@ export function runStoreContract(
           assert.equal((deleted?.before as { homeRealm: string }).homeRealm, 'contoso-a');
         }));
 
+      it('gives a label to one issuer only, whatever its case, through issuer labels and mapping labels alike', () =>
+        withStore(async ({ store }) => {
+          const real = await store.createIssuer(issuerInput('real', { label: 'SIM' }), ACTOR);
+          // The issuer may reuse its own label in its mappings.
+          await store.createClaimMapping({ issuerId: real.id, label: 'sim', nameClaim: 'upn' }, ACTOR);
+          const before = await store.listAudit();
+          const refused = async (promise: Promise<unknown>): Promise<void> => {
+            await assert.rejects(promise, (error: unknown) => {
+              assert.ok(isClaimsgateError(error, 'CG_STORE_DUPLICATE'), String(error));
+              assert.equal(error.detail['field'], 'label');
+              assert.equal(error.detail['existing'], 'contoso-real');
+              return true;
+            });
+          };
+          await refused(store.createIssuer(issuerInput('partner', { label: 'Sim' }), ACTOR));
+          const partner = await store.createIssuer(issuerInput('partner', { label: 'PARTNER' }), ACTOR);
+          const audited = await store.listAudit();
+          await refused(store.updateIssuer(partner.id, { label: 'sIM' }, ACTOR));
+          await refused(
+            store.createClaimMapping({ issuerId: partner.id, label: 'SIM', nameClaim: 'upn' }, ACTOR),
+          );
+          const mapping = await store.createClaimMapping(
+            { issuerId: partner.id, label: 'PARTNER', nameClaim: 'upn' },
+            ACTOR,
+          );
+          await refused(store.updateClaimMapping(mapping.id, { label: 'sim' }, ACTOR));
+          // A name is no label: an issuer named like another's label still needs its own label.
+          await refused(store.createIssuer({ name: 'SIM', issuerUri: 'https://sim.example.test/' }, ACTOR));
+          assert.equal((await store.getIssuer(partner.id))?.label, 'PARTNER');
+          assert.deepEqual(
+            (await store.listClaimMappings(partner.id)).map((entry) => entry.label),
+            ['PARTNER'],
+          );
+          assert.equal((await store.listAudit()).length, audited.length + 1);
+          assert.ok(before.length < audited.length);
+          // Changing another field of an issuer leaves its label alone.
+          await store.updateIssuer(real.id, { description: 'the real one' }, ACTOR);
+        }));
+
+      it('refuses a label with a colon, which would make label:name ambiguous', () =>
+        withStore(async ({ store }) => {
+          await rejectsWith(
+            store.createIssuer(issuerInput('a', { label: 'A:B' }), ACTOR),
+            'CG_STORE_INVALID',
+            'label',
+          );
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          await rejectsWith(
+            store.updateIssuer(issuer.id, { label: 'A:' }, ACTOR),
+            'CG_STORE_INVALID',
+            'label',
+          );
+          await rejectsWith(
+            store.createClaimMapping({ issuerId: issuer.id, label: 'x:y', nameClaim: 'upn' }, ACTOR),
+            'CG_STORE_INVALID',
+            'label',
+          );
+        }));
+
       it('refuses duplicate realm URIs, bad reply URLs, unknown allowed issuers and unknown realms', () =>
         withStore(async ({ store }) => {
           const realm = await store.createRealm(

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { describeRealmUnlink, viewRealmUnlinks } from '../../admin/admin-views.js';
 import type { RefreshResult } from '../../rollover/rollover-engine.js';
 import { planIssuerRemoval } from '../../store/issuer-removal.js';
+import { findLabelConflicts, type LabelConflict } from '../../store/label-conflicts.js';
 import type { IssuerRecord } from '../../store/model.js';
 import type { Store } from '../../store/store.js';
 import { USABLE_KEY_STATES } from '../../tokens/trust-snapshot.js';
@@ -16,11 +17,33 @@ import { addIssuerFieldOptions, issuerFieldsFrom, type IssuerFieldOptions } from
 import { runIssuersAdd, type IssuersAddOptions } from './issuers-add.js';
 import { addStoreOptions, storeExamples, usage, type StoreOptions } from './store-options.js';
 
+/** The issuers each issuer shares a label with (a store written before labels were unique), by name. */
+function sharedWith(conflicts: readonly LabelConflict[], issuer: IssuerRecord): string[] {
+  return conflicts
+    .filter((conflict) => conflict.issuers.some((owner) => owner.id === issuer.id))
+    .flatMap((conflict) =>
+      conflict.issuers.filter((owner) => owner.id !== issuer.id).map((owner) => owner.name),
+    );
+}
+
+/** The warning lines for labels several issuers share. */
+function describeConflicts(conflicts: readonly LabelConflict[]): string[] {
+  return conflicts.map(
+    (conflict) =>
+      `warning: issuers ${conflict.issuers.map((owner) => owner.name).join(', ')} share the label ${conflict.label}: their sign-ins are refused (CG_TRUST_LABEL_SHARED) until each has its own (claimsgate issuers edit <name> --label <new label>).`,
+  );
+}
+
 async function runList(io: CliIo, options: StoreOptions): Promise<number> {
   return withStore(io, options.db, async (store) => {
-    const keys = await store.listKeys();
+    const [keys, issuers, mappings] = await Promise.all([
+      store.listKeys(),
+      store.listIssuers(),
+      store.listClaimMappings(),
+    ]);
+    const conflicts = findLabelConflicts(issuers, mappings);
     const rows = await Promise.all(
-      (await store.listIssuers()).map(async (issuer) => ({
+      issuers.map(async (issuer) => ({
         issuer,
         usableKeys: keys.filter((key) => key.issuerId === issuer.id && USABLE_KEY_STATES.has(key.state))
           .length,
@@ -29,7 +52,14 @@ async function runList(io: CliIo, options: StoreOptions): Promise<number> {
     );
     if (options.json) {
       io.stdout(
-        `${toJson(rows.map(({ issuer, usableKeys, refresh }) => ({ ...issuer, usableKeys, refresh: refresh ?? null })))}\n`,
+        `${toJson(
+          rows.map(({ issuer, usableKeys, refresh }) => ({
+            ...issuer,
+            usableKeys,
+            refresh: refresh ?? null,
+            labelSharedWith: sharedWith(conflicts, issuer),
+          })),
+        )}\n`,
       );
       return EXIT.ok;
     }
@@ -48,7 +78,7 @@ async function runList(io: CliIo, options: StoreOptions): Promise<number> {
         issuer.metadataUrl === null ? '' : describeLastRefresh(refresh),
       ]),
     );
-    io.stdout(`${table}\n`);
+    io.stdout(`${[table, ...describeConflicts(conflicts)].join('\n')}\n`);
     return EXIT.ok;
   });
 }
@@ -61,14 +91,19 @@ function describePolicy(issuer: IssuerRecord): string {
 async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<number> {
   return withStore(io, options.db, async (store) => {
     const issuer = await findIssuer(store, name);
-    const [keys, refresh, mappings] = await Promise.all([
+    const [keys, refresh, every, allMappings] = await Promise.all([
       store.listKeys(issuer.id),
       store.getRefreshState(issuer.id),
-      store.listClaimMappings(issuer.id),
+      store.listIssuers(),
+      store.listClaimMappings(),
     ]);
+    const mappings = allMappings.filter((mapping) => mapping.issuerId === issuer.id);
+    const shared = sharedWith(findLabelConflicts(every, allMappings), issuer);
     const views = keys.map((key) => viewKey(key, issuer.name, io.now()));
     if (options.json) {
-      io.stdout(`${toJson({ issuer, keys: views, refresh: refresh ?? null, mappings })}\n`);
+      io.stdout(
+        `${toJson({ issuer, keys: views, refresh: refresh ?? null, mappings, labelSharedWith: shared })}\n`,
+      );
       return EXIT.ok;
     }
     const lines = [
@@ -76,7 +111,7 @@ async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<
       `ID:               ${issuer.id}`,
       `Issuer URI:       ${issuer.issuerUri}`,
       `Description:      ${issuer.description === '' ? '(none)' : issuer.description}`,
-      `Label:            ${issuer.label}`,
+      `Label:            ${issuer.label}${shared.length === 0 ? '' : ` (SHARED with ${shared.join(', ')}: sign-ins refused until each issuer has its own label)`}`,
       `Protocols:        ${issuer.protocols.join(', ')}`,
       `Metadata URL:     ${issuer.metadataUrl ?? '(none: manual keys only)'}`,
       `Login URL:        ${issuer.loginUrl ?? '(none)'}${issuer.useForLogin ? '' : ' (not listed for login)'}`,

@@ -7,9 +7,10 @@ import {
   normalizeNewClaimMapping,
   type ClaimMappingFields,
 } from '../validate-input.js';
+import { labelKey } from '../label-conflicts.js';
 import { notFoundError } from '../store-errors.js';
 import { translatePgError } from './postgres-errors.js';
-import { lockIssuer } from './postgres-issuers.js';
+import { lockIssuer, requirePostgresLabelFree } from './postgres-issuers.js';
 import { claimMappingFromRow, type ClaimMappingRow } from '../records.js';
 import { inTransaction, query, type PostgresContext, type Transaction } from './postgres-transaction.js';
 
@@ -50,6 +51,7 @@ export async function createClaimMapping(
       throw translatePgError(error, 'claim mapping', fields);
     }
     const mapping = claimMappingFromRow(row);
+    await requirePostgresLabelFree(context, tx, mapping.label, mapping.issuerId);
     await tx.audit({
       actor: who,
       action: 'mapping.created',
@@ -95,6 +97,8 @@ export async function updateClaimMapping(
       throw translatePgError(error, 'claim mapping', fields);
     }
     const after = claimMappingFromRow(row);
+    if (after.issuerId !== before.issuerId || labelKey(after.label) !== labelKey(before.label))
+      await requirePostgresLabelFree(context, tx, after.label, after.issuerId);
     await tx.audit({
       actor: who,
       action: 'mapping.updated',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Actor, IssuerPatch, IssuerRecord, IssuerRemoval, NewIssuer } from '../model.js';
 import {
+  claimMappingFromRow,
   issuerFromRow,
   keyAuditView,
   keyFromRow,
@@ -9,12 +10,14 @@ import {
   refreshStateFromRow,
   toAuditValue,
   toJsonColumn,
+  type ClaimMappingRow,
   type IssuerRow,
   type KeyRow,
   type RealmRow,
   type RefreshStateRow,
 } from '../records.js';
 import { planIssuerRemoval, realmUnlinkAudit, realmUnlinkOf } from '../issuer-removal.js';
+import { labelKey, requireLabelFree } from '../label-conflicts.js';
 import { checkFirstRefresh, firstRefreshOf } from '../first-refresh.js';
 import { rescheduleRefresh } from '../reschedule-refresh.js';
 import type { RefreshApplication } from '../store.js';
@@ -107,6 +110,7 @@ export async function createIssuer(
       throw translatePgError(error, 'issuer', fields);
     }
     const issuer = issuerFromRow(row);
+    await requirePostgresLabelFree(context, tx, issuer.label, issuer.id);
     await tx.audit({
       actor: who,
       action: 'issuer.created',
@@ -158,6 +162,8 @@ export async function updateIssuer(
       throw translatePgError(error, 'issuer', fields);
     }
     const after = issuerFromRow(row);
+    if (labelKey(after.label) !== labelKey(before.label))
+      await requirePostgresLabelFree(context, tx, after.label, id);
     const state = await tx.client.query<RefreshStateRow>(
       'SELECT * FROM refresh_states WHERE issuer_id = $1',
       [id],
@@ -230,6 +236,29 @@ export async function deleteIssuer(
     return { realms: unlinks.map(realmUnlinkOf) };
   });
 }
+
+/**
+ * Refuses a label another issuer uses (its own, or a mapping's). Writes that
+ * give labels take one transaction-level advisory lock first, so that two
+ * instances cannot each give one label to a different issuer at once.
+ *
+ * @throws ClaimsgateError `CG_STORE_DUPLICATE` with field `label`.
+ */
+export async function requirePostgresLabelFree(
+  context: PostgresContext,
+  tx: Transaction,
+  label: string,
+  issuerId: string,
+): Promise<void> {
+  await tx.client.query(LABEL_LOCK_SQL, [context.origin.schema]);
+  const [issuers, mappings] = await Promise.all([
+    tx.client.query<IssuerRow>('SELECT * FROM issuers'),
+    tx.client.query<ClaimMappingRow>('SELECT * FROM claim_mappings'),
+  ]);
+  requireLabelFree(label, issuerId, issuers.rows.map(issuerFromRow), mappings.rows.map(claimMappingFromRow));
+}
+
+const LABEL_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('claimsgate.labels'), hashtext($1))`;
 
 /**
  * Reads an issuer by ID and locks its row until the transaction ends, so that

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, ClaimMappingRecord, NewClaimMapping } from '../model.js';
 import { claimMappingFromRow, toAuditValue, toDateColumn, type ClaimMappingRow } from '../records.js';
+import { labelKey } from '../label-conflicts.js';
 import { notFoundError } from '../store-errors.js';
 import {
   normalizeActor,
@@ -9,7 +10,7 @@ import {
   type ClaimMappingFields,
 } from '../validate-input.js';
 import type { SqliteContext } from './sqlite-context.js';
-import { requireIssuer, type UpdateOutcome } from './sqlite-issuers.js';
+import { requireIssuer, requireSqliteLabelFree, type UpdateOutcome } from './sqlite-issuers.js';
 import { claimMappingParams } from './sqlite-params.js';
 
 export function listClaimMappings(ctx: SqliteContext, issuerId: string | undefined): ClaimMappingRecord[] {
@@ -43,6 +44,7 @@ export function createClaimMapping(
     )
     .run({ ...claimMappingParams(fields), id, at: toDateColumn(at) });
   const mapping = requireClaimMapping(ctx, id);
+  requireSqliteLabelFree(ctx, mapping.label, mapping.issuerId);
   ctx.audit({
     at,
     actor: who,
@@ -83,6 +85,8 @@ export function updateClaimMapping(
     )
     .run({ ...claimMappingParams(after), id, at: toDateColumn(at) });
   const updated = requireClaimMapping(ctx, id);
+  if (updated.issuerId !== current.issuerId || labelKey(updated.label) !== labelKey(current.label))
+    requireSqliteLabelFree(ctx, updated.label, updated.issuerId);
   ctx.audit({
     at,
     actor: who,

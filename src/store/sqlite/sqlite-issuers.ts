@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, IssuerPatch, IssuerRecord, IssuerRemoval, NewIssuer } from '../model.js';
 import { planIssuerRemoval, realmUnlinkAudit, realmUnlinkOf } from '../issuer-removal.js';
+import { labelKey, requireLabelFree } from '../label-conflicts.js';
 import {
+  claimMappingFromRow,
   issuerFromRow,
   keyAuditView,
   realmFromRow,
   toAuditValue,
   toDateColumn,
+  type ClaimMappingRow,
   type IssuerRow,
   type KeyRow,
   type RealmRow,
@@ -86,6 +89,7 @@ export function createIssuer(ctx: SqliteContext, input: NewIssuer, actor: Actor)
     throw mapSqliteConstraintError(error, 'issuer', fields);
   }
   const issuer = requireIssuer(ctx, id);
+  requireSqliteLabelFree(ctx, issuer.label, id);
   ctx.audit({
     at,
     actor: who,
@@ -129,6 +133,7 @@ export function updateIssuer(
     throw mapSqliteConstraintError(error, 'issuer', after);
   }
   const updated = requireIssuer(ctx, id);
+  if (labelKey(updated.label) !== labelKey(current.label)) requireSqliteLabelFree(ctx, updated.label, id);
   const nextAttemptAt = rescheduleRefresh(before, after, findRefreshState(ctx, id), at);
   if (nextAttemptAt !== undefined) {
     ctx
@@ -146,6 +151,19 @@ export function updateIssuer(
     refresh: null,
   });
   return { record: updated, changed: true };
+}
+
+/**
+ * Refuses a label another issuer uses (its own, or a mapping's); call inside
+ * the writing transaction, after the write (SQLite has one writer at a time).
+ *
+ * @throws ClaimsgateError `CG_STORE_DUPLICATE` with field `label`.
+ */
+export function requireSqliteLabelFree(ctx: SqliteContext, label: string, issuerId: string): void {
+  const mappings = (ctx.prepare('SELECT * FROM claim_mappings').all() as ClaimMappingRow[]).map(
+    claimMappingFromRow,
+  );
+  requireLabelFree(label, issuerId, listIssuers(ctx), mappings);
 }
 
 /**

@@ -1,0 +1,94 @@
+import { ClaimsgateError } from '../lib/errors.js';
+import type { ClaimMappingRecord, IssuerRecord } from './model.js';
+
+/*
+ * An identity reaches applications as `label:name`. The label names the
+ * issuer: the issuer's own label, or the label of one of its claim mappings.
+ * Two issuers with one label would hand applications the same user for two
+ * different people (`SIM:alice` from a partner issuer and from the real one),
+ * so a label belongs to one issuer. Labels compare without regard to case
+ * (after Unicode NFC): applications commonly compare user names that way,
+ * and `SIM:alice` and `sim:alice` must not be two issuers' users either.
+ */
+
+/** The form labels are compared in: NFC, lower case. */
+export function labelKey(label: string): string {
+  return label.normalize('NFC').toLowerCase();
+}
+
+/** An issuer as a party to a shared label. */
+export interface LabelOwner {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** One label used by several issuers (stores written before labels were unique). */
+export interface LabelConflict {
+  /** The label as the first of its issuers (by name) writes it. */
+  readonly label: string;
+  /** Every issuer using it, by name. */
+  readonly issuers: readonly LabelOwner[];
+}
+
+/** Every label key each issuer uses: its own label and its mappings' labels. */
+function labelsByIssuer(
+  issuers: readonly Pick<IssuerRecord, 'id' | 'name' | 'label'>[],
+  mappings: readonly Pick<ClaimMappingRecord, 'issuerId' | 'label'>[],
+): Map<string, Map<string, string>> {
+  const owners = new Map<string, Map<string, string>>();
+  const ids = new Set(issuers.map((issuer) => issuer.id));
+  const add = (issuerId: string, label: string): void => {
+    if (!ids.has(issuerId)) return;
+    const key = labelKey(label);
+    let byIssuer = owners.get(key);
+    if (byIssuer === undefined) owners.set(key, (byIssuer = new Map<string, string>()));
+    if (!byIssuer.has(issuerId)) byIssuer.set(issuerId, label);
+  };
+  for (const issuer of issuers) add(issuer.id, issuer.label);
+  for (const mapping of mappings) add(mapping.issuerId, mapping.label);
+  return owners;
+}
+
+/** Labels used by more than one issuer, by label; empty in a store written by this release. */
+export function findLabelConflicts(
+  issuers: readonly Pick<IssuerRecord, 'id' | 'name' | 'label'>[],
+  mappings: readonly Pick<ClaimMappingRecord, 'issuerId' | 'label'>[],
+): LabelConflict[] {
+  const names = new Map(issuers.map((issuer) => [issuer.id, issuer.name]));
+  const conflicts: LabelConflict[] = [];
+  for (const byIssuer of labelsByIssuer(issuers, mappings).values()) {
+    if (byIssuer.size < 2) continue;
+    const owners = [...byIssuer.keys()]
+      .map((id) => ({ id, name: names.get(id) ?? id }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    conflicts.push({ label: byIssuer.get(owners[0]!.id)!, issuers: owners });
+  }
+  return conflicts.sort((a, b) => a.label.localeCompare(b.label));
+}
+
+/**
+ * Refuses a label that another issuer already uses (as its label or a
+ * mapping's), for an issuer or mapping being written.
+ *
+ * @throws ClaimsgateError `CG_STORE_DUPLICATE` with field `label`, naming the issuer that has it.
+ */
+export function requireLabelFree(
+  label: string,
+  issuerId: string | null,
+  issuers: readonly Pick<IssuerRecord, 'id' | 'name' | 'label'>[],
+  mappings: readonly Pick<ClaimMappingRecord, 'issuerId' | 'label'>[],
+): void {
+  const owners = labelsByIssuer(issuers, mappings).get(labelKey(label));
+  if (owners === undefined) return;
+  const other = [...owners.keys()].find((id) => id !== issuerId);
+  if (other === undefined) return;
+  const owner = issuers.find((issuer) => issuer.id === other)!;
+  throw new ClaimsgateError(
+    'CG_STORE_DUPLICATE',
+    `The label ${JSON.stringify(label)} is already used by issuer ${owner.name} (as ${JSON.stringify(owners.get(other))}): users of two issuers would reach applications as the same users.`,
+    {
+      hint: `Choose a label no other issuer uses (labels compare without regard to case); the identity is ${label}:<name>.`,
+      detail: { entity: 'issuer', field: 'label', observed: label, existing: owner.name },
+    },
+  );
+}
