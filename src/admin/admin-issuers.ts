@@ -52,10 +52,11 @@ export async function listIssuerSummaries(context: AdminContext): Promise<Issuer
 /** The detail of an issuer record already read. */
 export async function detailOf(context: AdminContext, issuer: IssuerRecord): Promise<IssuerDetail> {
   const { store } = context;
-  const [state, snapshot, mappings] = await Promise.all([
+  const [state, snapshot, mappings, claimTypes] = await Promise.all([
     readIssuerState(context, [issuer]),
     store.getMetadataSnapshot(issuer.id),
     store.listClaimMappings(issuer.id),
+    store.getTokenClaimTypes(issuer.id),
   ]);
   const now = context.now();
   const names = new Map([[issuer.id, issuer.name]]);
@@ -64,6 +65,10 @@ export async function detailOf(context: AdminContext, issuer: IssuerRecord): Pro
     keys: [...state.keys].sort(compareKeys).map((key) => viewKey(key, now)),
     snapshot: viewSnapshot(snapshot),
     mappings: mappings.map((mapping) => viewClaimMapping(mapping, names)),
+    lastTokenClaims:
+      claimTypes === undefined
+        ? null
+        : { claimTypes: [...claimTypes.claimTypes], since: claimTypes.since.toISOString() },
   };
 }
 

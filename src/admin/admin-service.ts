@@ -139,12 +139,22 @@ export interface SnapshotView {
   readonly signerSha1: string | null;
 }
 
+/** The claim types (never values) of the last token accepted from an issuer: what to write a mapping from. */
+export interface TokenClaimTypesView {
+  /** Sorted. */
+  readonly claimTypes: readonly string[];
+  /** When a token first carried this set of types. */
+  readonly since: IsoDateTime;
+}
+
 /** An issuer with everything the issuer page shows. */
 export interface IssuerDetail extends IssuerSummary {
   /** Every key, usable ones first, then by first seen (newest first). */
   readonly keys: readonly KeyView[];
   readonly snapshot: SnapshotView | null;
   readonly mappings: readonly ClaimMappingView[];
+  /** The claim types of the last accepted token; null before the first sign-in. */
+  readonly lastTokenClaims: TokenClaimTypesView | null;
 }
 
 /** A realm that named an issuer being removed, and what the removal does to it. */

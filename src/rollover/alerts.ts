@@ -32,7 +32,12 @@ export type AlertKind =
    * The issuer shares its identity label with another issuer (a store written
    * before labels were unique): its sign-ins are refused until relabelled.
    */
-  | 'label-shared';
+  | 'label-shared'
+  /**
+   * An accepted token lacks a claim its issuer's mapping reads (the name
+   * claim: the user was named by the subject; the group claim: no groups).
+   */
+  | 'claim-missing';
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 
@@ -127,6 +132,7 @@ const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   'signer-changed': 'warning',
   'last-key-kept': 'critical',
   'label-shared': 'critical',
+  'claim-missing': 'warning',
 };
 
 /** The fields an alert is made from; severity and dedupe key follow from them. */

@@ -1,11 +1,19 @@
 import { ClaimsgateError } from '../lib/errors.js';
-import type { Actor, IssuerRecord, NewAuditEntry, NewIssuer, StoreChange } from '../store/model.js';
+import type {
+  Actor,
+  ClaimMappingRecord,
+  IssuerRecord,
+  NewAuditEntry,
+  NewIssuer,
+  StoreChange,
+} from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { UnknownKeyEvent } from '../tokens/create-token-validator.js';
 import type { VerifiedIdentity } from '../tokens/identity.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
 import { createIssuerAdder, type AddedIssuer } from './add-issuer.js';
 import { resolveAlertThresholds, type Alert, type AlertThresholds } from './alerts.js';
+import { createClaimObserver, type AcceptedClaims } from './claim-drift.js';
 import { createAlertDispatcher, type AlertWebhookOptions } from './dispatch-alerts.js';
 import { createEngineAlerts } from './engine-alerts.js';
 import { createEngineCounts, readEngineMetrics, type EngineMetrics } from './engine-metrics.js';
@@ -105,6 +113,19 @@ export interface RolloverEngine {
   onUnknownKey(event: UnknownKeyEvent): Promise<TrustSnapshot | undefined>;
   /** Notes that a token signed by the identity's key was accepted (an announced key becomes active). */
   recordKeyUse(identity: Pick<VerifiedIdentity, 'trustedIssuer' | 'signingKey'>): Promise<void>;
+  /**
+   * Notes the claims of a token accepted from the issuer — their types,
+   * SECURITY: never their values: the set of the last accepted token is
+   * stored (written only when it changes) for an administrator to write a
+   * mapping from, and a `claim-missing` warning fires once per issuer,
+   * claim and mapping version when the token lacks a claim the mapping
+   * reads. Never throws; returns the alerts fired.
+   */
+  recordAcceptedClaims(
+    issuer: IssuerRecord,
+    mapping: ClaimMappingRecord | undefined,
+    claims: AcceptedClaims,
+  ): Promise<Alert[]>;
   /** Rebuilds the in-memory trust from the store now. */
   reload(): Promise<TrustSnapshot>;
   /** Evaluates and fires the alerts the current state calls for. */
@@ -327,6 +348,8 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     }),
 
     recordKeyUse: createKeyUseRecorder({ store, loader, now, logger }),
+
+    recordAcceptedClaims: createClaimObserver({ store, dispatcher, now, logger }),
 
     async reload() {
       await reloadRecords();

@@ -170,6 +170,8 @@ export async function completeSignIn(
   await refuseSharedLabel(store, issuer);
   const mapping = (await store.listClaimMappings(issuer.id))[0];
   const session = mapIdentity(identity, issuer, mapping);
+  // Bookkeeping only (never throws): the claim types seen, and an alert when the mapping no longer matches.
+  await engine.recordAcceptedClaims(issuer, mapping, identity.claims);
   setReplyCookie(reply, cookies.issue(session));
   clearSignInBindingCookie(services, reply);
   metrics.recordSignIn(context.protocol, 'success');

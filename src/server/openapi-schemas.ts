@@ -191,11 +191,17 @@ export const ClaimMappingSchema = object({
   updatedAt: dateTime,
 });
 
+export const TokenClaimTypesSchema = object({
+  claimTypes: stringList,
+  since: dateTime,
+});
+
 export const IssuerDetailSchema = object({
   ...issuerSummaryProperties,
   keys: arrayOf(KeySchema),
   snapshot: nullable(SnapshotSchema),
   mappings: arrayOf(ClaimMappingSchema),
+  lastTokenClaims: nullable(TokenClaimTypesSchema),
 });
 
 const issuerFieldProperties = {
@@ -562,6 +568,7 @@ export const NAMED_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   Key: KeySchema,
   Snapshot: SnapshotSchema,
   ClaimMapping: ClaimMappingSchema,
+  TokenClaimTypes: TokenClaimTypesSchema,
   IssuerDetail: IssuerDetailSchema,
   IssuerInput: IssuerInputSchema,
   IssuerUpdate: IssuerUpdateSchema,

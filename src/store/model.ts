@@ -236,6 +236,18 @@ export interface RefreshStateRecord {
   readonly nextAttemptAt: Date | null;
 }
 
+/**
+ * The claim types (never values) of the last token accepted from an issuer:
+ * what an administrator writes a claim mapping from.
+ */
+export interface TokenClaimTypesRecord {
+  readonly issuerId: string;
+  /** Sorted, without repeats. */
+  readonly claimTypes: readonly string[];
+  /** When a token first carried this set (it is written only when the set changes). */
+  readonly since: Date;
+}
+
 /** What changed, as broadcast to every instance sharing the store. */
 export interface StoreChange {
   readonly kind: 'issuer' | 'key' | 'realm' | 'mapping' | 'refresh';

@@ -10,6 +10,7 @@ import type {
   RealmRecord,
   RefreshFacts,
   RefreshStateRecord,
+  TokenClaimTypesRecord,
 } from './model.js';
 
 /*
@@ -308,4 +309,19 @@ const KEY_STATE_ACTIONS: Readonly<Record<KeyState, string>> = {
 /** The audit action of a key entering `state` (`key.activated`, `key.revoked`, …). */
 export function keyStateAction(state: KeyState): string {
   return KEY_STATE_ACTIONS[state];
+}
+
+export interface TokenClaimTypesRow {
+  readonly issuer_id: string;
+  readonly claim_types: JsonColumn;
+  readonly since: DateColumn;
+}
+
+export function tokenClaimTypesFromRow(row: TokenClaimTypesRow): TokenClaimTypesRecord {
+  const types = readJson(row.claim_types);
+  return {
+    issuerId: row.issuer_id,
+    claimTypes: Array.isArray(types) ? types.filter((type): type is string => typeof type === 'string') : [],
+    since: readDate(row.since),
+  };
 }

@@ -18,6 +18,7 @@ import type {
   RealmRecord,
   RefreshStateRecord,
   StoreChange,
+  TokenClaimTypesRecord,
 } from './model.js';
 
 /** A change to an existing key made by a refresh. */
@@ -156,6 +157,18 @@ export interface Store {
   getRefreshState(issuerId: string): Promise<RefreshStateRecord | undefined>;
   /** Applies one refresh atomically (see {@link RefreshApplication}). */
   applyRefresh(application: RefreshApplication): Promise<void>;
+
+  /** The claim types of the last token accepted from the issuer, if one was recorded. */
+  getTokenClaimTypes(issuerId: string): Promise<TokenClaimTypesRecord | undefined>;
+  /**
+   * Records the claim types (SECURITY: never values) of a token accepted from
+   * the issuer. Writes only when the set differs from the one stored, so a
+   * steady stream of sign-ins costs no write; not audited and not broadcast
+   * (bookkeeping, like {@link Store.recordKeyUse}). Returns whether it wrote.
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND` for an unknown issuer; `CG_STORE_INVALID`.
+   */
+  recordTokenClaimTypes(issuerId: string, claimTypes: readonly string[], at: Date): Promise<boolean>;
 
   /**
    * Records a token ID until it expires. `true` when it was new, `false` for

@@ -35,5 +35,6 @@ export {
   normalizeNewAuditEntry,
   normalizeRefreshApplication,
   normalizeReplay,
+  normalizeTokenClaimTypes,
   type NormalizedRefreshApplication,
 } from './validate-refresh-input.js';

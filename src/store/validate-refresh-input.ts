@@ -6,6 +6,7 @@ import {
   optionalText,
   requireDate,
   requireText,
+  requireTextList,
 } from './input-values.js';
 import type { MetadataSnapshotRecord, NewAuditEntry, RefreshStateRecord } from './model.js';
 import type { KeyUpdate, RefreshApplication } from './store.js';
@@ -161,4 +162,22 @@ export function normalizeReplay(
   if (typeof id !== 'string' || id === '' || id.length > MAX_TEXT_LENGTH)
     throw invalid('id', `a non-empty string of at most ${MAX_TEXT_LENGTH} characters`, typeof id);
   return { id, expiresAt: requireDate('expiresAt', expiresAt), now: requireDate('now', now) };
+}
+
+/**
+ * Checks the claim types of an accepted token to record: the issuer ID, a
+ * list of claim type names (sorted, repeats dropped) and the instant.
+ *
+ * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
+ */
+export function normalizeTokenClaimTypes(
+  issuerId: unknown,
+  claimTypes: unknown,
+  at: unknown,
+): { issuerId: string; claimTypes: string[]; at: Date } {
+  return {
+    issuerId: requireText('issuerId', issuerId),
+    claimTypes: requireTextList('claimTypes', claimTypes).sort(),
+    at: requireDate('at', at),
+  };
 }

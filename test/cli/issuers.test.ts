@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { runInProcess, runProcess, type InProcessOptions } from '../helpers/cli.js';
+import { openStore } from '../../src/store/open-store.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { startMetadataServer, type MetadataServer } from '../helpers/metadata-server.js';
 import {
@@ -281,6 +282,30 @@ describe('claimsgate issuers list, show, edit, remove', () => {
     );
     assert.equal(out.refresh.lastOutcome, 'success');
     assert.deepEqual(out.mappings, []);
+  });
+
+  it('shows the claim types (never values) of the last accepted token, to write a mapping from', async () => {
+    const before = stdoutJson<{ lastTokenClaims: unknown }>(
+      await cli(['issuers', 'show', 'adfs', '--db', db.path, '--json']),
+    );
+    assert.equal(before.lastTokenClaims, null);
+    const store = await openStore(db.path);
+    const issuer = (await store.getIssuer('adfs'))!;
+    await store.recordTokenClaimTypes(
+      issuer.id,
+      ['upn', 'http://schemas.example.test/claims/groups'],
+      ADFS_VALID_AT,
+    );
+    await store.close();
+    const run = await cli(['issuers', 'show', 'adfs', '--db', db.path]);
+    assert.match(
+      run.stdout,
+      /Claim types of the last accepted token \(2, since 2017-06-01T12:00:00Z\):\n {2}http:\/\/schemas\.example\.test\/claims\/groups\n {2}upn/,
+    );
+    const json = stdoutJson<{ lastTokenClaims: { claimTypes: string[] } }>(
+      await cli(['issuers', 'show', 'adfs', '--db', db.path, '--json']),
+    );
+    assert.deepEqual(json.lastTokenClaims.claimTypes, ['http://schemas.example.test/claims/groups', 'upn']);
   });
 
   it('reports an unknown issuer with CG_STORE_NOT_FOUND', async () => {

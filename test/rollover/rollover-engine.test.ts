@@ -748,3 +748,104 @@ describe('the rollover engine and labels shared in a store written before labels
     }
   });
 });
+
+describe('the rollover engine and claim mappings that no longer match', () => {
+  const UPN = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn';
+  const GROUPS = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups';
+  // What an identity provider that renamed its claims sends: the values must never be stored or alerted.
+  const RENAMED = {
+    'http://schemas.example.test/claims/userprincipal': ['secret-value-alice@contoso.test'],
+    'http://schemas.example.test/claims/memberof': ['secret-group-payroll'],
+  };
+
+  it('raises claim-missing once per claim and mapping version, by audit, metric and webhook, naming types only', async () => {
+    const server = await startMetadataServer(documentMode([certA]));
+    const bench = await openBench(documentMode([certA]), {
+      server,
+      engine: { webhook: { url: server.hookUrl, retryDelayMs: 5 } },
+    });
+    try {
+      const mapping = await bench.store.createClaimMapping(
+        { issuerId: bench.issuer.id, label: 'CONTOSO', nameClaim: UPN, groupClaim: GROUPS },
+        'admin:test',
+      );
+      const fired = await bench.engine.recordAcceptedClaims(bench.issuer, mapping, RENAMED);
+      assert.deepEqual(
+        fired.map((alert) => [alert.kind, alert.severity, alert.subject]),
+        [
+          ['claim-missing', 'warning', UPN],
+          ['claim-missing', 'warning', GROUPS],
+        ],
+      );
+      assert.deepEqual(fired[0]!.detail['claimTypes'], Object.keys(RENAMED).sort());
+      // The next sign-ins of the same episode fire nothing more.
+      assert.deepEqual(await bench.engine.recordAcceptedClaims(bench.issuer, mapping, RENAMED), []);
+      const audit = (await bench.store.listAudit({ issuerId: bench.issuer.id })).filter(
+        (entry) => entry.action === 'alert.claim-missing',
+      );
+      assert.equal(audit.length, 2);
+      assert.equal(bench.engine.metrics().alerts.byKind['claim-missing'], 2);
+      await bench.engine.stop();
+      assert.equal(server.hookBodies.length, 2);
+      const everything = JSON.stringify([audit, server.hookBodies, bench.logs, fired]);
+      assert.doesNotMatch(everything, /secret-value|secret-group/, 'claim values never leave the sign-in');
+      assert.deepEqual(
+        (await bench.store.getTokenClaimTypes(bench.issuer.id))?.claimTypes,
+        Object.keys(RENAMED).sort(),
+      );
+
+      // A fixed mapping is a new episode: it matches, so nothing fires; breaking it again fires again.
+      const fixed = await bench.store.updateClaimMapping(
+        mapping.id,
+        { nameClaim: 'http://schemas.example.test/claims/userprincipal', groupClaim: null },
+        'admin:test',
+      );
+      await bench.engine.start();
+      assert.deepEqual(await bench.engine.recordAcceptedClaims(bench.issuer, fixed, RENAMED), []);
+      bench.advance(60);
+      const broken = await bench.store.updateClaimMapping(mapping.id, { nameClaim: UPN }, 'admin:test');
+      assert.deepEqual(
+        (await bench.engine.recordAcceptedClaims(bench.issuer, broken, RENAMED)).map(
+          (alert) => alert.subject,
+        ),
+        [UPN],
+      );
+    } finally {
+      await bench.close();
+      await server.close();
+    }
+  });
+
+  it('writes the claim types of accepted tokens only when the set changes', async () => {
+    const bench = await openBench(documentMode([certA]));
+    let writes = 0;
+    const counting = new Proxy(bench.store, {
+      get(target, property, receiver) {
+        if (property === 'recordTokenClaimTypes') {
+          return (...args: Parameters<Store['recordTokenClaimTypes']>) => {
+            writes += 1;
+            return target.recordTokenClaimTypes(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const engine = createRolloverEngine({
+      store: counting,
+      now: () => bench.clock.now,
+      logger: () => undefined,
+    });
+    try {
+      for (let signIn = 0; signIn < 100; signIn += 1)
+        await engine.recordAcceptedClaims(bench.issuer, undefined, { [UPN]: [`user${signIn}@contoso.test`] });
+      assert.equal(writes, 1);
+      await engine.recordAcceptedClaims(bench.issuer, undefined, { [UPN]: ['bob'], [GROUPS]: ['g'] });
+      assert.equal(writes, 2);
+      assert.deepEqual((await bench.store.getTokenClaimTypes(bench.issuer.id))?.claimTypes, [GROUPS, UPN]);
+    } finally {
+      await engine.stop();
+      await bench.close();
+    }
+  });
+});

@@ -1188,6 +1188,46 @@ export function runStoreContract(
         }));
     });
 
+    describe('claim types of accepted tokens', () => {
+      it('keeps the claim types of the last accepted token, writing only when the set changes', () =>
+        withStore(async ({ store, clock }) => {
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          assert.equal(await store.getTokenClaimTypes(issuer.id), undefined);
+          const first = clock.now();
+          assert.equal(await store.recordTokenClaimTypes(issuer.id, ['upn', 'groups', 'upn'], first), true);
+          assert.deepEqual(await store.getTokenClaimTypes(issuer.id), {
+            issuerId: issuer.id,
+            claimTypes: ['groups', 'upn'],
+            since: first,
+          });
+          // The same set again, in another order: no write, the first sighting stands.
+          assert.equal(
+            await store.recordTokenClaimTypes(issuer.id, ['upn', 'groups'], clock.advance(60_000)),
+            false,
+          );
+          assert.deepEqual((await store.getTokenClaimTypes(issuer.id))?.since, first);
+          const renamed = clock.advance(60_000);
+          assert.equal(await store.recordTokenClaimTypes(issuer.id, ['name', 'roles'], renamed), true);
+          assert.deepEqual(await store.getTokenClaimTypes(issuer.id), {
+            issuerId: issuer.id,
+            claimTypes: ['name', 'roles'],
+            since: renamed,
+          });
+          // Bookkeeping, not a change of trust: nothing audited.
+          assert.deepEqual(
+            (await store.listAudit()).map((entry) => entry.action),
+            ['issuer.created'],
+          );
+          await rejectsWith(
+            store.recordTokenClaimTypes('00000000-0000-4000-8000-000000000000', ['upn'], renamed),
+            'CG_STORE_NOT_FOUND',
+          );
+          await rejectsWith(store.recordTokenClaimTypes(issuer.id, [''], renamed), 'CG_STORE_INVALID');
+          await store.deleteIssuer(issuer.id, ACTOR);
+          assert.equal(await store.getTokenClaimTypes(issuer.id), undefined);
+        }));
+    });
+
     describe('replay detection', () => {
       it('accepts a new ID once, refuses it while it lives, and accepts it again once expired', () =>
         withStore(async ({ store }) => {

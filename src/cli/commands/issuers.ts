@@ -91,18 +91,21 @@ function describePolicy(issuer: IssuerRecord): string {
 async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<number> {
   return withStore(io, options.db, async (store) => {
     const issuer = await findIssuer(store, name);
-    const [keys, refresh, every, allMappings] = await Promise.all([
+    const [keys, refresh, every, allMappings, claimTypes] = await Promise.all([
       store.listKeys(issuer.id),
       store.getRefreshState(issuer.id),
       store.listIssuers(),
       store.listClaimMappings(),
+      store.getTokenClaimTypes(issuer.id),
     ]);
+    const lastTokenClaims =
+      claimTypes === undefined ? null : { claimTypes: claimTypes.claimTypes, since: claimTypes.since };
     const mappings = allMappings.filter((mapping) => mapping.issuerId === issuer.id);
     const shared = sharedWith(findLabelConflicts(every, allMappings), issuer);
     const views = keys.map((key) => viewKey(key, issuer.name, io.now()));
     if (options.json) {
       io.stdout(
-        `${toJson({ issuer, keys: views, refresh: refresh ?? null, mappings, labelSharedWith: shared })}\n`,
+        `${toJson({ issuer, keys: views, refresh: refresh ?? null, mappings, labelSharedWith: shared, lastTokenClaims })}\n`,
       );
       return EXIT.ok;
     }
@@ -143,6 +146,16 @@ async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<
           ['ID', 'LABEL', 'NAME CLAIM', 'GROUP CLAIM'],
           mappings.map((mapping) => [mapping.id, mapping.label, mapping.nameClaim, mapping.groupClaim ?? '']),
         ),
+      );
+    }
+    lines.push('');
+    if (lastTokenClaims === null) {
+      lines.push('Claim types of the last accepted token: (no token accepted yet)');
+    } else {
+      // SECURITY: types only; their values are never stored.
+      lines.push(
+        `Claim types of the last accepted token (${lastTokenClaims.claimTypes.length}, since ${formatInstant(lastTokenClaims.since)}):`,
+        ...lastTokenClaims.claimTypes.map((type) => `  ${type}`),
       );
     }
     io.stdout(`${lines.join('\n')}\n`);

@@ -202,6 +202,30 @@ export function importForm(detail: IssuerDetail, csrf: string, url?: string, err
   });
 }
 
+/**
+ * The claim types of the last accepted token (SECURITY: types only, never
+ * values), each marked when a mapping reads it, and the mapped claims the
+ * token lacked: what to write or fix a mapping from.
+ */
+function tokenClaims(detail: IssuerDetail): Html {
+  const seen = detail.lastTokenClaims;
+  if (seen === null) return '<p>No token from this issuer has been accepted yet.</p>';
+  const read = new Map<string, string>();
+  for (const mapping of detail.mappings) {
+    read.set(mapping.nameClaim, `name claim of ${mapping.label}`);
+    if (mapping.groupClaim !== null) read.set(mapping.groupClaim, `group claim of ${mapping.label}`);
+  }
+  const carried = new Set(seen.claimTypes);
+  const lacking = [...read].filter(([type]) => !carried.has(type));
+  return [
+    `<p>Since ${timeOf(seen.since)}, accepted tokens carry these ${seen.claimTypes.length} claim type(s) (their values are never stored):</p>`,
+    `<ul class="plain">${seen.claimTypes.map((type) => `<li>${codeOf(type)}${read.has(type) ? ` — ${escapeHtml(read.get(type)!)}` : ''}</li>`).join('')}</ul>`,
+    lacking.length === 0
+      ? ''
+      : `<p><strong>Not in the last token:</strong> ${lacking.map(([type, role]) => `${codeOf(type)} (${escapeHtml(role)})`).join(', ')}. Update the mapping to a type the token carries.</p>`,
+  ].join('');
+}
+
 /** The issuer page's body. */
 function renderIssuerPage(detail: IssuerDetail, csrf: string): Html {
   const mappings = dataTable({
@@ -231,6 +255,7 @@ function renderIssuerPage(detail: IssuerDetail, csrf: string): Html {
       'Claim mappings',
       `${mappings}<p>${link('/admin/mappings', 'Manage claim mappings')}</p>`,
     ),
+    section('token-claims', 'Claims of the last accepted token', tokenClaims(detail)),
   ].join('\n');
 }
 

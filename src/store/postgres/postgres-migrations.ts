@@ -156,6 +156,18 @@ CREATE TABLE admin_accounts (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'token claim types',
+    // The claim types (never values) of the last token accepted from each issuer.
+    sql: `
+CREATE TABLE issuer_claim_types (
+  issuer_id text PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+  claim_types jsonb NOT NULL,
+  since timestamptz NOT NULL
+);
+`,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -15,6 +15,7 @@ import {
   setAdminPassword,
 } from './postgres-admin-accounts.js';
 import { appendAudit, listAudit } from './postgres-audit.js';
+import { getTokenClaimTypes, recordTokenClaimTypes } from './postgres-claim-types.js';
 import { openChangeFeed, type ChangeFeed, type ChangeOrigin } from './postgres-change-feed.js';
 import {
   createClaimMapping,
@@ -162,6 +163,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     getMetadataSnapshot: (issuerId) => getMetadataSnapshot(context, issuerId),
     getRefreshState: (issuerId) => getRefreshState(context, issuerId),
     applyRefresh: (application) => applyRefresh(context, application),
+    getTokenClaimTypes: (issuerId) => getTokenClaimTypes(context, issuerId),
+    recordTokenClaimTypes: (issuerId, claimTypes, at) =>
+      recordTokenClaimTypes(context, issuerId, claimTypes, at),
 
     async checkAndStoreReplay(id, expiresAt, at) {
       const replay = normalizeReplay(id, expiresAt, at);

@@ -147,8 +147,18 @@ CREATE TABLE admin_accounts (
 CREATE UNIQUE INDEX admin_accounts_username_unique ON admin_accounts (username);
 `;
 
+/** The claim types (never values) of the last token accepted from each issuer. */
+const TOKEN_CLAIM_TYPES = `
+CREATE TABLE issuer_claim_types (
+  issuer_id TEXT PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+  claim_types TEXT NOT NULL,
+  since TEXT NOT NULL
+);
+`;
+
 /** Every SQLite migration, oldest first. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
   { version: 2, name: 'admin accounts', up: ADMIN_ACCOUNTS },
+  { version: 3, name: 'token claim types', up: TOKEN_CLAIM_TYPES },
 ];

@@ -22,6 +22,7 @@ import type {
   RealmRecord,
   RefreshStateRecord,
   StoreChange,
+  TokenClaimTypesRecord,
 } from '../model.js';
 import type { AuditQuery, RefreshApplication, Store } from '../store.js';
 import { checkFirstRefresh, firstRefreshOf } from '../first-refresh.js';
@@ -46,6 +47,7 @@ import {
   sqliteInUseError,
   type SqliteConnectionOptions,
 } from './sqlite-connection.js';
+import { findTokenClaimTypes, recordTokenClaimTypes } from './sqlite-claim-types.js';
 import { createSqliteContext, type SqliteContext } from './sqlite-context.js';
 import { createIssuer, deleteIssuer, findIssuer, listIssuers, updateIssuer } from './sqlite-issuers.js';
 import { activateOnUse, addKey, findKey, listKeys, setKeyState, touchKeyUse } from './sqlite-keys.js';
@@ -315,6 +317,15 @@ class SqliteStore implements Store {
       (ctx) => applySqliteRefresh(ctx, application),
       (keysChanged) => ({ kind: keysChanged ? 'key' : 'refresh', issuerId: application.issuerId }),
     );
+  }
+
+  getTokenClaimTypes(issuerId: string): Promise<TokenClaimTypesRecord | undefined> {
+    return this.#read((ctx) => findTokenClaimTypes(ctx, issuerId));
+  }
+
+  // Not broadcast and not audited: bookkeeping that nothing caches (see Store).
+  recordTokenClaimTypes(issuerId: string, claimTypes: readonly string[], at: Date): Promise<boolean> {
+    return this.#read((ctx) => recordTokenClaimTypes(ctx, issuerId, claimTypes, at));
   }
 
   checkAndStoreReplay(id: string, expiresAt: Date, now: Date): Promise<boolean> {
