@@ -849,3 +849,38 @@ describe('the rollover engine and claim mappings that no longer match', () => {
     }
   });
 });
+
+describe('the rollover engine during a metadata outage', () => {
+  it('keeps a retiring key trusted past its grace until the next good refresh, then retires it', async () => {
+    const bench = await openBench(documentMode([certA, certB]));
+    try {
+      await bench.engine.start();
+      await validates(bench, certA);
+      // A leaves the metadata: retiring, trusted for the grace period (3,600 s).
+      bench.server.setMode(documentMode([certB]));
+      bench.advance(60);
+      assert.equal((await bench.engine.refreshIssuer('contoso', { force: true })).outcome, 'success');
+      assert.equal((await keyStates(bench))['CN=signing A'], 'retiring');
+
+      // The metadata endpoint goes down and stays down past A's grace.
+      bench.server.setMode({ kind: 'status', status: 503 });
+      bench.advance(2 * 3600);
+      const failed = await bench.engine.refreshIssuer('contoso', { force: true });
+      assert.equal(failed.outcome, 'failure');
+      await bench.engine.checkAlerts();
+      // The safe choice: a failed refresh proves nothing about A, so it stays trusted.
+      assert.equal((await keyStates(bench))['CN=signing A'], 'retiring');
+      await validates(bench, certA);
+
+      // The first good refresh (here a 304: the document did not change) retires it.
+      bench.server.setMode(documentMode([certB]));
+      bench.advance(60);
+      assert.equal((await bench.engine.refreshIssuer('contoso', { force: true })).outcome, 'not-modified');
+      assert.equal((await keyStates(bench))['CN=signing A'], 'retired');
+      await rejectsCode(bench.validator.validate(await bench.token(certA)), 'CG_TRUST_KEY_UNKNOWN');
+      await validates(bench, certB);
+    } finally {
+      await bench.close();
+    }
+  });
+});
