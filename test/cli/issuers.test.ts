@@ -340,6 +340,18 @@ describe('claimsgate issuers list, show, edit, remove', () => {
     assert.equal(none.code, 2);
   });
 
+  it('replaces the allowed tenants with --tenant and clears them with --tenant "" or --no-tenant', async () => {
+    const edit = async (...args: string[]) => {
+      const run = await cli(['issuers', 'edit', 'adfs', ...args, '--db', db.path, '--json']);
+      assert.equal(run.code, 0, run.stderr);
+      return stdoutJson<{ allowedTenants: string[] }>(run).allowedTenants;
+    };
+    assert.deepEqual(await edit('--tenant', 'tenant-a', '--tenant', 'tenant-b'), ['tenant-a', 'tenant-b']);
+    assert.deepEqual(await edit('--tenant', ''), []);
+    assert.deepEqual(await edit('--tenant', 'tenant-c'), ['tenant-c']);
+    assert.deepEqual(await edit('--no-tenant'), []);
+  });
+
   it('removes an issuer only when confirmed', async () => {
     const refused = await cli(['issuers', 'remove', 'adfs', '--db', db.path, '--json']);
     assert.equal(errorCode(refused), 'CG_CONFIG_CONFIRMATION_REQUIRED');

@@ -25,7 +25,13 @@ export interface IssuerFieldOptions {
   readonly signaturePolicy?: SignaturePolicyMode;
   readonly pinSigner?: string[];
   readonly allowSha1?: boolean;
-  readonly tenant?: string[];
+  /** `false` from `--no-tenant`. */
+  readonly tenant?: string[] | false;
+}
+
+/** Collects `--tenant` values; `--no-tenant` before them counts as none. */
+function collectTenant(value: string, previous: string[] | false | undefined): string[] {
+  return [...(Array.isArray(previous) ? previous : []), value];
 }
 
 /**
@@ -82,13 +88,22 @@ export function addIssuerFieldOptions(command: Command, forEdit: boolean): Comma
     )
     .option('--allow-sha1', 'accept RSA-SHA1 signatures and SHA-1 digests in its tokens');
   if (forEdit) command.option('--no-allow-sha1', 'refuse RSA-SHA1 signatures and SHA-1 digests again');
-  return command.option(
+  command.option(
     '--tenant <id>',
     forEdit
-      ? 'the tenants allowed under a {tenantid} issuer URI (repeatable; replaces the list)'
+      ? 'the tenants allowed under a {tenantid} issuer URI (repeatable; replaces the list; "" clears it)'
       : 'a tenant allowed under a {tenantid} issuer URI (repeatable)',
-    collect,
+    collectTenant,
   );
+  if (forEdit) command.option('--no-tenant', 'clear the allowed tenants (the same as --tenant "")');
+  return command;
+}
+
+/** The allowed tenants the options give: `--no-tenant` or only `""` clear the list; `""` is never a tenant. */
+function tenantsFrom(tenant: IssuerFieldOptions['tenant']): string[] | undefined {
+  if (tenant === undefined) return undefined;
+  if (tenant === false) return [];
+  return tenant.filter((id) => id.trim() !== '');
 }
 
 /** The issuer fields the options give, and only those. */
@@ -107,7 +122,7 @@ export function issuerFieldsFrom(command: Command, options: IssuerFieldOptions):
     refreshIntervalSeconds: options.refreshInterval,
     signaturePolicy,
     allowSha1: options.allowSha1,
-    allowedTenants: options.tenant,
+    allowedTenants: tenantsFrom(options.tenant),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }

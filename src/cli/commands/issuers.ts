@@ -367,6 +367,8 @@ export function registerIssuersCommand(program: Command, context: CliContext): v
       storeExamples(
         'claimsgate issuers edit contoso-aad --label K2AAD --refresh-interval 900',
         'claimsgate issuers edit legacy --no-allow-sha1',
+        'claimsgate issuers edit aad-common --tenant <tenant-id> --tenant <another>',
+        'claimsgate issuers edit aad-common --no-tenant',
       ),
     )
     .action(async (name: string, options: IssuerFieldOptions & StoreOptions, command: Command) => {
