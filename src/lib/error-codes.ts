@@ -360,6 +360,11 @@ export const ERROR_CODES = {
     meaning: 'Bringing the database schema up to date failed; nothing was changed.',
     hint: 'Read the cause in the detail. A database written by a newer claimsgate cannot be opened by an older one.',
   },
+  CG_STORE_TIMEOUT: {
+    meaning:
+      "A database statement ran longer than the store's statement timeout and was cancelled by the server; a change it belonged to was rolled back whole.",
+    hint: 'Look for what held it up (locks, load: pg_stat_activity). Raise the timeout (?statement_timeout=<ms> in the database URL, 0 for none) only if statements legitimately take that long.',
+  },
   CG_STORE_REFERENCED: {
     meaning:
       'The issuer cannot be removed: a realm allows it alone, and a realm without allowed issuers would accept every issuer. Nothing was removed.',

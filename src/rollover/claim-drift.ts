@@ -88,10 +88,7 @@ export function createClaimObserver(
   const { store, dispatcher, now, logger } = options;
   const written = new Map<string, string>();
   return async (issuer, mapping, claims) => {
-    const claimTypes = Object.keys(claims)
-      .filter(keepable)
-      .sort()
-      .slice(0, MAX_CLAIM_TYPES);
+    const claimTypes = Object.keys(claims).filter(keepable).sort().slice(0, MAX_CLAIM_TYPES);
     const set = JSON.stringify(claimTypes);
     try {
       if (written.get(issuer.id) !== set) {

@@ -49,6 +49,7 @@ export function statusOfAdminError(code: ErrorCode): number {
     case 'CG_STORE_REFERENCED':
       return 409;
     case 'CG_STORE_UNAVAILABLE':
+    case 'CG_STORE_TIMEOUT':
       return 503;
     case 'CG_META_URL_INVALID':
     case 'CG_META_URL_INSECURE':

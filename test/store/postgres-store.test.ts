@@ -12,7 +12,12 @@ import {
   POSTGRES_MIGRATIONS,
   POSTGRES_SCHEMA_VERSION,
 } from '../../src/store/postgres/postgres-migrations.js';
-import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js';
+import { clientConfig, resolvePostgresTarget } from '../../src/store/postgres/postgres-connection.js';
+import {
+  openPostgresStore,
+  resolveConnectionSettings,
+  type PostgresStoreOptions,
+} from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
 import { TEST_POSTGRES_URL, postgresGate } from '../helpers/postgres.js';
 import { describeWithService } from '../helpers/service-gate.js';
@@ -279,6 +284,97 @@ describeWithService('PostgreSQL store', postgres, () => {
         } finally {
           await Promise.all([first.close(), second.close()]);
         }
+      });
+    });
+
+    describe('statement timeout', () => {
+      /** Holds an exclusive lock on `table` from another session until `release` is called. */
+      async function holdTable(schema: string, table: string): Promise<() => Promise<void>> {
+        const client = new pg.Client({ connectionString: DATABASE_URL });
+        client.on('error', () => undefined);
+        await client.connect();
+        await client.query('BEGIN');
+        await client.query(`LOCK TABLE ${pg.escapeIdentifier(schema)}.${table} IN ACCESS EXCLUSIVE MODE`);
+        return async () => {
+          await client.query('ROLLBACK');
+          await client.end();
+        };
+      }
+
+      it('cancels a statement over the limit with CG_STORE_TIMEOUT, in a read and in a transaction that stores nothing', async () => {
+        const schema = freshSchema();
+        const store = await open(schema, { statementTimeoutMs: 300 });
+        try {
+          await store.createIssuer({ name: 'before', issuerUri: 'https://before.test/' }, ACTOR);
+          const release = await holdTable(schema, 'issuers');
+          try {
+            const startedAt = Date.now();
+            const error = await rejectsWithCode(store.listIssuers(), 'CG_STORE_TIMEOUT');
+            assert.equal((error as unknown as { detail: { timeoutMs: number } }).detail.timeoutMs, 300);
+            assert.ok(Date.now() - startedAt < 5000);
+            await rejectsWithCode(
+              store.createIssuer({ name: 'stuck', issuerUri: 'https://stuck.test/' }, ACTOR),
+              'CG_STORE_TIMEOUT',
+            );
+          } finally {
+            await release();
+          }
+          assert.deepEqual(
+            (await store.listIssuers()).map((issuer) => issuer.name),
+            ['before'],
+          );
+          assert.deepEqual(
+            (await store.listAudit()).map((entry) => entry.subject),
+            ['before'],
+          );
+        } finally {
+          await store.close();
+        }
+      });
+
+      it('takes the limit from the URL, the option winning over it, and refuses a malformed one', async () => {
+        const schema = freshSchema();
+        const fromUrl = await openPostgresStore(`${DATABASE_URL}?statement_timeout=250`, { schema });
+        try {
+          const release = await holdTable(schema, 'realms');
+          try {
+            await rejectsWithCode(fromUrl.listRealms(), 'CG_STORE_TIMEOUT');
+          } finally {
+            await release();
+          }
+        } finally {
+          await fromUrl.close();
+        }
+        const overridden = await openPostgresStore(`${DATABASE_URL}?statement_timeout=600000`, {
+          schema,
+          statementTimeoutMs: 250,
+        });
+        try {
+          const release = await holdTable(schema, 'realms');
+          try {
+            await rejectsWithCode(overridden.listRealms(), 'CG_STORE_TIMEOUT');
+          } finally {
+            await release();
+          }
+        } finally {
+          await overridden.close();
+        }
+        await assert.rejects(
+          openPostgresStore(`${DATABASE_URL}?statement_timeout=30s`, { schema }),
+          TypeError,
+        );
+        await assert.rejects(open(schema, { statementTimeoutMs: -1 }), TypeError);
+      });
+
+      it('resolves 30 s when neither the option nor the URL gives a limit, and 0 as none', () => {
+        const settings = (url: string, options: PostgresStoreOptions = {}) =>
+          resolveConnectionSettings(options, resolvePostgresTarget(url)).statementTimeoutMs;
+        assert.equal(settings(DATABASE_URL), 30_000);
+        assert.equal(settings(`${DATABASE_URL}?statement_timeout=5000`), 5000);
+        assert.equal(settings(`${DATABASE_URL}?statement_timeout=5000`, { statementTimeoutMs: 0 }), 0);
+        const target = resolvePostgresTarget(`${DATABASE_URL}?statement_timeout=5000&schema=x`);
+        assert.doesNotMatch(target.connectionString, /statement_timeout|schema/);
+        assert.equal(clientConfig(target, resolveConnectionSettings({}, target)).statement_timeout, 5000);
       });
     });
 

@@ -167,6 +167,7 @@ export function statusOfError(code: ErrorCode): number {
     case 'CG_STORE_REFERENCED':
       return 409;
     case 'CG_STORE_UNAVAILABLE':
+    case 'CG_STORE_TIMEOUT':
       return 503;
     default:
       // Metadata that cannot be fetched or used is input the admin gave (a URL): 422, like other unusable input.

@@ -8,6 +8,8 @@ export interface PostgresTarget {
   readonly connectionString: string;
   /** The schema holding claimsgate's tables; null to use the server's search_path (normally `public`). */
   readonly schema: string | null;
+  /** The URL's `statement_timeout` in milliseconds (0: none), when it gives one. */
+  readonly statementTimeoutMs: number | undefined;
   /** Where the database is, for error details and logs: never the password. */
   readonly where: {
     readonly host: string;
@@ -41,9 +43,17 @@ export function resolvePostgresTarget(url: string, schemaOption?: string): Postg
   const schema = schemaOption ?? fromUrl;
   if (schema !== null && !SCHEMA_NAME.test(schema))
     throw new TypeError('schema must be a lower-case identifier: letters, digits and _, at most 63');
+  // Read here rather than by pg, which would parseInt '30s' into 30 ms.
+  const timeout = parsed.searchParams.get('statement_timeout');
+  parsed.searchParams.delete('statement_timeout');
+  if (timeout !== null && !/^\d{1,10}$/.test(timeout))
+    throw new TypeError(
+      'statement_timeout in the database URL must be a whole number of milliseconds (0: none)',
+    );
   return {
     connectionString: parsed.toString(),
     schema,
+    statementTimeoutMs: timeout === null ? undefined : Number(timeout),
     where: {
       host: decodeURIComponent(parsed.hostname) || parsed.searchParams.get('host') || 'localhost',
       port: parsed.port === '' ? 5432 : Number(parsed.port),
@@ -57,6 +67,8 @@ export function resolvePostgresTarget(url: string, schemaOption?: string): Postg
 export interface ConnectionSettings {
   readonly connectTimeoutMs: number;
   readonly applicationName: string;
+  /** The server cancels a statement running longer (`statement_timeout`); 0 for none. */
+  readonly statementTimeoutMs: number;
 }
 
 /** The `pg` client configuration for one target: the URL's own settings win over ours. */
@@ -65,6 +77,8 @@ export function clientConfig(target: PostgresTarget, settings: ConnectionSetting
     connectionString: target.connectionString,
     connectionTimeoutMillis: settings.connectTimeoutMs,
     application_name: settings.applicationName,
+    // Sent as a start-up parameter, so it holds for every statement of the session from the first.
+    statement_timeout: settings.statementTimeoutMs,
     // The schema is set at connection start-up, so no query can ever run on
     // another search_path (the name is a plain identifier: see SCHEMA_NAME).
     ...(target.schema === null ? {} : { options: `-c search_path=${target.schema}` }),
@@ -88,6 +102,25 @@ export function unavailable(target: PostgresTarget, cause: unknown): ClaimsgateE
     'CG_STORE_UNAVAILABLE',
     `Cannot reach PostgreSQL database ${database} at ${host}:${port} as ${user}: ${reason}`,
     { detail: { host, port, database, user, reason }, cause },
+  );
+}
+
+/** True when the server cancelled a statement for running past `statement_timeout` (SQLSTATE 57014). */
+export function isStatementTimeout(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error as { code?: unknown }).code === '57014' &&
+    /statement timeout/i.test(error.message)
+  );
+}
+
+/** `CG_STORE_TIMEOUT` for a statement the server cancelled at the statement timeout. */
+export function timedOut(target: PostgresTarget, timeoutMs: number, cause: unknown): ClaimsgateError {
+  const { host, port, database } = target.where;
+  return new ClaimsgateError(
+    'CG_STORE_TIMEOUT',
+    `A statement on PostgreSQL database ${database} at ${host}:${port} ran longer than the statement timeout (${timeoutMs} ms) and was cancelled.`,
+    { detail: { host, port, database, timeoutMs }, cause },
   );
 }
 

@@ -199,6 +199,8 @@ export async function applyPostgresMigrations(
   const applied: number[] = [];
   await client.query('BEGIN');
   try {
+    // A migration must finish, and may wait for another instance's: the statement timeout does not apply here.
+    await client.query('SET LOCAL statement_timeout = 0');
     const target = schema ?? (await currentSchema(client));
     await client.query(MIGRATION_LOCK_SQL, [target]);
     if (schema !== null) {

@@ -63,7 +63,18 @@ export interface PostgresStoreOptions {
    * `pg_stat_activity`; a URL's own `application_name` wins. Default `claimsgate`.
    */
   readonly applicationName?: string;
+  /**
+   * How long the server lets one statement run before cancelling it
+   * (`statement_timeout` of every session), in ms; 0 for no limit. Overrides
+   * the URL's `?statement_timeout=`. Default 30,000 ms: a statement stuck
+   * behind a lock fails with `CG_STORE_TIMEOUT` instead of holding a pooled
+   * connection (and the request waiting on it) indefinitely.
+   */
+  readonly statementTimeoutMs?: number;
 }
+
+/** The statement timeout when neither the option nor the URL gives one. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 const APPLICATION_NAME = 'claimsgate';
 
@@ -79,7 +90,7 @@ const APPLICATION_NAME = 'claimsgate';
  * and restored, subscribers receive `{ kind: 'refresh', issuerId: null }`:
  * changes may have been missed meanwhile, so they reload everything.
  *
- * @throws TypeError for a bad option or a URL that is not `postgres://` / `postgresql://`.
+ * @throws TypeError for a bad option, a URL that is not `postgres://` / `postgresql://`, or a bad `statement_timeout` in it.
  * @throws ClaimsgateError `CG_STORE_UNAVAILABLE` when the database cannot be reached (the detail
  *   names host, port, database and user, never the password); `CG_STORE_MIGRATION_FAILED` when the
  *   schema is newer than this code or a migration fails.
@@ -89,13 +100,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   if (typeof now !== 'function') throw new TypeError('now must be a function returning a Date');
   const poolSize = positiveInteger('poolSize', options.poolSize, 10);
   const lockPoolSize = positiveInteger('lockPoolSize', options.lockPoolSize, 4);
-  const settings: ConnectionSettings = {
-    connectTimeoutMs: positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000),
-    applicationName: applicationName(options.applicationName),
-  };
   const reconnectDelayMs = positiveInteger('reconnectDelayMs', options.reconnectDelayMs, 250);
   const maxReconnectDelayMs = positiveInteger('maxReconnectDelayMs', options.maxReconnectDelayMs, 30_000);
   const target = resolvePostgresTarget(url, options.schema);
+  const settings = resolveConnectionSettings(options, target);
 
   const pool = createPool(target, settings, poolSize);
   const lockPool = createPool(target, settings, lockPoolSize);
@@ -126,6 +134,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     emit: (change) => listeners.emit(change),
     now,
     isClosed: () => closing !== undefined,
+    statementTimeoutMs: settings.statementTimeoutMs,
   };
   const lockNamespace = `claimsgate.refresh:${origin.schema}`;
 
@@ -234,6 +243,30 @@ function applicationName(value: string | undefined): string {
   if (typeof value !== 'string' || !/^[\x20-\x7e]{1,63}$/.test(value))
     throw new TypeError('applicationName must be 1 to 63 printable ASCII characters');
   return value;
+}
+
+/**
+ * The settings every connection of the store uses: the options, with the
+ * URL's `statement_timeout` when the option gives none, and the defaults.
+ *
+ * @throws TypeError for a bad option.
+ */
+export function resolveConnectionSettings(
+  options: PostgresStoreOptions,
+  target: PostgresTarget,
+): ConnectionSettings {
+  return {
+    connectTimeoutMs: positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000),
+    applicationName: applicationName(options.applicationName),
+    statementTimeoutMs: statementTimeout(options.statementTimeoutMs, target.statementTimeoutMs),
+  };
+}
+
+/** The option, else the URL's value, else the default; 0 means no limit. */
+function statementTimeout(option: number | undefined, fromUrl: number | undefined): number {
+  if (option !== undefined && (!Number.isSafeInteger(option) || option < 0))
+    throw new TypeError('statementTimeoutMs must be a whole number of milliseconds (0: none)');
+  return option ?? fromUrl ?? DEFAULT_STATEMENT_TIMEOUT_MS;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {

@@ -7,7 +7,9 @@ import { normalizeNewAuditEntry } from '../validate-input.js';
 import { changePayload, NOTIFY_SQL, type ChangeOrigin } from './postgres-change-feed.js';
 import {
   isConnectionFailure,
+  isStatementTimeout,
   takeConnection,
+  timedOut,
   unavailable,
   type PostgresTarget,
 } from './postgres-connection.js';
@@ -23,6 +25,15 @@ export interface PostgresContext {
   readonly now: () => Date;
   /** True once the store is closed: every call then fails with `CG_STORE_UNAVAILABLE`. */
   readonly isClosed: () => boolean;
+  /** The sessions' statement timeout, for the error of a statement cancelled by it. */
+  readonly statementTimeoutMs: number;
+}
+
+/** A database error as the store reports it: a broken connection, a statement timeout, or unchanged. */
+function storeFailure(context: PostgresContext, error: unknown): unknown {
+  if (isConnectionFailure(error)) return unavailable(context.target, error);
+  if (isStatementTimeout(error)) return timedOut(context.target, context.statementTimeoutMs, error);
+  return error;
 }
 
 /** One open transaction: its queries, and the audit entries and changes it will commit with. */
@@ -67,7 +78,8 @@ export async function insertAudit(
  * before the returned promise settles (as with SQLite), and skip the echo.
  * Duplicate changes are sent once.
  *
- * @throws ClaimsgateError `CG_STORE_UNAVAILABLE` when the connection fails; the work's own errors unchanged.
+ * @throws ClaimsgateError `CG_STORE_UNAVAILABLE` when the connection fails; `CG_STORE_TIMEOUT` when
+ *   a statement ran past the statement timeout (rolled back); the work's own errors unchanged.
  */
 export async function inTransaction<T>(
   context: PostgresContext,
@@ -100,7 +112,7 @@ export async function inTransaction<T>(
     } catch (rollbackError) {
       broken = rollbackError;
     }
-    throw isConnectionFailure(error) ? unavailable(context.target, error) : error;
+    throw storeFailure(context, error);
   } finally {
     taken.release(broken);
   }
@@ -118,7 +130,7 @@ export async function query<R extends pg.QueryResultRow>(
   try {
     return await context.pool.query<R>(sql, values as unknown[]);
   } catch (error) {
-    throw isConnectionFailure(error) ? unavailable(context.target, error) : error;
+    throw storeFailure(context, error);
   }
 }
 
