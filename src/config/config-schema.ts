@@ -149,7 +149,8 @@ export interface Config {
   };
   readonly validation: { readonly clockSkewSeconds: number; readonly maxTokenBytes: number };
   readonly rollover: {
-    readonly cooldownSeconds: number;
+    readonly fetchSpacingSeconds: number;
+    readonly unknownKeyWaitMs: number;
     readonly graceSeconds: number;
     readonly reconcileIntervalMs: number;
     readonly fetchTimeoutMs: number;
@@ -360,14 +361,23 @@ export const CONFIG_SCHEMA = {
       kind: 'group',
       doc: 'Following the issuers’ published signing keys.',
       fields: {
-        cooldownSeconds: {
+        fetchSpacingSeconds: {
           kind: 'setting',
           type: 'integer',
           unit: 'seconds',
-          default: 60,
+          default: 2,
           min: 0,
-          max: DAY_SECONDS,
-          doc: 'The least time between two refreshes of one issuer triggered by tokens signed with an unknown key.',
+          max: 60,
+          doc: 'The least time between the starts of two metadata fetches of one issuer caused by tokens signed with a key not yet trusted for it, counted from any refresh of that issuer. Tokens arriving in between wait for the one trailing fetch instead of being refused.',
+        },
+        unknownKeyWaitMs: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'milliseconds',
+          default: 15_000,
+          min: 0,
+          max: 120_000,
+          doc: 'How long a sign-in whose token is signed by a key not yet trusted for its issuer waits for the metadata fetch that can show the key; past it the token is refused with CG_TRUST_KEY_UNKNOWN.',
         },
         graceSeconds: {
           kind: 'setting',

@@ -184,7 +184,7 @@ export function successPlan(input: PlanRefreshInput, parts: SuccessParts): Refre
       snapshot: parts.snapshot,
       refreshState: {
         issuerId: issuer.id,
-        lastAttemptAt: now,
+        lastAttemptAt: input.startedAt ?? now,
         lastSuccessAt: now,
         lastOutcome: parts.facts.outcome,
         lastErrorCode: null,

@@ -21,6 +21,12 @@ export interface RefreshTrigger {
     readonly sha256?: string | undefined;
     readonly kid?: string | undefined;
   };
+  /**
+   * For `unknown-key`: when the latest token waiting for this refresh
+   * arrived. A refresh of the issuer that began later (by another instance)
+   * makes this one unnecessary.
+   */
+  readonly notBefore?: Date;
 }
 
 /** A coded failure: a ClaimsgateError, or anything reduced to its code and message. */
@@ -69,6 +75,8 @@ export interface PlanRefreshInput {
   readonly previousState: RefreshStateRecord | undefined;
   readonly attempt: RefreshAttempt;
   readonly now: Date;
+  /** When the fetch began (recorded as the refresh state's `lastAttemptAt`); default `now`. */
+  readonly startedAt?: Date;
   /** How long a key that left the metadata stays trusted (`retiring`); 0 retires it at once. */
   readonly graceSeconds: number;
   /** First retry delay after a failure, doubled per further failure, capped at the interval; default 30 s. */

@@ -30,8 +30,14 @@ export interface RolloverEngineOptions {
   /** Uniform in [0, 1); default Math.random. Drives the schedule's jitter. */
   readonly random?: () => number;
   readonly timers?: EngineTimers;
-  /** Least time between two unknown-key refreshes of one issuer; default 60 s. */
-  readonly cooldownSeconds?: number;
+  /**
+   * Least time between the starts of two metadata fetches of one issuer that
+   * tokens signed by unknown keys cause, counted from any refresh of it;
+   * tokens arriving in between wait for the one trailing fetch. Default 2 s.
+   */
+  readonly fetchSpacingSeconds?: number;
+  /** Longest a token signed by an unknown key waits for that fetch before it is refused; default 15 000 ms. */
+  readonly unknownKeyWaitMs?: number;
   /** How long a key that left the metadata stays trusted; default 3 600 s, 0 retires at once. */
   readonly graceSeconds?: number;
   /** First retry after a failed refresh, doubled per failure up to the interval; default 30 s. */
@@ -55,7 +61,7 @@ export interface RolloverEngineOptions {
 
 export interface RefreshOptions {
   readonly reason?: RefreshTrigger['reason'];
-  /** Fetch even when not due or within the cooldown (an administrator's "Refresh now"). */
+  /** Fetch even when not due (an administrator's "Refresh now"). */
   readonly force?: boolean;
   readonly observed?: RefreshTrigger['observed'];
 }
@@ -76,9 +82,10 @@ export interface RolloverEngine {
    */
   refreshIssuer(idOrName: string, options?: RefreshOptions): Promise<RefreshResult>;
   /**
-   * The validator's unknown-key hook: refreshes the token's issuer (single
-   * flight, at most once per cooldown) and returns the new trust, or
-   * undefined when no refresh was allowed.
+   * The validator's unknown-key hook: waits for a fetch of the token's
+   * issuer that begins after the token arrived (one per issuer per spacing
+   * window, shared by every token arriving meanwhile) and returns the new
+   * trust, or undefined when no refresh can help.
    */
   onUnknownKey(event: UnknownKeyEvent): Promise<TrustSnapshot | undefined>;
   /** Notes that a token signed by the identity's key was accepted (an announced key becomes active). */
@@ -100,8 +107,8 @@ function checkSeconds(name: string, value: number, min: number): number {
 /**
  * Creates the rollover engine: trust that follows each issuer's metadata by
  * itself. Scheduled refreshes with jitter and conditional GET; a refresh on
- * an unknown key (single flight, per-issuer cooldown) whose new trust the
- * token is retried against; last-known-good kept when a document is
+ * an unknown key (single flight, spaced per issuer, tokens waiting for the
+ * trailing fetch) whose new trust the token is retried against; last-known-good kept when a document is
  * unusable; keys announced, retiring, retired; alerts. Modelled on jose's
  * remote key set (max age, cooldown, one fetch in flight), plus a store
  * shared by every instance.
@@ -115,7 +122,14 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   const random = options.random ?? Math.random;
   const timers = options.timers ?? defaultTimers;
   const logger = options.logger ?? consoleJsonLogger;
-  const cooldownMs = checkSeconds('cooldownSeconds', options.cooldownSeconds ?? 60, 0) * 1000;
+  if ('cooldownSeconds' in options) {
+    throw new TypeError(
+      'cooldownSeconds was replaced by fetchSpacingSeconds (tokens now wait for the next fetch instead of being refused).',
+    );
+  }
+  const spacingMs = checkSeconds('fetchSpacingSeconds', options.fetchSpacingSeconds ?? 2, 0) * 1000;
+  if (spacingMs > 60_000) throw new TypeError('fetchSpacingSeconds must be at most 60.');
+  const unknownKeyWaitMs = checkSeconds('unknownKeyWaitMs', options.unknownKeyWaitMs ?? 15_000, 0);
   const graceSeconds = checkSeconds('graceSeconds', options.graceSeconds ?? 3600, 0);
   const retryBaseSeconds = checkSeconds('retryBaseSeconds', options.retryBaseSeconds ?? 30, 1);
   const jitterRatio = checkSeconds('jitterRatio', options.jitterRatio ?? 0.1, 0);
@@ -173,7 +187,6 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     random,
     timers,
     logger,
-    cooldownMs,
     graceSeconds,
     retryBaseSeconds,
     jitterRatio,
@@ -184,6 +197,16 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     fireAlertsLocked: (issuer, planned) => alerts.fireLocked(issuer, planned),
     reload: reloadRecords,
     counts: counts.refreshes,
+  });
+
+  const unknownKeyHook = createUnknownKeyHook({
+    loader,
+    refresher,
+    now,
+    spacingMs,
+    waitMs: unknownKeyWaitMs,
+    logger,
+    counts: counts.unknownKey,
   });
 
   function track<T>(promise: Promise<T>): void {
@@ -261,6 +284,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       unsubscribe = undefined;
       stopController.abort(new Error('The rollover engine was stopped.'));
       scheduler.cancelAll();
+      unknownKeyHook.cancelAll();
       if (reconcileHandle !== undefined) timers.clearTimeout(reconcileHandle);
       if (debounceHandle !== undefined) timers.clearTimeout(debounceHandle);
       reconcileHandle = undefined;
@@ -284,14 +308,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       );
     },
 
-    onUnknownKey: createUnknownKeyHook({
-      loader,
-      refresher,
-      now,
-      cooldownMs,
-      logger,
-      counts: counts.unknownKey,
-    }),
+    onUnknownKey: unknownKeyHook.onUnknownKey,
 
     recordKeyUse: createKeyUseRecorder({ store, loader, now, logger }),
 

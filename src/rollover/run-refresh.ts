@@ -76,6 +76,9 @@ export async function runRefresh(
     previousSnapshot.url === issuer.metadataUrl &&
     keys.some((key) => key.source === 'metadata' && USABLE_KEY_STATES.has(key.state));
   const stored = conditional ? readOidcSnapshot(previousSnapshot) : undefined;
+  // The attempt is dated by its start: a document fetched later than a token
+  // arrived shows every key published before it (see the unknown-key hook).
+  const startedAt = context.now();
   const attempt = await attemptFetch(context, issuer, conditional ? previousSnapshot : undefined, stored);
   const plan = planRefresh({
     issuer,
@@ -84,6 +87,7 @@ export async function runRefresh(
     previousState,
     attempt,
     now: context.now(),
+    startedAt,
     graceSeconds: context.graceSeconds,
     retryBaseSeconds: context.retryBaseSeconds,
     intervalJitter: context.intervalJitter,

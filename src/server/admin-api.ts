@@ -247,7 +247,7 @@ export function adminApiRoutes(services: GatewayServices, service: AdminService)
       method: 'POST',
       path: '/issuers/:id/refresh',
       operationId: 'refreshIssuer',
-      summary: "Refresh now: fetches the issuer's metadata at once, whatever the schedule and cooldown.",
+      summary: "Refresh now: fetches the issuer's metadata at once, whatever the schedule.",
       tag: 'issuers',
       params,
       status: 200,

@@ -491,7 +491,7 @@ const countsByName: JsonSchema = { type: 'object', additionalProperties: integer
 
 export const EngineMetricsSchema = object({
   refreshes: countsByName,
-  unknownKey: object({ refreshes: integer, joined: integer, throttled: integer, unmapped: integer }),
+  unknownKey: object({ refreshes: integer, joined: integer, timedOut: integer, unmapped: integer }),
   reloads: integer,
   issuers: integer,
   usableKeys: integer,

@@ -39,9 +39,13 @@ export interface TokenValidatorOptions {
   readonly maxTokenBytes?: number;
   /**
    * Called at most once per validation when a token is signed by a key its
-   * (known) issuer is not trusted with. It may return a fresher snapshot (the
-   * rollover engine refreshes the issuer's metadata there); the token is then
-   * retried against it in the same call.
+   * (known) issuer is not trusted with — unknown everywhere
+   * (`CG_TRUST_KEY_UNKNOWN`), or trusted for other issuers only
+   * (`CG_TRUST_KEY_WRONG_ISSUER`: one key often signs for several issuers,
+   * and the token's issuer may publish it by now). It may return a fresher
+   * snapshot (the rollover engine refreshes the issuer's metadata there); the
+   * token is then retried against it in the same call, and the outcome of
+   * that retry stands.
    */
   readonly onUnknownKey?: (
     event: UnknownKeyEvent,
@@ -63,6 +67,14 @@ export interface TokenValidator {
    * @throws ClaimsgateError with a `CG_TOKEN_*`, `CG_TRUST_*`, `CG_SIG_*` or `CG_XML_*` code.
    */
   validate(input: string | Uint8Array, options?: ValidateOptions): Promise<VerifiedIdentity>;
+}
+
+/** The refusals that a fresher trust of the token's issuer may lift: its key is not (yet) trusted for that issuer. */
+function isKeyUnknownToIssuer(error: unknown): error is ClaimsgateError {
+  return (
+    error instanceof ClaimsgateError &&
+    (error.code === 'CG_TRUST_KEY_UNKNOWN' || error.code === 'CG_TRUST_KEY_WRONG_ISSUER')
+  );
 }
 
 function checkOptions(options: TokenValidatorOptions): void {
@@ -136,13 +148,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       try {
         identity = await validateAgainst(input, currentTrust(), call, now);
       } catch (error) {
-        if (
-          !(error instanceof ClaimsgateError) ||
-          error.code !== 'CG_TRUST_KEY_UNKNOWN' ||
-          options.onUnknownKey === undefined
-        ) {
-          throw error;
-        }
+        if (!isKeyUnknownToIssuer(error) || options.onUnknownKey === undefined) throw error;
         const observed = (error.detail.observed ?? {}) as { sha1?: string; sha256?: string; kid?: string };
         const fresher = await options.onUnknownKey({
           issuer: error.detail.issuer ?? '',

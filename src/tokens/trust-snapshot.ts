@@ -42,6 +42,9 @@ export interface TrustedKey {
   readonly state: KeyState;
 }
 
+/** How a token names the key that signed it. */
+export type KeyIdentifier = 'sha1' | 'sha256' | 'kid';
+
 /** The outcome of the last metadata refresh, for diagnostics. */
 export interface RefreshStatus {
   readonly at: Date;
@@ -77,11 +80,18 @@ export interface TrustedIssuer {
 export interface TrustSnapshot {
   /** The issuer a token names, resolving templates with the token's tenant ID. */
   findIssuer(issuer: string, tenantId?: string): TrustedIssuer | undefined;
-  /** Keys with this SHA-1 thumbprint, across every issuer. */
+  /**
+   * The usable keys trusted for one issuer (its configured URI) that carry
+   * this identifier, O(1). Trust is per (issuer, key): the same certificate
+   * may be trusted for several issuers, each on its own, and a `kid` is
+   * unique within its issuer only.
+   */
+  issuerKeys(issuer: string, by: KeyIdentifier, value: string): readonly TrustedKey[];
+  /** Keys with this SHA-1 thumbprint, across every issuer (diagnostics: which issuers trust it). */
   keysBySha1(sha1: string): readonly TrustedKey[];
-  /** Keys with this SHA-256 thumbprint, across every issuer. */
+  /** Keys with this SHA-256 thumbprint, across every issuer (diagnostics). */
   keysBySha256(sha256: string): readonly TrustedKey[];
-  /** Keys with this `kid`, across every issuer. */
+  /** Keys with this `kid`, across every issuer (diagnostics). */
   keysByKid(kid: string): readonly TrustedKey[];
   /** Every usable key of one issuer (its configured URI). */
   keysForIssuer(issuer: string): readonly TrustedKey[];
