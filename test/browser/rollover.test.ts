@@ -9,6 +9,9 @@ import type { Page } from 'playwright-core';
 import { describeInBrowser, expectSignedInAs, screenshot, signInAs } from '../helpers/browser.js';
 import { SETUP_ACTOR, startLiveGateway, waitForAudit, type LiveGateway } from '../helpers/live-gateway.js';
 
+/** The OpenID Connect issuer of the simulator's first tenant: the same keys as `sim`, another issuer URI. */
+const OIDC_ISSUER = 'sim-oidc';
+
 /** The SHA-1 thumbprint of the simulator key in `state` (`current`, `next`, `previous`). */
 function simKey(gateway: LiveGateway, state: string): string {
   const key = gateway.sim.keys()[0]?.keys.find((entry) => entry.state === state);
@@ -30,11 +33,10 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
   suite.it(
     'keeps signing users in through announce, switch and retire, and audits the new key added, activated and the old one retired',
     async (page) => {
-      // Refreshed every second on the schedule; a key that left the metadata
-      // retires at once; no unknown-key refresh is ever held back by the cooldown.
+      // Refreshed every second on the schedule; a key that left the metadata retires at once.
       const gateway = await startLiveGateway({
         refreshIntervalSeconds: 1,
-        flags: { 'rollover.graceSeconds': 0, 'rollover.cooldownSeconds': 0 },
+        flags: { 'rollover.graceSeconds': 0 },
       });
       try {
         const oldKey = simKey(gateway, 'current');
@@ -92,13 +94,8 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
   suite.it(
     'follows an unannounced (emergency) switch at the next sign-in through the unknown-key refresh',
     async (page) => {
-      // No scheduled refresh during the test: only the token's unknown key can
-      // teach the gateway. The cooldown counts from unknown-key refreshes (none
-      // yet); 0 keeps the test independent of that detail and of the clock.
-      const gateway = await startLiveGateway({
-        refreshIntervalSeconds: 3_600,
-        flags: { 'rollover.cooldownSeconds': 0 },
-      });
+      // No scheduled refresh during the test: only the token's unknown key can teach the gateway.
+      const gateway = await startLiveGateway({ refreshIntervalSeconds: 3_600 });
       try {
         await signInFresh(page, gateway, 'alice');
         const [switched] = await gateway.sim.rollover('switch');
@@ -125,5 +122,60 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
       }
     },
     { timeoutMs: 45_000 },
+  );
+
+  suite.it(
+    'signs in through both issuers sharing the simulator’s key at once after the README’s restart (fresh simulator keys)',
+    async (page) => {
+      const gateway = await startLiveGateway({
+        refreshIntervalSeconds: 3_600,
+        flags: {
+          'oidc.clients': { [OIDC_ISSUER]: { clientId: 'claimsgate-browser', responseType: 'id_token' } },
+        },
+        issuers: (sim) => [
+          {
+            name: OIDC_ISSUER,
+            issuerUri: sim.tenantUrls().oidcIssuer,
+            metadataUrl: sim.tenantUrls().openIdConfiguration,
+            protocols: ['oidc'],
+            useForLogin: true,
+            label: 'SIMOIDC',
+            refreshIntervalSeconds: 3_600,
+            mapping: { label: 'SIMOIDC', nameClaim: 'preferred_username' },
+          },
+        ],
+      });
+      try {
+        const before = simKey(gateway, 'current');
+        await gateway.restart();
+        assert.notEqual(simKey(gateway, 'current'), before, 'the restarted simulator signs with a new key');
+        // And switches again, unannounced, right after the gateway's start-up
+        // refresh: only the tokens can teach both issuers the key.
+        const [switched] = await gateway.sim.rollover('switch');
+        assert.equal(switched?.emergency, true);
+        const after = simKey(gateway, 'current');
+        const second = await suite.newPage();
+        const start = (issuer: string): string =>
+          `${gateway.gatewayUrl}/signin?${new URLSearchParams({ whr: issuer, returnUrl: '/' }).toString()}`;
+        await Promise.all([
+          signInAs(page, start('sim'), 'alice').then(() => expectSignedInAs(page, 'SIM:alice@contoso.test')),
+          signInAs(second, start(OIDC_ISSUER), 'bob').then(() =>
+            expectSignedInAs(second, 'SIMOIDC:bob@contoso.test'),
+          ),
+        ]);
+        assert.equal(gateway.engine.metrics().unknownKey.refreshes, 2, 'each issuer fetched at its token');
+        for (const name of ['sim', OIDC_ISSUER]) {
+          const issuer = await gateway.store.getIssuer(name);
+          const keys = await gateway.store.listKeys(issuer!.id);
+          assert.ok(
+            keys.some((key) => key.sha1 === after && key.state === 'active'),
+            `${name} trusts and has used the new key`,
+          );
+        }
+      } finally {
+        await gateway.close();
+      }
+    },
+    { timeoutMs: 60_000 },
   );
 });
