@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
@@ -50,8 +50,30 @@ function unavailable(path: string, cause: unknown): ClaimsgateError {
 }
 
 /**
+ * Creates `file` empty with mode 0600 (owner read and write only) unless it
+ * exists; an existing file keeps its mode.
+ *
+ * SECURITY: the database holds admin password hashes and session
+ * revocations. SQLite creates a missing file 0644 (less the umask), readable
+ * by every local user; created here first, it is the owner's alone, and
+ * SQLite gives its `-wal` and `-shm` side files the mode of the database
+ * file.
+ */
+function createPrivateFile(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  closeSync(fd);
+}
+
+/**
  * Opens (creating it and its directory if needed) the database file and takes
- * it for this process alone: WAL journal, foreign keys on, a busy timeout,
+ * it for this process alone: a new file (and directory) private to the owner
+ * (0600 / 0700, see {@link createPrivateFile}), WAL journal, foreign keys on, a busy timeout,
  * full fsync at commit, and `locking_mode = EXCLUSIVE`.
  *
  * The exclusive locking mode is what keeps a second process out: SQLite then
@@ -70,7 +92,9 @@ export function openSqliteDatabase(path: string, options: SqliteConnectionOption
   const file = resolve(path);
   let db: Database;
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    // A directory made here is the owner's alone (0700), like the file.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    createPrivateFile(file);
     db = new BetterSqlite3(file, { timeout: lockTimeoutMs });
   } catch (error) {
     throw unavailable(file, error);
