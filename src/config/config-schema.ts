@@ -297,7 +297,7 @@ export const CONFIG_SCHEMA = {
           default: 28_800,
           min: 60,
           max: 30 * DAY_SECONDS,
-          doc: 'The longest a session lives after sign-in, whatever the activity.',
+          doc: "The longest a session lives after sign-in, whatever the activity; counted from the sign-in on the gateway's clock, never from the token's issue instant.",
         },
         idleTimeoutSeconds: {
           kind: 'setting',

@@ -227,11 +227,13 @@ export const ERROR_CODES = {
     hint: 'claimsgate refuses tokens without an expiry. Configure the issuer to emit one.',
   },
   CG_TOKEN_EXPIRED: {
-    meaning: 'The token expired before now, beyond the allowed clock skew.',
+    meaning:
+      'The token expired before now, beyond the allowed clock skew, or says it was issued (iat, IssueInstant) more than a day ago.',
     hint: 'Sign in again for a fresh token. If fresh tokens are refused too, check the clocks of this host and the issuer (NTP) and the clock skew setting.',
   },
   CG_TOKEN_NOT_YET_VALID: {
-    meaning: 'The token is not valid yet (JWT nbf, SAML NotBefore) beyond the allowed clock skew.',
+    meaning:
+      'The token is not valid yet (JWT nbf, SAML NotBefore), or says it was issued (iat, IssueInstant) in the future, beyond the allowed clock skew.',
     hint: 'Check the clocks of this host and the issuer (NTP); raise the clock skew only if they cannot be brought in step.',
   },
   CG_TOKEN_AUDIENCE_MISMATCH: {
