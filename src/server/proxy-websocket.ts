@@ -5,7 +5,11 @@ import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import type { Session } from '../session/session-cookie.js';
 import { serializeSetCookie } from '../session/set-cookie.js';
 import type { GatewayServices } from './gateway-services.js';
-import { buildClientResponseHeaders, buildUpstreamRequestHeaders } from './proxy-headers.js';
+import {
+  buildClientResponseHeaders,
+  buildUpstreamRequestHeaders,
+  gatewayCookieNames,
+} from './proxy-headers.js';
 import { requestInvalid } from './proxy-framing.js';
 import { hasDotSegment, isGatewayPath, requestPathOf } from './proxy-paths.js';
 import { refusalStatus, signInRequired, writeUpgradeRefusal } from './proxy-refusals.js';
@@ -72,6 +76,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
   const { services, target, log } = options;
   const { config, cookies } = services;
   const cookieName = config.session.cookieName;
+  const ownCookies = gatewayCookieNames(cookieName);
   const publicUrl = new URL(config.server.publicUrl);
   const allowedOrigins: ReadonlySet<string> = new Set([
     publicUrl.origin,
@@ -119,7 +124,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
   ): void {
     const headers = buildUpstreamRequestHeaders(request.headers, {
       identityHeaderPrefix: config.gateway.identityHeaderPrefix,
-      cookieName,
+      ownCookies,
       session,
       clientAddress: request.socket.remoteAddress,
       trustProxy: config.server.trustProxy,
@@ -163,7 +168,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
         return;
       }
       answered = true;
-      const passed = buildClientResponseHeaders(response.headers, cookieName);
+      const passed = buildClientResponseHeaders(response.headers, ownCookies);
       passed.connection = 'Upgrade';
       passed.upgrade = response.headers.upgrade ?? 'websocket';
       socket.write(responseHead(101, withSetCookie(passed, renew)));
@@ -183,7 +188,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
         return;
       }
       answered = true;
-      const passed = buildClientResponseHeaders(response.headers, cookieName);
+      const passed = buildClientResponseHeaders(response.headers, ownCookies);
       passed.connection = 'close';
       socket.write(responseHead(response.statusCode ?? 502, withSetCookie(passed, renew)));
       response.on('error', () => socket.destroy());
