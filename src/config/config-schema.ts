@@ -66,6 +66,13 @@ export type SettingSpec = SettingCommon &
         readonly max: number;
       }
     | { readonly type: 'origin-list'; readonly default?: DerivedDefault<readonly string[]> }
+    | {
+        readonly type: 'string-list';
+        readonly default?: readonly string[];
+        readonly pattern: RegExp;
+        /** What each item may be, in words. */
+        readonly patternDoc: string;
+      }
     | { readonly type: 'header-map'; readonly default?: Readonly<Record<string, string>> }
     | { readonly type: 'session-keys'; readonly default?: readonly SessionKeyConfig[] }
     | { readonly type: 'oidc-clients'; readonly default?: Readonly<Record<string, OidcClientConfig>> }
@@ -95,6 +102,8 @@ export interface SessionKeyConfig {
 export interface AdminClaimConfig {
   readonly type: string;
   readonly value: string;
+  /** The issuers (by name) whose tokens may grant the role by this claim; none by default. */
+  readonly issuers: readonly string[];
 }
 
 /** The OpenID Connect response types claimsgate asks for (both answered by `form_post`). */
@@ -556,6 +565,14 @@ export const CONFIG_SCHEMA = {
               pattern: /^\S.{0,511}$/,
               patternDoc: '1–512 characters, not starting with a space',
               doc: 'The claim value that grants the role (for example `ClaimsgateAdmins`).',
+            },
+            issuers: {
+              kind: 'setting',
+              type: 'string-list',
+              default: [],
+              pattern: /^\S.{0,254}$/,
+              patternDoc: 'issuer names as in `claimsgate issuers list`',
+              doc: 'The issuers, by name, whose tokens may grant the admin role by this claim. Empty (the default): no issuer may — a claim means something only in the tenant that issues it, so name each issuer you trust to make administrators. Environment: comma-separated or a JSON array.',
             },
           },
         },

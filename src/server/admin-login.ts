@@ -99,7 +99,7 @@ function nameDigest(name: string | undefined): string | null {
  *
  * - `GET /admin/login[?returnUrl=/admin/…]` — the sign-in form, and, when
  *   `admin.adminClaim` is set, a "Sign in with <issuer>" link per sign-in
- *   issuer; for an admin already signed in, a page with a sign-out button.
+ *   issuer named in `admin.adminClaim.issuers`; for an admin already signed in, a page with a sign-out button.
  * - `POST /admin/login` — checks the form's CSRF token, the throttle, then
  *   the password; on success issues an admin session cookie
  *   (`local:<username>`, role `admin`), records the sign-in, and answers 303
@@ -158,15 +158,18 @@ export function registerAdminLoginRoutes(
     queueCookie(reply, cookieName, [`${cookieName}=`, ...attributes].join('; '));
   }
 
-  /** The issuers offered beside the form: only when an issuer's claim can make an admin. */
+  /** The issuers offered beside the form: those whose claim can make an admin (`admin.adminClaim.issuers`). */
   async function adminIssuers(request: FastifyRequest): Promise<LoginPageState['issuers']> {
-    if (config.admin.adminClaim === undefined) return [];
+    const adminClaim = config.admin.adminClaim;
+    if (adminClaim === undefined || adminClaim.issuers.length === 0) return [];
     try {
       const { issuers } = await findLoginOptions(store, config.server.publicUrl);
-      return issuers.map((issuer) => ({
-        name: issuer.name,
-        text: issuer.description === '' ? issuer.name : issuer.description,
-      }));
+      return issuers
+        .filter((issuer) => adminClaim.issuers.includes(issuer.name))
+        .map((issuer) => ({
+          name: issuer.name,
+          text: issuer.description === '' ? issuer.name : issuer.description,
+        }));
     } catch (error) {
       // No realm yet: the local form still works, so the page is served without the links.
       if (!isClaimsgateError(error, 'CG_STORE_NOT_FOUND')) throw error;

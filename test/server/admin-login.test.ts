@@ -307,6 +307,7 @@ describe('admin sign-in through an issuer asserting admin.adminClaim', () => {
     fixture = await createLoginFixture({
       'admin.adminClaim.type': CLAIM_TYPES.role,
       'admin.adminClaim.value': 'Admin',
+      'admin.adminClaim.issuers': 'sim',
     });
   });
   after(() => fixture.gateway.close());
@@ -334,6 +335,48 @@ describe('admin sign-in through an issuer asserting admin.adminClaim', () => {
 
     const staff = await signInThroughGateway(fixture.gateway.app, '/admin', 'alice');
     assert.equal(fixture.isAdmin(fixture.sessionOf(cookiePair(setCookieOf(staff, SESSION_COOKIE)!))), false);
+  });
+});
+
+describe('admin.adminClaim without admin.adminClaim.issuers', () => {
+  let fixture: LoginFixture;
+  before(async () => {
+    fixture = await createLoginFixture({
+      'admin.adminClaim.type': CLAIM_TYPES.role,
+      'admin.adminClaim.value': 'Admin',
+    });
+  });
+  after(() => fixture.gateway.close());
+
+  it('lets no issuer grant the admin role by default, and offers no issuer on the login form', async () => {
+    assert.deepEqual(fixture.gateway.config.admin.adminClaim?.issuers, []);
+    const admin = await signInThroughGateway(fixture.gateway.app, '/admin', 'admin');
+    assert.equal(admin.statusCode, 303);
+    const session = fixture.sessionOf(cookiePair(setCookieOf(admin, SESSION_COOKIE)!));
+    assert.deepEqual(session.claims[CLAIM_TYPES.role], ['Admin']);
+    assert.equal(fixture.isAdmin(session), false);
+    const page = await fixture.gateway.app.inject({
+      method: 'GET',
+      url: '/admin',
+      headers: { cookie: cookiePair(setCookieOf(admin, SESSION_COOKIE)!) },
+    });
+    assert.equal(page.statusCode, 403);
+    const form = await openLoginForm(fixture);
+    assert.doesNotMatch(form.response.body, /Sign in with/);
+  });
+
+  it('does not take the claim from an issuer other than those listed', () => {
+    const session = {
+      sid: 'c2lk',
+      user: 'OTHER:mallory',
+      issuer: 'other-tenant',
+      claims: { [CLAIM_TYPES.role]: ['Admin'] },
+      roles: [],
+      authenticatedAt: new Date(0),
+      expiresAt: new Date(0),
+      lastSeenAt: new Date(0),
+    };
+    assert.equal(fixture.isAdmin(session), false);
   });
 });
 
