@@ -348,6 +348,11 @@ export const ERROR_CODES = {
     meaning: 'The SQLite database file is already open for writing by another claimsgate process.',
     hint: 'SQLite serves one process. Stop the other process, or use PostgreSQL (CLAIMSGATE_DATABASE_URL=postgres://…) for several instances.',
   },
+  CG_STORE_QUERY_FAILED: {
+    meaning:
+      'A database statement failed for a reason other than the input: a table or schema missing, a permission refused, a database that is read-only, full or damaged.',
+    hint: "The gateway log has the database's own error (SQLSTATE or SQLite code) under the request's ID. Check the database, that its schema is claimsgate's (migrations run at start) and the rights of its role.",
+  },
   CG_STORE_MIGRATION_FAILED: {
     meaning: 'Bringing the database schema up to date failed; nothing was changed.',
     hint: 'Read the cause in the detail. A database written by a newer claimsgate cannot be opened by an older one.',

@@ -15,7 +15,7 @@ import { createAdminGuard } from './admin-auth.js';
 import { registerAdminLoginRoutes } from './admin-login.js';
 import { setAdminSecurityHeaders } from './admin-site/admin-responses.js';
 import { registerAdminSite } from './admin-site/register-admin-site.js';
-import { sendErrorPage } from './error-page.js';
+import { handleGatewayError, sendErrorPage } from './error-page.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import type { GatewayServices } from './gateway-services.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -176,6 +176,8 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     ajv: { customOptions: { removeAdditional: false } },
   });
   void app.register(formbody);
+  // Whatever no route answered itself, store failures first: coded, with the request ID, never the cause.
+  app.setErrorHandler(handleGatewayError);
   registerRequestIdHeader(app);
   registerDrainHooks(app, drain);
   services.sessions.register(app);

@@ -116,6 +116,23 @@ export function openSqliteDatabase(path: string, options: SqliteConnectionOption
   }
 }
 
+/**
+ * Any error SQLite raised while the store worked, as the store's coded error,
+ * so that no driver message (it names tables, columns, values) leaves the
+ * store: a ClaimsgateError unchanged; a SqliteError `CG_STORE_QUERY_FAILED`
+ * with its SQLite code (`CG_STORE_IN_USE` for a lock held elsewhere).
+ * Anything else (a bug of ours) is returned unchanged.
+ */
+export function sqliteStoreFailure(path: string, error: unknown): unknown {
+  if (error instanceof ClaimsgateError || !(error instanceof BetterSqlite3.SqliteError)) return error;
+  if (isSqliteBusy(error)) return sqliteInUseError(path, error);
+  return new ClaimsgateError(
+    'CG_STORE_QUERY_FAILED',
+    `A statement on the SQLite database ${path} failed: ${error.message} (${error.code}).`,
+    { detail: { path, code: error.code, reason: error.message }, cause: error },
+  );
+}
+
 /** True when `error` is SQLite telling that another connection holds the lock. */
 export function isSqliteBusy(error: unknown): boolean {
   const code = sqliteCode(error);

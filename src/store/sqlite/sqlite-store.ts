@@ -42,6 +42,7 @@ import {
   isSqliteBusy,
   openSqliteDatabase,
   sqliteInUseError,
+  sqliteStoreFailure,
   type SqliteConnectionOptions,
 } from './sqlite-connection.js';
 import { createSqliteContext, type SqliteContext } from './sqlite-context.js';
@@ -99,7 +100,11 @@ class SqliteStore implements Store {
   #read<T>(work: (ctx: SqliteContext) => T): Promise<T> {
     return settle(() => {
       this.#assertOpen();
-      return work(this.#ctx);
+      try {
+        return work(this.#ctx);
+      } catch (error) {
+        throw sqliteStoreFailure(this.#db.name, error);
+      }
     });
   }
 
@@ -110,7 +115,12 @@ class SqliteStore implements Store {
   #mutate<T>(work: (ctx: SqliteContext) => T, change: (result: T) => StoreChange | null): Promise<T> {
     return settle(() => {
       this.#assertOpen();
-      const result = this.#db.transaction(() => work(this.#ctx)).immediate();
+      let result: T;
+      try {
+        result = this.#db.transaction(() => work(this.#ctx)).immediate();
+      } catch (error) {
+        throw sqliteStoreFailure(this.#db.name, error);
+      }
       const event = change(result);
       if (event !== null) this.#listeners.emit(event);
       return result;
