@@ -105,8 +105,9 @@ function nameDigest(name: string | undefined): string | null {
  *   (`local:<username>`, role `admin`), records the sign-in, and answers 303
  *   to the return path. Wrong name or password: 401 with one message for
  *   both; a throttled name: 429 with Retry-After; a bad form token: 403.
- * - `POST /admin/logout` — with the session's CSRF token (`_csrf`), clears
- *   the session cookie and answers 303 to `/admin/login`; without it, 403.
+ * - `POST /admin/logout` — with the session's CSRF token (`_csrf`), revokes
+ *   the session (every instance refuses its cookie from then on), clears the
+ *   cookie and answers 303 to `/admin/login`; without it, 403.
  *
  * SECURITY (login CSRF): a forged cross-site POST could sign a victim's
  * browser in to an attacker's admin account. The form carries a random token
@@ -119,7 +120,7 @@ export function registerAdminLoginRoutes(
   services: GatewayServices,
   options: AdminLoginOptions = {},
 ): void {
-  const { config, store, cookies, sessions, admin, now } = services;
+  const { config, store, cookies, sessions, admin, now, revocations } = services;
   if (!config.admin.enabled) return;
   const throttle = options.throttle ?? createLoginThrottle();
   const secure = config.session.secureCookies;
@@ -307,6 +308,8 @@ export function registerAdminLoginRoutes(
       );
       return sendPage(reply, 403, renderRefusalPage('CG_ADMIN_CSRF_INVALID'));
     }
+    // SECURITY: the session ends on every instance, not only in this browser: the old cookie stops working.
+    await revocations.revoke(session);
     setReplyCookie(reply, cookies.clear());
     request.log.info({ event: 'admin.logout', user: session.user, ip: request.ip }, 'admin signed out');
     return reply.redirect('/admin/login', 303);

@@ -25,6 +25,7 @@ import { createOidcSignIn } from './oidc-sign-in.js';
 import { createSamlSignIn } from './saml-sign-in.js';
 import { registerSamplePages } from './sample-pages.js';
 import { createSessionHook } from './session-hook.js';
+import { createSessionRevocations } from './session-revocations.js';
 import { createDrainState, registerDrainHooks, type DrainState } from './shutdown.js';
 import { registerSignInRoutes } from './sign-in-routes.js';
 import { registerUpstreamProxy } from './upstream-proxy.js';
@@ -111,10 +112,16 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     secure: config.session.secureCookies,
     now,
   });
-  const sessions = createSessionHook(cookies, config.session.cookieName);
   const logger =
     options.logger ??
     (options.log === true ? createGatewayLogger({ level: config.logging.level }) : undefined);
+  const revocations = createSessionRevocations({
+    store,
+    now,
+    // The server's logger, once the server exists (revocations are read from its onReady hook on).
+    warn: (facts, message) => app.log.warn(facts, message),
+  });
+  const sessions = createSessionHook(cookies, config.session.cookieName, revocations);
   const drain = options.drain ?? createDrainState();
   const services: GatewayServices = {
     config,
@@ -125,6 +132,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     signInState: createSignInStateCodec({ ring, now }),
     replayCache: createStoreReplayCache(store, now),
     sessions,
+    revocations,
     admin: createAdminGuard({
       config,
       ring,
@@ -180,6 +188,12 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
   app.setErrorHandler(handleGatewayError);
   registerRequestIdHeader(app);
   registerDrainHooks(app, drain);
+  // The revocation list is read before the first request, and followed until the server closes.
+  app.addHook('onReady', () => revocations.start());
+  app.addHook('onClose', (_instance, done) => {
+    revocations.stop();
+    done();
+  });
   services.sessions.register(app);
   registerHealthRoutes(app, services, drain);
   registerMetricsRoutes(app, services);

@@ -6,6 +6,7 @@ import { CLAIM_TYPES } from '../../src/idp-sim/user-claims.js';
 import { ADMIN_ROLE, createAdminGuard, LOCAL_ADMIN_ISSUER } from '../../src/server/admin-auth.js';
 import { adminReturnPath } from '../../src/server/admin-login.js';
 import { createSessionHook } from '../../src/server/session-hook.js';
+import { createSessionRevocations } from '../../src/server/session-revocations.js';
 import { createSealingKeyRing } from '../../src/session/sealing-keys.js';
 import { createSessionCookies, type Session } from '../../src/session/session-cookie.js';
 import {
@@ -50,7 +51,11 @@ async function createLoginFixture(flags: Record<string, unknown> = {}): Promise<
   const guard = createAdminGuard({
     config,
     ring,
-    sessions: createSessionHook(cookies, config.session.cookieName),
+    sessions: createSessionHook(
+      cookies,
+      config.session.cookieName,
+      createSessionRevocations({ store: gateway.store, now, warn: () => undefined }),
+    ),
     renderRefusal: () => assert.fail('no refusal page expected'),
   });
   return {

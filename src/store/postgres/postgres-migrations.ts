@@ -156,6 +156,23 @@ CREATE TABLE admin_accounts (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'session revocations',
+    // Sessions ended before their time: by sid, or a user's sessions started at or before an instant.
+    sql: `
+CREATE TABLE session_revocations (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  sid text,
+  user_name text,
+  revoked_before timestamptz,
+  expires_at timestamptz NOT NULL,
+  CHECK ((sid IS NOT NULL AND user_name IS NULL AND revoked_before IS NULL)
+      OR (sid IS NULL AND user_name IS NOT NULL AND revoked_before IS NOT NULL))
+);
+CREATE INDEX session_revocations_expires_at ON session_revocations (expires_at);
+`,
+  },
 ];
 
 /** The schema version this code writes. */

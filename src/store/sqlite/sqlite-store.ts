@@ -18,8 +18,10 @@ import type {
   NewIssuer,
   NewKey,
   NewRealm,
+  NewSessionRevocation,
   RealmRecord,
   RefreshStateRecord,
+  SessionRevocationRecord,
   StoreChange,
 } from '../model.js';
 import type { AuditQuery, RefreshApplication, Store } from '../store.js';
@@ -54,6 +56,12 @@ import { findRefreshState, findSnapshot, listAudit } from './sqlite-reads.js';
 import { createRealm, deleteRealm, findRealm, listRealms, updateRealm } from './sqlite-realms.js';
 import { applySqliteRefresh } from './sqlite-refresh.js';
 import { checkAndStoreReplay, purgeReplays } from './sqlite-replays.js';
+import { normalizeSessionRevocation } from '../session-revocations.js';
+import {
+  insertSessionRevocation,
+  listSessionRevocations,
+  purgeSessionRevocations,
+} from './sqlite-session-revocations.js';
 
 export interface SqliteStoreOptions extends SqliteConnectionOptions {
   /** The clock for timestamps the store assigns. Default: the system clock. */
@@ -61,6 +69,9 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
   /** The schema steps to apply; tests pass their own. Default {@link SQLITE_MIGRATIONS}. */
   readonly migrations?: readonly SqliteMigration[];
 }
+
+/** The change every session revocation broadcasts. */
+const SESSION_CHANGE: StoreChange = Object.freeze({ kind: 'session', issuerId: null });
 
 function closedError(): ClaimsgateError {
   return new ClaimsgateError('CG_STORE_UNAVAILABLE', 'The SQLite store has been closed.', {
@@ -263,7 +274,7 @@ class SqliteStore implements Store {
     return this.#read((ctx) => findAdminAccount(ctx, username));
   }
 
-  // Admin account changes are not broadcast: nothing caches them (see Store).
+  // Admin account changes are not broadcast (nothing caches accounts), except the sessions they revoke.
   createAdminAccount(input: NewAdminAccount, actor: Actor): Promise<AdminAccountRecord> {
     return this.#mutate(
       (ctx) => createAdminAccount(ctx, input, actor),
@@ -274,14 +285,14 @@ class SqliteStore implements Store {
   setAdminPassword(username: string, passwordHash: string, actor: Actor): Promise<AdminAccountRecord> {
     return this.#mutate(
       (ctx) => setAdminPassword(ctx, username, passwordHash, actor),
-      () => null,
+      () => SESSION_CHANGE,
     );
   }
 
   deleteAdminAccount(username: string, actor: Actor): Promise<void> {
     return this.#mutate(
       (ctx) => deleteAdminAccount(ctx, username, actor),
-      () => null,
+      () => SESSION_CHANGE,
     );
   }
 
@@ -290,6 +301,22 @@ class SqliteStore implements Store {
       (ctx) => recordAdminLogin(ctx, username, at),
       () => null,
     );
+  }
+
+  async revokeSessions(revocation: NewSessionRevocation): Promise<void> {
+    const checked = normalizeSessionRevocation(revocation);
+    await this.#mutate(
+      (ctx) => insertSessionRevocation(ctx, checked),
+      () => SESSION_CHANGE,
+    );
+  }
+
+  listSessionRevocations(now: Date): Promise<SessionRevocationRecord[]> {
+    return this.#read((ctx) => listSessionRevocations(ctx, now));
+  }
+
+  purgeSessionRevocations(now: Date): Promise<number> {
+    return this.#read((ctx) => purgeSessionRevocations(ctx, now));
   }
 
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
