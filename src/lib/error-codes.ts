@@ -413,8 +413,8 @@ export const ERROR_CODES = {
   },
   CG_ADMIN_LOGIN_THROTTLED: {
     meaning:
-      'Admin sign-in for this user name is refused for a while: too many wrong passwords were given for it in a short time (password guessing defence).',
-    hint: 'Wait until the time given has passed, then sign in with the right password; every further attempt meanwhile is refused unchecked. If nobody you know made those attempts, look at the gateway log for their source.',
+      'Admin sign-in is refused for a while: too many wrong passwords were given in a short time for this user name from this address, from this address, or for this user name from everywhere (password guessing defence).',
+    hint: "Wait until the time given has passed, then sign in with the right password; every further attempt meanwhile is refused unchecked. The log's lockedBy says which counter (pair, address, account); an account locked from everywhere still admits the addresses it signed in from before. If nobody you know made those attempts, look at the gateway log for their source.",
   },
   CG_ADMIN_INPUT_INVALID: {
     meaning:

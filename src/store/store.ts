@@ -1,4 +1,5 @@
 import type { KeyState } from '../tokens/trust-snapshot.js';
+import type { LoginAttempt, LoginAttemptDecision, LoginThrottlePolicy } from './login-throttle-rules.js';
 import type {
   Actor,
   AdminAccountRecord,
@@ -138,6 +139,22 @@ export interface Store {
   listSessionRevocations(now: Date): Promise<SessionRevocationRecord[]>;
   /** Drops revocations expired at `now`; returns how many. */
   purgeSessionRevocations(now: Date): Promise<number>;
+
+  /**
+   * The admin sign-in throttle, shared by every instance: decides an attempt
+   * by the counters of its account, its address and their pair (see
+   * `planAttempt`), and counts it, in one transaction.
+   * @throws ClaimsgateError `CG_STORE_INVALID` for a malformed attempt or policy.
+   */
+  beginAdminLoginAttempt(
+    attempt: LoginAttempt,
+    now: Date,
+    policy: LoginThrottlePolicy,
+  ): Promise<LoginAttemptDecision>;
+  /** Takes back an admitted attempt that succeeded, and remembers the address as known for the account. */
+  recordAdminLoginSuccess(attempt: LoginAttempt, now: Date, policy: LoginThrottlePolicy): Promise<void>;
+  /** Drops throttle counters with nothing left to remember at `now`; returns how many. */
+  purgeAdminLoginThrottle(now: Date): Promise<number>;
 
   /** Appends an entry on its own (alerts, refresh outcomes without other change). */
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

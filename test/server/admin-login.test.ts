@@ -5,6 +5,7 @@ import { hashPassword } from '../../src/admin/passwords.js';
 import { CLAIM_TYPES } from '../../src/idp-sim/user-claims.js';
 import { ADMIN_ROLE, createAdminGuard, LOCAL_ADMIN_ISSUER } from '../../src/server/admin-auth.js';
 import { adminReturnPath } from '../../src/server/admin-login.js';
+import { DEFAULT_LOGIN_THROTTLE_POLICY } from '../../src/server/admin-login-throttle.js';
 import { createSessionHook } from '../../src/server/session-hook.js';
 import { createSessionRevocations } from '../../src/server/session-revocations.js';
 import { createSealingKeyRing } from '../../src/session/sealing-keys.js';
@@ -96,14 +97,23 @@ async function signIn(
   username: string,
   password: string,
   extra: Record<string, string> = {},
+  remoteAddress?: string,
 ): Promise<LightMyRequestResponse> {
   const form = await openLoginForm(fixture);
-  return postForm(
-    fixture.gateway.app,
-    '/admin/login',
-    { _csrf: form.token, username, password, ...extra },
-    form.cookie,
-  );
+  if (remoteAddress === undefined)
+    return postForm(
+      fixture.gateway.app,
+      '/admin/login',
+      { _csrf: form.token, username, password, ...extra },
+      form.cookie,
+    );
+  return fixture.gateway.app.inject({
+    method: 'POST',
+    url: '/admin/login',
+    remoteAddress,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie },
+    payload: new URLSearchParams({ _csrf: form.token, username, password, ...extra }).toString(),
+  });
 }
 
 /** The one message a refused sign-in shows. */
@@ -248,6 +258,23 @@ describe('admin sign-in with a local account', () => {
     assert.equal((await signIn(fixture, 'carol', PASSWORD)).statusCode, 429);
     fixture.advance(60);
     assert.equal((await signIn(fixture, 'carol', PASSWORD)).statusCode, 303);
+  });
+
+  it('locks a user name for one address only: its owner signs in from another meanwhile', async () => {
+    await createAccount(fixture, 'erin');
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      await signIn(fixture, 'erin', `wrong guess number ${attempt}`, {}, '203.0.113.9');
+    const locked = await signIn(fixture, 'erin', PASSWORD, {}, '203.0.113.9');
+    assert.equal(locked.statusCode, 429);
+    assert.match(messageOf(locked)!, /from this address/);
+    assert.equal((await signIn(fixture, 'erin', PASSWORD, {}, '192.0.2.44')).statusCode, 303);
+    // The lock is kept in the store: another gateway on the same store refuses the address too.
+    const attempt = await fixture.gateway.store.beginAdminLoginAttempt(
+      { account: 'erin', address: '203.0.113.9' },
+      fixture.gateway.now(),
+      DEFAULT_LOGIN_THROTTLE_POLICY,
+    );
+    assert.equal(attempt.admitted, false);
   });
 
   it('counts failures within the window only, and locks unknown user names the same way', async () => {

@@ -9,7 +9,7 @@ import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { TEST_POSTGRES_URL, postgresGate } from '../helpers/postgres.js';
 import { describeWithService } from '../helpers/service-gate.js';
-import { runSessionsContract } from './sessions-contract.js';
+import { POLICY, runSessionsContract } from './sessions-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'claimsgate-sessions-'));
 after(() => {
@@ -43,6 +43,28 @@ describeWithService('sessions contract: PostgreSQL', postgres, () => {
     },
     dropSchemas,
   );
+
+  it('counts admin sign-in failures across instances on the same schema', async () => {
+    const schema = `cgs_throttle_${process.pid.toString(36)}`;
+    schemas.add(schema);
+    const first = await openPostgresStore(TEST_POSTGRES_URL, { schema });
+    const second = await openPostgresStore(TEST_POSTGRES_URL, { schema });
+    try {
+      const now = new Date();
+      const attempt = { account: 'alice', address: '192.0.2.1' };
+      // Interleaved and in parallel on two instances: three tries in all, not three each.
+      const decisions = await Promise.all(
+        [first, second, first, second, first, second].map((store) =>
+          store.beginAdminLoginAttempt(attempt, now, POLICY),
+        ),
+      );
+      assert.equal(decisions.filter((decision) => decision.admitted).length, 3);
+      assert.equal((await second.beginAdminLoginAttempt(attempt, now, POLICY)).admitted, false);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
 
   it('tells another instance on the same schema of a revocation', async () => {
     const schema = `cgs_pair_${process.pid.toString(36)}`;

@@ -37,6 +37,11 @@ import { createRealm, deleteRealm, getRealm, listRealms, updateRealm } from './p
 import { applyRefresh, getMetadataSnapshot, getRefreshState } from './postgres-refresh.js';
 import { withAdvisoryRefreshLock } from './postgres-refresh-lock.js';
 import {
+  beginAdminLoginAttempt,
+  purgeAdminLoginThrottle,
+  recordAdminLoginSuccess,
+} from './postgres-login-throttle.js';
+import {
   listSessionRevocations,
   purgeSessionRevocations,
   revokeSessions,
@@ -165,6 +170,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     revokeSessions: (revocation) => revokeSessions(context, revocation),
     listSessionRevocations: (at) => listSessionRevocations(context, at),
     purgeSessionRevocations: (at) => purgeSessionRevocations(context, at),
+    beginAdminLoginAttempt: (attempt, at, policy) => beginAdminLoginAttempt(context, attempt, at, policy),
+    recordAdminLoginSuccess: (attempt, at, policy) => recordAdminLoginSuccess(context, attempt, at, policy),
+    purgeAdminLoginThrottle: (at) => purgeAdminLoginThrottle(context, at),
     appendAudit: (entry) => appendAudit(context, entry),
     listAudit: (filter) => listAudit(context, filter),
     getMetadataSnapshot: (issuerId) => getMetadataSnapshot(context, issuerId),

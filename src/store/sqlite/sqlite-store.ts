@@ -56,6 +56,12 @@ import { findRefreshState, findSnapshot, listAudit } from './sqlite-reads.js';
 import { createRealm, deleteRealm, findRealm, listRealms, updateRealm } from './sqlite-realms.js';
 import { applySqliteRefresh } from './sqlite-refresh.js';
 import { checkAndStoreReplay, purgeReplays } from './sqlite-replays.js';
+import type { LoginAttempt, LoginAttemptDecision, LoginThrottlePolicy } from '../login-throttle-rules.js';
+import {
+  beginAdminLoginAttempt,
+  purgeAdminLoginThrottle,
+  recordAdminLoginSuccess,
+} from './sqlite-login-throttle.js';
 import { normalizeSessionRevocation } from '../session-revocations.js';
 import {
   insertSessionRevocation,
@@ -317,6 +323,32 @@ class SqliteStore implements Store {
 
   purgeSessionRevocations(now: Date): Promise<number> {
     return this.#read((ctx) => purgeSessionRevocations(ctx, now));
+  }
+
+  beginAdminLoginAttempt(
+    attempt: LoginAttempt,
+    now: Date,
+    policy: LoginThrottlePolicy,
+  ): Promise<LoginAttemptDecision> {
+    return this.#mutate(
+      (ctx) => beginAdminLoginAttempt(ctx, attempt, now, policy),
+      () => null,
+    );
+  }
+
+  async recordAdminLoginSuccess(
+    attempt: LoginAttempt,
+    now: Date,
+    policy: LoginThrottlePolicy,
+  ): Promise<void> {
+    await this.#mutate(
+      (ctx) => recordAdminLoginSuccess(ctx, attempt, now, policy),
+      () => null,
+    );
+  }
+
+  purgeAdminLoginThrottle(now: Date): Promise<number> {
+    return this.#read((ctx) => purgeAdminLoginThrottle(ctx, now));
   }
 
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
