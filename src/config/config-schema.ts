@@ -163,6 +163,7 @@ export interface Config {
     readonly reconcileIntervalMs: number;
     readonly fetchTimeoutMs: number;
     readonly allowHttpMetadata: boolean;
+    readonly privateMetadataHosts: readonly string[];
     readonly alerts: {
       readonly expiryDays: readonly number[];
       readonly consecutiveFailures: number;
@@ -410,6 +411,14 @@ export const CONFIG_SCHEMA = {
           type: 'boolean',
           default: false,
           doc: 'Accept plain-http metadata URLs for non-loopback hosts. Only for a network you control: keys fetched over http can be replaced in transit.',
+        },
+        privateMetadataHosts: {
+          kind: 'setting',
+          type: 'string-list',
+          default: [],
+          pattern: /^[A-Za-z0-9._:%[\]-]{1,253}(\/\d{1,3})?$/,
+          patternDoc: 'host names, IP addresses or CIDR ranges (`adfs.corp.example`, `10.20.0.0/16`)',
+          doc: 'Hosts whose metadata, key sets and token endpoints may be at a private, link-local, loopback or otherwise special address (an AD FS on the company network). Every other host must resolve to public addresses only, checked at connect time for each redirect and `jwks_uri`; a URL that itself names this machine (`localhost`, `127.0.0.1`, `[::1]`) may reach loopback. `allowHttpMetadata` does not widen this. Environment: comma-separated or a JSON array.',
         },
         alerts: {
           kind: 'group',

@@ -10,6 +10,7 @@ import { createSessionCookies } from '../session/session-cookie.js';
 import { createSignInStateCodec } from '../session/sign-in-state.js';
 import { createStoreReplayCache } from '../store/store-replay-cache.js';
 import type { Store } from '../store/store.js';
+import { createGuardedFetch } from '../metadata/guarded-fetch.js';
 import { registerAdminApi } from './admin-api.js';
 import { createAdminGuard } from './admin-auth.js';
 import { registerAdminLoginRoutes } from './admin-login.js';
@@ -46,7 +47,10 @@ export interface GatewayServerOptions {
   readonly drain?: DrainState;
   /** Add Node's process metrics to `/metrics`; default false (`serve` turns them on). */
   readonly processMetrics?: boolean;
-  /** Outgoing HTTP (the OpenID Connect token endpoint); default `globalThis.fetch`. */
+  /**
+   * Outgoing HTTP (metadata imports, the OpenID Connect token endpoint); default a guarded fetch
+   * (`createGuardedFetch` with `rollover.privateMetadataHosts`).
+   */
   readonly fetch?: typeof globalThis.fetch;
 }
 
@@ -102,6 +106,13 @@ function serverTimeouts(requestTimeoutMs: number): {
 export function createGatewayServer(options: GatewayServerOptions): FastifyInstance {
   const { config, store, engine } = options;
   const now = options.now ?? (() => new Date());
+  // SECURITY: outgoing requests to URLs from issuers' documents (imports, the OIDC token endpoint)
+  // connect only to public addresses, loopback named as such, and rollover.privateMetadataHosts.
+  const guardedFetch =
+    options.fetch === undefined
+      ? createGuardedFetch({ privateHosts: config.rollover.privateMetadataHosts })
+      : undefined;
+  const outgoingFetch = options.fetch ?? guardedFetch!.fetch;
   const ring = createSealingKeyRing(config.session.keys);
   const cookies = createSessionCookies({
     ring,
@@ -156,12 +167,12 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
       processMetrics: options.processMetrics ?? false,
       onStoreError: (error) => logger?.warn({ err: error }, 'metrics: the store could not be read'),
     }),
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: outgoingFetch,
     adminService: createAdminService({
       store,
       engine,
       now,
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      fetch: outgoingFetch,
       allowHttp: config.rollover.allowHttpMetadata,
       fetchTimeoutMs: config.rollover.fetchTimeoutMs,
       alertThresholds: {
@@ -190,9 +201,9 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
   registerDrainHooks(app, drain);
   // The revocation list is read before the first request, and followed until the server closes.
   app.addHook('onReady', () => revocations.start());
-  app.addHook('onClose', (_instance, done) => {
+  app.addHook('onClose', async () => {
     revocations.stop();
-    done();
+    await guardedFetch?.close();
   });
   services.sessions.register(app);
   registerHealthRoutes(app, services, drain);
