@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
 import WebSocket from 'ws';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createRolloverEngine } from '../../src/rollover/rollover-engine.js';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { TEST_POSTGRES_URL, postgresGate } from '../helpers/postgres.js';
+import { describeWithService } from '../helpers/service-gate.js';
 import { createGatewayServer } from '../../src/server/create-gateway-server.js';
 import { LOCAL_ADMIN_ISSUER } from '../../src/server/admin-auth.js';
 import {
@@ -215,5 +221,50 @@ describe('gateway mode refuses a revoked session', () => {
     assert.equal(refused.statusCode, 401);
     assert.equal(refused.json<{ code: string }>().code, 'CG_GATEWAY_SIGN_IN_REQUIRED');
     assert.equal(await handshake(cookie), 401);
+  });
+});
+
+const postgres = await postgresGate();
+
+describeWithService('revocation across PostgreSQL instances', postgres, () => {
+  it('refuses a cookie signed out on one instance on another within moments', async () => {
+    const schema = `cg_revoke_${process.pid.toString(36)}`;
+    const now = (): Date => new Date('2026-03-02T09:30:00Z');
+    const { config } = loadConfig({ env: {}, flags: { mode: 'development', 'server.port': 8787 } });
+    const stores = [
+      await openPostgresStore(TEST_POSTGRES_URL, { schema, now }),
+      await openPostgresStore(TEST_POSTGRES_URL, { schema, now }),
+    ];
+    const apps = stores.map((store) =>
+      createGatewayServer({ config, store, engine: createRolloverEngine({ store, now }), now }),
+    );
+    try {
+      const cookie = sessionCookie(
+        { config, now },
+        { user: 'local:alice', issuer: LOCAL_ADMIN_ISSUER, claims: {}, roles: ['admin'] },
+      );
+      const session = (app: (typeof apps)[number]) =>
+        app.inject({ method: 'GET', url: '/admin/api/session', headers: { cookie } });
+      const [first, second] = apps as [(typeof apps)[number], (typeof apps)[number]];
+      assert.equal((await session(second)).statusCode, 200);
+      const { csrfToken } = (await session(first)).json<{ csrfToken: string }>();
+      const logout = await postForm(first, '/admin/logout', { _csrf: csrfToken }, cookie);
+      assert.equal(logout.statusCode, 303);
+      assert.equal((await session(first)).statusCode, 401, 'at once on the instance that signed out');
+      const deadline = Date.now() + 5000;
+      let status = (await session(second)).statusCode;
+      while (status === 200 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        status = (await session(second)).statusCode;
+      }
+      assert.equal(status, 401, 'the other instance heard of it through LISTEN/NOTIFY');
+    } finally {
+      for (const app of apps) await app.close();
+      for (const store of stores) await store.close();
+      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+      await client.end();
+    }
   });
 });
