@@ -34,6 +34,9 @@ async function dropSchemas(): Promise<void> {
   }
 }
 
+// The schemas of the tests below the contract are dropped once every test of the file has run.
+after(() => dropSchemas());
+
 describeWithService('sessions contract: PostgreSQL', postgres, () => {
   runSessionsContract(
     'PostgreSQL',
