@@ -4,7 +4,8 @@
 // 1. builds claimsgate;
 // 2. writes ./data/claimsgate.yaml on the first run (a generated session key,
 //    the public URL, the OpenID Connect client of the simulator, the admin
-//    claim of the simulator's admin user);
+//    claim of the simulator's admin user, trusted from the simulator's two
+//    issuers only);
 // 3. starts the IdP simulator on 127.0.0.1:8788, which rolls its signing key
 //    over (announce → switch → retire) every three minutes;
 // 4. on the first run, registers in ./data/claimsgate.db: the simulator as
@@ -18,7 +19,7 @@
 // SQLite file.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -128,11 +129,18 @@ if (!existsSync(CONFIG)) {
       '  adminClaim:',
       `    type: ${ROLE_CLAIM}`,
       '    value: Admin',
+      '    # Only these issuers may make an administrator by the claim (none unless listed).',
+      '    issuers: [idp-sim, idp-sim-oidc]',
       '',
     ].join('\n'),
     { mode: 0o600 },
   );
   console.log(`Wrote ${CONFIG} (a generated session key; keep it private).`);
+} else if (!/^\s+issuers:/m.test(readFileSync(CONFIG, 'utf8'))) {
+  console.log(
+    `Note: ${CONFIG} was written by an earlier release. To sign in as an admin through the simulator,\n` +
+      'add "issuers: [idp-sim, idp-sim-oidc]" under admin.adminClaim (no issuer may grant the role otherwise).',
+  );
 }
 
 console.log(`Starting the IdP simulator on 127.0.0.1:${SIM_PORT} (a key rollover step every 3 minutes)…`);

@@ -227,11 +227,13 @@ export const ERROR_CODES = {
     hint: 'claimsgate refuses tokens without an expiry. Configure the issuer to emit one.',
   },
   CG_TOKEN_EXPIRED: {
-    meaning: 'The token expired before now, beyond the allowed clock skew.',
+    meaning:
+      'The token expired before now, beyond the allowed clock skew, or says it was issued (iat, IssueInstant) more than a day ago.',
     hint: 'Sign in again for a fresh token. If fresh tokens are refused too, check the clocks of this host and the issuer (NTP) and the clock skew setting.',
   },
   CG_TOKEN_NOT_YET_VALID: {
-    meaning: 'The token is not valid yet (JWT nbf, SAML NotBefore) beyond the allowed clock skew.',
+    meaning:
+      'The token is not valid yet (JWT nbf, SAML NotBefore), or says it was issued (iat, IssueInstant) in the future, beyond the allowed clock skew.',
     hint: 'Check the clocks of this host and the issuer (NTP); raise the clock skew only if they cannot be brought in step.',
   },
   CG_TOKEN_AUDIENCE_MISMATCH: {
@@ -346,6 +348,11 @@ export const ERROR_CODES = {
     meaning: 'The SQLite database file is already open for writing by another claimsgate process.',
     hint: 'SQLite serves one process. Stop the other process, or use PostgreSQL (CLAIMSGATE_DATABASE_URL=postgres://…) for several instances.',
   },
+  CG_STORE_QUERY_FAILED: {
+    meaning:
+      'A database statement failed for a reason other than the input: a table or schema missing, a permission refused, a database that is read-only, full or damaged.',
+    hint: "The gateway log has the database's own error (SQLSTATE or SQLite code) under the request's ID. Check the database, that its schema is claimsgate's (migrations run at start) and the rights of its role.",
+  },
   CG_STORE_MIGRATION_FAILED: {
     meaning: 'Bringing the database schema up to date failed; nothing was changed.',
     hint: 'Read the cause in the detail. A database written by a newer claimsgate cannot be opened by an older one.',
@@ -406,8 +413,8 @@ export const ERROR_CODES = {
   },
   CG_ADMIN_LOGIN_THROTTLED: {
     meaning:
-      'Admin sign-in for this user name is refused for a while: too many wrong passwords were given for it in a short time (password guessing defence).',
-    hint: 'Wait until the time given has passed, then sign in with the right password; every further attempt meanwhile is refused unchecked. If nobody you know made those attempts, look at the gateway log for their source.',
+      'Admin sign-in is refused for a while: too many wrong passwords were given in a short time for this user name from this address, from this address, or for this user name from everywhere (password guessing defence).',
+    hint: "Wait until the time given has passed, then sign in with the right password; every further attempt meanwhile is refused unchecked. The log's lockedBy says which counter (pair, address, account); an account locked from everywhere still admits the addresses it signed in from before. If nobody you know made those attempts, look at the gateway log for their source.",
   },
   CG_ADMIN_INPUT_INVALID: {
     meaning:

@@ -224,6 +224,8 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   }
 
   function onStoreChange(change: StoreChange): void {
+    // A session revocation changes nothing of trust.
+    if (change.kind === 'session') return;
     refresher.observeChange(change);
     if (!running || debounceHandle !== undefined) return;
     debounceHandle = timers.setTimeout(() => {

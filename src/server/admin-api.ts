@@ -3,6 +3,7 @@ import { adminActor, inspectThumbprintInput, type AdminService } from '../admin/
 import type { ErrorCode } from '../lib/error-codes.js';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import type { Session } from '../session/session-cookie.js';
+import { failureBody, isStoreFailure, storeFailureStatus } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { buildOpenApiDocument, type ApiRouteDescription } from './openapi-document.js';
 import * as S from './openapi-schemas.js';
@@ -104,6 +105,14 @@ function handleApiError(
 ): FastifyReply {
   if ('validation' in error && error.validation !== undefined) {
     return sendProblem(reply, 400, validationProblem(error));
+  }
+  if (isStoreFailure(error)) {
+    // SECURITY: the store's message names the database and host: the log has it, the caller the code.
+    request.log.error({ err: error, code: error.code, detail: error.detail }, 'admin API: the store failed');
+    return reply
+      .code(storeFailureStatus(error))
+      .header('cache-control', 'no-store')
+      .send(failureBody(error.code, request));
   }
   if (isClaimsgateError(error)) {
     const status = statusOfAdminError(error.code);

@@ -180,7 +180,8 @@ export async function completeSignIn(
  * Runs a sign-in callback: a refused sign-in (any `ClaimsgateError` but a
  * store failure) is counted by code and answered with a 400 error page that
  * shows the code only; the full error goes to the log. Store failures and
- * bugs propagate (500).
+ * bugs propagate to the gateway's error handler (`handleGatewayError`: a
+ * coded page with the request ID, the cause logged, never shown).
  */
 export async function runSignInCallback(
   services: GatewayServices,

@@ -9,6 +9,7 @@ import type { ReplayCache } from '../tokens/replay-cache.js';
 import type { AdminGuard } from './admin-auth.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { SessionHook } from './session-hook.js';
+import type { SessionRevocations } from './session-revocations.js';
 
 /** What the gateway's routes share, built once by `createGatewayServer` and passed to each plugin. */
 export interface GatewayServices {
@@ -21,6 +22,8 @@ export interface GatewayServices {
   /** The store-backed replay cache: token IDs and burnt sign-in state IDs. */
   readonly replayCache: ReplayCache;
   readonly sessions: SessionHook;
+  /** Revoked sessions (sign-out, admin logout, password change, account deletion), shared through the store. */
+  readonly revocations: SessionRevocations;
   /** Who may use the admin API and site, and their CSRF tokens. */
   readonly admin: AdminGuard;
   readonly metrics: GatewayMetrics;

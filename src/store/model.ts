@@ -221,9 +221,27 @@ export interface RefreshStateRecord {
   readonly nextAttemptAt: Date | null;
 }
 
-/** What changed, as broadcast to every instance sharing the store. */
+/**
+ * A session ended before its time (sign-out, admin logout, a password change,
+ * an account deleted): the session with `sid`, or every session of `user`
+ * that started at or before `revokedBefore`. Kept until `expiresAt`, when no
+ * session it covers can be alive any more.
+ */
+export interface SessionRevocationRecord {
+  readonly sid: string | null;
+  readonly user: string | null;
+  readonly revokedBefore: Date | null;
+  readonly expiresAt: Date;
+}
+
+/** A revocation to record: one session by its `sid`, or a user's sessions started at or before an instant. */
+export type NewSessionRevocation =
+  | { readonly sid: string; readonly expiresAt: Date }
+  | { readonly user: string; readonly revokedBefore: Date; readonly expiresAt: Date };
+
+/** What changed, as broadcast to every instance sharing the store (`session`: a session revocation). */
 export interface StoreChange {
-  readonly kind: 'issuer' | 'key' | 'realm' | 'mapping' | 'refresh';
+  readonly kind: 'issuer' | 'key' | 'realm' | 'mapping' | 'refresh' | 'session';
   /** The issuer concerned, when there is one. */
   readonly issuerId: string | null;
 }

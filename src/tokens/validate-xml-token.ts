@@ -262,6 +262,7 @@ export function validateXmlToken(xml: Uint8Array | string, context: ValidationCo
       notBefore: content.notBefore,
       notOnOrAfter:
         content.notOnOrAfter ?? earliest(...content.bearerConfirmations.map((c) => c.notOnOrAfter)),
+      issuedAt: content.issueInstant,
     },
     context,
     'The assertion',

@@ -88,7 +88,7 @@ describe('the configuration file', () => {
 
   it('accepts a few YAML aliases', () => {
     const { config } = loadFile('c.yaml', 'admin:\n  adminClaim:\n    type: &role role\n    value: *role\n');
-    assert.deepEqual(config.admin.adminClaim, { type: 'role', value: 'role' });
+    assert.deepEqual(config.admin.adminClaim, { type: 'role', value: 'role', issuers: [] });
   });
 
   it('refuses duplicate keys in YAML and in JSON', () => {

@@ -71,7 +71,7 @@ describe('loadConfig', () => {
       '  webhook:',
       '    url: https://hooks.example.com/claimsgate',
       'admin:',
-      '  adminClaim: { type: role, value: ClaimsgateAdmins }',
+      '  adminClaim: { type: role, value: ClaimsgateAdmins, issuers: [contoso-aad] }',
       '',
     ].join('\n');
     const { config, sources } = loadConfig({
@@ -95,7 +95,11 @@ describe('loadConfig', () => {
       headers: {},
       retries: 3,
     });
-    assert.deepEqual(config.admin.adminClaim, { type: 'role', value: 'ClaimsgateAdmins' });
+    assert.deepEqual(config.admin.adminClaim, {
+      type: 'role',
+      value: 'ClaimsgateAdmins',
+      issuers: ['contoso-aad'],
+    });
     assert.equal(sources['server.port'], 'file');
     assert.equal(sources['rollover.webhook.retries'], 'default');
     assert.equal(sources['server.host'], 'default');

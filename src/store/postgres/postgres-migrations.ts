@@ -156,6 +156,41 @@ CREATE TABLE admin_accounts (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'session revocations',
+    // Sessions ended before their time: by sid, or a user's sessions started at or before an instant.
+    sql: `
+CREATE TABLE session_revocations (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  sid text,
+  user_name text,
+  revoked_before timestamptz,
+  expires_at timestamptz NOT NULL,
+  CHECK ((sid IS NOT NULL AND user_name IS NULL AND revoked_before IS NULL)
+      OR (sid IS NULL AND user_name IS NOT NULL AND revoked_before IS NOT NULL))
+);
+CREATE INDEX session_revocations_expires_at ON session_revocations (expires_at);
+`,
+  },
+  {
+    version: 4,
+    name: 'admin login throttle',
+    // Failed admin sign-ins counted per account, per client address and per pair, shared by every instance.
+    sql: `
+CREATE TABLE admin_login_throttle (
+  scope text NOT NULL CHECK (scope IN ('account', 'address', 'pair')),
+  key text NOT NULL,
+  failures integer NOT NULL CHECK (failures >= 0),
+  window_started_at timestamptz NOT NULL,
+  locked_until timestamptz,
+  last_success_at timestamptz,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX admin_login_throttle_expires_at ON admin_login_throttle (expires_at);
+`,
+  },
 ];
 
 /** The schema version this code writes. */

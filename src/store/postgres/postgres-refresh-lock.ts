@@ -1,11 +1,6 @@
 import type pg from 'pg';
 
-import {
-  isConnectionFailure,
-  takeConnection,
-  unavailable,
-  type PostgresTarget,
-} from './postgres-connection.js';
+import { storeFailure, takeConnection, type PostgresTarget } from './postgres-connection.js';
 
 // Two-int advisory keys: (hashtext('claimsgate.refresh:<schema>'), hashtext(issuerId)).
 // The first int keeps claimsgate's locks apart from other applications' and
@@ -41,7 +36,7 @@ export async function withAdvisoryRefreshLock<T>(
       acquired = result.rows[0]?.acquired === true;
     } catch (error) {
       broken = error;
-      throw isConnectionFailure(error) ? unavailable(target, error) : error;
+      throw storeFailure(target, error);
     }
     if (!acquired) return undefined;
     try {

@@ -36,6 +36,16 @@ import { applyPostgresMigrations } from './postgres-migrations.js';
 import { createRealm, deleteRealm, getRealm, listRealms, updateRealm } from './postgres-realms.js';
 import { applyRefresh, getMetadataSnapshot, getRefreshState } from './postgres-refresh.js';
 import { withAdvisoryRefreshLock } from './postgres-refresh-lock.js';
+import {
+  beginAdminLoginAttempt,
+  purgeAdminLoginThrottle,
+  recordAdminLoginSuccess,
+} from './postgres-login-throttle.js';
+import {
+  listSessionRevocations,
+  purgeSessionRevocations,
+  revokeSessions,
+} from './postgres-session-revocations.js';
 import { assertOpen, query, type PostgresContext } from './postgres-transaction.js';
 
 /** Options of {@link openPostgresStore}; every one has a default. */
@@ -157,6 +167,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       setAdminPassword(context, username, passwordHash, actor),
     deleteAdminAccount: (username, actor) => deleteAdminAccount(context, username, actor),
     recordAdminLogin: (username, at) => recordAdminLogin(context, username, at),
+    revokeSessions: (revocation) => revokeSessions(context, revocation),
+    listSessionRevocations: (at) => listSessionRevocations(context, at),
+    purgeSessionRevocations: (at) => purgeSessionRevocations(context, at),
+    beginAdminLoginAttempt: (attempt, at, policy) => beginAdminLoginAttempt(context, attempt, at, policy),
+    recordAdminLoginSuccess: (attempt, at, policy) => recordAdminLoginSuccess(context, attempt, at, policy),
+    purgeAdminLoginThrottle: (at) => purgeAdminLoginThrottle(context, at),
     appendAudit: (entry) => appendAudit(context, entry),
     listAudit: (filter) => listAudit(context, filter),
     getMetadataSnapshot: (issuerId) => getMetadataSnapshot(context, issuerId),

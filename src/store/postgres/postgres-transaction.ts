@@ -5,12 +5,7 @@ import type { AuditEntry, NewAuditEntry, StoreChange } from '../model.js';
 import { auditFromRow, toAuditValue, toJsonColumn, type AuditRow } from '../records.js';
 import { normalizeNewAuditEntry } from '../validate-input.js';
 import { changePayload, NOTIFY_SQL, type ChangeOrigin } from './postgres-change-feed.js';
-import {
-  isConnectionFailure,
-  takeConnection,
-  unavailable,
-  type PostgresTarget,
-} from './postgres-connection.js';
+import { storeFailure, takeConnection, type PostgresTarget } from './postgres-connection.js';
 
 /** What every query module of the PostgreSQL store works with. */
 export interface PostgresContext {
@@ -67,7 +62,8 @@ export async function insertAudit(
  * before the returned promise settles (as with SQLite), and skip the echo.
  * Duplicate changes are sent once.
  *
- * @throws ClaimsgateError `CG_STORE_UNAVAILABLE` when the connection fails; the work's own errors unchanged.
+ * @throws ClaimsgateError `CG_STORE_UNAVAILABLE` when the connection fails, `CG_STORE_QUERY_FAILED`
+ *   for any other error PostgreSQL reports (see `storeFailure`); the work's own coded errors unchanged.
  */
 export async function inTransaction<T>(
   context: PostgresContext,
@@ -100,7 +96,7 @@ export async function inTransaction<T>(
     } catch (rollbackError) {
       broken = rollbackError;
     }
-    throw isConnectionFailure(error) ? unavailable(context.target, error) : error;
+    throw storeFailure(context.target, error);
   } finally {
     taken.release(broken);
   }
@@ -108,7 +104,7 @@ export async function inTransaction<T>(
   return result;
 }
 
-/** A single statement outside any transaction, with connection failures coded. */
+/** A single statement outside any transaction, every database failure coded (see `storeFailure`). */
 export async function query<R extends pg.QueryResultRow>(
   context: PostgresContext,
   sql: string,
@@ -118,7 +114,7 @@ export async function query<R extends pg.QueryResultRow>(
   try {
     return await context.pool.query<R>(sql, values as unknown[]);
   } catch (error) {
-    throw isConnectionFailure(error) ? unavailable(context.target, error) : error;
+    throw storeFailure(context.target, error);
   }
 }
 
