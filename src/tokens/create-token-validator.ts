@@ -69,11 +69,20 @@ export interface TokenValidator {
   validate(input: string | Uint8Array, options?: ValidateOptions): Promise<VerifiedIdentity>;
 }
 
-/** The refusals that a fresher trust of the token's issuer may lift: its key is not (yet) trusted for that issuer. */
+/**
+ * The refusals that a fresher trust of the token's issuer may lift: its key
+ * is not (yet) trusted for that issuer. A key held for approval
+ * (`CG_TRUST_KEY_PENDING_APPROVAL`) is one of them: a fetch that begins now
+ * may find the endpoint fixed, or serving a document that is continuous and
+ * publishes the key, and it costs what an unknown key costs (one fetch per
+ * issuer per spacing window, shared by every token waiting).
+ */
 function isKeyUnknownToIssuer(error: unknown): error is ClaimsgateError {
   return (
     error instanceof ClaimsgateError &&
-    (error.code === 'CG_TRUST_KEY_UNKNOWN' || error.code === 'CG_TRUST_KEY_WRONG_ISSUER')
+    (error.code === 'CG_TRUST_KEY_UNKNOWN' ||
+      error.code === 'CG_TRUST_KEY_WRONG_ISSUER' ||
+      error.code === 'CG_TRUST_KEY_PENDING_APPROVAL')
   );
 }
 

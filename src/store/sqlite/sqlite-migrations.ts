@@ -147,8 +147,32 @@ CREATE TABLE admin_accounts (
 CREATE UNIQUE INDEX admin_accounts_username_unique ON admin_accounts (username);
 `;
 
+/**
+ * Key continuity (docs/rollover.md): each issuer's discontinuity policy, and
+ * the document a refresh held for lack of continuity, one per issuer, with
+ * an administrator's decision on it.
+ */
+const KEY_CONTINUITY = `
+ALTER TABLE issuers ADD COLUMN discontinuity_policy TEXT NOT NULL DEFAULT 'auto'
+  CHECK (discontinuity_policy IN ('auto', 'hold', 'accept-with-alert'));
+
+CREATE TABLE pending_changes (
+  issuer_id TEXT PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+  detected_at TEXT NOT NULL,
+  url TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  signer_sha1 TEXT,
+  reason TEXT NOT NULL CHECK (reason IN ('unsigned-replacement', 'unknown-signer-replacement', 'downgrade')),
+  keys_json TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('pending', 'approved', 'rejected')),
+  decided_by TEXT,
+  decided_at TEXT
+);
+`;
+
 /** Every SQLite migration, oldest first. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
   { version: 2, name: 'admin accounts', up: ADMIN_ACCOUNTS },
+  { version: 3, name: 'key continuity', up: KEY_CONTINUITY },
 ];
