@@ -65,7 +65,9 @@ export function parseSignaturePolicyMode(value: string): SignaturePolicyMode {
 /** Parses `--on-discontinuity`. */
 export function parseDiscontinuityPolicy(value: string): DiscontinuityPolicy {
   if (value === 'auto' || value === 'hold' || value === 'accept-with-alert') return value;
-  throw new InvalidArgumentError(`--on-discontinuity must be auto, hold or accept-with-alert, not "${value}"`);
+  throw new InvalidArgumentError(
+    `--on-discontinuity must be auto, hold or accept-with-alert, not "${value}"`,
+  );
 }
 
 /**
