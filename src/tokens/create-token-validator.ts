@@ -42,7 +42,10 @@ export interface TokenValidatorOptions {
    * (known) issuer is not trusted with — unknown everywhere
    * (`CG_TRUST_KEY_UNKNOWN`), or trusted for other issuers only
    * (`CG_TRUST_KEY_WRONG_ISSUER`: one key often signs for several issuers,
-   * and the token's issuer may publish it by now). It may return a fresher
+   * and the token's issuer may publish it by now), or published only in a
+   * document held for an administrator's approval
+   * (`CG_TRUST_KEY_PENDING_APPROVAL`: the endpoint may serve a continuous
+   * document by now). It may return a fresher
    * snapshot (the rollover engine refreshes the issuer's metadata there); the
    * token is then retried against it in the same call, and the outcome of
    * that retry stands.
