@@ -167,4 +167,22 @@ describe('a held change of keys, seen through the gateway', () => {
     assert.equal(await fixture.store.getPendingChange(fixture.issuer.id), undefined);
     assert.equal((await signInThroughGateway(fixture.app)).statusCode, 303);
   });
+
+  it('tells the admin to approve when an import’s refresh holds the document it applied', async () => {
+    await replaceEveryKey();
+    const admin = await adminCaller(fixture);
+    const body = { metadataUrl: fixture.issuer.metadataUrl, issuer: 'sim' };
+    const preview = await callApi(fixture, 'POST', '/admin/api/import/preview', admin, body);
+    assert.equal(preview.statusCode, 200, preview.body);
+    const applied = await callApi(fixture, 'POST', '/admin/api/import/apply', admin, {
+      ...body,
+      expectedSha256: preview.json<{ sha256: string }>().sha256,
+    });
+    assert.equal(applied.statusCode, 200, applied.body);
+    const result = applied.json<{ warnings: string[]; refresh: { code: string | null } }>();
+    assert.equal(result.refresh.code, 'CG_META_KEYS_DISCONTINUOUS');
+    assert.equal(result.warnings.length, 1);
+    assert.match(result.warnings[0]!, /pending change/);
+    assert.equal((await fixture.store.getPendingChange(fixture.issuer.id))?.decision, 'pending');
+  });
 });
