@@ -304,6 +304,33 @@ describe('the hostile-document drill: the metadata endpoint answers once with on
   });
 });
 
+describe('tokens signed by a held key', () => {
+  it('let 1,000 of them cost one metadata fetch per spacing window, each refused with CG_TRUST_KEY_PENDING_APPROVAL', async () => {
+    const bench = await openBench(publishing([certA], certA));
+    try {
+      await bench.engine.start();
+      bench.server.setMode(publishing([attacker], attacker));
+      assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
+      bench.advance(61);
+      const before = bench.server.requests();
+      const tokens = await Promise.all(Array.from({ length: 1000 }, () => bench.token(attacker)));
+      const results = await Promise.allSettled(tokens.map((token) => bench.validator.validate(token)));
+      assert.ok(
+        results.every(
+          (result) =>
+            result.status === 'rejected' && isClaimsgateError(result.reason, 'CG_TRUST_KEY_PENDING_APPROVAL'),
+        ),
+      );
+      // A held key makes claimsgate look again (the endpoint may be fixed), but no more than an unknown key does.
+      assert.equal(bench.server.requests() - before, 1);
+      assert.equal(bench.engine.metrics().unknownKey.joined, 999);
+      assert.deepEqual(await actions(bench, 'alert.keys-discontinuous'), ['alert.keys-discontinuous']);
+    } finally {
+      await bench.close();
+    }
+  });
+});
+
 describe('honest rollovers need no administrator', () => {
   it('follows announce → switch → retire over http with no pending change and no discontinuity alert', async () => {
     const bench = await openBench(publishing([certA], certA));
