@@ -201,7 +201,11 @@ export async function applyImport(
   });
   const result = await context.engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' });
   const warnings: string[] = [];
-  if (result.outcome === 'failure') {
+  if (result.outcome === 'failure' && result.code === 'CG_META_KEYS_DISCONTINUOUS') {
+    warnings.push(
+      "The document replaces the issuer's keys without continuity, so the refresh holds it for approval; the issuer keeps the keys it had. Review the pending change on the issuer's page (or GET …/pending-change) and approve it.",
+    );
+  } else if (result.outcome === 'failure') {
     warnings.push(
       `The refresh after the import failed (${result.code ?? 'unknown'}); the issuer keeps the keys it had. Fix the cause and refresh it again.`,
     );

@@ -76,6 +76,11 @@ export const ERROR_CODES = {
       'The issuer is trusted by thumbprint only and the token carries no certificate to check the thumbprint against.',
     hint: "Trust the issuer by its certificate or metadata instead of a bare thumbprint, or have the issuer include its certificate in the signature's KeyInfo.",
   },
+  CG_TRUST_KEY_PENDING_APPROVAL: {
+    meaning:
+      "The token is signed by a key that arrived in a metadata document replacing the issuer's keys without continuity; the document waits for an administrator's approval, and the issuer's current keys stay trusted meanwhile.",
+    hint: 'Review the pending change (`claimsgate issuers pending <name>`, the issuer page of the admin site, or GET /admin/api/issuers/<name>/pending-change). Approve it only if the issuer really replaced its keys (an emergency rollover); otherwise the endpoint or the path to it may be compromised.',
+  },
 
   // --- XML signatures -------------------------------------------------------
   CG_SIG_STRUCTURE_INVALID: {
@@ -186,6 +191,11 @@ export const ERROR_CODES = {
   CG_META_EXPIRED: {
     meaning: 'The metadata document is past its own validUntil, so it is refused as stale or replayed.',
     hint: 'Check that the server publishes a fresh document; a cached or replayed copy must not replace newer trust. The last good keys stay trusted meanwhile.',
+  },
+  CG_META_KEYS_DISCONTINUOUS: {
+    meaning:
+      "The metadata would replace the issuer's keys without continuity (unsigned or signed by an unknown key and sharing no key with the current trust, or unsigned from an issuer that used to sign), and the issuer's discontinuity policy holds such a document for an administrator's approval.",
+    hint: 'The current keys stay trusted. Review the pending change (`claimsgate issuers pending <name>` or the issuer page) and approve it if the issuer really replaced its keys; reject it, and check the metadata endpoint and the path to it, if not.',
   },
 
   // --- Tokens ---------------------------------------------------------------

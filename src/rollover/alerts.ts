@@ -26,7 +26,13 @@ export type AlertKind =
   /** The metadata is signed by another certificate than the last-known-good document was. */
   | 'signer-changed'
   /** A refresh would have left the issuer without a usable key; its newest retiring key was kept. */
-  | 'last-key-kept';
+  | 'last-key-kept'
+  /**
+   * A document replaced the issuer's keys without continuity (docs/rollover.md,
+   * "Key continuity"): held for an administrator's approval, or applied under
+   * `accept-with-alert` with the replaced keys' grace cut short.
+   */
+  | 'keys-discontinuous';
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 
@@ -120,6 +126,7 @@ const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   'key-revoked': 'warning',
   'signer-changed': 'warning',
   'last-key-kept': 'critical',
+  'keys-discontinuous': 'critical',
 };
 
 /** The fields an alert is made from; severity and dedupe key follow from them. */

@@ -6,6 +6,7 @@ import type {
   IssuerRecord,
   KeyRecord,
   MetadataSnapshotRecord,
+  PendingChangeRecord,
   RefreshFacts,
   RefreshStateRecord,
 } from '../store/model.js';
@@ -73,6 +74,8 @@ export interface PlanRefreshInput {
   /** The current last-known-good document, if any. */
   readonly previousSnapshot: MetadataSnapshotRecord | undefined;
   readonly previousState: RefreshStateRecord | undefined;
+  /** The issuer's pending change (a document held for lack of key continuity), if any. */
+  readonly pendingChange?: PendingChangeRecord | undefined;
   readonly attempt: RefreshAttempt;
   readonly now: Date;
   /** When the fetch began (recorded as the refresh state's `lastAttemptAt`); default `now`. */

@@ -1,5 +1,5 @@
 import { ClaimsgateError } from '../lib/errors.js';
-import type { IssuerRecord, StoreChange } from '../store/model.js';
+import type { Actor, IssuerRecord, PendingChangeRecord, StoreChange } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { UnknownKeyEvent } from '../tokens/create-token-validator.js';
 import type { VerifiedIdentity } from '../tokens/identity.js';
@@ -81,6 +81,24 @@ export interface RolloverEngine {
    * @throws ClaimsgateError `CG_STORE_NOT_FOUND` for an unknown issuer; `CG_STORE_*` when the store fails.
    */
   refreshIssuer(idOrName: string, options?: RefreshOptions): Promise<RefreshResult>;
+  /**
+   * Approves the issuer's pending change — the document held for lack of
+   * key continuity whose SHA-256 the administrator reviewed — and refreshes
+   * the issuer at once: the very document approved is applied (the keys it
+   * replaces retire at once). A document the endpoint serves meanwhile is
+   * judged afresh: the approval covers only what was reviewed.
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND` (issuer, or no pending change);
+   *   `CG_STORE_CONFLICT` when a newer document replaced the one reviewed; `CG_STORE_*`.
+   */
+  approvePendingChange(idOrName: string, sha256: string, actor: Actor): Promise<RefreshResult>;
+  /**
+   * Rejects the issuer's pending change: the issuer keeps its keys, and the
+   * same document raises no new alert (a new document is judged afresh).
+   *
+   * @throws ClaimsgateError as {@link RolloverEngine.approvePendingChange}.
+   */
+  rejectPendingChange(idOrName: string, sha256: string, actor: Actor): Promise<PendingChangeRecord>;
   /**
    * The validator's unknown-key hook: waits for a fetch of the token's
    * issuer that begins after the token arrived (one per issuer per spacing
@@ -308,6 +326,20 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
         },
         refreshOptions.force ?? false,
       );
+    },
+
+    async approvePendingChange(idOrName, sha256, actor) {
+      const issuer = await resolveIssuer(idOrName);
+      await store.decidePendingChange(issuer.id, sha256, 'approved', actor);
+      return refresher.refresh(issuer.id, { reason: 'manual' }, true);
+    },
+
+    async rejectPendingChange(idOrName, sha256, actor) {
+      const issuer = await resolveIssuer(idOrName);
+      const decided = await store.decidePendingChange(issuer.id, sha256, 'rejected', actor);
+      // Its keys no longer name a pending change in refusals.
+      await reloadRecords();
+      return decided;
     },
 
     onUnknownKey: unknownKeyHook.onUnknownKey,

@@ -63,10 +63,11 @@ export async function runRefresh(
   trigger: RefreshTrigger,
 ): Promise<RefreshPlan> {
   const { store } = context;
-  const [keys, previousSnapshot, previousState] = await Promise.all([
+  const [keys, previousSnapshot, previousState, pendingChange] = await Promise.all([
     store.listKeys(issuer.id),
     store.getMetadataSnapshot(issuer.id),
     store.getRefreshState(issuer.id),
+    store.getPendingChange(issuer.id),
   ]);
   // Validators are sent only for the very URL the last-known-good came from,
   // and only while it still yields trusted keys: a 304 must never stand for
@@ -85,6 +86,7 @@ export async function runRefresh(
     keys,
     previousSnapshot,
     previousState,
+    pendingChange,
     attempt,
     now: context.now(),
     startedAt,

@@ -1,4 +1,4 @@
-import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
+import type { IssuerRecord, KeyRecord, PendingChangeRecord, RefreshStateRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
 import { createTrustSnapshot } from '../trust/in-memory-trust.js';
@@ -10,12 +10,14 @@ export interface LoadedRecords {
   readonly issuers: readonly IssuerRecord[];
   readonly keys: readonly KeyRecord[];
   readonly states: ReadonlyMap<string, RefreshStateRecord>;
+  /** Pending changes (documents held for lack of key continuity) by issuer ID. */
+  readonly pendingChanges: ReadonlyMap<string, PendingChangeRecord>;
 }
 
 /** The in-memory copy of the store's trust, rebuilt on demand. */
 export interface TrustLoader {
   /**
-   * Reads issuers, keys and refresh states and rebuilds the snapshot. Calls
+   * Reads issuers, keys, refresh states and pending changes and rebuilds the snapshot. Calls
    * made while a load is under way share it, and it then runs once more, so
    * that every caller sees a read that started after its call.
    */
@@ -27,7 +29,7 @@ export interface TrustLoader {
 }
 
 export interface TrustLoaderOptions {
-  readonly store: Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'>;
+  readonly store: Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState' | 'listPendingChanges'>;
   readonly now: () => Date;
   readonly logger: Logger;
   /** Called after each load, with the new records. */
@@ -37,14 +39,19 @@ export interface TrustLoaderOptions {
 /** Creates the loader; its snapshot is empty until the first load. */
 export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
   const { store, now, logger } = options;
-  let records: LoadedRecords = { issuers: [], keys: [], states: new Map() };
+  let records: LoadedRecords = { issuers: [], keys: [], states: new Map(), pendingChanges: new Map() };
   let current: TrustSnapshot = createTrustSnapshot({ issuers: [], keys: [], builtAt: now() });
   let loads = 0;
   let loading: Promise<void> | undefined;
   let again = false;
 
   async function loadOnce(): Promise<void> {
-    const [issuers, keys] = await Promise.all([store.listIssuers(), store.listKeys()]);
+    const [issuers, keys, pending] = await Promise.all([
+      store.listIssuers(),
+      store.listKeys(),
+      store.listPendingChanges(),
+    ]);
+    const pendingChanges = new Map(pending.map((change) => [change.issuerId, change]));
     const states = new Map<string, RefreshStateRecord>();
     await Promise.all(
       issuers.map(async (issuer) => {
@@ -52,11 +59,12 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
         if (state !== undefined) states.set(issuer.id, state);
       }),
     );
-    records = { issuers, keys, states };
+    records = { issuers, keys, states, pendingChanges };
     current = buildTrustSnapshot({
       issuers,
       keys,
       refreshStates: states,
+      pendingChanges,
       builtAt: now(),
       onInvalidKey: (key, error) =>
         logger({

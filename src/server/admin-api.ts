@@ -266,6 +266,49 @@ export function adminApiRoutes(services: GatewayServices, service: AdminService)
     },
     {
       method: 'GET',
+      path: '/issuers/:id/pending-change',
+      operationId: 'getPendingChange',
+      summary:
+        'The document a refresh held because it replaces the issuer’s keys without continuity, with the keys it would add and remove.',
+      tag: 'issuers',
+      params,
+      status: 200,
+      response: S.PendingChangeSchema,
+      errors: [404, 503],
+      handle: ({ params: p }) => service.getPendingChange(text(p['id'])),
+    },
+    {
+      method: 'POST',
+      path: '/issuers/:id/pending-change/approve',
+      operationId: 'approvePendingChange',
+      summary:
+        'Approves the pending change reviewed (by its sha256; 409 when a newer document replaced it) and refreshes the issuer, applying it.',
+      tag: 'issuers',
+      params,
+      body: S.PendingDecisionSchema,
+      status: 200,
+      response: S.RefreshOutcomeSchema,
+      errors: [404, 409, 503],
+      handle: ({ params: p, body, actor }) =>
+        service.approvePendingChange(text(p['id']), text(body['sha256']), actor),
+    },
+    {
+      method: 'POST',
+      path: '/issuers/:id/pending-change/reject',
+      operationId: 'rejectPendingChange',
+      summary:
+        'Rejects the pending change reviewed (by its sha256; 409 when a newer document replaced it): the issuer keeps its keys and the same document raises no new alert.',
+      tag: 'issuers',
+      params,
+      body: S.PendingDecisionSchema,
+      status: 200,
+      response: S.PendingChangeSchema,
+      errors: [404, 409, 503],
+      handle: ({ params: p, body, actor }) =>
+        service.rejectPendingChange(text(p['id']), text(body['sha256']), actor),
+    },
+    {
+      method: 'GET',
       path: '/issuers/:id/keys',
       operationId: 'listKeys',
       summary: 'Every key of an issuer, usable ones first.',

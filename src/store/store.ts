@@ -16,6 +16,8 @@ import type {
   NewKey,
   NewRealm,
   NewSessionRevocation,
+  PendingChangeDecision,
+  PendingChangeRecord,
   RealmRecord,
   RefreshStateRecord,
   SessionRevocationRecord,
@@ -41,6 +43,11 @@ export interface RefreshApplication {
   readonly snapshot: MetadataSnapshotRecord | null;
   readonly refreshState: RefreshStateRecord;
   readonly audit: readonly NewAuditEntry[];
+  /**
+   * The issuer's pending change: undefined leaves it as it is, null clears
+   * it, a record sets (or replaces) it.
+   */
+  readonly pendingChange?: PendingChangeRecord | null;
 }
 
 /** Filter for the audit log. */
@@ -164,6 +171,26 @@ export interface Store {
   getRefreshState(issuerId: string): Promise<RefreshStateRecord | undefined>;
   /** Applies one refresh atomically (see {@link RefreshApplication}). */
   applyRefresh(application: RefreshApplication): Promise<void>;
+
+  /** The issuer's pending change (a document held for lack of key continuity), if any. */
+  getPendingChange(issuerId: string): Promise<PendingChangeRecord | undefined>;
+  /** Every issuer's pending change, whatever its decision. */
+  listPendingChanges(): Promise<PendingChangeRecord[]>;
+  /**
+   * Records an administrator's decision on the issuer's pending change,
+   * audited as `change.approved` / `change.rejected`, and broadcast. The same
+   * decision again changes nothing.
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND` when the issuer has no pending change;
+   *   `CG_STORE_CONFLICT` when its document is not the one `sha256` names (a newer
+   *   document replaced the one the administrator reviewed); `CG_STORE_INVALID` for bad input.
+   */
+  decidePendingChange(
+    issuerId: string,
+    sha256: string,
+    decision: Exclude<PendingChangeDecision, 'pending'>,
+    actor: Actor,
+  ): Promise<PendingChangeRecord>;
 
   /**
    * Records a token ID until it expires. `true` when it was new, `false` for

@@ -42,7 +42,10 @@ export interface TokenValidatorOptions {
    * (known) issuer is not trusted with — unknown everywhere
    * (`CG_TRUST_KEY_UNKNOWN`), or trusted for other issuers only
    * (`CG_TRUST_KEY_WRONG_ISSUER`: one key often signs for several issuers,
-   * and the token's issuer may publish it by now). It may return a fresher
+   * and the token's issuer may publish it by now), or published only in a
+   * document held for an administrator's approval
+   * (`CG_TRUST_KEY_PENDING_APPROVAL`: the endpoint may serve a continuous
+   * document by now). It may return a fresher
    * snapshot (the rollover engine refreshes the issuer's metadata there); the
    * token is then retried against it in the same call, and the outcome of
    * that retry stands.
@@ -69,11 +72,20 @@ export interface TokenValidator {
   validate(input: string | Uint8Array, options?: ValidateOptions): Promise<VerifiedIdentity>;
 }
 
-/** The refusals that a fresher trust of the token's issuer may lift: its key is not (yet) trusted for that issuer. */
+/**
+ * The refusals that a fresher trust of the token's issuer may lift: its key
+ * is not (yet) trusted for that issuer. A key held for approval
+ * (`CG_TRUST_KEY_PENDING_APPROVAL`) is one of them: a fetch that begins now
+ * may find the endpoint fixed, or serving a document that is continuous and
+ * publishes the key, and it costs what an unknown key costs (one fetch per
+ * issuer per spacing window, shared by every token waiting).
+ */
 function isKeyUnknownToIssuer(error: unknown): error is ClaimsgateError {
   return (
     error instanceof ClaimsgateError &&
-    (error.code === 'CG_TRUST_KEY_UNKNOWN' || error.code === 'CG_TRUST_KEY_WRONG_ISSUER')
+    (error.code === 'CG_TRUST_KEY_UNKNOWN' ||
+      error.code === 'CG_TRUST_KEY_WRONG_ISSUER' ||
+      error.code === 'CG_TRUST_KEY_PENDING_APPROVAL')
   );
 }
 

@@ -54,6 +54,28 @@ export interface RefreshStatus {
   readonly url?: string;
 }
 
+/**
+ * A metadata document that would replace an issuer's keys without
+ * continuity and waits for an administrator's approval: its keys are not
+ * trusted; a token signed by one of them is refused with
+ * `CG_TRUST_KEY_PENDING_APPROVAL`, which says so.
+ */
+export interface PendingKeyChange {
+  /** Where the document was fetched from. */
+  readonly url: string;
+  /** SHA-256 of the document, lowercase hex. */
+  readonly sha256: string;
+  /** Why it is not continuous (`unsigned-replacement`, `unknown-signer-replacement`, `downgrade`). */
+  readonly reason: string;
+  readonly detectedAt: Date;
+  /** The keys the document publishes (thumbprints uppercase hex). */
+  readonly keys: readonly {
+    readonly sha1: string | undefined;
+    readonly sha256: string | undefined;
+    readonly kid: string | undefined;
+  }[];
+}
+
 /** An issuer as the validator sees it. */
 export interface TrustedIssuer {
   /**
@@ -70,6 +92,8 @@ export interface TrustedIssuer {
   readonly allowSha1: boolean;
   /** When trust was last refreshed and how it went. */
   readonly lastRefresh: RefreshStatus | undefined;
+  /** A document held for an administrator's approval, if any (diagnostics only: its keys are not trusted). */
+  readonly pendingChange?: PendingKeyChange;
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { describeInBrowser, expectSignedInAs, screenshot, signInAs } from '../helpers/browser.js';
+import { createAdminAccount, flashText, signInAdmin } from '../helpers/admin-browser.js';
+import { describeInBrowser, expectSignedInAs, navigateBy, screenshot, signInAs } from '../helpers/browser.js';
 import { SETUP_ACTOR, startLiveGateway, waitForAudit, type LiveGateway } from '../helpers/live-gateway.js';
 
 /** The OpenID Connect issuer of the simulator's first tenant: the same keys as `sim`, another issuer URI. */
@@ -127,8 +128,11 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
   suite.it(
     'signs in through both issuers sharing the simulator’s key at once after the README’s restart (fresh simulator keys)',
     async (page) => {
+      // The README's `npm start` registers the simulator's issuers with accept-with-alert: its fresh
+      // keys at each restart replace every key, which over plain http would otherwise be held.
       const gateway = await startLiveGateway({
         refreshIntervalSeconds: 3_600,
+        discontinuityPolicy: 'accept-with-alert',
         flags: {
           'oidc.clients': { [OIDC_ISSUER]: { clientId: 'claimsgate-browser', responseType: 'id_token' } },
         },
@@ -141,6 +145,7 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
             useForLogin: true,
             label: 'SIMOIDC',
             refreshIntervalSeconds: 3_600,
+            discontinuityPolicy: 'accept-with-alert',
             mapping: { label: 'SIMOIDC', nameClaim: 'preferred_username' },
           },
         ],
@@ -172,6 +177,47 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
             `${name} trusts and has used the new key`,
           );
         }
+      } finally {
+        await gateway.close();
+      }
+    },
+    { timeoutMs: 60_000 },
+  );
+
+  suite.it(
+    'holds the restarted simulator’s fresh keys for approval by default: the sign-in says so until the admin approves on the site',
+    async (page) => {
+      // The default policy (auto) over the simulator's plain http: a document replacing every key waits.
+      const gateway = await startLiveGateway({
+        refreshIntervalSeconds: 3_600,
+        setup: ({ store }) => createAdminAccount(store),
+      });
+      try {
+        await signInFresh(page, gateway, 'alice');
+        await gateway.restart();
+        const fresh = simKey(gateway, 'current');
+
+        const user = await suite.newPage();
+        await signInAs(user, `${gateway.gatewayUrl}/`, 'alice');
+        const refused = await user.locator('main').innerText();
+        assert.ok(refused.includes('CG_TRUST_KEY_PENDING_APPROVAL'), refused.slice(0, 1000));
+        await screenshot(user, 'rollover-held-for-approval');
+
+        const admin = await suite.newPage();
+        await signInAdmin(admin, gateway.gatewayUrl, '/admin/issuers/sim');
+        const pending = admin.locator('section[aria-labelledby="pending-change"]');
+        assert.ok((await pending.innerText()).includes(fresh), 'the page shows the key the change adds');
+        await navigateBy(admin, () => admin.getByRole('button', { name: 'Approve this change' }).click());
+        assert.match(await flashText(admin), /Approved and applied the pending change of sim/);
+        await screenshot(admin, 'rollover-approved');
+
+        await signInFresh(await suite.newPage(), gateway, 'bob');
+        const keys = await gateway.store.listKeys(gateway.issuer.id);
+        assert.ok(keys.some((key) => key.sha1 === fresh && key.state === 'active'));
+        const actors = (await gateway.store.listAudit({ issuerId: gateway.issuer.id }))
+          .filter((entry) => entry.action === 'change.approved')
+          .map((entry) => entry.actor);
+        assert.deepEqual(actors, ['admin:local:alice']);
       } finally {
         await gateway.close();
       }

@@ -51,6 +51,11 @@ export interface LiveGatewayOptions {
   readonly flags?: Readonly<Record<string, unknown>>;
   /** How often the engine refreshes the `sim` issuer on its schedule; default 2 s. */
   readonly refreshIntervalSeconds?: number;
+  /**
+   * The `sim` issuer's discontinuity policy; default the store's (`auto`: the
+   * simulator serves plain http, so a document replacing every key is held).
+   */
+  readonly discontinuityPolicy?: NewIssuer['discontinuityPolicy'];
   /** Options of the simulator; it always listens on 127.0.0.1:0. */
   readonly simulator?: Omit<IdpSimulatorOptions, 'port' | 'host' | 'issuerBase'>;
   /** Register the realm `<gatewayUrl>` with reply URL `<gatewayUrl>/signin/wsfed`; default true. */
@@ -188,6 +193,9 @@ async function startOnPort(port: number, options: LiveGatewayOptions): Promise<L
           useForLogin: true,
           label: 'SIMISSUER',
           refreshIntervalSeconds: options.refreshIntervalSeconds ?? 2,
+          ...(options.discontinuityPolicy === undefined
+            ? {}
+            : { discontinuityPolicy: options.discontinuityPolicy }),
         },
         SETUP_ACTOR,
       );

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import type { IssuerPatch, Protocol } from '../../store/model.js';
+import type { DiscontinuityPolicy, IssuerPatch, Protocol } from '../../store/model.js';
 import { collect } from './metadata.js';
 import {
   collectProtocol,
   parseClearableUrl,
+  parseDiscontinuityPolicy,
   parseHttpUrl,
   parseRefreshInterval,
   parseSignaturePolicyMode,
@@ -26,6 +27,7 @@ export interface IssuerFieldOptions {
   readonly pinSigner?: string[];
   readonly allowSha1?: boolean;
   readonly tenant?: string[];
+  readonly onDiscontinuity?: DiscontinuityPolicy;
 }
 
 /**
@@ -80,7 +82,12 @@ export function addIssuerFieldOptions(command: Command, forEdit: boolean): Comma
       'require the metadata to be signed by this certificate (repeatable; implies pinned); never for Azure AD',
       collect,
     )
-    .option('--allow-sha1', 'accept RSA-SHA1 signatures and SHA-1 digests in its tokens');
+    .option('--allow-sha1', 'accept RSA-SHA1 signatures and SHA-1 digests in its tokens')
+    .option(
+      '--on-discontinuity <policy>',
+      'a document replacing every key without continuity: auto (default: hold over http, accept with a critical alert over https), hold (wait for approval) or accept-with-alert',
+      parseDiscontinuityPolicy,
+    );
   if (forEdit) command.option('--no-allow-sha1', 'refuse RSA-SHA1 signatures and SHA-1 digests again');
   return command.option(
     '--tenant <id>',
@@ -108,6 +115,7 @@ export function issuerFieldsFrom(command: Command, options: IssuerFieldOptions):
     signaturePolicy,
     allowSha1: options.allowSha1,
     allowedTenants: options.tenant,
+    discontinuityPolicy: options.onDiscontinuity,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }

@@ -24,6 +24,7 @@ const KINDS: ReadonlySet<string> = new Set<StoreChange['kind']>([
   'mapping',
   'refresh',
   'session',
+  'pending-change',
 ]);
 
 /** The SQL that broadcasts one change; run it inside the mutation's transaction (delivered at COMMIT). */

@@ -191,6 +191,29 @@ CREATE TABLE admin_login_throttle (
 CREATE INDEX admin_login_throttle_expires_at ON admin_login_throttle (expires_at);
 `,
   },
+  {
+    version: 5,
+    name: 'key continuity',
+    // Each issuer's discontinuity policy, and the document a refresh held for lack of key
+    // continuity (docs/rollover.md), one per issuer, with an administrator's decision on it.
+    sql: `
+ALTER TABLE issuers ADD COLUMN discontinuity_policy text NOT NULL DEFAULT 'auto'
+  CHECK (discontinuity_policy IN ('auto', 'hold', 'accept-with-alert'));
+
+CREATE TABLE pending_changes (
+  issuer_id text PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+  detected_at timestamptz NOT NULL,
+  url text NOT NULL,
+  sha256 text NOT NULL,
+  signer_sha1 text,
+  reason text NOT NULL CHECK (reason IN ('unsigned-replacement', 'unknown-signer-replacement', 'downgrade')),
+  keys_json jsonb NOT NULL,
+  decision text NOT NULL CHECK (decision IN ('pending', 'approved', 'rejected')),
+  decided_by text,
+  decided_at timestamptz
+);
+`,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -33,6 +33,7 @@ import {
 import { createIssuer, deleteIssuer, getIssuer, listIssuers, updateIssuer } from './postgres-issuers.js';
 import { addKey, getKey, listKeys, recordKeyUse, setKeyState } from './postgres-keys.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
+import { decidePendingChange, getPendingChange, listPendingChanges } from './postgres-pending-changes.js';
 import { createRealm, deleteRealm, getRealm, listRealms, updateRealm } from './postgres-realms.js';
 import { applyRefresh, getMetadataSnapshot, getRefreshState } from './postgres-refresh.js';
 import { withAdvisoryRefreshLock } from './postgres-refresh-lock.js';
@@ -178,6 +179,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     getMetadataSnapshot: (issuerId) => getMetadataSnapshot(context, issuerId),
     getRefreshState: (issuerId) => getRefreshState(context, issuerId),
     applyRefresh: (application) => applyRefresh(context, application),
+    getPendingChange: (issuerId) => getPendingChange(context, issuerId),
+    listPendingChanges: () => listPendingChanges(context),
+    decidePendingChange: (issuerId, sha256, decision, actor) =>
+      decidePendingChange(context, issuerId, sha256, decision, actor),
 
     async checkAndStoreReplay(id, expiresAt, at) {
       const replay = normalizeReplay(id, expiresAt, at);

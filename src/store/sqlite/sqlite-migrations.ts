@@ -180,10 +180,34 @@ CREATE TABLE admin_login_throttle (
 CREATE INDEX admin_login_throttle_expires_at ON admin_login_throttle (expires_at);
 `;
 
+/**
+ * Key continuity (docs/rollover.md): each issuer's discontinuity policy, and
+ * the document a refresh held for lack of continuity, one per issuer, with
+ * an administrator's decision on it.
+ */
+const KEY_CONTINUITY = `
+ALTER TABLE issuers ADD COLUMN discontinuity_policy TEXT NOT NULL DEFAULT 'auto'
+  CHECK (discontinuity_policy IN ('auto', 'hold', 'accept-with-alert'));
+
+CREATE TABLE pending_changes (
+  issuer_id TEXT PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+  detected_at TEXT NOT NULL,
+  url TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  signer_sha1 TEXT,
+  reason TEXT NOT NULL CHECK (reason IN ('unsigned-replacement', 'unknown-signer-replacement', 'downgrade')),
+  keys_json TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('pending', 'approved', 'rejected')),
+  decided_by TEXT,
+  decided_at TEXT
+);
+`;
+
 /** Every SQLite migration, oldest first. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
   { version: 2, name: 'admin accounts', up: ADMIN_ACCOUNTS },
   { version: 3, name: 'session revocations', up: SESSION_REVOCATIONS },
   { version: 4, name: 'admin login throttle', up: ADMIN_LOGIN_THROTTLE },
+  { version: 5, name: 'key continuity', up: KEY_CONTINUITY },
 ];

@@ -19,6 +19,8 @@ import type {
   NewKey,
   NewRealm,
   NewSessionRevocation,
+  PendingChangeDecision,
+  PendingChangeRecord,
   RealmRecord,
   RefreshStateRecord,
   SessionRevocationRecord,
@@ -52,6 +54,7 @@ import { createIssuer, deleteIssuer, findIssuer, listIssuers, updateIssuer } fro
 import { activateOnUse, addKey, findKey, listKeys, setKeyState, touchKeyUse } from './sqlite-keys.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.js';
+import { decidePendingChange, findPendingChange, listPendingChanges } from './sqlite-pending-changes.js';
 import { findRefreshState, findSnapshot, listAudit } from './sqlite-reads.js';
 import { createRealm, deleteRealm, findRealm, listRealms, updateRealm } from './sqlite-realms.js';
 import { applySqliteRefresh } from './sqlite-refresh.js';
@@ -373,6 +376,27 @@ class SqliteStore implements Store {
       (ctx) => applySqliteRefresh(ctx, application),
       (keysChanged) => ({ kind: keysChanged ? 'key' : 'refresh', issuerId: application.issuerId }),
     );
+  }
+
+  getPendingChange(issuerId: string): Promise<PendingChangeRecord | undefined> {
+    return this.#read((ctx) => findPendingChange(ctx, issuerId));
+  }
+
+  listPendingChanges(): Promise<PendingChangeRecord[]> {
+    return this.#read((ctx) => listPendingChanges(ctx));
+  }
+
+  async decidePendingChange(
+    issuerId: string,
+    sha256: string,
+    decision: Exclude<PendingChangeDecision, 'pending'>,
+    actor: Actor,
+  ): Promise<PendingChangeRecord> {
+    const outcome = await this.#mutate(
+      (ctx) => decidePendingChange(ctx, issuerId, sha256, decision, actor),
+      ({ changed }) => (changed ? { kind: 'pending-change', issuerId } : null),
+    );
+    return outcome.record;
   }
 
   checkAndStoreReplay(id: string, expiresAt: Date, now: Date): Promise<boolean> {
