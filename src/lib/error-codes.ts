@@ -39,6 +39,25 @@ export const ERROR_CODES = {
     meaning: 'The XML document nests elements deeper than the limit.',
     hint: 'Legitimate metadata and tokens nest a few dozen levels at most. Treat the source as hostile.',
   },
+  CG_XML_TOO_MANY_ATTRIBUTES: {
+    meaning:
+      'An element of the XML document has more attributes than the limit (namespace declarations not counted).',
+    hint: 'Legitimate metadata and tokens put a handful of attributes on an element. Treat the source as hostile.',
+  },
+  CG_XML_TOO_MANY_NAMESPACES: {
+    meaning:
+      'The XML document declares more namespaces than the limit, on one element or in the whole document (detail.scope says which).',
+    hint: 'Legitimate metadata and tokens declare a few namespaces per element. Treat the source as hostile.',
+  },
+  CG_XML_TOO_MANY_ELEMENTS: {
+    meaning: 'The XML document has more elements than the limit.',
+    hint: 'Check that the right document was supplied; raise the limit only for a source you trust. A token with that many elements is hostile.',
+  },
+  CG_XML_TOO_MANY_NODES: {
+    meaning:
+      'The XML document has more nodes (elements, attributes, text, comments, processing instructions) than the limit.',
+    hint: 'Check that the right document was supplied; raise the limit only for a source you trust. A token with that many nodes is hostile.',
+  },
 
   // --- Certificates ---------------------------------------------------------
   CG_CERT_INVALID: {
