@@ -1,6 +1,7 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { detectToken } from './detect-token.js';
-import type { VerifiedIdentity } from './identity.js';
+import type { TokenKind, VerifiedIdentity } from './identity.js';
+import { parseXmlToken, type ParsedXmlToken } from './parse-xml-token.js';
 import { createMemoryReplayCache, type ReplayCache } from './replay-cache.js';
 import type { TrustSnapshot } from './trust-snapshot.js';
 import { validateJwt } from './validate-jwt.js';
@@ -53,6 +54,12 @@ export interface ValidateOptions {
   readonly inResponseTo?: string;
   /** Validate at this instant instead of the validator's clock (e.g. a captured token at its own time). */
   readonly now?: Date;
+  /**
+   * The token kinds this call accepts (an endpoint's protocol). Another kind
+   * is refused with `CG_TOKEN_FORMAT_UNKNOWN` as soon as it is recognised:
+   * before any key lookup, refresh or replay record. Default: every kind.
+   */
+  readonly kinds?: readonly TokenKind[];
 }
 
 export interface TokenValidator {
@@ -85,6 +92,40 @@ function checkOptions(options: TokenValidatorOptions): void {
   if (options.trust === undefined || options.trust === null) throw new TypeError('trust is required');
 }
 
+/** A token recognised and, when XML, parsed with its assertion located. */
+type ReadToken =
+  | { readonly format: 'jwt'; readonly token: string }
+  | { readonly format: 'xml'; readonly xml: ParsedXmlToken };
+
+/**
+ * Recognises and parses a token, once per validation, and refuses a kind the
+ * call does not accept before anything else is done with it.
+ *
+ * @throws ClaimsgateError `CG_TOKEN_TOO_LARGE`, `CG_TOKEN_FORMAT_UNKNOWN`, the
+ *   `CG_XML_*` codes of the parser and the codes of locateAssertion.
+ */
+function readToken(
+  input: string | Uint8Array,
+  maxTokenBytes: number,
+  kinds: readonly TokenKind[] | undefined,
+): ReadToken {
+  const detected = detectToken(input, maxTokenBytes);
+  const token: ReadToken =
+    detected.format === 'jwt' ? detected : { format: 'xml', xml: parseXmlToken(detected.xml, maxTokenBytes) };
+  const kind = token.format === 'jwt' ? 'jwt' : token.xml.located.kind;
+  if (kinds !== undefined && !kinds.includes(kind)) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_FORMAT_UNKNOWN',
+      `The token is a ${kind} token; this endpoint takes ${kinds.join(', ')} only.`,
+      {
+        hint: 'Check which endpoint the identity provider posts to: WS-Federation answers go to /signin/wsfed, SAML 2.0 Responses to /signin/saml2, OpenID Connect to /signin/oidc.',
+        detail: { observed: kind, expected: kinds },
+      },
+    );
+  }
+  return token;
+}
+
 /**
  * Creates a token validator: the key mapping done right. Options are checked
  * once here; `validate` then decides whether a token was issued by a trusted
@@ -108,7 +149,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     typeof options.trust === 'function' ? options.trust : () => options.trust as TrustSnapshot;
 
   async function validateAgainst(
-    input: string | Uint8Array,
+    token: ReadToken,
     trust: TrustSnapshot,
     call: ValidateOptions,
     now: Date,
@@ -123,18 +164,17 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       inResponseTo: call.inResponseTo,
       maxTokenBytes,
     };
-    const detected = detectToken(input, maxTokenBytes);
-    return detected.format === 'jwt'
-      ? validateJwt(detected.token, context)
-      : validateXmlToken(detected.xml, context);
+    return token.format === 'jwt' ? validateJwt(token.token, context) : validateXmlToken(token.xml, context);
   }
 
   return {
     async validate(input: string | Uint8Array, call: ValidateOptions = {}): Promise<VerifiedIdentity> {
       const now = call.now ?? clock();
+      // Parsed once: a retry against fresher trust works on the same document.
+      const token = readToken(input, maxTokenBytes, call.kinds);
       let identity: VerifiedIdentity;
       try {
-        identity = await validateAgainst(input, currentTrust(), call, now);
+        identity = await validateAgainst(token, currentTrust(), call, now);
       } catch (error) {
         if (
           !(error instanceof ClaimsgateError) ||
@@ -151,7 +191,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
           kid: observed.kid,
         });
         if (fresher === undefined) throw error;
-        identity = await validateAgainst(input, fresher, call, now);
+        identity = await validateAgainst(token, fresher, call, now);
       }
       if (replayCache !== undefined && identity.tokenId !== undefined) {
         const expiresAt = new Date(
