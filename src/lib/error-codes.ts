@@ -126,6 +126,11 @@ export const ERROR_CODES = {
       'The key a signature was checked against is unusable (wrong key type for the algorithm, or undecodable).',
     hint: 'Check the trusted certificate; an RSA signature needs an RSA key, an ECDSA signature an EC key.',
   },
+  CG_SIG_CANONICAL_TOO_LARGE: {
+    meaning:
+      'The canonical form of the signed content would be far larger than the document (a namespace declared once and re-declared by canonicalisation on many elements); it was refused before the digest.',
+    hint: 'No real issuer signs such content: treat the token or document as hostile.',
+  },
 
   // --- Federation metadata ---------------------------------------------------
   CG_META_URL_INVALID: {

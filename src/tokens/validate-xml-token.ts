@@ -146,8 +146,17 @@ function checkResponse(response: Element, context: ValidationContext): { inRespo
   return { inResponseTo };
 }
 
-function inspect(element: Element, issuer: TrustedIssuer): SignatureInspection | undefined {
-  return inspectEnvelopedSignature(element, { allowSha1: issuer.allowSha1 });
+function inspect(
+  element: Element,
+  issuer: TrustedIssuer,
+  context: ValidationContext,
+): SignatureInspection | undefined {
+  // The canonical form of genuine signed content is about as long as the
+  // token; four times its limit leaves room for c14n's own growth.
+  return inspectEnvelopedSignature(element, {
+    allowSha1: issuer.allowSha1,
+    maxCanonicalLength: 4 * context.maxTokenBytes,
+  });
 }
 
 /**
@@ -195,8 +204,8 @@ export function validateXmlToken(token: ParsedXmlToken, context: ValidationConte
   }
   const trustedIssuer = resolveIssuer(context, issuerName);
 
-  const assertionSignature = inspect(assertion, trustedIssuer);
-  const responseSignature = response === undefined ? undefined : inspect(response, trustedIssuer);
+  const assertionSignature = inspect(assertion, trustedIssuer, context);
+  const responseSignature = response === undefined ? undefined : inspect(response, trustedIssuer, context);
   if (assertionSignature === undefined && responseSignature === undefined) {
     throw new ClaimsgateError(
       'CG_TOKEN_UNSIGNED',
