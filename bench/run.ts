@@ -251,7 +251,11 @@ async function main(): Promise<void> {
   printVerdict(rows, fasterPeer, floor);
 }
 
-main().catch((error: unknown) => {
+const [command, ...rest] = process.argv.slice(2);
+const run =
+  command === 'shapes' ? () => import('./shapes.js').then(({ runShapes }) => runShapes(rest)) : main;
+
+run().catch((error: unknown) => {
   console.error(`\nbench FAILED: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 });

@@ -10,13 +10,19 @@ export interface ParsedXmlToken {
 /**
  * The XML limits a token is parsed with, scaled to the token size limit so
  * that an operator who raises `validation.maxTokenBytes` for large tokens
- * raises them in step: per 16 bytes of the limit one element, per 6 bytes one
- * node, per 64 bytes one namespace declaration (at the default 256 KiB:
- * 16,384 elements, 43,690 nodes, 4,096 declarations). The densest real token
- * in the fixtures has one element per 105 bytes and one node per 36, a large
- * Azure AD token (group claims) one element per 69 bytes; an element-only
- * document at the limits costs, per byte, no more than three typical tokens
- * (docs/benchmarks.md).
+ * raises them in step: per 32 bytes of the limit one element, per 12 bytes
+ * one node, per 64 bytes one namespace declaration; 64 attributes and 32
+ * declarations on one element (at the default 256 KiB: 8,192 elements, 21,845
+ * nodes, 4,096 declarations).
+ *
+ * Building the DOM costs about half a kilobyte of heap per element, and past
+ * the young generation's size the collector's cost per element grows several
+ * times: the counts keep the DOM of the largest token to a few megabytes, so
+ * that no token within the size limit costs much more than an honest one of
+ * that size (docs/benchmarks.md, `npm run bench -- shapes`). The densest real
+ * token in the fixtures has one element per 105 bytes and one node per 36; an
+ * Azure AD token as large as the limit (group claims) one element per 69 bytes
+ * and one node per 35.
  */
 export function tokenXmlLimits(maxTokenBytes: number): Required<XmlLimits> {
   return {
@@ -25,8 +31,8 @@ export function tokenXmlLimits(maxTokenBytes: number): Required<XmlLimits> {
     maxAttributesPerElement: 64,
     maxNamespaceDeclarationsPerElement: 32,
     maxNamespaceDeclarations: Math.max(256, Math.floor(maxTokenBytes / 64)),
-    maxElements: Math.max(1024, Math.floor(maxTokenBytes / 16)),
-    maxNodes: Math.max(4096, Math.floor(maxTokenBytes / 6)),
+    maxElements: Math.max(1024, Math.floor(maxTokenBytes / 32)),
+    maxNodes: Math.max(4096, Math.floor(maxTokenBytes / 12)),
   };
 }
 

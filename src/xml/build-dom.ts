@@ -7,7 +7,6 @@ import { DOMImplementation } from '@xmldom/xmldom';
 import { ClaimsgateError } from '../lib/errors.js';
 import {
   XmlTokenizer,
-  isNamespaceDeclaration,
   limitError,
   type StartTagToken,
   type TextToken,
@@ -184,8 +183,8 @@ class TreeBuilder {
     let declared: string[] | undefined;
     if (token.declarations > 0) {
       declared = [];
-      for (const { name, value, offset } of token.attributes) {
-        if (!isNamespaceDeclaration(name)) continue;
+      for (const { name, value, declaration, offset } of token.attributes) {
+        if (!declaration) continue;
         const prefix = name.length === 5 ? '' : name.slice(6);
         if (prefix !== '' && value === '') tokenizer.fail(`a namespace name for prefix ${prefix}`, offset);
         if (prefix === 'xmlns' || (prefix === 'xml') !== (value === XML_NS))
@@ -214,29 +213,31 @@ class TreeBuilder {
       namespace === undefined || namespace === '' ? null : namespace,
       name,
     );
+    // Two attributes besides declarations are needed for a duplicate expanded name.
+    const checkExpanded = token.attributes.length - token.declarations > 1;
     for (const attribute of token.attributes) {
-      const attributeName = attribute.name;
-      if (isNamespaceDeclaration(attributeName)) {
-        element.setAttributeNS(XMLNS_NS, attributeName, attribute.value);
+      if (attribute.declaration) {
+        element.setAttributeNS(XMLNS_NS, attribute.name, attribute.value);
         continue;
       }
-      const attributeColon = attributeName.indexOf(':');
-      if (attributeColon === -1) {
+      if (attribute.colon === -1) {
         // Unprefixed: no namespace. Unique by qualified name already, and no
         // prefixed attribute can share its (empty) namespace.
-        element.setAttributeNS(null, attributeName, attribute.value);
+        element.setAttributeNS(null, attribute.name, attribute.value);
         continue;
       }
-      const attributePrefix = attributeName.slice(0, attributeColon);
+      const attributePrefix = attribute.name.slice(0, attribute.colon);
       const attributeNamespace = scope.lookup(attributePrefix);
       if (attributeNamespace === undefined || attributeNamespace === '')
         return tokenizer.fail(`a declaration of namespace prefix "${attributePrefix}"`, attribute.offset);
       // Namespaces in XML §6.3: no two attributes with the same expanded name.
-      const expanded = `${attributeNamespace} ${attributeName.slice(attributeColon + 1)}`;
-      if (this.#expandedSeenIn.get(expanded) === this.#elements)
-        tokenizer.fail(`a single attribute ${attributeName}`, attribute.offset);
-      this.#expandedSeenIn.set(expanded, this.#elements);
-      element.setAttributeNS(attributeNamespace, attributeName, attribute.value);
+      if (checkExpanded) {
+        const expanded = `${attributeNamespace} ${attribute.name.slice(attribute.colon + 1)}`;
+        if (this.#expandedSeenIn.get(expanded) === this.#elements)
+          tokenizer.fail(`a single attribute ${attribute.name}`, attribute.offset);
+        this.#expandedSeenIn.set(expanded, this.#elements);
+      }
+      element.setAttributeNS(attributeNamespace, attribute.name, attribute.value);
     }
 
     this.#appendChild(element);

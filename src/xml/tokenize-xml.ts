@@ -31,8 +31,9 @@ const NAME_START =
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 // eslint-disable-next-line no-misleading-character-class -- the ranges of XML's NameChar include combining marks on purpose.
 const QNAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*(?::[${NAME_START}][${NAME_CHAR}]*)?`, 'y');
-const WHITESPACE = /[ \t\n]*/y;
 const NOT_WHITESPACE = /[^ \t\n]/;
+/** What makes an attribute value need more than slicing. */
+const ATTRIBUTE_VALUE_SPECIAL = /[<&\t\n\r]/;
 /** Characters XML 1.0 allows in a document (§2.2), after line-ending normalisation. */
 // eslint-disable-next-line no-control-regex -- these are exactly the control characters XML forbids.
 const INVALID_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
@@ -51,6 +52,10 @@ const COLON = 0x3a;
 export interface XmlAttributeToken {
   readonly name: string;
   readonly value: string;
+  /** True for a namespace declaration (`xmlns`, `xmlns:p`). */
+  readonly declaration: boolean;
+  /** Where the prefix ends in `name` (-1: no prefix). */
+  readonly colon: number;
   /** Offset of the attribute's name in the (line-normalised) text. */
   readonly offset: number;
 }
@@ -310,16 +315,13 @@ export class XmlTokenizer {
       const valueEnd = text.indexOf(quote === 0x22 ? '"' : "'", valueStart);
       if (valueEnd === -1) this.fail('the closing quote of the attribute value');
       const raw = text.slice(valueStart, valueEnd);
-      if (raw.includes('<')) this.fail('an attribute value without "<"', valueStart);
-      if (canonical && /[\t\n\r]/.test(raw))
-        this.fail('an attribute value with TAB, LF and CR escaped', valueStart);
-      // XML 1.0 §3.3.3: literal whitespace characters in a value become spaces; references do not.
-      const value = this.#decode(raw.replace(/[\t\n\r]/g, ' '), valueStart, true);
+      const value = ATTRIBUTE_VALUE_SPECIAL.test(raw) ? this.#attributeValue(raw, valueStart) : raw;
       // XML 1.0 §3.1 (Unique Att Spec): one lookup, however many attributes the tag has.
       if (this.#attributeSeenIn.get(attributeName) === tagNumber)
         this.fail(`a single attribute ${attributeName}`);
       this.#attributeSeenIn.set(attributeName, tagNumber);
-      if (isNamespaceDeclaration(attributeName)) {
+      const declaration = isNamespaceDeclaration(attributeName);
+      if (declaration) {
         declarations += 1;
         if (declarations > this.#maxDeclarations) {
           throw limitError(
@@ -337,17 +339,34 @@ export class XmlTokenizer {
           { element: name, offset },
         );
       }
-      attributes.push({ name: attributeName, value, offset: attributeOffset });
+      attributes.push({
+        name: attributeName,
+        value,
+        declaration,
+        colon: attributeName.indexOf(':'),
+        offset: attributeOffset,
+      });
       this.#position = valueEnd + 1;
     }
   }
 
+  /** A value with `<`, `&` or literal whitespace in it: checked, normalised and decoded. */
+  #attributeValue(raw: string, valueStart: number): string {
+    if (raw.includes('<')) this.fail('an attribute value without "<"', valueStart);
+    if (this.canonical && /[\t\n\r]/.test(raw))
+      this.fail('an attribute value with TAB, LF and CR escaped', valueStart);
+    // XML 1.0 §3.3.3: literal whitespace characters in a value become spaces; references do not.
+    return this.#decode(raw.replace(/[\t\n\r]/g, ' '), valueStart, true);
+  }
+
+  /** Skips XML whitespace (space, TAB, LF: CR is gone after normalisation); returns how much. */
   #skipWhitespace(): number {
-    WHITESPACE.lastIndex = this.#position;
-    WHITESPACE.exec(this.#text);
-    const skipped = WHITESPACE.lastIndex - this.#position;
-    this.#position = WHITESPACE.lastIndex;
-    return skipped;
+    const text = this.#text;
+    const start = this.#position;
+    let i = start;
+    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a; c = text.charCodeAt(i)) i += 1;
+    this.#position = i;
+    return i - start;
   }
 
   /**

@@ -41,9 +41,9 @@ describe('tokenXmlLimits', () => {
     const small = tokenXmlLimits(256 * 1024);
     const large = tokenXmlLimits(1024 * 1024);
     assert.equal(small.maxBytes, 256 * 1024);
-    assert.equal(small.maxElements, 16_384);
-    assert.equal(large.maxElements, 65_536);
-    assert.ok(large.maxNodes === 4 * small.maxNodes || large.maxNodes > 3.9 * small.maxNodes);
+    assert.equal(small.maxElements, 8_192);
+    assert.equal(large.maxElements, 32_768);
+    assert.equal(large.maxNodes, Math.floor((1024 * 1024) / 12));
     assert.equal(small.maxDepth, large.maxDepth);
   });
 
@@ -77,8 +77,8 @@ describe('tokenXmlLimits', () => {
     refuses(`<r>${'<b xmlns="u"/>'.repeat(9_300)}</r>`, 'CG_XML_TOO_MANY_NAMESPACES');
     const attributes = Array.from({ length: 30_000 }, (_, i) => ` a${i.toString(36)}=""`).join('');
     refuses(`<r${attributes}/>`, 'CG_XML_TOO_MANY_ATTRIBUTES');
-    refuses(`<r>${'<b/>'.repeat(20_000)}</r>`, 'CG_XML_TOO_MANY_ELEMENTS');
-    refuses(`<r>${'<b>x</b><!---->'.repeat(15_000)}</r>`, 'CG_XML_TOO_MANY_NODES');
+    refuses(`<r>${'<b/>'.repeat(10_000)}</r>`, 'CG_XML_TOO_MANY_ELEMENTS');
+    refuses(`<r>${'x<!---->'.repeat(12_000)}</r>`, 'CG_XML_TOO_MANY_NODES');
   });
 });
 
