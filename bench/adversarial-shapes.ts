@@ -394,6 +394,23 @@ export function buildMetadataShapes(
     descriptors.push(descriptor);
     size += descriptor.length;
   }
+  // Many certificates in the document signature's KeyInfo, before the signer's.
+  const signerCertificate = /<X509Certificate>[^<]*<\/X509Certificate>/.exec(typical)?.[0];
+  if (signerCertificate === undefined) throw new Error('the metadata signature has no certificate');
+  const others: string[] = [];
+  size = Buffer.byteLength(typical);
+  for (let index = 0; ; index += 1) {
+    const element = `<X509Certificate>${certificates[index % certificates.length]!}</X509Certificate>`;
+    if (size + element.length > maxBytes) break;
+    others.push(element);
+    size += element.length;
+  }
+  shapes.push({
+    name: 'many-signature-certificates',
+    placement: 'signed',
+    text: typical.replace(signerCertificate, `${others.join('')}${signerCertificate}`),
+    note: `${others.length} certificates in the signature's KeyInfo before the signer's`,
+  });
   shapes.push({
     name: 'many-certificates',
     placement: 'signed',

@@ -16,10 +16,11 @@ import { buildMetadataShapes, buildTokenShapes, type Shape } from './adversarial
 import { createBenchSigner } from './make-token.js';
 import { createClaimsgateTrust, createOtherCertificates } from './trust-keys.js';
 
-const USAGE = `Usage: npm run bench -- shapes [--seconds N] [--runs N] [--only tokens|metadata]
+const USAGE = `Usage: npm run bench -- shapes [--seconds N] [--runs N] [--only tokens|metadata] [--shape NAME[,NAME…]]
   --seconds N   time spent on each shape at most, in seconds (default 1)
   --runs N      measured runs of each shape at most (default 25)
-  --only        tokens or metadata (default both)`;
+  --only        tokens or metadata (default both)
+  --shape       only these shapes (and the typical document)`;
 
 /** The goals of issue 11 for tokens. */
 const GOAL_RATIO = 3;
@@ -156,7 +157,9 @@ function verdict(rows: readonly Row[], what: string, goals: boolean): void {
   );
 }
 
-async function tokenRows(seconds: number, maxRuns: number): Promise<Row[]> {
+type Select = (shape: Shape) => boolean;
+
+async function tokenRows(seconds: number, maxRuns: number, select: Select): Promise<Row[]> {
   const signer = await createBenchSigner();
   const issuedAt = new Date('2026-01-15T09:30:00.000Z');
   const maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES;
@@ -174,10 +177,15 @@ async function tokenRows(seconds: number, maxRuns: number): Promise<Row[]> {
     replayCache: false,
     maxTokenBytes,
   });
-  return measureShapes(shapes, (shape) => outcomeOf(() => validator.validate(shape.text)), seconds, maxRuns);
+  return measureShapes(
+    shapes.filter(select),
+    (shape) => outcomeOf(() => validator.validate(shape.text)),
+    seconds,
+    maxRuns,
+  );
 }
 
-async function metadataRows(seconds: number, maxRuns: number): Promise<Row[]> {
+async function metadataRows(seconds: number, maxRuns: number, select: Select): Promise<Row[]> {
   const others = await createOtherCertificates(16, 4);
   const shapes = buildMetadataShapes(
     DEFAULT_XML_MAX_BYTES,
@@ -185,7 +193,7 @@ async function metadataRows(seconds: number, maxRuns: number): Promise<Row[]> {
     others.map((other) => other.der.toString('base64')),
   );
   return measureShapes(
-    shapes,
+    shapes.filter(select),
     (shape) =>
       outcomeOf(
         () => {
@@ -206,6 +214,7 @@ export async function runShapes(argv: string[]): Promise<void> {
       seconds: { type: 'string' },
       runs: { type: 'string' },
       only: { type: 'string' },
+      shape: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -219,6 +228,9 @@ export async function runShapes(argv: string[]): Promise<void> {
   if (values.only !== undefined && values.only !== 'tokens' && values.only !== 'metadata') {
     throw new TypeError('--only takes tokens or metadata');
   }
+  const names = values.shape?.split(',');
+  const select: Select = (shape) =>
+    names === undefined || shape.name === 'typical' || names.includes(shape.name);
   const cpu = cpus();
   console.log(
     `claimsgate shapes bench — ${new Date().toISOString()} — node ${process.version} — ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}`,
@@ -227,7 +239,7 @@ export async function runShapes(argv: string[]): Promise<void> {
     `CPU time of each validation (user + system, all threads), median of up to ${runs} runs or ${seconds} s per shape`,
   );
   if (values.only !== 'metadata') {
-    const rows = await tokenRows(seconds, runs);
+    const rows = await tokenRows(seconds, runs, select);
     printRows(
       `tokens at ${DEFAULT_MAX_TOKEN_BYTES.toLocaleString('en-US')} bytes, through createTokenValidator().validate`,
       rows,
@@ -236,7 +248,7 @@ export async function runShapes(argv: string[]): Promise<void> {
     verdict(rows, 'tokens', true);
   }
   if (values.only !== 'tokens') {
-    const rows = await metadataRows(seconds, runs);
+    const rows = await metadataRows(seconds, runs, select);
     printRows(
       `metadata at ${DEFAULT_XML_MAX_BYTES.toLocaleString('en-US')} bytes, through parseMetadata + checkMetadataSignature`,
       rows,

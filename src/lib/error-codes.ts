@@ -211,6 +211,11 @@ export const ERROR_CODES = {
     meaning: 'The metadata document is past its own validUntil, so it is refused as stale or replayed.',
     hint: 'Check that the server publishes a fresh document; a cached or replayed copy must not replace newer trust. The last good keys stay trusted meanwhile.',
   },
+  CG_META_TOO_MANY_KEYS: {
+    meaning:
+      'The metadata names more certificates for one entity (in its KeyDescriptors) than the limit; each would be parsed.',
+    hint: "Real issuers publish a handful of keys. Check that the URL serves the issuer's own metadata; keep the last good metadata.",
+  },
 
   // --- Tokens ---------------------------------------------------------------
   CG_TOKEN_TOO_LARGE: {
