@@ -214,9 +214,59 @@ function contentShapes(
   ];
 }
 
-const SHAPE_ATTRIBUTE_OPEN = '<Attribute Name="urn:bench:shape"><AttributeValue>';
-const SHAPE_ATTRIBUTE_CLOSE = '</AttributeValue></Attribute>';
 const RSTR_CLOSE = '</t:RequestSecurityTokenResponse>';
+const ATTRIBUTE_STATEMENT_END = /<\/((?:[A-Za-z_][\w.-]*:)?)AttributeStatement>/;
+
+/**
+ * Puts `content` in a new attribute value inside the signed assertion of a
+ * token (in the same prefix as its AttributeStatement): the signature value
+ * still verifies, the digest no longer does.
+ */
+function inSignedAssertion(token: string): { host: (content: string) => string; overhead: number } {
+  const end = ATTRIBUTE_STATEMENT_END.exec(token);
+  if (end === null) throw new Error('the token has no AttributeStatement');
+  const prefix = end[1]!;
+  const open = `<${prefix}Attribute Name="urn:bench:shape"><${prefix}AttributeValue>`;
+  const close = `</${prefix}AttributeValue></${prefix}Attribute>`;
+  return {
+    host: (content) => token.replace(end[0], `${open}${content}${close}${end[0]}`),
+    overhead: open.length + close.length,
+  };
+}
+
+/** The names of the content shapes, for {@link hostileSignedToken}. */
+export const CONTENT_SHAPES = [
+  'namespace-heavy',
+  'namespace-scope',
+  'attribute-heavy',
+  'deep',
+  'wide',
+  'many-nodes',
+  'long-text',
+  'long-text-escaped',
+  'long-attribute-escaped',
+  'character-references',
+  'namespace-amplification',
+  'many-signatures',
+] as const;
+
+/**
+ * A genuine signed token (a wresult with a SAML 2.0 assertion) made hostile:
+ * `shape` filled into its signed assertion up to `maxTokenBytes` and the count
+ * limits. What an attacker holding one real token of the issuer can post.
+ */
+export function hostileSignedToken(
+  token: string,
+  shape: (typeof CONTENT_SHAPES)[number],
+  maxTokenBytes: number,
+  limits: Required<XmlLimits>,
+): string {
+  const signature = /<(?:[\w.-]+:)?Signature[\s>][\s\S]*<\/(?:[\w.-]+:)?Signature>/.exec(token)?.[0] ?? '';
+  const { host, overhead } = inSignedAssertion(token);
+  const room = roomFor(limits, maxTokenBytes - Buffer.byteLength(token) - overhead, countHost(token));
+  const content = contentShapes(limits, 6, signature).find((candidate) => candidate.name === shape)!;
+  return host(content.content(room));
+}
 
 /** Junk base64 of a certificate's size: looked up by thumbprint like any certificate, never parsed. */
 function junkCertificate(index: number): string {
@@ -281,17 +331,9 @@ export function buildTokenShapes(
   if (signature === undefined) throw new Error('the bench token has no Signature');
   const signatureUnit = signature.replace(/ Id="[^"]*"/, '');
 
+  const signed = inSignedAssertion(typical.wresult);
   const placements = [
-    {
-      placement: 'signed' as const,
-      depth: 6,
-      host: (content: string): string =>
-        typical.wresult.replace(
-          '</AttributeStatement>',
-          `${SHAPE_ATTRIBUTE_OPEN}${content}${SHAPE_ATTRIBUTE_CLOSE}</AttributeStatement>`,
-        ),
-      overhead: SHAPE_ATTRIBUTE_OPEN.length + SHAPE_ATTRIBUTE_CLOSE.length,
-    },
+    { placement: 'signed' as const, depth: 6, ...signed },
     {
       placement: 'unsigned' as const,
       depth: 2,

@@ -252,8 +252,12 @@ async function main(): Promise<void> {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-const run =
-  command === 'shapes' ? () => import('./shapes.js').then(({ runShapes }) => runShapes(rest)) : main;
+/** `npm run bench -- shapes …` and `npm run bench -- attack …`; anything else is the peer comparison. */
+const commands: Record<string, () => Promise<void>> = {
+  shapes: () => import('./shapes.js').then(({ runShapes }) => runShapes(rest)),
+  attack: () => import('./attack.js').then(({ runAttack }) => runAttack(rest)),
+};
+const run = (command === undefined ? undefined : commands[command]) ?? main;
 
 run().catch((error: unknown) => {
   console.error(`\nbench FAILED: ${error instanceof Error ? error.message : String(error)}`);

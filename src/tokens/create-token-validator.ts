@@ -47,6 +47,13 @@ export interface TokenValidatorOptions {
   readonly onUnknownKey?: (
     event: UnknownKeyEvent,
   ) => Promise<TrustSnapshot | undefined> | TrustSnapshot | undefined;
+  /**
+   * Runs each CPU-bound step of a validation (reading the token; checking it
+   * against one trust snapshot). A server passes one gate shared by all its
+   * requests (`createCpuGate`) so that validations take turns with the rest
+   * of its work. Default: run at once.
+   */
+  readonly runStep?: <T>(step: () => T | Promise<T>) => Promise<T>;
 }
 
 export interface ValidateOptions {
@@ -90,6 +97,9 @@ function checkOptions(options: TokenValidatorOptions): void {
     throw new TypeError('maxTokenBytes must be an integer of at least 1024');
   }
   if (options.trust === undefined || options.trust === null) throw new TypeError('trust is required');
+  if (options.runStep !== undefined && typeof options.runStep !== 'function') {
+    throw new TypeError('runStep must be a function');
+  }
 }
 
 /** A token recognised and, when XML, parsed with its assertion located. */
@@ -147,6 +157,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       : (options.replayCache ?? createMemoryReplayCache({ now: clock }));
   const currentTrust =
     typeof options.trust === 'function' ? options.trust : () => options.trust as TrustSnapshot;
+  const runStep = options.runStep ?? (async <T>(step: () => T | Promise<T>): Promise<T> => step());
 
   async function validateAgainst(
     token: ReadToken,
@@ -171,10 +182,10 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     async validate(input: string | Uint8Array, call: ValidateOptions = {}): Promise<VerifiedIdentity> {
       const now = call.now ?? clock();
       // Parsed once: a retry against fresher trust works on the same document.
-      const token = readToken(input, maxTokenBytes, call.kinds);
+      const token = await runStep(() => readToken(input, maxTokenBytes, call.kinds));
       let identity: VerifiedIdentity;
       try {
-        identity = await validateAgainst(token, currentTrust(), call, now);
+        identity = await runStep(() => validateAgainst(token, currentTrust(), call, now));
       } catch (error) {
         if (
           !(error instanceof ClaimsgateError) ||
@@ -191,7 +202,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
           kid: observed.kid,
         });
         if (fresher === undefined) throw error;
-        identity = await validateAgainst(token, fresher, call, now);
+        identity = await runStep(() => validateAgainst(token, fresher, call, now));
       }
       if (replayCache !== undefined && identity.tokenId !== undefined) {
         const expiresAt = new Date(

@@ -127,4 +127,33 @@ describe('parsing a token once per validation', () => {
     );
     assert.equal(hookCalls, 1);
   });
+
+  it('hands each CPU-bound step to runStep: reading the token once, then one check per trust snapshot', async () => {
+    const next = mock.method(XmlTokenizer.prototype, 'next');
+    const parsers = (): number =>
+      new Set(next.mock.calls.map((call) => call.this as XmlTokenizer).filter((t) => !t.canonical)).size;
+    const parsedInStep: number[] = [];
+    try {
+      const validator = createTokenValidator({
+        trust: trustWith(['00'.repeat(20)]),
+        audiences: AUDIENCE,
+        now: () => at,
+        replayCache: false,
+        onUnknownKey: () => trustWith([SIGNER]),
+        runStep: async (step) => {
+          const before = parsers();
+          try {
+            return await step();
+          } finally {
+            parsedInStep.push(parsers() - before);
+          }
+        },
+      });
+      await validator.validate(token);
+    } finally {
+      next.mock.restore();
+    }
+    // Read (the one parse); check against the first snapshot (unknown key); check again after the refresh.
+    assert.deepEqual(parsedInStep, [1, 0, 0]);
+  });
 });
