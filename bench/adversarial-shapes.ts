@@ -58,13 +58,14 @@ const unit = (text: string, elements: number, nodes: number, declarations = 0): 
 function fill(room: Room, piece: Unit, pad = true): string {
   const byBytes = Math.floor(room.bytes / piece.text.length);
   const byElements = piece.elements === 0 ? byBytes : Math.floor(room.elements / piece.elements);
-  const byNodes = piece.nodes === 0 ? byBytes : Math.floor(room.nodes / piece.nodes);
+  // One node is kept for the padding text.
+  const byNodes = piece.nodes === 0 ? byBytes : Math.floor((room.nodes - (pad ? 1 : 0)) / piece.nodes);
   const byDeclarations =
     piece.declarations === 0 ? byBytes : Math.floor(room.declarations / piece.declarations);
   const copies = Math.max(0, Math.min(byBytes, byElements, byNodes, byDeclarations));
   const body = piece.text.repeat(copies);
   const rest = room.bytes - body.length;
-  return pad && rest > 0 && room.nodes - copies * piece.nodes > 0 ? body + 'z'.repeat(rest) : body;
+  return pad && rest > 0 ? body + 'z'.repeat(rest) : body;
 }
 
 /** Room left once `used` is spent, with a margin for the host document's own counts. */
@@ -379,11 +380,9 @@ export function buildTokenShapes(
   return { typical, shapes };
 }
 
-/** Cuts a document to `bytes` at a tag boundary and closes nothing: it is refused before its end anyway. */
+/** Cuts a document to `bytes`: it is refused at a limit long before its end anyway. */
 function trimTo(text: string, bytes: number): string {
-  if (text.length <= bytes) return text;
-  const cut = text.lastIndexOf('<', bytes);
-  return text.slice(0, cut);
+  return text.length <= bytes ? text : text.slice(0, bytes);
 }
 
 const FIXTURES = join(fileURLToPath(new URL('..', import.meta.url)), 'test', 'fixtures', 'metadata');

@@ -287,6 +287,9 @@ function report(results: readonly PhaseResult[]): void {
   console.log(
     '\nlatencies in ms, as the client sees them; gateway CPU: its process CPU time over the phase length',
   );
+  console.log(
+    "loop delay: how late the gateway's own event loop ran a 10 ms timer (monitorEventLoopDelay), in ms",
+  );
 }
 
 export async function runAttack(argv: string[]): Promise<void> {

@@ -495,7 +495,7 @@ function defineCases(keys: Record<KeyName, CorpusKey>): CaseDefinition[] {
     {
       file: 'rstr-saml20.assertion-signed.8193-elements.xml',
       description:
-        'Resource exhaustion: 8,193 empty elements beside the assertion, one past the element limit of a 256 KiB token (one element per 32 bytes of the token size limit).',
+        'Resource exhaustion: 8,193 empty elements beside the assertion, past the element limit of a token (one element per 32 bytes of the token size limit: 4,096 at the default 128 KiB, 8,192 at 256 KiB).',
       catalogue: ['A5'],
       build: () =>
         entraRstr(signAssertion(saml2Assertion(assertionFields({ recipient: undefined })), a)).replace(

@@ -220,7 +220,7 @@ export const ERROR_CODES = {
   // --- Tokens ---------------------------------------------------------------
   CG_TOKEN_TOO_LARGE: {
     meaning: 'The token is larger than the configured size limit (maxTokenBytes); it was not decoded.',
-    hint: 'Check what the client sent. Legitimate tokens are a few kilobytes; raise the limit only if your issuer really emits tokens that large.',
+    hint: 'Check what the client sent. Legitimate tokens are a few kilobytes; raise the limit (validation.maxTokenBytes, default 128 KiB) only if your issuer really emits tokens that large.',
   },
   CG_TOKEN_JWT_MALFORMED: {
     meaning:

@@ -36,7 +36,7 @@ export interface TokenValidatorOptions {
   readonly recipient?: string;
   /** SAML 2.0: the URL a Response's Destination must name, when it has one. */
   readonly destination?: string;
-  /** Largest accepted token in bytes. Default 256 KiB. */
+  /** Largest accepted token in bytes. Default 128 KiB. */
   readonly maxTokenBytes?: number;
   /**
    * Called at most once per validation when a token is signed by a key its

@@ -12,8 +12,8 @@ export interface ParsedXmlToken {
  * that an operator who raises `validation.maxTokenBytes` for large tokens
  * raises them in step: per 32 bytes of the limit one element, per 12 bytes
  * one node, per 64 bytes one namespace declaration; 64 attributes and 32
- * declarations on one element (at the default 256 KiB: 8,192 elements, 21,845
- * nodes, 4,096 declarations).
+ * declarations on one element (at the default 128 KiB: 4,096 elements, 10,922
+ * nodes, 2,048 declarations; at 256 KiB twice that).
  *
  * Building the DOM costs about half a kilobyte of heap per element, and past
  * the young generation's size the collector's cost per element grows several
