@@ -222,9 +222,9 @@ export class XmlTokenizer {
    */
   decodeText(token: TextToken): string {
     const raw = token.raw;
-    if (raw.includes(']]>')) this.fail('text without "]]>"');
+    if (raw.includes(']]>')) this.fail('text without "]]>"', token.offset);
     // Canonical text escapes ">" and carriage returns.
-    if (this.canonical && /[>\r]/.test(raw)) this.fail('text with ">" and CR escaped');
+    if (this.canonical && /[>\r]/.test(raw)) this.fail('text with ">" and CR escaped', token.offset);
     return this.#decode(raw, token.offset, false);
   }
 
