@@ -462,6 +462,65 @@ function defineCases(keys: Record<KeyName, CorpusKey>): CaseDefinition[] {
       expectedCode: 'CG_XML_MULTIPLE_ROOTS',
       codeRationale: 'The parser refuses the document before any token logic runs.',
     },
+    {
+      file: 'rstr-saml20.assertion-signed.root-declares-33-namespaces.xml',
+      description:
+        'Resource exhaustion (issue 11): the RSTR root declares 33 namespaces, one past the per-element limit. Each declaration once cost a copy of the whole namespace map for every element below it.',
+      catalogue: ['A5'],
+      build: () =>
+        entraRstr(signAssertion(saml2Assertion(assertionFields({ recipient: undefined })), a)).replace(
+          '<t:RequestSecurityTokenResponse ',
+          `<t:RequestSecurityTokenResponse${Array.from({ length: 33 }, (_, i) => ` xmlns:n${i}="urn:n${i}"`).join('')} `,
+        ),
+      options: WSFED_OPTIONS,
+      expected: 'reject',
+      expectedCode: 'CG_XML_TOO_MANY_NAMESPACES',
+      codeRationale:
+        'Refused by the parser at the 33rd declaration, before the rest of the document is read.',
+    },
+    {
+      file: 'rstr-saml20.assertion-signed.element-with-65-attributes.xml',
+      description:
+        'Resource exhaustion (issue 11): an element of the RSTR carries 65 attributes, one past the limit. Each attribute once cost a rescan of the ones before it.',
+      catalogue: ['A5'],
+      build: () =>
+        entraRstr(signAssertion(saml2Assertion(assertionFields({ recipient: undefined })), a)).replace(
+          '<t:Lifetime>',
+          `<t:Lifetime${Array.from({ length: 65 }, (_, i) => ` a${i}=""`).join('')}>`,
+        ),
+      options: WSFED_OPTIONS,
+      expected: 'reject',
+      expectedCode: 'CG_XML_TOO_MANY_ATTRIBUTES',
+    },
+    {
+      file: 'rstr-saml20.assertion-signed.8193-elements.xml',
+      description:
+        'Resource exhaustion: 8,193 empty elements beside the assertion, past the element limit of a token (one element per 32 bytes of the token size limit: 4,096 at the default 128 KiB, 8,192 at 256 KiB).',
+      catalogue: ['A5'],
+      build: () =>
+        entraRstr(signAssertion(saml2Assertion(assertionFields({ recipient: undefined })), a)).replace(
+          '</t:RequestSecurityTokenResponse>',
+          `<t:Padding>${'<b/>'.repeat(8193)}</t:Padding></t:RequestSecurityTokenResponse>`,
+        ),
+      options: WSFED_OPTIONS,
+      expected: 'reject',
+      expectedCode: 'CG_XML_TOO_MANY_ELEMENTS',
+    },
+    {
+      file: 'response.root-unsigned.assertion-signed.namespace-amplification.xml',
+      description:
+        'Canonicalisation amplification: inside the signed assertion an AttributeValue declares a prefix bound to a 16,000-character URI and holds 80 empty elements in it. Exclusive c14n writes the declaration on each of them (1.3 MB from 16 KB); the signature value still verifies.',
+      catalogue: ['A5'],
+      build: () =>
+        baseline().replace(
+          '</AttributeValue>',
+          `<v xmlns:p="urn:${'u'.repeat(16_000)}">${'<p:x/>'.repeat(80)}</v></AttributeValue>`,
+        ),
+      expected: 'reject',
+      expectedCode: 'CG_SIG_CANONICAL_TOO_LARGE',
+      codeRationale:
+        'The SignatureValue verifies (SignedInfo is untouched); the canonical form of the assertion passes four times the token size limit while it is written, before any digest.',
+    },
 
     // --- B. Signature presence and key trust ---------------------------------------------
     {

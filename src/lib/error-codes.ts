@@ -39,6 +39,25 @@ export const ERROR_CODES = {
     meaning: 'The XML document nests elements deeper than the limit.',
     hint: 'Legitimate metadata and tokens nest a few dozen levels at most. Treat the source as hostile.',
   },
+  CG_XML_TOO_MANY_ATTRIBUTES: {
+    meaning:
+      'An element of the XML document has more attributes than the limit (namespace declarations not counted).',
+    hint: 'Legitimate metadata and tokens put a handful of attributes on an element. Treat the source as hostile.',
+  },
+  CG_XML_TOO_MANY_NAMESPACES: {
+    meaning:
+      'The XML document declares more namespaces than the limit, on one element or in the whole document (detail.scope says which).',
+    hint: 'Legitimate metadata and tokens declare a few namespaces per element. Treat the source as hostile.',
+  },
+  CG_XML_TOO_MANY_ELEMENTS: {
+    meaning: 'The XML document has more elements than the limit.',
+    hint: 'Check that the right document was supplied; raise the limit only for a source you trust. A token with that many elements is hostile.',
+  },
+  CG_XML_TOO_MANY_NODES: {
+    meaning:
+      'The XML document has more nodes (elements, attributes, text, comments, processing instructions) than the limit.',
+    hint: 'Check that the right document was supplied; raise the limit only for a source you trust. A token with that many nodes is hostile.',
+  },
 
   // --- Certificates ---------------------------------------------------------
   CG_CERT_INVALID: {
@@ -111,6 +130,11 @@ export const ERROR_CODES = {
     meaning:
       'The key a signature was checked against is unusable (wrong key type for the algorithm, or undecodable).',
     hint: 'Check the trusted certificate; an RSA signature needs an RSA key, an ECDSA signature an EC key.',
+  },
+  CG_SIG_CANONICAL_TOO_LARGE: {
+    meaning:
+      'The canonical form of the signed content would be far larger than the document (a namespace declared once and re-declared by canonicalisation on many elements); it was refused before the digest.',
+    hint: 'No real issuer signs such content: treat the token or document as hostile.',
   },
 
   // --- Federation metadata ---------------------------------------------------
@@ -197,11 +221,16 @@ export const ERROR_CODES = {
       "The metadata would replace the issuer's keys without continuity (unsigned or signed by an unknown key and sharing no key with the current trust, or unsigned from an issuer that used to sign), and the issuer's discontinuity policy holds such a document for an administrator's approval.",
     hint: 'The current keys stay trusted. Review the pending change (`claimsgate issuers pending <name>` or the issuer page) and approve it if the issuer really replaced its keys; reject it, and check the metadata endpoint and the path to it, if not.',
   },
+  CG_META_TOO_MANY_KEYS: {
+    meaning:
+      'The metadata names more certificates for one entity (in its KeyDescriptors) than the limit; each would be parsed.',
+    hint: "Real issuers publish a handful of keys. Check that the URL serves the issuer's own metadata; keep the last good metadata.",
+  },
 
   // --- Tokens ---------------------------------------------------------------
   CG_TOKEN_TOO_LARGE: {
     meaning: 'The token is larger than the configured size limit (maxTokenBytes); it was not decoded.',
-    hint: 'Check what the client sent. Legitimate tokens are a few kilobytes; raise the limit only if your issuer really emits tokens that large.',
+    hint: 'Check what the client sent. Legitimate tokens are a few kilobytes; raise the limit (validation.maxTokenBytes, default 128 KiB) only if your issuer really emits tokens that large.',
   },
   CG_TOKEN_JWT_MALFORMED: {
     meaning:

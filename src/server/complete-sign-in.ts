@@ -117,11 +117,12 @@ export function gatewayValidator(
   audiences: readonly string[],
   extra: { readonly recipient?: string; readonly destination?: string } = {},
 ): TokenValidator {
-  const { config, engine, replayCache, now } = services;
+  const { config, engine, replayCache, now, cpuGate } = services;
   return createTokenValidator({
     trust: () => engine.snapshot(),
     audiences,
     onUnknownKey: (event) => engine.onUnknownKey(event),
+    runStep: (step) => cpuGate.run(step),
     replayCache,
     clockSkewSeconds: config.validation.clockSkewSeconds,
     maxTokenBytes: config.validation.maxTokenBytes,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createAdminService } from '../admin/admin-service.js';
 import type { Config } from '../config/config-schema.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
+import { createCpuGate } from '../lib/cpu-gate.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import { createSealingKeyRing } from '../session/sealing-keys.js';
 import { createSessionCookies } from '../session/session-cookie.js';
@@ -142,6 +143,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     cookies,
     signInState: createSignInStateCodec({ ring, now }),
     replayCache: createStoreReplayCache(store, now),
+    cpuGate: createCpuGate(),
     sessions,
     revocations,
     admin: createAdminGuard({

@@ -1,5 +1,6 @@
 import type { AdminService } from '../admin/admin-service.js';
 import type { Config } from '../config/config-schema.js';
+import type { CpuGate } from '../lib/cpu-gate.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import type { SessionCookies } from '../session/session-cookie.js';
@@ -21,6 +22,8 @@ export interface GatewayServices {
   readonly signInState: SignInStateCodec;
   /** The store-backed replay cache: token IDs and burnt sign-in state IDs. */
   readonly replayCache: ReplayCache;
+  /** Token validations take turns through it with the rest of the server's work (docs/benchmarks.md). */
+  readonly cpuGate: CpuGate;
   readonly sessions: SessionHook;
   /** Revoked sessions (sign-out, admin logout, password change, account deletion), shared through the store. */
   readonly revocations: SessionRevocations;

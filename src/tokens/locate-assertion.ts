@@ -1,5 +1,12 @@
 import { ClaimsgateError } from '../lib/errors.js';
-import { NS, attribute, childElements, descendantElements, firstChildElement, ownText } from '../xml/dom.js';
+import {
+  NS,
+  attribute,
+  childElements,
+  firstChildElement,
+  forEachDescendantElement,
+  ownText,
+} from '../xml/dom.js';
 import type { TokenKind } from './identity.js';
 
 /** Where the assertion of an XML token sits, and what wraps it. */
@@ -192,10 +199,16 @@ function locate(root: Element): LocatedAssertion {
  */
 export function locateAssertion(root: Element): LocatedAssertion {
   const located = locate(root);
-  const everywhere =
-    descendantElements(root, NS.saml2, 'Assertion').length +
-    descendantElements(root, NS.saml1, 'Assertion').length +
-    (root.localName === 'Assertion' ? 1 : 0);
+  // One walk for both SAML versions.
+  let everywhere = root.localName === 'Assertion' ? 1 : 0;
+  forEachDescendantElement(root, (element) => {
+    if (
+      element.localName === 'Assertion' &&
+      (element.namespaceURI === NS.saml2 || element.namespaceURI === NS.saml1)
+    ) {
+      everywhere += 1;
+    }
+  });
   if (everywhere !== 1) {
     throw structureError('The document holds more than one Assertion element.', {
       observed: everywhere,

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
     assert.equal(config.session.renewAfterSeconds, 300);
     assert.equal(config.session.secureCookies, false, 'auto resolves to false for an http public URL');
     assert.equal(config.validation.clockSkewSeconds, 300);
-    assert.equal(config.validation.maxTokenBytes, 262_144);
+    assert.equal(config.validation.maxTokenBytes, 131_072);
     assert.deepEqual(config.rollover.alerts.expiryDays, [30, 7, 1]);
     assert.equal(config.rollover.webhook, undefined);
     assert.equal(config.gateway.upstream, undefined);
