@@ -49,6 +49,8 @@ const ISSUER_B = 'http://adfs.contoso.example/adfs/services/trust';
 const ISSUER_UNKNOWN = 'https://idp.unknown.example/';
 const AUDIENCE = 'https://sp.example/';
 const ACS = 'https://sp.example/acs';
+/** The relying party's WS-Federation reply URL (wreply). */
+const WSFED_REPLY = 'https://sp.example/signin/wsfed';
 const REQUEST_ID = '_req-6c1f2a7e-0d4b-4c55-9f3e-2b7a1c9d8e01';
 const RESPONSE_ID = '_resp-9d2e4f60-1a3b-4c5d-8e7f-0a1b2c3d4e5f';
 const ASSERTION_ID = '_3f8e9b2a-6c1d-4e5f-8a7b-9c0d1e2f3a4b';
@@ -1083,9 +1085,57 @@ function defineCases(keys: Record<KeyName, CorpusKey>): CaseDefinition[] {
       expectedCode: 'CG_TOKEN_STRUCTURE_INVALID',
     },
     {
+      file: 'response.root-unsigned.lookalike-namespace-assertion-before-signed-assertion.xml',
+      description:
+        'Namespace confusion: an evil Assertion whose namespace is the SAML 2.0 one with a trailing space, placed before the signed Assertion. Refused like any second element named Assertion.',
+      catalogue: ['D12'],
+      build: () =>
+        editXml(baseline(), (d) => {
+          const original = assertionIn(d);
+          const evil = parseDocument(
+            saml2Assertion(assertionFields({ id: EVIL_ASSERTION_ID, nameId: ADMIN, role: 'admin' })).replace(
+              `xmlns="${NS.saml2}"`,
+              `xmlns="${NS.saml2} "`,
+            ),
+          ).documentElement;
+          original.parentNode!.insertBefore(d.importNode(evil, true), original);
+        }),
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_STRUCTURE_INVALID',
+    },
+    {
+      file: 'response.version-3.0.assertion-signed.xml',
+      description:
+        'A samlp:Response that says Version="3.0": not a SAML 2.0 message, whatever its namespace.',
+      catalogue: ['D12'],
+      build: () => signAssertion(unsignedResponse().replace('Version="2.0"', 'Version="3.0"'), a),
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_STRUCTURE_INVALID',
+    },
+    {
+      file: 'rstr-saml20.assertion-signed.answers-saml-request.xml',
+      description:
+        'Cross-protocol replay: an assertion issued for SAML 2.0 sign-in (its signed bearer confirmation answers an AuthnRequest and names the ACS) wrapped in a WS-Trust response and posted as a WS-Federation wresult.',
+      catalogue: ['F4'],
+      build: () => entraRstr(signAssertion(saml2Assertion(assertionFields()), a)),
+      options: WSFED_OPTIONS,
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
+    },
+    {
+      file: 'rstr-saml20.assertion-signed.recipient-is-acs.xml',
+      description:
+        'Cross-protocol replay: an assertion whose signed bearer confirmation names the SAML ACS as Recipient (no InResponseTo: IdP-initiated), wrapped in a WS-Trust response for a relying party whose WS-Federation reply URL is another.',
+      catalogue: ['F4'],
+      build: () => entraRstr(signAssertion(saml2Assertion(assertionFields({ inResponseTo: undefined })), a)),
+      options: { ...WSFED_OPTIONS, recipient: WSFED_REPLY },
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_RECIPIENT_MISMATCH',
+    },
+    {
       file: 'response.root-unsigned.foreign-namespace-assertion-before-signed-assertion.xml',
       description:
-        'Namespace confusion: an evil element named Assertion in a foreign namespace placed before the signed Assertion, for local-name() selectors.',
+        'Namespace confusion: an evil element named Assertion in a foreign namespace placed before the signed Assertion, for local-name() selectors. Refused: an element named Assertion in any namespace counts, so a reader selecting by local name can never see two.',
       catalogue: ['D12'],
       build: () =>
         editXml(baseline(), (d) => {
@@ -1098,8 +1148,8 @@ function defineCases(keys: Record<KeyName, CorpusKey>): CaseDefinition[] {
           ).documentElement;
           original.parentNode!.insertBefore(d.importNode(evil, true), original);
         }),
-      expected: 'accept',
-      expectedIdentity: alice('saml20-response'),
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_STRUCTURE_INVALID',
     },
     {
       file: 'rstr-saml11.two-responses.evil-unsigned-first.xml',

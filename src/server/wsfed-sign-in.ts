@@ -65,9 +65,10 @@ export function createWsFedSignIn(app: FastifyInstance, services: GatewayService
           );
           const wresult = formField(request, 'wresult') ?? '';
           const { realm } = await findLoginOptions(store, publicUrl);
-          const identity = await gatewayValidator(services, [realm.realmUri]).validate(wresult, {
-            kinds: WSFED_TOKEN_KINDS,
-          });
+          // The reply URL is the recipient a WS-Fed assertion may name (SECURITY: not /signin/saml2).
+          const identity = await gatewayValidator(services, [realm.realmUri], {
+            recipient: `${publicUrl}/signin/wsfed`,
+          }).validate(wresult, { kinds: WSFED_TOKEN_KINDS });
           return completeSignIn(services, request, reply, { protocol: 'wsfed', state, issuer, identity });
         }),
       );

@@ -44,12 +44,47 @@ function reparse(canonical: string): Element {
   return parseCanonicalXml(canonical);
 }
 
+/**
+ * SECURITY (cross-protocol replay): WS-Federation sends no request to
+ * answer, and binds a token to the relying party by its audience. A signed
+ * bearer confirmation that answers a request (InResponseTo) or names another
+ * endpoint as its Recipient was issued for a SAML 2.0 sign-in: wrapped in a
+ * WS-Trust response, it must not sign anyone in through WS-Federation. A
+ * Recipient is accepted when it is this relying party's WS-Federation reply
+ * URL (`context.recipient`) or one of its audiences (the realm).
+ *
+ * @see SAML Profiles 2.0 §4.1.4.2; WS-Federation 1.2 §13.2
+ */
+function checkWsFedConfirmations(content: AssertionContent, context: ValidationContext): void {
+  const answering = content.bearerConfirmations.find((c) => c.inResponseTo !== undefined);
+  if (answering !== undefined) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
+      'The assertion answers a SAML 2.0 request (its bearer confirmation has an InResponseTo); a WS-Federation token answers none.',
+      { detail: { observed: answering.inResponseTo, expected: 'no InResponseTo (WS-Federation)' } },
+    );
+  }
+  if (context.recipient === undefined) return;
+  const allowed = new Set([context.recipient, ...context.audiences]);
+  const foreign = content.bearerConfirmations.find(
+    (c) => c.recipient !== undefined && !allowed.has(c.recipient),
+  );
+  if (foreign !== undefined) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_RECIPIENT_MISMATCH',
+      `A bearer confirmation of the assertion names the recipient ${foreign.recipient}, not this relying party's WS-Federation endpoint.`,
+      { detail: { observed: foreign.recipient, expected: [...allowed] } },
+    );
+  }
+}
+
 function checkConfirmations(
   content: AssertionContent,
   context: ValidationContext,
   viaWsFederation: boolean,
 ): void {
   if (content.version === '1.1') return;
+  if (viaWsFederation) checkWsFedConfirmations(content, context);
   const skewMs = context.clockSkewSeconds * 1000;
   const now = context.now.getTime();
   // SAML Profiles §4.1.4.3: at least one bearer confirmation must be
