@@ -251,7 +251,15 @@ async function main(): Promise<void> {
   printVerdict(rows, fasterPeer, floor);
 }
 
-main().catch((error: unknown) => {
+const [command, ...rest] = process.argv.slice(2);
+/** `npm run bench -- shapes …` and `npm run bench -- attack …`; anything else is the peer comparison. */
+const commands: Record<string, () => Promise<void>> = {
+  shapes: () => import('./shapes.js').then(({ runShapes }) => runShapes(rest)),
+  attack: () => import('./attack.js').then(({ runAttack }) => runAttack(rest)),
+};
+const run = (command === undefined ? undefined : commands[command]) ?? main;
+
+run().catch((error: unknown) => {
   console.error(`\nbench FAILED: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 });

@@ -49,6 +49,8 @@ const ISSUER_B = 'http://adfs.contoso.example/adfs/services/trust';
 const ISSUER_UNKNOWN = 'https://idp.unknown.example/';
 const AUDIENCE = 'https://sp.example/';
 const ACS = 'https://sp.example/acs';
+/** The relying party's WS-Federation reply URL (wreply). */
+const WSFED_REPLY = 'https://sp.example/signin/wsfed';
 const REQUEST_ID = '_req-6c1f2a7e-0d4b-4c55-9f3e-2b7a1c9d8e01';
 const RESPONSE_ID = '_resp-9d2e4f60-1a3b-4c5d-8e7f-0a1b2c3d4e5f';
 const ASSERTION_ID = '_3f8e9b2a-6c1d-4e5f-8a7b-9c0d1e2f3a4b';
@@ -461,6 +463,65 @@ function defineCases(keys: Record<KeyName, CorpusKey>): CaseDefinition[] {
       expected: 'reject',
       expectedCode: 'CG_XML_MULTIPLE_ROOTS',
       codeRationale: 'The parser refuses the document before any token logic runs.',
+    },
+    {
+      file: 'rstr-saml20.assertion-signed.root-declares-33-namespaces.xml',
+      description:
+        'Resource exhaustion (issue 11): the RSTR root declares 33 namespaces, one past the per-element limit. Each declaration once cost a copy of the whole namespace map for every element below it.',
+      catalogue: ['A5'],
+      build: () =>
+        entraRstr(signAssertion(saml2Assertion(assertionFields({ recipient: undefined })), a)).replace(
+          '<t:RequestSecurityTokenResponse ',
+          `<t:RequestSecurityTokenResponse${Array.from({ length: 33 }, (_, i) => ` xmlns:n${i}="urn:n${i}"`).join('')} `,
+        ),
+      options: WSFED_OPTIONS,
+      expected: 'reject',
+      expectedCode: 'CG_XML_TOO_MANY_NAMESPACES',
+      codeRationale:
+        'Refused by the parser at the 33rd declaration, before the rest of the document is read.',
+    },
+    {
+      file: 'rstr-saml20.assertion-signed.element-with-65-attributes.xml',
+      description:
+        'Resource exhaustion (issue 11): an element of the RSTR carries 65 attributes, one past the limit. Each attribute once cost a rescan of the ones before it.',
+      catalogue: ['A5'],
+      build: () =>
+        entraRstr(signAssertion(saml2Assertion(assertionFields({ recipient: undefined })), a)).replace(
+          '<t:Lifetime>',
+          `<t:Lifetime${Array.from({ length: 65 }, (_, i) => ` a${i}=""`).join('')}>`,
+        ),
+      options: WSFED_OPTIONS,
+      expected: 'reject',
+      expectedCode: 'CG_XML_TOO_MANY_ATTRIBUTES',
+    },
+    {
+      file: 'rstr-saml20.assertion-signed.8193-elements.xml',
+      description:
+        'Resource exhaustion: 8,193 empty elements beside the assertion, past the element limit of a token (one element per 32 bytes of the token size limit: 4,096 at the default 128 KiB, 8,192 at 256 KiB).',
+      catalogue: ['A5'],
+      build: () =>
+        entraRstr(signAssertion(saml2Assertion(assertionFields({ recipient: undefined })), a)).replace(
+          '</t:RequestSecurityTokenResponse>',
+          `<t:Padding>${'<b/>'.repeat(8193)}</t:Padding></t:RequestSecurityTokenResponse>`,
+        ),
+      options: WSFED_OPTIONS,
+      expected: 'reject',
+      expectedCode: 'CG_XML_TOO_MANY_ELEMENTS',
+    },
+    {
+      file: 'response.root-unsigned.assertion-signed.namespace-amplification.xml',
+      description:
+        'Canonicalisation amplification: inside the signed assertion an AttributeValue declares a prefix bound to a 16,000-character URI and holds 80 empty elements in it. Exclusive c14n writes the declaration on each of them (1.3 MB from 16 KB); the signature value still verifies.',
+      catalogue: ['A5'],
+      build: () =>
+        baseline().replace(
+          '</AttributeValue>',
+          `<v xmlns:p="urn:${'u'.repeat(16_000)}">${'<p:x/>'.repeat(80)}</v></AttributeValue>`,
+        ),
+      expected: 'reject',
+      expectedCode: 'CG_SIG_CANONICAL_TOO_LARGE',
+      codeRationale:
+        'The SignatureValue verifies (SignedInfo is untouched); the canonical form of the assertion passes four times the token size limit while it is written, before any digest.',
     },
 
     // --- B. Signature presence and key trust ---------------------------------------------
@@ -1024,9 +1085,57 @@ function defineCases(keys: Record<KeyName, CorpusKey>): CaseDefinition[] {
       expectedCode: 'CG_TOKEN_STRUCTURE_INVALID',
     },
     {
+      file: 'response.root-unsigned.lookalike-namespace-assertion-before-signed-assertion.xml',
+      description:
+        'Namespace confusion: an evil Assertion whose namespace is the SAML 2.0 one with a trailing space, placed before the signed Assertion. Refused like any second element named Assertion.',
+      catalogue: ['D12'],
+      build: () =>
+        editXml(baseline(), (d) => {
+          const original = assertionIn(d);
+          const evil = parseDocument(
+            saml2Assertion(assertionFields({ id: EVIL_ASSERTION_ID, nameId: ADMIN, role: 'admin' })).replace(
+              `xmlns="${NS.saml2}"`,
+              `xmlns="${NS.saml2} "`,
+            ),
+          ).documentElement;
+          original.parentNode!.insertBefore(d.importNode(evil, true), original);
+        }),
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_STRUCTURE_INVALID',
+    },
+    {
+      file: 'response.version-3.0.assertion-signed.xml',
+      description:
+        'A samlp:Response that says Version="3.0": not a SAML 2.0 message, whatever its namespace.',
+      catalogue: ['D12'],
+      build: () => signAssertion(unsignedResponse().replace('Version="2.0"', 'Version="3.0"'), a),
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_STRUCTURE_INVALID',
+    },
+    {
+      file: 'rstr-saml20.assertion-signed.answers-saml-request.xml',
+      description:
+        'Cross-protocol replay: an assertion issued for SAML 2.0 sign-in (its signed bearer confirmation answers an AuthnRequest and names the ACS) wrapped in a WS-Trust response and posted as a WS-Federation wresult.',
+      catalogue: ['F4'],
+      build: () => entraRstr(signAssertion(saml2Assertion(assertionFields()), a)),
+      options: WSFED_OPTIONS,
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
+    },
+    {
+      file: 'rstr-saml20.assertion-signed.recipient-is-acs.xml',
+      description:
+        'Cross-protocol replay: an assertion whose signed bearer confirmation names the SAML ACS as Recipient (no InResponseTo: IdP-initiated), wrapped in a WS-Trust response for a relying party whose WS-Federation reply URL is another.',
+      catalogue: ['F4'],
+      build: () => entraRstr(signAssertion(saml2Assertion(assertionFields({ inResponseTo: undefined })), a)),
+      options: { ...WSFED_OPTIONS, recipient: WSFED_REPLY },
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_RECIPIENT_MISMATCH',
+    },
+    {
       file: 'response.root-unsigned.foreign-namespace-assertion-before-signed-assertion.xml',
       description:
-        'Namespace confusion: an evil element named Assertion in a foreign namespace placed before the signed Assertion, for local-name() selectors.',
+        'Namespace confusion: an evil element named Assertion in a foreign namespace placed before the signed Assertion, for local-name() selectors. Refused: an element named Assertion in any namespace counts, so a reader selecting by local name can never see two.',
       catalogue: ['D12'],
       build: () =>
         editXml(baseline(), (d) => {
@@ -1039,8 +1148,8 @@ function defineCases(keys: Record<KeyName, CorpusKey>): CaseDefinition[] {
           ).documentElement;
           original.parentNode!.insertBefore(d.importNode(evil, true), original);
         }),
-      expected: 'accept',
-      expectedIdentity: alice('saml20-response'),
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_STRUCTURE_INVALID',
     },
     {
       file: 'rstr-saml11.two-responses.evil-unsigned-first.xml',

@@ -4,21 +4,26 @@
 // 1. builds claimsgate;
 // 2. writes ./data/claimsgate.yaml on the first run (a generated session key,
 //    the public URL, the OpenID Connect client of the simulator, the admin
-//    claim of the simulator's admin user);
+//    claim of the simulator's admin user, trusted from the simulator's two
+//    issuers only);
 // 3. starts the IdP simulator on 127.0.0.1:8788, which rolls its signing key
 //    over (announce → switch → retire) every three minutes;
 // 4. on the first run, registers in ./data/claimsgate.db: the simulator as
 //    issuer "idp-sim" (WS-Federation and SAML 2.0, by its federation metadata
 //    URL) and "idp-sim-oidc" (OpenID Connect, by its discovery URL), the realm
 //    http://127.0.0.1:8787, a claim mapping per issuer, and a local admin
-//    account whose generated password is printed once;
+//    account whose generated password is printed once. Both issuers follow a
+//    document that replaces every key with a critical alert
+//    (--on-discontinuity accept-with-alert): the simulator serves plain http
+//    and makes fresh keys at each start, which the default policy would hold
+//    for an administrator's approval (docs/rollover.md, "Key continuity");
 // 5. runs `claimsgate serve` on 127.0.0.1:8787.
 //
 // Ctrl-C stops both. CLAIMSGATE_DATABASE_URL, if set, is used instead of the
 // SQLite file.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -128,11 +133,18 @@ if (!existsSync(CONFIG)) {
       '  adminClaim:',
       `    type: ${ROLE_CLAIM}`,
       '    value: Admin',
+      '    # Only these issuers may make an administrator by the claim (none unless listed).',
+      '    issuers: [idp-sim, idp-sim-oidc]',
       '',
     ].join('\n'),
     { mode: 0o600 },
   );
   console.log(`Wrote ${CONFIG} (a generated session key; keep it private).`);
+} else if (!/^\s+issuers:/m.test(readFileSync(CONFIG, 'utf8'))) {
+  console.log(
+    `Note: ${CONFIG} was written by an earlier release. To sign in as an admin through the simulator,\n` +
+      'add "issuers: [idp-sim, idp-sim-oidc]" under admin.adminClaim (no issuer may grant the role otherwise).',
+  );
 }
 
 console.log(`Starting the IdP simulator on 127.0.0.1:${SIM_PORT} (a key rollover step every 3 minutes)…`);
@@ -149,7 +161,22 @@ try {
   shutdown(1);
 }
 
-if (cli(['issuers', 'show', 'idp-sim', '--json'], { quiet: true }).status !== 0) {
+// A local simulator over plain http, with fresh keys at each start: its issuers follow an
+// emergency-like replacement of every key with a critical alert instead of holding it for
+// approval (see docs/rollover.md, "Key continuity"). Never do this for a real issuer over http.
+const ON_DISCONTINUITY = ['--on-discontinuity', 'accept-with-alert'];
+
+/** Gives an issuer registered by an older `npm start` (policy never chosen: auto) the demo's policy. */
+function followSimulatorRestarts(name) {
+  const shown = cli(['issuers', 'show', name, '--json'], { quiet: true });
+  if (shown.status !== 0) return false;
+  if (JSON.parse(shown.stdout).issuer.discontinuityPolicy === 'auto') {
+    must(['issuers', 'edit', name, ...ON_DISCONTINUITY]);
+  }
+  return true;
+}
+
+if (!followSimulatorRestarts('idp-sim')) {
   console.log(`Registering the simulator in ${DATABASE}: issuers, realm, claim mappings…`);
   must([
     'issuers',
@@ -163,6 +190,7 @@ if (cli(['issuers', 'show', 'idp-sim', '--json'], { quiet: true }).status !== 0)
     'IdP simulator (WS-Federation, SAML 2.0)',
     '--refresh-interval',
     '60',
+    ...ON_DISCONTINUITY,
     '--yes',
   ]);
   must([
@@ -178,7 +206,7 @@ if (cli(['issuers', 'show', 'idp-sim', '--json'], { quiet: true }).status !== 0)
     GROUPS_CLAIM,
   ]);
 }
-if (cli(['issuers', 'show', 'idp-sim-oidc', '--json'], { quiet: true }).status !== 0) {
+if (!followSimulatorRestarts('idp-sim-oidc')) {
   must([
     'issuers',
     'add',
@@ -191,6 +219,7 @@ if (cli(['issuers', 'show', 'idp-sim-oidc', '--json'], { quiet: true }).status !
     'IdP simulator (OpenID Connect)',
     '--refresh-interval',
     '60',
+    ...ON_DISCONTINUITY,
     '--yes',
   ]);
   must([

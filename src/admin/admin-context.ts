@@ -6,7 +6,7 @@ import {
 } from '../rollover/alerts.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import { findLabelConflicts } from '../store/label-conflicts.js';
-import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
+import type { IssuerRecord, KeyRecord, PendingChangeRecord, RefreshStateRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { AdminServiceOptions } from './admin-service.js';
 import type { DocumentFetchContext } from './import-document.js';
@@ -64,6 +64,8 @@ export interface IssuerState {
   readonly keys: readonly KeyRecord[];
   readonly states: ReadonlyMap<string, RefreshStateRecord>;
   readonly alerts: readonly Alert[];
+  /** Pending changes (documents held for lack of key continuity) by issuer ID. */
+  readonly pendingChanges: ReadonlyMap<string, PendingChangeRecord>;
 }
 
 /**
@@ -81,6 +83,11 @@ export async function readIssuerState(
   const mappings = await store.listClaimMappings();
   const issuers = only ?? every;
   const keys = issuers.length === 1 ? await store.listKeys(issuers[0]!.id) : await store.listKeys();
+  const pending =
+    issuers.length === 1
+      ? [await store.getPendingChange(issuers[0]!.id)].filter((change) => change !== undefined)
+      : await store.listPendingChanges();
+  const pendingChanges = new Map(pending.map((change) => [change.issuerId, change]));
   const states = new Map<string, RefreshStateRecord>();
   await Promise.all(
     issuers.map(async (issuer) => {
@@ -96,5 +103,5 @@ export async function readIssuerState(
     thresholds: context.thresholds,
     labelConflicts: findLabelConflicts(every, mappings),
   });
-  return { issuers, keys, states, alerts };
+  return { issuers, keys, states, alerts, pendingChanges };
 }

@@ -7,7 +7,13 @@ import { viewRefreshResult } from './admin-issuers.js';
 import { adminInputError, requireIssuer } from './admin-lookups.js';
 import type { ImportApplyRequest, ImportPreview, ImportRequest, ImportResult } from './admin-service.js';
 import { loadImportDocument, type ImportDocument } from './import-document.js';
-import { buildImportPreview, proposeImportFields, type ImportFields } from './import-preview.js';
+import {
+  buildImportPreview,
+  NEW_ISSUER_BASELINE,
+  proposeImportFields,
+  type ImportBaseline,
+  type ImportFields,
+} from './import-preview.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -81,8 +87,21 @@ async function loadFor(
 export async function previewImport(context: AdminContext, request: ImportRequest): Promise<ImportPreview> {
   const { current, name } = await resolveTarget(context, request);
   const document = await loadFor(context, request, current);
-  const keys = current === undefined ? [] : await context.store.listKeys(current.id);
-  return buildImportPreview(document, name, current, keys, context.now(), context.graceSeconds);
+  const baseline =
+    current === undefined ? NEW_ISSUER_BASELINE : await loadImportBaseline(context, current.id);
+  return buildImportPreview(document, name, current, baseline, context.now(), context.graceSeconds);
+}
+
+/** What the import's refresh of an existing issuer plans from (see `runRefresh`). */
+async function loadImportBaseline(context: AdminContext, issuerId: string): Promise<ImportBaseline> {
+  const { store } = context;
+  const [keys, previousSnapshot, previousState, pendingChange] = await Promise.all([
+    store.listKeys(issuerId),
+    store.getMetadataSnapshot(issuerId),
+    store.getRefreshState(issuerId),
+    store.getPendingChange(issuerId),
+  ]);
+  return { keys, previousSnapshot, previousState, pendingChange };
 }
 
 function expectedDigest(field: string, value: unknown): string {
@@ -177,7 +196,11 @@ export async function applyImport(
   await context.store.appendAudit(importAudit(document, issuer, current, actor));
   const result = await context.engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' });
   const warnings: string[] = [];
-  if (result.outcome === 'failure') {
+  if (result.outcome === 'failure' && result.code === 'CG_META_KEYS_DISCONTINUOUS') {
+    warnings.push(
+      "The document replaces the issuer's keys without continuity, so the refresh holds it for approval; the issuer keeps the keys it had. Review the pending change on the issuer's page (or GET …/pending-change) and approve it.",
+    );
+  } else if (result.outcome === 'failure') {
     warnings.push(
       `The refresh after the import failed (${result.code ?? 'unknown'}); the issuer keeps the keys it had. Fix the cause and refresh it again.`,
     );

@@ -7,6 +7,7 @@ import type {
   RealmRecord,
   RealmUnlink,
 } from '../store/model.js';
+import { notFoundError } from '../store/store-errors.js';
 import type { RefreshResult } from '../rollover/rollover-engine.js';
 import { readIssuerState, type AdminContext } from './admin-context.js';
 import { adminInputError, issuerNames, requireIssuer } from './admin-lookups.js';
@@ -16,6 +17,7 @@ import type {
   IssuerRemovalView,
   IssuerSummary,
   IssuerUpdate,
+  PendingChangeView,
   RefreshOutcomeView,
 } from './admin-service.js';
 import {
@@ -25,6 +27,7 @@ import {
   viewClaimMapping,
   viewKey,
   viewRealmUnlinks,
+  viewPendingChange,
   viewSnapshot,
 } from './admin-views.js';
 
@@ -45,6 +48,7 @@ export async function listIssuerSummaries(context: AdminContext): Promise<Issuer
         state.states.get(issuer.id),
         state.alerts,
         now,
+        state.pendingChanges.get(issuer.id),
       ),
     );
 }
@@ -61,7 +65,14 @@ export async function detailOf(context: AdminContext, issuer: IssuerRecord): Pro
   const now = context.now();
   const names = new Map([[issuer.id, issuer.name]]);
   return {
-    ...summarizeIssuer(issuer, state.keys, state.states.get(issuer.id), state.alerts, now),
+    ...summarizeIssuer(
+      issuer,
+      state.keys,
+      state.states.get(issuer.id),
+      state.alerts,
+      now,
+      state.pendingChanges.get(issuer.id),
+    ),
     keys: [...state.keys].sort(compareKeys).map((key) => viewKey(key, now)),
     snapshot: viewSnapshot(snapshot),
     mappings: mappings.map((mapping) => viewClaimMapping(mapping, names)),
@@ -226,4 +237,53 @@ export async function refreshIssuerNow(
   });
   const result = await context.engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' });
   return viewRefreshResult(context, result);
+}
+
+/**
+ * The issuer's pending change with its diff.
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND` (issuer, or no pending change).
+ */
+export async function getPendingChange(context: AdminContext, idOrName: string): Promise<PendingChangeView> {
+  const issuer = await requireIssuer(context.store, idOrName);
+  const [change, keys] = await Promise.all([
+    context.store.getPendingChange(issuer.id),
+    context.store.listKeys(issuer.id),
+  ]);
+  if (change === undefined) throw notFoundError('pending change', issuer.name, 'issuer');
+  return viewPendingChange(change, keys);
+}
+
+/**
+ * Approves the pending change the admin reviewed (by its SHA-256) and
+ * refreshes the issuer through the engine, so that the approved document is
+ * applied by the normal refresh path (audited).
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`, `CG_STORE_CONFLICT`, `CG_STORE_INVALID`.
+ */
+export async function approvePendingChange(
+  context: AdminContext,
+  idOrName: string,
+  sha256: string,
+  actor: Actor,
+): Promise<RefreshOutcomeView> {
+  const issuer = await requireIssuer(context.store, idOrName);
+  const result = await context.engine.approvePendingChange(issuer.id, sha256, actor);
+  return viewRefreshResult(context, result);
+}
+
+/**
+ * Rejects the pending change the admin reviewed (by its SHA-256).
+ *
+ * @throws ClaimsgateError `CG_STORE_NOT_FOUND`, `CG_STORE_CONFLICT`, `CG_STORE_INVALID`.
+ */
+export async function rejectPendingChange(
+  context: AdminContext,
+  idOrName: string,
+  sha256: string,
+  actor: Actor,
+): Promise<PendingChangeView> {
+  const issuer = await requireIssuer(context.store, idOrName);
+  const rejected = await context.engine.rejectPendingChange(issuer.id, sha256, actor);
+  return viewPendingChange(rejected, await context.store.listKeys(issuer.id));
 }

@@ -4,12 +4,15 @@ import { resolveAdminContext } from './admin-context.js';
 import { readHealth } from './admin-health.js';
 import { applyImport, previewImport } from './admin-import.js';
 import {
+  approvePendingChange,
   createIssuer,
   deleteIssuer,
   getIssuerDetail,
+  getPendingChange,
   listIssuerSummaries,
   previewIssuerDeletion,
   refreshIssuerNow,
+  rejectPendingChange,
   updateIssuer,
 } from './admin-issuers.js';
 import { addKey, listIssuerKeys, reactivateKey, revokeKey } from './admin-keys.js';
@@ -45,6 +48,9 @@ export function buildAdminService(options: AdminServiceOptions): AdminService {
     previewIssuerDeletion: (idOrName) => previewIssuerDeletion(context, idOrName),
     deleteIssuer: (idOrName, actor) => deleteIssuer(context, idOrName, actor),
     refreshIssuer: (idOrName, actor) => refreshIssuerNow(context, idOrName, actor),
+    getPendingChange: (idOrName) => getPendingChange(context, idOrName),
+    approvePendingChange: (idOrName, sha256, actor) => approvePendingChange(context, idOrName, sha256, actor),
+    rejectPendingChange: (idOrName, sha256, actor) => rejectPendingChange(context, idOrName, sha256, actor),
     previewImport: (request) => previewImport(context, request),
     applyImport: (request, actor) => applyImport(context, request, actor),
     listKeys: (issuer) => listIssuerKeys(context, issuer),

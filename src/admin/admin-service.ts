@@ -2,7 +2,13 @@ import type { AlertKind, AlertSeverity, AlertThresholds } from '../rollover/aler
 import type { EngineMetrics, RolloverEngine } from '../rollover/rollover-engine.js';
 import type { MetadataSignaturePolicy } from '../metadata/check-metadata-signature.js';
 import type { MetadataEndpoint, MetadataFormat } from '../metadata/model.js';
-import type { Actor, Protocol } from '../store/model.js';
+import type {
+  Actor,
+  DiscontinuityPolicy,
+  DiscontinuityReason,
+  PendingChangeDecision,
+  Protocol,
+} from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
 import type { ThumbprintInspection } from './admin-thumbprint.js';
@@ -63,6 +69,8 @@ export interface IssuerView {
   readonly signaturePolicy: MetadataSignaturePolicy;
   readonly allowSha1: boolean;
   readonly allowedTenants: readonly string[];
+  /** What a refresh does with a document that replaces the keys without continuity (docs/rollover.md). */
+  readonly discontinuityPolicy: DiscontinuityPolicy;
   readonly createdAt: IsoDateTime;
   readonly updatedAt: IsoDateTime;
   /** Give it back as `expectedVersion` to update without overwriting someone else's change. */
@@ -93,6 +101,40 @@ export interface NextExpiryView {
   readonly daysLeft: number;
 }
 
+/** A key a pending document publishes, or a trusted key it would remove. */
+export interface PendingKeyView {
+  readonly sha1: string | null;
+  readonly sha256: string | null;
+  readonly kid: string | null;
+  readonly subject: string | null;
+  readonly notAfter: IsoDateTime | null;
+}
+
+/**
+ * A document a refresh held because it replaces the issuer's keys without
+ * continuity, with the diff an administrator reviews before approving it.
+ */
+export interface PendingChangeView {
+  readonly issuerId: string;
+  readonly detectedAt: IsoDateTime;
+  /** Where it was fetched from. */
+  readonly url: string;
+  /** SHA-256 of the document (for OpenID Connect, of the discovery + key set pair): give it back to approve or reject. */
+  readonly sha256: string;
+  /** SHA-1 of its signer when validly signed, else null. */
+  readonly signerSha1: string | null;
+  readonly reason: DiscontinuityReason;
+  readonly decision: PendingChangeDecision;
+  readonly decidedBy: Actor | null;
+  readonly decidedAt: IsoDateTime | null;
+  /** Every key the document publishes. */
+  readonly keys: readonly PendingKeyView[];
+  /** Published keys the issuer is not trusted with now: approving trusts them. */
+  readonly added: readonly PendingKeyView[];
+  /** Keys from metadata the issuer is trusted with now that the document no longer publishes: approving retires them at once. */
+  readonly removed: readonly PendingKeyView[];
+}
+
 /** An issuer as the issuers list shows it. */
 export interface IssuerSummary {
   readonly issuer: IssuerView;
@@ -103,6 +145,8 @@ export interface IssuerSummary {
   readonly nextExpiry: NextExpiryView | null;
   readonly refresh: RefreshView;
   readonly alerts: readonly AlertView[];
+  /** A document held for lack of key continuity, whatever its decision; null when none. */
+  readonly pendingChange: PendingChangeView | null;
 }
 
 /** One trusted (or once trusted) key. */
@@ -192,6 +236,7 @@ export interface IssuerInput {
   readonly signaturePolicy?: MetadataSignaturePolicy;
   readonly allowSha1?: boolean;
   readonly allowedTenants?: readonly string[];
+  readonly discontinuityPolicy?: DiscontinuityPolicy;
 }
 
 /** The fields an issuer update changes; those left out stay as they are. */
@@ -263,9 +308,11 @@ export interface ImportKeyView {
    * The state the import stores, exactly as its refresh plans it: `announced`
    * for a new trusted key, `expired` for a certificate past its notAfter
    * (recorded, never trusted), `retiring` for a key no longer published…
+   * For a document the refresh would hold for lack of key continuity (the
+   * preview warns of it), the state its approval would store.
    */
   readonly stateAfter: KeyState;
-  /** Whether the key validates tokens once the import is applied. */
+  /** Whether the key validates tokens once the import is applied (for a held document: once approved). */
   readonly usableAfter: boolean;
 }
 
@@ -538,6 +585,30 @@ export interface AdminService {
    * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_ADMIN_INPUT_INVALID` for an issuer without metadata URL.
    */
   refreshIssuer(idOrName: string, actor: Actor): Promise<RefreshOutcomeView>;
+
+  /**
+   * The issuer's pending change: the document a refresh held because it
+   * replaces the keys without continuity, with its diff.
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND` (issuer, or no pending change).
+   */
+  getPendingChange(idOrName: string): Promise<PendingChangeView>;
+  /**
+   * Approves the pending change whose SHA-256 the admin reviewed and
+   * refreshes the issuer at once, so that this very document is applied (a
+   * newer one the endpoint serves meanwhile is judged afresh).
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_CONFLICT` when a newer
+   *   document replaced the one reviewed; `CG_STORE_INVALID` for a malformed SHA-256.
+   */
+  approvePendingChange(idOrName: string, sha256: string, actor: Actor): Promise<RefreshOutcomeView>;
+  /**
+   * Rejects the pending change whose SHA-256 the admin reviewed: the issuer
+   * keeps its keys, and the same document raises no new alert.
+   *
+   * @throws ClaimsgateError as {@link AdminService.approvePendingChange}.
+   */
+  rejectPendingChange(idOrName: string, sha256: string, actor: Actor): Promise<PendingChangeView>;
 
   /**
    * Fetches, parses and signature-checks the metadata and returns what an

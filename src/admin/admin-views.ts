@@ -6,6 +6,8 @@ import type {
   IssuerRecord,
   KeyRecord,
   MetadataSnapshotRecord,
+  PendingChangeKey,
+  PendingChangeRecord,
   RealmRecord,
   RealmUnlink,
   RefreshStateRecord,
@@ -21,6 +23,8 @@ import type {
   KeyView,
   NextExpiryView,
   RealmUnlinkView,
+  PendingChangeView,
+  PendingKeyView,
   RealmView,
   RefreshView,
   SnapshotView,
@@ -68,6 +72,7 @@ export function viewIssuer(issuer: IssuerRecord): IssuerView {
     signaturePolicy: issuer.signaturePolicy,
     allowSha1: issuer.allowSha1,
     allowedTenants: [...issuer.allowedTenants],
+    discontinuityPolicy: issuer.discontinuityPolicy,
     createdAt: iso(issuer.createdAt),
     updatedAt: iso(issuer.updatedAt),
     version: issuer.version,
@@ -156,6 +161,53 @@ function nextExpiry(keys: readonly KeyRecord[], now: Date): NextExpiryView | nul
   };
 }
 
+/** Whether a key a pending document publishes is a stored key (by SHA-256, else SHA-1, else kid). */
+function samePendingKey(key: PendingChangeKey, record: KeyRecord): boolean {
+  if (key.sha256 !== null && record.sha256 !== null) return key.sha256 === record.sha256;
+  if (key.sha1 !== null && record.sha1 !== null) return key.sha1 === record.sha1;
+  return key.kid !== null && key.kid === record.kid;
+}
+
+function viewPendingKey(key: PendingChangeKey | KeyRecord): PendingKeyView {
+  return {
+    sha1: key.sha1,
+    sha256: key.sha256,
+    kid: key.kid,
+    subject: key.subject,
+    notAfter: isoOrNull(key.notAfter),
+  };
+}
+
+/**
+ * A pending change with its diff against the issuer's keys now: the keys
+ * approving it would trust, and the metadata keys it would retire.
+ */
+export function viewPendingChange(
+  change: PendingChangeRecord,
+  keys: readonly KeyRecord[],
+): PendingChangeView {
+  const usable = keys.filter((key) => key.issuerId === change.issuerId && USABLE_KEY_STATES.has(key.state));
+  return {
+    issuerId: change.issuerId,
+    detectedAt: iso(change.detectedAt),
+    url: change.url,
+    sha256: change.sha256,
+    signerSha1: change.signerSha1,
+    reason: change.reason,
+    decision: change.decision,
+    decidedBy: change.decidedBy,
+    decidedAt: isoOrNull(change.decidedAt),
+    keys: change.keys.map(viewPendingKey),
+    added: change.keys
+      .filter((key) => !usable.some((record) => samePendingKey(key, record)))
+      .map(viewPendingKey),
+    removed: usable
+      .filter((record) => record.source === 'metadata')
+      .filter((record) => !change.keys.some((key) => samePendingKey(key, record)))
+      .map(viewPendingKey),
+  };
+}
+
 /** The summary of one issuer from its records and the alerts evaluated for it. */
 export function summarizeIssuer(
   issuer: IssuerRecord,
@@ -163,6 +215,7 @@ export function summarizeIssuer(
   state: RefreshStateRecord | undefined,
   alerts: readonly Alert[],
   now: Date,
+  pendingChange?: PendingChangeRecord,
 ): IssuerSummary {
   const keyCounts = Object.fromEntries(KEY_STATES.map((name) => [name, 0])) as Record<KeyState, number>;
   for (const key of keys) keyCounts[key.state] += 1;
@@ -173,6 +226,7 @@ export function summarizeIssuer(
     nextExpiry: nextExpiry(keys, now),
     refresh: viewRefresh(state, now),
     alerts: alerts.filter((alert) => alert.issuerId === issuer.id).map(viewAlert),
+    pendingChange: pendingChange === undefined ? null : viewPendingChange(pendingChange, keys),
   };
 }
 

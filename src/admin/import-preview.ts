@@ -4,8 +4,18 @@ import { isErrorCode } from '../lib/error-codes.js';
 import type { PublishedKey } from '../metadata/model.js';
 import { keyLabel } from '../rollover/alerts.js';
 import { matchPublishedKeys } from '../rollover/match-published-keys.js';
+import { DISCONTINUITY_REASON_TEXT } from '../rollover/plan-continuity.js';
 import { planRefresh, type RefreshPlan } from '../rollover/plan-refresh.js';
-import type { IssuerRecord, KeyRecord, NewIssuer, NewKey, Protocol } from '../store/model.js';
+import type {
+  IssuerRecord,
+  KeyRecord,
+  MetadataSnapshotRecord,
+  NewIssuer,
+  NewKey,
+  PendingChangeRecord,
+  Protocol,
+  RefreshStateRecord,
+} from '../store/model.js';
 import { ISSUER_DEFAULTS, normalizeNewIssuer } from '../store/validate-input.js';
 import { USABLE_KEY_STATES, type KeyState } from '../tokens/trust-snapshot.js';
 import type { ImportFieldDiff, ImportKeyView, ImportPreview, ImportSignatureView } from './admin-service.js';
@@ -120,33 +130,83 @@ export function provisionalIssuer(input: NewIssuer, now: Date): IssuerRecord {
 }
 
 /**
+ * What the store holds of an issuer that the plan of its import's refresh
+ * reads: its keys, and for key continuity its last-known-good document (its
+ * signer), refresh state and pending change.
+ */
+export interface ImportBaseline {
+  readonly keys: readonly KeyRecord[];
+  readonly previousSnapshot: MetadataSnapshotRecord | undefined;
+  readonly previousState: RefreshStateRecord | undefined;
+  readonly pendingChange: PendingChangeRecord | undefined;
+}
+
+/** A new issuer's baseline: nothing yet, so its first document is judged `initial` (applied as it is). */
+export const NEW_ISSUER_BASELINE: ImportBaseline = Object.freeze({
+  keys: [],
+  previousSnapshot: undefined,
+  previousState: undefined,
+  pendingChange: undefined,
+});
+
+/** A plan's refusal as the ClaimsgateError it stands for. */
+function refusalOf(error: NonNullable<RefreshPlan['error']>): ClaimsgateError {
+  if (error instanceof ClaimsgateError) return error;
+  return new ClaimsgateError(isErrorCode(error.code) ? error.code : 'CG_META_FETCH_FAILED', error.message);
+}
+
+/**
  * Plans what applying the document would store for the issuer (a
- * provisional record for a new one): the plan of the refresh the import
- * runs, with the issuer's current keys. Pure.
+ * provisional record for a new one, with {@link NEW_ISSUER_BASELINE}): the
+ * plan of the refresh the import runs, from what the store holds. Pure.
  *
  * @throws ClaimsgateError the plan's refusal, e.g. `CG_META_SIGNING_KEYS_EXPIRED`
- *   when every published key has expired and the issuer has no usable key.
+ *   when every published key has expired and the issuer has no usable key, or
+ *   `CG_META_KEYS_DISCONTINUOUS` when the refresh would hold the document.
  */
 export function planImport(
   document: ImportDocument,
   issuer: IssuerRecord,
-  keys: readonly KeyRecord[],
+  baseline: ImportBaseline,
   now: Date,
   graceSeconds: number,
 ): RefreshPlan {
-  const plan = planRefresh({
-    issuer,
-    keys,
-    previousSnapshot: undefined,
-    previousState: undefined,
-    attempt: document.attempt,
-    now,
-    graceSeconds,
-  });
-  const error = plan.error;
-  if (error === undefined) return plan;
-  if (error instanceof ClaimsgateError) throw error;
-  throw new ClaimsgateError(isErrorCode(error.code) ? error.code : 'CG_META_FETCH_FAILED', error.message);
+  const plan = planRefresh({ issuer, ...baseline, attempt: document.attempt, now, graceSeconds });
+  if (plan.error !== undefined) throw refusalOf(plan.error);
+  return plan;
+}
+
+/** The plan a preview shows, and the pending change the import's refresh would hold the document as. */
+interface PreviewPlan {
+  readonly plan: RefreshPlan;
+  readonly held: PendingChangeRecord | undefined;
+}
+
+/**
+ * Plans the import's refresh for a preview. A document the refresh would
+ * hold for lack of key continuity is not refused: the preview shows what
+ * its approval would store (planned as the refresh plans an approved
+ * document), and says that the import holds it until then.
+ *
+ * @throws ClaimsgateError as {@link planImport}, but for a held document.
+ */
+function planPreview(
+  document: ImportDocument,
+  issuer: IssuerRecord,
+  baseline: ImportBaseline,
+  now: Date,
+  graceSeconds: number,
+): PreviewPlan {
+  const input = { issuer, ...baseline, attempt: document.attempt, now, graceSeconds };
+  const plan = planRefresh(input);
+  if (plan.error === undefined) return { plan, held: undefined };
+  // The record the refresh would set, or (this very document is pending or rejected already) the stored one.
+  const held = plan.application.pendingChange ?? baseline.pendingChange;
+  if (plan.error.code !== 'CG_META_KEYS_DISCONTINUOUS' || held === undefined || held === null)
+    throw refusalOf(plan.error);
+  const approved = planRefresh({ ...input, pendingChange: { ...held, decision: 'approved' } });
+  if (approved.error !== undefined) throw refusalOf(approved.error);
+  return { plan: approved, held };
 }
 
 /** The state the plan of a new issuer's first refresh gives each published key, in the order given. */
@@ -283,11 +343,22 @@ function warningsOf(
   return warnings;
 }
 
+function heldWarning(held: PendingChangeRecord | undefined): string[] {
+  if (held === undefined) return [];
+  const decided = held.decision === 'pending' ? '' : ` (this document was ${held.decision} already)`;
+  return [
+    `The document replaces the issuer's keys without continuity: ${DISCONTINUITY_REASON_TEXT[held.reason]}. Applying the import holds it as the issuer's pending change${decided} (CG_META_KEYS_DISCONTINUOUS); the issuer keeps its current keys until an administrator approves it. The key states shown are those once it is approved.`,
+  ];
+}
+
 /**
  * The diff an import would make: issuer fields current vs proposed, keys to
  * add / unchanged / no longer published (matched as the refresh matches
  * them), each with the state the import's refresh would store, the
- * document's SHA-256 and signature. Pure.
+ * document's SHA-256 and signature. Planned from what the store holds of
+ * the issuer (`baseline`; ignored for a new issuer), so a document the
+ * import's refresh would hold for lack of key continuity is previewed with a
+ * warning saying so, and the states its approval would store. Pure.
  *
  * @throws ClaimsgateError `CG_META_SIGNING_KEYS_EXPIRED` when every published
  *   key has expired and the issuer has (or, new, would have) no usable key.
@@ -296,18 +367,19 @@ export function buildImportPreview(
   document: ImportDocument,
   name: string,
   current: IssuerRecord | undefined,
-  keys: readonly KeyRecord[],
+  baseline: ImportBaseline,
   now: Date,
   graceSeconds: number,
 ): ImportPreview {
   const fields = proposeImportFields(document, current);
-  const plan = planImport(
+  const { plan, held } = planPreview(
     document,
     current ?? provisionalIssuer({ name, ...fields }, now),
-    current === undefined ? [] : keys,
+    current === undefined ? NEW_ISSUER_BASELINE : baseline,
     now,
     graceSeconds,
   );
+  const keys = current === undefined ? [] : baseline.keys;
   const keyViews = keyDiff(document, current, keys, plan, now);
   return {
     metadataUrl: document.metadataUrl,
@@ -324,6 +396,6 @@ export function buildImportPreview(
     keys: keyViews,
     endpoints: document.metadata.endpoints.map((endpoint) => ({ ...endpoint })),
     signature: signatureView(document, current),
-    warnings: warningsOf(document, current, keyViews, now),
+    warnings: [...heldWarning(held), ...warningsOf(document, current, keyViews, now)],
   };
 }

@@ -42,6 +42,7 @@ export function valueFromText(spec: SettingSpec, text: string): unknown {
         : text;
     }
     case 'origin-list':
+    case 'string-list':
       return listFromText(text) ?? text;
     case 'header-map':
     case 'oidc-clients':

@@ -3,7 +3,13 @@
  * into one map from setting path to raw value. A path mapped to `undefined`
  * explicitly unsets an optional setting. Unknown names are reported here.
  */
-import { CONFIG_SCHEMA, listSettings, type SchemaGroup, type SettingEntry } from './config-schema.js';
+import {
+  CONFIG_SCHEMA,
+  envNameOf,
+  listSettings,
+  type SchemaGroup,
+  type SettingEntry,
+} from './config-schema.js';
 import type { ConfigProblem } from './config-problems.js';
 import { valueFromText } from './coerce-setting-text.js';
 import { suggestName } from './suggest-name.js';
@@ -19,6 +25,14 @@ export interface LayerReading {
 }
 
 const ENV_PREFIX = 'CLAIMSGATE_';
+
+/** Settings that existed once, with what replaced them: named in the problem instead of a guess. */
+const RETIRED_SETTINGS: ReadonlyMap<string, string> = new Map([
+  [
+    'rollover.cooldownSeconds',
+    'was replaced by rollover.fetchSpacingSeconds (default 2): a token signed by a key not yet trusted now waits for the next fetch instead of being refused for a cooldown',
+  ],
+]);
 
 function settingsByPath(): ReadonlyMap<string, SettingEntry> {
   return new Map(listSettings().map((entry) => [entry.path, entry]));
@@ -61,7 +75,7 @@ export function readFileLayer(contents: Readonly<Record<string, unknown>>): Laye
         problems.push({
           path,
           source: 'file',
-          message: `is not a setting${didYouMean(name, group, prefix)}`,
+          message: RETIRED_SETTINGS.get(path) ?? `is not a setting${didYouMean(name, group, prefix)}`,
         });
       } else if (node.kind === 'setting') {
         layer.set(path, child === null && node.optional === true ? undefined : child);
@@ -98,6 +112,11 @@ export function readEnvLayer(env: Readonly<Record<string, string | undefined>>):
     const text = env[name];
     if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
     const entry = byEnv.get(name);
+    const retired = [...RETIRED_SETTINGS].find(([path]) => envNameOf(path) === name);
+    if (entry === undefined && retired !== undefined) {
+      problems.push({ path: name, source: 'env', message: retired[1] });
+      continue;
+    }
     if (entry === undefined) {
       const suggestion = suggestName(name.slice(ENV_PREFIX.length), knownSuffixes);
       if (suggestion === undefined) {

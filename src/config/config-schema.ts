@@ -66,6 +66,13 @@ export type SettingSpec = SettingCommon &
         readonly max: number;
       }
     | { readonly type: 'origin-list'; readonly default?: DerivedDefault<readonly string[]> }
+    | {
+        readonly type: 'string-list';
+        readonly default?: readonly string[];
+        readonly pattern: RegExp;
+        /** What each item may be, in words. */
+        readonly patternDoc: string;
+      }
     | { readonly type: 'header-map'; readonly default?: Readonly<Record<string, string>> }
     | { readonly type: 'session-keys'; readonly default?: readonly SessionKeyConfig[] }
     | { readonly type: 'oidc-clients'; readonly default?: Readonly<Record<string, OidcClientConfig>> }
@@ -95,6 +102,8 @@ export interface SessionKeyConfig {
 export interface AdminClaimConfig {
   readonly type: string;
   readonly value: string;
+  /** The issuers (by name) whose tokens may grant the role by this claim; none by default. */
+  readonly issuers: readonly string[];
 }
 
 /** The OpenID Connect response types claimsgate asks for (both answered by `form_post`). */
@@ -149,11 +158,13 @@ export interface Config {
   };
   readonly validation: { readonly clockSkewSeconds: number; readonly maxTokenBytes: number };
   readonly rollover: {
-    readonly cooldownSeconds: number;
+    readonly fetchSpacingSeconds: number;
+    readonly unknownKeyWaitMs: number;
     readonly graceSeconds: number;
     readonly reconcileIntervalMs: number;
     readonly fetchTimeoutMs: number;
     readonly allowHttpMetadata: boolean;
+    readonly privateMetadataHosts: readonly string[];
     readonly alerts: {
       readonly expiryDays: readonly number[];
       readonly consecutiveFailures: number;
@@ -297,7 +308,7 @@ export const CONFIG_SCHEMA = {
           default: 28_800,
           min: 60,
           max: 30 * DAY_SECONDS,
-          doc: 'The longest a session lives after sign-in, whatever the activity.',
+          doc: "The longest a session lives after sign-in, whatever the activity; counted from the sign-in on the gateway's clock, never from the token's issue instant.",
         },
         idleTimeoutSeconds: {
           kind: 'setting',
@@ -349,10 +360,10 @@ export const CONFIG_SCHEMA = {
           kind: 'setting',
           type: 'integer',
           unit: 'bytes',
-          default: 262_144,
+          default: 131_072,
           min: 1_024,
           max: 4_194_304,
-          doc: 'The largest token accepted; larger ones are refused before they are decoded.',
+          doc: 'The largest token accepted; larger ones are refused before they are decoded. The XML limits of a token scale with it, and so does the cost of the worst token an anonymous client can post (docs/benchmarks.md).',
         },
       },
     },
@@ -360,14 +371,23 @@ export const CONFIG_SCHEMA = {
       kind: 'group',
       doc: 'Following the issuers’ published signing keys.',
       fields: {
-        cooldownSeconds: {
+        fetchSpacingSeconds: {
           kind: 'setting',
           type: 'integer',
           unit: 'seconds',
-          default: 60,
+          default: 2,
           min: 0,
-          max: DAY_SECONDS,
-          doc: 'The least time between two refreshes of one issuer triggered by tokens signed with an unknown key.',
+          max: 60,
+          doc: 'The least time between the starts of two metadata fetches of one issuer caused by tokens signed with a key not yet trusted for it, counted from any refresh of that issuer. Tokens arriving in between wait for the one trailing fetch instead of being refused.',
+        },
+        unknownKeyWaitMs: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'milliseconds',
+          default: 15_000,
+          min: 0,
+          max: 120_000,
+          doc: 'How long a sign-in whose token is signed by a key not yet trusted for its issuer waits for the metadata fetch that can show the key; past it the token is refused with CG_TRUST_KEY_UNKNOWN.',
         },
         graceSeconds: {
           kind: 'setting',
@@ -401,6 +421,14 @@ export const CONFIG_SCHEMA = {
           type: 'boolean',
           default: false,
           doc: 'Accept plain-http metadata URLs for non-loopback hosts. Only for a network you control: keys fetched over http can be replaced in transit.',
+        },
+        privateMetadataHosts: {
+          kind: 'setting',
+          type: 'string-list',
+          default: [],
+          pattern: /^[A-Za-z0-9._:%[\]-]{1,253}(\/\d{1,3})?$/,
+          patternDoc: 'host names, IP addresses or CIDR ranges (`adfs.corp.example`, `10.20.0.0/16`)',
+          doc: 'Hosts whose metadata, key sets and token endpoints may be at a private, link-local, loopback or otherwise special address (an AD FS on the company network). Every other host must resolve to public addresses only, checked at connect time for each redirect and `jwks_uri`; a URL that itself names this machine (`localhost`, `127.0.0.1`, `[::1]`) may reach loopback. `allowHttpMetadata` does not widen this. Environment: comma-separated or a JSON array.',
         },
         alerts: {
           kind: 'group',
@@ -556,6 +584,14 @@ export const CONFIG_SCHEMA = {
               pattern: /^\S.{0,511}$/,
               patternDoc: '1–512 characters, not starting with a space',
               doc: 'The claim value that grants the role (for example `ClaimsgateAdmins`).',
+            },
+            issuers: {
+              kind: 'setting',
+              type: 'string-list',
+              default: [],
+              pattern: /^\S.{0,254}$/,
+              patternDoc: 'issuer names as in `claimsgate issuers list`',
+              doc: 'The issuers, by name, whose tokens may grant the admin role by this claim. Empty (the default): no issuer may — a claim means something only in the tenant that issues it, so name each issuer you trust to make administrators. Environment: comma-separated or a JSON array.',
             },
           },
         },

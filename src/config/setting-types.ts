@@ -80,6 +80,8 @@ export function describeType(spec: SettingSpec): string {
       return `a list of integers from ${spec.min} to ${spec.max}`;
     case 'origin-list':
       return 'a list of origins (scheme://host[:port])';
+    case 'string-list':
+      return `a list of strings: ${spec.patternDoc}`;
     case 'header-map':
       return 'a mapping of header names to values';
     case 'session-keys':
@@ -181,6 +183,19 @@ function checkIntegerList(
     }
   });
   return problems.length > 0 ? { ok: false, problems } : ok([...(value as number[])]);
+}
+
+function checkStringList(spec: Extract<SettingSpec, { type: 'string-list' }>, value: unknown): CheckedValue {
+  if (!Array.isArray(value)) return fail(`expected ${describeType(spec)}, got ${typeName(value)}`, value);
+  const problems: ValueProblem[] = [];
+  value.forEach((item: unknown, index) => {
+    if (typeof item !== 'string' || !spec.pattern.test(item)) {
+      problems.push({ suffix: `[${index}]`, message: `expected ${spec.patternDoc}`, observed: item });
+    } else if (value.indexOf(item) !== index) {
+      problems.push({ suffix: `[${index}]`, message: 'is listed twice', observed: item });
+    }
+  });
+  return problems.length > 0 ? { ok: false, problems } : ok([...(value as string[])]);
 }
 
 function checkHeaders(value: unknown): CheckedValue {
@@ -295,6 +310,8 @@ export function checkSetting(spec: SettingSpec, value: unknown): CheckedValue {
       return checkIntegerList(spec, value);
     case 'origin-list':
       return checkOrigins(value);
+    case 'string-list':
+      return checkStringList(spec, value);
     case 'header-map':
       return checkHeaders(value);
     case 'session-keys':

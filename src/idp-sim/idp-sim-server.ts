@@ -13,11 +13,13 @@ import { createKeyRing } from './key-ring.js';
 import { registerMetadataRoutes } from './metadata-documents.js';
 import { oauthErrorName, registerOidcRoutes } from './oidc.js';
 import {
+  ROLLOVER_MODES,
   ROLLOVER_STEPS,
   runRolloverStep,
   startRolloverSchedule,
   type RolloverOutcome,
   type RolloverSchedule,
+  type RolloverMode,
   type RolloverStep,
 } from './rollover.js';
 import { registerSaml2Routes } from './saml2.js';
@@ -42,6 +44,8 @@ export interface IdpSimulatorOptions {
   readonly users?: readonly TestUser[];
   /** Run one rollover step every this many milliseconds once started. Default never. */
   readonly rolloverEveryMs?: number;
+  /** How the timer rolls keys: announced first (default), or unannounced (an emergency switch each time). */
+  readonly rolloverMode?: RolloverMode;
   /** Issue SAML 1.1 rather than SAML 2.0 in WS-Federation unless the request chooses. */
   readonly saml11?: boolean;
   /** The base of every URL and issuer (`http://localhost:8788`); default `http://<host>:<bound port>`. */
@@ -103,6 +107,9 @@ function checkOptions(options: IdpSimulatorOptions): {
   const every = options.rolloverEveryMs;
   if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) {
     throw new TypeError('rolloverEveryMs must be a positive integer');
+  }
+  if (options.rolloverMode !== undefined && !ROLLOVER_MODES.includes(options.rolloverMode)) {
+    throw new TypeError(`rolloverMode must be one of ${ROLLOVER_MODES.join(', ')}`);
   }
   let base: string | undefined;
   if (options.issuerBase !== undefined) {
@@ -273,6 +280,7 @@ export async function createIdpSimulator(options: IdpSimulatorOptions): Promise<
           rings: [...tenantMap.values()].map((t) => t.ring),
           everyMs: options.rolloverEveryMs,
           logger,
+          ...(options.rolloverMode === undefined ? {} : { mode: options.rolloverMode }),
         });
       }
       logger({
@@ -281,6 +289,7 @@ export async function createIdpSimulator(options: IdpSimulatorOptions): Promise<
         url: baseUrl(),
         tenants,
         rolloverEveryMs: options.rolloverEveryMs,
+        rolloverMode: options.rolloverMode ?? 'announced',
       });
       return baseUrl();
     },

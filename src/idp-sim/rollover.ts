@@ -71,14 +71,28 @@ export async function runRolloverStep(
 }
 
 /**
+ * How the schedule rolls keys: `announced` publishes the next key a step
+ * before it signs (announce → switch → retire), as Azure AD and AD FS do;
+ * `unannounced` switches to a key nobody has seen (switch → retire), as an
+ * emergency rollover does.
+ */
+export type RolloverMode = 'announced' | 'unannounced';
+
+export const ROLLOVER_MODES: readonly RolloverMode[] = ['announced', 'unannounced'];
+
+/**
  * The step the schedule takes next, read from the keys' states so that steps
  * run by hand in between keep the cycle in order: retire a previous key if
- * there is one, else switch to an announced key, else announce one.
+ * there is one, else switch to an announced key, else announce one (or, in
+ * the `unannounced` mode, switch to a new key at once).
  */
-export function nextScheduledStep(ring: KeyRing): Exclude<RolloverStep, 'full'> {
+export function nextScheduledStep(
+  ring: KeyRing,
+  mode: RolloverMode = 'announced',
+): Exclude<RolloverStep, 'full'> {
   const states = new Set(ring.published().map((key) => key.state));
   if (states.has('previous')) return 'retire';
-  if (states.has('next')) return 'switch';
+  if (states.has('next') || mode === 'unannounced') return 'switch';
   return 'announce';
 }
 
@@ -93,11 +107,13 @@ export interface RolloverScheduleOptions {
   readonly rings: readonly KeyRing[];
   readonly everyMs: number;
   readonly logger: SimLogger;
+  /** Default `announced`. */
+  readonly mode?: RolloverMode;
 }
 
 /**
  * Runs one scheduled step on every tenant every `everyMs` (announce → switch
- * → retire → announce …). The next step is timed from the end of the last
+ * → retire → announce …, or switch → retire → switch … unannounced). The next step is timed from the end of the last
  * one, so that steps never overlap however long key generation takes. A step
  * that fails is logged and the schedule goes on.
  *
@@ -105,6 +121,7 @@ export interface RolloverScheduleOptions {
  */
 export function startRolloverSchedule(options: RolloverScheduleOptions): RolloverSchedule {
   const { everyMs, rings, logger } = options;
+  const mode = options.mode ?? 'announced';
   if (!Number.isSafeInteger(everyMs) || everyMs < 1)
     throw new TypeError('everyMs must be a positive integer');
   let stopped = false;
@@ -115,7 +132,7 @@ export function startRolloverSchedule(options: RolloverScheduleOptions): Rollove
     for (const ring of rings) {
       if (stopped) return;
       try {
-        await runRolloverStep(ring, nextScheduledStep(ring), logger);
+        await runRolloverStep(ring, nextScheduledStep(ring, mode), logger);
       } catch (error) {
         logger({
           level: 'error',

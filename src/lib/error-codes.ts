@@ -39,6 +39,25 @@ export const ERROR_CODES = {
     meaning: 'The XML document nests elements deeper than the limit.',
     hint: 'Legitimate metadata and tokens nest a few dozen levels at most. Treat the source as hostile.',
   },
+  CG_XML_TOO_MANY_ATTRIBUTES: {
+    meaning:
+      'An element of the XML document has more attributes than the limit (namespace declarations not counted).',
+    hint: 'Legitimate metadata and tokens put a handful of attributes on an element. Treat the source as hostile.',
+  },
+  CG_XML_TOO_MANY_NAMESPACES: {
+    meaning:
+      'The XML document declares more namespaces than the limit, on one element or in the whole document (detail.scope says which).',
+    hint: 'Legitimate metadata and tokens declare a few namespaces per element. Treat the source as hostile.',
+  },
+  CG_XML_TOO_MANY_ELEMENTS: {
+    meaning: 'The XML document has more elements than the limit.',
+    hint: 'Check that the right document was supplied; raise the limit only for a source you trust. A token with that many elements is hostile.',
+  },
+  CG_XML_TOO_MANY_NODES: {
+    meaning:
+      'The XML document has more nodes (elements, attributes, text, comments, processing instructions) than the limit.',
+    hint: 'Check that the right document was supplied; raise the limit only for a source you trust. A token with that many nodes is hostile.',
+  },
 
   // --- Certificates ---------------------------------------------------------
   CG_CERT_INVALID: {
@@ -81,6 +100,11 @@ export const ERROR_CODES = {
       'The issuer is trusted by thumbprint only and the token carries no certificate to check the thumbprint against.',
     hint: "Trust the issuer by its certificate or metadata instead of a bare thumbprint, or have the issuer include its certificate in the signature's KeyInfo.",
   },
+  CG_TRUST_KEY_PENDING_APPROVAL: {
+    meaning:
+      "The token is signed by a key that arrived in a metadata document replacing the issuer's keys without continuity; the document waits for an administrator's approval, and the issuer's current keys stay trusted meanwhile.",
+    hint: 'Review the pending change (`claimsgate issuers pending <name>`, the issuer page of the admin site, or GET /admin/api/issuers/<name>/pending-change). Approve it only if the issuer really replaced its keys (an emergency rollover); otherwise the endpoint or the path to it may be compromised.',
+  },
 
   // --- XML signatures -------------------------------------------------------
   CG_SIG_STRUCTURE_INVALID: {
@@ -111,6 +135,11 @@ export const ERROR_CODES = {
     meaning:
       'The key a signature was checked against is unusable (wrong key type for the algorithm, or undecodable).',
     hint: 'Check the trusted certificate; an RSA signature needs an RSA key, an ECDSA signature an EC key.',
+  },
+  CG_SIG_CANONICAL_TOO_LARGE: {
+    meaning:
+      'The canonical form of the signed content would be far larger than the document (a namespace declared once and re-declared by canonicalisation on many elements); it was refused before the digest.',
+    hint: 'No real issuer signs such content: treat the token or document as hostile.',
   },
 
   // --- Federation metadata ---------------------------------------------------
@@ -197,11 +226,21 @@ export const ERROR_CODES = {
       'Every signing key the metadata publishes has a certificate past its notAfter, and the issuer has no usable key: an issuer trusting only these keys could sign nobody in, so it is not created (or the refresh fails and stores nothing).',
     hint: "The detail names each key and when it expired. Check that the URL serves the issuer's current metadata; an identity provider whose token-signing certificates have all expired must renew them (AD FS: Update-AdfsCertificate -CertificateType Token-Signing) before it can be trusted.",
   },
+  CG_META_KEYS_DISCONTINUOUS: {
+    meaning:
+      "The metadata would replace the issuer's keys without continuity (unsigned or signed by an unknown key and sharing no key with the current trust, or unsigned from an issuer that used to sign), and the issuer's discontinuity policy holds such a document for an administrator's approval.",
+    hint: 'The current keys stay trusted. Review the pending change (`claimsgate issuers pending <name>` or the issuer page) and approve it if the issuer really replaced its keys; reject it, and check the metadata endpoint and the path to it, if not.',
+  },
+  CG_META_TOO_MANY_KEYS: {
+    meaning:
+      'The metadata names more certificates for one entity (in its KeyDescriptors) than the limit; each would be parsed.',
+    hint: "Real issuers publish a handful of keys. Check that the URL serves the issuer's own metadata; keep the last good metadata.",
+  },
 
   // --- Tokens ---------------------------------------------------------------
   CG_TOKEN_TOO_LARGE: {
     meaning: 'The token is larger than the configured size limit (maxTokenBytes); it was not decoded.',
-    hint: 'Check what the client sent. Legitimate tokens are a few kilobytes; raise the limit only if your issuer really emits tokens that large.',
+    hint: 'Check what the client sent. Legitimate tokens are a few kilobytes; raise the limit (validation.maxTokenBytes, default 128 KiB) only if your issuer really emits tokens that large.',
   },
   CG_TOKEN_JWT_MALFORMED: {
     meaning:
@@ -237,11 +276,13 @@ export const ERROR_CODES = {
     hint: 'claimsgate refuses tokens without an expiry. Configure the issuer to emit one.',
   },
   CG_TOKEN_EXPIRED: {
-    meaning: 'The token expired before now, beyond the allowed clock skew.',
+    meaning:
+      'The token expired before now, beyond the allowed clock skew, or says it was issued (iat, IssueInstant) more than a day ago.',
     hint: 'Sign in again for a fresh token. If fresh tokens are refused too, check the clocks of this host and the issuer (NTP) and the clock skew setting.',
   },
   CG_TOKEN_NOT_YET_VALID: {
-    meaning: 'The token is not valid yet (JWT nbf, SAML NotBefore) beyond the allowed clock skew.',
+    meaning:
+      'The token is not valid yet (JWT nbf, SAML NotBefore), or says it was issued (iat, IssueInstant) in the future, beyond the allowed clock skew.',
     hint: 'Check the clocks of this host and the issuer (NTP); raise the clock skew only if they cannot be brought in step.',
   },
   CG_TOKEN_AUDIENCE_MISMATCH: {
@@ -356,6 +397,11 @@ export const ERROR_CODES = {
     meaning: 'The SQLite database file is already open for writing by another claimsgate process.',
     hint: 'SQLite serves one process. Stop the other process, or use PostgreSQL (CLAIMSGATE_DATABASE_URL=postgres://…) for several instances.',
   },
+  CG_STORE_QUERY_FAILED: {
+    meaning:
+      'A database statement failed for a reason other than the input: a table or schema missing, a permission refused, a database that is read-only, full or damaged.',
+    hint: "The gateway log has the database's own error (SQLSTATE or SQLite code) under the request's ID. Check the database, that its schema is claimsgate's (migrations run at start) and the rights of its role.",
+  },
   CG_STORE_MIGRATION_FAILED: {
     meaning: 'Bringing the database schema up to date failed; nothing was changed.',
     hint: 'Read the cause in the detail. A database written by a newer claimsgate cannot be opened by an older one.',
@@ -426,8 +472,8 @@ export const ERROR_CODES = {
   },
   CG_ADMIN_LOGIN_THROTTLED: {
     meaning:
-      'Admin sign-in for this user name is refused for a while: too many wrong passwords were given for it in a short time (password guessing defence).',
-    hint: 'Wait until the time given has passed, then sign in with the right password; every further attempt meanwhile is refused unchecked. If nobody you know made those attempts, look at the gateway log for their source.',
+      'Admin sign-in is refused for a while: too many wrong passwords were given in a short time for this user name from this address, from this address, or for this user name from everywhere (password guessing defence).',
+    hint: "Wait until the time given has passed, then sign in with the right password; every further attempt meanwhile is refused unchecked. The log's lockedBy says which counter (pair, address, account); an account locked from everywhere still admits the addresses it signed in from before. If nobody you know made those attempts, look at the gateway log for their source.",
   },
   CG_ADMIN_INPUT_INVALID: {
     meaning:

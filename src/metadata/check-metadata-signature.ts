@@ -2,9 +2,13 @@ import { parseCertificateDer, type CertificateInfo } from '../crypto/certificate
 import { normalizeThumbprint } from '../crypto/thumbprint.js';
 import type { ErrorCode } from '../lib/error-codes.js';
 import { ClaimsgateError } from '../lib/errors.js';
+import { signatureError } from '../xmldsig/ds-structure.js';
 import { inspectEnvelopedSignature } from '../xmldsig/inspect-signature.js';
 import { verifyEnvelopedSignature } from '../xmldsig/verify-signature.js';
 import type { IssuerMetadata } from './model.js';
+
+/** Most certificates in the document signature's KeyInfo that are parsed and tried (a signer and its chain). */
+const MAX_SIGNATURE_CERTIFICATES = 8;
 
 /** The signer of a metadata document, as far as the document tells. */
 export interface MetadataSigner {
@@ -60,7 +64,9 @@ function describeSigner(certificate: CertificateInfo): MetadataSigner {
  * certificate in its own KeyInfo — or, when it carries none, against the
  * signing keys the document advertises — and reports the outcome. It never
  * throws for a bad signature: it reports it. Apply a policy with
- * {@link enforceMetadataSignaturePolicy}.
+ * {@link enforceMetadataSignaturePolicy}. A KeyInfo with more than
+ * {@link MAX_SIGNATURE_CERTIFICATES} certificates is reported invalid
+ * (`CG_SIG_STRUCTURE_INVALID`) without parsing any of them.
  *
  * @see XML Signature Syntax and Processing 1.1 §3.2 (core validation)
  * @see SAML V2.0 Metadata §3.1 (signing metadata)
@@ -74,6 +80,16 @@ export function checkMetadataSignature(root: Element, metadata: IssuerMetadata):
     const advertised = metadata.signingKeys.flatMap((key) =>
       key.certificate === undefined ? [] : [key.certificate],
     );
+    // SECURITY: each KeyInfo certificate is parsed and tried; a signer sends
+    // its certificate, perhaps with its chain, not hundreds of them.
+    if (inspection.keyInfoCertificates.length > MAX_SIGNATURE_CERTIFICATES) {
+      throw signatureError(
+        'CG_SIG_STRUCTURE_INVALID',
+        'too-many-certificates',
+        `The metadata signature's KeyInfo holds ${inspection.keyInfoCertificates.length} certificates; at most ${MAX_SIGNATURE_CERTIFICATES} are considered.`,
+        { observed: inspection.keyInfoCertificates.length, expected: `<= ${MAX_SIGNATURE_CERTIFICATES}` },
+      );
+    }
     const candidates =
       inspection.keyInfoCertificates.length > 0
         ? inspection.keyInfoCertificates.map((certificate) => parseCertificateDer(certificate.der))

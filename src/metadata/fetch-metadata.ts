@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ClaimsgateError } from '../lib/errors.js';
+import { codedCause, createGuardedFetch, type GuardedFetch } from './guarded-fetch.js';
 import { checkMetadataUrl, checkRedirectTarget } from './metadata-url.js';
 import {
   checkMaxBytes,
@@ -34,8 +35,15 @@ export interface FetchMetadataOptions {
   readonly etag?: string;
   /** Last-Modified of the copy already held, sent as If-Modified-Since. */
   readonly lastModified?: string;
-  /** The fetch to use; default `globalThis.fetch`. It is called with a `Request` whose `redirect` is `manual`. */
+  /**
+   * The fetch to use; default a guarded fetch (see `createGuardedFetch`) that
+   * connects only to public addresses, to loopback when the URL names it,
+   * and to `privateHosts`. It is called with a `Request` whose `redirect` is
+   * `manual`. A fetch given here is trusted with its own connections.
+   */
   readonly fetch?: typeof globalThis.fetch;
+  /** For the default fetch: host names, IPs or CIDR ranges that may be at private addresses. Default none. */
+  readonly privateHosts?: readonly string[];
   /** Cancels the operation; the promise then rejects with `signal.reason` (not a ClaimsgateError). */
   readonly signal?: AbortSignal;
   /** Extra request headers. Authorization, Cookie and Proxy-Authorization are not sent after a redirect to another origin. */
@@ -51,7 +59,8 @@ interface ResolvedOptions {
   readonly maxRedirects: number;
   readonly etag: string | undefined;
   readonly lastModified: string | undefined;
-  readonly fetch: typeof globalThis.fetch;
+  readonly fetch: typeof globalThis.fetch | undefined;
+  readonly privateHosts: readonly string[];
   readonly signal: AbortSignal | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly now: () => Date;
@@ -85,6 +94,10 @@ export async function fetchMetadata(
   resolved.signal?.throwIfAborted();
 
   let current = first;
+  // Without a fetch of the caller's, a guarded one of our own for this call (its pool closed at the end).
+  const owned: GuardedFetch | undefined =
+    resolved.fetch === undefined ? createGuardedFetch({ privateHosts: resolved.privateHosts }) : undefined;
+  const fetchFunction = resolved.fetch ?? owned!.fetch;
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -98,7 +111,7 @@ export async function fetchMetadata(
     for (;;) {
       const sameOrigin = current.origin === first.origin;
       const request = buildRequest(current, resolved, sameOrigin, signal);
-      const response = await untilAborted(resolved.fetch(request), signal);
+      const response = await untilAborted(fetchFunction(request), signal);
       if (!REDIRECT_STATUSES.has(response.status)) {
         return await processMetadataResponse(response, {
           url: current.href,
@@ -138,6 +151,9 @@ export async function fetchMetadata(
     }
   } catch (error) {
     if (error instanceof ClaimsgateError) throw error;
+    // SECURITY: an address refused at connect time (SSRF) is reported as such, not as a network failure.
+    const refused = codedCause(error);
+    if (refused !== undefined) throw refused;
     if (timedOut) throw timeoutError(current, resolved.timeoutMs, error);
     if (resolved.signal?.aborted === true) throw resolved.signal.reason;
     throw new ClaimsgateError(
@@ -150,6 +166,7 @@ export async function fetchMetadata(
     );
   } finally {
     clearTimeout(timer);
+    if (owned !== undefined) await owned.close();
   }
 }
 
@@ -213,8 +230,12 @@ function resolveOptions(options: FetchMetadataOptions): ResolvedOptions {
       `maxRedirects must be an integer from 0 to ${REDIRECT_LIMIT}; got ${String(maxRedirects)}.`,
     );
   }
-  const fetchFunction = options.fetch ?? globalThis.fetch;
-  if (typeof fetchFunction !== 'function') throw new TypeError('fetch must be a function.');
+  const fetchFunction = options.fetch;
+  if (fetchFunction !== undefined && typeof fetchFunction !== 'function')
+    throw new TypeError('fetch must be a function.');
+  const privateHosts = options.privateHosts ?? [];
+  if (!Array.isArray(privateHosts) || !privateHosts.every((host) => typeof host === 'string'))
+    throw new TypeError('privateHosts must be a list of strings.');
   const now = options.now ?? (() => new Date());
   if (typeof now !== 'function') throw new TypeError('now must be a function returning a Date.');
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
@@ -234,6 +255,7 @@ function resolveOptions(options: FetchMetadataOptions): ResolvedOptions {
     etag: checkValidator(options.etag, 'etag'),
     lastModified: checkValidator(options.lastModified, 'lastModified'),
     fetch: fetchFunction,
+    privateHosts,
     signal: options.signal,
     headers,
     now,

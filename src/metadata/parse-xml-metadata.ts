@@ -4,6 +4,14 @@ import { NS, attribute, attributeNS, childElements, ownText, resolveQName } from
 import type { IssuerMetadata, KeySection, MetadataEndpoint, PublishedKey, SkippedKey } from './model.js';
 import { selectMetadataEntity } from './select-metadata-entity.js';
 
+/**
+ * Most certificates read from one entity's KeyDescriptors. Azure AD lists
+ * three keys in each of three roles, AD FS two to four; each certificate is
+ * parsed, which costs more than reading a kilobyte of XML, so a document
+ * cannot make the parse cost more than about a hundred of them.
+ */
+export const MAX_METADATA_CERTIFICATES = 100;
+
 /** Options of {@link parseXmlMetadata}. */
 export interface ParseXmlMetadataOptions {
   /** The entity to read from an EntitiesDescriptor, or the entityID a single EntityDescriptor must have. */
@@ -76,11 +84,33 @@ class KeyCollector {
  * The certificates of one KeyDescriptor: `KeyInfo/X509Data/X509Certificate`,
  * children only, so that nothing nested elsewhere is mistaken for a key.
  */
-function readKeyDescriptor(descriptor: Element, role: Role, position: number, entityId: string) {
+function readKeyDescriptor(
+  descriptor: Element,
+  role: Role,
+  position: number,
+  entityId: string,
+  budget: { remaining: number },
+) {
   const certificates: CertificateInfo[] = [];
   for (const keyInfo of childElements(descriptor, NS.ds, 'KeyInfo')) {
     for (const x509Data of childElements(keyInfo, NS.ds, 'X509Data')) {
       for (const element of childElements(x509Data, NS.ds, 'X509Certificate')) {
+        // SECURITY: counted before it is parsed, so the cost stays bounded.
+        budget.remaining -= 1;
+        if (budget.remaining < 0) {
+          throw new ClaimsgateError(
+            'CG_META_TOO_MANY_KEYS',
+            `The metadata of "${entityId}" lists more than ${MAX_METADATA_CERTIFICATES} certificates.`,
+            {
+              detail: {
+                issuer: entityId,
+                section: role.section,
+                observed: `> ${MAX_METADATA_CERTIFICATES}`,
+                expected: `<= ${MAX_METADATA_CERTIFICATES}`,
+              },
+            },
+          );
+        }
         try {
           certificates.push(parseCertificateBase64(ownText(element)));
         } catch (cause) {
@@ -180,9 +210,13 @@ function readEndpoints(role: Role): MetadataEndpoint[] {
  * each is taken. The document's own `ds:Signature` certificate is not a
  * published key and is not read here.
  *
+ * At most {@link MAX_METADATA_CERTIFICATES} certificates are read (each is
+ * parsed); a document listing more is refused.
+ *
  * @throws ClaimsgateError `CG_META_FORMAT_UNKNOWN`, `CG_META_ENTITY_NOT_FOUND`,
  *   `CG_META_ENTITY_AMBIGUOUS`, `CG_META_XML_INVALID` (see selectMetadataEntity);
- *   `CG_META_KEY_INVALID` when a KeyDescriptor's certificate does not decode.
+ *   `CG_META_KEY_INVALID` when a KeyDescriptor's certificate does not decode;
+ *   `CG_META_TOO_MANY_KEYS` past {@link MAX_METADATA_CERTIFICATES}.
  * @see SAML V2.0 Metadata §2.4.1.1 (KeyDescriptor), WS-Federation 1.2 §3.1 (federation metadata)
  */
 export function parseXmlMetadata(root: Element, options: ParseXmlMetadataOptions = {}): IssuerMetadata {
@@ -194,6 +228,7 @@ export function parseXmlMetadata(root: Element, options: ParseXmlMetadataOptions
   const encryption = new KeyCollector();
   const skippedKeys: SkippedKey[] = [];
   const endpoints = new Map<string, MetadataEndpoint>();
+  const budget = { remaining: MAX_METADATA_CERTIFICATES };
   let wsfed = false;
 
   for (const child of childElements(selected.entity, NS.md)) {
@@ -211,7 +246,7 @@ export function parseXmlMetadata(root: Element, options: ParseXmlMetadataOptions
         skip('unsupported-use');
         return;
       }
-      const certificates = readKeyDescriptor(descriptor, role, position, selected.entityId);
+      const certificates = readKeyDescriptor(descriptor, role, position, selected.entityId, budget);
       if (certificates.length === 0) {
         skip('no-certificate');
         return;

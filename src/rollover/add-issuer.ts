@@ -34,12 +34,27 @@ function toError(error: RefreshError): ClaimsgateError {
 }
 
 /**
+ * The first refresh's `startedAt`: when the document was fetched (the
+ * latest its fetch can have begun), recorded as the first `lastAttemptAt`.
+ */
+function startedAtOf(document: RefreshAttempt): { readonly startedAt?: Date } {
+  return document.status === 'failed' ? {} : { startedAt: document.response.fetchedAt };
+}
+
+/**
  * Creates the engine's `addIssuer`: the issuer and its first keys from a
  * document fetched already, in one store transaction. The first refresh is
  * planned exactly as any refresh of an issuer without keys (the same
  * checks, states and audit entries), so what a preview of that plan showed
  * is what is stored; a document the plan refuses (every key expired) stores
  * nothing at all, instead of an issuer that signs nobody in.
+ *
+ * Key continuity: a new issuer has no usable key and no pending change, so
+ * its first document is judged `initial` and applied as a first refresh
+ * always was. SECURITY: a plan that held the document anyway would carry
+ * an error and is refused here, and the store refuses a first refresh
+ * carrying a pending change: a held document is never what a new issuer is
+ * created with.
  */
 export function createIssuerAdder(
   options: IssuerAdderOptions,
@@ -60,8 +75,10 @@ export function createIssuerAdder(
         keys: [],
         previousSnapshot: undefined,
         previousState: undefined,
+        pendingChange: undefined,
         attempt: document,
         now: now(),
+        ...startedAtOf(document),
         graceSeconds: options.graceSeconds,
         retryBaseSeconds: options.retryBaseSeconds,
         intervalJitter: options.intervalJitter(),

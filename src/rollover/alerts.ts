@@ -29,6 +29,12 @@ export type AlertKind =
   /** A refresh would have left the issuer without a usable key; its newest retiring key was kept. */
   | 'last-key-kept'
   /**
+   * A document replaced the issuer's keys without continuity (docs/rollover.md,
+   * "Key continuity"): held for an administrator's approval, or applied under
+   * `accept-with-alert` with the replaced keys' grace cut short.
+   */
+  | 'keys-discontinuous'
+  /**
    * The issuer shares its identity label with another issuer (a store written
    * before labels were unique): its sign-ins are refused until relabelled.
    */
@@ -131,6 +137,7 @@ const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   'key-revoked': 'warning',
   'signer-changed': 'warning',
   'last-key-kept': 'critical',
+  'keys-discontinuous': 'critical',
   'label-shared': 'critical',
   'claim-missing': 'warning',
 };

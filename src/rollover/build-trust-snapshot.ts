@@ -1,8 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { parseCertificateDer, type CertificateInfo } from '../crypto/certificate.js';
-import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
+import type { IssuerRecord, KeyRecord, PendingChangeRecord, RefreshStateRecord } from '../store/model.js';
 import {
   USABLE_KEY_STATES,
+  type PendingKeyChange,
   type RefreshStatus,
   type TrustSnapshot,
   type TrustedIssuer,
@@ -15,6 +16,8 @@ export interface TrustRecords {
   readonly issuers: readonly IssuerRecord[];
   readonly keys: readonly KeyRecord[];
   readonly refreshStates: ReadonlyMap<string, RefreshStateRecord>;
+  /** Pending changes by issuer ID; only those still `pending` reach the snapshot. */
+  readonly pendingChanges?: ReadonlyMap<string, PendingChangeRecord>;
   readonly builtAt: Date;
   /** Told about a stored key whose material cannot be read; the key is left out. */
   readonly onInvalidKey?: (key: KeyRecord, error: unknown) => void;
@@ -25,7 +28,8 @@ const PUBLIC_JWK_MEMBERS = ['kty', 'crv', 'n', 'e', 'x', 'y'] as const;
 
 /**
  * Builds the trust snapshot the token validators use from the store's
- * records: each issuer with its last refresh, each usable key with its
+ * records: each issuer with its last refresh and the document it holds for
+ * an administrator's approval, if any, each usable key with its
  * material — the stored certificate's public key, the stored JWK, or none
  * for a bare thumbprint entered by hand. Keys in unusable states and keys of
  * unknown issuers are left out; a key whose stored material does not parse
@@ -34,12 +38,14 @@ const PUBLIC_JWK_MEMBERS = ['kty', 'crv', 'n', 'e', 'x', 'y'] as const;
 export function buildTrustSnapshot(records: TrustRecords): TrustSnapshot {
   const issuers = new Map<string, TrustedIssuer>();
   for (const issuer of records.issuers) {
+    const pending = pendingOf(records.pendingChanges?.get(issuer.id));
     issuers.set(issuer.id, {
       issuer: issuer.issuerUri,
       allowedTenants: issuer.allowedTenants,
       audiences: [],
       allowSha1: issuer.allowSha1,
       lastRefresh: lastRefreshOf(issuer, records.refreshStates.get(issuer.id)),
+      ...(pending === undefined ? {} : { pendingChange: pending }),
     });
   }
   const keys: TrustedKey[] = [];
@@ -84,6 +90,22 @@ function materialOf(key: KeyRecord): {
   }
   // A bare thumbprint: it vouches only for a certificate whose thumbprint equals it.
   return { publicKey: undefined, certificate: undefined };
+}
+
+/** A pending change as the validators see it: only while it waits for a decision. */
+function pendingOf(change: PendingChangeRecord | undefined): PendingKeyChange | undefined {
+  if (change === undefined || change.decision !== 'pending') return undefined;
+  return {
+    url: change.url,
+    sha256: change.sha256,
+    reason: change.reason,
+    detectedAt: change.detectedAt,
+    keys: change.keys.map((key) => ({
+      sha1: key.sha1 ?? undefined,
+      sha256: key.sha256 ?? undefined,
+      kid: key.kid ?? undefined,
+    })),
+  };
 }
 
 function lastRefreshOf(

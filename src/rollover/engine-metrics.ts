@@ -9,7 +9,7 @@ export interface EngineMetrics {
   readonly unknownKey: {
     readonly refreshes: number;
     readonly joined: number;
-    readonly throttled: number;
+    readonly timedOut: number;
     readonly unmapped: number;
   };
   readonly reloads: number;
@@ -28,7 +28,7 @@ export interface EngineCounts {
 export function createEngineCounts(): EngineCounts {
   return {
     refreshes: { success: 0, 'not-modified': 0, failure: 0, skipped: 0, deferred: 0 },
-    unknownKey: { refreshes: 0, joined: 0, throttled: 0, unmapped: 0 },
+    unknownKey: { refreshes: 0, joined: 0, timedOut: 0, unmapped: 0 },
   };
 }
 

@@ -11,7 +11,7 @@ export interface RefreshResult {
   readonly issuerId: string;
   /**
    * `success` / `not-modified` / `failure`: a fetch was made and recorded.
-   * `skipped`: no fetch (manual-only issuer, cooldown, or not due).
+   * `skipped`: no fetch (manual-only issuer, not due, or another instance fetched after the waiting tokens arrived).
    * `deferred`: another instance holds the issuer's refresh lock; its result was awaited and reloaded.
    */
   readonly outcome: 'success' | 'not-modified' | 'failure' | 'skipped' | 'deferred';
@@ -30,8 +30,6 @@ export interface IssuerRefresherOptions {
   readonly random: () => number;
   readonly timers: EngineTimers;
   readonly logger: Logger;
-  /** Least time between two unknown-key refreshes of one issuer. */
-  readonly cooldownMs: number;
   readonly graceSeconds: number;
   readonly retryBaseSeconds: number;
   /** Jitter of the refresh schedule, as a fraction of the interval. */
@@ -69,15 +67,12 @@ export interface IssuerRefresher {
   settle(): Promise<void>;
 }
 
-/** An unknown-key refresh is skipped when any refresh of the issuer began less than this long ago. */
-const RECENT_ATTEMPT_MS = 5_000;
-
 /** How often a refresh that found the issuer's lock held looks again. */
 const LOCK_POLL_MS = 200;
 
 /** Creates the refresher. */
 export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRefresher {
-  const { store, now, random, timers, logger, cooldownMs, fetchTimeoutMs, fireAlertsLocked } = options;
+  const { store, now, random, timers, logger, fetchTimeoutMs, fireAlertsLocked } = options;
   const inFlight = new Map<string, Promise<RefreshResult>>();
   const attemptStartedAt = new Map<string, number>();
   const changeWaiters = new Set<(change: StoreChange) => void>();
@@ -99,21 +94,18 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
   }
 
   /** Whether a refresh of this kind is not needed now, judged from the stored state. */
-  function notDue(
-    reason: RefreshTrigger['reason'],
-    state: RefreshStateRecord | undefined,
-    at: number,
-  ): boolean {
+  function notDue(trigger: RefreshTrigger, state: RefreshStateRecord | undefined, at: number): boolean {
     if (state === undefined) return false;
-    switch (reason) {
+    switch (trigger.reason) {
       case 'manual':
         return false;
       case 'unknown-key':
-        // Another instance (or a scheduled refresh) fetched moments ago: its document is as fresh as ours
-        // would be. Longer ago, the issuer may have switched keys since; the hook's own cooldown bounds floods.
+        // Another instance began a fetch after the waiting tokens arrived: its
+        // document already shows every key published before them.
         return (
+          trigger.notBefore !== undefined &&
           state.lastAttemptAt !== null &&
-          at - state.lastAttemptAt.getTime() < Math.min(cooldownMs, RECENT_ATTEMPT_MS)
+          state.lastAttemptAt.getTime() > trigger.notBefore.getTime()
         );
       case 'schedule':
         // Another instance already refreshed and set the next due time.
@@ -158,7 +150,7 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
         if (issuer.metadataUrl === null) {
           return { issuerId, outcome: 'skipped', alerts: await fireAlertsLocked(issuer, []) };
         }
-        if (!force && notDue(trigger.reason, await store.getRefreshState(issuerId), now().getTime())) {
+        if (!force && notDue(trigger, await store.getRefreshState(issuerId), now().getTime())) {
           return { issuerId, outcome: 'skipped', alerts: [] };
         }
         const plan = await runRefresh(

@@ -41,7 +41,7 @@ export function publishedBefore(input: PlanRefreshInput): Map<string, PublishedK
 }
 
 /** The public members of a JWK that identify its key material. */
-function jwkMaterial(jwk: Readonly<Record<string, unknown>> | null | undefined): string | undefined {
+export function jwkMaterial(jwk: Readonly<Record<string, unknown>> | null | undefined): string | undefined {
   if (jwk === null || jwk === undefined) return undefined;
   return ['kty', 'crv', 'n', 'e', 'x', 'y']
     .map((name) => {

@@ -1,6 +1,7 @@
 import type { MetadataSnapshotRecord } from '../store/model.js';
 import { matchPublishedKeys, publishedBefore } from './match-published-keys.js';
 import { encodeOidcSnapshot, type OidcSnapshot, type StoredDocument } from './oidc-snapshot.js';
+import { heldPlan, planContinuity } from './plan-continuity.js';
 import { failedFacts, failurePlan } from './plan-refresh-failure.js';
 import { successPlan } from './plan-refresh-success.js';
 import type {
@@ -86,22 +87,40 @@ export function keySetPlan(
     refuseKeySet(input.issuer, parsed.metadata, response.url) ??
     refuseExpiredKeys(input.issuer, input.keys, parsed.metadata.signingKeys, response.url, input.now);
   if (refused !== undefined) return refuse(refused);
+  const snapshot = oidcSnapshotRecord(input, discovery.document, {
+    // The URL requested (the discovery document's jwks_uri), to which the
+    // validators are sent again; not the final one after redirects.
+    url: response.redirects[0] ?? response.url,
+    etag: response.etag ?? null,
+    lastModified: response.lastModified ?? null,
+    sha256: response.sha256,
+    body: response.body.toString('utf8'),
+  });
+  // A key set is never signed: its continuity is a shared key (or a first
+  // refresh, or an administrator's approval of this discovery + key set pair).
+  const continuity = planContinuity(input, {
+    signature: { status: 'unsigned' },
+    published: parsed.metadata.signingKeys,
+    sha256: snapshot.sha256,
+    url: response.url,
+    fetchedUrls: [discovery.facts.url, response.url],
+  });
+  if (continuity.hold) {
+    return heldPlan(input, continuity, discovery.facts, {
+      ...facts,
+      outcome: 'failure',
+      code: continuity.error.code,
+    });
+  }
   const { seen, additions } = matchPublishedKeys(input, parsed.metadata.signingKeys);
   return successPlan(input, {
     facts: { ...discovery.facts, outcome: 'success', code: null },
     keySetFacts: { ...facts, outcome: 'success', code: null },
     seen,
     additions,
-    snapshot: oidcSnapshotRecord(input, discovery.document, {
-      // The URL requested (the discovery document's jwks_uri), to which the
-      // validators are sent again; not the final one after redirects.
-      url: response.redirects[0] ?? response.url,
-      etag: response.etag ?? null,
-      lastModified: response.lastModified ?? null,
-      sha256: response.sha256,
-      body: response.body.toString('utf8'),
-    }),
+    snapshot,
     signerAlert: undefined,
+    continuity: continuity.applied,
   });
 }
 

@@ -38,7 +38,7 @@ export function failurePlan(
       snapshot: null,
       refreshState: {
         issuerId: issuer.id,
-        lastAttemptAt: now,
+        lastAttemptAt: input.startedAt ?? now,
         lastSuccessAt: input.previousState?.lastSuccessAt ?? null,
         lastOutcome: 'failure',
         lastErrorCode: error.code,

@@ -9,6 +9,7 @@ import type {
 import type { KeyUpdate } from '../store/store.js';
 import { USABLE_KEY_STATES, type KeyState } from '../tokens/trust-snapshot.js';
 import { hasExpired, keyExpiredAlert, keyLabel, makeAlert, type Alert } from './alerts.js';
+import { unjudgedContinuity, type AppliedContinuity } from './plan-continuity.js';
 import { latestExpiry } from './plan-key-expiry.js';
 import { keyAddedAudit, keyStateAudit, refreshAudit } from './refresh-audit.js';
 import type { PlanRefreshInput, RefreshPlan } from './refresh-plan-model.js';
@@ -23,6 +24,8 @@ export interface SuccessParts {
   readonly additions: readonly NewKey[];
   readonly snapshot: MetadataSnapshotRecord | null;
   readonly signerAlert: Alert | undefined;
+  /** The document's continuity, as judged (see planContinuity); a 304 is not judged: its keys are the trusted ones. */
+  readonly continuity?: AppliedContinuity;
 }
 
 /** Who expires keys in the audit log: the passing of time, not the document. */
@@ -35,20 +38,40 @@ const EXPIRY_ACTOR = 'rollover';
  * keys past their certificate's notAfter expired; never the issuer left
  * without a usable key. Writes the refresh state for the next interval,
  * the audit entries and the alerts.
+ *
+ * Grace (`retiring`) is for keys that signed tokens still in their
+ * lifetime: a key that leaves the document without ever having been used
+ * is retired at once, and so is every key a discontinuous document
+ * replaced (approved, or accepted with an alert).
  */
 export function successPlan(input: PlanRefreshInput, parts: SuccessParts): RefreshPlan {
   const { issuer, now } = input;
   const at = now.getTime();
   const actor = input.actor ?? 'refresh';
   const graceMs = input.graceSeconds * 1000;
+  const continuity = parts.continuity ?? unjudgedContinuity(input);
   const next = new Map<string, KeyState>();
+  /** Why a key retires at once rather than after the grace period, for its audit entry. */
+  const retiredAtOnce = new Map<string, string>();
   for (const key of input.keys) {
     if (key.source !== 'metadata') continue;
     const published = parts.seen.has(key.id);
+    const leaving =
+      !published && (key.state === 'announced' || key.state === 'active' || key.state === 'retiring');
+    const atOnce = !leaving
+      ? undefined
+      : continuity.cutGrace
+        ? 'it left a document that replaced the keys without continuity'
+        : key.lastUsedAt === null
+          ? 'it left the metadata without having signed a token'
+          : undefined;
     if (published) {
       if (key.state === 'retiring' || key.state === 'retired') {
         next.set(key.id, key.lastUsedAt === null ? 'announced' : 'active');
       }
+    } else if (atOnce !== undefined) {
+      next.set(key.id, 'retired');
+      retiredAtOnce.set(key.id, atOnce);
     } else if (key.state === 'announced' || key.state === 'active') {
       next.set(key.id, graceMs === 0 ? 'retired' : 'retiring');
     } else if (key.state === 'retiring' && now.getTime() - key.stateChangedAt.getTime() >= graceMs) {
@@ -131,7 +154,10 @@ export function successPlan(input: PlanRefreshInput, parts: SuccessParts): Refre
       continue;
     }
     const action = seen ? 'key.restored' : state === 'retired' ? 'key.retired' : 'key.retiring';
-    audit.push(keyStateAudit(actor, action, issuer.id, key, { state }));
+    const why = state === 'retired' ? retiredAtOnce.get(key.id) : undefined;
+    audit.push(
+      keyStateAudit(actor, action, issuer.id, key, { state, ...(why === undefined ? {} : { why }) }),
+    );
     if (action !== 'key.restored') {
       alerts.push(
         makeAlert({
@@ -165,6 +191,7 @@ export function successPlan(input: PlanRefreshInput, parts: SuccessParts): Refre
     );
   }
   if (parts.signerAlert !== undefined) alerts.push(parts.signerAlert);
+  alerts.push(...continuity.alerts);
 
   const documentChanged = parts.snapshot !== null && parts.snapshot.sha256 !== input.previousSnapshot?.sha256;
   if (documentChanged) {
@@ -173,6 +200,7 @@ export function successPlan(input: PlanRefreshInput, parts: SuccessParts): Refre
   if ((input.previousState?.consecutiveFailures ?? 0) > 0) {
     audit.push(refreshAudit(input, 'refresh.recovered', parts.facts, parts.keySetFacts));
   }
+  audit.push(...continuity.audit);
   const interval = issuer.refreshIntervalSeconds * (1 + (input.intervalJitter ?? 0));
   return {
     outcome: parts.facts.outcome,
@@ -184,7 +212,7 @@ export function successPlan(input: PlanRefreshInput, parts: SuccessParts): Refre
       snapshot: parts.snapshot,
       refreshState: {
         issuerId: issuer.id,
-        lastAttemptAt: now,
+        lastAttemptAt: input.startedAt ?? now,
         lastSuccessAt: now,
         lastOutcome: parts.facts.outcome,
         lastErrorCode: null,
@@ -193,6 +221,7 @@ export function successPlan(input: PlanRefreshInput, parts: SuccessParts): Refre
         nextAttemptAt: new Date(now.getTime() + Math.round(interval * 1000)),
       },
       audit,
+      ...(continuity.pendingChange === undefined ? {} : { pendingChange: continuity.pendingChange }),
     },
     alerts,
   };

@@ -1,5 +1,6 @@
 import { makeAlert, type Alert } from './alerts.js';
 import { matchPublishedKeys, publishedBefore } from './match-published-keys.js';
+import { heldPlan, planContinuity } from './plan-continuity.js';
 import { readOidcSnapshot } from './oidc-snapshot.js';
 import { keySetPlan } from './plan-oidc-refresh.js';
 import { failedFacts, failurePlan } from './plan-refresh-failure.js';
@@ -47,6 +48,17 @@ export { refuseDocument } from './refuse-document.js';
  * touched, and a refresh never leaves the issuer without a usable key.
  * A 304 confirms the last-known-good: its keys are seen again and grace
  * periods and expiries run on.
+ *
+ * Key continuity (docs/rollover.md): a usable document that replaces the
+ * issuer's keys without continuity — not signed by a key the issuer is
+ * trusted with, a pinned signer or the last-known-good's signer, and sharing
+ * no key with the current trust, or unsigned where the issuer used to sign —
+ * is held as the issuer's pending change (`CG_META_KEYS_DISCONTINUOUS`,
+ * critical `keys-discontinuous` alert) or applied with the alert and the
+ * replaced keys retired at once, per the issuer's discontinuity policy. A
+ * document an administrator approved (by its SHA-256) is applied.
+ * Independently, a key that leaves the document without ever having signed a
+ * token is retired at once: grace is for keys that signed tokens.
  */
 export function planRefresh(input: PlanRefreshInput): RefreshPlan {
   const { attempt } = input;
@@ -133,9 +145,18 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
   );
   if (expired !== undefined) return failurePlan(input, expired, facts);
 
+  const continuity = planContinuity(input, {
+    signature: parsed.signature,
+    published: parsed.metadata.signingKeys,
+    sha256: response.sha256,
+    url: response.url,
+    fetchedUrls: [response.url],
+  });
+  if (continuity.hold) return heldPlan(input, continuity, facts);
   const { seen, additions } = matchPublishedKeys(input, parsed.metadata.signingKeys);
   const signerSha1 = parsed.signature.status === 'valid' ? parsed.signature.signer.sha1 : null;
   return successPlan(input, {
+    continuity: continuity.applied,
     facts: { ...facts, outcome: 'success', code: null },
     seen,
     additions,

@@ -6,6 +6,7 @@ import type {
   IssuerRecord,
   KeyRecord,
   MetadataSnapshotRecord,
+  PendingChangeRecord,
   RefreshFacts,
   RefreshStateRecord,
 } from '../store/model.js';
@@ -21,6 +22,12 @@ export interface RefreshTrigger {
     readonly sha256?: string | undefined;
     readonly kid?: string | undefined;
   };
+  /**
+   * For `unknown-key`: when the latest token waiting for this refresh
+   * arrived. A refresh of the issuer that began later (by another instance)
+   * makes this one unnecessary.
+   */
+  readonly notBefore?: Date;
 }
 
 /** A coded failure: a ClaimsgateError, or anything reduced to its code and message. */
@@ -67,8 +74,12 @@ export interface PlanRefreshInput {
   /** The current last-known-good document, if any. */
   readonly previousSnapshot: MetadataSnapshotRecord | undefined;
   readonly previousState: RefreshStateRecord | undefined;
+  /** The issuer's pending change (a document held for lack of key continuity), if any. */
+  readonly pendingChange?: PendingChangeRecord | undefined;
   readonly attempt: RefreshAttempt;
   readonly now: Date;
+  /** When the fetch began (recorded as the refresh state's `lastAttemptAt`); default `now`. */
+  readonly startedAt?: Date;
   /** How long a key that left the metadata stays trusted (`retiring`); 0 retires it at once. */
   readonly graceSeconds: number;
   /** First retry delay after a failure, doubled per further failure, capped at the interval; default 30 s. */

@@ -5,6 +5,7 @@ import type {
   IssuerRecord,
   NewAuditEntry,
   NewIssuer,
+  PendingChangeRecord,
   StoreChange,
 } from '../store/model.js';
 import type { Store } from '../store/store.js';
@@ -40,8 +41,14 @@ export interface RolloverEngineOptions {
   /** Uniform in [0, 1); default Math.random. Drives the schedule's jitter. */
   readonly random?: () => number;
   readonly timers?: EngineTimers;
-  /** Least time between two unknown-key refreshes of one issuer; default 60 s. */
-  readonly cooldownSeconds?: number;
+  /**
+   * Least time between the starts of two metadata fetches of one issuer that
+   * tokens signed by unknown keys cause, counted from any refresh of it;
+   * tokens arriving in between wait for the one trailing fetch. Default 2 s.
+   */
+  readonly fetchSpacingSeconds?: number;
+  /** Longest a token signed by an unknown key waits for that fetch before it is refused; default 15 000 ms. */
+  readonly unknownKeyWaitMs?: number;
   /** How long a key that left the metadata stays trusted; default 3 600 s, 0 retires at once. */
   readonly graceSeconds?: number;
   /** First retry after a failed refresh, doubled per failure up to the interval; default 30 s. */
@@ -65,7 +72,7 @@ export interface RolloverEngineOptions {
 
 export interface RefreshOptions {
   readonly reason?: RefreshTrigger['reason'];
-  /** Fetch even when not due or within the cooldown (an administrator's "Refresh now"). */
+  /** Fetch even when not due (an administrator's "Refresh now"). */
   readonly force?: boolean;
   readonly observed?: RefreshTrigger['observed'];
 }
@@ -106,9 +113,28 @@ export interface RolloverEngine {
     note?: (issuer: IssuerRecord) => readonly NewAuditEntry[],
   ): Promise<AddedIssuer>;
   /**
-   * The validator's unknown-key hook: refreshes the token's issuer (single
-   * flight, at most once per cooldown) and returns the new trust, or
-   * undefined when no refresh was allowed.
+   * Approves the issuer's pending change — the document held for lack of
+   * key continuity whose SHA-256 the administrator reviewed — and refreshes
+   * the issuer at once: the very document approved is applied (the keys it
+   * replaces retire at once). A document the endpoint serves meanwhile is
+   * judged afresh: the approval covers only what was reviewed.
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND` (issuer, or no pending change);
+   *   `CG_STORE_CONFLICT` when a newer document replaced the one reviewed; `CG_STORE_*`.
+   */
+  approvePendingChange(idOrName: string, sha256: string, actor: Actor): Promise<RefreshResult>;
+  /**
+   * Rejects the issuer's pending change: the issuer keeps its keys, and the
+   * same document raises no new alert (a new document is judged afresh).
+   *
+   * @throws ClaimsgateError as {@link RolloverEngine.approvePendingChange}.
+   */
+  rejectPendingChange(idOrName: string, sha256: string, actor: Actor): Promise<PendingChangeRecord>;
+  /**
+   * The validator's unknown-key hook: waits for a fetch of the token's
+   * issuer that begins after the token arrived (one per issuer per spacing
+   * window, shared by every token arriving meanwhile) and returns the new
+   * trust, or undefined when no refresh can help.
    */
   onUnknownKey(event: UnknownKeyEvent): Promise<TrustSnapshot | undefined>;
   /** Notes that a token signed by the identity's key was accepted (an announced key becomes active). */
@@ -143,8 +169,8 @@ function checkSeconds(name: string, value: number, min: number): number {
 /**
  * Creates the rollover engine: trust that follows each issuer's metadata by
  * itself. Scheduled refreshes with jitter and conditional GET; a refresh on
- * an unknown key (single flight, per-issuer cooldown) whose new trust the
- * token is retried against; last-known-good kept when a document is
+ * an unknown key (single flight, spaced per issuer, tokens waiting for the
+ * trailing fetch) whose new trust the token is retried against; last-known-good kept when a document is
  * unusable; keys announced, retiring, retired; alerts. Modelled on jose's
  * remote key set (max age, cooldown, one fetch in flight), plus a store
  * shared by every instance.
@@ -158,7 +184,14 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   const random = options.random ?? Math.random;
   const timers = options.timers ?? defaultTimers;
   const logger = options.logger ?? consoleJsonLogger;
-  const cooldownMs = checkSeconds('cooldownSeconds', options.cooldownSeconds ?? 60, 0) * 1000;
+  if ('cooldownSeconds' in options) {
+    throw new TypeError(
+      'cooldownSeconds was replaced by fetchSpacingSeconds (tokens now wait for the next fetch instead of being refused).',
+    );
+  }
+  const spacingMs = checkSeconds('fetchSpacingSeconds', options.fetchSpacingSeconds ?? 2, 0) * 1000;
+  if (spacingMs > 60_000) throw new TypeError('fetchSpacingSeconds must be at most 60.');
+  const unknownKeyWaitMs = checkSeconds('unknownKeyWaitMs', options.unknownKeyWaitMs ?? 15_000, 0);
   const graceSeconds = checkSeconds('graceSeconds', options.graceSeconds ?? 3600, 0);
   const retryBaseSeconds = checkSeconds('retryBaseSeconds', options.retryBaseSeconds ?? 30, 1);
   const jitterRatio = checkSeconds('jitterRatio', options.jitterRatio ?? 0.1, 0);
@@ -216,7 +249,6 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     random,
     timers,
     logger,
-    cooldownMs,
     graceSeconds,
     retryBaseSeconds,
     jitterRatio,
@@ -227,6 +259,16 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     fireAlertsLocked: (issuer, planned) => alerts.fireLocked(issuer, planned),
     reload: reloadRecords,
     counts: counts.refreshes,
+  });
+
+  const unknownKeyHook = createUnknownKeyHook({
+    loader,
+    refresher,
+    now,
+    spacingMs,
+    waitMs: unknownKeyWaitMs,
+    logger,
+    counts: counts.unknownKey,
   });
 
   function track<T>(promise: Promise<T>): void {
@@ -244,6 +286,8 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   }
 
   function onStoreChange(change: StoreChange): void {
+    // A session revocation changes nothing of trust.
+    if (change.kind === 'session') return;
     refresher.observeChange(change);
     if (!running || debounceHandle !== undefined) return;
     debounceHandle = timers.setTimeout(() => {
@@ -304,6 +348,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       unsubscribe = undefined;
       stopController.abort(new Error('The rollover engine was stopped.'));
       scheduler.cancelAll();
+      unknownKeyHook.cancelAll();
       if (reconcileHandle !== undefined) timers.clearTimeout(reconcileHandle);
       if (debounceHandle !== undefined) timers.clearTimeout(debounceHandle);
       reconcileHandle = undefined;
@@ -338,14 +383,21 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       counts: counts.refreshes,
     }),
 
-    onUnknownKey: createUnknownKeyHook({
-      loader,
-      refresher,
-      now,
-      cooldownMs,
-      logger,
-      counts: counts.unknownKey,
-    }),
+    async approvePendingChange(idOrName, sha256, actor) {
+      const issuer = await resolveIssuer(idOrName);
+      await store.decidePendingChange(issuer.id, sha256, 'approved', actor);
+      return refresher.refresh(issuer.id, { reason: 'manual' }, true);
+    },
+
+    async rejectPendingChange(idOrName, sha256, actor) {
+      const issuer = await resolveIssuer(idOrName);
+      const decided = await store.decidePendingChange(issuer.id, sha256, 'rejected', actor);
+      // Its keys no longer name a pending change in refusals.
+      await reloadRecords();
+      return decided;
+    },
+
+    onUnknownKey: unknownKeyHook.onUnknownKey,
 
     recordKeyUse: createKeyUseRecorder({ store, loader, now, logger }),
 

@@ -63,10 +63,11 @@ export async function runRefresh(
   trigger: RefreshTrigger,
 ): Promise<RefreshPlan> {
   const { store } = context;
-  const [keys, previousSnapshot, previousState] = await Promise.all([
+  const [keys, previousSnapshot, previousState, pendingChange] = await Promise.all([
     store.listKeys(issuer.id),
     store.getMetadataSnapshot(issuer.id),
     store.getRefreshState(issuer.id),
+    store.getPendingChange(issuer.id),
   ]);
   // Validators are sent only for the very URL the last-known-good came from,
   // and only while it still yields trusted keys: a 304 must never stand for
@@ -76,14 +77,19 @@ export async function runRefresh(
     previousSnapshot.url === issuer.metadataUrl &&
     keys.some((key) => key.source === 'metadata' && USABLE_KEY_STATES.has(key.state));
   const stored = conditional ? readOidcSnapshot(previousSnapshot) : undefined;
+  // The attempt is dated by its start: a document fetched later than a token
+  // arrived shows every key published before it (see the unknown-key hook).
+  const startedAt = context.now();
   const attempt = await attemptFetch(context, issuer, conditional ? previousSnapshot : undefined, stored);
   const plan = planRefresh({
     issuer,
     keys,
     previousSnapshot,
     previousState,
+    pendingChange,
     attempt,
     now: context.now(),
+    startedAt,
     graceSeconds: context.graceSeconds,
     retryBaseSeconds: context.retryBaseSeconds,
     intervalJitter: context.intervalJitter,

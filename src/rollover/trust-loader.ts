@@ -1,4 +1,10 @@
-import type { ClaimMappingRecord, IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
+import type {
+  ClaimMappingRecord,
+  IssuerRecord,
+  KeyRecord,
+  PendingChangeRecord,
+  RefreshStateRecord,
+} from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
 import { createTrustSnapshot } from '../trust/in-memory-trust.js';
@@ -12,12 +18,14 @@ export interface LoadedRecords {
   readonly states: ReadonlyMap<string, RefreshStateRecord>;
   /** Claim mappings, for the alerts that read them (labels shared between issuers). */
   readonly mappings: readonly ClaimMappingRecord[];
+  /** Pending changes (documents held for lack of key continuity) by issuer ID. */
+  readonly pendingChanges: ReadonlyMap<string, PendingChangeRecord>;
 }
 
 /** The in-memory copy of the store's trust, rebuilt on demand. */
 export interface TrustLoader {
   /**
-   * Reads issuers, keys and refresh states and rebuilds the snapshot. Calls
+   * Reads issuers, keys, refresh states, claim mappings and pending changes and rebuilds the snapshot. Calls
    * made while a load is under way share it, and it then runs once more, so
    * that every caller sees a read that started after its call.
    */
@@ -29,7 +37,10 @@ export interface TrustLoader {
 }
 
 export interface TrustLoaderOptions {
-  readonly store: Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState' | 'listClaimMappings'>;
+  readonly store: Pick<
+    Store,
+    'listIssuers' | 'listKeys' | 'getRefreshState' | 'listClaimMappings' | 'listPendingChanges'
+  >;
   readonly now: () => Date;
   readonly logger: Logger;
   /** Called after each load, with the new records. */
@@ -39,18 +50,26 @@ export interface TrustLoaderOptions {
 /** Creates the loader; its snapshot is empty until the first load. */
 export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
   const { store, now, logger } = options;
-  let records: LoadedRecords = { issuers: [], keys: [], states: new Map(), mappings: [] };
+  let records: LoadedRecords = {
+    issuers: [],
+    keys: [],
+    states: new Map(),
+    mappings: [],
+    pendingChanges: new Map(),
+  };
   let current: TrustSnapshot = createTrustSnapshot({ issuers: [], keys: [], builtAt: now() });
   let loads = 0;
   let loading: Promise<void> | undefined;
   let again = false;
 
   async function loadOnce(): Promise<void> {
-    const [issuers, keys, mappings] = await Promise.all([
+    const [issuers, keys, mappings, pending] = await Promise.all([
       store.listIssuers(),
       store.listKeys(),
       store.listClaimMappings(),
+      store.listPendingChanges(),
     ]);
+    const pendingChanges = new Map(pending.map((change) => [change.issuerId, change]));
     const states = new Map<string, RefreshStateRecord>();
     await Promise.all(
       issuers.map(async (issuer) => {
@@ -58,11 +77,12 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
         if (state !== undefined) states.set(issuer.id, state);
       }),
     );
-    records = { issuers, keys, states, mappings };
+    records = { issuers, keys, states, mappings, pendingChanges };
     current = buildTrustSnapshot({
       issuers,
       keys,
       refreshStates: states,
+      pendingChanges,
       builtAt: now(),
       onInvalidKey: (key, error) =>
         logger({

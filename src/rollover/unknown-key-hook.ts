@@ -6,12 +6,12 @@ import type { TrustLoader } from './trust-loader.js';
 
 /** What became of the unknown-key events, for a metrics endpoint. */
 export interface UnknownKeyCounts {
-  /** Events that started a refresh. */
+  /** Events that started a metadata fetch (the first of a spacing window). */
   refreshes: number;
-  /** Events that waited for a refresh already under way. */
+  /** Events that shared a fetch another event started or a refresh already under way (coalesced). */
   joined: number;
-  /** Events refused by the cooldown. */
-  throttled: number;
+  /** Events that gave up waiting: the fetch they waited for did not end within the wait bound. */
+  timedOut: number;
   /** Events whose issuer is unknown or has no metadata URL. */
   unmapped: number;
 }
@@ -20,30 +20,147 @@ export interface UnknownKeyHookOptions {
   readonly loader: Pick<TrustLoader, 'records' | 'snapshot'>;
   readonly refresher: Pick<IssuerRefresher, 'refresh' | 'pending' | 'lastStartedAt'>;
   readonly now: () => Date;
-  /** Least time between two unknown-key refreshes of one issuer. */
-  readonly cooldownMs: number;
+  /** Least time between the starts of two fetches of one issuer that unknown keys cause. */
+  readonly spacingMs: number;
+  /** Longest a token waits for the fetch that can tell whether its key is published. */
+  readonly waitMs: number;
   readonly logger: Logger;
   readonly counts: UnknownKeyCounts;
 }
 
+/** The one fetch, per issuer, that the tokens arriving until it starts all wait for. */
+interface TrailingFetch {
+  readonly done: Promise<void>;
+  /** When the latest waiting token arrived: a refresh another instance began later serves them all. */
+  latestArrival: number;
+  /** The tokens waiting, for the log line. */
+  waiting: number;
+  /** Whether the fetch has begun: a token arriving later needs the next one. */
+  started: boolean;
+  /** Ends the wait before the fetch begins (the engine stops): the tokens are refused. */
+  cancel(): void;
+}
+
+/** The validator's unknown-key hook, and a way to end every wait when the engine stops. */
+export interface UnknownKeyHook {
+  readonly onUnknownKey: (event: UnknownKeyEvent) => Promise<TrustSnapshot | undefined>;
+  /** Cancels the fetches not yet begun; their tokens are refused as they stand. */
+  cancelAll(): void;
+}
+
 /**
- * Creates the validator's unknown-key hook: refreshes the token's issuer
- * (single flight, at most once per cooldown) and returns the new trust, or
- * undefined when no refresh was allowed.
+ * Creates the validator's unknown-key hook. A token signed by a key its
+ * issuer is not trusted with — unknown everywhere, or trusted for other
+ * issuers only — is accepted when the issuer's metadata published that key
+ * before the token arrived, whatever refreshes ran just before:
  *
- * The cooldown counts from this instance's last unknown-key refresh of the
- * issuer, not from scheduled ones: an issuer that switches to its next key a
- * few seconds after a scheduled refresh is followed at the first token the
- * new key signs, instead of failing sign-ins until the cooldown ends. The
- * flood bound stays one unknown-key fetch per issuer, instance and cooldown.
+ * - the token waits for a fetch of the issuer's metadata that *begins after
+ *   it arrived* (a refresh under way began earlier: its result may predate
+ *   the key, so the token waits for it and, if that did not bring the key,
+ *   for the next);
+ * - fetches that unknown keys cause begin at least `spacingMs` apart per
+ *   issuer, counted from the start of any refresh of it (scheduled, manual,
+ *   start-up): every token arriving in between shares the one trailing
+ *   fetch, so floods of tokens naming random keys cost at most one fetch
+ *   per issuer per spacing window, and a repeat fetch is a cheap
+ *   conditional GET;
+ * - a token waits at most `waitMs`, then is refused as it stands.
+ *
+ * Returns the trust to retry the token against, or undefined when no
+ * refresh could help (the issuer is unknown or has no metadata URL, or the
+ * wait ran out).
  */
-export function createUnknownKeyHook(
-  options: UnknownKeyHookOptions,
-): (event: UnknownKeyEvent) => Promise<TrustSnapshot | undefined> {
-  const { loader, refresher, now, cooldownMs, logger, counts } = options;
-  /** Issuer ID → when this instance last started an unknown-key refresh of it. */
-  const lastUnknownKeyRefresh = new Map<string, number>();
-  return async (event) => {
+export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKeyHook {
+  const { loader, refresher, now, spacingMs, waitMs, logger, counts } = options;
+  /** Issuer ID → the trailing fetch not yet begun (or under way, until it settles). */
+  const trailing = new Map<string, TrailingFetch>();
+
+  function scheduleTrailing(
+    issuerId: string,
+    issuerName: string,
+    event: UnknownKeyEvent,
+    arrival: number,
+  ): TrailingFetch {
+    let resolveDone!: () => void;
+    let cancelled = false;
+    let wake: (() => void) | undefined;
+    let spacingTimer: ReturnType<typeof setTimeout> | undefined;
+    const entry: TrailingFetch = {
+      done: new Promise<void>((resolve) => (resolveDone = resolve)),
+      latestArrival: arrival,
+      waiting: 1,
+      started: false,
+      cancel() {
+        cancelled = true;
+        if (spacingTimer !== undefined) clearTimeout(spacingTimer);
+        wake?.();
+      },
+    };
+    trailing.set(issuerId, entry);
+    const run = async (): Promise<void> => {
+      // Single flight: a refresh under way finishes first (it began before these tokens arrived).
+      await refresher.pending(issuerId)?.catch(() => undefined);
+      const last = refresher.lastStartedAt(issuerId);
+      const delay = Math.max(0, last === undefined ? 0 : last + spacingMs - now().getTime());
+      // Even without a delay, the fetch begins on a later turn of the event
+      // loop, so that tokens arriving together share it. The timer keeps the
+      // process alive on purpose: a token is waiting (a CLI run, say).
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        spacingTimer = setTimeout(resolve, delay);
+      });
+      if (cancelled) return;
+      entry.started = true;
+      logger({
+        level: 'info',
+        event: 'refresh.unknown-key',
+        issuerId,
+        issuer: issuerName,
+        sha1: event.sha1,
+        sha256: event.sha256,
+        kid: event.kid,
+        waitingTokens: entry.waiting,
+        spacedByMs: delay,
+      });
+      await refresher.refresh(
+        issuerId,
+        {
+          reason: 'unknown-key',
+          observed: { sha1: event.sha1, sha256: event.sha256, kid: event.kid },
+          notBefore: new Date(entry.latestArrival),
+        },
+        false,
+      );
+    };
+    void run()
+      .catch((error: unknown) =>
+        logger({
+          level: 'error',
+          event: 'refresh.unknown-key-failed',
+          issuerId,
+          issuer: issuerName,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      )
+      .finally(() => {
+        if (trailing.get(issuerId) === entry) trailing.delete(issuerId);
+        resolveDone();
+      });
+    return entry;
+  }
+
+  /** How the wait ended: the awaited fetch ended, `waitMs` ran out first, or the engine stopped. */
+  function waitFor(entry: TrailingFetch): Promise<'fetched' | 'timed-out' | 'cancelled'> {
+    return new Promise((resolve) => {
+      const handle = setTimeout(() => resolve('timed-out'), waitMs);
+      void entry.done.then(() => {
+        clearTimeout(handle);
+        resolve(entry.started ? 'fetched' : 'cancelled');
+      });
+    });
+  }
+
+  const onUnknownKey = async (event: UnknownKeyEvent): Promise<TrustSnapshot | undefined> => {
     const trusted = loader.snapshot().findIssuer(event.issuer);
     const issuer =
       trusted === undefined
@@ -53,37 +170,38 @@ export function createUnknownKeyHook(
       counts.unmapped += 1;
       return undefined;
     }
-    const pending = refresher.pending(issuer.id);
-    if (pending !== undefined) {
+    const arrival = now().getTime();
+    let entry = trailing.get(issuer.id);
+    if (entry !== undefined && !entry.started) {
+      // Coalesced: the fetch these tokens wait for has not begun, so it begins after this one arrived.
+      entry.waiting += 1;
+      entry.latestArrival = Math.max(entry.latestArrival, arrival);
       counts.joined += 1;
-      await pending;
-      return loader.snapshot();
+    } else {
+      // Nothing waits yet, or the fetch under way began before this token arrived: the next one.
+      entry = scheduleTrailing(issuer.id, issuer.name, event, arrival);
+      counts.refreshes += 1;
     }
-    const at = now().getTime();
-    const lastAttempt = lastUnknownKeyRefresh.get(issuer.id) ?? -Infinity;
-    // SECURITY: tokens naming random certificates must not turn
-    // claimsgate into a flood of requests to the issuer.
-    if (at - lastAttempt < cooldownMs) {
-      counts.throttled += 1;
+    const ended = await waitFor(entry);
+    if (ended === 'cancelled') return undefined;
+    if (ended === 'timed-out') {
+      counts.timedOut += 1;
+      logger({
+        level: 'warn',
+        event: 'refresh.unknown-key-wait-exceeded',
+        issuerId: issuer.id,
+        issuer: issuer.name,
+        waitMs,
+      });
       return undefined;
     }
-    if (lastUnknownKeyRefresh.size > 10_000) lastUnknownKeyRefresh.clear();
-    lastUnknownKeyRefresh.set(issuer.id, at);
-    counts.refreshes += 1;
-    logger({
-      level: 'info',
-      event: 'refresh.unknown-key',
-      issuerId: issuer.id,
-      issuer: issuer.name,
-      sha1: event.sha1,
-      sha256: event.sha256,
-      kid: event.kid,
-    });
-    await refresher.refresh(
-      issuer.id,
-      { reason: 'unknown-key', observed: { sha1: event.sha1, sha256: event.sha256, kid: event.kid } },
-      false,
-    );
     return loader.snapshot();
+  };
+
+  return {
+    onUnknownKey,
+    cancelAll() {
+      for (const entry of trailing.values()) if (!entry.started) entry.cancel();
+    },
   };
 }

@@ -3,6 +3,7 @@ import { adminActor, inspectThumbprintInput, type AdminService } from '../admin/
 import type { ErrorCode } from '../lib/error-codes.js';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import type { Session } from '../session/session-cookie.js';
+import { failureBody, isStoreFailure, storeFailureStatus } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { buildOpenApiDocument, type ApiRouteDescription } from './openapi-document.js';
 import * as S from './openapi-schemas.js';
@@ -106,6 +107,14 @@ function handleApiError(
 ): FastifyReply {
   if ('validation' in error && error.validation !== undefined) {
     return sendProblem(reply, 400, validationProblem(error));
+  }
+  if (isStoreFailure(error)) {
+    // SECURITY: the store's message names the database and host: the log has it, the caller the code.
+    request.log.error({ err: error, code: error.code, detail: error.detail }, 'admin API: the store failed');
+    return reply
+      .code(storeFailureStatus(error))
+      .header('cache-control', 'no-store')
+      .send(failureBody(error.code, request));
   }
   if (isClaimsgateError(error)) {
     const status = statusOfAdminError(error.code);
@@ -251,13 +260,56 @@ export function adminApiRoutes(services: GatewayServices, service: AdminService)
       method: 'POST',
       path: '/issuers/:id/refresh',
       operationId: 'refreshIssuer',
-      summary: "Refresh now: fetches the issuer's metadata at once, whatever the schedule and cooldown.",
+      summary: "Refresh now: fetches the issuer's metadata at once, whatever the schedule.",
       tag: 'issuers',
       params,
       status: 200,
       response: S.RefreshOutcomeSchema,
       errors: [404, 503],
       handle: ({ params: p, actor }) => service.refreshIssuer(text(p['id']), actor),
+    },
+    {
+      method: 'GET',
+      path: '/issuers/:id/pending-change',
+      operationId: 'getPendingChange',
+      summary:
+        'The document a refresh held because it replaces the issuer’s keys without continuity, with the keys it would add and remove.',
+      tag: 'issuers',
+      params,
+      status: 200,
+      response: S.PendingChangeSchema,
+      errors: [404, 503],
+      handle: ({ params: p }) => service.getPendingChange(text(p['id'])),
+    },
+    {
+      method: 'POST',
+      path: '/issuers/:id/pending-change/approve',
+      operationId: 'approvePendingChange',
+      summary:
+        'Approves the pending change reviewed (by its sha256; 409 when a newer document replaced it) and refreshes the issuer, applying it.',
+      tag: 'issuers',
+      params,
+      body: S.PendingDecisionSchema,
+      status: 200,
+      response: S.RefreshOutcomeSchema,
+      errors: [404, 409, 503],
+      handle: ({ params: p, body, actor }) =>
+        service.approvePendingChange(text(p['id']), text(body['sha256']), actor),
+    },
+    {
+      method: 'POST',
+      path: '/issuers/:id/pending-change/reject',
+      operationId: 'rejectPendingChange',
+      summary:
+        'Rejects the pending change reviewed (by its sha256; 409 when a newer document replaced it): the issuer keeps its keys and the same document raises no new alert.',
+      tag: 'issuers',
+      params,
+      body: S.PendingDecisionSchema,
+      status: 200,
+      response: S.PendingChangeSchema,
+      errors: [404, 409, 503],
+      handle: ({ params: p, body, actor }) =>
+        service.rejectPendingChange(text(p['id']), text(body['sha256']), actor),
     },
     {
       method: 'GET',

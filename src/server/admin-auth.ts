@@ -29,8 +29,9 @@ export type AdminRouteKind = 'api' | 'page';
 export interface AdminGuard {
   /**
    * True when the session may administer: a local admin account (the
-   * gateway-granted `admin` role), or a session from a configured issuer
-   * whose claims carry `admin.adminClaim` (type and value, exact match).
+   * gateway-granted `admin` role), or a session from one of the issuers
+   * named in `admin.adminClaim.issuers` whose claims carry
+   * `admin.adminClaim` (type and value, exact match).
    */
   isAdmin(session: Session | undefined): boolean;
   /** The admin session of a request, or undefined (signed out or not an admin). */
@@ -94,6 +95,9 @@ export function createAdminGuard(options: AdminGuardOptions): AdminGuard {
     // Roles are granted by the gateway alone (a local admin sign-in); mapIdentity never sets them.
     if (session.roles.includes(ADMIN_ROLE)) return true;
     if (adminClaim === undefined) return false;
+    // SECURITY: a claim means something only in the tenant that issued it: another trusted
+    // issuer (a partner's tenant, a test IdP) may assert the same type and value for anyone.
+    if (!adminClaim.issuers.includes(session.issuer)) return false;
     return session.claims[adminClaim.type]?.includes(adminClaim.value) === true;
   }
 

@@ -1,151 +1,115 @@
-/** How the admin sign-in throttle counts. */
-export interface LoginThrottleOptions {
-  /** Failures for one user name within the window that lock it. Default 5. */
-  readonly maxFailures?: number;
-  /** The window failures are counted in. Default 900 (15 minutes). */
-  readonly windowSeconds?: number;
-  /** How long a locked user name is refused. Default 900 (15 minutes). */
-  readonly lockSeconds?: number;
-  /** The most user names tracked at once; the memory used is bounded by it. Default 10,000. */
-  readonly maxTrackedNames?: number;
-}
+import { isIP } from 'node:net';
+import type { LoginThrottlePolicy, LoginThrottleScope } from '../store/login-throttle-rules.js';
+import type { Store } from '../store/store.js';
+
+/** The default throttle: see `docs/admin-accounts.md` (Lockout) for the trade-off. */
+export const DEFAULT_LOGIN_THROTTLE_POLICY: LoginThrottlePolicy = Object.freeze({
+  pairFailures: 5,
+  addressFailures: 20,
+  accountFailures: 100,
+  windowSeconds: 900,
+  lockSeconds: 900,
+  knownAddressSeconds: 90 * 86_400,
+});
+
+/** Expired counters are purged from the store at most this often. */
+const PURGE_INTERVAL_MS = 10 * 60_000;
 
 /** An attempt the throttle let through: call `finish` once with its outcome. */
 export interface AdmittedAttempt {
   readonly admitted: true;
-  finish(succeeded: boolean, at: Date): void;
+  finish(succeeded: boolean, at: Date): Promise<void>;
 }
 
-/** An attempt the throttle refused, and how long until the name may try again. */
+/** An attempt the throttle refused: which counter locked it, and how long until it may try again. */
 export interface RefusedAttempt {
   readonly admitted: false;
+  readonly scope: LoginThrottleScope;
   readonly retryAfterSeconds: number;
 }
 
-/** Counts failed admin sign-ins per user name, in memory. */
+/** Counts failed admin sign-ins per account, per client address and per pair, in the store. */
 export interface LoginThrottle {
   /**
-   * Asks to check a password for `name` (the stored, lower-case form) at
-   * `at`. Refused while the name is locked, and while the failures counted
-   * plus the attempts still being checked reach the limit — so a burst of
-   * parallel guesses gets no more tries than a sequence.
+   * Asks to check a password for `account` (the stored, lower-case name)
+   * from `clientIp` at `at`. The attempt counts as a failure until
+   * `finish(true)` takes it back, so a parallel burst gets no more tries than
+   * a sequence, and an attempt cut short by a crash counts.
+   * @throws ClaimsgateError the store's `CG_STORE_*` failure (the sign-in is then refused, not let through).
    */
-  begin(name: string, at: Date): AdmittedAttempt | RefusedAttempt;
-  /** User names tracked now (for tests and metrics). */
-  size(): number;
+  begin(account: string, clientIp: string, at: Date): Promise<AdmittedAttempt | RefusedAttempt>;
 }
 
-interface Entry {
-  /** Failure times (epoch ms) within the window, oldest first. */
-  failures: number[];
-  /** Attempts admitted and not yet finished. */
-  inFlight: number;
-  /** Epoch ms until which the name is refused; 0 when it is not locked. */
-  lockedUntil: number;
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  const chosen = value ?? fallback;
-  if (!Number.isSafeInteger(chosen) || chosen <= 0) throw new TypeError(`${name} must be a positive integer`);
-  return chosen;
+export interface LoginThrottleOptions {
+  readonly store: Store;
+  /** Default {@link DEFAULT_LOGIN_THROTTLE_POLICY}. */
+  readonly policy?: LoginThrottlePolicy;
 }
 
 /**
- * Builds the throttle behind `POST /admin/login`: after `maxFailures` wrong
- * passwords for one user name within `windowSeconds`, every attempt for that
- * name is refused for `lockSeconds`, without checking the password (so a
- * guess made during the lock cannot succeed). A success clears the name's
- * failures.
- *
- * SECURITY: slows online password guessing against one account. The map is
- * bounded: when full, names with nothing to remember go first, then the
- * oldest unlocked ones, then the oldest locks — evicting a lock takes
- * `maxTrackedNames` failed attempts for other names, each costing a scrypt.
- * Per instance: behind a load balancer each instance counts on its own.
- *
- * @throws TypeError for an option that is not a positive integer.
+ * The key a client address is counted under: an IPv4 address as it is (an
+ * IPv4-mapped IPv6 address as its IPv4 form), an IPv6 address by its /64
+ * prefix — one subscriber's whole allocation, or an attacker would get 2^64
+ * addresses to rotate through.
  */
-export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginThrottle {
-  const maxFailures = positiveInteger('maxFailures', options.maxFailures, 5);
-  const windowMs = positiveInteger('windowSeconds', options.windowSeconds, 900) * 1000;
-  const lockMs = positiveInteger('lockSeconds', options.lockSeconds, 900) * 1000;
-  const maxTracked = positiveInteger('maxTrackedNames', options.maxTrackedNames, 10_000);
-  const entries = new Map<string, Entry>();
+export function addressKey(ip: string): string {
+  const bare = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
+  if (mapped !== null) return mapped[1]!;
+  if (isIP(bare) !== 6) return bare === '' ? 'unknown' : bare;
+  const [head = '', tail = ''] = bare.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = bare.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}
 
-  function prune(entry: Entry, now: number): void {
-    if (entry.lockedUntil !== 0 && entry.lockedUntil <= now) {
-      // A lock that ran out starts the name afresh.
-      entry.lockedUntil = 0;
-      entry.failures = [];
-    }
-    while (entry.failures.length > 0 && entry.failures[0]! <= now - windowMs) entry.failures.shift();
-  }
-
-  function isIdle(entry: Entry): boolean {
-    return entry.inFlight === 0 && entry.lockedUntil === 0 && entry.failures.length === 0;
-  }
-
-  /** Makes room for one more name; entries with attempts in flight are never dropped. */
-  function makeRoom(now: number): void {
-    for (const [name, entry] of entries) {
-      prune(entry, now);
-      if (isIdle(entry)) entries.delete(name);
-    }
-    const candidates = [
-      (entry: Entry) => entry.inFlight === 0 && entry.lockedUntil === 0,
-      (entry: Entry) => entry.inFlight === 0,
-    ];
-    for (const candidate of candidates) {
-      for (const [name, entry] of entries) {
-        if (entries.size < maxTracked) return;
-        if (candidate(entry)) entries.delete(name);
-      }
-    }
-  }
-
-  function entryOf(name: string, now: number): Entry {
-    const known = entries.get(name);
-    if (known !== undefined) {
-      prune(known, now);
-      return known;
-    }
-    if (entries.size >= maxTracked) makeRoom(now);
-    const entry: Entry = { failures: [], inFlight: 0, lockedUntil: 0 };
-    entries.set(name, entry);
-    return entry;
-  }
+/**
+ * The throttle behind `POST /admin/login`, kept in the store so that every
+ * instance sharing it counts together (PostgreSQL) and a restart forgets
+ * nothing. Per (account, address) pair, `pairFailures` failures within
+ * `windowSeconds` lock the pair for `lockSeconds`; per address,
+ * `addressFailures` (whatever the accounts) lock the address; per account,
+ * `accountFailures` from all addresses lock the account — but not for an
+ * address it signed in from within `knownAddressSeconds`. A locked attempt is
+ * refused without checking the password, so a guess made during a lock cannot
+ * succeed. Expired counters are purged at most every ten minutes.
+ *
+ * SECURITY: slows online guessing of one account (pair and account limits),
+ * password spraying from one address (address limit), and spraying from
+ * many addresses (account limit), while an attacker who knows an admin's name
+ * cannot lock the admin out of the addresses the admin uses.
+ */
+export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
+  const { store } = options;
+  const policy = options.policy ?? DEFAULT_LOGIN_THROTTLE_POLICY;
+  let purgeDueAt = 0;
 
   return {
-    begin(name, at) {
-      const now = at.getTime();
-      const entry = entryOf(name, now);
-      if (entry.lockedUntil > now)
-        return { admitted: false, retryAfterSeconds: Math.ceil((entry.lockedUntil - now) / 1000) };
-      if (entry.failures.length + entry.inFlight >= maxFailures)
-        return { admitted: false, retryAfterSeconds: 1 };
-      entry.inFlight += 1;
+    async begin(account, clientIp, at) {
+      if (at.getTime() >= purgeDueAt) {
+        purgeDueAt = at.getTime() + PURGE_INTERVAL_MS;
+        // Housekeeping only: rows left behind are purged next time.
+        await store.purgeAdminLoginThrottle(at).catch(() => 0);
+      }
+      const attempt = { account, address: addressKey(clientIp) };
+      const decision = await store.beginAdminLoginAttempt(attempt, at, policy);
+      if (!decision.admitted) return decision;
       let finished = false;
       return {
         admitted: true,
-        finish(succeeded, finishedAt) {
+        async finish(succeeded, finishedAt) {
           if (finished) return;
           finished = true;
-          const end = finishedAt.getTime();
-          entry.inFlight -= 1;
-          if (succeeded) {
-            entry.failures = [];
-            entry.lockedUntil = 0;
-          } else {
-            prune(entry, end);
-            entry.failures.push(end);
-            if (entry.failures.length >= maxFailures) entry.lockedUntil = end + lockMs;
-          }
-          // Re-inserted, so that the map's order is the order of last activity.
-          entries.delete(name);
-          if (!isIdle(entry)) entries.set(name, entry);
+          // A failure is already counted; only a success is written.
+          if (succeeded) await store.recordAdminLoginSuccess(attempt, finishedAt, policy);
         },
       };
     },
-    size: () => entries.size,
   };
 }

@@ -11,7 +11,7 @@ import {
   sendPage,
   type LoginPageState,
 } from './admin-login-page.js';
-import { createLoginThrottle, type LoginThrottle } from './admin-login-throttle.js';
+import { createLoginThrottle, type LoginThrottle, type RefusedAttempt } from './admin-login-throttle.js';
 import type { GatewayServices } from './gateway-services.js';
 import { findLoginOptions } from './login-options.js';
 import { readRequestCookie, setReplyCookie } from './reply-cookies.js';
@@ -28,9 +28,16 @@ const LOGIN_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /** Options of {@link registerAdminLoginRoutes}. */
 export interface AdminLoginOptions {
-  /** The failed-sign-in counter; default {@link createLoginThrottle} with its defaults (5 in 15 minutes). */
+  /** The failed-sign-in counter; default {@link createLoginThrottle} on the gateway's store, with its defaults. */
   readonly throttle?: LoginThrottle;
 }
+
+/** What the 429 page says, by the counter that locked the attempt. */
+const THROTTLED_MESSAGES: Readonly<Record<RefusedAttempt['scope'], string>> = {
+  pair: 'Too many failed sign-ins for this user name from this address.',
+  address: 'Too many failed sign-ins from this address.',
+  account: 'Too many failed sign-ins for this user name.',
+};
 
 /**
  * The path to send an admin to after signing in: `value` when it is a path
@@ -99,14 +106,16 @@ function nameDigest(name: string | undefined): string | null {
  *
  * - `GET /admin/login[?returnUrl=/admin/…]` — the sign-in form, and, when
  *   `admin.adminClaim` is set, a "Sign in with <issuer>" link per sign-in
- *   issuer; for an admin already signed in, a page with a sign-out button.
- * - `POST /admin/login` — checks the form's CSRF token, the throttle, then
+ *   issuer named in `admin.adminClaim.issuers`; for an admin already signed in, a page with a sign-out button.
+ * - `POST /admin/login` — checks the form's CSRF token, the throttle (per
+ *   account, per client address and per pair, in the store), then
  *   the password; on success issues an admin session cookie
  *   (`local:<username>`, role `admin`), records the sign-in, and answers 303
  *   to the return path. Wrong name or password: 401 with one message for
- *   both; a throttled name: 429 with Retry-After; a bad form token: 403.
- * - `POST /admin/logout` — with the session's CSRF token (`_csrf`), clears
- *   the session cookie and answers 303 to `/admin/login`; without it, 403.
+ *   both; a throttled attempt: 429 with Retry-After; a bad form token: 403.
+ * - `POST /admin/logout` — with the session's CSRF token (`_csrf`), revokes
+ *   the session (every instance refuses its cookie from then on), clears the
+ *   cookie and answers 303 to `/admin/login`; without it, 403.
  *
  * SECURITY (login CSRF): a forged cross-site POST could sign a victim's
  * browser in to an attacker's admin account. The form carries a random token
@@ -119,9 +128,9 @@ export function registerAdminLoginRoutes(
   services: GatewayServices,
   options: AdminLoginOptions = {},
 ): void {
-  const { config, store, cookies, sessions, admin, now } = services;
+  const { config, store, cookies, sessions, admin, now, revocations } = services;
   if (!config.admin.enabled) return;
-  const throttle = options.throttle ?? createLoginThrottle();
+  const throttle = options.throttle ?? createLoginThrottle({ store });
   const secure = config.session.secureCookies;
   const cookieName = secure ? `__Host-${LOGIN_CSRF_COOKIE}` : LOGIN_CSRF_COOKIE;
   let dummyHash: Promise<string> | undefined;
@@ -158,15 +167,18 @@ export function registerAdminLoginRoutes(
     queueCookie(reply, cookieName, [`${cookieName}=`, ...attributes].join('; '));
   }
 
-  /** The issuers offered beside the form: only when an issuer's claim can make an admin. */
+  /** The issuers offered beside the form: those whose claim can make an admin (`admin.adminClaim.issuers`). */
   async function adminIssuers(request: FastifyRequest): Promise<LoginPageState['issuers']> {
-    if (config.admin.adminClaim === undefined) return [];
+    const adminClaim = config.admin.adminClaim;
+    if (adminClaim === undefined || adminClaim.issuers.length === 0) return [];
     try {
       const { issuers } = await findLoginOptions(store, config.server.publicUrl);
-      return issuers.map((issuer) => ({
-        name: issuer.name,
-        text: issuer.description === '' ? issuer.name : issuer.description,
-      }));
+      return issuers
+        .filter((issuer) => adminClaim.issuers.includes(issuer.name))
+        .map((issuer) => ({
+          name: issuer.name,
+          text: issuer.description === '' ? issuer.name : issuer.description,
+        }));
     } catch (error) {
       // No realm yet: the local form still works, so the page is served without the links.
       if (!isClaimsgateError(error, 'CG_STORE_NOT_FOUND')) throw error;
@@ -221,23 +233,24 @@ export function registerAdminLoginRoutes(
     const key = adminUsernameKey(typed);
     const refill = key === undefined ? {} : { username: typed! };
 
-    const attempt = key === undefined ? undefined : throttle.begin(key, now());
+    const attempt = key === undefined ? undefined : await throttle.begin(key, request.ip, now());
     if (attempt !== undefined && !attempt.admitted) {
       request.log.warn(
         {
           code: 'CG_ADMIN_LOGIN_THROTTLED',
           usernameSha256: nameDigest(key),
           ip: request.ip,
+          lockedBy: attempt.scope,
           retryAfterSeconds: attempt.retryAfterSeconds,
         },
-        'admin login refused: too many failures for this user name',
+        'admin login refused: too many failures',
       );
       const minutes = Math.max(1, Math.ceil(attempt.retryAfterSeconds / 60));
       reply.header('retry-after', String(attempt.retryAfterSeconds));
       return sendLoginForm(request, reply, 429, {
         returnPath,
         ...refill,
-        message: `Too many failed sign-ins for this user name. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+        message: `${THROTTLED_MESSAGES[attempt.scope]} Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
       });
     }
 
@@ -283,7 +296,7 @@ export function registerAdminLoginRoutes(
       verified = false;
       request.log.warn({ code: error.code, username: key ?? null, ip: request.ip }, 'admin login refused');
     } finally {
-      if (attempt?.admitted === true) attempt.finish(verified, now());
+      if (attempt?.admitted === true) await attempt.finish(verified, now());
     }
     return sendLoginForm(request, reply, 401, {
       returnPath,
@@ -304,6 +317,8 @@ export function registerAdminLoginRoutes(
       );
       return sendPage(reply, 403, renderRefusalPage('CG_ADMIN_CSRF_INVALID'));
     }
+    // SECURITY: the session ends on every instance, not only in this browser: the old cookie stops working.
+    await revocations.revoke(session);
     setReplyCookie(reply, cookies.clear());
     request.log.info({ event: 'admin.logout', user: session.user, ip: request.ip }, 'admin signed out');
     return reply.redirect('/admin/login', 303);

@@ -118,11 +118,12 @@ export function gatewayValidator(
   audiences: readonly string[],
   extra: { readonly recipient?: string; readonly destination?: string } = {},
 ): TokenValidator {
-  const { config, engine, replayCache, now } = services;
+  const { config, engine, replayCache, now, cpuGate } = services;
   return createTokenValidator({
     trust: () => engine.snapshot(),
     audiences,
     onUnknownKey: (event) => engine.onUnknownKey(event),
+    runStep: (step) => cpuGate.run(step),
     replayCache,
     clockSkewSeconds: config.validation.clockSkewSeconds,
     maxTokenBytes: config.validation.maxTokenBytes,
@@ -185,7 +186,8 @@ export async function completeSignIn(
  * Runs a sign-in callback: a refused sign-in (any `ClaimsgateError` but a
  * store failure) is counted by code and answered with a 400 error page that
  * shows the code only; the full error goes to the log. Store failures and
- * bugs propagate (500).
+ * bugs propagate to the gateway's error handler (`handleGatewayError`: a
+ * coded page with the request ID, the cause logged, never shown).
  */
 export async function runSignInCallback(
   services: GatewayServices,

@@ -4,18 +4,20 @@ import type { Logger } from 'pino';
 import { createAdminService } from '../admin/admin-service.js';
 import type { Config } from '../config/config-schema.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
+import { createCpuGate } from '../lib/cpu-gate.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import { createSealingKeyRing } from '../session/sealing-keys.js';
 import { createSessionCookies } from '../session/session-cookie.js';
 import { createSignInStateCodec } from '../session/sign-in-state.js';
 import { createStoreReplayCache } from '../store/store-replay-cache.js';
 import type { Store } from '../store/store.js';
+import { createGuardedFetch } from '../metadata/guarded-fetch.js';
 import { registerAdminApi } from './admin-api.js';
 import { createAdminGuard } from './admin-auth.js';
 import { registerAdminLoginRoutes } from './admin-login.js';
 import { setAdminSecurityHeaders } from './admin-site/admin-responses.js';
 import { registerAdminSite } from './admin-site/register-admin-site.js';
-import { sendErrorPage } from './error-page.js';
+import { handleGatewayError, sendErrorPage } from './error-page.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import type { GatewayServices } from './gateway-services.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -25,6 +27,7 @@ import { createOidcSignIn } from './oidc-sign-in.js';
 import { createSamlSignIn } from './saml-sign-in.js';
 import { registerSamplePages } from './sample-pages.js';
 import { createSessionHook } from './session-hook.js';
+import { createSessionRevocations } from './session-revocations.js';
 import { createDrainState, registerDrainHooks, type DrainState } from './shutdown.js';
 import { registerSignInRoutes } from './sign-in-routes.js';
 import { registerUpstreamProxy } from './upstream-proxy.js';
@@ -45,7 +48,10 @@ export interface GatewayServerOptions {
   readonly drain?: DrainState;
   /** Add Node's process metrics to `/metrics`; default false (`serve` turns them on). */
   readonly processMetrics?: boolean;
-  /** Outgoing HTTP (the OpenID Connect token endpoint); default `globalThis.fetch`. */
+  /**
+   * Outgoing HTTP (metadata imports, the OpenID Connect token endpoint); default a guarded fetch
+   * (`createGuardedFetch` with `rollover.privateMetadataHosts`).
+   */
   readonly fetch?: typeof globalThis.fetch;
 }
 
@@ -101,6 +107,13 @@ function serverTimeouts(requestTimeoutMs: number): {
 export function createGatewayServer(options: GatewayServerOptions): FastifyInstance {
   const { config, store, engine } = options;
   const now = options.now ?? (() => new Date());
+  // SECURITY: outgoing requests to URLs from issuers' documents (imports, the OIDC token endpoint)
+  // connect only to public addresses, loopback named as such, and rollover.privateMetadataHosts.
+  const guardedFetch =
+    options.fetch === undefined
+      ? createGuardedFetch({ privateHosts: config.rollover.privateMetadataHosts })
+      : undefined;
+  const outgoingFetch = options.fetch ?? guardedFetch!.fetch;
   const ring = createSealingKeyRing(config.session.keys);
   const cookies = createSessionCookies({
     ring,
@@ -111,10 +124,16 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     secure: config.session.secureCookies,
     now,
   });
-  const sessions = createSessionHook(cookies, config.session.cookieName);
   const logger =
     options.logger ??
     (options.log === true ? createGatewayLogger({ level: config.logging.level }) : undefined);
+  const revocations = createSessionRevocations({
+    store,
+    now,
+    // The server's logger, once the server exists (revocations are read from its onReady hook on).
+    warn: (facts, message) => app.log.warn(facts, message),
+  });
+  const sessions = createSessionHook(cookies, config.session.cookieName, revocations);
   const drain = options.drain ?? createDrainState();
   const services: GatewayServices = {
     config,
@@ -124,7 +143,9 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     cookies,
     signInState: createSignInStateCodec({ ring, now }),
     replayCache: createStoreReplayCache(store, now),
+    cpuGate: createCpuGate(),
     sessions,
+    revocations,
     admin: createAdminGuard({
       config,
       ring,
@@ -148,12 +169,12 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
       processMetrics: options.processMetrics ?? false,
       onStoreError: (error) => logger?.warn({ err: error }, 'metrics: the store could not be read'),
     }),
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: outgoingFetch,
     adminService: createAdminService({
       store,
       engine,
       now,
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      fetch: outgoingFetch,
       allowHttp: config.rollover.allowHttpMetadata,
       fetchTimeoutMs: config.rollover.fetchTimeoutMs,
       graceSeconds: config.rollover.graceSeconds,
@@ -177,8 +198,16 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     ajv: { customOptions: { removeAdditional: false } },
   });
   void app.register(formbody);
+  // Whatever no route answered itself, store failures first: coded, with the request ID, never the cause.
+  app.setErrorHandler(handleGatewayError);
   registerRequestIdHeader(app);
   registerDrainHooks(app, drain);
+  // The revocation list is read before the first request, and followed until the server closes.
+  app.addHook('onReady', () => revocations.start());
+  app.addHook('onClose', async () => {
+    revocations.stop();
+    await guardedFetch?.close();
+  });
   services.sessions.register(app);
   registerHealthRoutes(app, services, drain);
   registerMetricsRoutes(app, services);

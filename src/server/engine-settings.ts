@@ -6,7 +6,8 @@ import type { RolloverEngineOptions } from '../rollover/rollover-engine.js';
 export function engineSettings(config: DeepReadonly<Config>): Omit<RolloverEngineOptions, 'store'> {
   const { rollover } = config;
   return {
-    cooldownSeconds: rollover.cooldownSeconds,
+    fetchSpacingSeconds: rollover.fetchSpacingSeconds,
+    unknownKeyWaitMs: rollover.unknownKeyWaitMs,
     graceSeconds: rollover.graceSeconds,
     reconcileIntervalMs: rollover.reconcileIntervalMs,
     fetchTimeoutMs: rollover.fetchTimeoutMs,

@@ -1,7 +1,41 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '../lib/error-codes.js';
-import type { ClaimsgateError } from '../lib/errors.js';
+import { isClaimsgateError, type ClaimsgateError } from '../lib/errors.js';
 import { escapeHtml, renderPage } from './html.js';
+import { acceptsHtml } from './proxy-refusals.js';
+
+/** The codes of a store that failed (as opposed to input it refused): the gateway cannot serve the request. */
+const STORE_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CG_STORE_UNAVAILABLE',
+  'CG_STORE_QUERY_FAILED',
+  'CG_STORE_TIMEOUT',
+  'CG_STORE_IN_USE',
+  'CG_STORE_MIGRATION_FAILED',
+]);
+
+/**
+ * True for an error of the store itself (unreachable, a statement failing),
+ * not of the input it was given (`CG_STORE_NOT_FOUND`, `…_DUPLICATE`, …).
+ * SECURITY: its message names the database, host or table: it goes to the
+ * log only; clients get the code, its registry meaning and the request ID.
+ */
+export function isStoreFailure(error: unknown): error is ClaimsgateError {
+  return isClaimsgateError(error) && STORE_FAILURES.has(error.code);
+}
+
+/** 503 for a store that cannot serve now (unreachable, busy, a statement over its timeout: retry later), 500 for one that fails otherwise. */
+export function storeFailureStatus(error: ClaimsgateError): number {
+  return error.code === 'CG_STORE_UNAVAILABLE' ||
+    error.code === 'CG_STORE_IN_USE' ||
+    error.code === 'CG_STORE_TIMEOUT'
+    ? 503
+    : 500;
+}
+
+/** The JSON body of a failure for API clients: code, registry meaning, request ID; nothing from the error itself. */
+export function failureBody(code: ErrorCode, request: FastifyRequest): Record<string, string> {
+  return { code, message: ERROR_CODES[code].meaning, requestId: String(request.id) };
+}
 
 /**
  * An error page: the code and the registry's meaning of it, with a link to
@@ -10,13 +44,21 @@ import { escapeHtml, renderPage } from './html.js';
  * SECURITY: the error's message and detail may quote the token or the
  * request; they go to the log, never to the page.
  */
-export function renderErrorPage(code: ErrorCode, extraHtml = '', title = 'Sign-in failed'): string {
+export function renderErrorPage(
+  code: ErrorCode,
+  extraHtml = '',
+  title = 'Sign-in failed',
+  requestId?: string,
+): string {
   return renderPage(
     title,
     [
       `<p>Error code: <code>${escapeHtml(code)}</code></p>`,
       `<p>${escapeHtml(ERROR_CODES[code].meaning)}</p>`,
       extraHtml,
+      ...(requestId === undefined
+        ? []
+        : [`<p>Support ID: <code>${escapeHtml(requestId)}</code> (quote it to your administrator)</p>`]),
       '<p><a href="/">Start again</a></p>',
     ].join('\n'),
   );
@@ -39,5 +81,72 @@ export function sendErrorPage(
     .code(status)
     .header('cache-control', 'no-store')
     .type('text/html; charset=utf-8')
-    .send(renderErrorPage(error.code, extraHtml, title));
+    .send(renderErrorPage(error.code, extraHtml, title, String(request.id)));
+}
+
+/**
+ * Answers a store failure (see {@link isStoreFailure}): logged in full at
+ * `error`, then an HTML error page for a browser or a JSON body for an API
+ * client, each with the code, its registry meaning and the request ID.
+ */
+export function sendStoreFailure(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: ClaimsgateError,
+): FastifyReply {
+  request.log.error({ err: error, code: error.code, detail: error.detail }, 'the store failed');
+  const status = storeFailureStatus(error);
+  reply.code(status).header('cache-control', 'no-store');
+  if (status === 503) reply.header('retry-after', '5');
+  if (!acceptsHtml(request.headers.accept)) return reply.send(failureBody(error.code, request));
+  return reply
+    .type('text/html; charset=utf-8')
+    .send(renderErrorPage(error.code, '', 'Service unavailable', String(request.id)));
+}
+
+/**
+ * The gateway's last-resort error handler, for whatever a route did not
+ * answer itself: a store failure as {@link sendStoreFailure}; another coded
+ * error with its status (400 unless it says otherwise) and registry text; a
+ * request Fastify refused (4xx) with Fastify's own answer; anything else a
+ * 500 naming only the request ID.
+ *
+ * SECURITY: nothing of an unexpected error — a driver's message, a database
+ * name, a host, a stack — reaches the client; the log has it all.
+ */
+export function handleGatewayError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (isStoreFailure(error)) return sendStoreFailure(request, reply, error);
+  const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (isClaimsgateError(error)) {
+    const coded = status >= 400 && status < 600 ? status : 400;
+    if (acceptsHtml(request.headers.accept))
+      return sendErrorPage(request, reply, coded, error, '', 'Request refused');
+    request.log.warn({ err: error, code: error.code, detail: error.detail }, 'request refused');
+    return reply.code(coded).header('cache-control', 'no-store').send(failureBody(error.code, request));
+  }
+  if (status >= 400 && status < 500) {
+    request.log.info({ err: error }, 'request could not be read');
+    return reply.code(status).send({
+      statusCode: status,
+      code: 'code' in error ? error.code : undefined,
+      message: error.message,
+    });
+  }
+  request.log.error({ err: error }, 'request failed');
+  reply.code(500).header('cache-control', 'no-store');
+  const requestId = String(request.id);
+  if (!acceptsHtml(request.headers.accept))
+    return reply.send({ message: 'An unexpected error occurred; it was logged.', requestId });
+  return reply
+    .type('text/html; charset=utf-8')
+    .send(
+      renderPage(
+        'Something went wrong',
+        `<p>The request could not be served; the error was logged.</p>\n<p>Support ID: <code>${escapeHtml(requestId)}</code> (quote it to your administrator)</p>\n<p><a href="/">Start again</a></p>`,
+      ),
+    );
 }

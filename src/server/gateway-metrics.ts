@@ -146,7 +146,7 @@ function createEngineCounters(registers: Registry[]): {
   });
   const unknownKey = new Counter({
     name: 'claimsgate_unknown_key_events_total',
-    help: 'Tokens signed by an unknown key, by what followed: refreshed (started a refresh), joined (waited for one under way), throttled (cooldown), unmapped (issuer unknown or without metadata).',
+    help: 'Tokens signed by a key not (yet) trusted for their issuer, by what followed: refreshed (started a fetch), joined (shared a fetch another token started: coalesced), timed_out (the fetch did not end within rollover.unknownKeyWaitMs), unmapped (issuer unknown or without metadata).',
     labelNames: ['result'] as const,
     registers,
   });
@@ -196,7 +196,7 @@ function createEngineCounters(registers: Registry[]): {
       const { unknownKey: events } = metrics;
       unknownKey.inc({ result: 'refreshed' }, events.refreshes);
       unknownKey.inc({ result: 'joined' }, events.joined);
-      unknownKey.inc({ result: 'throttled' }, events.throttled);
+      unknownKey.inc({ result: 'timed_out' }, events.timedOut);
       unknownKey.inc({ result: 'unmapped' }, events.unmapped);
       reloads.inc(metrics.reloads);
       trustIssuers.set(metrics.issuers);

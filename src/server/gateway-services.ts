@@ -1,5 +1,6 @@
 import type { AdminService } from '../admin/admin-service.js';
 import type { Config } from '../config/config-schema.js';
+import type { CpuGate } from '../lib/cpu-gate.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import type { SessionCookies } from '../session/session-cookie.js';
@@ -9,6 +10,7 @@ import type { ReplayCache } from '../tokens/replay-cache.js';
 import type { AdminGuard } from './admin-auth.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { SessionHook } from './session-hook.js';
+import type { SessionRevocations } from './session-revocations.js';
 
 /** What the gateway's routes share, built once by `createGatewayServer` and passed to each plugin. */
 export interface GatewayServices {
@@ -20,7 +22,11 @@ export interface GatewayServices {
   readonly signInState: SignInStateCodec;
   /** The store-backed replay cache: token IDs and burnt sign-in state IDs. */
   readonly replayCache: ReplayCache;
+  /** Token validations take turns through it with the rest of the server's work (docs/benchmarks.md). */
+  readonly cpuGate: CpuGate;
   readonly sessions: SessionHook;
+  /** Revoked sessions (sign-out, admin logout, password change, account deletion), shared through the store. */
+  readonly revocations: SessionRevocations;
   /** Who may use the admin API and site, and their CSRF tokens. */
   readonly admin: AdminGuard;
   readonly metrics: GatewayMetrics;

@@ -11,7 +11,8 @@ export const GROUPS_CLAIM = 'groups';
  * claim mapping: the user is `label:name`, the name read from the mapping's
  * name claim; without a mapping (or without that claim) the issuer's label
  * and the token's subject. The session's claims are the token's claims, plus
- * `groups` from the mapping's group claim.
+ * `groups` from the mapping's group claim. The session starts now (the
+ * token's issue instant is not its start).
  *
  * @throws ClaimsgateError CG_TOKEN_STRUCTURE_INVALID when the token names nobody
  *   (no mapped name claim and no subject).
@@ -42,6 +43,7 @@ export function mapIdentity(
     user: `${label}:${name}`,
     issuer: issuer.name,
     claims,
-    ...(identity.issuedAt === undefined ? {} : { authenticatedAt: identity.issuedAt }),
+    // SECURITY: no authenticatedAt from the token: the session's absolute lifetime
+    // counts from the sign-in on the gateway's clock, never from the issuer's word.
   };
 }

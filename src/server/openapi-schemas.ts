@@ -61,6 +61,7 @@ const KEY_STATES = ['announced', 'active', 'retiring', 'retired', 'revoked', 'ex
 const keyState = enumOf(KEY_STATES);
 const protocol = enumOf(['wsfed', 'saml2', 'oidc']);
 const refreshOutcome = enumOf(['success', 'not-modified', 'failure']);
+const discontinuityPolicy = enumOf(['auto', 'hold', 'accept-with-alert']);
 
 /** The body of every error answer: `{ code, message, hint, detail }`. */
 export const ProblemSchema = object(
@@ -115,6 +116,7 @@ export const IssuerSchema = object({
   signaturePolicy: SignaturePolicySchema,
   allowSha1: boolean,
   allowedTenants: stringList,
+  discontinuityPolicy,
   createdAt: dateTime,
   updatedAt: dateTime,
   version: integer,
@@ -138,6 +140,37 @@ export const NextExpirySchema = object({
   daysLeft: integer,
 });
 
+export const PendingKeySchema = object({
+  sha1: nullableString,
+  sha256: nullableString,
+  kid: nullableString,
+  subject: nullableString,
+  notAfter: nullableDateTime,
+});
+
+export const PendingChangeSchema = object({
+  issuerId: anyString,
+  detectedAt: dateTime,
+  url: anyString,
+  sha256: anyString,
+  signerSha1: nullableString,
+  reason: enumOf(['unsigned-replacement', 'unknown-signer-replacement', 'downgrade']),
+  decision: enumOf(['pending', 'approved', 'rejected']),
+  decidedBy: nullableString,
+  decidedAt: nullableDateTime,
+  keys: arrayOf(PendingKeySchema),
+  added: arrayOf(PendingKeySchema),
+  removed: arrayOf(PendingKeySchema),
+});
+
+/** An approval or rejection names the document reviewed: a newer one refuses with 409. */
+export const PendingDecisionSchema = object({
+  sha256: {
+    ...sha256Hex,
+    description: 'The sha256 of the pending change reviewed; another document refuses with 409.',
+  },
+});
+
 const keyCountsSchema = object(Object.fromEntries(KEY_STATES.map((state) => [state, integer])));
 
 const issuerSummaryProperties = {
@@ -147,6 +180,7 @@ const issuerSummaryProperties = {
   nextExpiry: nullable(NextExpirySchema),
   refresh: RefreshStatusSchema,
   alerts: arrayOf(AlertSchema),
+  pendingChange: nullable(PendingChangeSchema),
 };
 
 export const IssuerSummarySchema = object(issuerSummaryProperties);
@@ -217,6 +251,7 @@ const issuerFieldProperties = {
   signaturePolicy: SignaturePolicySchema,
   allowSha1: boolean,
   allowedTenants: { type: 'array', items: text, maxItems: 1000 },
+  discontinuityPolicy,
 };
 const optionalIssuerFields = Object.keys(issuerFieldProperties).filter(
   (name) => name !== 'name' && name !== 'issuerUri',
@@ -515,7 +550,7 @@ const countsByName: JsonSchema = { type: 'object', additionalProperties: integer
 
 export const EngineMetricsSchema = object({
   refreshes: countsByName,
-  unknownKey: object({ refreshes: integer, joined: integer, throttled: integer, unmapped: integer }),
+  unknownKey: object({ refreshes: integer, joined: integer, timedOut: integer, unmapped: integer }),
   reloads: integer,
   issuers: integer,
   usableKeys: integer,
@@ -565,6 +600,9 @@ export const NAMED_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   RefreshStatus: RefreshStatusSchema,
   NextExpiry: NextExpirySchema,
   IssuerSummary: IssuerSummarySchema,
+  PendingKey: PendingKeySchema,
+  PendingChange: PendingChangeSchema,
+  PendingDecision: PendingDecisionSchema,
   Key: KeySchema,
   Snapshot: SnapshotSchema,
   ClaimMapping: ClaimMappingSchema,

@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Session } from '../session/session-cookie.js';
+import { SIGN_IN_BINDING_COOKIE } from '../session/sign-in-binding.js';
+import { LOGIN_CSRF_COOKIE } from './admin-login.js';
 
 /**
  * Headers that describe one connection, not the message; a proxy never
@@ -68,33 +70,64 @@ function cookieNameOf(pair: string): string {
   return (equals === -1 ? pair : pair.slice(0, equals)).trim();
 }
 
+/** The names of the gateway's own cookies, without prefix: the session, the sign-in binding and the admin login form's cookie. */
+export function gatewayCookieNames(sessionCookieName: string): readonly string[] {
+  return [bareCookieName(sessionCookieName), SIGN_IN_BINDING_COOKIE, LOGIN_CSRF_COOKIE];
+}
+
+/** A cookie name without its `__Host-` / `__Secure-` prefixes (in any case), lower-cased. */
+function bareCookieName(name: string): string {
+  let bare = name.toLowerCase();
+  while (bare.startsWith('__host-') || bare.startsWith('__secure-')) bare = bare.slice(bare.indexOf('-') + 1);
+  return bare;
+}
+
 /**
- * True when a Set-Cookie line would make the browser send a cookie called
- * `name`: its own name is `name`, or its name is empty and its value reads
- * as `name=…` (or just `name`).
+ * True when a cookie called `name` is, or could pass for, one of the
+ * gateway's own (`owned`, as from {@link gatewayCookieNames}): compared
+ * without regard to case, with or without `__Host-` / `__Secure-` prefixes.
+ *
+ * SECURITY: wider than the browser's own rule on purpose — the application
+ * must neither read a gateway cookie nor plant a look-alike that some
+ * cookie parser (case-insensitive ones exist) takes for it.
+ */
+export function isGatewayCookie(name: string, owned: readonly string[]): boolean {
+  const bare = bareCookieName(name);
+  return owned.some((own) => bareCookieName(own) === bare);
+}
+
+/**
+ * True when a Set-Cookie line would make the browser send one of the
+ * gateway's cookies (see {@link isGatewayCookie}): its own name is one, or
+ * its name is empty and its value reads as `name=…` (or just `name`) of one.
  *
  * SECURITY: browsers store `=claimsgate_session=v` as a nameless cookie and
  * send it back as `claimsgate_session=v` (RFC 6265bis §5.7), so a nameless
  * cookie can plant or shadow the gateway's cookie as well as a named one.
  */
-export function setsCookie(line: string, name: string): boolean {
+export function setsCookie(line: string, owned: readonly string[]): boolean {
   const pair = line.split(';')[0] ?? '';
   const cookie = cookieNameOf(pair);
-  if (cookie === name) return true;
-  return cookie === '' && pair.includes('=') && cookieNameOf(pair.slice(pair.indexOf('=') + 1)) === name;
+  if (cookie !== '') return isGatewayCookie(cookie, owned);
+  return pair.includes('=') && isGatewayCookie(cookieNameOf(pair.slice(pair.indexOf('=') + 1)), owned);
 }
 
 /**
- * The Cookie header without every cookie called `name`, other cookies kept in
- * order; undefined when nothing is left.
+ * The Cookie header without the gateway's own cookies (see
+ * {@link isGatewayCookie}); undefined when nothing is left. The other
+ * cookies are kept byte for byte, in order, with their separators; a header
+ * holding none of the gateway's cookies comes back unchanged.
  */
-export function removeCookie(header: string | undefined, name: string): string | undefined {
+export function removeGatewayCookies(
+  header: string | undefined,
+  owned: readonly string[],
+): string | undefined {
   if (header === undefined) return undefined;
-  const kept = header
-    .split(';')
-    .map((pair) => pair.trim())
-    .filter((pair) => pair !== '' && cookieNameOf(pair) !== name);
-  return kept.length === 0 ? undefined : kept.join('; ');
+  const pairs = header.split(';');
+  const kept = pairs.filter((pair) => !isGatewayCookie(cookieNameOf(pair), owned));
+  if (kept.length === pairs.length) return header;
+  const joined = kept.join(';').replace(/^[ \t]+/, '');
+  return joined.replace(/[ \t;]/g, '') === '' ? undefined : joined;
 }
 
 /**
@@ -130,8 +163,8 @@ export function encodeClaimsHeader(claims: Readonly<Record<string, readonly stri
 export interface UpstreamRequestHeaderOptions {
   /** `config.gateway.identityHeaderPrefix`. */
   readonly identityHeaderPrefix: string;
-  /** The gateway's session cookie name: removed from the Cookie header. */
-  readonly cookieName: string;
+  /** The gateway's own cookie names ({@link gatewayCookieNames}): removed from the Cookie header. */
+  readonly ownCookies: readonly string[];
   /** The signed-in user's session: the identity headers. */
   readonly session: Session;
   /** The address of the peer connected to the gateway. */
@@ -157,7 +190,7 @@ export interface UpstreamRequestHeaderOptions {
  * header that reads as an identity header, Expect (answered by the gateway),
  * Forwarded and `X-Forwarded-*` (X-Forwarded-For kept when the proxy in
  * front is trusted), X-Real-IP unless the proxy in front is trusted, and the
- * gateway's session cookie. Set: Host (the upstream's), `<prefix>User`,
+ * gateway's own cookies (session, sign-in binding, admin login form). Set: Host (the upstream's), `<prefix>User`,
  * `<prefix>Issuer` (percent-encoded outside visible ASCII, see
  * {@link encodeHeaderText}), `<prefix>Claims` (ASCII-only JSON),
  * X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host (from the public
@@ -182,8 +215,8 @@ export function buildUpstreamRequestHeaders(
     if (name === 'x-real-ip' && !options.trustProxy) continue;
     outgoing[name] = value;
   }
-  // SECURITY: the application must never see the gateway's session cookie (it could replay it).
-  const cookie = removeCookie(valuesOf(incoming.cookie).join('; ') || undefined, options.cookieName);
+  // SECURITY: the application must never see the gateway's cookies (it could replay the session).
+  const cookie = removeGatewayCookies(valuesOf(incoming.cookie).join('; ') || undefined, options.ownCookies);
   if (cookie !== undefined) outgoing.cookie = cookie;
 
   const chain = options.trustProxy ? valuesOf(incoming['x-forwarded-for']).join(', ') : '';
@@ -204,23 +237,25 @@ export function buildUpstreamRequestHeaders(
 
 /**
  * The headers of the upstream's answer to pass to the client: hop-by-hop
- * headers (as for requests) removed, and every Set-Cookie for the gateway's
- * own cookie dropped, nameless ones that browsers would send as it included
- * (see {@link setsCookie}).
+ * headers (as for requests) removed, and every Set-Cookie for one of the
+ * gateway's own cookies (`ownCookies`, see {@link gatewayCookieNames})
+ * dropped, prefixed, other-case and nameless look-alikes included (see
+ * {@link setsCookie}).
  *
  * SECURITY: the application cannot set, replace or clear the gateway's
- * session cookie (session fixation through the application).
+ * cookies (session fixation, or a planted sign-in binding, through the
+ * application).
  */
 export function buildClientResponseHeaders(
   incoming: IncomingHttpHeaders,
-  cookieName: string,
+  ownCookies: readonly string[],
 ): Record<string, string | string[]> {
   const named = namedByConnection(incoming);
   const outgoing: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || isHopByHop(name, named)) continue;
     if (name === 'set-cookie') {
-      const kept = valuesOf(value).filter((line) => !setsCookie(line, cookieName));
+      const kept = valuesOf(value).filter((line) => !setsCookie(line, ownCookies));
       if (kept.length > 0) outgoing[name] = kept;
       continue;
     }

@@ -1,11 +1,16 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
+import { ERROR_CODES } from '../lib/error-codes.js';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import type { Session } from '../session/session-cookie.js';
 import { serializeSetCookie } from '../session/set-cookie.js';
 import type { GatewayServices } from './gateway-services.js';
-import { buildClientResponseHeaders, buildUpstreamRequestHeaders } from './proxy-headers.js';
+import {
+  buildClientResponseHeaders,
+  buildUpstreamRequestHeaders,
+  gatewayCookieNames,
+} from './proxy-headers.js';
 import { requestInvalid } from './proxy-framing.js';
 import { hasDotSegment, isGatewayPath, requestPathOf } from './proxy-paths.js';
 import { refusalStatus, signInRequired, writeUpgradeRefusal } from './proxy-refusals.js';
@@ -70,8 +75,9 @@ function responseHead(status: number, headers: Readonly<Record<string, string | 
  */
 export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketProxy {
   const { services, target, log } = options;
-  const { config, cookies } = services;
+  const { config, cookies, revocations } = services;
   const cookieName = config.session.cookieName;
+  const ownCookies = gatewayCookieNames(cookieName);
   const publicUrl = new URL(config.server.publicUrl);
   const allowedOrigins: ReadonlySet<string> = new Set([
     publicUrl.origin,
@@ -90,12 +96,29 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
     writeUpgradeRefusal(socket, refusalStatus(error), error, setCookies);
   }
 
-  /** The session of the handshake, or the refusal (with a cookie that clears a bad one). */
-  function sessionOf(request: IncomingMessage): { session: Session; renew?: string } | { refusal: string[] } {
+  /**
+   * The session of the handshake, or the refusal (with a cookie that clears
+   * a bad or revoked one), or `unavailable` while the revocation list has
+   * never been read (it is read again meanwhile).
+   */
+  function sessionOf(
+    request: IncomingMessage,
+  ): { session: Session; renew?: string } | { refusal: string[] } | { unavailable: true } {
     const value = readRequestCookie(request.headers.cookie, cookieName);
     if (value === undefined || value === '') return { refusal: [] };
     try {
       const read = cookies.read(value);
+      // SECURITY: fail closed — a session is not trusted before the revocation list is known.
+      if (!revocations.loaded) {
+        revocations.reload().catch((error: unknown) => {
+          log.warn({ err: error }, 'session revocations could not be read');
+        });
+        return { unavailable: true };
+      }
+      if (revocations.isRevoked(read.session)) {
+        log.debug({ user: read.session.user }, 'revoked session refused on a WebSocket handshake');
+        return { refusal: [serializeSetCookie(cookies.clear())] };
+      }
       return read.renew === undefined
         ? { session: read.session }
         : { session: read.session, renew: serializeSetCookie(read.renew) };
@@ -119,7 +142,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
   ): void {
     const headers = buildUpstreamRequestHeaders(request.headers, {
       identityHeaderPrefix: config.gateway.identityHeaderPrefix,
-      cookieName,
+      ownCookies,
       session,
       clientAddress: request.socket.remoteAddress,
       trustProxy: config.server.trustProxy,
@@ -163,7 +186,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
         return;
       }
       answered = true;
-      const passed = buildClientResponseHeaders(response.headers, cookieName);
+      const passed = buildClientResponseHeaders(response.headers, ownCookies);
       passed.connection = 'Upgrade';
       passed.upgrade = response.headers.upgrade ?? 'websocket';
       socket.write(responseHead(101, withSetCookie(passed, renew)));
@@ -183,7 +206,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
         return;
       }
       answered = true;
-      const passed = buildClientResponseHeaders(response.headers, cookieName);
+      const passed = buildClientResponseHeaders(response.headers, ownCookies);
       passed.connection = 'close';
       socket.write(responseHead(response.statusCode ?? 502, withSetCookie(passed, renew)));
       response.on('error', () => socket.destroy());
@@ -248,6 +271,12 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
       }
     }
     const read = sessionOf(request);
+    if ('unavailable' in read) {
+      // The registry's words only: the store's own message names the database.
+      const error = new ClaimsgateError('CG_STORE_UNAVAILABLE', ERROR_CODES.CG_STORE_UNAVAILABLE.meaning);
+      writeUpgradeRefusal(socket, 503, error);
+      return;
+    }
     if ('refusal' in read) {
       refuse(socket, signInRequired(), read.refusal);
       return;

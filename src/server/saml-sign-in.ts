@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
+import type { TokenKind } from '../tokens/identity.js';
 import {
   completeSignIn,
   formField,
@@ -72,6 +73,9 @@ function unsolicited(): ClaimsgateError {
   );
 }
 
+/** The token kinds `/signin/saml2` accepts: a samlp:Response. */
+const SAML_TOKEN_KINDS: readonly TokenKind[] = Object.freeze(['saml20-response']);
+
 /**
  * SAML 2.0 Web Browser SSO, SP-initiated. `start` sends the browser to the
  * issuer's single sign-on endpoint (HTTP-Redirect binding; from its stored
@@ -114,19 +118,13 @@ export function createSamlSignIn(app: FastifyInstance, services: GatewayServices
           }
           const xml = decodeSamlResponse(formField(request, 'SAMLResponse'), config.validation.maxTokenBytes);
           const { realm } = await findLoginOptions(store, publicUrl);
+          // SAML Bindings §3.5.3: the POST binding carries a protocol message;
+          // a bare assertion or a WS-Federation wresult is not one. Refused
+          // before any key lookup, refresh or replay record.
           const identity = await gatewayValidator(services, [realm.realmUri], {
             recipient: acsUrl,
             destination: acsUrl,
-          }).validate(xml, { inResponseTo: state.requestId });
-          // SAML Bindings §3.5.3: the POST binding carries a protocol message;
-          // a bare assertion or a WS-Federation wresult is not one.
-          if (identity.kind !== 'saml20-response') {
-            throw new ClaimsgateError(
-              'CG_TOKEN_FORMAT_UNKNOWN',
-              `The SAMLResponse holds a ${identity.kind} token, not a samlp:Response.`,
-              { detail: { observed: identity.kind, expected: 'saml20-response' } },
-            );
-          }
+          }).validate(xml, { inResponseTo: state.requestId, kinds: SAML_TOKEN_KINDS });
           return completeSignIn(services, request, reply, { protocol: 'saml2', state, issuer, identity });
         }),
       );

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { CSRF_FIELD } from './admin-auth.js';
 import type { GatewayServices } from './gateway-services.js';
 import { escapeHtml, renderPage } from './html.js';
 
@@ -22,7 +23,7 @@ export function registerSamplePages(app: FastifyInstance, services: GatewayServi
       '<thead><tr><th scope="col">Claim type</th><th scope="col">Values</th></tr></thead>',
       `<tbody>\n${rows.join('\n')}\n</tbody>`,
       '</table>',
-      '<form method="post" action="/signout"><button type="submit">Sign out</button></form>',
+      `<form method="post" action="/signout"><input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(services.admin.csrfToken(session))}"><button type="submit">Sign out</button></form>`,
     ].join('\n');
     return reply
       .header('cache-control', 'no-store')

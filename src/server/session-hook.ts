@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isClaimsgateError } from '../lib/errors.js';
 import type { Session, SessionCookies } from '../session/session-cookie.js';
 import { readRequestCookie, setReplyCookie } from './reply-cookies.js';
+import type { SessionRevocations } from './session-revocations.js';
 
 /** The session hook: registers the hook and tells routes who is signed in. */
 export interface SessionHook {
@@ -16,9 +17,18 @@ export interface SessionHook {
  * cookie attaches its session to the request and, when due, queues the
  * renewed cookie on the response. A tampered, unreadable or expired cookie
  * means signed out: the cookie is cleared and the reason logged at debug.
+ * So does a revoked session (signed out, its account's password changed or
+ * the account deleted, on any instance: see `createSessionRevocations`).
  * Sessions are kept in a WeakMap owned by this hook; nothing is decorated.
+ *
+ * @throws ClaimsgateError (from the hook) the store's failure while the
+ *   revocation list has never been read: a session is not trusted unchecked.
  */
-export function createSessionHook(cookies: SessionCookies, cookieName: string): SessionHook {
+export function createSessionHook(
+  cookies: SessionCookies,
+  cookieName: string,
+  revocations: SessionRevocations,
+): SessionHook {
   const sessions = new WeakMap<FastifyRequest, Session>();
   return {
     register(app: FastifyInstance): void {
@@ -27,10 +37,18 @@ export function createSessionHook(cookies: SessionCookies, cookieName: string): 
         if (value === undefined || value === '') return;
         try {
           const read = cookies.read(value);
+          // SECURITY: fail closed — without the revocation list no session is trusted (a store failure answers).
+          if (!revocations.loaded) await revocations.reload();
+          if (revocations.isRevoked(read.session)) {
+            request.log.debug({ user: read.session.user }, 'session cookie refused: the session was revoked');
+            setReplyCookie(reply, cookies.clear());
+            return;
+          }
           sessions.set(request, read.session);
           if (read.renew !== undefined) setReplyCookie(reply, read.renew);
         } catch (error) {
-          if (!isClaimsgateError(error)) throw error;
+          // Only the cookie's own refusals (CG_SESSION_*) sign out; a store failure answers as one.
+          if (!isClaimsgateError(error) || !error.code.startsWith('CG_SESSION_')) throw error;
           // SECURITY: a cookie that does not open is never partly trusted; the user is signed out.
           request.log.debug({ code: error.code, detail: error.detail }, 'session cookie refused');
           setReplyCookie(reply, cookies.clear());

@@ -1,8 +1,15 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import type { IssuerRecord, Protocol } from '../store/model.js';
 import { createSignInBinding } from '../session/sign-in-binding.js';
-import { queryValue, setSignInBindingCookie, type SignInProtocolHandler } from './complete-sign-in.js';
+import type { Session } from '../session/session-cookie.js';
+import { CSRF_FIELD } from './admin-auth.js';
+import {
+  formField,
+  queryValue,
+  setSignInBindingCookie,
+  type SignInProtocolHandler,
+} from './complete-sign-in.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { escapeHtml, renderPage } from './html.js';
@@ -52,8 +59,11 @@ function chooseHandler(
  * `GET /signin?returnUrl=…[&whr=<issuer name>][&protocol=wsfed|saml2|oidc]`
  * sets the sign-in binding cookie and sends the browser to the chosen issuer
  * with the chosen protocol's handler (or shows the home-realm page when several issuers are offered), each
- * handler registers its own callback, and `GET|POST /signout` ends the
- * session (WS-Federation issuers are sent `wsignout1.0`).
+ * handler registers its own callback. `GET /signout` asks "Sign out?" with
+ * a form carrying the session's CSRF token; `POST /signout` with that token
+ * revokes the session (in the store: every instance refuses the cookie from
+ * then on), clears the cookie and sends WS-Federation issuers' users to
+ * `wsignout1.0`; without the token it asks again (403).
  *
  * @see WS-Federation 1.2 §13.2 (wsignin1.0, wsignout1.0)
  */
@@ -62,7 +72,7 @@ export function registerSignInRoutes(
   services: GatewayServices,
   protocolHandlers: readonly SignInProtocolHandler[],
 ): void {
-  const { config, store, cookies, sessions } = services;
+  const { config, store, cookies, sessions, admin, revocations } = services;
   const publicUrl = config.server.publicUrl;
   const handlers = new Map(protocolHandlers.map((handler) => [handler.protocol, handler]));
   for (const handler of protocolHandlers) handler.register();
@@ -108,11 +118,9 @@ export function registerSignInRoutes(
     }
   });
 
-  async function signOut(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const session = sessions.sessionOf(request);
-    setReplyCookie(reply, cookies.clear());
-    reply.header('cache-control', 'no-store');
-    const issuer = session === undefined ? undefined : await store.getIssuer(session.issuer);
+  /** Sends the browser on after a sign-out: to a WS-Federation issuer's `wsignout1.0`, else to `/`. */
+  async function afterSignOut(issuerName: string | undefined, reply: FastifyReply): Promise<FastifyReply> {
+    const issuer = issuerName === undefined ? undefined : await store.getIssuer(issuerName);
     if (issuer?.loginUrl === undefined || issuer.loginUrl === null || !issuer.protocols.includes('wsfed')) {
       return reply.redirect('/', 303);
     }
@@ -121,6 +129,57 @@ export function registerSignInRoutes(
     url.searchParams.set('wreply', `${publicUrl}/`);
     return reply.redirect(url.href, 303);
   }
-  app.get('/signout', signOut);
-  app.post('/signout', signOut);
+
+  /** The "Sign out?" page: a form that posts the session's CSRF token to `POST /signout`. */
+  function sendConfirmation(reply: FastifyReply, status: number, session: Session): FastifyReply {
+    return reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(
+        renderPage(
+          'Sign out',
+          [
+            `<p>Sign out <strong>${escapeHtml(session.user)}</strong>?</p>`,
+            '<form method="post" action="/signout">',
+            `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(admin.csrfToken(session))}">`,
+            '<button type="submit">Sign out</button>',
+            '</form>',
+            '<p><a href="/">Stay signed in</a></p>',
+          ].join('\n'),
+        ),
+      );
+  }
+
+  // SECURITY: a link or an image on another site must not sign the user out (logout CSRF):
+  // GET only asks; the sign-out itself needs the session's CSRF token, posted.
+  app.get('/signout', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const session = sessions.sessionOf(request);
+    if (session === undefined) {
+      setReplyCookie(reply, cookies.clear());
+      return reply.redirect('/', 303);
+    }
+    return sendConfirmation(reply, 200, session);
+  });
+
+  app.post('/signout', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const session = sessions.sessionOf(request);
+    if (session === undefined) {
+      setReplyCookie(reply, cookies.clear());
+      return reply.redirect('/', 303);
+    }
+    if (!admin.checkCsrf(session, formField(request, CSRF_FIELD))) {
+      request.log.warn(
+        { code: 'CG_ADMIN_CSRF_INVALID', user: session.user, ip: request.ip },
+        'sign-out refused: no valid form token; asking again',
+      );
+      return sendConfirmation(reply, 403, session);
+    }
+    // SECURITY: the session ends on every instance, not only in this browser: the old cookie stops working.
+    await revocations.revoke(session);
+    setReplyCookie(reply, cookies.clear());
+    request.log.info({ event: 'signout', user: session.user, ip: request.ip }, 'signed out');
+    return afterSignOut(session.issuer, reply);
+  });
 }

@@ -4,7 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ClaimsgateError } from '../lib/errors.js';
 import type { Session } from '../session/session-cookie.js';
 import type { GatewayServices } from './gateway-services.js';
-import { buildClientResponseHeaders, buildUpstreamRequestHeaders } from './proxy-headers.js';
+import {
+  buildClientResponseHeaders,
+  buildUpstreamRequestHeaders,
+  gatewayCookieNames,
+} from './proxy-headers.js';
 import {
   applyRequestFraming,
   requestFramingOf,
@@ -36,8 +40,8 @@ function appendSetCookies(reply: FastifyReply, lines: string | string[]): void {
 }
 
 /** Passes the upstream's answer (status 200–599) to the client: status, filtered headers, and the body as a stream. */
-function relayResponse(reply: FastifyReply, response: IncomingMessage, cookieName: string): void {
-  const headers = buildClientResponseHeaders(response.headers, cookieName);
+function relayResponse(reply: FastifyReply, response: IncomingMessage, ownCookies: readonly string[]): void {
+  const headers = buildClientResponseHeaders(response.headers, ownCookies);
   for (const [name, value] of Object.entries(headers)) {
     if (name === 'set-cookie') appendSetCookies(reply, value);
     else reply.header(name, value);
@@ -69,11 +73,12 @@ function forwardRequest(
 ): void {
   const { config, target } = proxy;
   const cookieName = config.session.cookieName;
+  const ownCookies = gatewayCookieNames(cookieName);
   // The catch-all's content-type parser hands over the raw body stream; bodyless methods never reach it.
   const source: Readable = request.body instanceof Readable ? request.body : request.raw;
   const headers = buildUpstreamRequestHeaders(request.headers, {
     identityHeaderPrefix: config.gateway.identityHeaderPrefix,
-    cookieName,
+    ownCookies,
     session,
     clientAddress: request.raw.socket?.remoteAddress,
     trustProxy: config.server.trustProxy,
@@ -115,7 +120,7 @@ function forwardRequest(
     }
     settled = true;
     deadline.clear();
-    relayResponse(reply, response, cookieName);
+    relayResponse(reply, response, ownCookies);
   });
   source.on('data', () => deadline.restart());
   source.on('error', (error) => {

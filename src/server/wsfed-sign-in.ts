@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ClaimsgateError } from '../lib/errors.js';
-import { detectToken } from '../tokens/detect-token.js';
-import { locateAssertion } from '../tokens/locate-assertion.js';
-import { parseXml } from '../xml/parse-xml.js';
+import type { TokenKind } from '../tokens/identity.js';
 import {
   completeSignIn,
   formField,
@@ -25,38 +23,20 @@ function wsFedSignInUrl(loginUrl: string, realmUri: string, wreply: string, wctx
 }
 
 /**
- * Checks that a posted `wresult` holds a WS-Federation token: a
- * RequestSecurityTokenResponse (or a collection of one, or in a SOAP body)
- * carrying a SAML 1.1 or 2.0 assertion. Only parses and locates; the
- * validator verifies it afterwards.
+ * The token kinds `/signin/wsfed` accepts: a RequestSecurityTokenResponse
+ * (or a collection of one, or in a SOAP body) carrying a SAML 1.1 or 2.0
+ * assertion.
  *
  * SECURITY: the validator also takes a samlp:Response, a bare assertion or
  * a JWT, and a samlp:Response posted here would skip the InResponseTo,
  * Recipient and Destination checks its own endpoint (/signin/saml2) makes.
- * Refused before validation, so such a token touches no replay cache and
- * triggers no key refresh.
+ * The validator refuses another kind (CG_TOKEN_FORMAT_UNKNOWN) as soon as it
+ * has parsed and located it, so such a token touches no replay cache and
+ * triggers no key refresh, and the wresult is parsed once.
  *
- * @throws ClaimsgateError CG_TOKEN_FORMAT_UNKNOWN for any other kind;
- *   CG_TOKEN_TOO_LARGE, the XML parser's codes, and `locateAssertion`'s
- *   codes (CG_TOKEN_ISSUER_FAULT, CG_TOKEN_STRUCTURE_INVALID, …).
  * @see WS-Federation 1.2 §13.2.3 (wresult)
  */
-export function requireWsFedToken(wresult: string, maxTokenBytes: number): void {
-  const detected = detectToken(wresult, maxTokenBytes);
-  const kind =
-    detected.format === 'jwt'
-      ? 'jwt'
-      : locateAssertion(parseXml(detected.xml, { maxBytes: maxTokenBytes }).root).kind;
-  if (kind === 'wsfed-saml11' || kind === 'wsfed-saml20') return;
-  throw new ClaimsgateError(
-    'CG_TOKEN_FORMAT_UNKNOWN',
-    `The wresult holds a ${kind} token, not a WS-Federation RequestSecurityTokenResponse.`,
-    {
-      hint: 'A SAML 2.0 identity provider posts its samlp:Response to /signin/saml2 (start with protocol=saml2); /signin/wsfed takes WS-Federation answers only.',
-      detail: { parameter: 'wresult', observed: kind, expected: ['wsfed-saml11', 'wsfed-saml20'] },
-    },
-  );
-}
+const WSFED_TOKEN_KINDS: readonly TokenKind[] = Object.freeze(['wsfed-saml11', 'wsfed-saml20']);
 
 /**
  * WS-Federation passive sign-in. `start` redirects to the issuer's login URL
@@ -84,9 +64,11 @@ export function createWsFedSignIn(app: FastifyInstance, services: GatewayService
             'wsfed',
           );
           const wresult = formField(request, 'wresult') ?? '';
-          requireWsFedToken(wresult, config.validation.maxTokenBytes);
           const { realm } = await findLoginOptions(store, publicUrl);
-          const identity = await gatewayValidator(services, [realm.realmUri]).validate(wresult);
+          // The reply URL is the recipient a WS-Fed assertion may name (SECURITY: not /signin/saml2).
+          const identity = await gatewayValidator(services, [realm.realmUri], {
+            recipient: `${publicUrl}/signin/wsfed`,
+          }).validate(wresult, { kinds: WSFED_TOKEN_KINDS });
           return completeSignIn(services, request, reply, { protocol: 'wsfed', state, issuer, identity });
         }),
       );

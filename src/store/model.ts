@@ -10,6 +10,16 @@ export type Protocol = 'wsfed' | 'saml2' | 'oidc';
  */
 export type Actor = string;
 
+/**
+ * What a refresh does with a document that replaces an issuer's keys without
+ * continuity (docs/rollover.md, "Key continuity"): `hold` keeps the current
+ * keys and waits for an administrator's approval; `accept-with-alert`
+ * applies it at once with a critical alert, cutting the replaced keys'
+ * grace short; `auto` (the default) holds a document fetched over plain
+ * http and accepts one fetched over https.
+ */
+export type DiscontinuityPolicy = 'auto' | 'hold' | 'accept-with-alert';
+
 /** An identity provider the relying party trusts. */
 export interface IssuerRecord {
   readonly id: string;
@@ -32,6 +42,8 @@ export interface IssuerRecord {
   readonly allowSha1: boolean;
   /** Tenants allowed when `issuerUri` is a `{tenantid}` template. */
   readonly allowedTenants: readonly string[];
+  /** What a refresh does with a document that replaces the keys without continuity (see {@link DiscontinuityPolicy}). */
+  readonly discontinuityPolicy: DiscontinuityPolicy;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   /** Incremented on every update; used for optimistic concurrency. */
@@ -52,6 +64,7 @@ export interface NewIssuer {
   readonly signaturePolicy?: MetadataSignaturePolicy;
   readonly allowSha1?: boolean;
   readonly allowedTenants?: readonly string[];
+  readonly discontinuityPolicy?: DiscontinuityPolicy;
 }
 
 /** Fields an issuer update may change. */
@@ -248,9 +261,74 @@ export interface TokenClaimTypesRecord {
   readonly since: Date;
 }
 
-/** What changed, as broadcast to every instance sharing the store. */
+/**
+ * A session ended before its time (sign-out, admin logout, a password change,
+ * an account deleted): the session with `sid`, or every session of `user`
+ * that started at or before `revokedBefore`. Kept until `expiresAt`, when no
+ * session it covers can be alive any more.
+ */
+export interface SessionRevocationRecord {
+  readonly sid: string | null;
+  readonly user: string | null;
+  readonly revokedBefore: Date | null;
+  readonly expiresAt: Date;
+}
+
+/** A revocation to record: one session by its `sid`, or a user's sessions started at or before an instant. */
+export type NewSessionRevocation =
+  | { readonly sid: string; readonly expiresAt: Date }
+  | { readonly user: string; readonly revokedBefore: Date; readonly expiresAt: Date };
+
+/**
+ * Why a document was judged discontinuous: every key replaced by an unsigned
+ * document, or by one signed by a key the issuer was not trusted with; or an
+ * unsigned document from an issuer whose last-known-good was signed.
+ */
+export type DiscontinuityReason = 'unsigned-replacement' | 'unknown-signer-replacement' | 'downgrade';
+
+/** Where an administrator stands on a pending change. */
+export type PendingChangeDecision = 'pending' | 'approved' | 'rejected';
+
+/** A key a pending document publishes, as the admin surfaces show it. */
+export interface PendingChangeKey {
+  readonly sha1: string | null;
+  readonly sha256: string | null;
+  readonly kid: string | null;
+  readonly subject: string | null;
+  readonly notBefore: Date | null;
+  readonly notAfter: Date | null;
+}
+
+/**
+ * A document that would replace an issuer's keys without continuity and
+ * waits for an administrator (one per issuer). The issuer keeps its keys
+ * meanwhile; approving lets the next refresh of exactly this document
+ * (`sha256`) apply it; rejecting keeps the record so the same document
+ * raises no new alert.
+ */
+export interface PendingChangeRecord {
+  readonly issuerId: string;
+  readonly detectedAt: Date;
+  /** The URL the document was fetched from (after redirects). */
+  readonly url: string;
+  /** SHA-256 of the document (for OpenID Connect, of the discovery + key set pair), lowercase hex. */
+  readonly sha256: string;
+  /** SHA-1 of the document's signer, when it is validly signed. */
+  readonly signerSha1: string | null;
+  readonly reason: DiscontinuityReason;
+  /** Every signing key the document publishes. */
+  readonly keys: readonly PendingChangeKey[];
+  readonly decision: PendingChangeDecision;
+  readonly decidedBy: Actor | null;
+  readonly decidedAt: Date | null;
+}
+
+/**
+ * What changed, as broadcast to every instance sharing the store
+ * (`session`: a session revocation; `pending-change`: a held document or its decision).
+ */
 export interface StoreChange {
-  readonly kind: 'issuer' | 'key' | 'realm' | 'mapping' | 'refresh';
+  readonly kind: 'issuer' | 'key' | 'realm' | 'mapping' | 'refresh' | 'session' | 'pending-change';
   /** The issuer concerned, when there is one. */
   readonly issuerId: string | null;
 }

@@ -3,9 +3,14 @@ import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
 import type {
   AuditEntry,
   ClaimMappingRecord,
+  DiscontinuityPolicy,
+  DiscontinuityReason,
   IssuerRecord,
   KeyRecord,
   MetadataSnapshotRecord,
+  PendingChangeDecision,
+  PendingChangeKey,
+  PendingChangeRecord,
   Protocol,
   RealmRecord,
   RefreshFacts,
@@ -43,6 +48,7 @@ export interface IssuerRow {
   readonly signature_policy: JsonColumn;
   readonly allow_sha1: BooleanColumn;
   readonly allowed_tenants: JsonColumn;
+  readonly discontinuity_policy: string;
   readonly created_at: DateColumn;
   readonly updated_at: DateColumn;
   readonly version: IntegerColumn;
@@ -111,6 +117,19 @@ export interface SnapshotRow {
   readonly signer_sha1: string | null;
 }
 
+export interface PendingChangeRow {
+  readonly issuer_id: string;
+  readonly detected_at: DateColumn;
+  readonly url: string;
+  readonly sha256: string;
+  readonly signer_sha1: string | null;
+  readonly reason: string;
+  readonly keys_json: JsonColumn;
+  readonly decision: string;
+  readonly decided_by: string | null;
+  readonly decided_at: DateColumn | null;
+}
+
 export interface RefreshStateRow {
   readonly issuer_id: string;
   readonly last_attempt_at: DateColumn | null;
@@ -176,6 +195,7 @@ export function issuerFromRow(row: IssuerRow): IssuerRecord {
     signaturePolicy: readJson(row.signature_policy) as MetadataSignaturePolicy,
     allowSha1: readBoolean(row.allow_sha1),
     allowedTenants: readJson(row.allowed_tenants) as string[],
+    discontinuityPolicy: row.discontinuity_policy as DiscontinuityPolicy,
     createdAt: readDate(row.created_at),
     updatedAt: readDate(row.updated_at),
     version: readInteger(row.version),
@@ -252,6 +272,43 @@ export function snapshotFromRow(row: SnapshotRow): MetadataSnapshotRecord {
     sha256: row.sha256,
     document: readBuffer(row.document),
     signerSha1: row.signer_sha1,
+  };
+}
+
+/** The stored form of a pending change's keys: JSON with ISO instants. */
+export function toPendingKeysColumn(keys: readonly PendingChangeKey[]): string {
+  return JSON.stringify(
+    keys.map((key) => ({
+      sha1: key.sha1,
+      sha256: key.sha256,
+      kid: key.kid,
+      subject: key.subject,
+      notBefore: toNullableDateColumn(key.notBefore),
+      notAfter: toNullableDateColumn(key.notAfter),
+    })),
+  );
+}
+
+export function pendingChangeFromRow(row: PendingChangeRow): PendingChangeRecord {
+  const keys = readJson(row.keys_json) as Array<Record<string, string | null>>;
+  return {
+    issuerId: row.issuer_id,
+    detectedAt: readDate(row.detected_at),
+    url: row.url,
+    sha256: row.sha256,
+    signerSha1: row.signer_sha1,
+    reason: row.reason as DiscontinuityReason,
+    keys: keys.map((key) => ({
+      sha1: key['sha1'] ?? null,
+      sha256: key['sha256'] ?? null,
+      kid: key['kid'] ?? null,
+      subject: key['subject'] ?? null,
+      notBefore: readNullableDate(key['notBefore'] ?? null),
+      notAfter: readNullableDate(key['notAfter'] ?? null),
+    })),
+    decision: row.decision as PendingChangeDecision,
+    decidedBy: row.decided_by,
+    decidedAt: readNullableDate(row.decided_at),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { KeyState } from '../tokens/trust-snapshot.js';
+import type { LoginAttempt, LoginAttemptDecision, LoginThrottlePolicy } from './login-throttle-rules.js';
 import type {
   Actor,
   AdminAccountRecord,
@@ -15,8 +16,12 @@ import type {
   NewIssuer,
   NewKey,
   NewRealm,
+  NewSessionRevocation,
+  PendingChangeDecision,
+  PendingChangeRecord,
   RealmRecord,
   RefreshStateRecord,
+  SessionRevocationRecord,
   StoreChange,
   TokenClaimTypesRecord,
 } from './model.js';
@@ -40,6 +45,11 @@ export interface RefreshApplication {
   readonly snapshot: MetadataSnapshotRecord | null;
   readonly refreshState: RefreshStateRecord;
   readonly audit: readonly NewAuditEntry[];
+  /**
+   * The issuer's pending change: undefined leaves it as it is, null clears
+   * it, a record sets (or replaces) it.
+   */
+  readonly pendingChange?: PendingChangeRecord | null;
 }
 
 /** Filter for the audit log. */
@@ -128,8 +138,10 @@ export interface Store {
    * without regard to case. Every mutation is audited (`admin.created`,
    * `admin.password-changed`, `admin.deleted`, `admin.login`) with the
    * account's name and dates — SECURITY: never its password hash. Admin
-   * accounts are read at each sign-in and cached nowhere, so their changes
-   * are not broadcast through {@link Store.onChange}.
+   * accounts are read at each sign-in and cached nowhere. A password change
+   * or a deletion also revokes, in its transaction, every session of
+   * `local:<username>` started until then (see {@link Store.revokeSessions}),
+   * and broadcasts `{ kind: 'session' }`.
    */
   listAdminAccounts(): Promise<AdminAccountRecord[]>;
   /** The account of `username` (any case); undefined when there is none or the name cannot be one. */
@@ -148,6 +160,35 @@ export interface Store {
    * @throws ClaimsgateError `CG_STORE_NOT_FOUND` when the account was deleted meanwhile.
    */
   recordAdminLogin(username: string, at: Date): Promise<AdminAccountRecord>;
+
+  /**
+   * Records a session revocation (sign-out, admin logout): one session by
+   * its `sid`, or every session of a user started at or before an instant,
+   * kept until `expiresAt`, and broadcasts `{ kind: 'session', issuerId: null }`
+   * to every instance.
+   * @throws ClaimsgateError `CG_STORE_INVALID` for a malformed revocation.
+   */
+  revokeSessions(revocation: NewSessionRevocation): Promise<void>;
+  /** The revocations not yet expired at `now`, oldest first. */
+  listSessionRevocations(now: Date): Promise<SessionRevocationRecord[]>;
+  /** Drops revocations expired at `now`; returns how many. */
+  purgeSessionRevocations(now: Date): Promise<number>;
+
+  /**
+   * The admin sign-in throttle, shared by every instance: decides an attempt
+   * by the counters of its account, its address and their pair (see
+   * `planAttempt`), and counts it, in one transaction.
+   * @throws ClaimsgateError `CG_STORE_INVALID` for a malformed attempt or policy.
+   */
+  beginAdminLoginAttempt(
+    attempt: LoginAttempt,
+    now: Date,
+    policy: LoginThrottlePolicy,
+  ): Promise<LoginAttemptDecision>;
+  /** Takes back an admitted attempt that succeeded, and remembers the address as known for the account. */
+  recordAdminLoginSuccess(attempt: LoginAttempt, now: Date, policy: LoginThrottlePolicy): Promise<void>;
+  /** Drops throttle counters with nothing left to remember at `now`; returns how many. */
+  purgeAdminLoginThrottle(now: Date): Promise<number>;
 
   /** Appends an entry on its own (alerts, refresh outcomes without other change). */
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
@@ -169,6 +210,26 @@ export interface Store {
    * @throws ClaimsgateError `CG_STORE_NOT_FOUND` for an unknown issuer; `CG_STORE_INVALID`.
    */
   recordTokenClaimTypes(issuerId: string, claimTypes: readonly string[], at: Date): Promise<boolean>;
+
+  /** The issuer's pending change (a document held for lack of key continuity), if any. */
+  getPendingChange(issuerId: string): Promise<PendingChangeRecord | undefined>;
+  /** Every issuer's pending change, whatever its decision. */
+  listPendingChanges(): Promise<PendingChangeRecord[]>;
+  /**
+   * Records an administrator's decision on the issuer's pending change,
+   * audited as `change.approved` / `change.rejected`, and broadcast. The same
+   * decision again changes nothing.
+   *
+   * @throws ClaimsgateError `CG_STORE_NOT_FOUND` when the issuer has no pending change;
+   *   `CG_STORE_CONFLICT` when its document is not the one `sha256` names (a newer
+   *   document replaced the one the administrator reviewed); `CG_STORE_INVALID` for bad input.
+   */
+  decidePendingChange(
+    issuerId: string,
+    sha256: string,
+    decision: Exclude<PendingChangeDecision, 'pending'>,
+    actor: Actor,
+  ): Promise<PendingChangeRecord>;
 
   /**
    * Records a token ID until it expires. `true` when it was new, `false` for

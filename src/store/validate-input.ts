@@ -9,6 +9,7 @@
  */
 export { normalizeActor, normalizeInstant } from './input-values.js';
 export {
+  DISCONTINUITY_POLICIES,
   ISSUER_DEFAULTS,
   PROTOCOLS,
   normalizeIssuerPatch,
@@ -33,6 +34,8 @@ export {
 export {
   normalizeAuditLimit,
   normalizeNewAuditEntry,
+  normalizePendingChange,
+  normalizePendingDecision,
   normalizeRefreshApplication,
   normalizeReplay,
   normalizeTokenClaimTypes,

@@ -9,7 +9,7 @@ import {
   requireText,
   requireTextList,
 } from './input-values.js';
-import type { IssuerPatch, NewIssuer, Protocol } from './model.js';
+import type { DiscontinuityPolicy, IssuerPatch, NewIssuer, Protocol } from './model.js';
 
 /** Every field of an issuer that its owner chooses (the store adds id, timestamps and version). */
 export type IssuerFields = {
@@ -25,6 +25,7 @@ export type IssuerFields = {
   readonly signaturePolicy: MetadataSignaturePolicy;
   readonly allowSha1: boolean;
   readonly allowedTenants: readonly string[];
+  readonly discontinuityPolicy: DiscontinuityPolicy;
 };
 
 /** Issuer defaults (see {@link normalizeNewIssuer}). */
@@ -34,9 +35,18 @@ export const ISSUER_DEFAULTS = {
   protocols: ['wsfed'] as readonly Protocol[],
   useForLogin: true,
   allowSha1: false,
+  discontinuityPolicy: 'auto' as DiscontinuityPolicy,
 } as const;
 
 export const PROTOCOLS: readonly Protocol[] = ['wsfed', 'saml2', 'oidc'];
+
+export const DISCONTINUITY_POLICIES: readonly DiscontinuityPolicy[] = ['auto', 'hold', 'accept-with-alert'];
+
+function normalizeDiscontinuityPolicy(value: unknown): DiscontinuityPolicy {
+  if (!DISCONTINUITY_POLICIES.includes(value as DiscontinuityPolicy))
+    throw invalid('discontinuityPolicy', "'auto', 'hold' or 'accept-with-alert'", value);
+  return value as DiscontinuityPolicy;
+}
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -94,7 +104,7 @@ function normalizeName(value: unknown): string {
  * Checks a new issuer and fills in its defaults: description '', protocols
  * ['wsfed'], no metadata or login URL, useForLogin true, label = name,
  * refreshIntervalSeconds 3600, signaturePolicy self-consistent, allowSha1
- * false, no allowed tenants.
+ * false, no allowed tenants, discontinuityPolicy auto.
  *
  * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
  */
@@ -117,6 +127,9 @@ export function normalizeNewIssuer(input: NewIssuer): IssuerFields {
     signaturePolicy: normalizeSignaturePolicy(input.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy),
     allowSha1: requireBoolean('allowSha1', input.allowSha1 ?? ISSUER_DEFAULTS.allowSha1),
     allowedTenants: requireTextList('allowedTenants', input.allowedTenants ?? []),
+    discontinuityPolicy: normalizeDiscontinuityPolicy(
+      input.discontinuityPolicy ?? ISSUER_DEFAULTS.discontinuityPolicy,
+    ),
   };
 }
 
@@ -144,5 +157,7 @@ export function normalizeIssuerPatch(patch: IssuerPatch): Partial<IssuerFields> 
   if (patch.allowSha1 !== undefined) out.allowSha1 = requireBoolean('allowSha1', patch.allowSha1);
   if (patch.allowedTenants !== undefined)
     out.allowedTenants = requireTextList('allowedTenants', patch.allowedTenants);
+  if (patch.discontinuityPolicy !== undefined)
+    out.discontinuityPolicy = normalizeDiscontinuityPolicy(patch.discontinuityPolicy);
   return out;
 }

@@ -8,7 +8,15 @@ import {
   requireText,
   requireTextList,
 } from './input-values.js';
-import type { MetadataSnapshotRecord, NewAuditEntry, RefreshStateRecord } from './model.js';
+import type {
+  DiscontinuityReason,
+  MetadataSnapshotRecord,
+  NewAuditEntry,
+  PendingChangeDecision,
+  PendingChangeKey,
+  PendingChangeRecord,
+  RefreshStateRecord,
+} from './model.js';
 import type { KeyUpdate, RefreshApplication } from './store.js';
 import { normalizeKeyState, normalizeNewKey, type KeyFields } from './validate-key-input.js';
 
@@ -54,6 +62,8 @@ export interface NormalizedRefreshApplication {
   readonly snapshot: MetadataSnapshotRecord | null;
   readonly refreshState: RefreshStateRecord;
   readonly audit: readonly (NewAuditEntry & { readonly at: Date })[];
+  /** Undefined: leave the pending change; null: clear it; a record: set it. */
+  readonly pendingChange: PendingChangeRecord | null | undefined;
 }
 
 function requireSameIssuer(field: string, value: unknown, issuerId: string): void {
@@ -146,7 +156,85 @@ export function normalizeRefreshApplication(
     snapshot: application.snapshot === null ? null : normalizeSnapshot(application.snapshot, issuerId),
     refreshState: normalizeRefreshState(application.refreshState, issuerId),
     audit: application.audit.map((entry) => normalizeNewAuditEntry(entry, now)),
+    pendingChange:
+      application.pendingChange === undefined || application.pendingChange === null
+        ? application.pendingChange
+        : normalizePendingChange(application.pendingChange, issuerId),
   };
+}
+
+const DISCONTINUITY_REASONS: readonly DiscontinuityReason[] = [
+  'unsigned-replacement',
+  'unknown-signer-replacement',
+  'downgrade',
+];
+const PENDING_DECISIONS: readonly PendingChangeDecision[] = ['pending', 'approved', 'rejected'];
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** A document digest as the store keeps it: 64 lowercase hex digits. */
+function normalizeDigest(field: string, value: unknown): string {
+  const digest = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (typeof digest !== 'string' || !SHA256_HEX.test(digest))
+    throw invalid(field, 'a SHA-256 of 64 hexadecimal digits', value);
+  return digest;
+}
+
+function normalizePendingKey(key: PendingChangeKey, index: number): PendingChangeKey {
+  if (typeof key !== 'object' || key === null)
+    throw invalid(`pendingChange.keys[${index}]`, 'an object', key);
+  const field = (name: string): string => `pendingChange.keys[${index}].${name}`;
+  return {
+    sha1: optionalText(field('sha1'), key.sha1),
+    sha256: optionalText(field('sha256'), key.sha256),
+    kid: optionalText(field('kid'), key.kid),
+    subject: optionalText(field('subject'), key.subject),
+    notBefore: optionalDate(field('notBefore'), key.notBefore),
+    notAfter: optionalDate(field('notAfter'), key.notAfter),
+  };
+}
+
+/**
+ * Checks a pending change a refresh sets: it belongs to the refreshed
+ * issuer, names a known reason and decision, and lists the keys published.
+ *
+ * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
+ */
+export function normalizePendingChange(change: PendingChangeRecord, issuerId: string): PendingChangeRecord {
+  if (typeof change !== 'object' || change === null) throw invalid('pendingChange', 'an object', change);
+  requireSameIssuer('pendingChange.issuerId', change.issuerId, issuerId);
+  if (!DISCONTINUITY_REASONS.includes(change.reason))
+    throw invalid('pendingChange.reason', DISCONTINUITY_REASONS.join(', '), change.reason);
+  if (!PENDING_DECISIONS.includes(change.decision))
+    throw invalid('pendingChange.decision', PENDING_DECISIONS.join(', '), change.decision);
+  if (!Array.isArray(change.keys)) throw invalid('pendingChange.keys', 'an array', change.keys);
+  return {
+    issuerId,
+    detectedAt: requireDate('pendingChange.detectedAt', change.detectedAt),
+    url: requireText('pendingChange.url', change.url),
+    sha256: normalizeDigest('pendingChange.sha256', change.sha256),
+    signerSha1: optionalText('pendingChange.signerSha1', change.signerSha1),
+    reason: change.reason,
+    keys: change.keys.map(normalizePendingKey),
+    decision: change.decision,
+    decidedBy: change.decidedBy === null ? null : normalizeActor(change.decidedBy),
+    decidedAt: optionalDate('pendingChange.decidedAt', change.decidedAt),
+  };
+}
+
+/**
+ * Checks an administrator's decision on a pending change: the digest of the
+ * document reviewed (any case), approved or rejected, and the actor.
+ *
+ * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
+ */
+export function normalizePendingDecision(
+  sha256: unknown,
+  decision: unknown,
+  actor: unknown,
+): { sha256: string; decision: Exclude<PendingChangeDecision, 'pending'>; actor: string } {
+  if (decision !== 'approved' && decision !== 'rejected')
+    throw invalid('decision', "'approved' or 'rejected'", decision);
+  return { sha256: normalizeDigest('sha256', sha256), decision, actor: normalizeActor(actor) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { detectToken } from './detect-token.js';
-import type { VerifiedIdentity } from './identity.js';
+import type { TokenKind, VerifiedIdentity } from './identity.js';
+import { parseXmlToken, type ParsedXmlToken } from './parse-xml-token.js';
 import { createMemoryReplayCache, type ReplayCache } from './replay-cache.js';
 import type { TrustSnapshot } from './trust-snapshot.js';
 import { validateJwt } from './validate-jwt.js';
@@ -35,17 +36,31 @@ export interface TokenValidatorOptions {
   readonly recipient?: string;
   /** SAML 2.0: the URL a Response's Destination must name, when it has one. */
   readonly destination?: string;
-  /** Largest accepted token in bytes. Default 256 KiB. */
+  /** Largest accepted token in bytes. Default 128 KiB. */
   readonly maxTokenBytes?: number;
   /**
    * Called at most once per validation when a token is signed by a key its
-   * (known) issuer is not trusted with. It may return a fresher snapshot (the
-   * rollover engine refreshes the issuer's metadata there); the token is then
-   * retried against it in the same call.
+   * (known) issuer is not trusted with — unknown everywhere
+   * (`CG_TRUST_KEY_UNKNOWN`), or trusted for other issuers only
+   * (`CG_TRUST_KEY_WRONG_ISSUER`: one key often signs for several issuers,
+   * and the token's issuer may publish it by now), or published only in a
+   * document held for an administrator's approval
+   * (`CG_TRUST_KEY_PENDING_APPROVAL`: the endpoint may serve a continuous
+   * document by now). It may return a fresher
+   * snapshot (the rollover engine refreshes the issuer's metadata there); the
+   * token is then retried against it in the same call, and the outcome of
+   * that retry stands.
    */
   readonly onUnknownKey?: (
     event: UnknownKeyEvent,
   ) => Promise<TrustSnapshot | undefined> | TrustSnapshot | undefined;
+  /**
+   * Runs each CPU-bound step of a validation (reading the token; checking it
+   * against one trust snapshot). A server passes one gate shared by all its
+   * requests (`createCpuGate`) so that validations take turns with the rest
+   * of its work. Default: run at once.
+   */
+  readonly runStep?: <T>(step: () => T | Promise<T>) => Promise<T>;
 }
 
 export interface ValidateOptions {
@@ -53,6 +68,12 @@ export interface ValidateOptions {
   readonly inResponseTo?: string;
   /** Validate at this instant instead of the validator's clock (e.g. a captured token at its own time). */
   readonly now?: Date;
+  /**
+   * The token kinds this call accepts (an endpoint's protocol). Another kind
+   * is refused with `CG_TOKEN_FORMAT_UNKNOWN` as soon as it is recognised:
+   * before any key lookup, refresh or replay record. Default: every kind.
+   */
+  readonly kinds?: readonly TokenKind[];
 }
 
 export interface TokenValidator {
@@ -63,6 +84,23 @@ export interface TokenValidator {
    * @throws ClaimsgateError with a `CG_TOKEN_*`, `CG_TRUST_*`, `CG_SIG_*` or `CG_XML_*` code.
    */
   validate(input: string | Uint8Array, options?: ValidateOptions): Promise<VerifiedIdentity>;
+}
+
+/**
+ * The refusals that a fresher trust of the token's issuer may lift: its key
+ * is not (yet) trusted for that issuer. A key held for approval
+ * (`CG_TRUST_KEY_PENDING_APPROVAL`) is one of them: a fetch that begins now
+ * may find the endpoint fixed, or serving a document that is continuous and
+ * publishes the key, and it costs what an unknown key costs (one fetch per
+ * issuer per spacing window, shared by every token waiting).
+ */
+function isKeyUnknownToIssuer(error: unknown): error is ClaimsgateError {
+  return (
+    error instanceof ClaimsgateError &&
+    (error.code === 'CG_TRUST_KEY_UNKNOWN' ||
+      error.code === 'CG_TRUST_KEY_WRONG_ISSUER' ||
+      error.code === 'CG_TRUST_KEY_PENDING_APPROVAL')
+  );
 }
 
 function checkOptions(options: TokenValidatorOptions): void {
@@ -83,6 +121,43 @@ function checkOptions(options: TokenValidatorOptions): void {
     throw new TypeError('maxTokenBytes must be an integer of at least 1024');
   }
   if (options.trust === undefined || options.trust === null) throw new TypeError('trust is required');
+  if (options.runStep !== undefined && typeof options.runStep !== 'function') {
+    throw new TypeError('runStep must be a function');
+  }
+}
+
+/** A token recognised and, when XML, parsed with its assertion located. */
+type ReadToken =
+  | { readonly format: 'jwt'; readonly token: string }
+  | { readonly format: 'xml'; readonly xml: ParsedXmlToken };
+
+/**
+ * Recognises and parses a token, once per validation, and refuses a kind the
+ * call does not accept before anything else is done with it.
+ *
+ * @throws ClaimsgateError `CG_TOKEN_TOO_LARGE`, `CG_TOKEN_FORMAT_UNKNOWN`, the
+ *   `CG_XML_*` codes of the parser and the codes of locateAssertion.
+ */
+function readToken(
+  input: string | Uint8Array,
+  maxTokenBytes: number,
+  kinds: readonly TokenKind[] | undefined,
+): ReadToken {
+  const detected = detectToken(input, maxTokenBytes);
+  const token: ReadToken =
+    detected.format === 'jwt' ? detected : { format: 'xml', xml: parseXmlToken(detected.xml, maxTokenBytes) };
+  const kind = token.format === 'jwt' ? 'jwt' : token.xml.located.kind;
+  if (kinds !== undefined && !kinds.includes(kind)) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_FORMAT_UNKNOWN',
+      `The token is a ${kind} token; this endpoint takes ${kinds.join(', ')} only.`,
+      {
+        hint: 'Check which endpoint the identity provider posts to: WS-Federation answers go to /signin/wsfed, SAML 2.0 Responses to /signin/saml2, OpenID Connect to /signin/oidc.',
+        detail: { observed: kind, expected: kinds },
+      },
+    );
+  }
+  return token;
 }
 
 /**
@@ -106,9 +181,10 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       : (options.replayCache ?? createMemoryReplayCache({ now: clock }));
   const currentTrust =
     typeof options.trust === 'function' ? options.trust : () => options.trust as TrustSnapshot;
+  const runStep = options.runStep ?? (async <T>(step: () => T | Promise<T>): Promise<T> => step());
 
   async function validateAgainst(
-    input: string | Uint8Array,
+    token: ReadToken,
     trust: TrustSnapshot,
     call: ValidateOptions,
     now: Date,
@@ -123,26 +199,19 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
       inResponseTo: call.inResponseTo,
       maxTokenBytes,
     };
-    const detected = detectToken(input, maxTokenBytes);
-    return detected.format === 'jwt'
-      ? validateJwt(detected.token, context)
-      : validateXmlToken(detected.xml, context);
+    return token.format === 'jwt' ? validateJwt(token.token, context) : validateXmlToken(token.xml, context);
   }
 
   return {
     async validate(input: string | Uint8Array, call: ValidateOptions = {}): Promise<VerifiedIdentity> {
       const now = call.now ?? clock();
+      // Parsed once: a retry against fresher trust works on the same document.
+      const token = await runStep(() => readToken(input, maxTokenBytes, call.kinds));
       let identity: VerifiedIdentity;
       try {
-        identity = await validateAgainst(input, currentTrust(), call, now);
+        identity = await runStep(() => validateAgainst(token, currentTrust(), call, now));
       } catch (error) {
-        if (
-          !(error instanceof ClaimsgateError) ||
-          error.code !== 'CG_TRUST_KEY_UNKNOWN' ||
-          options.onUnknownKey === undefined
-        ) {
-          throw error;
-        }
+        if (!isKeyUnknownToIssuer(error) || options.onUnknownKey === undefined) throw error;
         const observed = (error.detail.observed ?? {}) as { sha1?: string; sha256?: string; kid?: string };
         const fresher = await options.onUnknownKey({
           issuer: error.detail.issuer ?? '',
@@ -151,7 +220,7 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
           kid: observed.kid,
         });
         if (fresher === undefined) throw error;
-        identity = await validateAgainst(input, fresher, call, now);
+        identity = await runStep(() => validateAgainst(token, fresher, call, now));
       }
       if (replayCache !== undefined && identity.tokenId !== undefined) {
         const expiresAt = new Date(

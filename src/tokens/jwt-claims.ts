@@ -56,7 +56,8 @@ export interface JwtLifetime {
  *
  * @throws ClaimsgateError `CG_TOKEN_LIFETIME_MISSING` without `exp`;
  *   `CG_TOKEN_EXPIRED` on or after `exp` + skew; `CG_TOKEN_NOT_YET_VALID`
- *   before `nbf` − skew; `CG_TOKEN_JWT_MALFORMED` for a time that is not a
+ *   before `nbf` − skew or with an `iat` in the future beyond the skew (or
+ *   older than a day, `CG_TOKEN_EXPIRED`); `CG_TOKEN_JWT_MALFORMED` for a time that is not a
  *   NumericDate.
  * @see RFC 7519 §4.1.4–4.1.6
  */
@@ -72,7 +73,7 @@ export function checkLifetime(
       detail: { member: 'exp', expected: 'a NumericDate' },
     });
   }
-  checkTokenLifetime({ notBefore, notOnOrAfter }, context, 'The JWT');
+  checkTokenLifetime({ notBefore, notOnOrAfter, issuedAt }, context, 'The JWT');
   return { issuedAt, notBefore, notOnOrAfter };
 }
 

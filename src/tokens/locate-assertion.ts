@@ -1,5 +1,12 @@
 import { ClaimsgateError } from '../lib/errors.js';
-import { NS, attribute, childElements, descendantElements, firstChildElement, ownText } from '../xml/dom.js';
+import {
+  NS,
+  attribute,
+  childElements,
+  firstChildElement,
+  forEachDescendantElement,
+  ownText,
+} from '../xml/dom.js';
 import type { TokenKind } from './identity.js';
 
 /** Where the assertion of an XML token sits, and what wraps it. */
@@ -60,6 +67,24 @@ function issuerFault(fault: Element): ClaimsgateError {
   );
 }
 
+/**
+ * SAML Core 2.0 §3.2.2 and §2.3.3: a Response and an Assertion carry
+ * `Version="2.0"`; anything else is not a SAML 2.0 message, whatever its namespace.
+ */
+function checkVersion(element: Element, name: string): void {
+  const version = attribute(element, 'Version');
+  if (version !== '2.0') {
+    throw structureError(
+      `The ${name} has Version ${version === undefined ? '(none)' : JSON.stringify(version.slice(0, 16))}, not 2.0.`,
+      {
+        element: name,
+        observed: version?.slice(0, 16) ?? null,
+        expected: '2.0',
+      },
+    );
+  }
+}
+
 function checkStatus(response: Element): void {
   const status = firstChildElement(response, NS.samlp, 'Status');
   const statusCode = status === undefined ? undefined : firstChildElement(status, NS.samlp, 'StatusCode');
@@ -111,8 +136,10 @@ function fromRequestedToken(rstr: Element): LocatedAssertion {
       expected: 1,
     });
   }
-  if (isElement(token, NS.saml2, 'Assertion'))
+  if (isElement(token, NS.saml2, 'Assertion')) {
+    checkVersion(token, 'saml:Assertion');
     return { kind: 'wsfed-saml20', response: undefined, assertion: token, version: '2.0' };
+  }
   if (isElement(token, NS.saml1, 'Assertion'))
     return { kind: 'wsfed-saml11', response: undefined, assertion: token, version: '1.1' };
   throw new ClaimsgateError(
@@ -145,6 +172,7 @@ function locate(root: Element): LocatedAssertion {
   }
   if (isTrust(root, 'RequestSecurityTokenResponse')) return fromRequestedToken(root);
   if (isElement(root, NS.samlp, 'Response')) {
+    checkVersion(root, 'samlp:Response');
     checkStatus(root);
     rejectEncrypted(root);
     const assertions = childElements(root, NS.saml2, 'Assertion');
@@ -154,10 +182,13 @@ function locate(root: Element): LocatedAssertion {
         expected: 1,
       });
     }
+    checkVersion(assertions[0]!, 'saml:Assertion');
     return { kind: 'saml20-response', response: root, assertion: assertions[0]!, version: '2.0' };
   }
-  if (isElement(root, NS.saml2, 'Assertion'))
+  if (isElement(root, NS.saml2, 'Assertion')) {
+    checkVersion(root, 'saml:Assertion');
     return { kind: 'saml20-assertion', response: undefined, assertion: root, version: '2.0' };
+  }
   if (isElement(root, NS.saml1, 'Assertion'))
     return { kind: 'saml11-assertion', response: undefined, assertion: root, version: '1.1' };
   throw new ClaimsgateError(
@@ -182,9 +213,10 @@ function locate(root: Element): LocatedAssertion {
  * (RequestSecurityTokenResponse, WS-Trust 2005/02 or 1.3, or a collection of
  * one), a SAML 2.0 Response, or bare. A SOAP fault is the issuer's error.
  *
- * SECURITY: the document must hold exactly one Assertion element anywhere —
- * signature-wrapping attacks hide a second one (in Extensions, an Advice, a
- * ds:Object, or inside the Signature) for a lax validator to find.
+ * SECURITY: the document must hold exactly one element named Assertion
+ * anywhere, in any namespace — signature-wrapping attacks hide a second one
+ * (in Extensions, an Advice, a ds:Object, or inside the Signature) for a lax
+ * validator to find. SAML 2.0 messages must say `Version="2.0"`.
  *
  * @throws ClaimsgateError `CG_TOKEN_ISSUER_FAULT`, `CG_TOKEN_STATUS_NOT_SUCCESS`,
  *   `CG_TOKEN_ENCRYPTED_UNSUPPORTED`, `CG_TOKEN_STRUCTURE_INVALID`, `CG_TOKEN_FORMAT_UNKNOWN`.
@@ -192,10 +224,14 @@ function locate(root: Element): LocatedAssertion {
  */
 export function locateAssertion(root: Element): LocatedAssertion {
   const located = locate(root);
-  const everywhere =
-    descendantElements(root, NS.saml2, 'Assertion').length +
-    descendantElements(root, NS.saml1, 'Assertion').length +
-    (root.localName === 'Assertion' ? 1 : 0);
+  // One walk for both SAML versions. SECURITY: an element named Assertion in
+  // any other namespace counts too — a look-alike namespace (a trailing
+  // space, another case) is refused rather than trusted to be ignored by
+  // every reader downstream.
+  let everywhere = root.localName === 'Assertion' ? 1 : 0;
+  forEachDescendantElement(root, (element) => {
+    if (element.localName === 'Assertion') everywhere += 1;
+  });
   if (everywhere !== 1) {
     throw structureError('The document holds more than one Assertion element.', {
       observed: everywhere,

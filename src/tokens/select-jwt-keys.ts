@@ -79,19 +79,39 @@ function describeKey(key: TrustedKey): Record<string, unknown> {
   };
 }
 
+/**
+ * The keys trusted for `issuer` that the header names. The kid is an opaque
+ * map key into that issuer's trusted set (unique per issuer, not globally):
+ * never a path, a query or a URL. x5t / x5t#S256 are tried when the kid
+ * names no key of the issuer, as v1 Entra tokens and AD FS name the key by
+ * its certificate only.
+ */
 function findNamedKeys(
   trust: TrustSnapshot,
+  issuer: string,
   kid: string | undefined,
   sha1: string | undefined,
   sha256: string | undefined,
 ): readonly TrustedKey[] {
-  // The kid is an opaque map key into the trusted set: never a path, a query
-  // or a URL. x5t / x5t#S256 are tried when the kid names no trusted key, as
-  // v1 Entra tokens and AD FS name the key by its certificate only.
-  let found: readonly TrustedKey[] = kid === undefined ? [] : trust.keysByKid(kid);
-  if (found.length === 0 && sha1 !== undefined) found = trust.keysBySha1(sha1);
-  if (found.length === 0 && sha256 !== undefined) found = trust.keysBySha256(sha256);
+  let found: readonly TrustedKey[] = kid === undefined ? [] : trust.issuerKeys(issuer, 'kid', kid);
+  if (found.length === 0 && sha1 !== undefined) found = trust.issuerKeys(issuer, 'sha1', sha1);
+  if (found.length === 0 && sha256 !== undefined) found = trust.issuerKeys(issuer, 'sha256', sha256);
   return found;
+}
+
+/** The issuers that trust a key the header names, for the message of a refusal only. */
+function issuersTrustingNamedKey(
+  trust: TrustSnapshot,
+  kid: string | undefined,
+  sha1: string | undefined,
+  sha256: string | undefined,
+): string[] {
+  const found = [
+    ...(kid === undefined ? [] : trust.keysByKid(kid)),
+    ...(sha1 === undefined ? [] : trust.keysBySha1(sha1)),
+    ...(sha256 === undefined ? [] : trust.keysBySha256(sha256)),
+  ];
+  return [...new Set(found.map((key) => key.issuer))];
 }
 
 /**
@@ -131,21 +151,23 @@ export function selectJwtKeys(request: JwtKeyRequest): readonly JwtVerificationK
 
   let candidates: readonly TrustedKey[];
   if (named) {
-    const found = findNamedKeys(trust, kid, sha1, sha256);
-    if (found.length === 0) throw unknownKeyError(trust, issuer, observed);
-    // SECURITY: a key trusted for issuer A never vouches for a token naming
-    // issuer B, even when both issuers are trusted.
-    candidates = found.filter((key) => key.issuer === trustedIssuer.issuer);
+    candidates = findNamedKeys(trust, trustedIssuer.issuer, kid, sha1, sha256);
     if (candidates.length === 0) {
+      const others = issuersTrustingNamedKey(trust, kid, sha1, sha256);
+      if (others.length === 0) throw unknownKeyError(trust, issuer, observed);
+      // SECURITY: a key trusted for issuer A never vouches for a token naming
+      // issuer B, even when both issuers are trusted. The validator treats this
+      // like an unknown key of B (B's metadata may publish it by now) before the
+      // refusal stands.
       throw new ClaimsgateError(
         'CG_TRUST_KEY_WRONG_ISSUER',
-        `The key that the JWT names is trusted for ${[...new Set(found.map((key) => key.issuer))].join(', ')}, not for the issuer the token names (${issuer}).`,
+        `The key that the JWT names is trusted for ${others.join(', ')}, not for the issuer the token names (${issuer}).`,
         {
           detail: {
             issuer,
             observed,
             trustedIssuer: trustedIssuer.issuer,
-            keyTrustedFor: [...new Set(found.map((key) => key.issuer))],
+            keyTrustedFor: others,
           },
         },
       );

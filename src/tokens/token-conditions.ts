@@ -6,14 +6,31 @@ import type { ValidationContext } from './validation-context.js';
 export interface TokenLifetime {
   readonly notBefore: Date | undefined;
   readonly notOnOrAfter: Date | undefined;
+  /** When the issuer says it made the token (SAML IssueInstant, JWT iat), when stated. */
+  readonly issuedAt?: Date | undefined;
 }
 
 /**
+ * The oldest issue instant accepted, in seconds before now (beyond the clock
+ * skew): one day. A token is minted for the sign-in that carries it; an issue
+ * instant older than this is an old token replayed or a broken issuer clock.
+ */
+export const MAX_TOKEN_AGE_SECONDS = 86_400;
+
+/**
  * Checks a validity window against `context.now` with the clock skew: the
- * token must not be used on or after `notOnOrAfter`, nor before `notBefore`.
+ * token must not be used on or after `notOnOrAfter`, nor before `notBefore`,
+ * and its issue instant, when stated, must not be in the future nor more
+ * than {@link MAX_TOKEN_AGE_SECONDS} in the past (each beyond the skew).
  * `what` names the token in messages ("The JWT", "The assertion").
  *
- * @throws ClaimsgateError `CG_TOKEN_LIFETIME_MISSING`, `CG_TOKEN_EXPIRED`, `CG_TOKEN_NOT_YET_VALID`.
+ * SECURITY: the issue instant is the issuer's word, not the relying party's
+ * clock: a token "issued" in 2100 must not pass for a fresh one, and nothing
+ * downstream (the session's lifetime counts from the sign-in) may rest on it.
+ *
+ * @throws ClaimsgateError `CG_TOKEN_LIFETIME_MISSING`, `CG_TOKEN_EXPIRED` (also
+ *   for an issue instant too far in the past), `CG_TOKEN_NOT_YET_VALID` (also
+ *   for an issue instant in the future).
  * @see RFC 7519 §4.1.4–4.1.5; SAML Core §2.5.1.2
  */
 export function checkTokenLifetime(lifetime: TokenLifetime, context: ValidationContext, what: string): Date {
@@ -38,6 +55,28 @@ export function checkTokenLifetime(lifetime: TokenLifetime, context: ValidationC
       'CG_TOKEN_NOT_YET_VALID',
       `${what} is not valid before ${notBefore.toISOString()}; it is now ${context.now.toISOString()} (clock skew ${context.clockSkewSeconds} s).`,
       { detail: { ...detail, notBefore: notBefore.toISOString() } },
+    );
+  }
+  const { issuedAt } = lifetime;
+  if (issuedAt !== undefined && now + skewMs < issuedAt.getTime()) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_NOT_YET_VALID',
+      `${what} says it was issued at ${issuedAt.toISOString()}, in the future; it is now ${context.now.toISOString()} (clock skew ${context.clockSkewSeconds} s).`,
+      { detail: { ...detail, issuedAt: issuedAt.toISOString(), reason: 'issued in the future' } },
+    );
+  }
+  if (issuedAt !== undefined && issuedAt.getTime() < now - skewMs - MAX_TOKEN_AGE_SECONDS * 1000) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_EXPIRED',
+      `${what} says it was issued at ${issuedAt.toISOString()}, more than ${MAX_TOKEN_AGE_SECONDS} s before now (${context.now.toISOString()}, clock skew ${context.clockSkewSeconds} s).`,
+      {
+        detail: {
+          ...detail,
+          issuedAt: issuedAt.toISOString(),
+          maxTokenAgeSeconds: MAX_TOKEN_AGE_SECONDS,
+          reason: 'issued too long ago',
+        },
+      },
     );
   }
   return notOnOrAfter;

@@ -42,6 +42,9 @@ export interface TrustedKey {
   readonly state: KeyState;
 }
 
+/** How a token names the key that signed it. */
+export type KeyIdentifier = 'sha1' | 'sha256' | 'kid';
+
 /** The outcome of the last metadata refresh, for diagnostics. */
 export interface RefreshStatus {
   readonly at: Date;
@@ -49,6 +52,28 @@ export interface RefreshStatus {
   /** The error code of a failure. */
   readonly code?: string;
   readonly url?: string;
+}
+
+/**
+ * A metadata document that would replace an issuer's keys without
+ * continuity and waits for an administrator's approval: its keys are not
+ * trusted; a token signed by one of them is refused with
+ * `CG_TRUST_KEY_PENDING_APPROVAL`, which says so.
+ */
+export interface PendingKeyChange {
+  /** Where the document was fetched from. */
+  readonly url: string;
+  /** SHA-256 of the document, lowercase hex. */
+  readonly sha256: string;
+  /** Why it is not continuous (`unsigned-replacement`, `unknown-signer-replacement`, `downgrade`). */
+  readonly reason: string;
+  readonly detectedAt: Date;
+  /** The keys the document publishes (thumbprints uppercase hex). */
+  readonly keys: readonly {
+    readonly sha1: string | undefined;
+    readonly sha256: string | undefined;
+    readonly kid: string | undefined;
+  }[];
 }
 
 /** An issuer as the validator sees it. */
@@ -67,6 +92,8 @@ export interface TrustedIssuer {
   readonly allowSha1: boolean;
   /** When trust was last refreshed and how it went. */
   readonly lastRefresh: RefreshStatus | undefined;
+  /** A document held for an administrator's approval, if any (diagnostics only: its keys are not trusted). */
+  readonly pendingChange?: PendingKeyChange;
 }
 
 /**
@@ -77,11 +104,18 @@ export interface TrustedIssuer {
 export interface TrustSnapshot {
   /** The issuer a token names, resolving templates with the token's tenant ID. */
   findIssuer(issuer: string, tenantId?: string): TrustedIssuer | undefined;
-  /** Keys with this SHA-1 thumbprint, across every issuer. */
+  /**
+   * The usable keys trusted for one issuer (its configured URI) that carry
+   * this identifier, O(1). Trust is per (issuer, key): the same certificate
+   * may be trusted for several issuers, each on its own, and a `kid` is
+   * unique within its issuer only.
+   */
+  issuerKeys(issuer: string, by: KeyIdentifier, value: string): readonly TrustedKey[];
+  /** Keys with this SHA-1 thumbprint, across every issuer (diagnostics: which issuers trust it). */
   keysBySha1(sha1: string): readonly TrustedKey[];
-  /** Keys with this SHA-256 thumbprint, across every issuer. */
+  /** Keys with this SHA-256 thumbprint, across every issuer (diagnostics). */
   keysBySha256(sha256: string): readonly TrustedKey[];
-  /** Keys with this `kid`, across every issuer. */
+  /** Keys with this `kid`, across every issuer (diagnostics). */
   keysByKid(kid: string): readonly TrustedKey[];
   /** Every usable key of one issuer (its configured URI). */
   keysForIssuer(issuer: string): readonly TrustedKey[];

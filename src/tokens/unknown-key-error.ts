@@ -2,8 +2,9 @@ import type { CertificateInfo } from '../crypto/certificate.js';
 import { ClaimsgateError } from '../lib/errors.js';
 import { previewValue } from './decode-jwt.js';
 
+import type { PendingKeyChange, TrustSnapshot } from './trust-snapshot.js';
+
 const MAX_LISTED_KEYS = 20;
-import type { TrustSnapshot } from './trust-snapshot.js';
 
 /** What a token says about the key that signed it. */
 export interface PresentedKey {
@@ -14,11 +15,24 @@ export interface PresentedKey {
   readonly certificate?: CertificateInfo | undefined;
 }
 
+/** Whether the token's key is one a document held for approval publishes (by any identifier the token gives). */
+function isPendingKey(change: PendingKeyChange | undefined, presented: PresentedKey): boolean {
+  if (change === undefined) return false;
+  return change.keys.some(
+    (key) =>
+      (presented.sha1 !== undefined && key.sha1 === presented.sha1) ||
+      (presented.sha256 !== undefined && key.sha256 === presented.sha256) ||
+      (presented.kid !== undefined && key.kid === presented.kid),
+  );
+}
+
 /**
  * The error for a token signed by a key its issuer is not trusted with —
  * WIF10201 done right: it names the token's thumbprints, the certificate's
  * subject and validity, the issuer, the thumbprints trusted for it, and the
- * last refresh of that trust.
+ * last refresh of that trust. When the key is one a metadata document held
+ * for lack of key continuity publishes, the code is
+ * `CG_TRUST_KEY_PENDING_APPROVAL` and the detail names that document.
  */
 export function unknownKeyError(
   trust: TrustSnapshot,
@@ -48,6 +62,32 @@ export function unknownKeyError(
   const trustedList =
     (trusted.map((key) => key.sha1 ?? key.kid ?? key.sha256).join(', ') || 'none') +
     (allTrusted.length > trusted.length ? ` and ${allTrusted.length - trusted.length} more` : '');
+  const pending = trustedIssuer?.pendingChange;
+  if (isPendingKey(pending, presented)) {
+    return new ClaimsgateError(
+      'CG_TRUST_KEY_PENDING_APPROVAL',
+      `The token's signing key ${named} of issuer ${issuer} arrived in a metadata document that replaces the issuer's keys without continuity (${pending!.reason}); the document waits for an administrator's approval. ` +
+        `Trusted for this issuer meanwhile: ${trustedList}.`,
+      {
+        detail: {
+          issuer,
+          observed: {
+            sha1: presented.sha1,
+            sha256: presented.sha256,
+            kid: presented.kid === undefined ? undefined : presented.kid.slice(0, 256),
+          },
+          expected: trusted,
+          trustedKeyCount: allTrusted.length,
+          pendingChange: {
+            url: pending!.url,
+            sha256: pending!.sha256,
+            reason: pending!.reason,
+            detectedAt: pending!.detectedAt.toISOString(),
+          },
+        },
+      },
+    );
+  }
   return new ClaimsgateError(
     'CG_TRUST_KEY_UNKNOWN',
     `No trusted key of issuer ${issuer} matches the token's signing key ${named}` +

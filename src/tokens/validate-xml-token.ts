@@ -1,11 +1,10 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { NS, attribute, descendantElements, firstChildElement, ownText } from '../xml/dom.js';
 import { parseCanonicalXml } from '../xml/parse-canonical-xml.js';
-import { parseXml } from '../xml/parse-xml.js';
 import { inspectEnvelopedSignature, type SignatureInspection } from '../xmldsig/inspect-signature.js';
 import type { AssertionContent } from './assertion-content.js';
 import type { VerifiedIdentity } from './identity.js';
-import { locateAssertion } from './locate-assertion.js';
+import type { ParsedXmlToken } from './parse-xml-token.js';
 import { readSaml11Assertion } from './read-saml11-assertion.js';
 import { readSaml2Assertion } from './read-saml2-assertion.js';
 import { earliest } from './saml-values.js';
@@ -45,12 +44,47 @@ function reparse(canonical: string): Element {
   return parseCanonicalXml(canonical);
 }
 
+/**
+ * SECURITY (cross-protocol replay): WS-Federation sends no request to
+ * answer, and binds a token to the relying party by its audience. A signed
+ * bearer confirmation that answers a request (InResponseTo) or names another
+ * endpoint as its Recipient was issued for a SAML 2.0 sign-in: wrapped in a
+ * WS-Trust response, it must not sign anyone in through WS-Federation. A
+ * Recipient is accepted when it is this relying party's WS-Federation reply
+ * URL (`context.recipient`) or one of its audiences (the realm).
+ *
+ * @see SAML Profiles 2.0 §4.1.4.2; WS-Federation 1.2 §13.2
+ */
+function checkWsFedConfirmations(content: AssertionContent, context: ValidationContext): void {
+  const answering = content.bearerConfirmations.find((c) => c.inResponseTo !== undefined);
+  if (answering !== undefined) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_IN_RESPONSE_TO_MISMATCH',
+      'The assertion answers a SAML 2.0 request (its bearer confirmation has an InResponseTo); a WS-Federation token answers none.',
+      { detail: { observed: answering.inResponseTo, expected: 'no InResponseTo (WS-Federation)' } },
+    );
+  }
+  if (context.recipient === undefined) return;
+  const allowed = new Set([context.recipient, ...context.audiences]);
+  const foreign = content.bearerConfirmations.find(
+    (c) => c.recipient !== undefined && !allowed.has(c.recipient),
+  );
+  if (foreign !== undefined) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_RECIPIENT_MISMATCH',
+      `A bearer confirmation of the assertion names the recipient ${foreign.recipient}, not this relying party's WS-Federation endpoint.`,
+      { detail: { observed: foreign.recipient, expected: [...allowed] } },
+    );
+  }
+}
+
 function checkConfirmations(
   content: AssertionContent,
   context: ValidationContext,
   viaWsFederation: boolean,
 ): void {
   if (content.version === '1.1') return;
+  if (viaWsFederation) checkWsFedConfirmations(content, context);
   const skewMs = context.clockSkewSeconds * 1000;
   const now = context.now.getTime();
   // SAML Profiles §4.1.4.3: at least one bearer confirmation must be
@@ -147,8 +181,17 @@ function checkResponse(response: Element, context: ValidationContext): { inRespo
   return { inResponseTo };
 }
 
-function inspect(element: Element, issuer: TrustedIssuer): SignatureInspection | undefined {
-  return inspectEnvelopedSignature(element, { allowSha1: issuer.allowSha1 });
+function inspect(
+  element: Element,
+  issuer: TrustedIssuer,
+  context: ValidationContext,
+): SignatureInspection | undefined {
+  // The canonical form of genuine signed content is about as long as the
+  // token; four times its limit leaves room for c14n's own growth.
+  return inspectEnvelopedSignature(element, {
+    allowSha1: issuer.allowSha1,
+    maxCanonicalLength: 4 * context.maxTokenBytes,
+  });
 }
 
 /**
@@ -156,18 +199,21 @@ function inspect(element: Element, issuer: TrustedIssuer): SignatureInspection |
  * assertion, a SAML 2.0 Response (signed Response, signed Assertion, or both)
  * or a bare assertion — against the trust in `context`.
  *
- * Order: hardened parse; one assertion; signature structure and algorithms;
+ * The token comes parsed and its assertion located (parseXmlToken), once
+ * per request however many times it is validated.
+ *
+ * Order: one assertion; signature structure and algorithms;
  * the signing key mapped to a trusted key of the issuer the token names and
  * the signature verified with that key; the signed element re-parsed from its
  * canonical bytes and the identity read from those alone; then issuer
  * agreement, lifetime, audience, confirmation, destination and InResponseTo.
  *
- * @throws ClaimsgateError `CG_XML_*`, `CG_SIG_*`, `CG_TRUST_*`, `CG_TOKEN_*`.
+ * @throws ClaimsgateError `CG_SIG_*`, `CG_TRUST_*`, `CG_TOKEN_*`; `CG_XML_MALFORMED`
+ *   when the signed bytes are not canonical XML.
  * @see SAML Core 2.0 §5 (signatures); SAML Profiles 2.0 §4.1.4.3; WS-Federation 1.2 §13
  */
-export function validateXmlToken(xml: Uint8Array | string, context: ValidationContext): VerifiedIdentity {
-  const { root } = parseXml(xml, { maxBytes: context.maxTokenBytes });
-  const located = locateAssertion(root);
+export function validateXmlToken(token: ParsedXmlToken, context: ValidationContext): VerifiedIdentity {
+  const { root, located } = token;
   const { response, assertion, version } = located;
 
   const assertionIssuerName = claimedIssuer(assertion, version);
@@ -193,8 +239,8 @@ export function validateXmlToken(xml: Uint8Array | string, context: ValidationCo
   }
   const trustedIssuer = resolveIssuer(context, issuerName);
 
-  const assertionSignature = inspect(assertion, trustedIssuer);
-  const responseSignature = response === undefined ? undefined : inspect(response, trustedIssuer);
+  const assertionSignature = inspect(assertion, trustedIssuer, context);
+  const responseSignature = response === undefined ? undefined : inspect(response, trustedIssuer, context);
   if (assertionSignature === undefined && responseSignature === undefined) {
     throw new ClaimsgateError(
       'CG_TOKEN_UNSIGNED',
@@ -262,6 +308,7 @@ export function validateXmlToken(xml: Uint8Array | string, context: ValidationCo
       notBefore: content.notBefore,
       notOnOrAfter:
         content.notOnOrAfter ?? earliest(...content.bearerConfirmations.map((c) => c.notOnOrAfter)),
+      issuedAt: content.issueInstant,
     },
     context,
     'The assertion',

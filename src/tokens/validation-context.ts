@@ -23,4 +23,8 @@ export interface ValidationContext {
 }
 
 export const DEFAULT_CLOCK_SKEW_SECONDS = 300;
-export const DEFAULT_MAX_TOKEN_BYTES = 256 * 1024;
+/**
+ * 128 KiB: twenty typical tokens, six times the largest Azure AD issues (it
+ * caps SAML group claims at 150). Why not more: docs/benchmarks.md, "Under attack".
+ */
+export const DEFAULT_MAX_TOKEN_BYTES = 128 * 1024;

@@ -18,10 +18,19 @@ export interface TrustedSignature {
   readonly sha256: string | undefined;
 }
 
-function keysFor(trust: TrustSnapshot, certificate: KeyInfoCertificate): TrustedKey[] {
-  const found = new Set<TrustedKey>(trust.keysBySha256(certificate.sha256));
-  for (const key of trust.keysBySha1(certificate.sha1)) found.add(key);
+/** The keys trusted for `issuer` that carry the certificate's thumbprint (SHA-256 first). */
+function issuerKeysFor(trust: TrustSnapshot, issuer: string, certificate: KeyInfoCertificate): TrustedKey[] {
+  const found = new Set<TrustedKey>(trust.issuerKeys(issuer, 'sha256', certificate.sha256));
+  for (const key of trust.issuerKeys(issuer, 'sha1', certificate.sha1)) found.add(key);
   return [...found];
+}
+
+/** The issuers, other than the token's, that trust a certificate: for the message of a refusal only. */
+function otherIssuersTrusting(trust: TrustSnapshot, certificate: KeyInfoCertificate): string[] {
+  const issuers = new Set<string>();
+  for (const key of trust.keysBySha256(certificate.sha256)) issuers.add(key.issuer);
+  for (const key of trust.keysBySha1(certificate.sha1)) issuers.add(key.issuer);
+  return [...issuers];
 }
 
 /**
@@ -38,9 +47,9 @@ function certificatePublicKey(certificate: KeyInfoCertificate): KeyObject {
  * Maps a signature's key to a trusted key of the issuer the token names, and
  * verifies the signature with that key's own material.
  *
- * - With a certificate in KeyInfo, its thumbprint is looked up (O(1)); the
- *   key must be trusted for `issuer` — a key trusted for another issuer does
- *   not vouch for this one.
+ * - With a certificate in KeyInfo, its thumbprint is looked up among the keys
+ *   trusted for `issuer` (O(1)); a key trusted for another issuer does not
+ *   vouch for this one (`CG_TRUST_KEY_WRONG_ISSUER`).
  * - Without one, the issuer's trusted keys are tried, at most as many as it has.
  *
  * @throws ClaimsgateError `CG_TRUST_KEY_UNKNOWN`, `CG_TRUST_KEY_WRONG_ISSUER`,
@@ -56,29 +65,34 @@ export function verifyWithTrust(
   const presented = inspection.keyInfoCertificates;
   if (presented.length > 0) {
     for (const certificate of presented) {
-      const candidates = keysFor(trust, certificate);
-      if (candidates.length === 0) continue;
-      const own = candidates.filter((key) => key.issuer === issuer.issuer);
-      if (own.length === 0) {
-        // SECURITY: node-saml and passport-wsfed-saml2 accept a key trusted for
-        // issuer A on a token that names issuer B; the key mapping is per issuer.
-        throw new ClaimsgateError(
-          'CG_TRUST_KEY_WRONG_ISSUER',
-          `The token names issuer ${issuerName}, but its signing key ${certificate.sha1} is trusted only for ${[...new Set(candidates.map((key) => key.issuer))].join(', ')}.`,
-          {
-            detail: {
-              issuer: issuerName,
-              observed: { sha1: certificate.sha1, sha256: certificate.sha256 },
-              expected: trust.keysForIssuer(issuer.issuer).map((key) => key.sha1 ?? key.sha256 ?? key.kid),
-              trustedFor: [...new Set(candidates.map((key) => key.issuer))],
-            },
-          },
-        );
-      }
-      const key = own[0]!;
+      // Trust is per (issuer, key): only a key trusted for the issuer the token names is looked for.
+      const key = issuerKeysFor(trust, issuer.issuer, certificate)[0];
+      if (key === undefined) continue;
       const material = key.publicKey ?? certificatePublicKey(certificate);
       const canonical = verifyEnvelopedSignature(inspection, signedElement, material);
       return { canonical, key, sha1: key.sha1 ?? certificate.sha1, sha256: key.sha256 ?? certificate.sha256 };
+    }
+    for (const certificate of presented) {
+      const others = otherIssuersTrusting(trust, certificate);
+      if (others.length === 0) continue;
+      // SECURITY: node-saml and passport-wsfed-saml2 accept a key trusted for
+      // issuer A on a token that names issuer B; the key mapping is per issuer.
+      // The validator treats this like an unknown key of B (B's metadata may
+      // publish it by now) before the refusal stands.
+      throw new ClaimsgateError(
+        'CG_TRUST_KEY_WRONG_ISSUER',
+        `The token names issuer ${issuerName}, but its signing key ${certificate.sha1} is trusted only for ${others.join(', ')}.`,
+        {
+          detail: {
+            issuer: issuerName,
+            observed: { sha1: certificate.sha1, sha256: certificate.sha256 },
+            expected: trust
+              .keysForIssuer(issuer.issuer)
+              .map((trusted) => trusted.sha1 ?? trusted.sha256 ?? trusted.kid),
+            trustedFor: others,
+          },
+        },
+      );
     }
     const first = presented[0]!;
     let certificate;

@@ -4,6 +4,7 @@ import { normalizeThumbprint } from '../crypto/thumbprint.js';
 import type { IssuerMetadata } from '../metadata/model.js';
 import {
   USABLE_KEY_STATES,
+  type KeyIdentifier,
   type TrustSnapshot,
   type TrustedIssuer,
   type TrustedKey,
@@ -21,6 +22,13 @@ function compileTemplate(template: string): RegExp {
   return new RegExp(`^${escapeRegExp(before)}([0-9A-Za-z-]{1,64})${escapeRegExp(after)}$`);
 }
 
+const KEY_IDENTIFIERS: readonly KeyIdentifier[] = ['sha1', 'sha256', 'kid'];
+
+/** One map key for an (issuer URI, key identifier) pair; NUL cannot occur in either. */
+function issuerKeyIndex(issuer: string, value: string): string {
+  return `${issuer}\u0000${value}`;
+}
+
 function pushTo<K, V>(map: Map<K, V[]>, key: K | undefined, value: V): void {
   if (key === undefined) return;
   const list = map.get(key);
@@ -36,8 +44,8 @@ export interface TrustSnapshotInput {
 }
 
 /**
- * Builds an immutable trust snapshot with O(1) lookups by SHA-1, SHA-256 and
- * `kid`, whatever the number of keys. Keys in unusable states (retired,
+ * Builds an immutable trust snapshot with O(1) lookups by (issuer, SHA-1),
+ * (issuer, SHA-256) and (issuer, `kid`), whatever the number of keys. Keys in unusable states (retired,
  * revoked, expired) are left out of every lookup; keys of issuers not listed
  * are a programming mistake.
  *
@@ -55,6 +63,12 @@ export function createTrustSnapshot(input: TrustSnapshotInput): TrustSnapshot {
   const bySha256 = new Map<string, TrustedKey[]>();
   const byKid = new Map<string, TrustedKey[]>();
   const byIssuer = new Map<string, TrustedKey[]>();
+  // (issuer, identifier) → keys: the per-issuer key mapping, one map per kind of identifier.
+  const byIssuerAnd: Record<KeyIdentifier, Map<string, TrustedKey[]>> = {
+    sha1: new Map(),
+    sha256: new Map(),
+    kid: new Map(),
+  };
   for (const key of input.keys) {
     if (!issuersByUri.has(key.issuer))
       throw new TypeError(`key ${key.sha1 ?? key.kid} names unknown issuer ${key.issuer}`);
@@ -63,6 +77,10 @@ export function createTrustSnapshot(input: TrustSnapshotInput): TrustSnapshot {
     pushTo(bySha256, key.sha256, key);
     pushTo(byKid, key.kid, key);
     pushTo(byIssuer, key.issuer, key);
+    for (const kind of KEY_IDENTIFIERS) {
+      const value = key[kind];
+      if (value !== undefined) pushTo(byIssuerAnd[kind], issuerKeyIndex(key.issuer, value), key);
+    }
   }
   const issuers = [...issuersByUri.values()];
   const builtAt = input.builtAt ?? new Date();
@@ -86,6 +104,8 @@ export function createTrustSnapshot(input: TrustSnapshotInput): TrustSnapshot {
       }
       return undefined;
     },
+    issuerKeys: (issuer: string, by: KeyIdentifier, value: string) =>
+      byIssuerAnd[by].get(issuerKeyIndex(issuer, value)) ?? none,
     keysBySha1: (sha1: string) => bySha1.get(sha1) ?? none,
     keysBySha256: (sha256: string) => bySha256.get(sha256) ?? none,
     keysByKid: (kid: string) => byKid.get(kid) ?? none,

@@ -43,21 +43,50 @@ export function firstChildElement(parent: Node, namespace: string, localName: st
 /** Every descendant element with the given namespace and local name, in document order. */
 export function descendantElements(root: Node, namespace: string, localName: string): Element[] {
   const result: Element[] = [];
-  const stack: Node[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    // Push children in reverse so that they are visited in document order.
-    const children: Node[] = [];
-    for (let child = node.firstChild; child !== null; child = child.nextSibling) {
-      if (child.nodeType === ELEMENT_NODE) children.push(child);
+  forEachDescendantElement(root, (element) => {
+    if (element.namespaceURI === namespace && element.localName === localName) result.push(element);
+  });
+  return result;
+}
+
+/**
+ * Calls `visit` for every descendant element of `root` in document order,
+ * walking the sibling links: nothing is allocated per node, so a walk costs
+ * the same for a deep tree as for a wide one.
+ */
+export function forEachDescendantElement(root: Node, visit: (element: Element) => void): void {
+  let node = firstElementChild(root);
+  while (node !== null) {
+    visit(node);
+    const child = firstElementChild(node);
+    if (child !== null) {
+      node = child;
+      continue;
     }
-    for (let i = children.length - 1; i >= 0; i -= 1) stack.push(children[i]!);
-    if (node !== root) {
-      const element = node as Element;
-      if (element.namespaceURI === namespace && element.localName === localName) result.push(element);
+    // No child: the next element sibling here or, climbing, of an ancestor below root.
+    let current: Node | null = node;
+    node = null;
+    while (current !== null && current !== root) {
+      const sibling = nextElementSibling(current);
+      if (sibling !== null) {
+        node = sibling;
+        break;
+      }
+      current = current.parentNode;
     }
   }
-  return result;
+}
+
+function firstElementChild(node: Node): Element | null {
+  let child = node.firstChild;
+  while (child !== null && child.nodeType !== ELEMENT_NODE) child = child.nextSibling;
+  return child as Element | null;
+}
+
+function nextElementSibling(node: Node): Element | null {
+  let sibling = node.nextSibling;
+  while (sibling !== null && sibling.nodeType !== ELEMENT_NODE) sibling = sibling.nextSibling;
+  return sibling as Element | null;
 }
 
 /** The concatenated text of an element's text and CDATA children (not of its descendants). */

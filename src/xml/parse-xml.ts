@@ -1,16 +1,48 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { buildDom } from './build-dom.js';
 
-/** Limits applied before and while parsing untrusted XML. */
+/**
+ * Limits applied before and while parsing untrusted XML. Each is checked as
+ * the count passes it, so a document over a limit costs no more than reading
+ * up to that point. The defaults suit federation metadata up to 5 MiB; a
+ * token is parsed with tighter ones (see `tokenXmlLimits` in
+ * src/tokens/parse-xml-token.ts). docs/benchmarks.md gives the measurements
+ * behind them.
+ */
 export interface XmlLimits {
-  /** Largest accepted document, in bytes of UTF-8. Default 5 MiB. */
+  /** Largest accepted document, in bytes of UTF-8. Default 5 MiB. `CG_XML_TOO_LARGE`. */
   readonly maxBytes?: number;
-  /** Deepest accepted element nesting. Default 64. */
+  /** Deepest accepted element nesting. Default 64. `CG_XML_TOO_DEEP`. */
   readonly maxDepth?: number;
+  /** Most attributes on one element, namespace declarations not counted. Default 64. `CG_XML_TOO_MANY_ATTRIBUTES`. */
+  readonly maxAttributesPerElement?: number;
+  /** Most namespace declarations on one element. Default 32. `CG_XML_TOO_MANY_NAMESPACES`. */
+  readonly maxNamespaceDeclarationsPerElement?: number;
+  /** Most namespace declarations in the document. Default 20,000. `CG_XML_TOO_MANY_NAMESPACES`. */
+  readonly maxNamespaceDeclarations?: number;
+  /** Most elements in the document. Default 100,000. `CG_XML_TOO_MANY_ELEMENTS`. */
+  readonly maxElements?: number;
+  /**
+   * Most nodes in the document: elements, attributes (namespace declarations
+   * included), text, CDATA, comments, processing instructions. Default 250,000.
+   * `CG_XML_TOO_MANY_NODES`.
+   */
+  readonly maxNodes?: number;
 }
 
 export const DEFAULT_XML_MAX_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_XML_MAX_DEPTH = 64;
+
+/** The defaults of {@link XmlLimits}: generous for real metadata, bounded for hostile input. */
+export const DEFAULT_XML_LIMITS: Readonly<Required<XmlLimits>> = Object.freeze({
+  maxBytes: DEFAULT_XML_MAX_BYTES,
+  maxDepth: DEFAULT_XML_MAX_DEPTH,
+  maxAttributesPerElement: 64,
+  maxNamespaceDeclarationsPerElement: 32,
+  maxNamespaceDeclarations: 20_000,
+  maxElements: 100_000,
+  maxNodes: 250_000,
+});
 
 /** A parsed document whose one root element is known. */
 export interface ParsedXml {
@@ -63,17 +95,39 @@ function decodeXmlBytes(bytes: Uint8Array): string {
 }
 
 /**
+ * `limits` over the defaults; a member set to undefined keeps its default.
+ *
+ * @throws TypeError naming a limit that is not a positive integer.
+ */
+function resolveLimits(limits: XmlLimits): Required<XmlLimits> {
+  const resolved: Record<string, number> = { ...DEFAULT_XML_LIMITS };
+  for (const [name, value] of Object.entries(limits)) {
+    if (value === undefined) continue;
+    if (!Object.hasOwn(DEFAULT_XML_LIMITS, name)) throw new TypeError(`Unknown XML limit ${name}.`);
+    if (!Number.isSafeInteger(value) || (value as number) <= 0) {
+      throw new TypeError(`The XML limit ${name} must be a positive integer.`);
+    }
+    resolved[name] = value as number;
+  }
+  return resolved as Required<XmlLimits>;
+}
+
+/**
  * Parses untrusted XML with the protections every claimsgate input needs:
  * a size cap before anything else, no DTD or entity declarations, strict
- * well-formedness (no lenient recovery), exactly one root element, and a
- * depth limit enforced while parsing. Nothing outside the document is ever read.
+ * well-formedness (no lenient recovery), exactly one root element, and
+ * limits on depth, attributes, namespace declarations, elements and nodes
+ * enforced while parsing (see {@link XmlLimits}). Nothing outside the
+ * document is ever read. The cost is linear in the input for every shape.
  *
  * @throws ClaimsgateError `CG_XML_TOO_LARGE`, `CG_XML_DTD_FORBIDDEN`,
- *   `CG_XML_MALFORMED`, `CG_XML_MULTIPLE_ROOTS`, `CG_XML_TOO_DEEP`.
+ *   `CG_XML_MALFORMED`, `CG_XML_MULTIPLE_ROOTS`, `CG_XML_TOO_DEEP`,
+ *   `CG_XML_TOO_MANY_ATTRIBUTES`, `CG_XML_TOO_MANY_NAMESPACES`,
+ *   `CG_XML_TOO_MANY_ELEMENTS`, `CG_XML_TOO_MANY_NODES`.
+ * @throws TypeError for a limit that is not a positive integer.
  */
 export function parseXml(input: string | Uint8Array, limits: XmlLimits = {}): ParsedXml {
-  const maxBytes = limits.maxBytes ?? DEFAULT_XML_MAX_BYTES;
-  const maxDepth = limits.maxDepth ?? DEFAULT_XML_MAX_DEPTH;
+  const { maxBytes, ...treeLimits } = resolveLimits(limits);
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
   if (size > maxBytes) {
     throw new ClaimsgateError(
@@ -99,7 +153,7 @@ export function parseXml(input: string | Uint8Array, limits: XmlLimits = {}): Pa
       detail: { expected: 'an XML document' },
     });
   }
-  const document = buildDom(text, { maxDepth });
+  const document = buildDom(text, treeLimits);
   const root = document.documentElement;
   if (root === null) throw new TypeError('buildDom returned a document without a root element');
   return { document, root };

@@ -18,6 +18,7 @@ import {
   signatureError,
   textOnly,
 } from './ds-structure.js';
+import { DEFAULT_MAX_CANONICAL_LENGTH } from './canonicalize.js';
 import { checkReferenceTarget } from './reference-target.js';
 import {
   forbidden,
@@ -58,6 +59,8 @@ export interface SignatureInspection {
   readonly keyInfoKeyName?: string;
   /** True when the signature or the digest algorithm is SHA-1 based. */
   readonly usesSha1: boolean;
+  /** The longest canonical form verification will produce (see {@link InspectSignatureOptions}). */
+  readonly maxCanonicalLength: number;
 }
 
 export interface InspectSignatureOptions {
@@ -65,6 +68,15 @@ export interface InspectSignatureOptions {
   readonly idAttributes?: readonly string[];
   /** Accept rsa-sha1 signatures and sha1 digests (an explicit per-issuer opt-in). Default false. */
   readonly allowSha1?: boolean;
+  /**
+   * The longest canonical form (of SignedInfo, and of the signed element)
+   * that verification will produce, in UTF-16 code units; longer is refused
+   * with `CG_SIG_CANONICAL_TOO_LARGE` while it is being written. Canonical
+   * XML of real content is about as long as the document; a namespace
+   * declared once with a long URI and used by many siblings is written on
+   * each. Default 20 Mi (four times the largest metadata document).
+   */
+  readonly maxCanonicalLength?: number;
 }
 
 /** The ID attributes of SAML 2.0 (`ID`), SAML 1.1 (`AssertionID`) and XML-DSig/WS-Security (`Id`, `id`). */
@@ -73,8 +85,13 @@ export const DEFAULT_ID_ATTRIBUTES: readonly string[] = Object.freeze(['ID', 'As
 function checkOptions(options: InspectSignatureOptions): {
   idAttributes: readonly string[];
   allowSha1: boolean;
+  maxCanonicalLength: number;
 } {
-  const { idAttributes = DEFAULT_ID_ATTRIBUTES, allowSha1 = false } = options;
+  const {
+    idAttributes = DEFAULT_ID_ATTRIBUTES,
+    allowSha1 = false,
+    maxCanonicalLength = DEFAULT_MAX_CANONICAL_LENGTH,
+  } = options;
   if (
     !Array.isArray(idAttributes) ||
     idAttributes.length === 0 ||
@@ -83,7 +100,10 @@ function checkOptions(options: InspectSignatureOptions): {
     throw new TypeError('options.idAttributes must be a non-empty array of attribute names.');
   }
   if (typeof allowSha1 !== 'boolean') throw new TypeError('options.allowSha1 must be a boolean.');
-  return { idAttributes, allowSha1 };
+  if (!Number.isSafeInteger(maxCanonicalLength) || maxCanonicalLength <= 0) {
+    throw new TypeError('options.maxCanonicalLength must be a positive integer.');
+  }
+  return { idAttributes, allowSha1, maxCanonicalLength };
 }
 
 /**
@@ -111,7 +131,7 @@ export function inspectEnvelopedSignature(
   signedElement: Element,
   options: InspectSignatureOptions = {},
 ): SignatureInspection | undefined {
-  const { idAttributes, allowSha1 } = checkOptions(options);
+  const { idAttributes, allowSha1, maxCanonicalLength } = checkOptions(options);
   if (signedElement?.nodeType !== 1) throw new TypeError('signedElement must be a DOM element.');
 
   const signatures = childElements(signedElement, NS.ds, 'Signature');
@@ -192,6 +212,7 @@ export function inspectEnvelopedSignature(
     keyInfoCertificates: Object.freeze(certificates),
     ...(keyName === undefined ? {} : { keyInfoKeyName: keyName }),
     usesSha1: signatureSpec.weak || digestSpec.weak,
+    maxCanonicalLength,
   });
 }
 

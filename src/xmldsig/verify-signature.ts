@@ -51,6 +51,7 @@ function checkKey(publicKey: KeyObject, spec: SignatureAlgorithmSpec, algorithm:
  *
  * @throws ClaimsgateError `CG_SIG_KEY_INVALID` (key not public, or not of the
  *   algorithm's type), `CG_SIG_VALUE_INVALID`, `CG_SIG_DIGEST_MISMATCH`,
+ *   `CG_SIG_CANONICAL_TOO_LARGE` (past the inspection's `maxCanonicalLength`),
  *   `CG_SIG_ALGORITHM_FORBIDDEN` (an inspection not produced by
  *   `inspectEnvelopedSignature`).
  * @throws TypeError when `publicKey` is not a KeyObject or `signedElement`

@@ -343,6 +343,8 @@ describe('admin service', () => {
       );
       assert.ok(detail.keys.every((key) => key.source === 'metadata' && key.addedBy === 'refresh'));
       assert.equal(detail.snapshot?.sha256, preview.sha256);
+      // A new issuer has nothing to be continuous with: its first (unsigned, plain http) document is applied, never held.
+      assert.equal(detail.pendingChange, null);
       const audit = await service.listAudit({ issuer: 'imported' });
       const actions = audit.entries.map((entry) => `${entry.actor} ${entry.action}`);
       assert.equal(actions[0], `${ALICE} issuer.created`);

@@ -6,8 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { describeInBrowser, expectSignedInAs, screenshot, signInAs } from '../helpers/browser.js';
+import { createAdminAccount, flashText, signInAdmin } from '../helpers/admin-browser.js';
+import { describeInBrowser, expectSignedInAs, navigateBy, screenshot, signInAs } from '../helpers/browser.js';
 import { SETUP_ACTOR, startLiveGateway, waitForAudit, type LiveGateway } from '../helpers/live-gateway.js';
+
+/** The OpenID Connect issuer of the simulator's first tenant: the same keys as `sim`, another issuer URI. */
+const OIDC_ISSUER = 'sim-oidc';
 
 /** The SHA-1 thumbprint of the simulator key in `state` (`current`, `next`, `previous`). */
 function simKey(gateway: LiveGateway, state: string): string {
@@ -30,11 +34,10 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
   suite.it(
     'keeps signing users in through announce, switch and retire, and audits the new key added, activated and the old one retired',
     async (page) => {
-      // Refreshed every second on the schedule; a key that left the metadata
-      // retires at once; no unknown-key refresh is ever held back by the cooldown.
+      // Refreshed every second on the schedule; a key that left the metadata retires at once.
       const gateway = await startLiveGateway({
         refreshIntervalSeconds: 1,
-        flags: { 'rollover.graceSeconds': 0, 'rollover.cooldownSeconds': 0 },
+        flags: { 'rollover.graceSeconds': 0 },
       });
       try {
         const oldKey = simKey(gateway, 'current');
@@ -92,13 +95,8 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
   suite.it(
     'follows an unannounced (emergency) switch at the next sign-in through the unknown-key refresh',
     async (page) => {
-      // No scheduled refresh during the test: only the token's unknown key can
-      // teach the gateway. The cooldown counts from unknown-key refreshes (none
-      // yet); 0 keeps the test independent of that detail and of the clock.
-      const gateway = await startLiveGateway({
-        refreshIntervalSeconds: 3_600,
-        flags: { 'rollover.cooldownSeconds': 0 },
-      });
+      // No scheduled refresh during the test: only the token's unknown key can teach the gateway.
+      const gateway = await startLiveGateway({ refreshIntervalSeconds: 3_600 });
       try {
         await signInFresh(page, gateway, 'alice');
         const [switched] = await gateway.sim.rollover('switch');
@@ -125,5 +123,105 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
       }
     },
     { timeoutMs: 45_000 },
+  );
+
+  suite.it(
+    'signs in through both issuers sharing the simulator’s key at once after the README’s restart (fresh simulator keys)',
+    async (page) => {
+      // The README's `npm start` registers the simulator's issuers with accept-with-alert: its fresh
+      // keys at each restart replace every key, which over plain http would otherwise be held.
+      const gateway = await startLiveGateway({
+        refreshIntervalSeconds: 3_600,
+        discontinuityPolicy: 'accept-with-alert',
+        flags: {
+          'oidc.clients': { [OIDC_ISSUER]: { clientId: 'claimsgate-browser', responseType: 'id_token' } },
+        },
+        issuers: (sim) => [
+          {
+            name: OIDC_ISSUER,
+            issuerUri: sim.tenantUrls().oidcIssuer,
+            metadataUrl: sim.tenantUrls().openIdConfiguration,
+            protocols: ['oidc'],
+            useForLogin: true,
+            label: 'SIMOIDC',
+            refreshIntervalSeconds: 3_600,
+            discontinuityPolicy: 'accept-with-alert',
+            mapping: { label: 'SIMOIDC', nameClaim: 'preferred_username' },
+          },
+        ],
+      });
+      try {
+        const before = simKey(gateway, 'current');
+        await gateway.restart();
+        assert.notEqual(simKey(gateway, 'current'), before, 'the restarted simulator signs with a new key');
+        // And switches again, unannounced, right after the gateway's start-up
+        // refresh: only the tokens can teach both issuers the key.
+        const [switched] = await gateway.sim.rollover('switch');
+        assert.equal(switched?.emergency, true);
+        const after = simKey(gateway, 'current');
+        const second = await suite.newPage();
+        const start = (issuer: string): string =>
+          `${gateway.gatewayUrl}/signin?${new URLSearchParams({ whr: issuer, returnUrl: '/' }).toString()}`;
+        await Promise.all([
+          signInAs(page, start('sim'), 'alice').then(() => expectSignedInAs(page, 'SIM:alice@contoso.test')),
+          signInAs(second, start(OIDC_ISSUER), 'bob').then(() =>
+            expectSignedInAs(second, 'SIMOIDC:bob@contoso.test'),
+          ),
+        ]);
+        assert.equal(gateway.engine.metrics().unknownKey.refreshes, 2, 'each issuer fetched at its token');
+        for (const name of ['sim', OIDC_ISSUER]) {
+          const issuer = await gateway.store.getIssuer(name);
+          const keys = await gateway.store.listKeys(issuer!.id);
+          assert.ok(
+            keys.some((key) => key.sha1 === after && key.state === 'active'),
+            `${name} trusts and has used the new key`,
+          );
+        }
+      } finally {
+        await gateway.close();
+      }
+    },
+    { timeoutMs: 60_000 },
+  );
+
+  suite.it(
+    'holds the restarted simulator’s fresh keys for approval by default: the sign-in says so until the admin approves on the site',
+    async (page) => {
+      // The default policy (auto) over the simulator's plain http: a document replacing every key waits.
+      const gateway = await startLiveGateway({
+        refreshIntervalSeconds: 3_600,
+        setup: ({ store }) => createAdminAccount(store),
+      });
+      try {
+        await signInFresh(page, gateway, 'alice');
+        await gateway.restart();
+        const fresh = simKey(gateway, 'current');
+
+        const user = await suite.newPage();
+        await signInAs(user, `${gateway.gatewayUrl}/`, 'alice');
+        const refused = await user.locator('main').innerText();
+        assert.ok(refused.includes('CG_TRUST_KEY_PENDING_APPROVAL'), refused.slice(0, 1000));
+        await screenshot(user, 'rollover-held-for-approval');
+
+        const admin = await suite.newPage();
+        await signInAdmin(admin, gateway.gatewayUrl, '/admin/issuers/sim');
+        const pending = admin.locator('section[aria-labelledby="pending-change"]');
+        assert.ok((await pending.innerText()).includes(fresh), 'the page shows the key the change adds');
+        await navigateBy(admin, () => admin.getByRole('button', { name: 'Approve this change' }).click());
+        assert.match(await flashText(admin), /Approved and applied the pending change of sim/);
+        await screenshot(admin, 'rollover-approved');
+
+        await signInFresh(await suite.newPage(), gateway, 'bob');
+        const keys = await gateway.store.listKeys(gateway.issuer.id);
+        assert.ok(keys.some((key) => key.sha1 === fresh && key.state === 'active'));
+        const actors = (await gateway.store.listAudit({ issuerId: gateway.issuer.id }))
+          .filter((entry) => entry.action === 'change.approved')
+          .map((entry) => entry.actor);
+        assert.deepEqual(actors, ['admin:local:alice']);
+      } finally {
+        await gateway.close();
+      }
+    },
+    { timeoutMs: 60_000 },
   );
 });

@@ -33,7 +33,8 @@ describe('claimsgate watch', () => {
     );
     assert.equal(add.code, 0, add.stderr);
 
-    // The issuer publishes a new key before claimsgate starts watching.
+    // The issuer publishes a new key before claimsgate starts watching. AD FS signs its
+    // metadata: the new document is signed too (an unsigned one would be a downgrade, held).
     const successor = await createTestCertificate({ commonName: 'ADFS Signing - next' });
     const current = parseCertificateBase64(/<X509Certificate>([^<]+)</.exec(ADFS_METADATA)![1]!);
     server.setMode({
@@ -41,6 +42,7 @@ describe('claimsgate watch', () => {
       body: buildFederationMetadata({
         entityId: ADFS_ISSUER,
         signingCertificates: [current.der.toString('base64'), successor.base64],
+        signer: { privateKey: successor.privateKey, certificatePem: successor.pem },
       }),
     });
 

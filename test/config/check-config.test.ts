@@ -72,6 +72,17 @@ describe('the cross-field configuration checks', () => {
     assert.equal(problemAt(claim.problems, 'admin.adminClaim.value').source, 'env');
   });
 
+  it('reads admin.adminClaim.issuers as a list of names, empty unless given, and refuses repeats', () => {
+    const claim = { CLAIMSGATE_ADMIN_ADMIN_CLAIM_TYPE: 'role', CLAIMSGATE_ADMIN_ADMIN_CLAIM_VALUE: 'Admin' };
+    assert.deepEqual(load({}, claim).config.admin.adminClaim?.issuers, []);
+    const listed = load({}, { ...claim, CLAIMSGATE_ADMIN_ADMIN_CLAIM_ISSUERS: 'contoso-aad, adfs' });
+    assert.deepEqual(listed.config.admin.adminClaim?.issuers, ['contoso-aad', 'adfs']);
+    const repeated = expectInvalid(() =>
+      load({}, { ...claim, CLAIMSGATE_ADMIN_ADMIN_CLAIM_ISSUERS: '["a", "a"]' }),
+    );
+    problemAt(repeated.problems, 'admin.adminClaim.issuers[1]');
+  });
+
   it('warns about plain-http metadata and an http public URL beyond loopback in production', () => {
     const { warnings } = load({
       'rollover.allowHttpMetadata': true,

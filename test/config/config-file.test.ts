@@ -8,6 +8,18 @@ function loadFile(name: string, text: string): ReturnType<typeof loadConfig> {
 }
 
 describe('the configuration file', () => {
+  it('names what replaced a retired setting (rollover.cooldownSeconds), in the file and in the environment', () => {
+    const fromFile = expectInvalid(() => loadFile('c.yaml', 'rollover:\n  cooldownSeconds: 60\n'));
+    assert.match(problemAt(fromFile.problems, 'rollover.cooldownSeconds').message, /fetchSpacingSeconds/);
+    const fromEnv = expectInvalid(() =>
+      loadConfig({ env: { ...KEYED_ENV, CLAIMSGATE_ROLLOVER_COOLDOWN_SECONDS: '60' }, flags: {} }),
+    );
+    assert.match(
+      problemAt(fromEnv.problems, 'CLAIMSGATE_ROLLOVER_COOLDOWN_SECONDS').message,
+      /fetchSpacingSeconds/,
+    );
+  });
+
   it('refuses unknown keys at any depth, suggesting near misses and settings of other sections', () => {
     const { problems } = expectInvalid(() =>
       loadFile(
@@ -76,7 +88,7 @@ describe('the configuration file', () => {
 
   it('accepts a few YAML aliases', () => {
     const { config } = loadFile('c.yaml', 'admin:\n  adminClaim:\n    type: &role role\n    value: *role\n');
-    assert.deepEqual(config.admin.adminClaim, { type: 'role', value: 'role' });
+    assert.deepEqual(config.admin.adminClaim, { type: 'role', value: 'role', issuers: [] });
   });
 
   it('refuses duplicate keys in YAML and in JSON', () => {

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
     assert.equal(config.session.renewAfterSeconds, 300);
     assert.equal(config.session.secureCookies, false, 'auto resolves to false for an http public URL');
     assert.equal(config.validation.clockSkewSeconds, 300);
-    assert.equal(config.validation.maxTokenBytes, 262_144);
+    assert.equal(config.validation.maxTokenBytes, 131_072);
     assert.deepEqual(config.rollover.alerts.expiryDays, [30, 7, 1]);
     assert.equal(config.rollover.webhook, undefined);
     assert.equal(config.gateway.upstream, undefined);
@@ -71,7 +71,7 @@ describe('loadConfig', () => {
       '  webhook:',
       '    url: https://hooks.example.com/claimsgate',
       'admin:',
-      '  adminClaim: { type: role, value: ClaimsgateAdmins }',
+      '  adminClaim: { type: role, value: ClaimsgateAdmins, issuers: [contoso-aad] }',
       '',
     ].join('\n');
     const { config, sources } = loadConfig({
@@ -95,7 +95,11 @@ describe('loadConfig', () => {
       headers: {},
       retries: 3,
     });
-    assert.deepEqual(config.admin.adminClaim, { type: 'role', value: 'ClaimsgateAdmins' });
+    assert.deepEqual(config.admin.adminClaim, {
+      type: 'role',
+      value: 'ClaimsgateAdmins',
+      issuers: ['contoso-aad'],
+    });
     assert.equal(sources['server.port'], 'file');
     assert.equal(sources['rollover.webhook.retries'], 'default');
     assert.equal(sources['server.host'], 'default');

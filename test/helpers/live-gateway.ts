@@ -51,6 +51,11 @@ export interface LiveGatewayOptions {
   readonly flags?: Readonly<Record<string, unknown>>;
   /** How often the engine refreshes the `sim` issuer on its schedule; default 2 s. */
   readonly refreshIntervalSeconds?: number;
+  /**
+   * The `sim` issuer's discontinuity policy; default the store's (`auto`: the
+   * simulator serves plain http, so a document replacing every key is held).
+   */
+  readonly discontinuityPolicy?: NewIssuer['discontinuityPolicy'];
   /** Options of the simulator; it always listens on 127.0.0.1:0. */
   readonly simulator?: Omit<IdpSimulatorOptions, 'port' | 'host' | 'issuerBase'>;
   /** Register the realm `<gatewayUrl>` with reply URL `<gatewayUrl>/signin/wsfed`; default true. */
@@ -74,6 +79,14 @@ export interface LiveGateway {
   readonly issuer: IssuerRecord;
   /** The engine's log lines so far (the last 1,000), for failure messages. */
   readonly logs: readonly LogEntry[];
+  /**
+   * Stops the gateway, the engine, the store and the simulator, then starts
+   * them again on the same ports and store, as restarting `npm start` does:
+   * the simulator comes back with fresh keys (an unannounced switch), the
+   * gateway with the keys it stored. `sim`, `store`, `engine`, `app` and
+   * `config` name the new parts afterwards.
+   */
+  restart(): Promise<void>;
   /** Closes the gateway, stops the engine, closes the store, stops the simulator and deletes the store's folder. */
   close(): Promise<void>;
 }
@@ -112,46 +125,32 @@ async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
   if (failures.length > 0) throw new AggregateError(failures, 'the live gateway did not close cleanly');
 }
 
+/** The parts that a restart replaces: the simulator process, the store connection, the engine, the server. */
+interface RunningParts {
+  readonly sim: IdpSimulator;
+  readonly store: Store;
+  readonly engine: RolloverEngine;
+  readonly app: FastifyInstance;
+  readonly config: DeepReadonly<Config>;
+}
+
 async function startOnPort(port: number, options: LiveGatewayOptions): Promise<LiveGateway> {
   const gatewayUrl = `http://127.0.0.1:${port}`;
   const closers: Array<() => Promise<void>> = [];
-  try {
-    const sim = await createIdpSimulator({ ...options.simulator, port: 0 });
+  const logs: LogEntry[] = [];
+  const directory = mkdtempSync(join(tmpdir(), 'claimsgate-live-'));
+  const storePath = join(directory, 'store.db');
+  let simPort = 0;
+
+  /** Starts the simulator (fresh keys) and the gateway on the store; `register` fills a new store first. */
+  async function launch(register: (sim: IdpSimulator, store: Store) => Promise<void>): Promise<RunningParts> {
+    const sim = await createIdpSimulator({ ...options.simulator, port: simPort });
     await sim.start();
     closers.push(() => sim.stop());
-
-    const directory = mkdtempSync(join(tmpdir(), 'claimsgate-live-'));
-    closers.push(() => Promise.resolve(rmSync(directory, { recursive: true, force: true })));
-    const store = await openStore(join(directory, 'store.db'));
+    simPort = Number(new URL(sim.url).port);
+    const store = await openStore(storePath);
     closers.push(() => store.close());
-
-    const urls = sim.tenantUrls(sim.tenants[0] ?? DEFAULT_TENANT);
-    const issuer = await store.createIssuer(
-      {
-        name: 'sim',
-        issuerUri: urls.entityId,
-        metadataUrl: urls.federationMetadata,
-        loginUrl: urls.wsfed,
-        useForLogin: true,
-        label: 'SIMISSUER',
-        refreshIntervalSeconds: options.refreshIntervalSeconds ?? 2,
-      },
-      SETUP_ACTOR,
-    );
-    await store.createClaimMapping(
-      { issuerId: issuer.id, label: 'SIM', nameClaim: CLAIM_TYPES.upn, groupClaim: CLAIM_TYPES.groups },
-      SETUP_ACTOR,
-    );
-    for (const { mapping, ...extra } of options.issuers?.(sim, gatewayUrl) ?? []) {
-      const created = await store.createIssuer(extra, SETUP_ACTOR);
-      if (mapping !== undefined) {
-        await store.createClaimMapping({ ...mapping, issuerId: created.id }, SETUP_ACTOR);
-      }
-    }
-    if (options.realm !== false) {
-      await store.createRealm({ realmUri: gatewayUrl, replyUrl: `${gatewayUrl}/signin/wsfed` }, SETUP_ACTOR);
-    }
-    await options.setup?.({ sim, store, gatewayUrl });
+    await register(sim, store);
 
     const { config } = loadConfig({
       env: {},
@@ -163,7 +162,6 @@ async function startOnPort(port: number, options: LiveGatewayOptions): Promise<L
         ...options.flags,
       },
     });
-    const logs: LogEntry[] = [];
     const engine = createRolloverEngine({
       store,
       ...engineSettings(config),
@@ -178,16 +176,75 @@ async function startOnPort(port: number, options: LiveGatewayOptions): Promise<L
     const app = createGatewayServer({ config, store, engine });
     closers.push(() => app.close());
     await app.listen({ host: '127.0.0.1', port });
+    return { sim, store, engine, app, config };
+  }
+
+  closers.push(() => Promise.resolve(rmSync(directory, { recursive: true, force: true })));
+  try {
+    let issuer: IssuerRecord | undefined;
+    let parts = await launch(async (sim, store) => {
+      const urls = sim.tenantUrls(sim.tenants[0] ?? DEFAULT_TENANT);
+      issuer = await store.createIssuer(
+        {
+          name: 'sim',
+          issuerUri: urls.entityId,
+          metadataUrl: urls.federationMetadata,
+          loginUrl: urls.wsfed,
+          useForLogin: true,
+          label: 'SIMISSUER',
+          refreshIntervalSeconds: options.refreshIntervalSeconds ?? 2,
+          ...(options.discontinuityPolicy === undefined
+            ? {}
+            : { discontinuityPolicy: options.discontinuityPolicy }),
+        },
+        SETUP_ACTOR,
+      );
+      await store.createClaimMapping(
+        { issuerId: issuer.id, label: 'SIM', nameClaim: CLAIM_TYPES.upn, groupClaim: CLAIM_TYPES.groups },
+        SETUP_ACTOR,
+      );
+      for (const { mapping, ...extra } of options.issuers?.(sim, gatewayUrl) ?? []) {
+        const created = await store.createIssuer(extra, SETUP_ACTOR);
+        if (mapping !== undefined) {
+          await store.createClaimMapping({ ...mapping, issuerId: created.id }, SETUP_ACTOR);
+        }
+      }
+      if (options.realm !== false) {
+        await store.createRealm(
+          { realmUri: gatewayUrl, replyUrl: `${gatewayUrl}/signin/wsfed` },
+          SETUP_ACTOR,
+        );
+      }
+      await options.setup?.({ sim, store, gatewayUrl });
+    });
+    const registered = issuer!;
 
     return {
       gatewayUrl,
-      sim,
-      store,
-      engine,
-      app,
-      config,
-      issuer,
+      get sim() {
+        return parts.sim;
+      },
+      get store() {
+        return parts.store;
+      },
+      get engine() {
+        return parts.engine;
+      },
+      get app() {
+        return parts.app;
+      },
+      get config() {
+        return parts.config;
+      },
+      issuer: registered,
       logs,
+      async restart() {
+        // Everything but the store's folder, newest first, as Ctrl-C on `npm start` stops it.
+        const keep = closers.splice(0, 1);
+        await closeAll(closers);
+        closers.push(...keep);
+        parts = await launch(() => Promise.resolve());
+      },
       close: () => closeAll(closers),
     };
   } catch (error) {

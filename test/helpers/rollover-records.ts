@@ -25,6 +25,7 @@ export function issuerRecord(overrides: Partial<IssuerRecord> = {}): IssuerRecor
     signaturePolicy: { mode: 'self-consistent' },
     allowSha1: false,
     allowedTenants: [],
+    discontinuityPolicy: 'auto',
     createdAt: at(-30 * 86_400),
     updatedAt: at(-30 * 86_400),
     version: 1,

@@ -178,4 +178,41 @@ describe('the IdP simulator rollover timer', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     assert.equal(events.length, countAtStop, 'no step runs after stop()');
   });
+
+  it('switches to a new key at every other step, never announcing it, in the unannounced mode', async () => {
+    const events: Array<{ event: string; emergency: unknown }> = [];
+    let resolveFourth: () => void = () => undefined;
+    const fourth = new Promise<void>((resolve) => {
+      resolveFourth = resolve;
+    });
+    const sim = await createIdpSimulator({
+      port: 0,
+      now: clock,
+      rolloverEveryMs: 50,
+      rolloverMode: 'unannounced',
+      logger: (entry) => {
+        if (!entry.event.startsWith('idp-sim.rollover.')) return;
+        events.push({ event: entry.event, emergency: entry['emergency'] });
+        if (events.length === 4) resolveFourth();
+      },
+    });
+    await sim.start();
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        setTimeout(
+          () => reject(new Error(`timer ran ${events.map((e) => e.event).join(', ')}`)),
+          20_000,
+        ).unref();
+      });
+      await Promise.race([fourth, timeout]);
+    } finally {
+      await sim.stop();
+    }
+    assert.deepEqual(events.slice(0, 4), [
+      { event: 'idp-sim.rollover.switch', emergency: true },
+      { event: 'idp-sim.rollover.retire', emergency: false },
+      { event: 'idp-sim.rollover.switch', emergency: true },
+      { event: 'idp-sim.rollover.retire', emergency: false },
+    ]);
+  });
 });

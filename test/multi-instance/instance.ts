@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   const store = holdingBeforeApply(await openStore(url));
   const engine = createRolloverEngine({
     store,
-    cooldownSeconds: 0,
+    fetchSpacingSeconds: 0,
     graceSeconds: 3600,
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
     reconcileIntervalMs: RECONCILE_MS,

@@ -145,9 +145,13 @@ describe('planRefresh on a usable document', () => {
     assert.deepEqual(result.alerts, []);
   });
 
-  it('makes a key that left the metadata retiring, still trusted for the grace period', () => {
-    const keyA = keyRecord(infoA, { state: 'active' });
-    const result = plan({ keys: [keyA], attempt: fetchedAttempt(documentWith([certB])) });
+  it('makes a used key that left the metadata retiring, still trusted for the grace period', () => {
+    const keyA = keyRecord(infoA, { state: 'active', lastUsedAt: at(-60) });
+    // Signed by A: the issuer announces and switches to B in one document, continuous with its trust.
+    const result = plan({
+      keys: [keyA],
+      attempt: fetchedAttempt(documentWith([certB], { signedBy: certA })),
+    });
     assert.deepEqual(update(result, keyA), { keyId: keyA.id, state: 'retiring' });
     const entry = result.application.audit.find((candidate) => candidate.action === 'key.retiring');
     assert.equal(entry?.subject, infoA.sha1);
@@ -159,16 +163,23 @@ describe('planRefresh on a usable document', () => {
   });
 
   it('retires a key that left the metadata at once when the grace period is 0', () => {
-    const keyA = keyRecord(infoA, { state: 'active' });
-    const result = plan({ keys: [keyA], graceSeconds: 0, attempt: fetchedAttempt(documentWith([certB])) });
+    const keyA = keyRecord(infoA, { state: 'active', lastUsedAt: at(-60) });
+    const result = plan({
+      keys: [keyA],
+      graceSeconds: 0,
+      attempt: fetchedAttempt(documentWith([certB], { signedBy: certA })),
+    });
     assert.deepEqual(update(result, keyA), { keyId: keyA.id, state: 'retired' });
     assert.ok(result.application.audit.some((entry) => entry.action === 'key.retired'));
   });
 
   it('retires a retiring key once the grace period has passed, not before', () => {
-    const old = keyRecord(infoA, { state: 'retiring', stateChangedAt: at(-3600) });
-    const recent = keyRecord(infoC, { state: 'retiring', stateChangedAt: at(-3599) });
-    const result = plan({ keys: [old, recent], attempt: fetchedAttempt(documentWith([certB])) });
+    const old = keyRecord(infoA, { state: 'retiring', stateChangedAt: at(-3600), lastUsedAt: at(-4000) });
+    const recent = keyRecord(infoC, { state: 'retiring', stateChangedAt: at(-3599), lastUsedAt: at(-4000) });
+    const result = plan({
+      keys: [old, recent],
+      attempt: fetchedAttempt(documentWith([certB], { signedBy: certC })),
+    });
     assert.deepEqual(update(result, old), { keyId: old.id, state: 'retired' });
     assert.equal(update(result, recent), undefined);
     assert.deepEqual(
@@ -237,7 +248,7 @@ describe('planRefresh on a usable document', () => {
     const result = plan({
       keys: [keyA, keyC, revokedB],
       graceSeconds: 0,
-      attempt: fetchedAttempt(documentWith([certB])),
+      attempt: fetchedAttempt(documentWith([certB], { signedBy: certA })),
     });
     assert.deepEqual(update(result, keyA), { keyId: keyA.id, state: 'retiring' });
     assert.deepEqual(update(result, keyC), { keyId: keyC.id, state: 'retired' });
@@ -293,7 +304,7 @@ describe('planRefresh on a usable document', () => {
 describe('planRefresh on a 304 Not Modified', () => {
   it('changes nothing but the seen times and the refresh state', () => {
     const keyA = keyRecord(infoA, { state: 'active' });
-    const keyB = keyRecord(infoB, { state: 'retiring', stateChangedAt: at(-60) });
+    const keyB = keyRecord(infoB, { state: 'retiring', stateChangedAt: at(-60), lastUsedAt: at(-120) });
     const result = plan({
       keys: [keyA, keyB],
       previousSnapshot: snapshotRecord(),
@@ -614,15 +625,22 @@ describe('planRefresh and expired certificates', () => {
 
   it('keeps an issuer that still trusts an expired key on the latest-expiring one, as before', () => {
     const keyA = keyRecord(infoA, { state: 'active', notAfter: at(-30 * 86_400) });
-    const result = plan({ keys: [keyA], attempt: fetchedAttempt(documentWith([expiredCert])) });
+    const result = plan({
+      // The document replaces every key: key continuity would hold it under `auto` (see key-continuity.test.ts).
+      issuer: issuerRecord({ discontinuityPolicy: 'accept-with-alert' }),
+      keys: [keyA],
+      attempt: fetchedAttempt(documentWith([expiredCert])),
+    });
     assert.equal(result.outcome, 'success');
     // The newly published certificate expired later than the kept one: it takes its place, trusted, and the operator is told.
     assert.deepEqual(
       result.application.addKeys.map((key) => key.state),
       ['announced'],
     );
-    assert.equal(update(result, keyA)?.state, 'expired');
+    // No longer trusted: a discontinuity applied retires the replaced keys at once (else `expired`).
+    assert.equal(update(result, keyA)?.state, 'retired');
     assert.ok(result.alerts.some((alert) => alert.kind === 'key-expired' && alert.severity === 'critical'));
+    assert.ok(result.alerts.some((alert) => alert.kind === 'keys-discontinuous'));
   });
 
   it('expires keys on a 304 as well', () => {
@@ -736,22 +754,32 @@ describe('planRefresh on an OpenID Connect discovery document', () => {
       ...fetchedJson(DISCOVERY_URL, discoveryText(ISSUER, JWKS_URL)),
       keySet: fetchedJson(JWKS_URL, jwksText([certA], ISSUER)),
     });
-    const previousSnapshot = first.application.snapshot!;
-    const keyA = keyRecord(infoA, { kid: kidOf(certA), state: 'active' });
-    const rolled = oidcPlan(
-      { ...notModified(DISCOVERY_URL), keySet: fetchedJson(JWKS_URL, jwksText([certB], ISSUER)) },
-      { keys: [keyA], previousSnapshot },
+    const keyA = keyRecord(infoA, { kid: kidOf(certA), state: 'active', lastUsedAt: at(-60) });
+    // Announced: the key set publishes B beside A.
+    const announced = oidcPlan(
+      { ...notModified(DISCOVERY_URL), keySet: fetchedJson(JWKS_URL, jwksText([certA, certB], ISSUER)) },
+      { keys: [keyA], previousSnapshot: first.application.snapshot! },
     );
-    assert.equal(rolled.outcome, 'success');
+    assert.equal(announced.outcome, 'success');
     assert.deepEqual(
-      rolled.application.addKeys.map((key) => key.sha1),
+      announced.application.addKeys.map((key) => key.sha1),
       [infoB.sha1],
     );
-    assert.equal(update(rolled, keyA)?.state, 'retiring');
-    const stored = readOidcSnapshot(rolled.application.snapshot!);
+    const previousSnapshot = announced.application.snapshot!;
+    const stored = readOidcSnapshot(previousSnapshot);
     assert.equal(stored?.discovery.body, discoveryText(ISSUER, JWKS_URL));
-    assert.equal(stored?.keySet.body, jwksText([certB], ISSUER));
-    assert.equal(rolled.application.audit[0]?.refresh?.httpStatus, 304);
+    assert.equal(stored?.keySet.body, jwksText([certA, certB], ISSUER));
+    assert.equal(announced.application.audit[0]?.refresh?.httpStatus, 304);
+
+    // Retired: A leaves the key set and starts its grace period.
+    const keyB = keyRecord(infoB, { kid: kidOf(certB), state: 'active', lastUsedAt: at(-30) });
+    const rolled = oidcPlan(
+      { ...notModified(DISCOVERY_URL), keySet: fetchedJson(JWKS_URL, jwksText([certB], ISSUER)) },
+      { keys: [keyA, keyB], previousSnapshot },
+    );
+    assert.equal(rolled.outcome, 'success');
+    assert.equal(update(rolled, keyA)?.state, 'retiring');
+    assert.equal(readOidcSnapshot(rolled.application.snapshot!)?.keySet.body, jwksText([certB], ISSUER));
 
     const unchanged = oidcPlan(
       { ...notModified(DISCOVERY_URL), keySet: notModified(JWKS_URL) },

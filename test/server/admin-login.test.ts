@@ -5,7 +5,9 @@ import { hashPassword } from '../../src/admin/passwords.js';
 import { CLAIM_TYPES } from '../../src/idp-sim/user-claims.js';
 import { ADMIN_ROLE, createAdminGuard, LOCAL_ADMIN_ISSUER } from '../../src/server/admin-auth.js';
 import { adminReturnPath } from '../../src/server/admin-login.js';
+import { DEFAULT_LOGIN_THROTTLE_POLICY } from '../../src/server/admin-login-throttle.js';
 import { createSessionHook } from '../../src/server/session-hook.js';
+import { createSessionRevocations } from '../../src/server/session-revocations.js';
 import { createSealingKeyRing } from '../../src/session/sealing-keys.js';
 import { createSessionCookies, type Session } from '../../src/session/session-cookie.js';
 import {
@@ -50,7 +52,11 @@ async function createLoginFixture(flags: Record<string, unknown> = {}): Promise<
   const guard = createAdminGuard({
     config,
     ring,
-    sessions: createSessionHook(cookies, config.session.cookieName),
+    sessions: createSessionHook(
+      cookies,
+      config.session.cookieName,
+      createSessionRevocations({ store: gateway.store, now, warn: () => undefined }),
+    ),
     renderRefusal: () => assert.fail('no refusal page expected'),
   });
   return {
@@ -91,14 +97,23 @@ async function signIn(
   username: string,
   password: string,
   extra: Record<string, string> = {},
+  remoteAddress?: string,
 ): Promise<LightMyRequestResponse> {
   const form = await openLoginForm(fixture);
-  return postForm(
-    fixture.gateway.app,
-    '/admin/login',
-    { _csrf: form.token, username, password, ...extra },
-    form.cookie,
-  );
+  if (remoteAddress === undefined)
+    return postForm(
+      fixture.gateway.app,
+      '/admin/login',
+      { _csrf: form.token, username, password, ...extra },
+      form.cookie,
+    );
+  return fixture.gateway.app.inject({
+    method: 'POST',
+    url: '/admin/login',
+    remoteAddress,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: form.cookie },
+    payload: new URLSearchParams({ _csrf: form.token, username, password, ...extra }).toString(),
+  });
 }
 
 /** The one message a refused sign-in shows. */
@@ -245,6 +260,23 @@ describe('admin sign-in with a local account', () => {
     assert.equal((await signIn(fixture, 'carol', PASSWORD)).statusCode, 303);
   });
 
+  it('locks a user name for one address only: its owner signs in from another meanwhile', async () => {
+    await createAccount(fixture, 'erin');
+    for (let attempt = 0; attempt < 5; attempt += 1)
+      await signIn(fixture, 'erin', `wrong guess number ${attempt}`, {}, '203.0.113.9');
+    const locked = await signIn(fixture, 'erin', PASSWORD, {}, '203.0.113.9');
+    assert.equal(locked.statusCode, 429);
+    assert.match(messageOf(locked)!, /from this address/);
+    assert.equal((await signIn(fixture, 'erin', PASSWORD, {}, '192.0.2.44')).statusCode, 303);
+    // The lock is kept in the store: another gateway on the same store refuses the address too.
+    const attempt = await fixture.gateway.store.beginAdminLoginAttempt(
+      { account: 'erin', address: '203.0.113.9' },
+      fixture.gateway.now(),
+      DEFAULT_LOGIN_THROTTLE_POLICY,
+    );
+    assert.equal(attempt.admitted, false);
+  });
+
   it('counts failures within the window only, and locks unknown user names the same way', async () => {
     await createAccount(fixture, 'dave');
     for (let attempt = 0; attempt < 4; attempt += 1) await signIn(fixture, 'dave', 'wrong password here');
@@ -307,6 +339,7 @@ describe('admin sign-in through an issuer asserting admin.adminClaim', () => {
     fixture = await createLoginFixture({
       'admin.adminClaim.type': CLAIM_TYPES.role,
       'admin.adminClaim.value': 'Admin',
+      'admin.adminClaim.issuers': 'sim',
     });
   });
   after(() => fixture.gateway.close());
@@ -334,6 +367,48 @@ describe('admin sign-in through an issuer asserting admin.adminClaim', () => {
 
     const staff = await signInThroughGateway(fixture.gateway.app, '/admin', 'alice');
     assert.equal(fixture.isAdmin(fixture.sessionOf(cookiePair(setCookieOf(staff, SESSION_COOKIE)!))), false);
+  });
+});
+
+describe('admin.adminClaim without admin.adminClaim.issuers', () => {
+  let fixture: LoginFixture;
+  before(async () => {
+    fixture = await createLoginFixture({
+      'admin.adminClaim.type': CLAIM_TYPES.role,
+      'admin.adminClaim.value': 'Admin',
+    });
+  });
+  after(() => fixture.gateway.close());
+
+  it('lets no issuer grant the admin role by default, and offers no issuer on the login form', async () => {
+    assert.deepEqual(fixture.gateway.config.admin.adminClaim?.issuers, []);
+    const admin = await signInThroughGateway(fixture.gateway.app, '/admin', 'admin');
+    assert.equal(admin.statusCode, 303);
+    const session = fixture.sessionOf(cookiePair(setCookieOf(admin, SESSION_COOKIE)!));
+    assert.deepEqual(session.claims[CLAIM_TYPES.role], ['Admin']);
+    assert.equal(fixture.isAdmin(session), false);
+    const page = await fixture.gateway.app.inject({
+      method: 'GET',
+      url: '/admin',
+      headers: { cookie: cookiePair(setCookieOf(admin, SESSION_COOKIE)!) },
+    });
+    assert.equal(page.statusCode, 403);
+    const form = await openLoginForm(fixture);
+    assert.doesNotMatch(form.response.body, /Sign in with/);
+  });
+
+  it('does not take the claim from an issuer other than those listed', () => {
+    const session = {
+      sid: 'c2lk',
+      user: 'OTHER:mallory',
+      issuer: 'other-tenant',
+      claims: { [CLAIM_TYPES.role]: ['Admin'] },
+      roles: [],
+      authenticatedAt: new Date(0),
+      expiresAt: new Date(0),
+      lastSeenAt: new Date(0),
+    };
+    assert.equal(fixture.isAdmin(session), false);
   });
 });
 

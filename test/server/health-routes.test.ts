@@ -42,8 +42,15 @@ describe('health and readiness', () => {
   });
 
   it('answers /readyz with 503 naming the store check when the store fails', async () => {
-    const failing = Object.create(fixture.store) as typeof fixture.store;
-    failing.listRealms = () => Promise.reject(new Error('database down'));
+    const store = fixture.store;
+    // The real store, but for listRealms, which fails.
+    const failing = new Proxy(store, {
+      get(target, name: keyof typeof store): unknown {
+        if (name === 'listRealms') return () => Promise.reject(new Error('database down'));
+        const value: unknown = Reflect.get(target, name);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
     const { config } = loadConfig({ env: {}, flags: { mode: 'development', 'server.port': 8787 } });
     const app = createGatewayServer({ config, store: failing, engine: fixture.engine });
     try {

@@ -258,7 +258,7 @@ function stubStore(): Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'
 function engineMetrics(scale: number): EngineMetrics {
   return {
     refreshes: { success: 3 * scale, 'not-modified': 2 * scale, failure: scale, skipped: 0, deferred: 0 },
-    unknownKey: { refreshes: 2 * scale, joined: scale, throttled: 5 * scale, unmapped: 0 },
+    unknownKey: { refreshes: 2 * scale, joined: scale, timedOut: 5 * scale, unmapped: 0 },
     reloads: 7 * scale,
     issuers: 2,
     usableKeys: 3,
@@ -374,7 +374,7 @@ describe('gateway metrics from the store and the engine', () => {
     assert.equal(valueOf(text, 'claimsgate_metadata_refreshes_total', { outcome: 'not-modified' }), 4);
     assert.equal(valueOf(text, 'claimsgate_metadata_refreshes_total', { outcome: 'failure' }), 2);
     assert.equal(valueOf(text, 'claimsgate_unknown_key_events_total', { result: 'refreshed' }), 4);
-    assert.equal(valueOf(text, 'claimsgate_unknown_key_events_total', { result: 'throttled' }), 10);
+    assert.equal(valueOf(text, 'claimsgate_unknown_key_events_total', { result: 'timed_out' }), 10);
     assert.equal(valueOf(text, 'claimsgate_trust_reloads_total'), 14);
     assert.equal(valueOf(text, 'claimsgate_trust_usable_keys'), 3);
     assert.equal(valueOf(text, 'claimsgate_alerts_fired_total', { kind: 'single-key' }), 2);

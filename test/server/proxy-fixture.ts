@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createRolloverEngine, type RolloverEngine } from '../../src/rollover/rollover-engine.js';
 import { createGatewayServer } from '../../src/server/create-gateway-server.js';
 import { createSealingKeyRing } from '../../src/session/sealing-keys.js';
-import { createSessionCookies, type NewSession } from '../../src/session/session-cookie.js';
+import { createSessionCookies, type NewSession, type Session } from '../../src/session/session-cookie.js';
 import { serializeSetCookie } from '../../src/session/set-cookie.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -138,6 +138,10 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
           `${COOKIE}=planted-by-app; Path=/`,
           'app_pref=dark; Path=/',
           ` ${COOKIE} =again; Path=/`,
+          'claimsgate_signin=planted; Path=/signin',
+          '__Secure-claimsgate_signin=planted; Secure; Path=/signin',
+          '__Host-Claimsgate_Admin_Login=planted; Secure; Path=/',
+          `__Host-${COOKIE}=planted; Secure; Path=/`,
         ],
         connection: 'x-hop-header',
         'x-hop-header': 'connection-scoped',
@@ -199,6 +203,9 @@ export async function closedPort(): Promise<number> {
 /** A gateway in gateway mode on a temporary store, with a way to issue its session cookies. */
 export interface ProxyGateway {
   readonly app: FastifyInstance;
+  readonly store: Store;
+  /** The session a `name=value` cookie pair carries (it must open). */
+  sessionOf(pair: string): Session;
   /** Seals a session as the gateway would at sign-in; returns the `name=value` pair to send. */
   signIn(session?: Partial<NewSession>): string;
   /** Moves the shared clock forward. */
@@ -250,6 +257,8 @@ export async function createProxyGateway(
   });
   return {
     app,
+    store,
+    sessionOf: (pair) => cookies.read(pair.slice(pair.indexOf('=') + 1)).session,
     signIn(session: Partial<NewSession> = {}): string {
       return serializeSetCookie(cookies.issue({ ...TEST_SESSION, ...session })).split(';')[0]!;
     },

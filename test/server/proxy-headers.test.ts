@@ -6,8 +6,10 @@ import {
   buildUpstreamRequestHeaders,
   encodeClaimsHeader,
   encodeHeaderText,
+  gatewayCookieNames,
+  isGatewayCookie,
   isIdentityHeaderName,
-  removeCookie,
+  removeGatewayCookies,
   setsCookie,
   type UpstreamRequestHeaderOptions,
 } from '../../src/server/proxy-headers.js';
@@ -31,9 +33,11 @@ const SESSION: Session = {
   lastSeenAt: new Date('2026-03-02T09:00:00Z'),
 };
 
+const OWN = gatewayCookieNames('claimsgate_session');
+
 const OPTIONS: UpstreamRequestHeaderOptions = {
   identityHeaderPrefix: 'X-Claimsgate-',
-  cookieName: 'claimsgate_session',
+  ownCookies: gatewayCookieNames('claimsgate_session'),
   session: SESSION,
   clientAddress: '192.0.2.10',
   trustProxy: false,
@@ -77,12 +81,57 @@ describe('identity headers', () => {
   });
 });
 
-describe('removeCookie', () => {
-  it('removes every cookie of the name and keeps the others in order', () => {
-    assert.equal(removeCookie('a=1; s=x; b=2;s=y', 's'), 'a=1; b=2');
-    assert.equal(removeCookie(' s = x ', 's'), undefined);
-    assert.equal(removeCookie('session=1; s2=2', 's'), 'session=1; s2=2');
-    assert.equal(removeCookie(undefined, 's'), undefined);
+describe('the gateway’s own cookies', () => {
+  it('names the session, the sign-in binding and the admin login form’s cookie, without prefixes', () => {
+    assert.deepEqual(gatewayCookieNames('__Host-claimsgate_session'), [
+      'claimsgate_session',
+      'claimsgate_signin',
+      'claimsgate_admin_login',
+    ]);
+  });
+
+  it('takes every prefix and case of an own name for the gateway’s, and nothing else', () => {
+    for (const name of [
+      'claimsgate_session',
+      '__Host-claimsgate_session',
+      '__host-CLAIMSGATE_SESSION',
+      '__Secure-claimsgate_signin',
+      '__SECURE-__Host-claimsgate_signin',
+      'Claimsgate_Admin_Login',
+      '__Host-claimsgate_admin_login',
+    ]) {
+      assert.equal(isGatewayCookie(name, OWN), true, name);
+    }
+    for (const name of ['claimsgate_session2', 'app_claimsgate_session', '_host-claimsgate_session', '']) {
+      assert.equal(isGatewayCookie(name, OWN), false, name);
+    }
+  });
+
+  it('removes every gateway cookie from a Cookie header and keeps the others byte for byte', () => {
+    const header =
+      'a=1;claimsgate_session=x; __Host-claimsgate_admin_login=t;b="two words" ;  __Secure-claimsgate_signin=s;c=%20';
+    assert.equal(removeGatewayCookies(header, OWN), 'a=1;b="two words" ;c=%20');
+    assert.equal(removeGatewayCookies('claimsgate_signin=s; app=1', OWN), 'app=1');
+    assert.equal(removeGatewayCookies('app=1 ;x=  2', OWN), 'app=1 ;x=  2');
+    assert.equal(removeGatewayCookies(' s = x ', ['s']), undefined);
+    assert.equal(removeGatewayCookies('CLAIMSGATE_SESSION=1; claimsgate_signin=2', OWN), undefined);
+    assert.equal(removeGatewayCookies('session=1; s2=2', ['s']), 'session=1; s2=2');
+    assert.equal(removeGatewayCookies(undefined, OWN), undefined);
+  });
+
+  it('drops Set-Cookie lines for any of the gateway’s cookies, in any case and prefix', () => {
+    const lines = [
+      'claimsgate_signin=planted; Path=/signin',
+      '__Secure-claimsgate_signin=planted; Secure; Path=/signin',
+      '__Host-claimsgate_admin_login=planted; Secure; Path=/',
+      'CLAIMSGATE_SESSION=x',
+      '__Host-claimsgate_session=x; Secure; Path=/',
+      '=__Host-claimsgate_session=x',
+      'app=1; Path=/',
+    ];
+    assert.deepEqual(buildClientResponseHeaders({ 'set-cookie': lines }, OWN)['set-cookie'], [
+      'app=1; Path=/',
+    ]);
   });
 });
 
@@ -154,7 +203,7 @@ describe('buildClientResponseHeaders', () => {
         'x-hop': '1',
         'content-type': 'text/plain',
       },
-      'claimsgate_session',
+      OWN,
     );
     assert.deepEqual(headers, {
       'set-cookie': ['a=1', 'claimsgate_session_other=2'],
@@ -174,15 +223,15 @@ describe('nameless Set-Cookie lines', () => {
       '=plain',
       'app=1',
     ];
-    const headers = buildClientResponseHeaders({ 'set-cookie': lines }, 'claimsgate_session');
+    const headers = buildClientResponseHeaders({ 'set-cookie': lines }, OWN);
     assert.deepEqual(headers['set-cookie'], ['=other=1; Path=/', '=plain', 'app=1']);
   });
 
   it('tells which Set-Cookie lines reach the browser as a given cookie', () => {
-    assert.equal(setsCookie('claimsgate_session=v; Path=/', 'claimsgate_session'), true);
-    assert.equal(setsCookie('=claimsgate_session=v; Path=/x', 'claimsgate_session'), true);
-    assert.equal(setsCookie('=claimsgate_session_other=v', 'claimsgate_session'), false);
-    assert.equal(setsCookie('app=claimsgate_session=v', 'claimsgate_session'), false);
+    assert.equal(setsCookie('claimsgate_session=v; Path=/', OWN), true);
+    assert.equal(setsCookie('=claimsgate_session=v; Path=/x', OWN), true);
+    assert.equal(setsCookie('=claimsgate_session_other=v', OWN), false);
+    assert.equal(setsCookie('app=claimsgate_session=v', OWN), false);
   });
 });
 
@@ -228,10 +277,7 @@ describe('request body framing', () => {
     );
     assert.equal(headers['content-length'], '5');
     assert.equal(headers.host, OPTIONS.upstreamHost);
-    const answer = buildClientResponseHeaders(
-      { connection: 'content-length', 'content-length': '7' },
-      'claimsgate_session',
-    );
+    const answer = buildClientResponseHeaders({ connection: 'content-length', 'content-length': '7' }, OWN);
     assert.equal(answer['content-length'], '7');
   });
 });

@@ -111,7 +111,7 @@ describe('gateway mode: WebSocket connections', () => {
 
   it('passes the identity on and strips spoofed identity headers and the session cookie', async () => {
     const opened = await handshake(port, '/live/identity', {
-      cookie: `app=1; ${cookie}`,
+      cookie: `app=1; ${cookie}; claimsgate_signin=b; __Host-claimsgate_admin_login=t`,
       origin: OWN_ORIGIN,
       'X-Claimsgate-User': 'SIM:mallory',
       'x-CLAIMSGATE-issuer': 'evil',

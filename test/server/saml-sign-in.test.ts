@@ -307,6 +307,26 @@ describe('SAML 2.0 sign-in through the gateway', () => {
     }
   });
 
+  it('refuses an unused SAML 2.0 assertion re-wrapped in a WS-Trust response at /signin/wsfed, with the attacker’s own wctx and binding cookie (cross-protocol replay)', async () => {
+    const victim = await responseForm();
+    const victimBinding = binding;
+    const xml = Buffer.from(victim['SAMLResponse']!, 'base64').toString('utf8');
+    const assertion = /<Assertion\b[\s\S]*<\/Assertion>/.exec(xml)?.[0];
+    assert.ok(assertion !== undefined, 'the simulator’s Response carries a self-contained Assertion');
+    const wresult =
+      '<t:RequestSecurityTokenResponse xmlns:t="http://schemas.xmlsoap.org/ws/2005/02/trust">' +
+      `<t:RequestedSecurityToken>${assertion}</t:RequestedSecurityToken></t:RequestSecurityTokenResponse>`;
+    // The attacker starts a WS-Federation sign-in of their own, for its wctx and binding cookie.
+    const location = await startSignIn('sim', '/', 'wsfed');
+    const wctx = location.searchParams.get('wctx');
+    assert.ok(wctx !== null);
+    const posted = await postForm(fixture.app, '/signin/wsfed', { wresult, wctx }, binding);
+    assertRefused(posted, 'CG_TOKEN_IN_RESPONSE_TO_MISMATCH');
+    // The victim's own sign-in is untouched: the assertion was never recorded as used.
+    const answered = await postAcs(victim, victimBinding);
+    assert.equal(answered.statusCode, 303, answered.body);
+  });
+
   it('refuses sign-in with an issuer that has no SAML 2.0 endpoint with CG_CONFIG_SIGN_IN_UNAVAILABLE', async () => {
     const response = await fixture.app.inject({
       method: 'GET',

@@ -8,6 +8,7 @@ import {
   openSync,
   readSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,6 +102,28 @@ describe('SQLite store capabilities', () => {
     await store.close();
     // SQLite file header bytes 18 and 19: format versions, 2 = WAL.
     assert.deepEqual([...headerBytes(path, 18, 2)], [2, 2]);
+  });
+
+  it('creates the database, its side files and its directory readable by the owner only', async () => {
+    const path = newPath();
+    const previous = process.umask(0o022);
+    let store;
+    try {
+      store = await openSqliteStore(path, { now: frozen });
+    } finally {
+      process.umask(previous);
+    }
+    try {
+      await store.createIssuer({ name: 'a', issuerUri: 'https://a.test/' }, 'admin:alice');
+      // In exclusive locking mode the WAL index lives in memory: there is no -shm file.
+      assert.ok(existsSync(`${path}-wal`));
+      for (const file of [path, `${path}-wal`, `${path}-shm`].filter((name) => existsSync(name))) {
+        assert.equal(statSync(file).mode & 0o777, 0o600, `${file} is 0600`);
+      }
+      assert.equal(statSync(join(path, '..')).mode & 0o777, 0o700);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a second store on the same file in the same process with CG_STORE_IN_USE', async () => {

@@ -7,6 +7,7 @@ import type {
   KeyRecord,
   MetadataSnapshotRecord,
   NewIssuer,
+  PendingChangeRecord,
   RefreshStateRecord,
   StoreChange,
 } from '../../src/store/model.js';
@@ -83,6 +84,31 @@ function refreshStateOf(
     lastErrorMessage: outcome === 'failure' ? 'connection refused' : null,
     consecutiveFailures: outcome === 'failure' ? 1 : 0,
     nextAttemptAt: new Date(at.getTime() + 3_600_000),
+  };
+}
+
+function pendingChangeOf(issuerId: string, at: Date, body: string): PendingChangeRecord {
+  return {
+    issuerId,
+    detectedAt: at,
+    url: 'http://127.0.0.1:8788/federationmetadata.xml',
+    sha256: createHash('sha256').update(body).digest('hex'),
+    signerSha1: null,
+    reason: 'unsigned-replacement',
+    keys: [
+      {
+        sha1: 'AB'.repeat(20),
+        sha256: 'CD'.repeat(32),
+        kid: null,
+        subject: 'CN=attacker',
+        notBefore: new Date('2026-01-01T00:00:00.000Z'),
+        notAfter: new Date('2027-01-01T00:00:00.000Z'),
+      },
+      { sha1: null, sha256: null, kid: 'k1', subject: null, notBefore: null, notAfter: null },
+    ],
+    decision: 'pending',
+    decidedBy: null,
+    decidedAt: null,
   };
 }
 
@@ -358,7 +384,7 @@ export function runStoreContract(
           assert.deepEqual(await store.getIssuer(a.id), a);
         }));
 
-      it('deletes an issuer with its keys, mappings, snapshot and refresh state, keeping its audit history', () =>
+      it('deletes an issuer with its keys, mappings, snapshot, refresh state, pending change and claim types, keeping its audit history', () =>
         withStore(async ({ store, clock }) => {
           const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
           const other = await store.createIssuer(issuerInput('b'), ACTOR);
@@ -372,7 +398,10 @@ export function runStoreContract(
             snapshot: snapshotOf(issuer.id, clock.now(), 'one'),
             refreshState: refreshStateOf(issuer.id, clock.now(), 'success'),
             audit: [],
+            pendingChange: pendingChangeOf(issuer.id, clock.now(), 'held'),
           });
+          await store.recordTokenClaimTypes(issuer.id, ['upn'], clock.now());
+          await store.recordTokenClaimTypes(other.id, ['upn'], clock.now());
           const history = await store.listAudit({ issuerId: issuer.id });
 
           await store.deleteIssuer(issuer.id, ACTOR);
@@ -383,6 +412,9 @@ export function runStoreContract(
           assert.deepEqual(await store.listClaimMappings(issuer.id), []);
           assert.equal(await store.getMetadataSnapshot(issuer.id), undefined);
           assert.equal(await store.getRefreshState(issuer.id), undefined);
+          assert.deepEqual(await store.listPendingChanges(), []);
+          assert.equal(await store.getTokenClaimTypes(issuer.id), undefined);
+          assert.deepEqual((await store.getTokenClaimTypes(other.id))?.claimTypes, ['upn']);
           const after = await store.listAudit({ issuerId: issuer.id });
           assert.deepEqual(after.slice(0, history.length), history);
           const deleted = after.at(-1);
@@ -1066,8 +1098,23 @@ export function runStoreContract(
             })),
             'CG_STORE_DUPLICATE',
           );
+          // A new issuer is never created holding a document for approval, with no keys meanwhile.
+          await rejectsWith(
+            store.createIssuer(issuerInput('a'), ACTOR, (created) => ({
+              issuerId: created.id,
+              addKeys: [],
+              updateKeys: [],
+              snapshot: null,
+              refreshState: refreshStateOf(created.id, START, 'failure'),
+              audit: [],
+              pendingChange: pendingChangeOf(created.id, START, 'held'),
+            })),
+            'CG_STORE_INVALID',
+            'firstRefresh.pendingChange',
+          );
           assert.deepEqual(await store.listIssuers(), []);
           assert.deepEqual(await store.listKeys(), []);
+          assert.deepEqual(await store.listPendingChanges(), []);
           assert.deepEqual(await store.listAudit(), []);
         }));
 
@@ -1225,6 +1272,212 @@ export function runStoreContract(
           await rejectsWith(store.recordTokenClaimTypes(issuer.id, [''], renamed), 'CG_STORE_INVALID');
           await store.deleteIssuer(issuer.id, ACTOR);
           assert.equal(await store.getTokenClaimTypes(issuer.id), undefined);
+        }));
+    });
+
+    describe('key continuity', () => {
+      it('gives an issuer the auto discontinuity policy, changes it with an audit entry and refuses an unknown one', () =>
+        withStore(async ({ store }) => {
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          assert.equal(issuer.discontinuityPolicy, 'auto');
+          const held = await store.createIssuer(issuerInput('b', { discontinuityPolicy: 'hold' }), ACTOR);
+          assert.equal((await store.getIssuer(held.id))?.discontinuityPolicy, 'hold');
+          const updated = await store.updateIssuer(
+            issuer.id,
+            { discontinuityPolicy: 'accept-with-alert' },
+            ACTOR,
+            1,
+          );
+          assert.equal(updated.discontinuityPolicy, 'accept-with-alert');
+          assert.equal(updated.version, 2);
+          const entry = (await store.listAudit({ issuerId: issuer.id })).at(-1);
+          assert.equal(entry?.action, 'issuer.updated');
+          assert.equal(
+            (entry?.after as { discontinuityPolicy: string }).discontinuityPolicy,
+            'accept-with-alert',
+          );
+          await rejectsWith(
+            store.updateIssuer(issuer.id, { discontinuityPolicy: 'never' as never }, ACTOR),
+            'CG_STORE_INVALID',
+            'discontinuityPolicy',
+          );
+          await rejectsWith(
+            store.createIssuer(issuerInput('c', { discontinuityPolicy: 'HOLD' as never }), ACTOR),
+            'CG_STORE_INVALID',
+            'discontinuityPolicy',
+          );
+          assert.equal((await store.getIssuer(issuer.id))?.discontinuityPolicy, 'accept-with-alert');
+        }));
+
+      it('sets, keeps, replaces and clears the pending change with the refresh that decides it', () =>
+        withStore(async ({ store, clock }) => {
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          const other = await store.createIssuer(issuerInput('b'), ACTOR);
+          assert.equal(await store.getPendingChange(issuer.id), undefined);
+          const at = clock.advance(60_000);
+          const held = pendingChangeOf(issuer.id, at, 'attacker');
+          const failed = refreshStateOf(issuer.id, at, 'failure');
+          const base: RefreshApplication = {
+            issuerId: issuer.id,
+            addKeys: [],
+            updateKeys: [],
+            snapshot: null,
+            refreshState: failed,
+            audit: [],
+          };
+          await store.applyRefresh({ ...base, pendingChange: held });
+          assert.deepEqual(await store.getPendingChange(issuer.id), held);
+          assert.deepEqual(await store.listPendingChanges(), [held]);
+          assert.equal(await store.getPendingChange(other.id), undefined);
+
+          // Left as it is when the application does not say.
+          await store.applyRefresh(base);
+          assert.deepEqual(await store.getPendingChange(issuer.id), held);
+
+          const newer = pendingChangeOf(issuer.id, clock.advance(60_000), 'another');
+          await store.applyRefresh({ ...base, pendingChange: newer });
+          assert.deepEqual(await store.getPendingChange(issuer.id), newer);
+
+          await store.applyRefresh({ ...base, pendingChange: null });
+          assert.equal(await store.getPendingChange(issuer.id), undefined);
+          assert.deepEqual(await store.listPendingChanges(), []);
+        }));
+
+      it('refuses a pending change of another issuer or with a bad digest, applying nothing', () =>
+        withStore(async ({ store, clock }) => {
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          const other = await store.createIssuer(issuerInput('b'), ACTOR);
+          const at = clock.advance(60_000);
+          const base: RefreshApplication = {
+            issuerId: issuer.id,
+            addKeys: [],
+            updateKeys: [],
+            snapshot: null,
+            refreshState: refreshStateOf(issuer.id, at, 'failure'),
+            audit: [],
+          };
+          await rejectsWith(
+            store.applyRefresh({ ...base, pendingChange: pendingChangeOf(other.id, at, 'x') }),
+            'CG_STORE_INVALID',
+            'pendingChange.issuerId',
+          );
+          await rejectsWith(
+            store.applyRefresh({
+              ...base,
+              pendingChange: { ...pendingChangeOf(issuer.id, at, 'x'), sha256: 'zz' },
+            }),
+            'CG_STORE_INVALID',
+            'pendingChange.sha256',
+          );
+          await rejectsWith(
+            store.applyRefresh({
+              ...base,
+              pendingChange: { ...pendingChangeOf(issuer.id, at, 'x'), reason: 'because' as never },
+            }),
+            'CG_STORE_INVALID',
+            'pendingChange.reason',
+          );
+          assert.equal(await store.getRefreshState(issuer.id), undefined);
+          assert.deepEqual(await store.listPendingChanges(), []);
+        }));
+
+      it('records an approval or rejection of exactly the document reviewed, audited and broadcast', () =>
+        withStore(async ({ store, clock }) => {
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          const held = pendingChangeOf(issuer.id, clock.now(), 'attacker');
+          await store.applyRefresh({
+            issuerId: issuer.id,
+            addKeys: [],
+            updateKeys: [],
+            snapshot: null,
+            refreshState: refreshStateOf(issuer.id, clock.now(), 'failure'),
+            audit: [],
+            pendingChange: held,
+          });
+          const changes: StoreChange[] = [];
+          store.onChange((change) => changes.push(change));
+          const auditBefore = (await store.listAudit()).length;
+
+          // A digest that is not the pending document's: someone reviewed another (older) document.
+          await rejectsWith(
+            store.decidePendingChange(issuer.id, 'ee'.repeat(32), 'approved', ACTOR),
+            'CG_STORE_CONFLICT',
+          );
+          await rejectsWith(
+            store.decidePendingChange(issuer.id, 'not a digest', 'approved', ACTOR),
+            'CG_STORE_INVALID',
+            'sha256',
+          );
+          await rejectsWith(
+            store.decidePendingChange(issuer.id, held.sha256, 'pending' as never, ACTOR),
+            'CG_STORE_INVALID',
+            'decision',
+          );
+          const unknown = '00000000-0000-4000-8000-000000000000';
+          await rejectsWith(
+            store.decidePendingChange(unknown, held.sha256, 'approved', ACTOR),
+            'CG_STORE_NOT_FOUND',
+          );
+          assert.deepEqual(await store.getPendingChange(issuer.id), held);
+          assert.equal((await store.listAudit()).length, auditBefore);
+
+          const at = clock.advance(120_000);
+          const approved = await store.decidePendingChange(
+            issuer.id,
+            held.sha256.toUpperCase(),
+            'approved',
+            ACTOR,
+          );
+          assert.equal(approved.decision, 'approved');
+          assert.equal(approved.decidedBy, ACTOR);
+          assert.deepEqual(approved.decidedAt, at);
+          assert.deepEqual(await store.getPendingChange(issuer.id), approved);
+          // The same decision again changes nothing.
+          await store.decidePendingChange(issuer.id, held.sha256, 'approved', ACTOR);
+          const rejected = await store.decidePendingChange(issuer.id, held.sha256, 'rejected', 'admin:bob');
+          assert.equal(rejected.decision, 'rejected');
+          assert.equal(rejected.decidedBy, 'admin:bob');
+
+          const entries = (await store.listAudit({ issuerId: issuer.id })).slice(auditBefore - 1);
+          assert.deepEqual(
+            entries
+              .filter((entry) => entry.action.startsWith('change.'))
+              .map((entry) => [entry.action, entry.actor]),
+            [
+              ['change.approved', ACTOR],
+              ['change.rejected', 'admin:bob'],
+            ],
+          );
+          const approval = entries.find((entry) => entry.action === 'change.approved');
+          assert.equal(approval?.subject, held.sha256);
+          assert.deepEqual(approval?.before, { decision: 'pending' });
+          assert.deepEqual((approval?.after as { keys: string[] }).keys, ['AB'.repeat(20), 'kid:k1']);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          assert.deepEqual(changes, [
+            { kind: 'pending-change', issuerId: issuer.id },
+            { kind: 'pending-change', issuerId: issuer.id },
+          ]);
+        }));
+
+      it('refuses a decision with CG_STORE_NOT_FOUND when the issuer has no pending change, and drops it with its issuer', () =>
+        withStore(async ({ store, clock }) => {
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          const held = pendingChangeOf(issuer.id, clock.now(), 'attacker');
+          await rejectsWith(
+            store.decidePendingChange(issuer.id, held.sha256, 'rejected', ACTOR),
+            'CG_STORE_NOT_FOUND',
+          );
+          await store.applyRefresh({
+            issuerId: issuer.id,
+            addKeys: [],
+            updateKeys: [],
+            snapshot: null,
+            refreshState: refreshStateOf(issuer.id, clock.now(), 'failure'),
+            audit: [],
+            pendingChange: held,
+          });
+          await store.deleteIssuer(issuer.id, ACTOR);
+          assert.deepEqual(await store.listPendingChanges(), []);
         }));
     });
 

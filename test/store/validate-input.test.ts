@@ -16,7 +16,7 @@ function invalidField(field: string) {
 }
 
 describe('store input validation', () => {
-  it('fills issuer defaults: label = name, wsfed, hourly refresh, self-consistent signatures, SHA-1 off', () => {
+  it('fills issuer defaults: label = name, wsfed, hourly refresh, self-consistent signatures, SHA-1 off, auto discontinuity', () => {
     assert.deepEqual(normalizeNewIssuer({ name: ' contoso ', issuerUri: 'https://sts.test/' }), {
       name: 'contoso',
       description: '',
@@ -30,6 +30,7 @@ describe('store input validation', () => {
       signaturePolicy: { mode: 'self-consistent' },
       allowSha1: false,
       allowedTenants: [],
+      discontinuityPolicy: 'auto',
     });
   });
 

@@ -315,3 +315,48 @@ describe('validateJwt refuses an unusable context', () => {
     await assert.rejects(validateJwt(token, contextFor(trust, { maxTokenBytes: 0 })), TypeError);
   });
 });
+
+describe('validateJwt maps keys per issuer', () => {
+  const OTHER = 'https://issuer-b.example/';
+
+  it('finds a kid among the keys of the token’s issuer, when another issuer uses the same kid for another key', async () => {
+    const [mine, theirs] = await Promise.all([
+      createSigningKey('shared-kid'),
+      createSigningKey('shared-kid'),
+    ]);
+    const keyed = buildTrust([
+      { issuer: OTHER, keys: [publishedKey(theirs)] },
+      { issuer: ISSUER, keys: [publishedKey(mine)] },
+    ]);
+    const token = await signJwt(mine.privateKey, 'RS256', claimsFor(ISSUER), { kid: 'shared-kid' });
+    const identity = await validateJwt(token, contextFor(keyed));
+    assert.equal(identity.signingKey.sha1, mine.certificate.sha1);
+    const forged = await signJwt(theirs.privateKey, 'RS256', claimsFor(ISSUER), { kid: 'shared-kid' });
+    await rejectsWith(validateJwt(forged, contextFor(keyed)), 'CG_TOKEN_SIGNATURE_INVALID');
+  });
+
+  it('falls back to x5t when the kid names only another issuer’s key', async () => {
+    const [mine, theirs] = await Promise.all([createSigningKey('mine'), createSigningKey('theirs-only')]);
+    const keyed = buildTrust([
+      { issuer: OTHER, keys: [publishedKey(theirs)] },
+      { issuer: ISSUER, keys: [publishedKey(mine)] },
+    ]);
+    const token = await signJwt(mine.privateKey, 'RS256', claimsFor(ISSUER), {
+      kid: 'theirs-only',
+      x5t: thumbprintToX5t(mine.certificate.sha1),
+    });
+    const identity = await validateJwt(token, contextFor(keyed));
+    assert.equal(identity.signingKey.sha1, mine.certificate.sha1);
+  });
+
+  it('refuses a kid trusted for another issuer only with CG_TRUST_KEY_WRONG_ISSUER naming that issuer', async () => {
+    const [mine, theirs] = await Promise.all([createSigningKey('mine'), createSigningKey('theirs-only')]);
+    const keyed = buildTrust([
+      { issuer: OTHER, keys: [publishedKey(theirs)] },
+      { issuer: ISSUER, keys: [publishedKey(mine)] },
+    ]);
+    const token = await signJwt(theirs.privateKey, 'RS256', claimsFor(ISSUER), { kid: 'theirs-only' });
+    const { detail } = await rejectsWith(validateJwt(token, contextFor(keyed)), 'CG_TRUST_KEY_WRONG_ISSUER');
+    assert.deepEqual(detail['keyTrustedFor'], [OTHER]);
+  });
+});

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DOMParser } from '@xmldom/xmldom';
 import { isClaimsgateError } from '../../src/lib/errors.js';
-import { buildDom } from '../../src/xml/build-dom.js';
+import { buildDom, type BuildOptions } from '../../src/xml/build-dom.js';
 import { repoRoot, fixturesDir } from '../helpers/fixtures.js';
+import { meterWork } from '../helpers/work-meter.js';
 
 /** A structural description of a subtree: what any reader can observe. */
 function describeTree(node: Node): unknown {
@@ -211,5 +212,111 @@ describe('buildDom', () => {
       () => buildDom(`${'<a>'.repeat(10)}${'</a>'.repeat(10)}`, { maxDepth: 9 }),
       (error: unknown) => isClaimsgateError(error, 'CG_XML_TOO_DEEP'),
     );
+  });
+});
+
+describe('buildDom costs', () => {
+  /** Growth of the counted work when a shape doubles, the texts built before metering. */
+  function growth(shape: (size: number) => string, size: number): number {
+    const small = shape(size);
+    const large = shape(size * 2);
+    const smallWork = meterWork(() => buildDom(small)).work;
+    const largeWork = meterWork(() => buildDom(large)).work;
+    return largeWork / Math.max(smallWork, 1);
+  }
+
+  const declarations = (count: number, prefix = 'p'): string =>
+    Array.from({ length: count }, (_, i) => ` xmlns:${prefix}${i}="urn:${prefix}:${i}"`).join('');
+
+  it('does work linear in the size of a namespace-heavy document (no copy of the scope per element)', () => {
+    // The shape of issue 11: many declarations on the root, then many children each declaring one.
+    const shape = (size: number): string => `<r${declarations(size)}>${'<b xmlns="u"/>'.repeat(size)}</r>`;
+    assert.ok(growth(shape, 1000) < 2.2);
+  });
+
+  it('finds duplicate attributes without rescanning, by qualified and by expanded name', () => {
+    const unprefixed = (size: number): string =>
+      `<r${Array.from({ length: size }, (_, i) => ` a${i}="v"`).join('')}/>`;
+    const prefixed = (size: number): string =>
+      `<r xmlns:p="urn:p"${Array.from({ length: size }, (_, i) => ` p:a${i}="v"`).join('')}/>`;
+    assert.ok(growth(unprefixed, 2000) < 2.2);
+    assert.ok(growth(prefixed, 2000) < 2.2);
+    assert.throws(
+      () => buildDom(`${prefixed(3000).slice(0, -2)} p:a2999="again"/>`),
+      (error: unknown) => isClaimsgateError(error, 'CG_XML_MALFORMED'),
+    );
+  });
+
+  it('does work linear in the number of elements, text nodes and references', () => {
+    assert.ok(growth((size) => `<r>${'<b>x</b>'.repeat(size)}</r>`, 5000) < 2.2);
+    assert.ok(growth((size) => `<r>${'&amp;&#65;'.repeat(size)}</r>`, 5000) < 2.2);
+    assert.ok(growth((size) => `<r>${'<!--c-->'.repeat(size)}</r>`, 5000) < 2.2);
+  });
+});
+
+describe('buildDom limits', () => {
+  const attributes = (count: number): string =>
+    Array.from({ length: count }, (_, i) => ` a${i}="v"`).join('');
+  const declarations = (count: number): string =>
+    Array.from({ length: count }, (_, i) => ` xmlns:p${i}="urn:${i}"`).join('');
+
+  function refuses(text: string, options: BuildOptions, code: string): void {
+    assert.throws(
+      () => buildDom(text, options),
+      (error: unknown) => isClaimsgateError(error) && error.code === code,
+      code,
+    );
+  }
+
+  it('refuses an element with more attributes than the limit, declarations not counted', () => {
+    const options = { maxAttributesPerElement: 8 };
+    assert.equal(
+      buildDom(`<r${attributes(8)}${declarations(4)}/>`, options).documentElement.attributes.length,
+      12,
+    );
+    refuses(`<r${attributes(9)}/>`, options, 'CG_XML_TOO_MANY_ATTRIBUTES');
+    refuses(`<r><a/><b${attributes(9)}/></r>`, options, 'CG_XML_TOO_MANY_ATTRIBUTES');
+  });
+
+  it('refuses an element with more namespace declarations than the per-element limit', () => {
+    const options = { maxNamespaceDeclarationsPerElement: 4 };
+    buildDom(`<r${declarations(3)} xmlns="urn:d"${attributes(20)}/>`, options);
+    refuses(`<r${declarations(4)} xmlns="urn:d"/>`, options, 'CG_XML_TOO_MANY_NAMESPACES');
+  });
+
+  it('refuses a document with more namespace declarations than the per-document limit', () => {
+    const options = { maxNamespaceDeclarations: 10 };
+    buildDom(`<r${declarations(5)}>${'<b xmlns="u"/>'.repeat(5)}</r>`, options);
+    assert.throws(
+      () => buildDom(`<r${declarations(5)}>${'<b xmlns="u"/>'.repeat(6)}</r>`, options),
+      (error: unknown) =>
+        isClaimsgateError(error, 'CG_XML_TOO_MANY_NAMESPACES') && error.detail['scope'] === 'document',
+    );
+  });
+
+  it('refuses a document with more elements than the limit', () => {
+    const options = { maxElements: 10 };
+    buildDom(`<r>${'<b/>'.repeat(9)}</r>`, options);
+    refuses(`<r>${'<b/>'.repeat(10)}</r>`, options, 'CG_XML_TOO_MANY_ELEMENTS');
+  });
+
+  it('refuses a document with more nodes than the limit, counting attributes, text and comments', () => {
+    const options = { maxNodes: 10 };
+    // The root, three attributes, and six text and comment nodes.
+    buildDom(`<r a="1" b="2" xmlns="u">x<!--c-->x<!--c-->x<!--c--></r>`, options);
+    refuses(`<r a="1" b="2" xmlns="u">x<!--c-->x<!--c-->x<!--c-->x</r>`, options, 'CG_XML_TOO_MANY_NODES');
+    refuses(
+      `<r a="1" b="2" c="3" d="4" e="5" f="6" g="7" h="8" i="9" j="10"/>`,
+      options,
+      'CG_XML_TOO_MANY_NODES',
+    );
+  });
+
+  it('stops reading an element at its attribute limit, whatever follows', () => {
+    // 32,000 attributes on one element (issue 11), the last one broken: refused
+    // at the limit before the broken one is reached.
+    const text = `<r${attributes(32_000)} broken/>`;
+    refuses(text, { maxAttributesPerElement: 64 }, 'CG_XML_TOO_MANY_ATTRIBUTES');
+    refuses(text, {}, 'CG_XML_MALFORMED');
   });
 });

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
-import { parseXml } from '../../src/xml/parse-xml.js';
-import { readFixture } from '../helpers/fixtures.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_XML_LIMITS, parseXml } from '../../src/xml/parse-xml.js';
+import { fixturesDir, readFixture } from '../helpers/fixtures.js';
 
 function assertCode(input: string | Uint8Array, code: string, limits = {}): void {
   assert.throws(
@@ -127,5 +129,35 @@ describe('parseXml', () => {
         assert.ok(isClaimsgateError(error), `non-coded error for ${JSON.stringify(text)}: ${String(error)}`);
       }
     }
+  });
+
+  it('parses every real metadata document in the fixtures with a tenth of each count limit', () => {
+    const tenth = Object.fromEntries(
+      Object.entries(DEFAULT_XML_LIMITS)
+        .filter(([name]) => name !== 'maxBytes' && name !== 'maxDepth')
+        .map(([name, value]) => [name, Math.floor(value / 10)]),
+    );
+    const files = readdirSync(join(fixturesDir, 'metadata')).filter((file) => file.endsWith('.xml'));
+    assert.ok(files.length >= 5);
+    for (const file of files) assert.ok(parseXml(readFixture(`metadata/${file}`), tenth).root, file);
+  });
+
+  it('applies its default count limits', () => {
+    const attributes = Array.from({ length: 65 }, (_, i) => ` a${i}="v"`).join('');
+    assertCode(`<a${attributes}/>`, 'CG_XML_TOO_MANY_ATTRIBUTES');
+    const declarations = Array.from({ length: 33 }, (_, i) => ` xmlns:p${i}="u"`).join('');
+    assertCode(`<a${declarations}/>`, 'CG_XML_TOO_MANY_NAMESPACES');
+    assertCode(`<a>${'<b/>'.repeat(100_000)}</a>`, 'CG_XML_TOO_MANY_ELEMENTS');
+    assertCode(`<a>${'x<!---->'.repeat(125_000)}</a>`, 'CG_XML_TOO_MANY_NODES');
+    assertCode(`<a>${'<b xmlns="u"/>'.repeat(20_001)}</a>`, 'CG_XML_TOO_MANY_NAMESPACES');
+  });
+
+  it('takes tighter or looser limits, and refuses a limit that is not a positive integer', () => {
+    assertCode('<a><b/><b/></a>', 'CG_XML_TOO_MANY_ELEMENTS', { maxElements: 2 });
+    assert.equal(parseXml('<a b="1"/>', { maxAttributesPerElement: 1 }).root.localName, 'a');
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => parseXml('<a/>', { maxNodes: bad }), TypeError);
+    }
+    assert.throws(() => parseXml('<a/>', { maxWidgets: 1 } as never), TypeError);
   });
 });

@@ -270,7 +270,7 @@ export function registerAdminCommand(program: Command, context: CliContext): voi
       [
         'Local admin accounts sign in to the admin site at /admin/login with a user name and a password.',
         'User names are 1 to 64 letters, digits and . _ @ - and are matched without regard to case.',
-        'Admins can also sign in through an issuer whose token carries admin.adminClaim (see docs/admin-accounts.md).',
+        'Admins can also sign in through an issuer named in admin.adminClaim.issuers whose token carries admin.adminClaim (see docs/admin-accounts.md).',
       ].join('\n'),
     );
 

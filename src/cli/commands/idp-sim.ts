@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createIdpSimulator, DEFAULT_TENANT } from '../../idp-sim/idp-sim-server.js';
 import { parseDuration } from '../../idp-sim/parse-duration.js';
+import { ROLLOVER_MODES, type RolloverMode } from '../../idp-sim/rollover.js';
 import type { SimLogger } from '../../idp-sim/sim-logger.js';
 import type { CliIo } from '../output.js';
 import { runAction, type CliContext } from '../run-action.js';
@@ -10,6 +11,7 @@ interface IdpSimOptions {
   readonly host: string;
   readonly tenant: readonly string[];
   readonly rolloverEvery?: number;
+  readonly rolloverMode: RolloverMode;
   readonly saml11: boolean;
   readonly issuerBase?: string;
 }
@@ -34,6 +36,13 @@ function parseEvery(value: string): number {
   } catch (error) {
     throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
   }
+}
+
+function parseMode(value: string): RolloverMode {
+  if (!(ROLLOVER_MODES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected ${ROLLOVER_MODES.join(' or ')}.`);
+  }
+  return value as RolloverMode;
 }
 
 function collect(value: string, previous: readonly string[]): string[] {
@@ -77,6 +86,12 @@ export function registerIdpSimCommand(program: Command, context: CliContext): vo
       'run one rollover step (announce, switch, retire) every 90s, 2m, 1h, …',
       parseEvery,
     )
+    .option(
+      '--rollover-mode <mode>',
+      'announced: announce, switch, retire (as Azure AD and AD FS roll); unannounced: switch to a key nobody has seen, then retire (an emergency)',
+      parseMode,
+      'announced',
+    )
     .option('--saml11', 'issue SAML 1.1 tokens in WS-Federation unless the request asks for SAML 2.0', false)
     .option('--issuer-base <url>', 'base URL of issuers and endpoints (default http://<host>:<port>)')
     .action(async (options: IdpSimOptions) => {
@@ -87,6 +102,7 @@ export function registerIdpSimCommand(program: Command, context: CliContext): vo
           port: options.port,
           ...(options.tenant.length === 0 ? {} : { tenants: options.tenant }),
           ...(options.rolloverEvery === undefined ? {} : { rolloverEveryMs: options.rolloverEvery }),
+          rolloverMode: options.rolloverMode,
           saml11: options.saml11,
           ...(options.issuerBase === undefined ? {} : { issuerBase: options.issuerBase }),
           now: io.now,
@@ -113,7 +129,7 @@ export function registerIdpSimCommand(program: Command, context: CliContext): vo
         lines.push(
           options.rolloverEvery === undefined
             ? `rollover: by hand, POST ${url}/control/rollover {"step":"announce"|"switch"|"retire"|"full"}`
-            : `rollover: one step every ${options.rolloverEvery / 1000}s; keys at ${url}/control/keys`,
+            : `rollover (${options.rolloverMode}): one step every ${options.rolloverEvery / 1000}s; keys at ${url}/control/keys`,
         );
         io.stdout(`${lines.join('\n')}\n`);
         await stopped;

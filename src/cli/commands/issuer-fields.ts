@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import type { IssuerPatch, Protocol } from '../../store/model.js';
+import type { DiscontinuityPolicy, IssuerPatch, Protocol } from '../../store/model.js';
 import { collect } from './metadata.js';
 import {
   collectProtocol,
   parseClearableUrl,
+  parseDiscontinuityPolicy,
   parseHttpUrl,
   parseRefreshInterval,
   parseSignaturePolicyMode,
@@ -27,6 +28,7 @@ export interface IssuerFieldOptions {
   readonly allowSha1?: boolean;
   /** `false` from `--no-tenant`. */
   readonly tenant?: string[] | false;
+  readonly onDiscontinuity?: DiscontinuityPolicy;
 }
 
 /** Collects `--tenant` values; `--no-tenant` before them counts as none. */
@@ -86,7 +88,12 @@ export function addIssuerFieldOptions(command: Command, forEdit: boolean): Comma
       'require the metadata to be signed by this certificate (repeatable; implies pinned); never for Azure AD',
       collect,
     )
-    .option('--allow-sha1', 'accept RSA-SHA1 signatures and SHA-1 digests in its tokens');
+    .option('--allow-sha1', 'accept RSA-SHA1 signatures and SHA-1 digests in its tokens')
+    .option(
+      '--on-discontinuity <policy>',
+      'a document replacing every key without continuity: auto (default: hold over http, accept with a critical alert over https), hold (wait for approval) or accept-with-alert',
+      parseDiscontinuityPolicy,
+    );
   if (forEdit) command.option('--no-allow-sha1', 'refuse RSA-SHA1 signatures and SHA-1 digests again');
   command.option(
     '--tenant <id>',
@@ -123,6 +130,7 @@ export function issuerFieldsFrom(command: Command, options: IssuerFieldOptions):
     signaturePolicy,
     allowSha1: options.allowSha1,
     allowedTenants: tenantsFrom(options.tenant),
+    discontinuityPolicy: options.onDiscontinuity,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }

@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import { loadImportDocument } from '../../admin/import-document.js';
 import { inferLoginUrl, inferProtocols } from '../../admin/import-fields.js';
-import { planImport, plannedAdditions, provisionalIssuer } from '../../admin/import-preview.js';
+import {
+  NEW_ISSUER_BASELINE,
+  planImport,
+  plannedAdditions,
+  provisionalIssuer,
+} from '../../admin/import-preview.js';
 import { daysUntilExpiry } from '../../crypto/certificate.js';
 import { ClaimsgateError } from '../../lib/errors.js';
 import type { RefreshResult } from '../../rollover/rollover-engine.js';
@@ -202,7 +207,7 @@ export async function runIssuersAdd(
   };
   // What the first refresh will store, planned before asking: a document whose every key has
   // expired is refused here (CG_META_SIGNING_KEYS_EXPIRED), not turned into an issuer that signs nobody in.
-  const plan = planImport(document, provisionalIssuer(complete, io.now()), [], io.now(), 0);
+  const plan = planImport(document, provisionalIssuer(complete, io.now()), NEW_ISSUER_BASELINE, io.now(), 0);
   const states = plannedAdditions(plan, metadata.signingKeys);
   const preview = renderPreview(name, complete, loaded, states, io.now());
   if (!options.json) io.stdout(preview);

@@ -15,6 +15,7 @@ import { findIssuer } from '../store-lookups.js';
 import { KEY_HEADER, describeLastRefresh, keyCells, viewKey } from '../store-views.js';
 import { addIssuerFieldOptions, issuerFieldsFrom, type IssuerFieldOptions } from './issuer-fields.js';
 import { runIssuersAdd, type IssuersAddOptions } from './issuers-add.js';
+import { registerPendingChangeCommands } from './issuers-pending.js';
 import { addStoreOptions, storeExamples, usage, type StoreOptions } from './store-options.js';
 
 /** The issuers each issuer shares a label with (a store written before labels were unique), by name. */
@@ -83,6 +84,12 @@ async function runList(io: CliIo, options: StoreOptions): Promise<number> {
   });
 }
 
+const DISCONTINUITY_TEXT: Readonly<Record<IssuerRecord['discontinuityPolicy'], string>> = {
+  auto: 'auto (hold over plain http, accept with a critical alert over https)',
+  hold: 'hold (wait for an administrator)',
+  'accept-with-alert': 'accept-with-alert',
+};
+
 function describePolicy(issuer: IssuerRecord): string {
   const policy = issuer.signaturePolicy;
   return policy.mode === 'pinned' ? `pinned (${policy.pinnedSigners.join(', ')})` : policy.mode;
@@ -91,12 +98,13 @@ function describePolicy(issuer: IssuerRecord): string {
 async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<number> {
   return withStore(io, options.db, async (store) => {
     const issuer = await findIssuer(store, name);
-    const [keys, refresh, every, allMappings, claimTypes] = await Promise.all([
+    const [keys, refresh, every, allMappings, claimTypes, pending] = await Promise.all([
       store.listKeys(issuer.id),
       store.getRefreshState(issuer.id),
       store.listIssuers(),
       store.listClaimMappings(),
       store.getTokenClaimTypes(issuer.id),
+      store.getPendingChange(issuer.id),
     ]);
     const lastTokenClaims =
       claimTypes === undefined ? null : { claimTypes: claimTypes.claimTypes, since: claimTypes.since };
@@ -105,7 +113,15 @@ async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<
     const views = keys.map((key) => viewKey(key, issuer.name, io.now()));
     if (options.json) {
       io.stdout(
-        `${toJson({ issuer, keys: views, refresh: refresh ?? null, mappings, labelSharedWith: shared, lastTokenClaims })}\n`,
+        `${toJson({
+          issuer,
+          keys: views,
+          refresh: refresh ?? null,
+          mappings,
+          labelSharedWith: shared,
+          lastTokenClaims,
+          pendingChange: pending ?? null,
+        })}\n`,
       );
       return EXIT.ok;
     }
@@ -120,6 +136,7 @@ async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<
       `Login URL:        ${issuer.loginUrl ?? '(none)'}${issuer.useForLogin ? '' : ' (not listed for login)'}`,
       `Signature policy: ${describePolicy(issuer)}`,
       `SHA-1 allowed:    ${issuer.allowSha1 ? 'yes' : 'no'}`,
+      `Discontinuity:    ${DISCONTINUITY_TEXT[issuer.discontinuityPolicy]}`,
     ];
     if (issuer.allowedTenants.length > 0) lines.push(`Tenants:          ${issuer.allowedTenants.join(', ')}`);
     lines.push(`Version:          ${issuer.version}, updated ${formatInstant(issuer.updatedAt)}`);
@@ -136,6 +153,11 @@ async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<
           `Failures:         ${refresh.consecutiveFailures} in a row: ${refresh.lastErrorMessage ?? ''}`,
         );
       }
+    }
+    if (pending !== undefined) {
+      lines.push(
+        `Pending change:   ${pending.decision}, ${pending.reason}, detected ${formatInstant(pending.detectedAt)} (see \`claimsgate issuers pending ${issuer.name}\`)`,
+      );
     }
     lines.push('', `Keys (${views.length}):`);
     if (views.length > 0) lines.push(renderTable(KEY_HEADER, views.map(keyCells)));
@@ -369,6 +391,7 @@ export function registerIssuersCommand(program: Command, context: CliContext): v
         'claimsgate issuers edit legacy --no-allow-sha1',
         'claimsgate issuers edit aad-common --tenant <tenant-id> --tenant <another>',
         'claimsgate issuers edit aad-common --no-tenant',
+        'claimsgate issuers edit corp-adfs --on-discontinuity hold',
       ),
     )
     .action(async (name: string, options: IssuerFieldOptions & StoreOptions, command: Command) => {
@@ -395,6 +418,8 @@ export function registerIssuersCommand(program: Command, context: CliContext): v
       await runAction(context, options.json, () => runRemove(io, name, options));
     });
 
+  registerPendingChangeCommands(issuers, context);
+
   addStoreOptions(
     issuers.command('refresh').summary('fetch the metadata of an issuer (or all) now'),
     'print the outcome per issuer as JSON',
@@ -402,7 +427,9 @@ export function registerIssuersCommand(program: Command, context: CliContext): v
     .description(
       [
         'Fetch the metadata of one issuer (or --all) now, as the rollover engine does on its schedule: new keys',
-        'are added, keys that left the metadata start retiring, a failure keeps the last-known-good keys.',
+        'are added, keys that left the metadata start retiring (at once if they never signed a token), a failure',
+        'keeps the last-known-good keys, and a document replacing every key without continuity is held for',
+        'approval (CG_META_KEYS_DISCONTINUOUS) or applied with a critical alert, per --on-discontinuity.',
         'Prints the outcome, the error code of a failure and the alerts raised; exit 1 if any refresh failed.',
       ].join('\n'),
     )

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../config/load-config.js';
+import { createGuardedFetch } from '../../metadata/guarded-fetch.js';
 import { createRolloverEngine, type RolloverEngine } from '../../rollover/rollover-engine.js';
 import { createGatewayServer } from '../../server/create-gateway-server.js';
 import { engineSettings } from '../../server/engine-settings.js';
@@ -58,10 +59,14 @@ async function runServe(io: CliIo, options: ServeOptions): Promise<number> {
   const drain = createDrainState();
   let engine: RolloverEngine | undefined;
   let app: FastifyInstance | undefined;
+  // SECURITY: metadata, redirects and jwks_uri reach only the addresses the policy allows (SSRF);
+  // the alert webhook is the operator's own URL and keeps the plain fetch.
+  const metadataFetch = createGuardedFetch({ privateHosts: config.rollover.privateMetadataHosts });
   try {
     engine = createRolloverEngine({
       store,
-      fetch: io.fetch,
+      fetch: metadataFetch.fetch,
+      webhookFetch: io.fetch,
       now: io.now,
       ...engineSettings(config),
       logger: createEngineLogger(logger),
@@ -79,7 +84,11 @@ async function runServe(io: CliIo, options: ServeOptions): Promise<number> {
     logger.info({ cause }, 'shutdown requested');
   } finally {
     const running = engine;
-    const afterClose = [...(running === undefined ? [] : [() => running.stop()]), () => store.close()];
+    const afterClose = [
+      ...(running === undefined ? [] : [() => running.stop()]),
+      () => metadataFetch.close(),
+      () => store.close(),
+    ];
     if (app === undefined) {
       for (const step of afterClose) await step();
     } else {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { MetadataSignaturePolicy } from '../../metadata/check-metadata-signature.js';
-import type { Protocol } from '../../store/model.js';
+import type { DiscontinuityPolicy, Protocol } from '../../store/model.js';
 
 /** The options every command over the store has. */
 export interface StoreOptions {
@@ -60,6 +60,14 @@ export type SignaturePolicyMode = MetadataSignaturePolicy['mode'];
 export function parseSignaturePolicyMode(value: string): SignaturePolicyMode {
   if (value === 'off' || value === 'self-consistent' || value === 'pinned') return value;
   throw new InvalidArgumentError(`--signature-policy must be off, self-consistent or pinned, not "${value}"`);
+}
+
+/** Parses `--on-discontinuity`. */
+export function parseDiscontinuityPolicy(value: string): DiscontinuityPolicy {
+  if (value === 'auto' || value === 'hold' || value === 'accept-with-alert') return value;
+  throw new InvalidArgumentError(
+    `--on-discontinuity must be auto, hold or accept-with-alert, not "${value}"`,
+  );
 }
 
 /**

@@ -84,7 +84,7 @@ async function runValidate(io: CliIo, source: string, options: ValidateOptions):
 
 /**
  * Validates against the trust in the store, as the gateway does: an unknown
- * key refreshes the token's issuer (within the engine's cooldown) and the
+ * key refreshes the token's issuer (one fetch per issuer per spacing window) and the
  * token is retried once; an accepted token's key is recorded as used.
  */
 async function runValidateWithStore(io: CliIo, source: string, options: ValidateOptions): Promise<number> {

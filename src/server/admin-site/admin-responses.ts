@@ -6,10 +6,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { adminActor } from '../../admin/admin-service.js';
-import type { ErrorCode } from '../../lib/error-codes.js';
+import { ERROR_CODES, type ErrorCode } from '../../lib/error-codes.js';
 import type { ClaimsgateError } from '../../lib/errors.js';
 import type { Session } from '../../session/session-cookie.js';
 import type { Actor } from '../../store/model.js';
+import { isStoreFailure } from '../error-page.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { escapeHtml } from '../html.js';
 import { errorSummary, type Html } from './admin-html.js';
@@ -167,8 +168,12 @@ export function statusOfError(code: ErrorCode): number {
     case 'CG_STORE_REFERENCED':
       return 409;
     case 'CG_STORE_UNAVAILABLE':
+    case 'CG_STORE_IN_USE':
     case 'CG_STORE_TIMEOUT':
       return 503;
+    case 'CG_STORE_QUERY_FAILED':
+    case 'CG_STORE_MIGRATION_FAILED':
+      return 500;
     default:
       // Metadata that cannot be fetched or used is input the admin gave (a URL): 422, like other unusable input.
       return code.startsWith('CG_META_') || code.startsWith('CG_SIG_') ? 422 : 400;
@@ -199,8 +204,18 @@ export function fieldErrorsOf(
   return field === undefined ? {} : { [field]: error.message };
 }
 
-/** An error for the admin: what went wrong and what to do next. The admin is trusted with the message. */
+/**
+ * An error for the admin: what went wrong and what to do next. The admin is
+ * trusted with the message — except a store failure's, which names the
+ * database and its host (the log has it): that one reads as its registry
+ * meaning and hint.
+ */
 export function describeError(error: ClaimsgateError): Html {
+  const storeFailed: boolean = isStoreFailure(error);
+  if (storeFailed) {
+    const spec = ERROR_CODES[error.code];
+    return errorSummary(`${spec.meaning} (${error.code})`, spec.hint);
+  }
   return errorSummary(`${error.message} (${error.code})`, error.hint);
 }
 

@@ -2,7 +2,7 @@
 import type { IssuerUpdate, IssuerView } from '../../admin/admin-service.js';
 import { ClaimsgateError } from '../../lib/errors.js';
 import type { MetadataSignaturePolicy } from '../../metadata/check-metadata-signature.js';
-import type { Protocol } from '../../store/model.js';
+import type { DiscontinuityPolicy, Protocol } from '../../store/model.js';
 import {
   checkboxField,
   checkboxGroup,
@@ -30,6 +30,19 @@ const POLICY_CHOICES = [
   { value: 'off', label: 'Off: the document’s signature is not checked' },
 ] as const;
 
+const DISCONTINUITY_CHOICES = [
+  {
+    value: 'auto',
+    label:
+      'Auto: hold a document fetched over plain http, accept one fetched over https with a critical alert',
+  },
+  { value: 'hold', label: 'Hold: keep the current keys until an administrator approves the change' },
+  {
+    value: 'accept-with-alert',
+    label: 'Accept with alert: apply it at once, retire the replaced keys at once, raise a critical alert',
+  },
+] as const;
+
 /** The values the form shows: an issuer's fields, or what the admin submitted. */
 export interface IssuerFormValues {
   readonly name: string;
@@ -45,6 +58,7 @@ export interface IssuerFormValues {
   readonly allowedTenants: string;
   readonly policyMode: string;
   readonly pinnedSigners: string;
+  readonly discontinuityPolicy: string;
   readonly version: string;
 }
 
@@ -65,6 +79,7 @@ export function issuerFormValues(issuer: IssuerView): IssuerFormValues {
     policyMode: issuer.signaturePolicy.mode,
     pinnedSigners:
       issuer.signaturePolicy.mode === 'pinned' ? issuer.signaturePolicy.pinnedSigners.join('\n') : '',
+    discontinuityPolicy: issuer.discontinuityPolicy,
     version: String(issuer.version),
   };
 }
@@ -85,6 +100,7 @@ export function submittedIssuerValues(fields: FormFields): IssuerFormValues {
     allowedTenants: fieldText(fields, 'allowedTenants'),
     policyMode: fieldText(fields, 'policyMode'),
     pinnedSigners: fieldText(fields, 'pinnedSigners'),
+    discontinuityPolicy: fieldText(fields, 'discontinuityPolicy'),
     version: fieldText(fields, 'version'),
   };
 }
@@ -138,6 +154,17 @@ export function readIssuerUpdate(values: IssuerFormValues): {
     default:
       throw inputError('policyMode', 'Choose a signature policy from the list.', values.policyMode);
   }
+  // A form without the field (an older page) leaves the policy as it is.
+  const discontinuityPolicy: DiscontinuityPolicy | undefined =
+    values.discontinuityPolicy === ''
+      ? undefined
+      : DISCONTINUITY_CHOICES.find((c) => c.value === values.discontinuityPolicy)?.value;
+  if (discontinuityPolicy === undefined && values.discontinuityPolicy !== '')
+    throw inputError(
+      'discontinuityPolicy',
+      'Choose what to do with a discontinuous document from the list.',
+      values.discontinuityPolicy,
+    );
   const version = Number(values.version);
   return {
     update: {
@@ -153,6 +180,7 @@ export function readIssuerUpdate(values: IssuerFormValues): {
       allowSha1: values.allowSha1,
       allowedTenants: lines(values.allowedTenants),
       signaturePolicy,
+      ...(discontinuityPolicy === undefined ? {} : { discontinuityPolicy }),
     },
     ...(Number.isSafeInteger(version) && version > 0 ? { expectedVersion: version } : {}),
   };
@@ -281,6 +309,14 @@ export function renderIssuerForm(options: {
       rows: 3,
       error: errors.pinnedSigners,
       hint: 'SHA-1 or SHA-256 thumbprints, one per line; used with the pinned policy.',
+    }),
+    selectField({
+      form,
+      name: 'discontinuityPolicy',
+      label: 'A document that replaces every key without continuity',
+      choices: DISCONTINUITY_CHOICES,
+      value: values.discontinuityPolicy,
+      error: errors.discontinuityPolicy,
     }),
   ].join('\n');
   return postForm({ action: options.action, csrf: options.csrf, body, submit: 'Save changes' });

@@ -1,15 +1,23 @@
 import type { FastifyInstance } from 'fastify';
-import type { IssuerDetail, IssuerRemovalView, KeyView } from '../../admin/admin-service.js';
+import type {
+  IssuerDetail,
+  IssuerRemovalView,
+  KeyView,
+  PendingChangeView,
+  PendingKeyView,
+} from '../../admin/admin-service.js';
 import { describeRealmUnlink } from '../../admin/admin-views.js';
 import { isClaimsgateError } from '../../lib/errors.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { escapeHtml } from '../html.js';
 import {
   confirmDeletionBody,
+  badge,
   codeOf,
   dataTable,
   describeList,
   detailList,
+  hiddenField,
   link,
   postForm,
   section,
@@ -23,6 +31,7 @@ import {
   adminContextOf,
   describeError,
   fieldErrorsOf,
+  fieldText,
   flashOf,
   formOf,
   issuerPath,
@@ -63,7 +72,21 @@ const ISSUER_FORM_FIELDS = [
   'policyMode',
   'signaturePolicy',
   'pinnedSigners',
+  'discontinuityPolicy',
 ];
+
+const DISCONTINUITY_TEXT: Readonly<Record<IssuerDetail['issuer']['discontinuityPolicy'], string>> = {
+  auto: 'auto: held when fetched over plain http, accepted with a critical alert over https',
+  hold: 'held until an administrator approves it',
+  'accept-with-alert': 'accepted at once with a critical alert',
+};
+
+const REASON_TEXT: Readonly<Record<PendingChangeView['reason'], string>> = {
+  'unsigned-replacement': 'it is not validly signed and shares no key with the keys trusted now',
+  'unknown-signer-replacement':
+    'it is signed by a key this issuer is not trusted with and shares no key with the keys trusted now',
+  downgrade: 'it is not validly signed, though the last-known-good document was',
+};
 
 /** The Revoke / Reactivate link of a key row. */
 function keyActions(issuer: IssuerDetail, key: KeyView): Html {
@@ -119,6 +142,7 @@ function issuerFields(detail: IssuerDetail): Html {
     ['Refresh interval', `${issuer.refreshIntervalSeconds} seconds`],
     ['Metadata signature policy', policy],
     ['SHA-1 signatures accepted', issuer.allowSha1 ? 'yes' : 'no'],
+    ['A document replacing every key', escapeHtml(DISCONTINUITY_TEXT[issuer.discontinuityPolicy])],
     [
       'Allowed tenants',
       issuer.allowedTenants.length === 0 ? textOf(null) : describeList(issuer.allowedTenants),
@@ -155,6 +179,84 @@ function refreshSection(detail: IssuerDetail, csrf: string): Html {
           label: 'Refresh now',
         });
   return section('refresh', 'Metadata refresh', facts + button);
+}
+
+/** The keys of one side of a pending change's diff. */
+function pendingKeysTable(caption: string, empty: string, keys: readonly PendingKeyView[]): Html {
+  return dataTable<PendingKeyView>({
+    caption,
+    empty,
+    rows: keys,
+    columns: [
+      {
+        header: 'Thumbprint',
+        rowHeader: true,
+        cell: (key) =>
+          [
+            key.sha1 === null ? '' : `SHA-1 ${codeOf(key.sha1)}`,
+            key.sha256 === null ? '' : `SHA-256 ${codeOf(key.sha256)}`,
+            key.kid === null ? '' : `kid ${codeOf(key.kid)}`,
+          ]
+            .filter((part) => part !== '')
+            .join('<br>'),
+      },
+      { header: 'Subject', cell: (key) => textOf(key.subject) },
+      { header: 'Expires', cell: (key) => timeOf(key.notAfter) },
+    ],
+  });
+}
+
+/**
+ * The document a refresh held for lack of key continuity: why, the diff,
+ * and Approve / Reject (each posting the SHA-256 shown, so that a newer
+ * document is never approved unseen).
+ */
+function pendingChangeSection(detail: IssuerDetail, change: PendingChangeView, csrf: string): Html {
+  const decision =
+    change.decision === 'pending'
+      ? badge('waiting for approval', 'bad')
+      : change.decision === 'rejected'
+        ? `${badge('rejected', 'warn')} by ${escapeHtml(change.decidedBy ?? '?')} ${timeOf(change.decidedAt)}`
+        : `${badge('approved', 'info')} by ${escapeHtml(change.decidedBy ?? '?')} ${timeOf(change.decidedAt)}`;
+  const facts = detailList([
+    ['Decision', decision],
+    ['Why it is held', escapeHtml(REASON_TEXT[change.reason])],
+    ['Fetched from', codeOf(change.url)],
+    ['Detected', timeOf(change.detectedAt)],
+    ['Document SHA-256', codeOf(change.sha256)],
+    ['Signed by', change.signerSha1 === null ? 'not validly signed' : codeOf(change.signerSha1)],
+  ]);
+  const digest = hiddenField('sha256', change.sha256);
+  const buttons = [
+    postForm({
+      action: issuerPath(detail.issuer, '/pending-change/approve'),
+      csrf,
+      body: digest,
+      submit: 'Approve this change',
+      label: 'Approve the pending change',
+    }),
+    change.decision === 'rejected'
+      ? ''
+      : postForm({
+          action: issuerPath(detail.issuer, '/pending-change/reject'),
+          csrf,
+          body: digest,
+          submit: 'Reject this change',
+          kind: 'danger',
+          label: 'Reject the pending change',
+        }),
+  ].join('');
+  return section(
+    'pending-change',
+    'Pending change',
+    [
+      `<p class="lead">The metadata now publishes keys that replace this issuer's keys without continuity. Sign-ins keep using the keys trusted now until the change is approved. Approve it only if ${escapeHtml(detail.issuer.name)} really replaced its keys (an emergency rollover); approving trusts the added keys and retires the removed ones at once.</p>`,
+      facts,
+      pendingKeysTable('Keys the change adds', 'None.', change.added),
+      pendingKeysTable('Keys the change removes', 'None.', change.removed),
+      buttons,
+    ].join('\n'),
+  );
 }
 
 /** Paste a certificate or thumbprint: the first (Check) step of adding a key. */
@@ -244,6 +346,7 @@ function renderIssuerPage(detail: IssuerDetail, csrf: string): Html {
   });
   return [
     `<p class="actions">${link(issuerPath(detail.issuer, '/edit'), 'Edit fields')} ${link(issuerPath(detail.issuer, '/delete'), 'Delete issuer')} ${link(`/admin/audit?issuer=${encodeURIComponent(detail.issuer.name)}`, 'Audit log of this issuer')}</p>`,
+    detail.pendingChange === null ? '' : pendingChangeSection(detail, detail.pendingChange, csrf),
     section('alerts', 'Alerts', alertList(detail.alerts)),
     section('fields', 'Fields', issuerFields(detail)),
     section('keys', 'Keys', keysTable(detail)),
@@ -260,9 +363,11 @@ function renderIssuerPage(detail: IssuerDetail, csrf: string): Html {
 }
 
 /**
- * Registers an issuer's page (`GET /admin/issuers/:name`: fields, keys,
- * refresh state, alerts, the add-a-key and import forms), **Refresh now**
- * (`POST …/refresh`), editing (`GET|POST …/edit`) and deletion with a
+ * Registers an issuer's page (`GET /admin/issuers/:name`: its pending
+ * change, fields, keys, refresh state, alerts, the add-a-key and import
+ * forms), **Refresh now** (`POST …/refresh`), **Approve** / **Reject** of a
+ * pending change (`POST …/pending-change/approve|reject`, with the SHA-256
+ * reviewed), editing (`GET|POST …/edit`) and deletion with a
  * confirmation (`GET|POST …/delete`).
  */
 export function registerIssuerPage(app: FastifyInstance, services: GatewayServices): void {
@@ -293,6 +398,35 @@ export function registerIssuerPage(app: FastifyInstance, services: GatewayServic
       `Refreshed ${outcome.issuer.issuer.name}: ${outcome.outcome}${code}; ${usable} usable key(s).${alerts}`,
     );
   });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(`/admin/issuers/:name/pending-change/${decision}`, { preHandler }, async (request, reply) => {
+      const context = adminContextOf(request, services);
+      const name = paramOf(request, 'name');
+      const sha256 = fieldText(formOf(request), 'sha256');
+      if (decision === 'reject') {
+        const rejected = await service.rejectPendingChange(name, sha256, context.actor);
+        const detail = await service.getIssuer(rejected.issuerId);
+        return redirectWithFlash(
+          reply,
+          context,
+          issuerPath(detail.issuer),
+          `Rejected the pending change of ${detail.issuer.name}: it keeps its keys, and this document raises no new alert.`,
+        );
+      }
+      const outcome = await service.approvePendingChange(name, sha256, context.actor);
+      const code = outcome.code === null ? '' : ` (${outcome.code})`;
+      const usable = outcome.issuer.keys.filter((key) => key.usable).length;
+      return redirectWithFlash(
+        reply,
+        context,
+        issuerPath(outcome.issuer.issuer),
+        outcome.outcome === 'success'
+          ? `Approved and applied the pending change of ${outcome.issuer.issuer.name}; ${usable} usable key(s).`
+          : `Approved the pending change of ${outcome.issuer.issuer.name}, but the refresh that followed ended ${outcome.outcome}${code}: the metadata changed again. Review it below.`,
+      );
+    });
+  }
 
   function sendEditPage(
     detail: IssuerDetail,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { IssuerSummary, KeyView } from '../../admin/admin-service.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { escapeHtml } from '../html.js';
-import { codeOf, dataTable, link, textOf, timeOf, type Html } from './admin-html.js';
+import { badge, codeOf, dataTable, link, textOf, timeOf, type Html } from './admin-html.js';
 import { adminContextOf, flashOf, issuerPath, sendAdminPage } from './admin-responses.js';
 import {
   alertList,
@@ -37,7 +37,8 @@ interface IssuerRow {
 /**
  * Registers `GET /admin`, the Issuers page: every issuer with its keys
  * (state, source, thumbprints, expiry in days, last seen in metadata), its
- * last and next refresh with their outcome, and its alerts.
+ * last and next refresh with their outcome, and its alerts; an issuer with
+ * a document held for approval is flagged with a link to review it.
  */
 export function registerIssuersPage(app: FastifyInstance, services: GatewayServices): void {
   app.get('/admin', { preHandler: services.admin.requireAdmin('page') }, async (request, reply) => {
@@ -58,7 +59,11 @@ export function registerIssuersPage(app: FastifyInstance, services: GatewayServi
         {
           header: 'Name',
           rowHeader: true,
-          cell: ({ summary }) => link(issuerPath(summary.issuer), summary.issuer.name),
+          cell: ({ summary }) =>
+            link(issuerPath(summary.issuer), summary.issuer.name) +
+            (summary.pendingChange?.decision === 'pending'
+              ? `<br>${link(`${issuerPath(summary.issuer)}#pending-change`, 'Pending change: review it')} ${badge('waiting for approval', 'bad')}`
+              : ''),
         },
         { header: 'Issuer URI', cell: ({ summary }) => codeOf(summary.issuer.issuerUri) },
         {

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES } from '../../lib/error-codes.js';
 import { isClaimsgateError } from '../../lib/errors.js';
+import { isStoreFailure, storeFailureStatus } from '../error-page.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { escapeHtml, renderPage } from '../html.js';
 import { ADMIN_CSS } from './admin-css.js';
@@ -46,6 +48,16 @@ function handleSiteError(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
+  if (isStoreFailure(error)) {
+    // SECURITY: the store's message names the database and host; the admin gets the code and the request ID.
+    request.log.error({ err: error, code: error.code, detail: error.detail }, 'admin page: the store failed');
+    return sendBarePage(
+      reply,
+      storeFailureStatus(error),
+      'Service unavailable',
+      `${error.code}: ${ERROR_CODES[error.code].meaning} Support ID: ${String(request.id)}.`,
+    );
+  }
   if (isClaimsgateError(error) && services.admin.adminOf(request) !== undefined) {
     return sendAdminError(reply, adminContextOf(request, services), error, {
       section: sectionOf(request.url),

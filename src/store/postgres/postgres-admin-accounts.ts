@@ -15,12 +15,15 @@ import {
   normalizeNewAdminAccount,
   normalizePasswordHash,
 } from '../validate-admin-input.js';
+import { adminAccountRevocation } from '../session-revocations.js';
 import { translatePgError } from './postgres-errors.js';
+import { insertSessionRevocation, SESSION_CHANGE } from './postgres-session-revocations.js';
 import { inTransaction, query, type PostgresContext, type Transaction } from './postgres-transaction.js';
 
 /*
- * Admin account changes are audited in their transaction but not notified:
- * nothing caches accounts, every sign-in reads the row (see Store).
+ * Admin account changes are audited in their transaction but not notified
+ * (nothing caches accounts, every sign-in reads the row), except the session
+ * revocation a password change or a deletion makes (see Store).
  */
 
 export async function listAdminAccounts(context: PostgresContext): Promise<AdminAccountRecord[]> {
@@ -100,6 +103,9 @@ export async function setAdminPassword(
       'UPDATE admin_accounts SET password_hash = $2, updated_at = $3 WHERE id = $1 RETURNING *',
       [before.id, hash, tx.now],
     );
+    // SECURITY: a new password ends the sessions opened with the old one, on every instance.
+    await insertSessionRevocation(tx.client, adminAccountRevocation(before.username, tx.now));
+    tx.notify(SESSION_CHANGE);
     const after = adminAccountFromRow(result.rows[0] as AdminAccountRow);
     await tx.audit({
       actor: who,
@@ -124,6 +130,9 @@ export async function deleteAdminAccount(
   await inTransaction(context, async (tx) => {
     const account = await lockAccount(tx, key);
     await tx.client.query('DELETE FROM admin_accounts WHERE id = $1', [account.id]);
+    // SECURITY: a deleted account's sessions end at once, on every instance.
+    await insertSessionRevocation(tx.client, adminAccountRevocation(account.username, tx.now));
+    tx.notify(SESSION_CHANGE);
     await tx.audit({
       actor: who,
       action: 'admin.deleted',

@@ -23,6 +23,8 @@ const KINDS: ReadonlySet<string> = new Set<StoreChange['kind']>([
   'realm',
   'mapping',
   'refresh',
+  'session',
+  'pending-change',
 ]);
 
 /** The SQL that broadcasts one change; run it inside the mutation's transaction (delivered at COMMIT). */

@@ -25,17 +25,14 @@ export async function recordTokenClaimTypes(
   at: Date,
 ): Promise<boolean> {
   const checked = normalizeTokenClaimTypes(issuerId, claimTypes, at);
-  try {
-    const result = await query(
-      context,
-      `INSERT INTO issuer_claim_types (issuer_id, claim_types, since) VALUES ($1, $2::jsonb, $3)
-       ON CONFLICT (issuer_id) DO UPDATE SET claim_types = EXCLUDED.claim_types, since = EXCLUDED.since
-       WHERE issuer_claim_types.claim_types IS DISTINCT FROM EXCLUDED.claim_types`,
-      [checked.issuerId, toJsonColumn(checked.claimTypes), checked.at],
-    );
-    return (result.rowCount ?? 0) > 0;
-  } catch (error) {
-    // An unknown issuer breaks the foreign key: CG_STORE_NOT_FOUND.
-    throw translatePgError(error, 'issuer claim types', { issuerId: checked.issuerId });
-  }
+  const result = await query(
+    context,
+    `INSERT INTO issuer_claim_types (issuer_id, claim_types, since) VALUES ($1, $2::jsonb, $3)
+     ON CONFLICT (issuer_id) DO UPDATE SET claim_types = EXCLUDED.claim_types, since = EXCLUDED.since
+     WHERE issuer_claim_types.claim_types IS DISTINCT FROM EXCLUDED.claim_types`,
+    [checked.issuerId, toJsonColumn(checked.claimTypes), checked.at],
+    // An unknown issuer breaks the foreign key: CG_STORE_NOT_FOUND, not a failed statement.
+    (error) => translatePgError(error, 'issuer claim types', { issuerId: checked.issuerId }),
+  );
+  return (result.rowCount ?? 0) > 0;
 }

@@ -124,6 +124,37 @@ export function timedOut(target: PostgresTarget, timeoutMs: number, cause: unkno
   );
 }
 
+/** SQLSTATEs that mean the server will not do any work for us now, whatever the statement. */
+const REFUSING_WORK = /^(53|55000$|57)/;
+
+/**
+ * Any failure of a statement as the store's coded error, so that no driver
+ * error (its message names the database, a table or a value) leaves the
+ * store: a ClaimsgateError unchanged; a lost or refused connection, or a
+ * server refusing all work (too many connections, a database not accepting
+ * connections, shutting down), `CG_STORE_UNAVAILABLE`; any other error
+ * PostgreSQL reported (a table missing, a permission denied)
+ * `CG_STORE_QUERY_FAILED` with its SQLSTATE. A statement the server
+ * cancelled at `statementTimeoutMs` is `CG_STORE_TIMEOUT`. Anything else (a
+ * bug of ours) is returned unchanged.
+ */
+export function storeFailure(target: PostgresTarget, error: unknown, statementTimeoutMs: number): unknown {
+  if (error instanceof ClaimsgateError) return error;
+  if (isConnectionFailure(error)) return unavailable(target, error);
+  // Before the SQLSTATE classes: 57014 is in class 57 (refusing work), but a
+  // statement over the timeout is one slow statement, not a database that is down.
+  if (isStatementTimeout(error)) return timedOut(target, statementTimeoutMs, error);
+  if (!(error instanceof pg.DatabaseError)) return error;
+  const sqlState = error.code ?? null;
+  if (sqlState !== null && REFUSING_WORK.test(sqlState)) return unavailable(target, error);
+  const { database } = target.where;
+  return new ClaimsgateError(
+    'CG_STORE_QUERY_FAILED',
+    `A statement on PostgreSQL database ${database} failed: ${error.message} (SQLSTATE ${sqlState ?? 'unknown'}).`,
+    { detail: { database, sqlState, reason: error.message }, cause: error },
+  );
+}
+
 /** True when `error` says the connection itself failed, rather than a statement. */
 export function isConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

@@ -48,6 +48,7 @@ const ISSUER_COLUMNS: {
   signaturePolicy: ['signature_policy', toJsonColumn],
   allowSha1: ['allow_sha1', (v) => v],
   allowedTenants: ['allowed_tenants', toJsonColumn],
+  discontinuityPolicy: ['discontinuity_policy', (v) => v],
 };
 
 export async function listIssuers(context: PostgresContext): Promise<IssuerRecord[]> {
@@ -85,8 +86,8 @@ export async function createIssuer(
       const result = await tx.client.query<IssuerRow>(
         `INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url,
            use_for_login, label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants,
-           created_at, updated_at, version)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12, $13::jsonb, $14, $14, 1)
+           discontinuity_policy, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12, $13::jsonb, $15, $14, $14, 1)
          RETURNING *`,
         [
           randomUUID(),
@@ -103,6 +104,7 @@ export async function createIssuer(
           fields.allowSha1,
           toJsonColumn(fields.allowedTenants),
           now,
+          fields.discontinuityPolicy,
         ],
       );
       row = result.rows[0] as IssuerRow;

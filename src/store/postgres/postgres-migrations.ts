@@ -158,6 +158,64 @@ CREATE TABLE admin_accounts (
   },
   {
     version: 3,
+    name: 'session revocations',
+    // Sessions ended before their time: by sid, or a user's sessions started at or before an instant.
+    sql: `
+CREATE TABLE session_revocations (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  sid text,
+  user_name text,
+  revoked_before timestamptz,
+  expires_at timestamptz NOT NULL,
+  CHECK ((sid IS NOT NULL AND user_name IS NULL AND revoked_before IS NULL)
+      OR (sid IS NULL AND user_name IS NOT NULL AND revoked_before IS NOT NULL))
+);
+CREATE INDEX session_revocations_expires_at ON session_revocations (expires_at);
+`,
+  },
+  {
+    version: 4,
+    name: 'admin login throttle',
+    // Failed admin sign-ins counted per account, per client address and per pair, shared by every instance.
+    sql: `
+CREATE TABLE admin_login_throttle (
+  scope text NOT NULL CHECK (scope IN ('account', 'address', 'pair')),
+  key text NOT NULL,
+  failures integer NOT NULL CHECK (failures >= 0),
+  window_started_at timestamptz NOT NULL,
+  locked_until timestamptz,
+  last_success_at timestamptz,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX admin_login_throttle_expires_at ON admin_login_throttle (expires_at);
+`,
+  },
+  {
+    version: 5,
+    name: 'key continuity',
+    // Each issuer's discontinuity policy, and the document a refresh held for lack of key
+    // continuity (docs/rollover.md), one per issuer, with an administrator's decision on it.
+    sql: `
+ALTER TABLE issuers ADD COLUMN discontinuity_policy text NOT NULL DEFAULT 'auto'
+  CHECK (discontinuity_policy IN ('auto', 'hold', 'accept-with-alert'));
+
+CREATE TABLE pending_changes (
+  issuer_id text PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+  detected_at timestamptz NOT NULL,
+  url text NOT NULL,
+  sha256 text NOT NULL,
+  signer_sha1 text,
+  reason text NOT NULL CHECK (reason IN ('unsigned-replacement', 'unknown-signer-replacement', 'downgrade')),
+  keys_json jsonb NOT NULL,
+  decision text NOT NULL CHECK (decision IN ('pending', 'approved', 'rejected')),
+  decided_by text,
+  decided_at timestamptz
+);
+`,
+  },
+  {
+    version: 6,
     name: 'token claim types',
     // The claim types (never values) of the last token accepted from each issuer.
     sql: `

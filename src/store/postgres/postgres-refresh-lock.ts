@@ -1,11 +1,6 @@
 import type pg from 'pg';
 
-import {
-  isConnectionFailure,
-  takeConnection,
-  unavailable,
-  type PostgresTarget,
-} from './postgres-connection.js';
+import { storeFailure, takeConnection, type PostgresTarget } from './postgres-connection.js';
 
 // Two-int advisory keys: (hashtext('claimsgate.refresh:<schema>'), hashtext(issuerId)).
 // The first int keeps claimsgate's locks apart from other applications' and
@@ -28,6 +23,7 @@ const UNLOCK_SQL = `SELECT pg_advisory_unlock(hashtext($1), hashtext($2)) AS rel
 export async function withAdvisoryRefreshLock<T>(
   lockPool: pg.Pool,
   target: PostgresTarget,
+  statementTimeoutMs: number,
   namespace: string,
   issuerId: string,
   task: () => Promise<T>,
@@ -41,7 +37,7 @@ export async function withAdvisoryRefreshLock<T>(
       acquired = result.rows[0]?.acquired === true;
     } catch (error) {
       broken = error;
-      throw isConnectionFailure(error) ? unavailable(target, error) : error;
+      throw storeFailure(target, error, statementTimeoutMs);
     }
     if (!acquired) return undefined;
     try {

@@ -4,6 +4,7 @@ import { normalizeRefreshApplication } from '../validate-input.js';
 import { notFoundError } from '../store-errors.js';
 import { lockIssuer } from './postgres-issuers.js';
 import { insertKey } from './postgres-keys.js';
+import { savePendingChange } from './postgres-pending-changes.js';
 import {
   keyFromRow,
   refreshStateFromRow,
@@ -53,7 +54,7 @@ export async function applyRefresh(context: PostgresContext, application: Refres
     // The audit entries' default `at` is the transaction's instant, like every timestamp it writes.
     const checked = normalizeRefreshApplication(application, tx.now);
     await lockIssuer(tx, checked.issuerId);
-    await applyRefreshIn(tx, checked);
+    await applyRefreshIn(tx, application);
   });
 }
 
@@ -93,6 +94,7 @@ export async function applyRefreshIn(tx: Transaction, application: RefreshApplic
   }
   if (checked.snapshot !== null) await saveSnapshot(tx, checked.snapshot);
   await saveRefreshState(tx, checked.refreshState);
+  if (checked.pendingChange !== undefined) await savePendingChange(tx, issuerId, checked.pendingChange);
   for (const entry of checked.audit) await tx.audit(entry);
   const keysChanged = checked.addKeys.length > 0 || statesChanged;
   tx.notify({ kind: keysChanged ? 'key' : 'refresh', issuerId });

@@ -34,9 +34,20 @@ import {
 import { createIssuer, deleteIssuer, getIssuer, listIssuers, updateIssuer } from './postgres-issuers.js';
 import { addKey, getKey, listKeys, recordKeyUse, setKeyState } from './postgres-keys.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
+import { decidePendingChange, getPendingChange, listPendingChanges } from './postgres-pending-changes.js';
 import { createRealm, deleteRealm, getRealm, listRealms, updateRealm } from './postgres-realms.js';
 import { applyRefresh, getMetadataSnapshot, getRefreshState } from './postgres-refresh.js';
 import { withAdvisoryRefreshLock } from './postgres-refresh-lock.js';
+import {
+  beginAdminLoginAttempt,
+  purgeAdminLoginThrottle,
+  recordAdminLoginSuccess,
+} from './postgres-login-throttle.js';
+import {
+  listSessionRevocations,
+  purgeSessionRevocations,
+  revokeSessions,
+} from './postgres-session-revocations.js';
 import { assertOpen, query, type PostgresContext } from './postgres-transaction.js';
 
 /** Options of {@link openPostgresStore}; every one has a default. */
@@ -167,6 +178,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       setAdminPassword(context, username, passwordHash, actor),
     deleteAdminAccount: (username, actor) => deleteAdminAccount(context, username, actor),
     recordAdminLogin: (username, at) => recordAdminLogin(context, username, at),
+    revokeSessions: (revocation) => revokeSessions(context, revocation),
+    listSessionRevocations: (at) => listSessionRevocations(context, at),
+    purgeSessionRevocations: (at) => purgeSessionRevocations(context, at),
+    beginAdminLoginAttempt: (attempt, at, policy) => beginAdminLoginAttempt(context, attempt, at, policy),
+    recordAdminLoginSuccess: (attempt, at, policy) => recordAdminLoginSuccess(context, attempt, at, policy),
+    purgeAdminLoginThrottle: (at) => purgeAdminLoginThrottle(context, at),
     appendAudit: (entry) => appendAudit(context, entry),
     listAudit: (filter) => listAudit(context, filter),
     getMetadataSnapshot: (issuerId) => getMetadataSnapshot(context, issuerId),
@@ -175,6 +192,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     getTokenClaimTypes: (issuerId) => getTokenClaimTypes(context, issuerId),
     recordTokenClaimTypes: (issuerId, claimTypes, at) =>
       recordTokenClaimTypes(context, issuerId, claimTypes, at),
+    getPendingChange: (issuerId) => getPendingChange(context, issuerId),
+    listPendingChanges: () => listPendingChanges(context),
+    decidePendingChange: (issuerId, sha256, decision, actor) =>
+      decidePendingChange(context, issuerId, sha256, decision, actor),
 
     async checkAndStoreReplay(id, expiresAt, at) {
       const replay = normalizeReplay(id, expiresAt, at);
@@ -201,7 +222,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async withRefreshLock(issuerId, task) {
       assertOpen(context);
       if (typeof task !== 'function') throw new TypeError('task must be a function');
-      return withAdvisoryRefreshLock(lockPool, target, lockNamespace, issuerId, task);
+      return withAdvisoryRefreshLock(
+        lockPool,
+        target,
+        settings.statementTimeoutMs,
+        lockNamespace,
+        issuerId,
+        task,
+      );
     },
 
     onChange(listener) {

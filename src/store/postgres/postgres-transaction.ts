@@ -5,14 +5,7 @@ import type { AuditEntry, NewAuditEntry, StoreChange } from '../model.js';
 import { auditFromRow, toAuditValue, toJsonColumn, type AuditRow } from '../records.js';
 import { normalizeNewAuditEntry } from '../validate-input.js';
 import { changePayload, NOTIFY_SQL, type ChangeOrigin } from './postgres-change-feed.js';
-import {
-  isConnectionFailure,
-  isStatementTimeout,
-  takeConnection,
-  timedOut,
-  unavailable,
-  type PostgresTarget,
-} from './postgres-connection.js';
+import { storeFailure, takeConnection, type PostgresTarget } from './postgres-connection.js';
 
 /** What every query module of the PostgreSQL store works with. */
 export interface PostgresContext {
@@ -27,13 +20,6 @@ export interface PostgresContext {
   readonly isClosed: () => boolean;
   /** The sessions' statement timeout, for the error of a statement cancelled by it. */
   readonly statementTimeoutMs: number;
-}
-
-/** A database error as the store reports it: a broken connection, a statement timeout, or unchanged. */
-function storeFailure(context: PostgresContext, error: unknown): unknown {
-  if (isConnectionFailure(error)) return unavailable(context.target, error);
-  if (isStatementTimeout(error)) return timedOut(context.target, context.statementTimeoutMs, error);
-  return error;
 }
 
 /** One open transaction: its queries, and the audit entries and changes it will commit with. */
@@ -78,8 +64,9 @@ export async function insertAudit(
  * before the returned promise settles (as with SQLite), and skip the echo.
  * Duplicate changes are sent once.
  *
- * @throws ClaimsgateError `CG_STORE_UNAVAILABLE` when the connection fails; `CG_STORE_TIMEOUT` when
- *   a statement ran past the statement timeout (rolled back); the work's own errors unchanged.
+ * @throws ClaimsgateError `CG_STORE_UNAVAILABLE` when the connection fails, `CG_STORE_TIMEOUT` when
+ *   a statement ran past the statement timeout (rolled back), `CG_STORE_QUERY_FAILED` for any other
+ *   error PostgreSQL reports (see `storeFailure`); the work's own coded errors unchanged.
  */
 export async function inTransaction<T>(
   context: PostgresContext,
@@ -112,7 +99,7 @@ export async function inTransaction<T>(
     } catch (rollbackError) {
       broken = rollbackError;
     }
-    throw storeFailure(context, error);
+    throw storeFailure(context.target, error, context.statementTimeoutMs);
   } finally {
     taken.release(broken);
   }
@@ -120,17 +107,23 @@ export async function inTransaction<T>(
   return result;
 }
 
-/** A single statement outside any transaction, with connection failures coded. */
+/**
+ * A single statement outside any transaction, every database failure coded
+ * (see `storeFailure`). `translate` names the failures the statement
+ * expects first (a constraint violation as `CG_STORE_NOT_FOUND`, see
+ * `translatePgError`); a ClaimsgateError it returns is thrown as it is.
+ */
 export async function query<R extends pg.QueryResultRow>(
   context: PostgresContext,
   sql: string,
   values: readonly unknown[] = [],
+  translate: (error: unknown) => unknown = (error) => error,
 ): Promise<pg.QueryResult<R>> {
   assertOpen(context);
   try {
     return await context.pool.query<R>(sql, values as unknown[]);
   } catch (error) {
-    throw storeFailure(context, error);
+    throw storeFailure(context.target, translate(error), context.statementTimeoutMs);
   }
 }
 

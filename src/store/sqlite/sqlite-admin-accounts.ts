@@ -15,8 +15,10 @@ import {
   normalizeNewAdminAccount,
   normalizePasswordHash,
 } from '../validate-admin-input.js';
+import { adminAccountRevocation } from '../session-revocations.js';
 import { mapSqliteConstraintError } from './sqlite-constraint-errors.js';
 import type { SqliteContext } from './sqlite-context.js';
+import { insertSessionRevocation } from './sqlite-session-revocations.js';
 
 export function listAdminAccounts(ctx: SqliteContext): AdminAccountRecord[] {
   return (ctx.prepare('SELECT * FROM admin_accounts ORDER BY username').all() as AdminAccountRow[]).map(
@@ -89,6 +91,8 @@ export function setAdminPassword(
   ctx
     .prepare('UPDATE admin_accounts SET password_hash = ?, updated_at = ? WHERE id = ?')
     .run(hash, toDateColumn(at), before.id);
+  // SECURITY: a new password ends the sessions opened with the old one, on every instance.
+  insertSessionRevocation(ctx, adminAccountRevocation(before.username, at));
   const after = requireAccount(ctx, key);
   ctx.audit({
     at,
@@ -107,8 +111,11 @@ export function deleteAdminAccount(ctx: SqliteContext, username: string, actor: 
   const who = normalizeActor(actor);
   const account = requireAccount(ctx, normalizeAdminUsername(username));
   ctx.prepare('DELETE FROM admin_accounts WHERE id = ?').run(account.id);
+  const at = ctx.now();
+  // SECURITY: a deleted account's sessions end at once, on every instance.
+  insertSessionRevocation(ctx, adminAccountRevocation(account.username, at));
   ctx.audit({
-    at: ctx.now(),
+    at,
     actor: who,
     action: 'admin.deleted',
     issuerId: null,

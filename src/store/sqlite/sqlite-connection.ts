@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
@@ -50,8 +50,30 @@ function unavailable(path: string, cause: unknown): ClaimsgateError {
 }
 
 /**
+ * Creates `file` empty with mode 0600 (owner read and write only) unless it
+ * exists; an existing file keeps its mode.
+ *
+ * SECURITY: the database holds admin password hashes and session
+ * revocations. SQLite creates a missing file 0644 (less the umask), readable
+ * by every local user; created here first, it is the owner's alone, and
+ * SQLite gives its `-wal` and `-shm` side files the mode of the database
+ * file.
+ */
+function createPrivateFile(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  closeSync(fd);
+}
+
+/**
  * Opens (creating it and its directory if needed) the database file and takes
- * it for this process alone: WAL journal, foreign keys on, a busy timeout,
+ * it for this process alone: a new file (and directory) private to the owner
+ * (0600 / 0700, see {@link createPrivateFile}), WAL journal, foreign keys on, a busy timeout,
  * full fsync at commit, and `locking_mode = EXCLUSIVE`.
  *
  * The exclusive locking mode is what keeps a second process out: SQLite then
@@ -70,7 +92,9 @@ export function openSqliteDatabase(path: string, options: SqliteConnectionOption
   const file = resolve(path);
   let db: Database;
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    // A directory made here is the owner's alone (0700), like the file.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    createPrivateFile(file);
     db = new BetterSqlite3(file, { timeout: lockTimeoutMs });
   } catch (error) {
     throw unavailable(file, error);
@@ -90,6 +114,23 @@ export function openSqliteDatabase(path: string, options: SqliteConnectionOption
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw sqliteInUseError(file, error);
     throw unavailable(file, error);
   }
+}
+
+/**
+ * Any error SQLite raised while the store worked, as the store's coded error,
+ * so that no driver message (it names tables, columns, values) leaves the
+ * store: a ClaimsgateError unchanged; a SqliteError `CG_STORE_QUERY_FAILED`
+ * with its SQLite code (`CG_STORE_IN_USE` for a lock held elsewhere).
+ * Anything else (a bug of ours) is returned unchanged.
+ */
+export function sqliteStoreFailure(path: string, error: unknown): unknown {
+  if (error instanceof ClaimsgateError || !(error instanceof BetterSqlite3.SqliteError)) return error;
+  if (isSqliteBusy(error)) return sqliteInUseError(path, error);
+  return new ClaimsgateError(
+    'CG_STORE_QUERY_FAILED',
+    `A statement on the SQLite database ${path} failed: ${error.message} (${error.code}).`,
+    { detail: { path, code: error.code, reason: error.message }, cause: error },
+  );
 }
 
 /** True when `error` is SQLite telling that another connection holds the lock. */

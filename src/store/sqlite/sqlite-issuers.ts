@@ -68,6 +68,7 @@ function fieldsOf(issuer: IssuerRecord): IssuerFields {
     signaturePolicy: issuer.signaturePolicy,
     allowSha1: issuer.allowSha1,
     allowedTenants: issuer.allowedTenants,
+    discontinuityPolicy: issuer.discontinuityPolicy,
   };
 }
 
@@ -80,9 +81,11 @@ export function createIssuer(ctx: SqliteContext, input: NewIssuer, actor: Actor)
     ctx
       .prepare(
         `INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url, use_for_login,
-           label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants, created_at, updated_at, version)
+           label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants, discontinuity_policy,
+           created_at, updated_at, version)
          VALUES (@id, @name, @description, @issuer_uri, @protocols, @metadata_url, @login_url, @use_for_login,
-           @label, @refresh_interval_seconds, @signature_policy, @allow_sha1, @allowed_tenants, @at, @at, 1)`,
+           @label, @refresh_interval_seconds, @signature_policy, @allow_sha1, @allowed_tenants, @discontinuity_policy,
+           @at, @at, 1)`,
       )
       .run({ ...issuerParams(fields), id, at: toDateColumn(at) });
   } catch (error) {
@@ -125,7 +128,8 @@ export function updateIssuer(
         `UPDATE issuers SET name = @name, description = @description, issuer_uri = @issuer_uri, protocols = @protocols,
            metadata_url = @metadata_url, login_url = @login_url, use_for_login = @use_for_login, label = @label,
            refresh_interval_seconds = @refresh_interval_seconds, signature_policy = @signature_policy,
-           allow_sha1 = @allow_sha1, allowed_tenants = @allowed_tenants, updated_at = @at, version = version + 1
+           allow_sha1 = @allow_sha1, allowed_tenants = @allowed_tenants,
+           discontinuity_policy = @discontinuity_policy, updated_at = @at, version = version + 1
          WHERE id = @id`,
       )
       .run({ ...issuerParams(after), id, at: toDateColumn(at) });

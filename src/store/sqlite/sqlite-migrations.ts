@@ -147,6 +147,62 @@ CREATE TABLE admin_accounts (
 CREATE UNIQUE INDEX admin_accounts_username_unique ON admin_accounts (username);
 `;
 
+/**
+ * Sessions ended before their time: by sid (sign-out, admin logout), or every
+ * session of a user started at or before an instant (a password changed, an
+ * account deleted). Rows are purged once expired.
+ */
+const SESSION_REVOCATIONS = `
+CREATE TABLE session_revocations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  sid TEXT,
+  user_name TEXT,
+  revoked_before TEXT,
+  expires_at TEXT NOT NULL,
+  CHECK ((sid IS NOT NULL AND user_name IS NULL AND revoked_before IS NULL)
+      OR (sid IS NULL AND user_name IS NOT NULL AND revoked_before IS NOT NULL))
+);
+CREATE INDEX session_revocations_expires_at ON session_revocations (expires_at);
+`;
+
+/** Failed admin sign-ins counted per account, per client address and per (account, address) pair. */
+const ADMIN_LOGIN_THROTTLE = `
+CREATE TABLE admin_login_throttle (
+  scope TEXT NOT NULL CHECK (scope IN ('account', 'address', 'pair')),
+  key TEXT NOT NULL,
+  failures INTEGER NOT NULL CHECK (failures >= 0),
+  window_started_at TEXT NOT NULL,
+  locked_until TEXT,
+  last_success_at TEXT,
+  expires_at TEXT NOT NULL,
+  PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+CREATE INDEX admin_login_throttle_expires_at ON admin_login_throttle (expires_at);
+`;
+
+/**
+ * Key continuity (docs/rollover.md): each issuer's discontinuity policy, and
+ * the document a refresh held for lack of continuity, one per issuer, with
+ * an administrator's decision on it.
+ */
+const KEY_CONTINUITY = `
+ALTER TABLE issuers ADD COLUMN discontinuity_policy TEXT NOT NULL DEFAULT 'auto'
+  CHECK (discontinuity_policy IN ('auto', 'hold', 'accept-with-alert'));
+
+CREATE TABLE pending_changes (
+  issuer_id TEXT PRIMARY KEY REFERENCES issuers (id) ON DELETE CASCADE,
+  detected_at TEXT NOT NULL,
+  url TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  signer_sha1 TEXT,
+  reason TEXT NOT NULL CHECK (reason IN ('unsigned-replacement', 'unknown-signer-replacement', 'downgrade')),
+  keys_json TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('pending', 'approved', 'rejected')),
+  decided_by TEXT,
+  decided_at TEXT
+);
+`;
+
 /** The claim types (never values) of the last token accepted from each issuer. */
 const TOKEN_CLAIM_TYPES = `
 CREATE TABLE issuer_claim_types (
@@ -160,5 +216,8 @@ CREATE TABLE issuer_claim_types (
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
   { version: 2, name: 'admin accounts', up: ADMIN_ACCOUNTS },
-  { version: 3, name: 'token claim types', up: TOKEN_CLAIM_TYPES },
+  { version: 3, name: 'session revocations', up: SESSION_REVOCATIONS },
+  { version: 4, name: 'admin login throttle', up: ADMIN_LOGIN_THROTTLE },
+  { version: 5, name: 'key continuity', up: KEY_CONTINUITY },
+  { version: 6, name: 'token claim types', up: TOKEN_CLAIM_TYPES },
 ];

@@ -1,5 +1,16 @@
-import type { MetadataSnapshotRecord, NewAuditEntry, RefreshStateRecord } from '../model.js';
-import { toAuditValue, toDateColumn, toJsonColumn, toNullableDateColumn } from '../records.js';
+import type {
+  MetadataSnapshotRecord,
+  NewAuditEntry,
+  PendingChangeRecord,
+  RefreshStateRecord,
+} from '../model.js';
+import {
+  toAuditValue,
+  toDateColumn,
+  toJsonColumn,
+  toNullableDateColumn,
+  toPendingKeysColumn,
+} from '../records.js';
 import type { ClaimMappingFields, IssuerFields, KeyFields, RealmFields } from '../validate-input.js';
 
 /*
@@ -23,6 +34,7 @@ export function issuerParams(fields: IssuerFields): SqliteParams {
     signature_policy: JSON.stringify(fields.signaturePolicy),
     allow_sha1: fields.allowSha1 ? 1 : 0,
     allowed_tenants: JSON.stringify(fields.allowedTenants),
+    discontinuity_policy: fields.discontinuityPolicy,
   };
 }
 
@@ -97,5 +109,20 @@ export function refreshStateParams(state: RefreshStateRecord): SqliteParams {
     last_error_message: state.lastErrorMessage,
     consecutive_failures: state.consecutiveFailures,
     next_attempt_at: toNullableDateColumn(state.nextAttemptAt),
+  };
+}
+
+export function pendingChangeParams(change: PendingChangeRecord): SqliteParams {
+  return {
+    issuer_id: change.issuerId,
+    detected_at: toDateColumn(change.detectedAt),
+    url: change.url,
+    sha256: change.sha256,
+    signer_sha1: change.signerSha1,
+    reason: change.reason,
+    keys_json: toPendingKeysColumn(change.keys),
+    decision: change.decision,
+    decided_by: change.decidedBy,
+    decided_at: toNullableDateColumn(change.decidedAt),
   };
 }

@@ -5,6 +5,7 @@ import { normalizeRefreshApplication } from '../validate-input.js';
 import type { SqliteContext } from './sqlite-context.js';
 import { requireIssuer } from './sqlite-issuers.js';
 import { insertKey } from './sqlite-keys.js';
+import { savePendingChange } from './sqlite-pending-changes.js';
 import { refreshStateParams, snapshotParams } from './sqlite-params.js';
 
 /** Who adds keys found in metadata. */
@@ -13,7 +14,7 @@ const REFRESH_ACTOR = 'refresh';
 /**
  * Applies one refresh; call inside a transaction, so that a failure in any
  * part (a duplicate key, an unknown key ID) leaves keys, snapshot, refresh
- * state and audit log as they were. Returns whether any key was added or changed.
+ * state, pending change and audit log as they were. Returns whether any key was added or changed.
  *
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND` for an unknown issuer or key
  *   (including a key of another issuer), `CG_STORE_DUPLICATE` for a key the
@@ -65,6 +66,7 @@ export function applySqliteRefresh(ctx: SqliteContext, application: RefreshAppli
          consecutive_failures = excluded.consecutive_failures, next_attempt_at = excluded.next_attempt_at`,
     )
     .run(refreshStateParams(refresh.refreshState));
+  if (refresh.pendingChange !== undefined) savePendingChange(ctx, refresh.issuerId, refresh.pendingChange);
   for (const entry of refresh.audit) ctx.audit(entry);
   return refresh.addKeys.length > 0 || statesChanged;
 }

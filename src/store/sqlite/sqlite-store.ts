@@ -19,8 +19,12 @@ import type {
   NewIssuer,
   NewKey,
   NewRealm,
+  NewSessionRevocation,
+  PendingChangeDecision,
+  PendingChangeRecord,
   RealmRecord,
   RefreshStateRecord,
+  SessionRevocationRecord,
   StoreChange,
   TokenClaimTypesRecord,
 } from '../model.js';
@@ -45,6 +49,7 @@ import {
   isSqliteBusy,
   openSqliteDatabase,
   sqliteInUseError,
+  sqliteStoreFailure,
   type SqliteConnectionOptions,
 } from './sqlite-connection.js';
 import { findTokenClaimTypes, recordTokenClaimTypes } from './sqlite-claim-types.js';
@@ -53,10 +58,23 @@ import { createIssuer, deleteIssuer, findIssuer, listIssuers, updateIssuer } fro
 import { activateOnUse, addKey, findKey, listKeys, setKeyState, touchKeyUse } from './sqlite-keys.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.js';
+import { decidePendingChange, findPendingChange, listPendingChanges } from './sqlite-pending-changes.js';
 import { findRefreshState, findSnapshot, listAudit } from './sqlite-reads.js';
 import { createRealm, deleteRealm, findRealm, listRealms, updateRealm } from './sqlite-realms.js';
 import { applySqliteRefresh } from './sqlite-refresh.js';
 import { checkAndStoreReplay, purgeReplays } from './sqlite-replays.js';
+import type { LoginAttempt, LoginAttemptDecision, LoginThrottlePolicy } from '../login-throttle-rules.js';
+import {
+  beginAdminLoginAttempt,
+  purgeAdminLoginThrottle,
+  recordAdminLoginSuccess,
+} from './sqlite-login-throttle.js';
+import { normalizeSessionRevocation } from '../session-revocations.js';
+import {
+  insertSessionRevocation,
+  listSessionRevocations,
+  purgeSessionRevocations,
+} from './sqlite-session-revocations.js';
 
 export interface SqliteStoreOptions extends SqliteConnectionOptions {
   /** The clock for timestamps the store assigns. Default: the system clock. */
@@ -64,6 +82,9 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
   /** The schema steps to apply; tests pass their own. Default {@link SQLITE_MIGRATIONS}. */
   readonly migrations?: readonly SqliteMigration[];
 }
+
+/** The change every session revocation broadcasts. */
+const SESSION_CHANGE: StoreChange = Object.freeze({ kind: 'session', issuerId: null });
 
 function closedError(): ClaimsgateError {
   return new ClaimsgateError('CG_STORE_UNAVAILABLE', 'The SQLite store has been closed.', {
@@ -103,7 +124,11 @@ class SqliteStore implements Store {
   #read<T>(work: (ctx: SqliteContext) => T): Promise<T> {
     return settle(() => {
       this.#assertOpen();
-      return work(this.#ctx);
+      try {
+        return work(this.#ctx);
+      } catch (error) {
+        throw sqliteStoreFailure(this.#db.name, error);
+      }
     });
   }
 
@@ -114,7 +139,12 @@ class SqliteStore implements Store {
   #mutate<T>(work: (ctx: SqliteContext) => T, change: (result: T) => StoreChange | null): Promise<T> {
     return settle(() => {
       this.#assertOpen();
-      const result = this.#db.transaction(() => work(this.#ctx)).immediate();
+      let result: T;
+      try {
+        result = this.#db.transaction(() => work(this.#ctx)).immediate();
+      } catch (error) {
+        throw sqliteStoreFailure(this.#db.name, error);
+      }
       const event = change(result);
       if (event !== null) this.#listeners.emit(event);
       return result;
@@ -266,7 +296,7 @@ class SqliteStore implements Store {
     return this.#read((ctx) => findAdminAccount(ctx, username));
   }
 
-  // Admin account changes are not broadcast: nothing caches them (see Store).
+  // Admin account changes are not broadcast (nothing caches accounts), except the sessions they revoke.
   createAdminAccount(input: NewAdminAccount, actor: Actor): Promise<AdminAccountRecord> {
     return this.#mutate(
       (ctx) => createAdminAccount(ctx, input, actor),
@@ -277,14 +307,14 @@ class SqliteStore implements Store {
   setAdminPassword(username: string, passwordHash: string, actor: Actor): Promise<AdminAccountRecord> {
     return this.#mutate(
       (ctx) => setAdminPassword(ctx, username, passwordHash, actor),
-      () => null,
+      () => SESSION_CHANGE,
     );
   }
 
   deleteAdminAccount(username: string, actor: Actor): Promise<void> {
     return this.#mutate(
       (ctx) => deleteAdminAccount(ctx, username, actor),
-      () => null,
+      () => SESSION_CHANGE,
     );
   }
 
@@ -293,6 +323,48 @@ class SqliteStore implements Store {
       (ctx) => recordAdminLogin(ctx, username, at),
       () => null,
     );
+  }
+
+  async revokeSessions(revocation: NewSessionRevocation): Promise<void> {
+    const checked = normalizeSessionRevocation(revocation);
+    await this.#mutate(
+      (ctx) => insertSessionRevocation(ctx, checked),
+      () => SESSION_CHANGE,
+    );
+  }
+
+  listSessionRevocations(now: Date): Promise<SessionRevocationRecord[]> {
+    return this.#read((ctx) => listSessionRevocations(ctx, now));
+  }
+
+  purgeSessionRevocations(now: Date): Promise<number> {
+    return this.#read((ctx) => purgeSessionRevocations(ctx, now));
+  }
+
+  beginAdminLoginAttempt(
+    attempt: LoginAttempt,
+    now: Date,
+    policy: LoginThrottlePolicy,
+  ): Promise<LoginAttemptDecision> {
+    return this.#mutate(
+      (ctx) => beginAdminLoginAttempt(ctx, attempt, now, policy),
+      () => null,
+    );
+  }
+
+  async recordAdminLoginSuccess(
+    attempt: LoginAttempt,
+    now: Date,
+    policy: LoginThrottlePolicy,
+  ): Promise<void> {
+    await this.#mutate(
+      (ctx) => recordAdminLoginSuccess(ctx, attempt, now, policy),
+      () => null,
+    );
+  }
+
+  purgeAdminLoginThrottle(now: Date): Promise<number> {
+    return this.#read((ctx) => purgeAdminLoginThrottle(ctx, now));
   }
 
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
@@ -326,6 +398,27 @@ class SqliteStore implements Store {
   // Not broadcast and not audited: bookkeeping that nothing caches (see Store).
   recordTokenClaimTypes(issuerId: string, claimTypes: readonly string[], at: Date): Promise<boolean> {
     return this.#read((ctx) => recordTokenClaimTypes(ctx, issuerId, claimTypes, at));
+  }
+
+  getPendingChange(issuerId: string): Promise<PendingChangeRecord | undefined> {
+    return this.#read((ctx) => findPendingChange(ctx, issuerId));
+  }
+
+  listPendingChanges(): Promise<PendingChangeRecord[]> {
+    return this.#read((ctx) => listPendingChanges(ctx));
+  }
+
+  async decidePendingChange(
+    issuerId: string,
+    sha256: string,
+    decision: Exclude<PendingChangeDecision, 'pending'>,
+    actor: Actor,
+  ): Promise<PendingChangeRecord> {
+    const outcome = await this.#mutate(
+      (ctx) => decidePendingChange(ctx, issuerId, sha256, decision, actor),
+      ({ changed }) => (changed ? { kind: 'pending-change', issuerId } : null),
+    );
+    return outcome.record;
   }
 
   checkAndStoreReplay(id: string, expiresAt: Date, now: Date): Promise<boolean> {

@@ -108,6 +108,7 @@ describe('realms, claim mappings, issuer fields and the audit log on the admin s
       allowedTenants: '',
       policyMode: 'self-consistent',
       pinnedSigners: '',
+      discontinuityPolicy: 'hold',
     };
     const saved = await submit(fixture.app, admin, '/admin/issuers/sim/edit', fields);
     assert.equal(saved.statusCode, 303, saved.body.slice(0, 800));
@@ -116,6 +117,8 @@ describe('realms, claim mappings, issuer fields and the audit log on the admin s
     assert.deepEqual(issuer?.protocols, ['wsfed', 'saml2']);
     assert.equal(issuer?.refreshIntervalSeconds, 1800);
     assert.equal(issuer?.allowSha1, false);
+    assert.equal(issuer?.discontinuityPolicy, 'hold');
+    assert.match(edit.body, /<select [^>]*name="discontinuityPolicy"/);
 
     const stale = await submit(fixture.app, admin, '/admin/issuers/sim/edit', {
       ...fields,

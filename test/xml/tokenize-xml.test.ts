@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isClaimsgateError } from '../../src/lib/errors.js';
+import { XmlTokenizer, type XmlToken } from '../../src/xml/tokenize-xml.js';
+
+/** Every token of `text`, each text token's value decoded as the tree builder would inside an element. */
+function tokens(text: string, canonical = false): XmlToken[] {
+  const tokenizer = new XmlTokenizer(text, { canonical });
+  const result: XmlToken[] = [];
+  for (let token = tokenizer.next(); token !== undefined; token = tokenizer.next()) {
+    if (token.kind === 'text') tokenizer.decodeText(token);
+    result.push(token);
+  }
+  return result;
+}
+
+function refuses(text: string, code = 'CG_XML_MALFORMED', canonical = false): void {
+  assert.throws(
+    () => tokens(text, canonical),
+    (error: unknown) => isClaimsgateError(error) && error.code === code,
+    text,
+  );
+}
+
+describe('XmlTokenizer', () => {
+  it('reads tags, attributes, text, CDATA, comments and processing instructions in order', () => {
+    const read = tokens(
+      '<?xml version="1.0"?><p:a xmlns:p="urn:p" b = \'1\'>x<![CDATA[<y>]]><!-- c --><?t  d?><e/></p:a>',
+    );
+    assert.deepEqual(
+      read.map((token) => token.kind),
+      ['start', 'text', 'cdata', 'comment', 'pi', 'start', 'end'],
+    );
+    const start = read[0]!;
+    assert.ok(start.kind === 'start');
+    assert.equal(start.name, 'p:a');
+    assert.deepEqual(
+      start.attributes.map(({ name, value }) => [name, value]),
+      [
+        ['xmlns:p', 'urn:p'],
+        ['b', '1'],
+      ],
+    );
+    assert.equal(start.declarations, 1);
+    assert.equal(start.selfClosing, false);
+    assert.deepEqual(read[2], { kind: 'cdata', value: '<y>', offset: 51 });
+    assert.ok(read[4]!.kind === 'pi' && read[4]!.target === 't' && read[4]!.data === 'd');
+    assert.ok(read[5]!.kind === 'start' && read[5]!.selfClosing);
+  });
+
+  it('decodes text only on request, so text outside the root is judged as such', () => {
+    const tokenizer = new XmlTokenizer('<a/>&bogus;');
+    tokenizer.next();
+    const text = tokenizer.next();
+    assert.ok(text?.kind === 'text');
+    assert.equal(XmlTokenizer.isWhitespace(text), false);
+    assert.throws(
+      () => tokenizer.decodeText(text),
+      (error: unknown) => isClaimsgateError(error, 'CG_XML_MALFORMED'),
+    );
+  });
+
+  it('reads non-ASCII names by the XML Name rules and ASCII names by the same rules', () => {
+    const [start] = tokens('<é:a xmlns:é="u" a·b="1" _x-y.z="2"></é:a>');
+    assert.ok(start?.kind === 'start');
+    assert.equal(start.name, 'é:a');
+    assert.deepEqual(
+      start.attributes.map((attribute) => attribute.name),
+      ['xmlns:é', 'a·b', '_x-y.z'],
+    );
+    // A colon is part of a name once, and only before a name start character.
+    refuses('<a:b:c/>');
+    refuses('<a:1/>');
+    refuses('<:a/>');
+    refuses('<1a/>');
+    refuses('<a b:="1"/>');
+  });
+
+  it('refuses a duplicate attribute however many attributes come between', () => {
+    const many = Array.from({ length: 500 }, (_, i) => ` a${i}="v"`).join('');
+    refuses(`<r a250="x"${many}/>`);
+    // The same name on two different elements is no duplicate.
+    assert.equal(tokens(`<r a="1"><s a="1"/></r>`).length, 3);
+  });
+
+  it('refuses markup declarations as a DTD', () => {
+    refuses('<a><!ENTITY x "y"></a>', 'CG_XML_DTD_FORBIDDEN');
+  });
+
+  it('accepts in canonical mode only what exclusive c14n writes', () => {
+    assert.equal(tokens('<a b="1" c="&quot;&#x9;">&lt;&#xD;</a>', true).length, 3);
+    for (const text of [
+      '<a/>',
+      "<a b='1'></a>",
+      '<a  b="1"></a>',
+      '<a b="1" ></a>',
+      '<a><!--c--></a>',
+      '<a><![CDATA[x]]></a>',
+      '<a><?p d?></a>',
+      '<a>&#65;</a>',
+      '<a>></a>',
+      '<a b="&gt;"></a>',
+      '<a></a >',
+    ]) {
+      refuses(text, 'CG_XML_MALFORMED', true);
+    }
+  });
+
+  it('stops at the attribute and declaration limits of one element', () => {
+    const options = { maxAttributesPerElement: 2, maxNamespaceDeclarationsPerElement: 1 };
+    const read = (text: string): void => {
+      const tokenizer = new XmlTokenizer(text, options);
+      while (tokenizer.next() !== undefined);
+    };
+    read('<a x="1" y="2" xmlns="u"/>');
+    assert.throws(
+      () => read('<a x="1" y="2" z="3"/>'),
+      (error: unknown) => isClaimsgateError(error, 'CG_XML_TOO_MANY_ATTRIBUTES'),
+    );
+    assert.throws(
+      () => read('<a xmlns="u" xmlns:p="v"/>'),
+      (error: unknown) =>
+        isClaimsgateError(error, 'CG_XML_TOO_MANY_NAMESPACES') && error.detail['scope'] === 'element',
+    );
+  });
+});
