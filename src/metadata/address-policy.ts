@@ -57,7 +57,12 @@ const IPV4_RANGES: readonly Range[] = [
   range4('127.0.0.0/8', 'loopback'),
   range4('169.254.0.0/16', 'link-local'),
   range4('172.16.0.0/12', 'private'),
+  range4('192.0.0.0/24', 'reserved (IETF protocol assignments)'),
+  range4('192.0.2.0/24', 'reserved (documentation)'),
   range4('192.168.0.0/16', 'private'),
+  range4('198.18.0.0/15', 'reserved (benchmarking)'),
+  range4('198.51.100.0/24', 'reserved (documentation)'),
+  range4('203.0.113.0/24', 'reserved (documentation)'),
   range4('224.0.0.0/4', 'multicast'),
   range4('240.0.0.0/4', 'reserved'),
 ];
@@ -65,6 +70,10 @@ const IPV4_RANGES: readonly Range[] = [
 const IPV6_RANGES: readonly Range[] = [
   range6('::/128', 'unspecified'),
   range6('::1/128', 'loopback'),
+  range6('64:ff9b:1::/48', 'NAT64 (local use)'),
+  range6('100::/64', 'reserved (discard-only)'),
+  range6('2001::/32', 'Teredo'),
+  range6('2001:db8::/32', 'reserved (documentation)'),
   range6('fc00::/7', 'private (unique local)'),
   range6('fe80::/10', 'link-local'),
   range6('fec0::/10', 'private (site-local)'),
@@ -74,9 +83,18 @@ const IPV6_RANGES: readonly Range[] = [
 /** IPv6 prefixes whose last 32 bits are an IPv4 address that the connection reaches. */
 const EMBEDDING_IPV4: readonly Range[] = [
   range6('::ffff:0:0/96', 'IPv4-mapped'),
+  range6('::ffff:0:0:0/96', 'IPv4-translated (SIIT)'),
   range6('::/96', 'IPv4-compatible'),
   range6('64:ff9b::/96', 'NAT64'),
 ];
+
+const SIX_TO_FOUR: Range = range6('2002::/16', '6to4');
+
+/** The dotted form of the low 32 bits. */
+function dottedOf(bits: bigint): string {
+  const v4 = bits & 0xffffffffn;
+  return [24n, 16n, 8n, 0n].map((shift) => String((v4 >> shift) & 0xffn)).join('.');
+}
 
 function within(bits: bigint, width: number, range: Range): boolean {
   const shift = BigInt(width - range.prefix);
@@ -85,9 +103,11 @@ function within(bits: bigint, width: number, range: Range): boolean {
 
 /**
  * The special-purpose range an IP address is in — unspecified, loopback,
- * private, shared, link-local, multicast or reserved, IPv4 or IPv6, and
- * IPv4 addresses embedded in IPv6 (`::ffff:127.0.0.1`, `64:ff9b::a00:1`) as
- * their IPv4 — or undefined for a public address. Not an IP address:
+ * private, shared, link-local, multicast or reserved (documentation,
+ * benchmarking, IETF assignments, Teredo, local-use NAT64), IPv4 or IPv6,
+ * and IPv4 addresses embedded in IPv6 (`::ffff:127.0.0.1`,
+ * `::ffff:0:7f00:1`, `64:ff9b::a00:1`, 6to4 `2002:a00:1::`) as their IPv4 —
+ * or undefined for a public address. Not an IP address:
  * undefined.
  */
 export function specialRangeOf(address: string): string | undefined {
@@ -100,11 +120,9 @@ export function specialRangeOf(address: string): string | undefined {
   const own = IPV6_RANGES.find((range) => within(bits, 128, range));
   // ::1 and :: are themselves in ::/96: their own label wins.
   if (own !== undefined) return own.label;
-  if (EMBEDDING_IPV4.some((range) => within(bits, 128, range))) {
-    const v4 = bits & 0xffffffffn;
-    const dotted = [24n, 16n, 8n, 0n].map((shift) => String((v4 >> shift) & 0xffn)).join('.');
-    return specialRangeOf(dotted);
-  }
+  if (EMBEDDING_IPV4.some((range) => within(bits, 128, range))) return specialRangeOf(dottedOf(bits));
+  // 6to4 (2002::/16) carries an IPv4 address in its next 32 bits: a relay would reach it.
+  if (within(bits, 128, SIX_TO_FOUR)) return specialRangeOf(dottedOf(bits >> 80n));
   return undefined;
 }
 

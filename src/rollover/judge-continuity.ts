@@ -13,13 +13,18 @@ import { jwkMaterial } from './match-published-keys.js';
 /**
  * How a usable document relates to the trust it would replace:
  *
- * - `initial`: the issuer has no usable key yet (its first refresh): there
- *   is nothing to be continuous with.
+ * - `initial`: the issuer has never held a key nor a document (its first
+ *   refresh): there is nothing to be continuous with. An issuer whose keys
+ *   were all revoked, retired or expired is not new: its next document is
+ *   judged like any other, and with no usable key to share, it is a
+ *   discontinuity.
  * - `continuous`: its enveloped signature is by a key the issuer is trusted
- *   with now (`trusted-signer`), by a pinned signer (`pinned-signer`), or by
- *   the signer of the last-known-good document (`same-signer`); or it
- *   publishes a key the issuer is trusted with now and is no downgrade
- *   (`shared-key`).
+ *   with now (`trusted-signer`) or by a pinned signer (`pinned-signer`); or
+ *   it publishes a key the issuer is trusted with now and is no downgrade
+ *   (`shared-key`). The signer of the last-known-good document vouches for
+ *   nothing by itself: that document may have been accepted only with an
+ *   alert, and its signer revoked since (pin a federation's metadata
+ *   signer to make it vouch).
  * - `approved`: discontinuous, but an administrator approved exactly this
  *   document (its SHA-256).
  * - `discontinuous`: anything else, with the reason.
@@ -28,7 +33,7 @@ export type ContinuityVerdict =
   | { readonly kind: 'initial' }
   | {
       readonly kind: 'continuous';
-      readonly reason: 'trusted-signer' | 'pinned-signer' | 'same-signer' | 'shared-key';
+      readonly reason: 'trusted-signer' | 'pinned-signer' | 'shared-key';
     }
   | { readonly kind: 'approved'; readonly reason: DiscontinuityReason }
   | { readonly kind: 'discontinuous'; readonly reason: DiscontinuityReason };
@@ -66,8 +71,10 @@ export interface ContinuityInput {
  * material.
  */
 export function judgeContinuity(input: ContinuityInput): ContinuityVerdict {
+  // SECURITY: only an issuer that never held a key or a document is new. Revoking
+  // every key (one leaked) must not turn the continuity check off for the next document.
+  if (input.keys.length === 0 && input.previousSnapshot === undefined) return { kind: 'initial' };
   const usable = input.keys.filter((key) => USABLE_KEY_STATES.has(key.state));
-  if (usable.length === 0) return { kind: 'initial' };
   const { signature } = input;
   if (signature.status === 'valid') {
     const signer = signature.signer;
@@ -78,8 +85,6 @@ export function judgeContinuity(input: ContinuityInput): ContinuityVerdict {
       if (pinned.includes(signer.sha1) || pinned.includes(signer.sha256))
         return { kind: 'continuous', reason: 'pinned-signer' };
     }
-    const before = input.previousSnapshot?.signerSha1 ?? null;
-    if (before !== null && before === signer.sha1) return { kind: 'continuous', reason: 'same-signer' };
   }
   const shared = input.published.some((published) => usable.some((key) => isSameKey(key, published)));
   const downgrade = (input.previousSnapshot?.signerSha1 ?? null) !== null && signature.status !== 'valid';
@@ -125,7 +130,7 @@ export function isSameKey(key: KeyRecord, published: PublishedKey): boolean {
   return false;
 }
 
-/** Whether a URL was fetched over plain http (the final URL, after redirects). */
+/** Whether a URL was fetched over plain http. */
 function isPlainHttp(url: string): boolean {
   try {
     return new URL(url).protocol === 'http:';
@@ -136,10 +141,13 @@ function isPlainHttp(url: string): boolean {
 
 /**
  * The policy that applies to a discontinuous document: the issuer's, with
- * `auto` resolved by how the documents were fetched — `hold` when any of
- * them came over plain http (loopback, or allowed explicitly: nothing
- * vouches for its origin), `accept-with-alert` over https (so that an
- * identity provider's real emergency rollover needs no administrator).
+ * `auto` resolved by how the documents were fetched — `hold` when any hop
+ * of any of them (the configured URL, every redirect, the final URL) was
+ * plain http (loopback, or allowed explicitly: nothing vouches for its
+ * origin — SECURITY: whoever answers a plain-http request can redirect it to
+ * an https URL of their own), `accept-with-alert` when every hop was https
+ * (so that an identity provider's real emergency rollover needs no
+ * administrator).
  */
 export function discontinuityPolicyFor(
   issuer: Pick<IssuerRecord, 'discontinuityPolicy'>,

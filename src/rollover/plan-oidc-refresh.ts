@@ -20,6 +20,8 @@ export interface DiscoveryPart {
   readonly facts: FetchFacts;
   /** False for a 304. */
   readonly modified: boolean;
+  /** Every URL the discovery request went through (the configured one, redirects, the final one). */
+  readonly hops: readonly string[];
 }
 
 /**
@@ -103,7 +105,7 @@ export function keySetPlan(
     published: parsed.metadata.signingKeys,
     sha256: snapshot.sha256,
     url: response.url,
-    fetchedUrls: [discovery.facts.url, response.url],
+    fetchedUrls: [...discovery.hops, discovery.facts.url, ...response.redirects, response.url],
   });
   if (continuity.hold) {
     return heldPlan(input, continuity, discovery.facts, {

@@ -82,6 +82,7 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
             sha256: stored.discovery.sha256,
           },
           modified: false,
+          hops: [input.issuer.metadataUrl ?? response.url, ...response.redirects],
         },
         attempt.keySet,
         stored,
@@ -128,6 +129,7 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
         },
         facts,
         modified: true,
+        hops: [input.issuer.metadataUrl ?? response.url, ...response.redirects],
       },
       attempt.keySet,
       readOidcSnapshot(input.previousSnapshot),
@@ -150,7 +152,7 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
     published: parsed.metadata.signingKeys,
     sha256: response.sha256,
     url: response.url,
-    fetchedUrls: [response.url],
+    fetchedUrls: [input.issuer.metadataUrl ?? response.url, ...response.redirects, response.url],
   });
   if (continuity.hold) return heldPlan(input, continuity, facts);
   const { seen, additions } = matchPublishedKeys(input, parsed.metadata.signingKeys);

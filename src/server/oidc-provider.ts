@@ -116,6 +116,17 @@ export async function resolveOidcProvider(
       );
     }
     const token = new URL(endpoints.token);
+    // SECURITY (SSRF): the token endpoint is linked from the discovery document
+    // like a jwks_uri, under the same rule: a remote document may not send the
+    // code, the verifier and the client secret to this machine's own services.
+    if (issuer.metadataUrl !== null && !isLoopbackUrl(new URL(issuer.metadataUrl)) && isLoopbackUrl(token)) {
+      throw unavailable(
+        issuer,
+        `The discovery document of issuer ${issuer.name} (${issuer.metadataUrl}) names a token endpoint on this machine (${token.href}).`,
+        `A remote discovery document may not point the gateway at a loopback service. Check the discovery document of ${issuer.name}.`,
+        'a token_endpoint on the issuer’s own host',
+      );
+    }
     // SECURITY: the code, the PKCE verifier and the client secret travel to the
     // token endpoint; over plain http anyone on the path could take them.
     if (

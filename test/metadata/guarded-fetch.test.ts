@@ -82,13 +82,33 @@ describe('the metadata address policy', () => {
       ['::', 'unspecified'],
       ['100.64.0.1', 'shared'],
       ['224.0.0.251', 'multicast'],
+      // Translated and tunnelled forms, and ranges that are never a real issuer's (security review).
+      ['::ffff:0:7f00:1', 'loopback'],
+      ['::ffff:0:a9fe:a9fe', 'link-local'],
+      ['2002:7f00:1::1', 'loopback'],
+      ['2002:a9fe:a9fe::', 'link-local'],
+      ['64:ff9b:1::a9fe:a9fe', 'NAT64 (local use)'],
+      ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo'],
+      ['2001:db8::1', 'reserved'],
+      ['198.18.0.1', 'reserved'],
+      ['192.0.0.8', 'reserved'],
+      ['192.0.2.1', 'reserved'],
+      ['198.51.100.7', 'reserved'],
+      ['203.0.113.9', 'reserved'],
     ] as const) {
       assert.ok(
         specialRangeOf(address)?.startsWith(range),
         `${address} is ${range}: ${specialRangeOf(address)}`,
       );
     }
-    for (const address of ['8.8.8.8', '172.32.0.1', '192.169.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])
+    for (const address of [
+      '8.8.8.8',
+      '172.32.0.1',
+      '192.169.0.1',
+      '2606:4700::1111',
+      '::ffff:8.8.8.8',
+      '2002:808:808::1',
+    ])
       assert.equal(specialRangeOf(address), undefined, address);
   });
 

@@ -94,9 +94,23 @@ function pending(overrides: Partial<PendingChangeRecord> = {}): PendingChangeRec
 }
 
 describe('judgeContinuity', () => {
-  it('calls a first document, for an issuer without a usable key, initial', () => {
+  it('calls a first document, for an issuer that never held a key or a document, initial', () => {
     assert.deepEqual(judge({ keys: [] }), { kind: 'initial' });
-    assert.deepEqual(judge({ keys: [keyRecord(infoA, { state: 'retired' })] }), { kind: 'initial' });
+  });
+
+  it('judges the next document of an issuer whose keys were all revoked, retired or expired: no continuity is left to share', () => {
+    for (const state of ['revoked', 'retired', 'expired'] as const) {
+      assert.deepEqual(judge({ keys: [keyRecord(infoA, { state })] }), {
+        kind: 'discontinuous',
+        reason: 'unsigned-replacement',
+      });
+      assert.deepEqual(judge({ keys: [keyRecord(infoA, { state })], signature: signedBy(infoX) }), {
+        kind: 'discontinuous',
+        reason: 'unknown-signer-replacement',
+      });
+    }
+    // A document fetched before, whose keys are gone from the store, is no first refresh either.
+    assert.equal(judge({ keys: [], previousSnapshot: { signerSha1: null } }).kind, 'discontinuous');
   });
 
   it('calls a document signed by a key the issuer is trusted with continuous, whatever it publishes', () => {
@@ -123,7 +137,7 @@ describe('judgeContinuity', () => {
     );
   });
 
-  it('calls a document signed by a pinned signer, or by the last-known-good’s signer, continuous', () => {
+  it('calls a document signed by a pinned signer continuous, and one signed by the last-known-good’s signer alone not', () => {
     assert.deepEqual(
       judge({
         issuer: issuerRecord({ signaturePolicy: { mode: 'pinned', pinnedSigners: [infoX.sha1] } }),
@@ -131,10 +145,21 @@ describe('judgeContinuity', () => {
       }),
       { kind: 'continuous', reason: 'pinned-signer' },
     );
+    // The last-known-good may have been accepted only with an alert, its signer revoked since:
+    // having signed it vouches for nothing.
     assert.deepEqual(judge({ previousSnapshot: { signerSha1: infoX.sha1 }, signature: signedBy(infoX) }), {
-      kind: 'continuous',
-      reason: 'same-signer',
+      kind: 'discontinuous',
+      reason: 'unknown-signer-replacement',
     });
+    assert.deepEqual(
+      judge({
+        keys: [keyRecord(infoA), keyRecord(infoX, { state: 'revoked' })],
+        previousSnapshot: { signerSha1: infoX.sha1 },
+        signature: signedBy(infoX),
+        published: [published(infoB)],
+      }),
+      { kind: 'discontinuous', reason: 'unknown-signer-replacement' },
+    );
   });
 
   it('calls a document that shares a key continuous, unless the issuer used to sign and it does not', () => {
@@ -296,6 +321,30 @@ describe('planRefresh and key continuity', () => {
     assert.deepEqual(result.alerts[0]!.detail['removed'], [infoA.sha1]);
   });
 
+  it('holds a replacement fetched over https when any hop on the way was plain http (a redirect to a URL of the answerer’s choosing)', () => {
+    const keyA = usedKey(infoA);
+    const direct = attempt([certX], HTTPS_URL);
+    const httpsIssuer = issuerRecord({ metadataUrl: HTTPS_URL });
+    assert.equal(
+      plan({ issuer: httpsIssuer, keys: [keyA], attempt: direct }).outcome,
+      'success',
+      'https all the way: applied',
+    );
+    const redirected = {
+      ...direct,
+      response: { ...direct.response, redirects: ['http://idp.test/metadata.xml'] },
+    };
+    const held = plan({ issuer: httpsIssuer, keys: [keyA], attempt: redirected });
+    assert.equal(held.error?.code, 'CG_META_KEYS_DISCONTINUOUS');
+    // The configured URL counts too, even when the answer names no redirect.
+    const configuredHttp = plan({
+      issuer: issuerRecord({ metadataUrl: 'http://idp.test/metadata.xml' }),
+      keys: [keyA],
+      attempt: direct,
+    });
+    assert.equal(configuredHttp.error?.code, 'CG_META_KEYS_DISCONTINUOUS');
+  });
+
   it('raises nothing new for a document already pending or rejected, and replaces one pending for another document', () => {
     const keyA = usedKey(infoA);
     const fetched = attempt([certX]);
@@ -321,7 +370,11 @@ describe('planRefresh and key continuity', () => {
 
   it('applies a replacement over https with the alert, the replaced key retired at once and no pending change', () => {
     const keyA = usedKey(infoA);
-    const result = plan({ keys: [keyA], attempt: attempt([certX], HTTPS_URL, certX) });
+    const result = plan({
+      issuer: issuerRecord({ metadataUrl: HTTPS_URL }),
+      keys: [keyA],
+      attempt: attempt([certX], HTTPS_URL, certX),
+    });
     assert.equal(result.outcome, 'success');
     assert.deepEqual(result.application.updateKeys, [{ keyId: keyA.id, state: 'retired' }]);
     assert.deepEqual(
