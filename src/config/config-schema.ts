@@ -143,6 +143,7 @@ export interface Config {
     readonly port: number;
     readonly publicUrl: string;
     readonly trustProxy: boolean;
+    readonly trustedProxies: readonly string[];
     readonly shutdownGraceMs: number;
     readonly requestTimeoutMs: number;
   };
@@ -160,6 +161,7 @@ export interface Config {
   readonly rollover: {
     readonly fetchSpacingSeconds: number;
     readonly unknownKeyWaitMs: number;
+    readonly maxWaitingTokens: number;
     readonly graceSeconds: number;
     readonly reconcileIntervalMs: number;
     readonly fetchTimeoutMs: number;
@@ -254,7 +256,15 @@ export const CONFIG_SCHEMA = {
           kind: 'setting',
           type: 'boolean',
           default: false,
-          doc: 'Trust `X-Forwarded-*` headers from the peer. Turn on only behind a reverse proxy that sets them.',
+          doc: 'The gateway sits behind one reverse proxy that appends the client address to `X-Forwarded-For` (nginx, HAProxy, a cloud load balancer): the client address is the last entry, the one that proxy wrote — never an earlier one, which the client chose. For more than one proxy, list them in `trustedProxies` instead.',
+        },
+        trustedProxies: {
+          kind: 'setting',
+          type: 'string-list',
+          default: [],
+          pattern: /^[0-9A-Fa-f.:]{2,45}(\/\d{1,3})?$/,
+          patternDoc: 'IP addresses or CIDR ranges (`10.0.0.2`, `10.0.0.0/8`, `fd00::/8`)',
+          doc: 'The addresses of the reverse proxies in front of the gateway: the client address is the right-most `X-Forwarded-For` entry that is not one of them (what the login throttle and the logs use). Overrides `trustProxy`. Environment: comma-separated or a JSON array.',
         },
         shutdownGraceMs: {
           kind: 'setting',
@@ -388,6 +398,14 @@ export const CONFIG_SCHEMA = {
           min: 0,
           max: 120_000,
           doc: 'How long a sign-in whose token is signed by a key not yet trusted for its issuer waits for the metadata fetch that can show the key; past it the token is refused with CG_TRUST_KEY_UNKNOWN.',
+        },
+        maxWaitingTokens: {
+          kind: 'setting',
+          type: 'integer',
+          default: 1_000,
+          min: 1,
+          max: 1_000_000,
+          doc: 'The most sign-ins that may wait at once, over every issuer, for such a metadata fetch; more are refused at once with CG_TRUST_KEY_UNKNOWN (a flood of tokens naming random keys while an endpoint hangs holds no more requests than this; each holds its request body, well under a megabyte).',
         },
         graceSeconds: {
           kind: 'setting',

@@ -41,6 +41,12 @@ export class ClaimsgateError extends Error {
     this.code = code;
     this.hint = options.hint ?? ERROR_CODES[code].hint;
     this.detail = options.detail ?? {};
+    // V8 keeps the frames of an unformatted stack — their receivers and
+    // closures, such as a parsed token's whole tree — alive as long as the
+    // error lives. A refusal may be held seconds (an unknown key waiting for
+    // a fetch) by thousands of requests at once: format the stack now, so
+    // that the error keeps a string and nothing else (security review, F4).
+    void this.stack;
   }
 
   /** A plain object for JSON output and structured logs. */

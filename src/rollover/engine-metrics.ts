@@ -11,6 +11,7 @@ export interface EngineMetrics {
     readonly joined: number;
     readonly timedOut: number;
     readonly unmapped: number;
+    readonly overflow: number;
   };
   readonly reloads: number;
   readonly issuers: number;
@@ -28,7 +29,7 @@ export interface EngineCounts {
 export function createEngineCounts(): EngineCounts {
   return {
     refreshes: { success: 0, 'not-modified': 0, failure: 0, skipped: 0, deferred: 0 },
-    unknownKey: { refreshes: 0, joined: 0, timedOut: 0, unmapped: 0 },
+    unknownKey: { refreshes: 0, joined: 0, timedOut: 0, unmapped: 0, overflow: 0 },
   };
 }
 

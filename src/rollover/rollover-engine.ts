@@ -49,6 +49,8 @@ export interface RolloverEngineOptions {
   readonly fetchSpacingSeconds?: number;
   /** Longest a token signed by an unknown key waits for that fetch before it is refused; default 15 000 ms. */
   readonly unknownKeyWaitMs?: number;
+  /** Most tokens waiting for such fetches at once, over every issuer; more are refused at once. Default 1 000. */
+  readonly maxWaitingTokens?: number;
   /** How long a key that left the metadata stays trusted; default 3 600 s, 0 retires at once. */
   readonly graceSeconds?: number;
   /** First retry after a failed refresh, doubled per failure up to the interval; default 30 s. */
@@ -192,6 +194,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   const spacingMs = checkSeconds('fetchSpacingSeconds', options.fetchSpacingSeconds ?? 2, 0) * 1000;
   if (spacingMs > 60_000) throw new TypeError('fetchSpacingSeconds must be at most 60.');
   const unknownKeyWaitMs = checkSeconds('unknownKeyWaitMs', options.unknownKeyWaitMs ?? 15_000, 0);
+  const maxWaitingTokens = checkSeconds('maxWaitingTokens', options.maxWaitingTokens ?? 1_000, 1);
   const graceSeconds = checkSeconds('graceSeconds', options.graceSeconds ?? 3600, 0);
   const retryBaseSeconds = checkSeconds('retryBaseSeconds', options.retryBaseSeconds ?? 30, 1);
   const jitterRatio = checkSeconds('jitterRatio', options.jitterRatio ?? 0.1, 0);
@@ -267,6 +270,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     now,
     spacingMs,
     waitMs: unknownKeyWaitMs,
+    maxWaiting: maxWaitingTokens,
     logger,
     counts: counts.unknownKey,
   });

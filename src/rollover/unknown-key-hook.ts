@@ -14,6 +14,8 @@ export interface UnknownKeyCounts {
   timedOut: number;
   /** Events whose issuer is unknown or has no metadata URL. */
   unmapped: number;
+  /** Events refused at once because `maxWaiting` tokens were waiting already. */
+  overflow: number;
 }
 
 export interface UnknownKeyHookOptions {
@@ -24,6 +26,8 @@ export interface UnknownKeyHookOptions {
   readonly spacingMs: number;
   /** Longest a token waits for the fetch that can tell whether its key is published. */
   readonly waitMs: number;
+  /** Most tokens waiting at once, over every issuer; more are refused as they stand. */
+  readonly maxWaiting: number;
   readonly logger: Logger;
   readonly counts: UnknownKeyCounts;
 }
@@ -71,7 +75,9 @@ export interface UnknownKeyHook {
  * wait ran out).
  */
 export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKeyHook {
-  const { loader, refresher, now, spacingMs, waitMs, logger, counts } = options;
+  const { loader, refresher, now, spacingMs, waitMs, maxWaiting, logger, counts } = options;
+  /** Tokens waiting now, over every issuer. */
+  let waitingNow = 0;
   /** Issuer ID → the trailing fetch not yet begun (or under way, until it settles). */
   const trailing = new Map<string, TrailingFetch>();
 
@@ -170,6 +176,16 @@ export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKey
       counts.unmapped += 1;
       return undefined;
     }
+    // SECURITY (resources): each waiting token holds a request open; a flood of
+    // tokens naming random keys while an issuer's endpoint hangs must not hold
+    // them without bound. Past the cap a token is refused as it stands.
+    if (waitingNow >= maxWaiting) {
+      counts.overflow += 1;
+      if (counts.overflow % 1000 === 1) {
+        logger({ level: 'warn', event: 'refresh.unknown-key-overflow', waiting: waitingNow, maxWaiting });
+      }
+      return undefined;
+    }
     const arrival = now().getTime();
     let entry = trailing.get(issuer.id);
     if (entry !== undefined && !entry.started) {
@@ -182,7 +198,10 @@ export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKey
       entry = scheduleTrailing(issuer.id, issuer.name, event, arrival);
       counts.refreshes += 1;
     }
-    const ended = await waitFor(entry);
+    waitingNow += 1;
+    const ended = await waitFor(entry).finally(() => {
+      waitingNow -= 1;
+    });
     if (ended === 'cancelled') return undefined;
     if (ended === 'timed-out') {
       counts.timedOut += 1;

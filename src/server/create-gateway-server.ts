@@ -32,6 +32,7 @@ import { createDrainState, registerDrainHooks, type DrainState } from './shutdow
 import { registerSignInRoutes } from './sign-in-routes.js';
 import { registerUpstreamProxy } from './upstream-proxy.js';
 import { createWsFedSignIn } from './wsfed-sign-in.js';
+import { fastifyTrustProxy } from './trusted-proxies.js';
 
 export interface GatewayServerOptions {
   readonly config: DeepReadonly<Config>;
@@ -191,7 +192,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     // Requests that reach a closing server on a busy kept-alive connection are still served (with
     // `Connection: close`, see registerDrainHooks) instead of Fastify's bare 503.
     return503OnClosing: false,
-    trustProxy: config.server.trustProxy,
+    trustProxy: fastifyTrustProxy(config.server),
     bodyLimit: config.validation.maxTokenBytes * 3 + FORM_OVERHEAD_BYTES,
     ...serverTimeouts(config.server.requestTimeoutMs),
     // The admin API's schemas refuse unknown properties (400) rather than silently dropping them.

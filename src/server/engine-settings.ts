@@ -8,6 +8,7 @@ export function engineSettings(config: DeepReadonly<Config>): Omit<RolloverEngin
   return {
     fetchSpacingSeconds: rollover.fetchSpacingSeconds,
     unknownKeyWaitMs: rollover.unknownKeyWaitMs,
+    maxWaitingTokens: rollover.maxWaitingTokens,
     graceSeconds: rollover.graceSeconds,
     reconcileIntervalMs: rollover.reconcileIntervalMs,
     fetchTimeoutMs: rollover.fetchTimeoutMs,

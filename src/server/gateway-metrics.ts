@@ -146,7 +146,7 @@ function createEngineCounters(registers: Registry[]): {
   });
   const unknownKey = new Counter({
     name: 'claimsgate_unknown_key_events_total',
-    help: 'Tokens signed by a key not (yet) trusted for their issuer, by what followed: refreshed (started a fetch), joined (shared a fetch another token started: coalesced), timed_out (the fetch did not end within rollover.unknownKeyWaitMs), unmapped (issuer unknown or without metadata).',
+    help: 'Tokens signed by a key not (yet) trusted for their issuer, by what followed: refreshed (started a fetch), joined (shared a fetch another token started: coalesced), timed_out (the fetch did not end within rollover.unknownKeyWaitMs), unmapped (issuer unknown or without metadata), overflow (refused at once: too many tokens waiting).',
     labelNames: ['result'] as const,
     registers,
   });
@@ -198,6 +198,7 @@ function createEngineCounters(registers: Registry[]): {
       unknownKey.inc({ result: 'joined' }, events.joined);
       unknownKey.inc({ result: 'timed_out' }, events.timedOut);
       unknownKey.inc({ result: 'unmapped' }, events.unmapped);
+      unknownKey.inc({ result: 'overflow' }, events.overflow);
       reloads.inc(metrics.reloads);
       trustIssuers.set(metrics.issuers);
       trustKeys.set(metrics.usableKeys);

@@ -550,7 +550,13 @@ const countsByName: JsonSchema = { type: 'object', additionalProperties: integer
 
 export const EngineMetricsSchema = object({
   refreshes: countsByName,
-  unknownKey: object({ refreshes: integer, joined: integer, timedOut: integer, unmapped: integer }),
+  unknownKey: object({
+    refreshes: integer,
+    joined: integer,
+    timedOut: integer,
+    unmapped: integer,
+    overflow: integer,
+  }),
   reloads: integer,
   issuers: integer,
   usableKeys: integer,

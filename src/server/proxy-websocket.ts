@@ -16,6 +16,7 @@ import { hasDotSegment, isGatewayPath, requestPathOf } from './proxy-paths.js';
 import { refusalStatus, signInRequired, writeUpgradeRefusal } from './proxy-refusals.js';
 import { startDeadline, upstreamFailure, type UpstreamTarget } from './proxy-target.js';
 import { readRequestCookie } from './reply-cookies.js';
+import { behindTrustedProxy } from './trusted-proxies.js';
 
 /** Passes WebSocket handshakes to the upstream and relays the connections. */
 export interface WebSocketProxy {
@@ -145,7 +146,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
       ownCookies,
       session,
       clientAddress: request.socket.remoteAddress,
-      trustProxy: config.server.trustProxy,
+      trustProxy: behindTrustedProxy(config.server),
       publicUrl,
       upstreamHost: target.host,
       upgrade: 'websocket',

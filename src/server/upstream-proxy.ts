@@ -19,6 +19,7 @@ import { hasDotSegment, isGatewayPath, requestPathOf } from './proxy-paths.js';
 import { sendRequestRefused, sendSignInRequired, sendUpstreamFailure } from './proxy-refusals.js';
 import { createUpstreamTarget, startDeadline, upstreamFailure, type UpstreamTarget } from './proxy-target.js';
 import { createWebSocketProxy } from './proxy-websocket.js';
+import { behindTrustedProxy } from './trusted-proxies.js';
 
 /**
  * Lets Fastify route every method node:http parses (WebDAV's PROPFIND,
@@ -81,7 +82,7 @@ function forwardRequest(
     ownCookies,
     session,
     clientAddress: request.raw.socket?.remoteAddress,
-    trustProxy: config.server.trustProxy,
+    trustProxy: behindTrustedProxy(config.server),
     publicUrl: proxy.publicUrl,
     upstreamHost: target.host,
   });

@@ -126,6 +126,26 @@ function checkOptions(options: TokenValidatorOptions): void {
   }
 }
 
+/**
+ * Whether a trust may hold the key a refusal named: trusted for some issuer,
+ * or in an issuer's pending change (which changes the refusal's code). A
+ * signature that names no key (no KeyInfo, no kid or x5t) may match any.
+ */
+function mayKnowKey(trust: TrustSnapshot, event: UnknownKeyEvent): boolean {
+  const { sha1, sha256, kid } = event;
+  if (sha1 === undefined && sha256 === undefined && kid === undefined) return true;
+  if (sha1 !== undefined && trust.keysBySha1(sha1).length > 0) return true;
+  if (sha256 !== undefined && trust.keysBySha256(sha256).length > 0) return true;
+  if (kid !== undefined && trust.keysByKid(kid).length > 0) return true;
+  const pending = trust.findIssuer(event.issuer)?.pendingChange?.keys ?? [];
+  return pending.some(
+    (key) =>
+      (sha1 !== undefined && key.sha1 === sha1) ||
+      (sha256 !== undefined && key.sha256 === sha256) ||
+      (kid !== undefined && key.kid === kid),
+  );
+}
+
 /** A token recognised and, when XML, parsed with its assertion located. */
 type ReadToken =
   | { readonly format: 'jwt'; readonly token: string }
@@ -202,25 +222,56 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     return token.format === 'jwt' ? validateJwt(token.token, context) : validateXmlToken(token.xml, context);
   }
 
-  return {
-    async validate(input: string | Uint8Array, call: ValidateOptions = {}): Promise<VerifiedIdentity> {
-      const now = call.now ?? clock();
-      // Parsed once: a retry against fresher trust works on the same document.
-      const token = await runStep(() => readToken(input, maxTokenBytes, call.kinds));
-      let identity: VerifiedIdentity;
-      try {
-        identity = await runStep(() => validateAgainst(token, currentTrust(), call, now));
-      } catch (error) {
-        if (!isKeyUnknownToIssuer(error) || options.onUnknownKey === undefined) throw error;
-        const observed = (error.detail.observed ?? {}) as { sha1?: string; sha256?: string; kid?: string };
-        const fresher = await options.onUnknownKey({
+  /**
+   * Reads the token and validates it against the current trust. A refusal
+   * that fresher trust of the token's issuer may lift comes back with the
+   * event for the unknown-key hook instead of being thrown; its own function,
+   * so that nothing of the parsed token outlives it.
+   */
+  async function firstAttempt(
+    input: string | Uint8Array,
+    call: ValidateOptions,
+    now: Date,
+  ): Promise<
+    | { readonly identity: VerifiedIdentity }
+    | { readonly error: ClaimsgateError; readonly event: UnknownKeyEvent }
+  > {
+    const token = await runStep(() => readToken(input, maxTokenBytes, call.kinds));
+    try {
+      return { identity: await runStep(() => validateAgainst(token, currentTrust(), call, now)) };
+    } catch (error) {
+      if (!isKeyUnknownToIssuer(error) || options.onUnknownKey === undefined) throw error;
+      const observed = (error.detail.observed ?? {}) as { sha1?: string; sha256?: string; kid?: string };
+      return {
+        error,
+        event: {
           issuer: error.detail.issuer ?? '',
           sha1: observed.sha1,
           sha256: observed.sha256,
           kid: observed.kid,
-        });
-        if (fresher === undefined) throw error;
-        identity = await runStep(() => validateAgainst(token, fresher, call, now));
+        },
+      };
+    }
+  }
+
+  return {
+    async validate(input: string | Uint8Array, call: ValidateOptions = {}): Promise<VerifiedIdentity> {
+      const now = call.now ?? clock();
+      const first = await firstAttempt(input, call, now);
+      let identity: VerifiedIdentity;
+      if ('identity' in first) {
+        identity = first.identity;
+      } else {
+        // SECURITY (memory): the token may now wait seconds for a metadata
+        // fetch, with thousands of others in a flood. The first attempt's
+        // frame is gone, and with it the parsed tree (several times the
+        // token's size); only the raw input waits. The token is read again
+        // only when the fresher trust names its key somewhere, so a flood of
+        // tokens naming random keys is parsed once each.
+        const fresher = await options.onUnknownKey!(first.event);
+        if (fresher === undefined || !mayKnowKey(fresher, first.event)) throw first.error;
+        const reread = await runStep(() => readToken(input, maxTokenBytes, call.kinds));
+        identity = await runStep(() => validateAgainst(reread, fresher, call, now));
       }
       if (replayCache !== undefined && identity.tokenId !== undefined) {
         const expiresAt = new Date(

@@ -366,3 +366,31 @@ describe('a key switch at any time after a refresh', () => {
     }
   });
 });
+
+describe('tokens waiting for a fetch', () => {
+  it('refuses tokens past maxWaitingTokens at once, and counts them', async () => {
+    const bench = await openSharedKeyBench({ maxWaitingTokens: 3, unknownKeyWaitMs: 5_000 });
+    try {
+      await bench.engine.start();
+      // The endpoint hangs: every waiting token waits its whole bound.
+      bench.servers.wsfed.setMode({
+        kind: 'slow',
+        delayMs: 1_500,
+        body: buildFederationMetadata({ entityId: WSFED, signingCertificates: [certA.base64] }),
+      });
+      bench.advance(10);
+      const tokens = await Promise.all(
+        Array.from({ length: 10 }, () => bench.token(WSFED, certC, randomBytes(20).toString('base64url'))),
+      );
+      const started = Date.now();
+      const results = await Promise.allSettled(tokens.map((token) => bench.validator.validate(token)));
+      assert.ok(results.every((result) => result.status === 'rejected'));
+      const { unknownKey } = bench.engine.metrics();
+      assert.equal(unknownKey.overflow, 7);
+      assert.equal(unknownKey.refreshes + unknownKey.joined, 3);
+      assert.ok(Date.now() - started < 5_000, 'no token waited past the fetch');
+    } finally {
+      await bench.close();
+    }
+  });
+});

@@ -258,7 +258,7 @@ function stubStore(): Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'
 function engineMetrics(scale: number): EngineMetrics {
   return {
     refreshes: { success: 3 * scale, 'not-modified': 2 * scale, failure: scale, skipped: 0, deferred: 0 },
-    unknownKey: { refreshes: 2 * scale, joined: scale, timedOut: 5 * scale, unmapped: 0 },
+    unknownKey: { refreshes: 2 * scale, joined: scale, timedOut: 5 * scale, unmapped: 0, overflow: scale },
     reloads: 7 * scale,
     issuers: 2,
     usableKeys: 3,
