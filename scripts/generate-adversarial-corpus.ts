@@ -69,11 +69,15 @@ const at = (minutes: number): string => new Date(Date.parse(CORPUS_NOW) + minute
 
 type KeyName = 'issuer-a' | 'issuer-b' | 'attacker';
 
-/** One trusted issuer for a case: its URI, the corpus keys trusted for it, its SHA-1 policy. */
+/**
+ * One trusted issuer for a case: its URI, the corpus keys trusted for it, its
+ * SHA-1 policy, and whether its assertions must be signed themselves.
+ */
 interface TrustSpec {
   readonly issuer: string;
   readonly keys: readonly KeyName[];
   readonly allowSha1: boolean;
+  readonly requireSignedAssertion?: boolean;
 }
 
 interface ValidatorOptionsSpec {
@@ -348,6 +352,19 @@ function defineCases(keys: Record<KeyName, CorpusKey>): CaseDefinition[] {
       build: rootSigned,
       expected: 'accept',
       expectedIdentity: alice('saml20-response'),
+    },
+    {
+      file: 'response.root-signed.assertion-unsigned.assertion-signature-required.xml',
+      description:
+        "Only the Response is signed, and the issuer's policy (requireSignedAssertion) wants the assertion signed itself, as the SP metadata's WantAssertionsSigned says.",
+      catalogue: ['B1b'],
+      build: rootSigned,
+      trust: [
+        { issuer: ISSUER_A, keys: ['issuer-a'], allowSha1: false, requireSignedAssertion: true },
+        { issuer: ISSUER_B, keys: ['issuer-b'], allowSha1: false },
+      ],
+      expected: 'reject',
+      expectedCode: 'CG_TOKEN_ASSERTION_UNSIGNED',
     },
     {
       file: 'assertion.signed.xml',

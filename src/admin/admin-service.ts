@@ -71,6 +71,8 @@ export interface IssuerView {
   readonly allowedTenants: readonly string[];
   /** What a refresh does with a document that replaces the keys without continuity (docs/rollover.md). */
   readonly discontinuityPolicy: DiscontinuityPolicy;
+  /** SAML 2.0: the assertion must carry its own signature (a signed Response around it is not enough). */
+  readonly requireSignedAssertion: boolean;
   readonly createdAt: IsoDateTime;
   readonly updatedAt: IsoDateTime;
   /** Give it back as `expectedVersion` to update without overwriting someone else's change. */
@@ -237,6 +239,7 @@ export interface IssuerInput {
   readonly allowSha1?: boolean;
   readonly allowedTenants?: readonly string[];
   readonly discontinuityPolicy?: DiscontinuityPolicy;
+  readonly requireSignedAssertion?: boolean;
 }
 
 /** The fields an issuer update changes; those left out stay as they are. */

@@ -73,6 +73,7 @@ export function viewIssuer(issuer: IssuerRecord): IssuerView {
     allowSha1: issuer.allowSha1,
     allowedTenants: [...issuer.allowedTenants],
     discontinuityPolicy: issuer.discontinuityPolicy,
+    requireSignedAssertion: issuer.requireSignedAssertion,
     createdAt: iso(issuer.createdAt),
     updatedAt: iso(issuer.updatedAt),
     version: issuer.version,

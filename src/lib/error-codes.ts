@@ -310,6 +310,11 @@ export const ERROR_CODES = {
       'Neither the assertion nor the response carries an enveloped signature as a direct child (a signature nested elsewhere does not count).',
     hint: 'Configure the issuer to sign its assertions (or responses). An unsigned token is never accepted.',
   },
+  CG_TOKEN_ASSERTION_UNSIGNED: {
+    meaning:
+      "The SAML Response is signed but its assertion is not, and the issuer's policy requires the assertion itself to be signed (as the gateway's SP metadata asks with WantAssertionsSigned).",
+    hint: 'Have the identity provider sign the assertion (Keycloak: "Sign assertions"; Okta, Azure AD and AD FS sign it by default), or accept a signed Response around an unsigned assertion for this issuer: claimsgate issuers edit <name> --no-require-signed-assertion.',
+  },
   CG_TOKEN_ENCRYPTED_UNSUPPORTED: {
     meaning: 'The token carries an encrypted assertion, which this relying party cannot decrypt.',
     hint: 'Turn token encryption off for this relying party at the issuer (claimsgate does not yet hold a decryption key).',

@@ -44,6 +44,7 @@ export function buildTrustSnapshot(records: TrustRecords): TrustSnapshot {
       allowedTenants: issuer.allowedTenants,
       audiences: [],
       allowSha1: issuer.allowSha1,
+      requireSignedAssertion: issuer.requireSignedAssertion,
       lastRefresh: lastRefreshOf(issuer, records.refreshStates.get(issuer.id)),
       ...(pending === undefined ? {} : { pendingChange: pending }),
     });

@@ -117,6 +117,7 @@ export const IssuerSchema = object({
   allowSha1: boolean,
   allowedTenants: stringList,
   discontinuityPolicy,
+  requireSignedAssertion: boolean,
   createdAt: dateTime,
   updatedAt: dateTime,
   version: integer,
@@ -252,6 +253,7 @@ const issuerFieldProperties = {
   allowSha1: boolean,
   allowedTenants: { type: 'array', items: text, maxItems: 1000 },
   discontinuityPolicy,
+  requireSignedAssertion: boolean,
 };
 const optionalIssuerFields = Object.keys(issuerFieldProperties).filter(
   (name) => name !== 'name' && name !== 'issuerUri',

@@ -143,9 +143,19 @@ export function createSamlSignIn(app: FastifyInstance, services: GatewayServices
             '<p>The gateway has no realm yet, so it has no SAML entity ID. An administrator must create one with <code>claimsgate realms add</code>.</p>',
           );
         }
+        const samlIssuers = (await store.listIssuers()).filter((issuer) =>
+          issuer.protocols.includes('saml2'),
+        );
+        const wantAssertionsSigned = samlIssuers.every((issuer) => issuer.requireSignedAssertion);
         return reply
           .type(SAML_METADATA_CONTENT_TYPE)
-          .send(renderSpMetadata({ entityId: realmUri, assertionConsumerServiceUrl: acsUrl }));
+          .send(
+            renderSpMetadata({
+              entityId: realmUri,
+              assertionConsumerServiceUrl: acsUrl,
+              wantAssertionsSigned,
+            }),
+          );
       });
     },
 

@@ -9,12 +9,19 @@ export interface SpMetadataInput {
   readonly entityId: string;
   /** The assertion consumer service URL (HTTP-POST). */
   readonly assertionConsumerServiceUrl: string;
+  /**
+   * Whether every SAML 2.0 issuer must sign its assertions themselves
+   * (`requireSignedAssertion`): only then does the metadata say
+   * `WantAssertionsSigned="true"` — it tells the truth about what is accepted.
+   */
+  readonly wantAssertionsSigned: boolean;
 }
 
 /**
  * Renders the gateway's SAML 2.0 service provider metadata: one
  * EntityDescriptor whose SPSSODescriptor says the gateway does not sign its
- * AuthnRequests, wants signed assertions, accepts any NameID format, and
+ * AuthnRequests, whether it wants signed assertions (true exactly when
+ * every SAML 2.0 issuer must sign them), accepts any NameID format, and
  * takes Responses by HTTP-POST at one (default) assertion consumer service.
  * No KeyDescriptor: the gateway neither signs requests nor decrypts
  * assertions. Every value is escaped.
@@ -25,7 +32,7 @@ export function renderSpMetadata(input: SpMetadataInput): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<md:EntityDescriptor xmlns:md="${SAML.metadata}" entityID="${escapeXml(input.entityId)}">`,
-    `  <md:SPSSODescriptor protocolSupportEnumeration="${SAML.protocol}" AuthnRequestsSigned="false" WantAssertionsSigned="true">`,
+    `  <md:SPSSODescriptor protocolSupportEnumeration="${SAML.protocol}" AuthnRequestsSigned="false" WantAssertionsSigned="${input.wantAssertionsSigned ? 'true' : 'false'}">`,
     `    <md:NameIDFormat>${SAML.nameIdUnspecified}</md:NameIDFormat>`,
     `    <md:AssertionConsumerService Binding="${SAML.httpPost}" Location="${escapeXml(input.assertionConsumerServiceUrl)}" index="0" isDefault="true"/>`,
     '  </md:SPSSODescriptor>',

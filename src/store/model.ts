@@ -40,6 +40,11 @@ export interface IssuerRecord {
   readonly refreshIntervalSeconds: number;
   readonly signaturePolicy: MetadataSignaturePolicy;
   readonly allowSha1: boolean;
+  /**
+   * SAML 2.0: the assertion must carry its own signature; a signed Response
+   * around an unsigned assertion is refused (`CG_TOKEN_ASSERTION_UNSIGNED`).
+   */
+  readonly requireSignedAssertion: boolean;
   /** Tenants allowed when `issuerUri` is a `{tenantid}` template. */
   readonly allowedTenants: readonly string[];
   /** What a refresh does with a document that replaces the keys without continuity (see {@link DiscontinuityPolicy}). */
@@ -63,6 +68,7 @@ export interface NewIssuer {
   readonly refreshIntervalSeconds?: number;
   readonly signaturePolicy?: MetadataSignaturePolicy;
   readonly allowSha1?: boolean;
+  readonly requireSignedAssertion?: boolean;
   readonly allowedTenants?: readonly string[];
   readonly discontinuityPolicy?: DiscontinuityPolicy;
 }

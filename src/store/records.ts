@@ -49,6 +49,7 @@ export interface IssuerRow {
   readonly allow_sha1: BooleanColumn;
   readonly allowed_tenants: JsonColumn;
   readonly discontinuity_policy: string;
+  readonly require_signed_assertion: BooleanColumn;
   readonly created_at: DateColumn;
   readonly updated_at: DateColumn;
   readonly version: IntegerColumn;
@@ -196,6 +197,7 @@ export function issuerFromRow(row: IssuerRow): IssuerRecord {
     allowSha1: readBoolean(row.allow_sha1),
     allowedTenants: readJson(row.allowed_tenants) as string[],
     discontinuityPolicy: row.discontinuity_policy as DiscontinuityPolicy,
+    requireSignedAssertion: readBoolean(row.require_signed_assertion),
     createdAt: readDate(row.created_at),
     updatedAt: readDate(row.updated_at),
     version: readInteger(row.version),

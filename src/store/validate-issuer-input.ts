@@ -26,6 +26,7 @@ export type IssuerFields = {
   readonly allowSha1: boolean;
   readonly allowedTenants: readonly string[];
   readonly discontinuityPolicy: DiscontinuityPolicy;
+  readonly requireSignedAssertion: boolean;
 };
 
 /** Issuer defaults (see {@link normalizeNewIssuer}). */
@@ -36,6 +37,7 @@ export const ISSUER_DEFAULTS = {
   useForLogin: true,
   allowSha1: false,
   discontinuityPolicy: 'auto' as DiscontinuityPolicy,
+  requireSignedAssertion: true,
 } as const;
 
 export const PROTOCOLS: readonly Protocol[] = ['wsfed', 'saml2', 'oidc'];
@@ -104,7 +106,7 @@ function normalizeName(value: unknown): string {
  * Checks a new issuer and fills in its defaults: description '', protocols
  * ['wsfed'], no metadata or login URL, useForLogin true, label = name,
  * refreshIntervalSeconds 3600, signaturePolicy self-consistent, allowSha1
- * false, no allowed tenants, discontinuityPolicy auto.
+ * false, no allowed tenants, discontinuityPolicy auto, requireSignedAssertion true.
  *
  * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
  */
@@ -129,6 +131,10 @@ export function normalizeNewIssuer(input: NewIssuer): IssuerFields {
     allowedTenants: requireTextList('allowedTenants', input.allowedTenants ?? []),
     discontinuityPolicy: normalizeDiscontinuityPolicy(
       input.discontinuityPolicy ?? ISSUER_DEFAULTS.discontinuityPolicy,
+    ),
+    requireSignedAssertion: requireBoolean(
+      'requireSignedAssertion',
+      input.requireSignedAssertion ?? ISSUER_DEFAULTS.requireSignedAssertion,
     ),
   };
 }
@@ -159,5 +165,7 @@ export function normalizeIssuerPatch(patch: IssuerPatch): Partial<IssuerFields> 
     out.allowedTenants = requireTextList('allowedTenants', patch.allowedTenants);
   if (patch.discontinuityPolicy !== undefined)
     out.discontinuityPolicy = normalizeDiscontinuityPolicy(patch.discontinuityPolicy);
+  if (patch.requireSignedAssertion !== undefined)
+    out.requireSignedAssertion = requireBoolean('requireSignedAssertion', patch.requireSignedAssertion);
   return out;
 }

@@ -90,6 +90,12 @@ export interface TrustedIssuer {
   readonly audiences: readonly string[];
   /** Whether RSA-SHA1 / SHA-1 digests are accepted from this issuer (off unless configured). */
   readonly allowSha1: boolean;
+  /**
+   * SAML 2.0: whether the assertion must carry its own signature, so that a
+   * signed Response around an unsigned assertion is refused. Undefined: no
+   * (either signature vouches for the assertion).
+   */
+  readonly requireSignedAssertion?: boolean;
   /** When trust was last refreshed and how it went. */
   readonly lastRefresh: RefreshStatus | undefined;
   /** A document held for an administrator's approval, if any (diagnostics only: its keys are not trusted). */

@@ -241,6 +241,25 @@ export function validateXmlToken(token: ParsedXmlToken, context: ValidationConte
 
   const assertionSignature = inspect(assertion, trustedIssuer, context);
   const responseSignature = response === undefined ? undefined : inspect(response, trustedIssuer, context);
+  // The issuer's policy, and what the gateway's SP metadata says (WantAssertionsSigned):
+  // a signed Response does not stand in for the assertion's own signature.
+  if (
+    assertionSignature === undefined &&
+    responseSignature !== undefined &&
+    trustedIssuer.requireSignedAssertion
+  ) {
+    throw new ClaimsgateError(
+      'CG_TOKEN_ASSERTION_UNSIGNED',
+      `The Response from ${issuerName} is signed, but its assertion is not, and this issuer's assertions must be signed themselves.`,
+      {
+        detail: {
+          issuer: issuerName,
+          observed: 'a signed Response, an unsigned Assertion',
+          expected: 'a signed Assertion',
+        },
+      },
+    );
+  }
   if (assertionSignature === undefined && responseSignature === undefined) {
     throw new ClaimsgateError(
       'CG_TOKEN_UNSIGNED',

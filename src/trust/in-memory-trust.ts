@@ -121,6 +121,8 @@ export interface IssuerTrustOptions {
   readonly audiences?: readonly string[];
   readonly allowSha1?: boolean;
   readonly allowedTenants?: readonly string[];
+  /** SAML 2.0: refuse a signed Response around an unsigned assertion; default false. */
+  readonly requireSignedAssertion?: boolean;
 }
 
 /**
@@ -140,6 +142,7 @@ export function trustFromMetadata(
     allowedTenants: options.allowedTenants ?? [],
     audiences: options.audiences ?? [],
     allowSha1: options.allowSha1 ?? false,
+    requireSignedAssertion: options.requireSignedAssertion ?? false,
     lastRefresh: undefined,
   };
   const keys = metadata.signingKeys.map((key): TrustedKey => ({
@@ -175,6 +178,7 @@ export function trustFromThumbprints(
     allowedTenants: options.allowedTenants ?? [],
     audiences: options.audiences ?? [],
     allowSha1: options.allowSha1 ?? false,
+    requireSignedAssertion: options.requireSignedAssertion ?? false,
     lastRefresh: undefined,
   };
   const keys = thumbprints.map((value): TrustedKey => {

@@ -26,6 +26,7 @@ export function issuerRecord(overrides: Partial<IssuerRecord> = {}): IssuerRecor
     allowSha1: false,
     allowedTenants: [],
     discontinuityPolicy: 'auto',
+    requireSignedAssertion: true,
     createdAt: at(-30 * 86_400),
     updatedAt: at(-30 * 86_400),
     version: 1,

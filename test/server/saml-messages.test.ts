@@ -36,7 +36,13 @@ describe('the AuthnRequest and SP metadata the gateway writes', () => {
   });
 
   it('escapes the entity ID and ACS URL of the SP metadata so that it parses back unchanged', () => {
-    const { root } = parseXml(renderSpMetadata({ entityId: HOSTILE, assertionConsumerServiceUrl: HOSTILE }));
+    const { root } = parseXml(
+      renderSpMetadata({
+        entityId: HOSTILE,
+        assertionConsumerServiceUrl: HOSTILE,
+        wantAssertionsSigned: true,
+      }),
+    );
     assert.equal(attribute(root, 'entityID'), HOSTILE);
     const sp = firstChildElement(root, NS.md, 'SPSSODescriptor')!;
     assert.equal(attribute(firstChildElement(sp, NS.md, 'AssertionConsumerService')!, 'Location'), HOSTILE);

@@ -360,6 +360,22 @@ describe('SAML 2.0 sign-in through the gateway', () => {
     assert.equal(attribute(acs, 'index'), '0');
     assert.equal(attribute(acs, 'isDefault'), 'true');
   });
+
+  it('says WantAssertionsSigned="false" while any SAML 2.0 issuer accepts a signed Response around an unsigned assertion', async () => {
+    const indie = (await fixture.store.getIssuer('indie'))!;
+    const want = async (): Promise<string | undefined> => {
+      const response = await fixture.app.inject({ method: 'GET', url: '/saml2/metadata' });
+      const sp = firstChildElement(parseXml(response.body).root, NS.md, 'SPSSODescriptor')!;
+      return attribute(sp, 'WantAssertionsSigned');
+    };
+    try {
+      await fixture.store.updateIssuer(indie.id, { requireSignedAssertion: false }, 'test');
+      assert.equal(await want(), 'false');
+    } finally {
+      await fixture.store.updateIssuer(indie.id, { requireSignedAssertion: true }, 'test');
+    }
+    assert.equal(await want(), 'true');
+  });
 });
 
 describe('SAML 2.0 SP metadata without a realm', () => {

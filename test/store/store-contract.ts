@@ -1275,6 +1275,29 @@ export function runStoreContract(
         }));
     });
 
+    describe('signed assertions', () => {
+      it('requires SAML 2.0 assertions signed themselves by default, and changes it with an audit entry', () =>
+        withStore(async ({ store }) => {
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          assert.equal(issuer.requireSignedAssertion, true);
+          const relaxed = await store.createIssuer(
+            issuerInput('b', { requireSignedAssertion: false }),
+            ACTOR,
+          );
+          assert.equal((await store.getIssuer(relaxed.id))?.requireSignedAssertion, false);
+          const updated = await store.updateIssuer(issuer.id, { requireSignedAssertion: false }, ACTOR);
+          assert.equal(updated.requireSignedAssertion, false);
+          assert.equal((await store.getIssuer(issuer.id))?.requireSignedAssertion, false);
+          const entry = (await store.listAudit({ issuerId: issuer.id })).at(-1);
+          assert.equal((entry?.after as { requireSignedAssertion: boolean }).requireSignedAssertion, false);
+          await rejectsWith(
+            store.updateIssuer(issuer.id, { requireSignedAssertion: 'yes' as never }, ACTOR),
+            'CG_STORE_INVALID',
+            'requireSignedAssertion',
+          );
+        }));
+    });
+
     describe('key continuity', () => {
       it('gives an issuer the auto discontinuity policy, changes it with an audit entry and refuses an unknown one', () =>
         withStore(async ({ store }) => {

@@ -16,7 +16,7 @@ function invalidField(field: string) {
 }
 
 describe('store input validation', () => {
-  it('fills issuer defaults: label = name, wsfed, hourly refresh, self-consistent signatures, SHA-1 off, auto discontinuity', () => {
+  it('fills issuer defaults: label = name, wsfed, hourly refresh, self-consistent signatures, SHA-1 off, auto discontinuity, signed assertions', () => {
     assert.deepEqual(normalizeNewIssuer({ name: ' contoso ', issuerUri: 'https://sts.test/' }), {
       name: 'contoso',
       description: '',
@@ -31,6 +31,7 @@ describe('store input validation', () => {
       allowSha1: false,
       allowedTenants: [],
       discontinuityPolicy: 'auto',
+      requireSignedAssertion: true,
     });
   });
 

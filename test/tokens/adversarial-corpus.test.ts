@@ -31,6 +31,7 @@ function trustFor(entry: CorpusCase): TrustSnapshot {
       allowedTenants: [],
       audiences: [],
       allowSha1: spec.allowSha1,
+      requireSignedAssertion: spec.requireSignedAssertion === true,
       lastRefresh: undefined,
     });
     for (const name of spec.keys) {

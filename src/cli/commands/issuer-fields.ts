@@ -29,6 +29,7 @@ export interface IssuerFieldOptions {
   /** `false` from `--no-tenant`. */
   readonly tenant?: string[] | false;
   readonly onDiscontinuity?: DiscontinuityPolicy;
+  readonly requireSignedAssertion?: boolean;
 }
 
 /** Collects `--tenant` values; `--no-tenant` before them counts as none. */
@@ -94,7 +95,19 @@ export function addIssuerFieldOptions(command: Command, forEdit: boolean): Comma
       'a document replacing every key without continuity: auto (default: hold over http, accept with a critical alert over https), hold (wait for approval) or accept-with-alert',
       parseDiscontinuityPolicy,
     );
-  if (forEdit) command.option('--no-allow-sha1', 'refuse RSA-SHA1 signatures and SHA-1 digests again');
+  if (forEdit) {
+    command.option('--no-allow-sha1', 'refuse RSA-SHA1 signatures and SHA-1 digests again');
+    command.option(
+      '--require-signed-assertion',
+      'SAML 2.0: refuse an assertion without its own signature, even inside a signed Response',
+    );
+  }
+  command.option(
+    '--no-require-signed-assertion',
+    forEdit
+      ? 'SAML 2.0: accept a signed Response around an unsigned assertion again (Keycloak signs the Response only by default)'
+      : 'SAML 2.0: accept a signed Response around an unsigned assertion (by default the assertion must be signed itself; Keycloak signs the Response only by default)',
+  );
   command.option(
     '--tenant <id>',
     forEdit
@@ -131,6 +144,7 @@ export function issuerFieldsFrom(command: Command, options: IssuerFieldOptions):
     allowSha1: options.allowSha1,
     allowedTenants: tenantsFrom(options.tenant),
     discontinuityPolicy: options.onDiscontinuity,
+    requireSignedAssertion: options.requireSignedAssertion,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }

@@ -136,6 +136,7 @@ async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<
       `Login URL:        ${issuer.loginUrl ?? '(none)'}${issuer.useForLogin ? '' : ' (not listed for login)'}`,
       `Signature policy: ${describePolicy(issuer)}`,
       `SHA-1 allowed:    ${issuer.allowSha1 ? 'yes' : 'no'}`,
+      `SAML assertions:  ${issuer.requireSignedAssertion ? 'must be signed themselves' : 'signed themselves or inside a signed Response'}`,
       `Discontinuity:    ${DISCONTINUITY_TEXT[issuer.discontinuityPolicy]}`,
     ];
     if (issuer.allowedTenants.length > 0) lines.push(`Tenants:          ${issuer.allowedTenants.join(', ')}`);

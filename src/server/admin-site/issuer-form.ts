@@ -55,6 +55,7 @@ export interface IssuerFormValues {
   readonly useForLogin: boolean;
   readonly refreshIntervalSeconds: string;
   readonly allowSha1: boolean;
+  readonly requireSignedAssertion: boolean;
   readonly allowedTenants: string;
   readonly policyMode: string;
   readonly pinnedSigners: string;
@@ -75,6 +76,7 @@ export function issuerFormValues(issuer: IssuerView): IssuerFormValues {
     useForLogin: issuer.useForLogin,
     refreshIntervalSeconds: String(issuer.refreshIntervalSeconds),
     allowSha1: issuer.allowSha1,
+    requireSignedAssertion: issuer.requireSignedAssertion,
     allowedTenants: issuer.allowedTenants.join('\n'),
     policyMode: issuer.signaturePolicy.mode,
     pinnedSigners:
@@ -97,6 +99,7 @@ export function submittedIssuerValues(fields: FormFields): IssuerFormValues {
     useForLogin: fieldText(fields, 'useForLogin') !== '',
     refreshIntervalSeconds: fieldText(fields, 'refreshIntervalSeconds'),
     allowSha1: fieldText(fields, 'allowSha1') !== '',
+    requireSignedAssertion: fieldText(fields, 'requireSignedAssertion') !== '',
     allowedTenants: fieldText(fields, 'allowedTenants'),
     policyMode: fieldText(fields, 'policyMode'),
     pinnedSigners: fieldText(fields, 'pinnedSigners'),
@@ -178,6 +181,7 @@ export function readIssuerUpdate(values: IssuerFormValues): {
       useForLogin: values.useForLogin,
       refreshIntervalSeconds: Number(interval),
       allowSha1: values.allowSha1,
+      requireSignedAssertion: values.requireSignedAssertion,
       allowedTenants: lines(values.allowedTenants),
       signaturePolicy,
       ...(discontinuityPolicy === undefined ? {} : { discontinuityPolicy }),
@@ -283,6 +287,14 @@ export function renderIssuerForm(options: {
       label: 'Accept SHA-1 signatures from this issuer (not recommended)',
       checked: values.allowSha1,
       error: errors.allowSha1,
+    }),
+    checkboxField({
+      form,
+      name: 'requireSignedAssertion',
+      label:
+        'SAML 2.0: require the assertion itself to be signed (a signed Response around an unsigned assertion is refused)',
+      checked: values.requireSignedAssertion,
+      error: errors.requireSignedAssertion,
     }),
     textareaField({
       form,

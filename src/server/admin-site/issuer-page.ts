@@ -68,6 +68,7 @@ const ISSUER_FORM_FIELDS = [
   'useForLogin',
   'refreshIntervalSeconds',
   'allowSha1',
+  'requireSignedAssertion',
   'allowedTenants',
   'policyMode',
   'signaturePolicy',
@@ -142,6 +143,12 @@ function issuerFields(detail: IssuerDetail): Html {
     ['Refresh interval', `${issuer.refreshIntervalSeconds} seconds`],
     ['Metadata signature policy', policy],
     ['SHA-1 signatures accepted', issuer.allowSha1 ? 'yes' : 'no'],
+    [
+      'SAML 2.0 assertions',
+      issuer.requireSignedAssertion
+        ? 'must be signed themselves'
+        : 'signed themselves or inside a signed Response',
+    ],
     ['A document replacing every key', escapeHtml(DISCONTINUITY_TEXT[issuer.discontinuityPolicy])],
     [
       'Allowed tenants',

@@ -49,6 +49,7 @@ const ISSUER_COLUMNS: {
   allowSha1: ['allow_sha1', (v) => v],
   allowedTenants: ['allowed_tenants', toJsonColumn],
   discontinuityPolicy: ['discontinuity_policy', (v) => v],
+  requireSignedAssertion: ['require_signed_assertion', (v) => v],
 };
 
 export async function listIssuers(context: PostgresContext): Promise<IssuerRecord[]> {
@@ -86,8 +87,8 @@ export async function createIssuer(
       const result = await tx.client.query<IssuerRow>(
         `INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url,
            use_for_login, label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants,
-           discontinuity_policy, created_at, updated_at, version)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12, $13::jsonb, $15, $14, $14, 1)
+           discontinuity_policy, require_signed_assertion, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12, $13::jsonb, $15, $16, $14, $14, 1)
          RETURNING *`,
         [
           randomUUID(),
@@ -105,6 +106,7 @@ export async function createIssuer(
           toJsonColumn(fields.allowedTenants),
           now,
           fields.discontinuityPolicy,
+          fields.requireSignedAssertion,
         ],
       );
       row = result.rows[0] as IssuerRow;

@@ -226,6 +226,14 @@ CREATE TABLE issuer_claim_types (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'require signed assertion',
+    // Existing issuers keep accepting a signed Response around an unsigned assertion; new ones require it.
+    sql: `
+ALTER TABLE issuers ADD COLUMN require_signed_assertion boolean NOT NULL DEFAULT false;
+`,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -67,6 +67,7 @@ function fieldsOf(issuer: IssuerRecord): IssuerFields {
     refreshIntervalSeconds: issuer.refreshIntervalSeconds,
     signaturePolicy: issuer.signaturePolicy,
     allowSha1: issuer.allowSha1,
+    requireSignedAssertion: issuer.requireSignedAssertion,
     allowedTenants: issuer.allowedTenants,
     discontinuityPolicy: issuer.discontinuityPolicy,
   };
@@ -82,10 +83,10 @@ export function createIssuer(ctx: SqliteContext, input: NewIssuer, actor: Actor)
       .prepare(
         `INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url, use_for_login,
            label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants, discontinuity_policy,
-           created_at, updated_at, version)
+           require_signed_assertion, created_at, updated_at, version)
          VALUES (@id, @name, @description, @issuer_uri, @protocols, @metadata_url, @login_url, @use_for_login,
            @label, @refresh_interval_seconds, @signature_policy, @allow_sha1, @allowed_tenants, @discontinuity_policy,
-           @at, @at, 1)`,
+           @require_signed_assertion, @at, @at, 1)`,
       )
       .run({ ...issuerParams(fields), id, at: toDateColumn(at) });
   } catch (error) {
@@ -129,7 +130,8 @@ export function updateIssuer(
            metadata_url = @metadata_url, login_url = @login_url, use_for_login = @use_for_login, label = @label,
            refresh_interval_seconds = @refresh_interval_seconds, signature_policy = @signature_policy,
            allow_sha1 = @allow_sha1, allowed_tenants = @allowed_tenants,
-           discontinuity_policy = @discontinuity_policy, updated_at = @at, version = version + 1
+           discontinuity_policy = @discontinuity_policy, require_signed_assertion = @require_signed_assertion,
+           updated_at = @at, version = version + 1
          WHERE id = @id`,
       )
       .run({ ...issuerParams(after), id, at: toDateColumn(at) });

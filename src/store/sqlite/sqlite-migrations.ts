@@ -212,6 +212,16 @@ CREATE TABLE issuer_claim_types (
 );
 `;
 
+/**
+ * Whether an issuer's SAML 2.0 assertions must carry their own signature.
+ * Existing issuers keep accepting a signed Response around an unsigned
+ * assertion, as before; new issuers require it (the default).
+ */
+const REQUIRE_SIGNED_ASSERTION = `
+ALTER TABLE issuers ADD COLUMN require_signed_assertion INTEGER NOT NULL DEFAULT 0
+  CHECK (require_signed_assertion IN (0, 1));
+`;
+
 /** Every SQLite migration, oldest first. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
@@ -220,4 +230,5 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 4, name: 'admin login throttle', up: ADMIN_LOGIN_THROTTLE },
   { version: 5, name: 'key continuity', up: KEY_CONTINUITY },
   { version: 6, name: 'token claim types', up: TOKEN_CLAIM_TYPES },
+  { version: 7, name: 'require signed assertion', up: REQUIRE_SIGNED_ASSERTION },
 ];

@@ -35,6 +35,7 @@ export function issuerParams(fields: IssuerFields): SqliteParams {
     allow_sha1: fields.allowSha1 ? 1 : 0,
     allowed_tenants: JSON.stringify(fields.allowedTenants),
     discontinuity_policy: fields.discontinuityPolicy,
+    require_signed_assertion: fields.requireSignedAssertion ? 1 : 0,
   };
 }
 
