@@ -147,15 +147,13 @@ export function createSamlSignIn(app: FastifyInstance, services: GatewayServices
           issuer.protocols.includes('saml2'),
         );
         const wantAssertionsSigned = samlIssuers.every((issuer) => issuer.requireSignedAssertion);
-        return reply
-          .type(SAML_METADATA_CONTENT_TYPE)
-          .send(
-            renderSpMetadata({
-              entityId: realmUri,
-              assertionConsumerServiceUrl: acsUrl,
-              wantAssertionsSigned,
-            }),
-          );
+        return reply.type(SAML_METADATA_CONTENT_TYPE).send(
+          renderSpMetadata({
+            entityId: realmUri,
+            assertionConsumerServiceUrl: acsUrl,
+            wantAssertionsSigned,
+          }),
+        );
       });
     },
 
