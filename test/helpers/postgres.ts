@@ -17,22 +17,28 @@ function describeTarget(): string {
 }
 
 /**
- * Connects once with a 2 s timeout. Resolves undefined when PostgreSQL can be
+ * Connects with a 10 s timeout, up to three times (a loaded machine can be
+ * slow to accept a connection). Resolves undefined when PostgreSQL can be
  * used, else the reason to skip (or, when required, to fail) with.
  */
 export async function postgresSkipReason(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message || error.name : String(error);
-    return `PostgreSQL is not reachable at ${describeTarget()}: ${reason}`;
-  } finally {
-    await client.end().catch(() => undefined);
+  let reason = '';
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 10_000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return undefined;
+    } catch (error) {
+      reason = error instanceof Error ? error.message || error.name : String(error);
+      // A refused connection will not be accepted a moment later: no retry.
+      if (/ECONNREFUSED|ENOTFOUND|does not exist/.test(reason)) break;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
+  return `PostgreSQL is not reachable at ${describeTarget()}: ${reason}`;
 }
 
 /**
