@@ -289,11 +289,14 @@ class TreeBuilder {
  * predefined entity references, CDATA, comments and processing instructions
  * — and it refuses the rest: a DTD, an undefined entity, a bare `&`, an
  * undeclared prefix, a duplicate attribute, a mismatched end tag, `]]>` in
- * text, `--` in a comment, a character XML does not allow. It reads what it
- * accepts exactly as xmldom's own parser does (line endings and attribute
- * whitespace normalised the same way), which a differential test checks over
- * every fixture and a fuzzed corpus; it is several times faster, which the
- * token path needs.
+ * text, `--` in a comment, a character XML does not allow (an unpaired
+ * surrogate included). It reads XML 1.0 as XML 1.0 (Fifth Edition) says, as
+ * the XML-DSig signers of identity providers read it, and otherwise exactly
+ * as xmldom's own parser does, which a differential test checks over every
+ * fixture and a fuzzed corpus. Where xmldom departs from XML 1.0 it is not
+ * followed: it turns NEL (U+0085) and LINE SEPARATOR (U+2028) into LF, as
+ * XML 1.1 §2.11 does, and refuses names with characters above the BMP. It is
+ * several times faster, which the token path needs.
  *
  * Its cost is linear in the input for every shape: namespace scope is kept
  * as per-prefix stacks (no copy per element), a duplicate attribute is found

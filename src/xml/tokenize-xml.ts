@@ -25,18 +25,24 @@ const CANONICAL_ATTRIBUTE_REFERENCES: ReadonlySet<string> = new Set([
 ]);
 
 // An XML Name (namespace-aware: at most one colon, not first or last). The
-// ranges are those of XML 1.0 (Fifth Edition) §2.3, limited to the BMP.
+// ranges are those of XML 1.0 (Fifth Edition) §2.3, the planes above the BMP
+// included (libxml2, and so libxmlsec signers, read them).
 const NAME_START =
-  'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
+  'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 // eslint-disable-next-line no-misleading-character-class -- the ranges of XML's NameChar include combining marks on purpose.
-const QNAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*(?::[${NAME_START}][${NAME_CHAR}]*)?`, 'y');
+const QNAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*(?::[${NAME_START}][${NAME_CHAR}]*)?`, 'uy');
 const NOT_WHITESPACE = /[^ \t\n]/;
 /** What makes an attribute value need more than slicing. */
 const ATTRIBUTE_VALUE_SPECIAL = /[<&\t\n\r]/;
 /** Characters XML 1.0 allows in a document (§2.2), after line-ending normalisation. */
 // eslint-disable-next-line no-control-regex -- these are exactly the control characters XML forbids.
 const INVALID_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+/** `String.prototype.isWellFormed` (ES2024, in Node 20): false when a surrogate is not half of a pair. */
+interface WellFormedCheck {
+  isWellFormed(): boolean;
+}
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CHARACTER_REFERENCE = /^#[0-9]{1,7}$|^#x[0-9A-Fa-f]{1,6}$/;
 
 /** ASCII name characters, for the fast path of {@link XmlTokenizer.readName}: 1 start, 2 other. */
@@ -145,9 +151,10 @@ export function isNamespaceDeclaration(name: string): boolean {
 /**
  * Reads XML text token by token (`next()` until it returns `undefined`).
  *
- * Line endings are normalised first as xmldom normalises them (the XML 1.1
- * §2.11 rules), so that both read the same characters; canonical text has
- * none to normalise. An XML declaration at the very start is skipped. A DTD
+ * Line endings are normalised first, as XML 1.0 §2.11 says: CR LF and a lone
+ * CR become LF; NEL (U+0085) and LINE SEPARATOR (U+2028) are characters like
+ * any other (xmldom applies XML 1.1's rules and turns them into LF too, which
+ * no standard XML-DSig signer does). Canonical text has none to normalise. An XML declaration at the very start is skipped. A DTD
  * or any other markup declaration is refused (`CG_XML_DTD_FORBIDDEN`).
  *
  * @throws ClaimsgateError `CG_XML_MALFORMED`, `CG_XML_DTD_FORBIDDEN`,
@@ -170,11 +177,18 @@ export class XmlTokenizer {
     this.canonical = options.canonical === true;
     this.#maxAttributes = options.maxAttributesPerElement ?? Number.POSITIVE_INFINITY;
     this.#maxDeclarations = options.maxNamespaceDeclarationsPerElement ?? Number.POSITIVE_INFINITY;
-    const text = this.canonical
-      ? input
-      : input.replace(/\r[\n\u0085]/g, '\n').replace(/[\r\u0085\u2028]/g, '\n');
+    // XML 1.0 §2.11: CR LF and a CR alone become LF, and nothing else does
+    // (NEL and LINE SEPARATOR are line ends in XML 1.1 only). Canonical text
+    // has no literal CR to normalise.
+    const text = this.canonical ? input : input.replace(/\r\n?/g, '\n');
     const invalid = INVALID_CHARACTER.exec(text);
     if (invalid !== null) throw malformed(invalid.index, 'only characters XML allows', this.canonical);
+    // XML 1.0 §2.2: a surrogate is no character; a string may hold one unpaired,
+    // which UTF-8 would turn into U+FFFD in the digested bytes but not in the tree.
+    if (!(text as unknown as WellFormedCheck).isWellFormed()) {
+      const at = LONE_SURROGATE.exec(text)?.index ?? 0;
+      throw malformed(at, 'only characters XML allows', this.canonical);
+    }
     this.#text = text;
     if (!this.canonical && text.startsWith('<?xml') && /^<\?xml[ \t\n]/.test(text)) {
       const end = text.indexOf('?>');

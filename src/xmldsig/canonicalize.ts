@@ -1,28 +1,40 @@
 /**
  * Exclusive XML canonicalisation (without comments) of a signed element and
- * of its SignedInfo, on the parsed DOM, without touching it: the bytes
- * xml-crypto 6's ExclusiveCanonicalization writes for the same element under
- * SignedXml (its differential tests hold the two byte-identical, quirks
- * included), in time linear in the element whatever its shape, and refused
+ * of its SignedInfo, on the parsed DOM, without touching it, as W3C Exclusive
+ * XML Canonicalization 1.0 defines it over Canonical XML 1.0: the bytes a
+ * standard signer (.NET, Apache Santuario, libxmlsec) digests for the same
+ * element, in time linear in the element whatever its shape, and refused
  * past a size budget.
  *
- * xml-crypto copies the list of namespace bindings in scope for every child
- * node and searches it for every prefix, searches the PrefixList for every
- * attribute, and joins the output once per element (so the bytes of a
- * subtree are copied once per level above them); a namespace declared once
- * with a long URI and used by many siblings is written again on each of them.
- * A signed token of 256 KiB could so take seconds, or more memory than a
- * string can hold. Here the bindings are one stack per prefix unwound at the
- * element's end, the PrefixList is a set, the output is collected in parts
- * joined once, and the output length is counted as it grows.
+ * It once copied xml-crypto's canonicaliser, quirks included, and refused
+ * valid tokens standard signers made. Where an implementation departs from
+ * the specification, the specification is followed: attributes are ordered
+ * by namespace URI then local name, namespace declarations by prefix, both
+ * by code point (xml-crypto concatenates URI and name, and compares prefixes
+ * with `localeCompare`; the JDK compares UTF-16 units); namespace URIs are
+ * escaped like any attribute value (xml-crypto does not escape them, libxml2
+ * writes `&` as `&#38;`); a processing instruction is written as one;
+ * `#default` in a PrefixList names the default namespace; only `xmlns` and
+ * `xmlns:p` are namespace declarations. test/helpers/reference-c14n.ts lists
+ * xml-crypto's deviations with their sections; test/xmldsig/standard-c14n-vectors.test.ts
+ * holds this canonicaliser byte-identical to libxml2 and the JDK everywhere
+ * else, and test/xmldsig/standard-signed-tokens.test.ts verifies the tokens
+ * both sign.
+ *
+ * Namespace bindings are kept as one stack per prefix unwound at the
+ * element's end (nothing is copied per element), the output is collected in
+ * parts joined once, and its length is counted as it grows.
  */
 import { ClaimsgateError } from '../lib/errors.js';
-import { childElements, NS } from '../xml/dom.js';
 import type { SignatureInspection } from './inspect-signature.js';
 
 const ELEMENT_NODE = 1;
-const COMMENT_NODE = 8;
-const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const PROCESSING_INSTRUCTION_NODE = 7;
+
+/** The PrefixList token that names the default namespace (Exclusive XML Canonicalization 1.0 §4.1). */
+const DEFAULT_PREFIX_TOKEN = '#default';
 
 /**
  * The longest canonical form produced when the inspection sets no budget, in
@@ -30,118 +42,105 @@ const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
  */
 export const DEFAULT_MAX_CANONICAL_LENGTH = 4 * 5 * 1024 * 1024;
 
-// What SignedXml passes: a `ds:` element the parser left without a namespace
-// is read in the XML-DSig namespace. Our parser never produces one.
-const DEFAULT_NS_FOR_PREFIX: ReadonlyMap<string, string> = new Map([['ds', NS.ds]]);
-
-/** A namespace binding in scope, as xml-crypto records one (its URI may be missing). */
-interface NamespacePrefix {
-  readonly prefix: string;
-  readonly namespaceURI: string | null | undefined;
-}
-
-/** The prefix a namespace declaration attribute declares: `""` for `xmlns`, `p` for `xmlns:p`, else undefined. */
-function declaredPrefix(attr: Attr): string | undefined {
-  if (attr.name === 'xmlns') return '';
-  return attr.name.startsWith('xmlns:') ? attr.name.slice('xmlns:'.length) : undefined;
+/**
+ * The prefix a namespace declaration attribute declares: `""` for `xmlns`,
+ * `p` for `xmlns:p`, else undefined (`xmlnsX` is an ordinary attribute).
+ */
+function declaredPrefix(name: string): string | undefined {
+  if (!name.startsWith('xmlns')) return undefined;
+  if (name.length === 5) return '';
+  return name.charCodeAt(5) === 0x3a ? name.slice(6) : undefined;
 }
 
 /**
- * The namespace bindings in scope on `element` that are declared by its
- * ancestors, nearest first, one per prefix; undeclarations, the element's own
- * prefix and prefixes it declares itself are left out. This is what
- * xml-crypto's signer and verifier hand to exclusive c14n: they matter only
- * for prefixes named in an InclusiveNamespaces PrefixList, because a visibly
- * used prefix is rendered from the node's own (parser-resolved) namespace.
- * (xml-crypto also takes any attribute whose name merely starts with `xmlns`
- * for a declaration; only `xmlns` and `xmlns:p` are declarations here.)
+ * Compares two strings by Unicode code point, as Canonical XML orders
+ * attributes and namespace declarations (XML-C14N 1.0 §2.2: "lexicographic
+ * comparison ... based on the UCS codepoint values"). JavaScript's `<`
+ * compares UTF-16 code units, which puts U+10000 and above (surrogate pairs)
+ * before U+E000–U+FFFF; the first differing unit is remapped so that
+ * surrogates sort above every other BMP unit.
  */
-function ancestorNamespaces(element: Element): NamespacePrefix[] {
-  const own = new Set<string>([element.prefix ?? '']);
-  for (let i = 0; i < element.attributes.length; i += 1) {
-    const prefix = declaredPrefix(element.attributes.item(i)!);
-    if (prefix !== undefined) own.add(prefix);
+export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointOrder(x) - codePointOrder(y);
   }
-  const seen = new Set<string>();
-  const result: NamespacePrefix[] = [];
-  for (
-    let node = element.parentNode;
-    node !== null && node.nodeType === ELEMENT_NODE;
-    node = node.parentNode
-  ) {
-    const attributes = (node as Element).attributes;
-    for (let i = 0; i < attributes.length; i += 1) {
-      const attr = attributes.item(i)!;
-      const prefix = declaredPrefix(attr);
-      if (prefix === undefined || seen.has(prefix)) continue;
-      seen.add(prefix);
-      if (attr.value !== '' && !own.has(prefix)) result.push({ prefix, namespaceURI: attr.value });
-    }
-  }
-  return result;
+  return a.length - b.length;
 }
 
-/** The parts of an attribute the canonicaliser reads. */
-interface AttributeView {
-  readonly prefix: string | null;
-  readonly localName: string | null;
-  readonly namespaceURI: string | null;
-  readonly value: string;
-  readonly name: string;
+function codePointOrder(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }
 
 const TEXT_SPECIAL = /[&<>\r]/;
 const ATTRIBUTE_SPECIAL = /[&<"\r\n\t]/;
 
-/** Text as c14n writes it (XML-C14N §2.3): `&`, `<`, `>` and CR escaped. */
+/** Text as c14n writes it (XML-C14N 1.0 §2.3, Text Nodes): `&`, `<`, `>` and CR escaped. */
 function encodeText(text: string): string {
   if (!TEXT_SPECIAL.test(text)) return text;
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
 }
 
-/** An attribute value as c14n writes it: `&`, `<`, `"`, CR, LF and TAB escaped. */
+/**
+ * An attribute value (or a namespace URI) as c14n writes it (XML-C14N 1.0
+ * §2.3, Attribute Nodes): `&`, `<`, `"`, TAB, LF and CR escaped.
+ */
 function encodeAttribute(value: string): string {
   if (!ATTRIBUTE_SPECIAL.test(value)) return value;
   return value
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/"/g, '&quot;')
-    .replace(/\r/g, '&#xD;')
+    .replace(/\t/g, '&#x9;')
     .replace(/\n/g, '&#xA;')
-    .replace(/\t/g, '&#x9;');
+    .replace(/\r/g, '&#xD;');
 }
 
-/** xml-crypto's attribute order: no namespace first, then by namespace URI and local name concatenated. */
-function compareAttributes(a: AttributeView, b: AttributeView): number {
-  if (!a.namespaceURI && b.namespaceURI) return -1;
-  if (!b.namespaceURI && a.namespaceURI) return 1;
-  const left = `${a.namespaceURI}${a.localName}`;
-  const right = `${b.namespaceURI}${b.localName}`;
-  return left === right ? 0 : left < right ? -1 : 1;
-}
-
-/** xml-crypto's namespace order: by prefix, with `localeCompare`. */
-function compareNamespaces(a: NamespacePrefix, b: NamespacePrefix): number {
-  return a.prefix === b.prefix ? 0 : a.prefix.localeCompare(b.prefix);
+/** An attribute to write, with its sort keys. */
+interface RenderedAttribute {
+  readonly namespaceURI: string;
+  readonly localName: string;
+  readonly text: string;
 }
 
 /**
- * The namespace bindings already written by output ancestors: per prefix a
- * stack whose top is the binding in force, and a log of the prefixes bound,
- * so that an element's bindings are undone after its subtree. A binding may
- * have no URI, as in xml-crypto.
+ * XML-C14N 1.0 §2.2 (Document Order): attributes by namespace URI as the
+ * primary key (no namespace is least) and local name as the secondary key.
  */
-class RenderedScope {
-  readonly #bindings = new Map<string, Array<string | null | undefined>>();
+function compareAttributes(a: RenderedAttribute, b: RenderedAttribute): number {
+  return compareCodePoints(a.namespaceURI, b.namespaceURI) || compareCodePoints(a.localName, b.localName);
+}
+
+/** A namespace declaration to write: `""` is the default namespace. */
+interface RenderedNamespace {
+  readonly prefix: string;
+  readonly namespaceURI: string;
+}
+
+/** XML-C14N 1.0 §2.2: namespace nodes by local name (the prefix); the default namespace has none and comes first. */
+function compareNamespaces(a: RenderedNamespace, b: RenderedNamespace): number {
+  return compareCodePoints(a.prefix, b.prefix);
+}
+
+/**
+ * Namespace bindings per prefix as stacks, with a log of the prefixes bound
+ * so that an element's bindings are undone after its subtree.
+ */
+class BindingStacks {
+  readonly #bindings = new Map<string, string[]>();
   readonly #log: string[] = [];
 
-  /** True when `prefix` is in force with exactly `namespaceURI` (xml-crypto's isPrefixInScope). */
-  has(prefix: string, namespaceURI: string | null | undefined): boolean {
+  /** The binding in force for `prefix`, if any. */
+  top(prefix: string): string | undefined {
     const stack = this.#bindings.get(prefix);
-    return stack !== undefined && stack.length > 0 && stack[stack.length - 1] === namespaceURI;
+    return stack === undefined ? undefined : stack[stack.length - 1];
   }
 
-  push(prefix: string, namespaceURI: string | null | undefined): void {
+  push(prefix: string, namespaceURI: string): void {
     const stack = this.#bindings.get(prefix);
     if (stack === undefined) this.#bindings.set(prefix, [namespaceURI]);
     else stack.push(namespaceURI);
@@ -161,23 +160,52 @@ class RenderedScope {
 /** An element whose start tag is written and whose end tag is not yet. */
 interface OpenElement {
   readonly element: Element;
-  /** The default namespace in force for its children. */
-  readonly defaultNs: string | null;
-  /** Where its namespace bindings start, to undo them at its end tag. */
-  readonly mark: number;
+  /** Where its rendered bindings and in-scope bindings start, to undo them at its end tag. */
+  readonly renderedMark: number;
+  readonly inScopeMark: number;
 }
 
-/** One exclusive canonicalisation: its output, its budget and its namespace scope. */
+/**
+ * The namespaces in scope on `element` (its own declarations and its
+ * ancestors'), for the prefixes of an InclusiveNamespaces PrefixList only
+ * (`""` for `#default`); an undeclared default namespace is `""`.
+ */
+function inScopeAt(element: Element, prefixes: ReadonlySet<string>): Map<string, string> {
+  const found = new Map<string, string>();
+  for (
+    let node: Node | null = element;
+    node !== null && node.nodeType === ELEMENT_NODE && found.size < prefixes.size;
+    node = node.parentNode
+  ) {
+    const attributes = (node as Element).attributes;
+    for (let i = 0; i < attributes.length; i += 1) {
+      const attribute = attributes.item(i)!;
+      const prefix = declaredPrefix(attribute.name);
+      if (prefix !== undefined && prefixes.has(prefix) && !found.has(prefix))
+        found.set(prefix, attribute.value);
+    }
+  }
+  return found;
+}
+
+/** One exclusive canonicalisation: its output, its budget and its namespace scopes. */
 class ExclusiveCanonicalizer {
   readonly #parts: string[] = [];
   #length = 0;
-  readonly #scope = new RenderedScope();
+  /**
+   * Bindings written by output ancestors, for prefixes outside the PrefixList
+   * (and the default namespace unless `#default` is in it), which are written
+   * where they are visibly utilised.
+   */
+  readonly #rendered = new BindingStacks();
+  /** Bindings in scope, for PrefixList prefixes only, which follow Canonical XML's inclusive rule. */
+  readonly #inScope = new BindingStacks();
 
   constructor(
     private readonly top: Element,
     private readonly excluded: Node | undefined,
-    private readonly inherited: readonly NamespacePrefix[],
-    private readonly prefixList: ReadonlySet<string>,
+    /** The PrefixList, with `#default` as `""`. */
+    private readonly inclusive: ReadonlySet<string>,
     private readonly maxLength: number,
   ) {}
 
@@ -185,44 +213,42 @@ class ExclusiveCanonicalizer {
   run(): string {
     const open: OpenElement[] = [];
     let node: Node | null = this.top;
-    let defaultNs: string | null = '';
     while (node !== null) {
-      if (node.nodeType === ELEMENT_NODE && node !== this.excluded) {
+      if (node === this.excluded) {
+        // The enveloped-signature transform: the node and its subtree are not in the node-set.
+      } else if (node.nodeType === ELEMENT_NODE) {
         const element = node as Element;
-        const mark = this.#scope.mark();
-        const childDefaultNs = this.#writeStartTag(element, defaultNs);
+        const renderedMark = this.#rendered.mark();
+        const inScopeMark = this.#inScope.mark();
+        this.#writeStartTag(element);
         if (element.firstChild !== null) {
-          open.push({ element, defaultNs, mark });
-          defaultNs = childDefaultNs;
+          open.push({ element, renderedMark, inScopeMark });
           node = element.firstChild;
           continue;
         }
         this.#emit(`</${element.tagName}>`);
-        this.#scope.undo(mark);
-      } else if (node.nodeType !== COMMENT_NODE && node !== this.excluded) {
-        // xml-crypto renders the data of any other node as text (a processing
-        // instruction's too; signed content may hold none, see reference-target.ts).
+        this.#rendered.undo(renderedMark);
+        this.#inScope.undo(inScopeMark);
+      } else if (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) {
+        // A CDATA section is text (XML-C14N 1.0 §1.1: CDATA sections are replaced by their character content).
         const data = (node as CharacterData).data;
         if (data) this.#emit(encodeText(data));
+      } else if (node.nodeType === PROCESSING_INSTRUCTION_NODE) {
+        // XML-C14N 1.0 §2.3, PI Nodes: inside the element, with no line breaks around it.
+        const pi = node as ProcessingInstruction;
+        this.#emit(pi.data ? `<?${pi.target} ${pi.data}?>` : `<?${pi.target}?>`);
       }
-      // The next node: the next sibling, or that of the nearest open ancestor, closing the ones left.
+      // Comments are not in the node-set of c14n without comments.
       node = node === this.top ? null : node.nextSibling;
       while (node === null && open.length > 0) {
         const done = open.pop()!;
         this.#emit(`</${done.element.tagName}>`);
-        this.#scope.undo(done.mark);
-        defaultNs = done.defaultNs;
+        this.#rendered.undo(done.renderedMark);
+        this.#inScope.undo(done.inScopeMark);
         node = done.element === this.top ? null : done.element.nextSibling;
       }
     }
     return this.#parts.join('');
-  }
-
-  /** Writes `<name`, its namespace declarations, its attributes and `>`; returns the default namespace for its children. */
-  #writeStartTag(element: Element, defaultNs: string | null): string | null {
-    const { declarations, defaultNs: childDefaultNs } = this.#renderNamespaces(element, defaultNs);
-    this.#emit(`<${element.tagName}${declarations}${this.#renderAttributes(element)}>`);
-    return childDefaultNs;
   }
 
   /** Appends to the output, refusing it as soon as it passes the budget. */
@@ -249,120 +275,98 @@ class ExclusiveCanonicalizer {
     }
   }
 
-  /**
-   * Writes the namespace declarations of `element` (xml-crypto's renderNs):
-   * its own prefix and the prefixes of its attributes not yet in force,
-   * PrefixList prefixes it declares, and the default namespace when it
-   * changes; the top element also sees the PrefixList bindings of its
-   * ancestors. Returns the default namespace in force for its children.
-   */
-  #renderNamespaces(
-    element: Element,
-    defaultNs: string | null,
-  ): { declarations: string; defaultNs: string | null } {
-    const scope = this.#scope;
-    const toRender: NamespacePrefix[] = [];
+  /** Writes `<name`, its namespace declarations, its attributes and `>`. */
+  #writeStartTag(element: Element): void {
+    const namespaces: RenderedNamespace[] = [];
+    const attributes: RenderedAttribute[] = [];
+    const list = element.attributes;
+    if (element === this.top) this.#renderInclusiveAtTop(element, namespaces);
+    for (let i = 0; i < list.length; i += 1) {
+      const attribute = list.item(i)!;
+      const prefix = declaredPrefix(attribute.name);
+      if (prefix !== undefined) {
+        if (element !== this.top) this.#renderInclusiveDeclaration(prefix, attribute.value, namespaces);
+        continue;
+      }
+      attributes.push({
+        namespaceURI: attribute.namespaceURI ?? '',
+        localName: attribute.localName ?? attribute.name,
+        text: ` ${attribute.name}="${encodeAttribute(attribute.value)}"`,
+      });
+      // Exclusive XML Canonicalization 1.0 §3: an attribute's prefix is visibly
+      // utilised; `xml` is never declared (XML-C14N 1.0 §2.3; Namespaces in XML §3).
+      const attributePrefix = attribute.prefix;
+      if (attributePrefix && attributePrefix !== 'xml')
+        this.#renderVisible(attributePrefix, attribute.namespaceURI ?? '', namespaces);
+    }
+    // The element's own prefix (or the default namespace when it has none) is visibly utilised.
+    const prefix = element.prefix ?? '';
+    if (prefix !== 'xml') this.#renderVisible(prefix, element.namespaceURI ?? '', namespaces);
+
     let declarations = '';
-    let newDefaultNs = defaultNs;
-    const prefix = element.prefix;
-    if (prefix) {
-      const namespaceURI = element.namespaceURI || DEFAULT_NS_FOR_PREFIX.get(prefix);
-      if (!scope.has(prefix, namespaceURI)) {
-        toRender.push({ prefix, namespaceURI });
-        scope.push(prefix, namespaceURI);
-      }
-    } else if (defaultNs !== (element.namespaceURI || '')) {
-      newDefaultNs = element.namespaceURI;
-      declarations = ` xmlns="${newDefaultNs ?? ''}"`;
+    if (namespaces.length > 1) namespaces.sort(compareNamespaces);
+    for (const { prefix, namespaceURI } of namespaces) {
+      declarations += prefix === '' ? ' xmlns="' : ` xmlns:${prefix}="`;
+      declarations += `${encodeAttribute(namespaceURI)}"`;
     }
-    const attributes = element.attributes;
-    for (let i = 0; i < attributes.length; i += 1) this.#visitAttribute(attributes.item(i)!, toRender);
-    if (element === this.top) {
-      // What xml-crypto does by copying them onto the element as attributes.
-      for (const { prefix: inheritedPrefix, namespaceURI } of this.inherited) {
-        this.#visitAttribute(
-          {
-            prefix: 'xmlns',
-            localName: inheritedPrefix,
-            namespaceURI: XMLNS_NS,
-            value: namespaceURI ?? '',
-            name: `xmlns:${inheritedPrefix}`,
-          },
-          toRender,
-        );
-      }
-    }
-    if (toRender.length > 1) toRender.sort(compareNamespaces);
-    for (const binding of toRender)
-      declarations += ` xmlns:${binding.prefix}="${binding.namespaceURI ?? ''}"`;
-    return { declarations, defaultNs: newDefaultNs };
+    let rendered = '';
+    if (attributes.length > 1) attributes.sort(compareAttributes);
+    for (const attribute of attributes) rendered += attribute.text;
+    this.#emit(`<${element.tagName}${declarations}${rendered}>`);
   }
 
   /**
-   * The namespaces one attribute makes visible: a PrefixList prefix it
-   * declares (xml-crypto takes the local name of any prefixed attribute), and
-   * its own prefix unless `xmlns` or `xml`.
+   * Exclusive XML Canonicalization 1.0 §3: a namespace outside the PrefixList
+   * is written on the element that visibly utilises it, unless the nearest
+   * output ancestor that does already has it with the same value. For the
+   * default namespace, `xmlns=""` is written on an unprefixed element without
+   * a namespace when such an ancestor had a non-empty one, and nothing when
+   * none did.
    */
-  #visitAttribute(attribute: AttributeView, toRender: NamespacePrefix[]): void {
-    if (!attribute.prefix) return;
-    const scope = this.#scope;
-    const localName = attribute.localName ?? '';
-    if (!scope.has(localName, attribute.value) && this.prefixList.has(localName)) {
-      toRender.push({ prefix: localName, namespaceURI: attribute.value });
-      scope.push(localName, attribute.value);
-    }
-    if (
-      !scope.has(attribute.prefix, attribute.namespaceURI) &&
-      attribute.prefix !== 'xmlns' &&
-      attribute.prefix !== 'xml'
-    ) {
-      toRender.push({ prefix: attribute.prefix, namespaceURI: attribute.namespaceURI });
-      scope.push(attribute.prefix, attribute.namespaceURI);
+  #renderVisible(prefix: string, namespaceURI: string, namespaces: RenderedNamespace[]): void {
+    if (this.inclusive.has(prefix)) return;
+    // Nothing written yet is the empty default namespace (a prefix is never bound to "").
+    if ((this.#rendered.top(prefix) ?? '') === namespaceURI) return;
+    // A second attribute with the same prefix on one element finds it pushed already.
+    this.#rendered.push(prefix, namespaceURI);
+    namespaces.push({ prefix, namespaceURI });
+  }
+
+  /**
+   * Canonical XML 1.0 §2.3 for the PrefixList prefixes on the top element:
+   * every one in scope there is written, whether declared on it or on an
+   * ancestor outside the node-set (a default namespace only when not empty).
+   */
+  #renderInclusiveAtTop(element: Element, namespaces: RenderedNamespace[]): void {
+    if (this.inclusive.size === 0) return;
+    for (const [prefix, namespaceURI] of inScopeAt(element, this.inclusive)) {
+      this.#inScope.push(prefix, namespaceURI);
+      if (namespaceURI === '' || prefix === 'xml' || prefix === 'xmlns') continue;
+      namespaces.push({ prefix, namespaceURI });
     }
   }
 
-  /** The attributes of `element` as written, declarations aside (xml-crypto skips any name starting with `xmlns`). */
-  #renderAttributes(element: Element): string {
-    const attributes = element.attributes;
-    const toRender: Attr[] = [];
-    for (let i = 0; i < attributes.length; i += 1) {
-      const attribute = attributes.item(i)!;
-      if (!attribute.name.startsWith('xmlns')) toRender.push(attribute);
-    }
-    if (toRender.length > 1) toRender.sort(compareAttributes);
-    let rendered = '';
-    for (const attribute of toRender) rendered += ` ${attribute.name}="${encodeAttribute(attribute.value)}"`;
-    return rendered;
+  /**
+   * Canonical XML 1.0 §2.3 for a PrefixList prefix declared below the top
+   * element: written when it differs from the binding in scope on the parent
+   * (`xmlns=""` when the default namespace is undeclared under a non-empty one).
+   */
+  #renderInclusiveDeclaration(prefix: string, namespaceURI: string, namespaces: RenderedNamespace[]): void {
+    if (!this.inclusive.has(prefix) || prefix === 'xml') return;
+    const parent = this.#inScope.top(prefix) ?? '';
+    this.#inScope.push(prefix, namespaceURI);
+    if (parent !== namespaceURI) namespaces.push({ prefix, namespaceURI });
   }
-}
-
-/**
- * The PrefixList xml-crypto applies when none is given: that of a
- * `CanonicalizationMethod/InclusiveNamespaces` child of the element, matched
- * by local name (this is how SignedInfo gets its own PrefixList).
- */
-function fallbackPrefixList(element: Element): string[] {
-  const method = childElements(element).find((child) => child.localName === 'CanonicalizationMethod');
-  const inclusive =
-    method === undefined
-      ? undefined
-      : childElements(method).find((child) => child.localName === 'InclusiveNamespaces');
-  // Empty tokens are dropped: xml-crypto keeps them, and an empty prefix would
-  // inherit the default namespace as a malformed `xmlns:` declaration.
-  return inclusive === undefined
-    ? []
-    : (inclusive.getAttribute('PrefixList') ?? '').split(' ').filter(Boolean);
 }
 
 /**
  * Exclusive c14n (without comments) of `element`, leaving out `excluded` (one
- * of its direct children, or any node below it), with the given PrefixList
- * (none: that of a `CanonicalizationMethod/InclusiveNamespaces` child, as
- * xml-crypto does): what xml-crypto's SignedXml computes for the same element
- * and transforms. Linear in the element's subtree.
+ * of its direct children, or any node below it, with its subtree), with the
+ * given InclusiveNamespaces PrefixList (`#default` names the default
+ * namespace). Linear in the element's subtree.
  *
  * @throws ClaimsgateError `CG_SIG_CANONICAL_TOO_LARGE` past `maxLength` (UTF-16 code units).
- * @see Exclusive XML Canonicalization 1.0 §3; XML-C14N 1.0 §2.3.
+ * @see Exclusive XML Canonicalization 1.0 §3; XML-C14N 1.0 §2.2, §2.3.
  */
 export function canonicalizeExclusive(
   element: Element,
@@ -370,11 +374,9 @@ export function canonicalizeExclusive(
   excluded: Element | undefined,
   maxLength: number,
 ): string {
-  const prefixList = new Set(prefixes.length > 0 ? prefixes : fallbackPrefixList(element));
-  const inherited = ancestorNamespaces(element).filter((ns) => prefixList.has(ns.prefix));
-  return new ExclusiveCanonicalizer(element, excluded, inherited, prefixList, maxLength).run();
+  const inclusive = new Set(prefixes.map((prefix) => (prefix === DEFAULT_PREFIX_TOKEN ? '' : prefix)));
+  return new ExclusiveCanonicalizer(element, excluded, inclusive, maxLength).run();
 }
-
 /**
  * The canonical XML of the element an enveloped signature covers: the
  * signed element with that signature (and only it) removed, then exclusive

@@ -120,8 +120,11 @@ export function checkReferenceTarget(
     for (let child = element.firstChild; child !== null; child = child.nextSibling) {
       if (child.nodeType === ELEMENT_NODE) stack.push({ element: child as Element, signed });
       else if (signed && child.nodeType === PROCESSING_INSTRUCTION_NODE) {
-        // SECURITY: the canonicaliser renders a processing instruction's data
-        // as if it were text, so `a<?x b?>` and `ab` would share one digest.
+        // SECURITY: a processing instruction is part of the canonical form
+        // (XML-C14N 1.0 §2.3) and splits the text around it, as a comment
+        // does before canonicalisation: a reader that takes the first text
+        // node of `admin@x<?x?>.evil` reads `admin@x`. No identity provider
+        // signs one, and the canonical parser reads none, so it is refused.
         throw signatureError(
           'CG_SIG_STRUCTURE_INVALID',
           'processing-instruction',

@@ -153,12 +153,28 @@ describe('buildDom', () => {
     assert.ok(accepted > 100, `${accepted} mutated documents accepted and compared`);
   });
 
-  it('normalises line endings and attribute whitespace as XML requires', () => {
-    const document = buildDom('<a b="x\ty\r\nz" c="&#9;&#10;">1\r\n2\r3</a>');
+  it('normalises line endings and attribute whitespace as XML 1.0 requires', () => {
+    const document = buildDom('<a b="x\ty\r\nz" c="&#9;&#10;" d="\u2028\u0085">1\r\n2\r3\u20284\u0085</a>');
     const root = document.documentElement;
     assert.equal(root.getAttribute('b'), 'x y z');
     assert.equal(root.getAttribute('c'), '\t\n');
-    assert.equal(root.textContent, '1\n2\n3');
+    assert.equal(root.getAttribute('d'), '\u2028\u0085');
+    assert.equal(root.textContent, '1\n2\n3\u20284\u0085');
+  });
+
+  it('keeps NEL and LINE SEPARATOR, which xmldom turns into LF by the rules of XML 1.1', () => {
+    // The one place the two parsers read differently: XML 1.0 §2.11 and XML 1.1 §2.11.
+    const text = '<a b="x\u2028y">1\u00852\r\u00853</a>';
+    const ours = buildDom(text).documentElement;
+    assert.equal(ours.textContent, '1\u00852\n\u00853');
+    assert.equal(ours.getAttribute('b'), 'x\u2028y');
+    assert.deepEqual(xmldomRead(text), {
+      ns: null,
+      local: 'a',
+      prefix: null,
+      attributes: [[null, 'b', null, 'x y']],
+      children: [{ text: '1\n2\n3' }],
+    });
   });
 
   it('decodes predefined entities and character references, and refuses anything else', () => {

@@ -76,6 +76,45 @@ describe('XmlTokenizer', () => {
     refuses('<a b:="1"/>');
   });
 
+  it('turns CR LF and a lone CR into LF, and no other line end (XML 1.0 §2.11)', () => {
+    // XML 1.1 would also turn NEL (U+0085), CR NEL and LINE SEPARATOR (U+2028) into LF.
+    const [start, text] = tokens('<a b="x\u0085y\u2028z">1\r\n2\r3\u00854\u20285\r\u00856</a>');
+    assert.ok(start?.kind === 'start' && text?.kind === 'text');
+    assert.equal(start.attributes[0]!.value, 'x\u0085y\u2028z');
+    assert.equal(text.raw, '1\n2\n3\u00854\u20285\n\u00856');
+  });
+
+  it('turns literal whitespace in attribute values into spaces, and leaves references alone (XML 1.0 §3.3.3)', () => {
+    const [start] = tokens(
+      '<a b="1\t2\n3\r\n4\r5 6" c="1&#9;2&#10;3&#13;&#10;4&#13;5&#32;6" d="\u2028&#x2028;\u0085" e=\'"&lt;&gt;&amp;&apos;\'/>',
+    );
+    assert.ok(start?.kind === 'start');
+    assert.deepEqual(
+      start.attributes.map(({ value }) => value),
+      ['1 2 3 4 5 6', '1\t2\n3\r\n4\r5 6', '\u2028\u2028\u0085', '"<>&\''],
+    );
+  });
+
+  it('refuses a surrogate that is not half of a pair, and reads one that is', () => {
+    for (const text of ['<a>\uD800</a>', '<a>\uDC00x</a>', '<a b="\uDBFF"/>', '<a>x\uDFFF\uD800</a>'])
+      refuses(text);
+    const [, text] = tokens('<a>\u{1F600}\uD83D\uDE00</a>');
+    assert.ok(text?.kind === 'text');
+    assert.equal(text.raw, '\u{1F600}\u{1F600}');
+  });
+
+  it('reads names with characters above the BMP (XML 1.0 Fifth Edition §2.3)', () => {
+    const [start] = tokens('<\u{10400}:a xmlns:\u{10400}="u" b\u{10401}="1" \u{EFFFF}="2"></\u{10400}:a>');
+    assert.ok(start?.kind === 'start');
+    assert.equal(start.name, '\u{10400}:a');
+    assert.deepEqual(
+      start.attributes.map((attribute) => attribute.name),
+      ['xmlns:\u{10400}', 'b\u{10401}', '\u{EFFFF}'],
+    );
+    // U+F0000 and above are not name characters.
+    refuses('<a \u{F0000}="1"/>');
+  });
+
   it('refuses a duplicate attribute however many attributes come between', () => {
     const many = Array.from({ length: 500 }, (_, i) => ` a${i}="v"`).join('');
     refuses(`<r a250="x"${many}/>`);
