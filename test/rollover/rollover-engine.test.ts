@@ -321,7 +321,9 @@ describe('the rollover engine against a live metadata server and a SQLite store'
       { kind: 'document', body: good },
       {
         issuer: { signaturePolicy: { mode: 'pinned', pinnedSigners: [sha1Of(certA)] } },
-        engine: { fetchTimeoutMs: 300, alertThresholds: { consecutiveFailures: 3 } },
+        // The timeout is long enough to stream 5 MiB on a loaded machine, so the 50 MB body
+        // is refused by its size, and short enough that the slow case passes it.
+        engine: { fetchTimeoutMs: 2000, alertThresholds: { consecutiveFailures: 3 } },
       },
     );
     try {
@@ -330,7 +332,7 @@ describe('the rollover engine against a live metadata server and a SQLite store'
       const cases: Array<[string, ServerMode, string]> = [
         ['down', { kind: 'reset' }, 'CG_META_FETCH_FAILED'],
         ['500', { kind: 'status', status: 500 }, 'CG_META_HTTP_STATUS'],
-        ['slow past the timeout', { kind: 'slow', delayMs: 1500, body: good }, 'CG_META_FETCH_TIMEOUT'],
+        ['slow past the timeout', { kind: 'slow', delayMs: 5000, body: good }, 'CG_META_FETCH_TIMEOUT'],
         ['truncated in transit', { kind: 'truncated', body: good }, 'CG_META_FETCH_FAILED'],
         [
           'a truncated document',
