@@ -133,12 +133,29 @@ export function bareHost(hostname: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
-/** True for a host that names this machine by its spelling: `localhost`, `*.localhost`, a loopback or unspecified IP. */
+/**
+ * True for a host that names this machine by its plain spelling:
+ * `localhost` and `*.localhost` (with or without the final dot),
+ * 127.0.0.0/8, 0.0.0.0/8 (connecting to it reaches local listeners), `::1`,
+ * `::`, and their IPv4-mapped forms (`::ffff:127.0.0.1`). Other IPv6 forms
+ * that embed an IPv4 address (IPv4-compatible, SIIT, NAT64, 6to4) are not
+ * this machine's names: they are special addresses, refused like any other.
+ * The one rule for "names this machine", for the plain-http exception and
+ * for the connect-time address check alike (security review, round 3: the
+ * two disagreed on embedded forms).
+ */
 export function isLoopbackName(host: string): boolean {
   const name = bareHost(host);
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  const range = specialRangeOf(name);
-  return range !== undefined && (range.startsWith('loopback') || range.startsWith('unspecified'));
+  if (isIP(name) === 4) return name.startsWith('127.') || name.startsWith('0.');
+  if (isIP(name) !== 6) return false;
+  if (name === '::1' || name === '::') return true;
+  // The URL parser writes [::ffff:127.0.0.1] as [::ffff:7f00:1]; both spellings are read.
+  const mapped = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):[0-9a-f]{1,4})$/.exec(name);
+  if (mapped === null) return false;
+  if (mapped[1] !== undefined) return mapped[1].startsWith('127.') || mapped[1].startsWith('0.');
+  const high = Number.parseInt(mapped[2]!, 16);
+  return high >> 8 === 0x7f || high >> 8 === 0;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { ClaimsgateError } from '../lib/errors.js';
+import { isLoopbackName } from './address-policy.js';
 
 /**
  * Parses and checks the URL of a metadata document against the transport
@@ -21,20 +21,18 @@ export function checkMetadataUrl(input: string | URL, allowHttp = false): URL {
 }
 
 /**
- * True when the URL's host is this machine: `localhost` (and `*.localhost`,
- * with or without the final dot), 127.0.0.0/8, 0.0.0.0/8 (connecting to it
- * reaches local listeners), `[::1]`, `[::]`, and IPv4-mapped forms of those.
- * Names that merely resolve to a loopback address are not detected here.
+ * True when the URL's host is this machine by its spelling: `localhost` (and
+ * `*.localhost`, with or without the final dot), a loopback or unspecified
+ * address (127.0.0.0/8, 0.0.0.0/8 — connecting to it reaches local
+ * listeners — `[::1]`, `[::]`), in every form an IPv6 address can embed one
+ * (IPv4-mapped, IPv4-compatible, SIIT, NAT64, 6to4). One rule with the
+ * connect-time address check (`isLoopbackName`), so that no spelling is
+ * loopback to one and remote to the other. Names that merely resolve to a
+ * loopback address are not detected here; the connect-time check refuses
+ * them.
  */
 export function isLoopbackUrl(url: URL): boolean {
-  const host = url.hostname.toLowerCase();
-  const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  if (host === '[::1]' || host === '[::]') return true;
-  // The URL parser has already normalised 127.1, 0x7f.0.0.1 and the like to dotted decimal,
-  // and [::ffff:127.0.0.1] to [::ffff:7f00:1].
-  if (isIP(host) === 4) return host.startsWith('127.') || host.startsWith('0.');
-  return /^\[::ffff:(?:7f[0-9a-f]{2}|0{1,4}|[0-9a-f]{1,2}):[0-9a-f]{1,4}\]$/.test(host);
+  return isLoopbackName(url.hostname);
 }
 
 function checkTransport(url: URL, allowHttp: boolean): URL {

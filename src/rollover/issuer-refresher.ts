@@ -31,6 +31,7 @@ export interface IssuerRefresherOptions {
   readonly timers: EngineTimers;
   readonly logger: Logger;
   readonly graceSeconds: number;
+  readonly probationSeconds: number;
   readonly retryBaseSeconds: number;
   /** Jitter of the refresh schedule, as a fraction of the interval. */
   readonly jitterRatio: number;
@@ -159,6 +160,7 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
             fetch: options.fetch,
             now,
             graceSeconds: options.graceSeconds,
+            probationSeconds: options.probationSeconds,
             retryBaseSeconds: options.retryBaseSeconds,
             intervalJitter: (random() * 2 - 1) * options.jitterRatio,
             fetchTimeoutMs,

@@ -7,6 +7,7 @@ import type {
   MetadataSnapshotRecord,
   PendingChangeRecord,
 } from '../store/model.js';
+import { REFRESH_ACTOR } from '../store/model.js';
 import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
 import { jwkMaterial } from './match-published-keys.js';
 
@@ -18,13 +19,27 @@ import { jwkMaterial } from './match-published-keys.js';
  *   were all revoked, retired or expired is not new: its next document is
  *   judged like any other, and with no usable key to share, it is a
  *   discontinuity.
- * - `continuous`: its enveloped signature is by a key the issuer is trusted
- *   with now (`trusted-signer`) or by a pinned signer (`pinned-signer`); or
- *   it publishes a key the issuer is trusted with now and is no downgrade
- *   (`shared-key`). The signer of the last-known-good document vouches for
- *   nothing by itself: that document may have been accepted only with an
- *   alert, and its signer revoked since (pin a federation's metadata
- *   signer to make it vouch).
+ * - `continuous`: it is the last-known-good document again, byte for byte
+ *   (`unchanged`: it changes nothing); its enveloped signature is by an
+ *   established key of the issuer (`trusted-signer`) or by a pinned signer
+ *   (`pinned-signer`); or it publishes an established key and is no
+ *   downgrade (`shared-key`). The signer of the last-known-good document
+ *   vouches for nothing by itself: that document may have been accepted
+ *   only with an alert, and its signer revoked since (pin a federation's
+ *   metadata signer to make it vouch).
+ *
+ * Which keys may vouch depends on whether the issuer signs its documents
+ * (its last-known-good was signed). If it does, every usable key: each came
+ * in under a signature by a key it was trusted with, an administrator's
+ * hand, or a discontinuity's alert; and a document not signed by one of
+ * them is a downgrade, whatever it shares. If it does not, only the
+ * *established* keys: usable keys an administrator added, the issuer's
+ * first keys, and keys known for the probation period (`probationSeconds`).
+ * A key an unsigned document brought in is trusted for tokens at once but
+ * vouches for no document until its probation ends: otherwise whoever
+ * answers the metadata URL twice could replace every key, first adding
+ * their own beside the real ones, then dropping the real ones (security
+ * review, round 3).
  * - `approved`: discontinuous, but an administrator approved exactly this
  *   document (its SHA-256).
  * - `discontinuous`: anything else, with the reason.
@@ -33,7 +48,7 @@ export type ContinuityVerdict =
   | { readonly kind: 'initial' }
   | {
       readonly kind: 'continuous';
-      readonly reason: 'trusted-signer' | 'pinned-signer' | 'shared-key';
+      readonly reason: 'unchanged' | 'trusted-signer' | 'pinned-signer' | 'shared-key';
     }
   | { readonly kind: 'approved'; readonly reason: DiscontinuityReason }
   | { readonly kind: 'discontinuous'; readonly reason: DiscontinuityReason };
@@ -43,8 +58,8 @@ export interface ContinuityInput {
   readonly issuer: Pick<IssuerRecord, 'signaturePolicy'>;
   /** Every key of the issuer, in any state and from any source. */
   readonly keys: readonly KeyRecord[];
-  /** The last-known-good document (its signer). */
-  readonly previousSnapshot: Pick<MetadataSnapshotRecord, 'signerSha1'> | undefined;
+  /** The last-known-good document (its signer and digest). */
+  readonly previousSnapshot: Pick<MetadataSnapshotRecord, 'signerSha1' | 'sha256'> | undefined;
   /** The new document's own signature; `unsigned` for a JSON key set. */
   readonly signature: MetadataSignatureReport;
   /** The signing keys the new document publishes. */
@@ -53,6 +68,9 @@ export interface ContinuityInput {
   readonly sha256: string;
   /** The issuer's pending change, if any. */
   readonly pendingChange: PendingChangeRecord | undefined;
+  readonly now: Date;
+  /** How long a key a document brought in must have been known before it vouches for a document. */
+  readonly probationSeconds: number;
 }
 
 /**
@@ -74,11 +92,21 @@ export function judgeContinuity(input: ContinuityInput): ContinuityVerdict {
   // SECURITY: only an issuer that never held a key or a document is new. Revoking
   // every key (one leaked) must not turn the continuity check off for the next document.
   if (input.keys.length === 0 && input.previousSnapshot === undefined) return { kind: 'initial' };
+  if (input.previousSnapshot !== undefined && input.previousSnapshot.sha256 === input.sha256) {
+    return { kind: 'continuous', reason: 'unchanged' };
+  }
+  // SECURITY: once the issuer's documents are signed, only a signature by a key it is trusted with
+  // (or a pinned signer) continues them, and every key it trusts came in under such a signature, an
+  // administrator's hand or an alert. Unsigned documents vouch for nothing: a key one brought in
+  // must first serve its probation.
+  const signing = (input.previousSnapshot?.signerSha1 ?? null) !== null;
   const usable = input.keys.filter((key) => USABLE_KEY_STATES.has(key.state));
+  const established = signing ? usable : establishedKeys(input, usable);
   const { signature } = input;
   if (signature.status === 'valid') {
     const signer = signature.signer;
-    if (usable.some((key) => isSigner(key, signer))) return { kind: 'continuous', reason: 'trusted-signer' };
+    if (established.some((key) => isSigner(key, signer)))
+      return { kind: 'continuous', reason: 'trusted-signer' };
     if (input.issuer.signaturePolicy.mode === 'pinned') {
       // enforceMetadataSignaturePolicy has refused any other signer already; checked again here.
       const pinned = input.issuer.signaturePolicy.pinnedSigners;
@@ -86,8 +114,11 @@ export function judgeContinuity(input: ContinuityInput): ContinuityVerdict {
         return { kind: 'continuous', reason: 'pinned-signer' };
     }
   }
-  const shared = input.published.some((published) => usable.some((key) => isSameKey(key, published)));
-  const downgrade = (input.previousSnapshot?.signerSha1 ?? null) !== null && signature.status !== 'valid';
+  const shared = input.published.some((published) => established.some((key) => isSameKey(key, published)));
+  // SECURITY: once the issuer's documents were signed, a document that is not signed by a trusted
+  // or pinned key is a downgrade — unsigned, or signed by a key of the sender's own choosing, which
+  // proves nothing (a self-consistent signature only proves the document is whole).
+  const downgrade = signing;
   if (shared && !downgrade) return { kind: 'continuous', reason: 'shared-key' };
   const reason: DiscontinuityReason = shared
     ? 'downgrade'
@@ -99,6 +130,31 @@ export function judgeContinuity(input: ContinuityInput): ContinuityVerdict {
     return { kind: 'approved', reason };
   }
   return { kind: 'discontinuous', reason };
+}
+
+/**
+ * How long a key a document brought in must have been known before it
+ * vouches for a later document, by default: a day. Identity providers
+ * announce keys days to weeks before they sign with them (AD FS five days,
+ * Entra ID weeks); an announce-and-switch faster than this still applies,
+ * as a discontinuity under the issuer's policy.
+ */
+export const DEFAULT_PROBATION_SECONDS = 86_400;
+
+/**
+ * The usable keys that may vouch for a document: added by an administrator,
+ * among the issuer's first keys (first seen no later than any other key),
+ * or known for the probation period.
+ */
+function establishedKeys(input: ContinuityInput, usable: readonly KeyRecord[]): readonly KeyRecord[] {
+  const first = Math.min(...input.keys.map((key) => key.firstSeenAt.getTime()));
+  const probationEnd = input.now.getTime() - input.probationSeconds * 1000;
+  return usable.filter(
+    (key) =>
+      key.addedBy !== REFRESH_ACTOR ||
+      key.firstSeenAt.getTime() <= first ||
+      key.firstSeenAt.getTime() <= probationEnd,
+  );
 }
 
 /** Whether a stored key is the certificate that signed the document (by its computed thumbprints). */

@@ -10,7 +10,12 @@ import type {
 import { pendingChangeAuditView } from '../store/pending-changes.js';
 import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
 import { keyLabel, makeAlert, type Alert } from './alerts.js';
-import { discontinuityPolicyFor, isSameKey, judgeContinuity } from './judge-continuity.js';
+import {
+  DEFAULT_PROBATION_SECONDS,
+  discontinuityPolicyFor,
+  isSameKey,
+  judgeContinuity,
+} from './judge-continuity.js';
 import { failurePlan } from './plan-refresh-failure.js';
 import type { FetchFacts, PlanRefreshInput, RefreshPlan } from './refresh-plan-model.js';
 
@@ -50,10 +55,10 @@ export type ContinuityOutcome =
 
 /** Why a document was judged discontinuous, in words (alerts, refusals, the import preview). */
 export const DISCONTINUITY_REASON_TEXT: Readonly<Record<DiscontinuityReason, string>> = {
-  'unsigned-replacement': 'it is not validly signed and shares no key with the current trust',
+  'unsigned-replacement': 'it is not validly signed and shares no established key with the current trust',
   'unknown-signer-replacement':
-    'it is signed by a key the issuer is not trusted with and shares no key with the current trust',
-  downgrade: 'it is not validly signed, though the last-known-good document was',
+    'it is signed by a key the issuer is not trusted with and shares no established key with the current trust',
+  downgrade: 'it is not signed by a key the issuer is trusted with, though the last-known-good document was',
 };
 
 /**
@@ -73,6 +78,8 @@ export function planContinuity(input: PlanRefreshInput, document: JudgedDocument
     published: document.published,
     sha256: document.sha256,
     pendingChange: input.pendingChange,
+    now: input.now,
+    probationSeconds: input.probationSeconds ?? DEFAULT_PROBATION_SECONDS,
   });
   if (verdict.kind === 'initial' || verdict.kind === 'continuous') {
     return {

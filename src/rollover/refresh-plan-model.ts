@@ -82,6 +82,11 @@ export interface PlanRefreshInput {
   readonly startedAt?: Date;
   /** How long a key that left the metadata stays trusted (`retiring`); 0 retires it at once. */
   readonly graceSeconds: number;
+  /**
+   * How long a key a document brought in must have been known before it
+   * vouches for another document's continuity; default a day.
+   */
+  readonly probationSeconds?: number;
   /** First retry delay after a failure, doubled per further failure, capped at the interval; default 30 s. */
   readonly retryBaseSeconds?: number;
   /** Jitter of the next scheduled refresh as a fraction of the interval (e.g. −0.1 … 0.1); default 0. */

@@ -25,6 +25,7 @@ import { createRefreshScheduler, defaultTimers, type EngineTimers } from './refr
 import { consoleJsonLogger, type Logger } from './structured-log.js';
 import { createTrustLoader } from './trust-loader.js';
 import { createUnknownKeyHook } from './unknown-key-hook.js';
+import { DEFAULT_PROBATION_SECONDS } from './judge-continuity.js';
 
 export type { AddedIssuer } from './add-issuer.js';
 export type { EngineMetrics } from './engine-metrics.js';
@@ -53,6 +54,13 @@ export interface RolloverEngineOptions {
   readonly maxWaitingTokens?: number;
   /** How long a key that left the metadata stays trusted; default 3 600 s, 0 retires at once. */
   readonly graceSeconds?: number;
+  /**
+   * How long a key a metadata document brought in must have been known before
+   * it vouches for a later document's continuity (as its signer or as a shared
+   * key); default 86 400 s. Keys an administrator added and the issuer's
+   * first keys vouch at once.
+   */
+  readonly continuityProbationSeconds?: number;
   /** First retry after a failed refresh, doubled per failure up to the interval; default 30 s. */
   readonly retryBaseSeconds?: number;
   /** Jitter of the refresh schedule, as a fraction of the interval; default 0.1 (±10 %). */
@@ -196,6 +204,11 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   const unknownKeyWaitMs = checkSeconds('unknownKeyWaitMs', options.unknownKeyWaitMs ?? 15_000, 0);
   const maxWaitingTokens = checkSeconds('maxWaitingTokens', options.maxWaitingTokens ?? 1_000, 1);
   const graceSeconds = checkSeconds('graceSeconds', options.graceSeconds ?? 3600, 0);
+  const probationSeconds = checkSeconds(
+    'continuityProbationSeconds',
+    options.continuityProbationSeconds ?? DEFAULT_PROBATION_SECONDS,
+    0,
+  );
   const retryBaseSeconds = checkSeconds('retryBaseSeconds', options.retryBaseSeconds ?? 30, 1);
   const jitterRatio = checkSeconds('jitterRatio', options.jitterRatio ?? 0.1, 0);
   if (jitterRatio > 0.5) throw new TypeError('jitterRatio must be at most 0.5.');
@@ -253,6 +266,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     timers,
     logger,
     graceSeconds,
+    probationSeconds,
     retryBaseSeconds,
     jitterRatio,
     fetchTimeoutMs,

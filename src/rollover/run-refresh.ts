@@ -25,6 +25,7 @@ export interface RunRefreshContext {
   readonly fetch: typeof globalThis.fetch | undefined;
   readonly now: () => Date;
   readonly graceSeconds: number;
+  readonly probationSeconds: number;
   readonly retryBaseSeconds: number;
   /** This refresh's jitter as a fraction of the interval. */
   readonly intervalJitter: number;
@@ -91,6 +92,7 @@ export async function runRefresh(
     now: context.now(),
     startedAt,
     graceSeconds: context.graceSeconds,
+    probationSeconds: context.probationSeconds,
     retryBaseSeconds: context.retryBaseSeconds,
     intervalJitter: context.intervalJitter,
     trigger,

@@ -78,6 +78,10 @@ export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKey
   const { loader, refresher, now, spacingMs, waitMs, maxWaiting, logger, counts } = options;
   /** Tokens waiting now, over every issuer. */
   let waitingNow = 0;
+  /** Issuer ID → tokens waiting now for it. */
+  const waitingFor = new Map<string, number>();
+  /** The most tokens one issuer may hold waiting: half the pool, so a flood at one issuer leaves room for the others. */
+  const maxPerIssuer = Math.max(1, Math.floor(maxWaiting / 2));
   /** Issuer ID → the trailing fetch not yet begun (or under way, until it settles). */
   const trailing = new Map<string, TrailingFetch>();
 
@@ -178,8 +182,13 @@ export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKey
     }
     // SECURITY (resources): each waiting token holds a request open; a flood of
     // tokens naming random keys while an issuer's endpoint hangs must not hold
-    // them without bound. Past the cap a token is refused as it stands.
-    if (waitingNow >= maxWaiting) {
+    // them without bound. Past the cap a token is refused as it stands. One
+    // issuer fills at most half the pool, and the first token of an issuer
+    // with none waiting is always admitted (so the pool holds at most
+    // `maxWaiting` plus one per issuer): a flood naming one issuer's keys
+    // cannot refuse an honest token of another issuer that has just rolled.
+    const issuerWaiting = waitingFor.get(issuer.id) ?? 0;
+    if (issuerWaiting > 0 && (waitingNow >= maxWaiting || issuerWaiting >= maxPerIssuer)) {
       counts.overflow += 1;
       if (counts.overflow % 1000 === 1) {
         logger({ level: 'warn', event: 'refresh.unknown-key-overflow', waiting: waitingNow, maxWaiting });
@@ -199,8 +208,12 @@ export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKey
       counts.refreshes += 1;
     }
     waitingNow += 1;
+    waitingFor.set(issuer.id, issuerWaiting + 1);
     const ended = await waitFor(entry).finally(() => {
       waitingNow -= 1;
+      const left = (waitingFor.get(issuer.id) ?? 1) - 1;
+      if (left === 0) waitingFor.delete(issuer.id);
+      else waitingFor.set(issuer.id, left);
     });
     if (ended === 'cancelled') return undefined;
     if (ended === 'timed-out') {

@@ -25,6 +25,8 @@ export const LOGIN_CSRF_COOKIE = 'claimsgate_admin_login';
 const LOGIN_CSRF_MAX_AGE_SECONDS = 3600;
 /** 32 random bytes, base64url. */
 const LOGIN_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** The throttle's account for every user name no account can have ('#' is never in a user name). */
+const MALFORMED_NAME_ACCOUNT = '#malformed';
 
 /** Options of {@link registerAdminLoginRoutes}. */
 export interface AdminLoginOptions {
@@ -233,8 +235,10 @@ export function registerAdminLoginRoutes(
     const key = adminUsernameKey(typed);
     const refill = key === undefined ? {} : { username: typed! };
 
-    const attempt = key === undefined ? undefined : await throttle.begin(key, request.ip, now());
-    if (attempt !== undefined && !attempt.admitted) {
+    // SECURITY: a name no account can have still costs a full scrypt below, so it is throttled
+    // like any other, all such names counted as one pseudo-account that no real one can be.
+    const attempt = await throttle.begin(key ?? MALFORMED_NAME_ACCOUNT, request.ip, now());
+    if (!attempt.admitted) {
       request.log.warn(
         {
           code: 'CG_ADMIN_LOGIN_THROTTLED',
@@ -296,7 +300,7 @@ export function registerAdminLoginRoutes(
       verified = false;
       request.log.warn({ code: error.code, username: key ?? null, ip: request.ip }, 'admin login refused');
     } finally {
-      if (attempt?.admitted === true) await attempt.finish(verified, now());
+      await attempt.finish(verified, now());
     }
     return sendLoginForm(request, reply, 401, {
       returnPath,

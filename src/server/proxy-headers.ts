@@ -170,9 +170,10 @@ export interface UpstreamRequestHeaderOptions {
   /** The address of the peer connected to the gateway. */
   readonly clientAddress: string | undefined;
   /**
-   * `config.server.trustProxy`: the gateway sits behind a proxy it trusts,
-   * so an incoming X-Forwarded-For chain is kept and extended; otherwise it
-   * is replaced by the peer address.
+   * Whether the peer is a proxy the gateway trusts (`server.trustProxy`, or
+   * the peer listed in `server.trustedProxies`): then an incoming
+   * X-Forwarded-For chain is kept and extended and X-Real-IP passes;
+   * otherwise the chain is replaced by the peer address and X-Real-IP dropped.
    */
   readonly trustProxy: boolean;
   /** The gateway's public URL: X-Forwarded-Proto and X-Forwarded-Host. */

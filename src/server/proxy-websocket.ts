@@ -16,7 +16,7 @@ import { hasDotSegment, isGatewayPath, requestPathOf } from './proxy-paths.js';
 import { refusalStatus, signInRequired, writeUpgradeRefusal } from './proxy-refusals.js';
 import { startDeadline, upstreamFailure, type UpstreamTarget } from './proxy-target.js';
 import { readRequestCookie } from './reply-cookies.js';
-import { behindTrustedProxy } from './trusted-proxies.js';
+import { createPeerTrust } from './trusted-proxies.js';
 
 /** Passes WebSocket handshakes to the upstream and relays the connections. */
 export interface WebSocketProxy {
@@ -80,6 +80,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
   const cookieName = config.session.cookieName;
   const ownCookies = gatewayCookieNames(cookieName);
   const publicUrl = new URL(config.server.publicUrl);
+  const peerTrusted = createPeerTrust(config.server);
   const allowedOrigins: ReadonlySet<string> = new Set([
     publicUrl.origin,
     ...config.gateway.allowedReturnOrigins,
@@ -146,7 +147,7 @@ export function createWebSocketProxy(options: WebSocketProxyOptions): WebSocketP
       ownCookies,
       session,
       clientAddress: request.socket.remoteAddress,
-      trustProxy: behindTrustedProxy(config.server),
+      trustProxy: peerTrusted(request.socket.remoteAddress),
       publicUrl,
       upstreamHost: target.host,
       upgrade: 'websocket',

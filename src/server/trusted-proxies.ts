@@ -1,3 +1,4 @@
+import proxyAddr from '@fastify/proxy-addr';
 import type { Config } from '../config/config-schema.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
 
@@ -16,7 +17,20 @@ export function fastifyTrustProxy(
   return server.trustProxy ? (_address: string, hop: number): boolean => hop < 1 : false;
 }
 
-/** Whether a proxy the gateway trusts sits in front: its X-Forwarded-For chain is kept and extended upstream. */
-export function behindTrustedProxy(server: DeepReadonly<Config['server']>): boolean {
-  return server.trustProxy || server.trustedProxies.length > 0;
+/**
+ * Whether the peer connected to the gateway is a proxy it trusts: any peer
+ * with `server.trustProxy` (one hop: the peer is the proxy by definition),
+ * a peer listed in `server.trustedProxies` (addresses, CIDR ranges or
+ * proxy-addr's names such as `loopback`, as Fastify reads them), none
+ * otherwise. SECURITY: only such a peer's X-Forwarded-For chain and X-Real-IP
+ * reach the application; from anyone else they are the client's own words.
+ */
+export function createPeerTrust(
+  server: DeepReadonly<Config['server']>,
+): (peer: string | undefined) => boolean {
+  if (server.trustedProxies.length > 0) {
+    const trusted = proxyAddr.compile([...server.trustedProxies]);
+    return (peer) => peer !== undefined && trusted(peer, 0);
+  }
+  return () => server.trustProxy;
 }

@@ -19,7 +19,7 @@ import { hasDotSegment, isGatewayPath, requestPathOf } from './proxy-paths.js';
 import { sendRequestRefused, sendSignInRequired, sendUpstreamFailure } from './proxy-refusals.js';
 import { createUpstreamTarget, startDeadline, upstreamFailure, type UpstreamTarget } from './proxy-target.js';
 import { createWebSocketProxy } from './proxy-websocket.js';
-import { behindTrustedProxy } from './trusted-proxies.js';
+import { createPeerTrust } from './trusted-proxies.js';
 
 /**
  * Lets Fastify route every method node:http parses (WebDAV's PROPFIND,
@@ -55,6 +55,8 @@ interface ProxyContext {
   readonly config: GatewayServices['config'];
   readonly target: UpstreamTarget;
   readonly publicUrl: URL;
+  /** Whether a peer address is a proxy the gateway trusts. */
+  readonly peerTrusted: (peer: string | undefined) => boolean;
 }
 
 /**
@@ -82,7 +84,7 @@ function forwardRequest(
     ownCookies,
     session,
     clientAddress: request.raw.socket?.remoteAddress,
-    trustProxy: behindTrustedProxy(config.server),
+    trustProxy: proxy.peerTrusted(request.raw.socket?.remoteAddress),
     publicUrl: proxy.publicUrl,
     upstreamHost: target.host,
   });
@@ -187,6 +189,7 @@ export function registerUpstreamProxy(app: FastifyInstance, services: GatewaySer
     config: services.config,
     target,
     publicUrl: new URL(services.config.server.publicUrl),
+    peerTrusted: createPeerTrust(services.config.server),
   };
   supportEveryMethod(app);
 

@@ -10,6 +10,9 @@ export type Protocol = 'wsfed' | 'saml2' | 'oidc';
  */
 export type Actor = string;
 
+/** The actor of what a metadata refresh does: the `addedBy` of every key a document brought in. */
+export const REFRESH_ACTOR: Actor = 'refresh';
+
 /**
  * What a refresh does with a document that replaces an issuer's keys without
  * continuity (docs/rollover.md, "Key continuity"): `hold` keeps the current

@@ -28,13 +28,25 @@ describe('claimsgate watch', () => {
 
   it('refreshes the issuers at start and prints the changes of trust as they are written', async () => {
     const add = await runInProcess(
-      ['issuers', 'add', 'adfs', '--metadata-url', server.url, '--yes', '--db', db.path],
+      [
+        'issuers',
+        'add',
+        'adfs',
+        '--metadata-url',
+        server.url,
+        '--on-discontinuity',
+        'accept-with-alert',
+        '--yes',
+        '--db',
+        db.path,
+      ],
       { now: ADFS_VALID_AT },
     );
     assert.equal(add.code, 0, add.stderr);
 
-    // The issuer publishes a new key before claimsgate starts watching. AD FS signs its
-    // metadata: the new document is signed too (an unsigned one would be a downgrade, held).
+    // The issuer publishes a new key before claimsgate starts watching, signing its metadata
+    // with it at once (a manual AD FS rollover: the real farm's private key is not ours to
+    // sign with). That is a discontinuity, applied here with its alert by the issuer's policy.
     const successor = await createTestCertificate({ commonName: 'ADFS Signing - next' });
     const current = parseCertificateBase64(/<X509Certificate>([^<]+)</.exec(ADFS_METADATA)![1]!);
     server.setMode({

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { checkAddress, isLoopbackName, specialRangeOf } from '../../src/metadata/address-policy.js';
 import { fetchMetadata } from '../../src/metadata/fetch-metadata.js';
+import { isLoopbackUrl } from '../../src/metadata/metadata-url.js';
 import { createGuardedFetch, guardedLookup, type ResolveAll } from '../../src/metadata/guarded-fetch.js';
 import { createRolloverEngine } from '../../src/rollover/rollover-engine.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -122,6 +123,29 @@ describe('the metadata address policy', () => {
     assert.throws(() => checkAddress('localhost', '10.0.0.1', { privateHosts: [] }), {
       code: 'CG_META_URL_INSECURE',
     });
+  });
+
+  it('calls no IPv6 form that embeds a loopback IPv4 address this machine’s name, for the URL and the connect check alike', () => {
+    for (const host of [
+      '[::127.0.0.1]',
+      '[::ffff:0:7f00:1]',
+      '[64:ff9b::7f00:1]',
+      '[2002:7f00:1::]',
+      '[::2]',
+    ]) {
+      assert.equal(isLoopbackName(host), false, host);
+      assert.equal(isLoopbackUrl(new URL(`http://${host}/metadata.xml`)), false, host);
+      const address = host.slice(1, -1);
+      assert.throws(
+        () => checkAddress(host, address, { privateHosts: [] }),
+        { code: 'CG_META_URL_INSECURE' },
+        host,
+      );
+    }
+    for (const host of ['[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '127.1.2.3', '[::]']) {
+      assert.equal(isLoopbackName(host), true, host);
+      assert.equal(isLoopbackUrl(new URL(`http://${host}/metadata.xml`)), true, host);
+    }
   });
 
   it('refuses a public name that resolves to a loopback, private or link-local address, at lookup', async () => {

@@ -63,6 +63,7 @@ function signedBy(info: CertificateInfo): MetadataSignatureReport {
 
 const UNSIGNED: MetadataSignatureReport = { status: 'unsigned' };
 const SHA = 'ab'.repeat(32);
+const PREVIOUS = 'ef'.repeat(32);
 
 function judge(overrides: Partial<ContinuityInput>) {
   return judgeContinuity({
@@ -73,6 +74,8 @@ function judge(overrides: Partial<ContinuityInput>) {
     published: [published(infoX)],
     sha256: SHA,
     pendingChange: undefined,
+    now: T0,
+    probationSeconds: 86_400,
     ...overrides,
   });
 }
@@ -110,7 +113,10 @@ describe('judgeContinuity', () => {
       });
     }
     // A document fetched before, whose keys are gone from the store, is no first refresh either.
-    assert.equal(judge({ keys: [], previousSnapshot: { signerSha1: null } }).kind, 'discontinuous');
+    assert.equal(
+      judge({ keys: [], previousSnapshot: { sha256: PREVIOUS, signerSha1: null } }).kind,
+      'discontinuous',
+    );
   });
 
   it('calls a document signed by a key the issuer is trusted with continuous, whatever it publishes', () => {
@@ -147,14 +153,17 @@ describe('judgeContinuity', () => {
     );
     // The last-known-good may have been accepted only with an alert, its signer revoked since:
     // having signed it vouches for nothing.
-    assert.deepEqual(judge({ previousSnapshot: { signerSha1: infoX.sha1 }, signature: signedBy(infoX) }), {
-      kind: 'discontinuous',
-      reason: 'unknown-signer-replacement',
-    });
+    assert.deepEqual(
+      judge({ previousSnapshot: { sha256: PREVIOUS, signerSha1: infoX.sha1 }, signature: signedBy(infoX) }),
+      {
+        kind: 'discontinuous',
+        reason: 'unknown-signer-replacement',
+      },
+    );
     assert.deepEqual(
       judge({
         keys: [keyRecord(infoA), keyRecord(infoX, { state: 'revoked' })],
-        previousSnapshot: { signerSha1: infoX.sha1 },
+        previousSnapshot: { sha256: PREVIOUS, signerSha1: infoX.sha1 },
         signature: signedBy(infoX),
         published: [published(infoB)],
       }),
@@ -169,18 +178,92 @@ describe('judgeContinuity', () => {
       kind: 'continuous',
       reason: 'shared-key',
     });
-    assert.deepEqual(judge({ published: both, previousSnapshot: { signerSha1: infoA.sha1 } }), {
-      kind: 'discontinuous',
-      reason: 'downgrade',
-    });
+    assert.deepEqual(
+      judge({ published: both, previousSnapshot: { sha256: PREVIOUS, signerSha1: infoA.sha1 } }),
+      {
+        kind: 'discontinuous',
+        reason: 'downgrade',
+      },
+    );
     // An invalid signature (accepted under the `off` policy) is no signature.
     assert.deepEqual(
       judge({
         published: both,
-        previousSnapshot: { signerSha1: infoA.sha1 },
+        previousSnapshot: { sha256: PREVIOUS, signerSha1: infoA.sha1 },
         signature: { status: 'invalid', reason: 'CG_SIG_VALUE_INVALID', message: 'bad', signer: undefined },
       }),
       { kind: 'discontinuous', reason: 'downgrade' },
+    );
+  });
+
+  it('calls a document signed by a key the issuer is not trusted with a downgrade once the issuer signed, whatever keys it shares', () => {
+    // A self-consistent signature proves the document is whole, not who sent it: a document that
+    // keeps the real keys and adds the sender's own, signed by that key, is no continuation.
+    const keys = [keyRecord(infoA), keyRecord(infoB)];
+    const hostile = [published(infoA), published(infoB), published(infoX)];
+    const previousSnapshot = { sha256: PREVIOUS, signerSha1: infoA.sha1 };
+    assert.deepEqual(judge({ keys, previousSnapshot, published: hostile, signature: signedBy(infoX) }), {
+      kind: 'discontinuous',
+      reason: 'downgrade',
+    });
+    // The same document signed by the issuer's own key is its rollover.
+    assert.deepEqual(judge({ keys, previousSnapshot, published: hostile, signature: signedBy(infoA) }), {
+      kind: 'continuous',
+      reason: 'trusted-signer',
+    });
+  });
+
+  it('lets a key a document brought in vouch for no document until its probation ends', () => {
+    const first = keyRecord(infoA, { firstSeenAt: at(-7 * 86_400) });
+    const brought = keyRecord(infoX, { state: 'announced', firstSeenAt: at(-60) });
+    const keys = [first, brought];
+    // Step two of "answer twice": drop the real key, keep the one added a minute ago.
+    assert.deepEqual(judge({ keys, published: [published(infoX)] }), {
+      kind: 'discontinuous',
+      reason: 'unsigned-replacement',
+    });
+    assert.deepEqual(judge({ keys, published: [published(infoX)], signature: signedBy(infoX) }), {
+      kind: 'discontinuous',
+      reason: 'unknown-signer-replacement',
+    });
+    // The same document a day later is the honest end of an announced rollover.
+    const dayLater = { keys, published: [published(infoX)], now: at(86_400 - 60) };
+    assert.deepEqual(judge(dayLater), { kind: 'continuous', reason: 'shared-key' });
+    assert.deepEqual(judge({ ...dayLater, signature: signedBy(infoX) }), {
+      kind: 'continuous',
+      reason: 'trusted-signer',
+    });
+    // A probation of 0 lets every usable key vouch at once.
+    assert.equal(judge({ keys, published: [published(infoX)], probationSeconds: 0 }).kind, 'continuous');
+  });
+
+  it('lets the issuer’s first keys and keys an administrator added vouch at once', () => {
+    const justNow = at(-60);
+    const initial = [
+      keyRecord(infoA, { firstSeenAt: justNow }),
+      keyRecord(infoB, { state: 'announced', firstSeenAt: justNow }),
+    ];
+    assert.deepEqual(judge({ keys: initial, published: [published(infoB)] }), {
+      kind: 'continuous',
+      reason: 'shared-key',
+    });
+    const manual = [
+      keyRecord(infoA, { firstSeenAt: at(-86_400 * 30) }),
+      keyRecord(infoX, { firstSeenAt: justNow, source: 'manual', addedBy: 'admin:alice' }),
+    ];
+    assert.deepEqual(judge({ keys: manual, published: [published(infoX)], signature: signedBy(infoX) }), {
+      kind: 'continuous',
+      reason: 'trusted-signer',
+    });
+  });
+
+  it('calls the last-known-good document, fetched again, unchanged whatever its keys', () => {
+    const keys = [keyRecord(infoX, { firstSeenAt: at(-60) }), keyRecord(infoA, { state: 'retired' })];
+    const previousSnapshot = { sha256: SHA, signerSha1: null };
+    assert.deepEqual(judge({ keys, previousSnapshot }), { kind: 'continuous', reason: 'unchanged' });
+    assert.equal(
+      judge({ keys, previousSnapshot: { sha256: PREVIOUS, signerSha1: null } }).kind,
+      'discontinuous',
     );
   });
 

@@ -537,6 +537,71 @@ describe('a downgrade', () => {
       await bench.close();
     }
   });
+
+  it('holds a document that keeps every key but is signed by a key of its sender’s choosing (security review, round 3)', async () => {
+    const bench = await openBench(publishing([certA, certB], certA));
+    try {
+      await bench.engine.start();
+      await signsIn(bench, certA);
+      bench.server.setMode(publishing([certA, certB, attacker], attacker));
+      const result = await refresh(bench);
+      assert.equal(result.code, 'CG_META_KEYS_DISCONTINUOUS');
+      assert.equal((await bench.store.getPendingChange(bench.issuer.id))?.reason, 'downgrade');
+      assert.deepEqual(await actions(bench, 'alert.keys-discontinuous'), ['alert.keys-discontinuous']);
+      assert.equal(await stateOf(bench, attacker), undefined);
+      await refused(bench, attacker, 'CG_TRUST_KEY_PENDING_APPROVAL');
+      // The second answer, the attacker's key alone and signed by it, is held too.
+      bench.server.setMode(publishing([attacker], attacker));
+      assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
+      await signsIn(bench, certA);
+      await signsIn(bench, certB);
+    } finally {
+      await bench.close();
+    }
+  });
+});
+
+describe('an unsigned issuer answered twice: first the real keys and the attacker’s, then the attacker’s alone', () => {
+  it('holds the second answer over http while the key the first brought in serves its probation', async () => {
+    const bench = await openBench(publishing([certA, certB]));
+    try {
+      await bench.engine.start();
+      await signsIn(bench, certA);
+      bench.server.setMode(publishing([certA, certB, attacker]));
+      assert.equal((await refresh(bench)).outcome, 'success', 'it keeps the real keys: a continuation');
+      assert.equal(await stateOf(bench, attacker), 'announced');
+      for (const second of [publishing([attacker]), publishing([attacker], attacker)]) {
+        bench.server.setMode(second);
+        const result = await refresh(bench);
+        assert.equal(result.code, 'CG_META_KEYS_DISCONTINUOUS');
+        assert.equal(await stateOf(bench, certA), 'active');
+        await signsIn(bench, certA);
+      }
+      assert.equal(
+        (await bench.store.getPendingChange(bench.issuer.id))?.reason,
+        'unknown-signer-replacement',
+      );
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('applies the same second answer a day later as the end of an announced rollover', async () => {
+    const bench = await openBench(publishing([certA, certB]));
+    try {
+      await bench.engine.start();
+      await signsIn(bench, certA);
+      bench.server.setMode(publishing([certA, certB, certC]));
+      assert.equal((await refresh(bench)).outcome, 'success');
+      bench.server.setMode(publishing([certC]));
+      assert.equal((await refresh(bench, 86_400)).outcome, 'success');
+      assert.equal(await stateOf(bench, certA), 'retiring');
+      await signsIn(bench, certC);
+      assert.deepEqual(await actions(bench, 'alert.keys-discontinuous'), []);
+    } finally {
+      await bench.close();
+    }
+  });
 });
 
 describe('an OpenID Connect key set', () => {

@@ -368,8 +368,8 @@ describe('a key switch at any time after a refresh', () => {
 });
 
 describe('tokens waiting for a fetch', () => {
-  it('refuses tokens past maxWaitingTokens at once, and counts them', async () => {
-    const bench = await openSharedKeyBench({ maxWaitingTokens: 3, unknownKeyWaitMs: 5_000 });
+  it('refuses tokens past maxWaitingTokens at once, and counts them; one issuer fills half the pool at most', async () => {
+    const bench = await openSharedKeyBench({ maxWaitingTokens: 6, unknownKeyWaitMs: 5_000 });
     try {
       await bench.engine.start();
       // The endpoint hangs: every waiting token waits its whole bound.
@@ -389,6 +389,31 @@ describe('tokens waiting for a fetch', () => {
       assert.equal(unknownKey.overflow, 7);
       assert.equal(unknownKey.refreshes + unknownKey.joined, 3);
       assert.ok(Date.now() - started < 5_000, 'no token waited past the fetch');
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('admits the first token of another issuer while a flood at one issuer fills the pool (security review, round 3)', async () => {
+    const bench = await openSharedKeyBench({ maxWaitingTokens: 2, unknownKeyWaitMs: 5_000 });
+    try {
+      await bench.engine.start();
+      bench.servers.wsfed.setMode({
+        kind: 'slow',
+        delayMs: 1_500,
+        body: buildFederationMetadata({ entityId: WSFED, signingCertificates: [certA.base64] }),
+      });
+      // The other issuer has just rolled to C, published and ready to be fetched.
+      bench.servers.oidc.setMode(publishing(OIDC, [certA, certC]));
+      bench.advance(10);
+      const flood = await Promise.all(
+        Array.from({ length: 20 }, () => bench.token(WSFED, certC, randomBytes(20).toString('base64url'))),
+      );
+      const flooding = Promise.allSettled(flood.map((token) => bench.validator.validate(token)));
+      const honest = await bench.validator.validate(await bench.token(OIDC, certC));
+      assert.equal(honest.issuer, OIDC);
+      await flooding;
+      assert.equal(bench.engine.metrics().unknownKey.overflow, 19);
     } finally {
       await bench.close();
     }

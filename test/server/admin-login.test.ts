@@ -288,6 +288,16 @@ describe('admin sign-in with a local account', () => {
     assert.equal((await signIn(fixture, 'nobody-here', PASSWORD)).statusCode, 429);
   });
 
+  it('throttles user names no account can have, which cost the same scrypt, as one name (security review, round 3)', async () => {
+    // A space, 65 characters, nothing at all: every one is counted, together.
+    const malformed = ['no such user', 'x'.repeat(65), '', 'bad/name', 'no such user'];
+    for (const name of malformed) assert.equal((await signIn(fixture, name, PASSWORD)).statusCode, 401);
+    assert.equal((await signIn(fixture, 'another bad name', PASSWORD)).statusCode, 429);
+    // A real account is not locked by them.
+    await createAccount(fixture, 'frank');
+    assert.equal((await signIn(fixture, 'frank', PASSWORD)).statusCode, 303);
+  });
+
   it('signs out only with the session’s CSRF token, then clears the session cookie', async () => {
     const signedIn = await signIn(fixture, 'alice', PASSWORD);
     const session = cookiePair(setCookieOf(signedIn, SESSION_COOKIE)!);

@@ -53,6 +53,44 @@ function rawExchange(port: number, head: string): Promise<string> {
   });
 }
 
+describe('gateway mode behind listed proxies (server.trustedProxies)', () => {
+  let upstream: EchoUpstream;
+  let gateway: ProxyGateway;
+
+  before(async () => {
+    upstream = await startEchoUpstream();
+    gateway = await createProxyGateway(upstream.url, { 'server.trustedProxies': ['10.0.0.1'] });
+  });
+  after(async () => {
+    await gateway.close();
+    await upstream.close();
+  });
+
+  async function from(remoteAddress: string): Promise<EchoedRequest> {
+    return echoed(
+      await gateway.app.inject({
+        method: 'GET',
+        url: '/forwarded',
+        remoteAddress,
+        headers: {
+          cookie: gateway.signIn(),
+          'x-forwarded-for': '198.51.100.7',
+          'x-real-ip': '198.51.100.7',
+        },
+      }),
+    );
+  }
+
+  it('passes the chain and X-Real-IP on from a listed proxy only, not from any other peer (security review, round 3)', async () => {
+    const proxied = await from('10.0.0.1');
+    assert.equal(proxied.headers['x-forwarded-for'], '198.51.100.7, 10.0.0.1');
+    assert.equal(proxied.headers['x-real-ip'], '198.51.100.7');
+    const direct = await from('203.0.113.9');
+    assert.equal(direct.headers['x-forwarded-for'], '203.0.113.9');
+    assert.equal(direct.headers['x-real-ip'], undefined);
+  });
+});
+
 describe('gateway mode: HTTP requests passed to the upstream', () => {
   let upstream: EchoUpstream;
   let gateway: ProxyGateway;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { viewPendingChange } from '../../admin/admin-views.js';
 import type { PendingChangeView, PendingKeyView } from '../../admin/admin-service.js';
+import { DISCONTINUITY_REASON_TEXT } from '../../rollover/plan-continuity.js';
 import { stalePendingChangeError } from '../../store/pending-changes.js';
 import { notFoundError } from '../../store/store-errors.js';
 import type { IssuerRecord } from '../../store/model.js';
@@ -12,13 +13,6 @@ import { EXIT, renderTable, toJson, type CliIo } from '../output.js';
 import { runAction, type CliContext } from '../run-action.js';
 import { findIssuer } from '../store-lookups.js';
 import { addStoreOptions, storeExamples, type StoreOptions } from './store-options.js';
-
-const REASON_TEXT: Readonly<Record<PendingChangeView['reason'], string>> = {
-  'unsigned-replacement': 'not validly signed, and shares no key with the keys trusted now',
-  'unknown-signer-replacement':
-    'signed by a key the issuer is not trusted with, and shares no key with the keys trusted now',
-  downgrade: 'not validly signed, though the last-known-good document was',
-};
 
 function keyRows(keys: readonly PendingKeyView[]): string[][] {
   return keys.map((key) => [
@@ -36,7 +30,7 @@ function describePendingChange(issuer: IssuerRecord, change: PendingChangeView):
       : `${change.decision} by ${change.decidedBy ?? '?'} at ${change.decidedAt ?? '?'}`;
   const lines = [
     `Issuer ${issuer.name}: the metadata replaces its keys without continuity.`,
-    `Why:       ${REASON_TEXT[change.reason]} (${change.reason})`,
+    `Why:       ${DISCONTINUITY_REASON_TEXT[change.reason]} (${change.reason})`,
     `Decision:  ${decided}`,
     `URL:       ${change.url}`,
     `Detected:  ${change.detectedAt}`,

@@ -8,6 +8,7 @@ import type {
 } from '../../admin/admin-service.js';
 import { describeRealmUnlink } from '../../admin/admin-views.js';
 import { isClaimsgateError } from '../../lib/errors.js';
+import { DISCONTINUITY_REASON_TEXT } from '../../rollover/plan-continuity.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { escapeHtml } from '../html.js';
 import {
@@ -80,13 +81,6 @@ const DISCONTINUITY_TEXT: Readonly<Record<IssuerDetail['issuer']['discontinuityP
   auto: 'auto: held when fetched over plain http, accepted with a critical alert over https',
   hold: 'held until an administrator approves it',
   'accept-with-alert': 'accepted at once with a critical alert',
-};
-
-const REASON_TEXT: Readonly<Record<PendingChangeView['reason'], string>> = {
-  'unsigned-replacement': 'it is not validly signed and shares no key with the keys trusted now',
-  'unknown-signer-replacement':
-    'it is signed by a key this issuer is not trusted with and shares no key with the keys trusted now',
-  downgrade: 'it is not validly signed, though the last-known-good document was',
 };
 
 /** The Revoke / Reactivate link of a key row. */
@@ -227,7 +221,7 @@ function pendingChangeSection(detail: IssuerDetail, change: PendingChangeView, c
         : `${badge('approved', 'info')} by ${escapeHtml(change.decidedBy ?? '?')} ${timeOf(change.decidedAt)}`;
   const facts = detailList([
     ['Decision', decision],
-    ['Why it is held', escapeHtml(REASON_TEXT[change.reason])],
+    ['Why it is held', escapeHtml(DISCONTINUITY_REASON_TEXT[change.reason])],
     ['Fetched from', codeOf(change.url)],
     ['Detected', timeOf(change.detectedAt)],
     ['Document SHA-256', codeOf(change.sha256)],
