@@ -14,7 +14,8 @@ function escapeRegExp(text: string): string {
 
 /** A compiled issuer template: `https://sts.windows.net/{tenantid}/` → a matcher. */
 function compileTemplate(template: string): RegExp {
-  const [before, after] = template.split(TENANT_PLACEHOLDER) as [string, string];
+  // Only templates (which hold the placeholder) are compiled: both halves exist.
+  const [before = '', after = ''] = template.split(TENANT_PLACEHOLDER);
   return new RegExp(`^${escapeRegExp(before)}([0-9A-Za-z-]{1,64})${escapeRegExp(after)}$`);
 }
 
