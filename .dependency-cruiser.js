@@ -58,12 +58,12 @@ const knownCycles = {
     {
       path: '^src/admin/(admin-[a-z-]+|import-preview)\\.ts$',
       reason:
-        'admin-service.ts declares the service and its record types, which the parts of admin-service-impl.ts take back; being reshaped with the admin schemas (issue 12)',
+        'admin-service.ts declares the service and its types and builds it with admin-service-impl.ts, whose parts take those types back; being reshaped with the admin schemas (issue 12)',
     },
     {
       path: '^src/config/(check-oidc-clients|setting-types)\\.ts$',
       reason:
-        'the OIDC client setting’s type and its check name each other; being reshaped with the config schema (issue 12)',
+        'setting-types checks the OIDC clients setting with check-oidc-clients, which takes the problem types back; being reshaped with the config schema (issue 12)',
     },
     {
       path: '^src/xmldsig/(canonicalize|inspect-signature)\\.ts$',
