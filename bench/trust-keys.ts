@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { parseCertificateDer } from '../src/crypto/certificate.js';
-import { createTrustSnapshot, trustedKeyFromCertificate } from '../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../src/trust/create-trust-snapshot.js';
+import { trustedKeyFromCertificate } from '../src/trust/trusted-key.js';
 import type { TrustSnapshot, TrustedKey } from '../src/tokens/trust-snapshot.js';
 import type { BenchSigner, BenchToken } from './make-token.js';
 

@@ -93,13 +93,16 @@ export type {
   TrustedIssuer,
   TrustedKey,
 } from './tokens/trust-snapshot.js';
+export { createTrustSnapshot, type TrustSnapshotInput } from './trust/create-trust-snapshot.js';
 export {
-  createTrustSnapshot,
+  combineTrust,
+  trustFromCertificates,
   trustFromMetadata,
   trustFromThumbprints,
+  type IssuerTrust,
   type IssuerTrustOptions,
-  type TrustSnapshotInput,
 } from './trust/in-memory-trust.js';
+export { trustedKeyFromCertificate, type IssuerSettings } from './trust/trusted-key.js';
 
 export { openStore, type OpenStoreOptions } from './store/open-store.js';
 export type { AuditQuery, KeyUpdate, RefreshApplication, Store } from './store/store.js';

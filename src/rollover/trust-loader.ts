@@ -7,8 +7,8 @@ import type {
 } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
-import { createTrustSnapshot } from '../trust/in-memory-trust.js';
-import { buildTrustSnapshot } from './build-trust-snapshot.js';
+import { createTrustSnapshot } from '../trust/create-trust-snapshot.js';
+import { buildTrustSnapshot } from '../trust/trust-from-records.js';
 import type { Logger } from './structured-log.js';
 
 /** The store's records as last loaded. */

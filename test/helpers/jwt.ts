@@ -7,11 +7,8 @@ import type { ErrorCode } from '../../src/lib/error-codes.js';
 import type { IssuerMetadata, PublishedKey } from '../../src/metadata/model.js';
 import type { TrustSnapshot, TrustedIssuer, TrustedKey } from '../../src/tokens/trust-snapshot.js';
 import { DEFAULT_MAX_TOKEN_BYTES, type ValidationContext } from '../../src/tokens/validation-context.js';
-import {
-  createTrustSnapshot,
-  trustFromMetadata,
-  type IssuerTrustOptions,
-} from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustFromMetadata, type IssuerTrustOptions } from '../../src/trust/in-memory-trust.js';
 import { createTestCertificate, type TestCertificateOptions } from './certificates.js';
 
 /** The frozen instant every JWT test validates at. */

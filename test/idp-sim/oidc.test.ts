@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { IdpSimulator } from '../../src/idp-sim/idp-sim-server.js';
 import { parseMetadata } from '../../src/metadata/parse-metadata.js';
 import { createTokenValidator } from '../../src/tokens/create-token-validator.js';
-import { createTrustSnapshot, trustFromMetadata } from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustFromMetadata } from '../../src/trust/in-memory-trust.js';
 import { clock, createTestSimulator, NOW, pathOf, postForm, readForm } from './sim-helpers.js';
 
 const CLIENT = '6731de76-14a6-49ae-97bc-6eba6914391e';

@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { createTrustSnapshot, trustFromMetadata } from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustFromMetadata } from '../../src/trust/in-memory-trust.js';
 import { parseMetadata } from '../../src/metadata/parse-metadata.js';
 import { createTokenValidator, type TokenValidatorOptions } from '../../src/tokens/create-token-validator.js';
 import {

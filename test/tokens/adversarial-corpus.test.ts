@@ -9,7 +9,8 @@ import { ClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator } from '../../src/tokens/create-token-validator.js';
 import type { VerifiedIdentity } from '../../src/tokens/identity.js';
 import type { TrustedIssuer, TrustedKey, TrustSnapshot } from '../../src/tokens/trust-snapshot.js';
-import { createTrustSnapshot, trustedKeyFromCertificate } from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustedKeyFromCertificate } from '../../src/trust/trusted-key.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
 const corpusDir = join(repoRoot, 'test', 'fixtures', 'adversarial');

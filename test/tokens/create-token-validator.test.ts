@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator, type UnknownKeyEvent } from '../../src/tokens/create-token-validator.js';
-import { createTrustSnapshot, trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 const ISSUER = 'https://sts.windows.net/75696069-df44-4310-9bcf-08b45e3007c9/';

@@ -7,7 +7,8 @@ import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator } from '../../src/tokens/create-token-validator.js';
 import type { TokenKind, VerifiedIdentity } from '../../src/tokens/identity.js';
 import type { TrustSnapshot, TrustedKey } from '../../src/tokens/trust-snapshot.js';
-import { createTrustSnapshot, trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
 import {
   mintAssertion,

@@ -4,11 +4,9 @@ import { readCertificates } from '../../src/crypto/certificate.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator } from '../../src/tokens/create-token-validator.js';
 import type { TrustedKey } from '../../src/tokens/trust-snapshot.js';
-import {
-  createTrustSnapshot,
-  trustedKeyFromCertificate,
-  trustFromThumbprints,
-} from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
+import { trustedKeyFromCertificate } from '../../src/trust/trusted-key.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 interface ManifestEntry {

@@ -6,7 +6,8 @@ import { createTokenValidator } from '../../src/tokens/create-token-validator.js
 import { checkTokenLifetime, MAX_TOKEN_AGE_SECONDS } from '../../src/tokens/token-conditions.js';
 import type { TrustSnapshot } from '../../src/tokens/trust-snapshot.js';
 import { validateJwt } from '../../src/tokens/validate-jwt.js';
-import { createTrustSnapshot, trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { mintAssertion } from '../helpers/independent-signer.js';
 import {

@@ -6,11 +6,8 @@ import { thumbprintToX5t } from '../../src/crypto/thumbprint.js';
 import { parseJwks } from '../../src/metadata/parse-oidc-metadata.js';
 import type { TrustSnapshot } from '../../src/tokens/trust-snapshot.js';
 import { validateJwt } from '../../src/tokens/validate-jwt.js';
-import {
-  createTrustSnapshot,
-  trustFromMetadata,
-  trustFromThumbprints,
-} from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustFromMetadata, trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
 import { readFixture } from '../helpers/fixtures.js';
 import {
   NOW,

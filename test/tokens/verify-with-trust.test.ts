@@ -4,7 +4,8 @@ import { readCertificates } from '../../src/crypto/certificate.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator } from '../../src/tokens/create-token-validator.js';
 import type { TrustedKey } from '../../src/tokens/trust-snapshot.js';
-import { createTrustSnapshot, trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
 import { readFixture } from '../helpers/fixtures.js';
 
 function manyKeys(issuer: string, count: number, withRealKey: boolean): TrustedKey[] {

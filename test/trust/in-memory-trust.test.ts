@@ -1,91 +1,17 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { parseCertificateDer } from '../../src/crypto/certificate.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
-import { createTrustSnapshot, trustFromThumbprints } from '../../src/trust/in-memory-trust.js';
-import type { TrustedIssuer, TrustedKey } from '../../src/tokens/trust-snapshot.js';
+import type { PublishedKey } from '../../src/metadata/model.js';
+import {
+  combineTrust,
+  trustFromCertificates,
+  trustFromMetadata,
+  trustFromThumbprints,
+} from '../../src/trust/in-memory-trust.js';
 import { createTestCertificate } from '../helpers/certificates.js';
-
-function issuer(uri: string, allowedTenants: string[] = []): TrustedIssuer {
-  return { issuer: uri, allowedTenants, audiences: [], allowSha1: false, lastRefresh: undefined };
-}
-
-async function key(issuerUri: string, state: TrustedKey['state'] = 'active'): Promise<TrustedKey> {
-  const certificate = parseCertificateDer((await createTestCertificate()).der);
-  return {
-    issuer: issuerUri,
-    sha1: certificate.sha1,
-    sha256: certificate.sha256,
-    kid: certificate.sha1.slice(0, 8),
-    publicKey: certificate.publicKey,
-    certificate,
-    source: 'metadata',
-    state,
-  };
-}
-
-describe('createTrustSnapshot', () => {
-  it('finds keys by SHA-1, SHA-256 and kid, and lists an issuer’s keys', async () => {
-    const a = await key('https://a.example/');
-    const snapshot = createTrustSnapshot({ issuers: [issuer('https://a.example/')], keys: [a] });
-    assert.deepEqual(snapshot.keysBySha1(a.sha1!), [a]);
-    assert.deepEqual(snapshot.keysBySha256(a.sha256!), [a]);
-    assert.deepEqual(snapshot.keysByKid(a.kid!), [a]);
-    assert.deepEqual(snapshot.keysForIssuer('https://a.example/'), [a]);
-    assert.deepEqual(snapshot.keysBySha1('00'.repeat(20)), []);
-  });
-
-  it('leaves retired, revoked and expired keys out of every lookup', async () => {
-    const keys = await Promise.all(
-      (['retired', 'revoked', 'expired', 'retiring', 'announced'] as const).map((state) =>
-        key('https://a.example/', state),
-      ),
-    );
-    const snapshot = createTrustSnapshot({ issuers: [issuer('https://a.example/')], keys });
-    assert.deepEqual(
-      snapshot.keysForIssuer('https://a.example/').map((k) => k.state),
-      ['retiring', 'announced'],
-    );
-    assert.deepEqual(snapshot.keysBySha1(keys[1]!.sha1!), []);
-  });
-
-  it('resolves a multi-tenant issuer template only for allow-listed tenants', () => {
-    const template = issuer('https://login.microsoftonline.com/{tenantid}/v2.0', [
-      '72f988bf-86f1-41af-91ab-2d7cd011db47',
-    ]);
-    const snapshot = createTrustSnapshot({ issuers: [template], keys: [] });
-    const allowed = 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0';
-    assert.equal(snapshot.findIssuer(allowed), template);
-    assert.equal(snapshot.findIssuer(allowed, '72F988BF-86F1-41AF-91AB-2D7CD011DB47'), template);
-    assert.equal(snapshot.findIssuer(allowed, '00000000-0000-0000-0000-000000000000'), undefined);
-    assert.equal(
-      snapshot.findIssuer('https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0'),
-      undefined,
-    );
-    assert.equal(snapshot.findIssuer('https://login.microsoftonline.com/{tenantid}/v2.0'), undefined);
-    assert.equal(snapshot.findIssuer(`${allowed}/extra`), undefined);
-  });
-
-  it('refuses a key of an issuer it does not know, as a programming mistake', async () => {
-    const stray = await key('https://b.example/');
-    assert.throws(
-      () => createTrustSnapshot({ issuers: [issuer('https://a.example/')], keys: [stray] }),
-      TypeError,
-    );
-  });
-
-  it('looks keys up in constant time whatever the number of keys', async () => {
-    const template = await key('https://a.example/');
-    const keys: TrustedKey[] = [];
-    for (let i = 0; i < 100_000; i += 1) {
-      const hex = i.toString(16).toUpperCase().padStart(40, '0');
-      keys.push({ ...template, sha1: hex, sha256: hex.padStart(64, '0'), kid: `k${i}` });
-    }
-    const snapshot = createTrustSnapshot({ issuers: [issuer('https://a.example/')], keys });
-    assert.equal(snapshot.keysBySha1((99_999).toString(16).toUpperCase().padStart(40, '0')).length, 1);
-    assert.equal(snapshot.keysByKid('k12345').length, 1);
-  });
-});
+import { keySetMetadata } from '../helpers/jwt.js';
 
 describe('trustFromThumbprints', () => {
   it('normalises pasted thumbprints and keeps them without key material', () => {
@@ -105,5 +31,75 @@ describe('trustFromThumbprints', () => {
       () => trustFromThumbprints('https://sts.example/', ['not a thumbprint']),
       (e: unknown) => isClaimsgateError(e, 'CG_TRUST_THUMBPRINT_INVALID'),
     );
+  });
+});
+
+describe('trustFromMetadata', () => {
+  it('trusts a bare JWK by its public key and keeps the issuer the key set names for it', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const published: PublishedKey = {
+      sha1: undefined,
+      sha256: undefined,
+      kid: 'k1',
+      certificate: undefined,
+      jwk: {
+        ...publicKey.export({ format: 'jwk' }),
+        kid: 'k1',
+        use: 'sig',
+        issuer: 'https://a.example/{tenantid}/',
+      },
+      sections: ['jwks'],
+      issuer: 'https://a.example/{tenantid}/',
+    };
+    const { issuer, keys } = trustFromMetadata(keySetMetadata([published]), {
+      issuer: 'https://a.example/t1/',
+      allowSha1: true,
+    });
+    assert.equal(issuer.issuer, 'https://a.example/t1/');
+    assert.equal(issuer.allowSha1, true);
+    assert.equal(keys.length, 1);
+    assert.equal(keys[0]!.kid, 'k1');
+    assert.equal(keys[0]!.keyIssuer, 'https://a.example/{tenantid}/');
+    assert.equal(keys[0]!.source, 'metadata');
+    assert.equal(keys[0]!.state, 'active');
+    assert.ok(keys[0]!.publicKey?.equals(publicKey));
+  });
+
+  it('refuses metadata that names no issuer when the options name none either', () => {
+    assert.throws(() => trustFromMetadata(keySetMetadata([])), TypeError);
+  });
+});
+
+describe('trustFromCertificates', () => {
+  it('trusts each certificate for the issuer by its thumbprints, with its public key', async () => {
+    const certificate = parseCertificateDer((await createTestCertificate()).der);
+    const { issuer, keys } = trustFromCertificates('https://sts.example/', [certificate]);
+    assert.equal(issuer.issuer, 'https://sts.example/');
+    assert.equal(keys[0]!.sha1, certificate.sha1);
+    assert.equal(keys[0]!.sha256, certificate.sha256);
+    assert.ok(keys[0]!.publicKey?.equals(certificate.publicKey));
+    assert.equal(keys[0]!.source, 'manual');
+  });
+});
+
+describe('combineTrust', () => {
+  it('gives an issuer named by several sources the settings of the first and the keys of all', async () => {
+    const certificate = parseCertificateDer((await createTestCertificate()).der);
+    const thumbprints = trustFromThumbprints('https://sts.example/', ['ab'.repeat(20)], { allowSha1: true });
+    const certificates = trustFromCertificates('https://sts.example/', [certificate]);
+    const other = trustFromThumbprints('https://other.example/', ['cd'.repeat(20)]);
+    const builtAt = new Date('2026-01-01T00:00:00Z');
+    const snapshot = combineTrust([thumbprints, certificates, other], builtAt);
+    assert.deepEqual(
+      snapshot.issuers().map((issuer) => [issuer.issuer, issuer.allowSha1]),
+      [
+        ['https://sts.example/', true],
+        ['https://other.example/', false],
+      ],
+    );
+    assert.equal(snapshot.keysForIssuer('https://sts.example/').length, 2);
+    assert.equal(snapshot.issuerKeys('https://sts.example/', 'sha1', certificate.sha1).length, 1);
+    assert.equal(snapshot.issuerKeys('https://other.example/', 'sha1', certificate.sha1).length, 0);
+    assert.equal(snapshot.builtAt, builtAt);
   });
 });

@@ -16,7 +16,8 @@ import { parseCertificatesPem } from '../../src/crypto/certificate.js';
 import { ClaimsgateError } from '../../src/lib/errors.js';
 import { createTokenValidator } from '../../src/tokens/create-token-validator.js';
 import type { VerifiedIdentity } from '../../src/tokens/identity.js';
-import { createTrustSnapshot, trustedKeyFromCertificate } from '../../src/trust/in-memory-trust.js';
+import { createTrustSnapshot } from '../../src/trust/create-trust-snapshot.js';
+import { trustedKeyFromCertificate } from '../../src/trust/trusted-key.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 interface ManifestToken {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { parseCertificateDer, type CertificateInfo } from '../../src/crypto/certificate.js';
-import { buildTrustSnapshot } from '../../src/rollover/build-trust-snapshot.js';
+import { buildTrustSnapshot } from '../../src/trust/trust-from-records.js';
 import type { KeyRecord } from '../../src/store/model.js';
 import { createTestCertificate } from '../helpers/certificates.js';
 import { at, issuerRecord, keyRecord, refreshState, T0 } from '../helpers/rollover-records.js';

@@ -1,5 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { parseCertificateDer, type CertificateInfo } from '../crypto/certificate.js';
+import { parseCertificateDer } from '../crypto/certificate.js';
 import type { IssuerRecord, KeyRecord, PendingChangeRecord, RefreshStateRecord } from '../store/model.js';
 import {
   USABLE_KEY_STATES,
@@ -9,7 +8,8 @@ import {
   type TrustedIssuer,
   type TrustedKey,
 } from '../tokens/trust-snapshot.js';
-import { createTrustSnapshot } from '../trust/in-memory-trust.js';
+import { createTrustSnapshot } from './create-trust-snapshot.js';
+import { trustedIssuer, trustedKey } from './trusted-key.js';
 
 /** What a trust snapshot is built from: the store's records. */
 export interface TrustRecords {
@@ -23,9 +23,6 @@ export interface TrustRecords {
   readonly onInvalidKey?: (key: KeyRecord, error: unknown) => void;
 }
 
-/** The JWK members that make up a public key; anything else (the Entra `issuer`, `x5c`, …) is left out of the import. */
-const PUBLIC_JWK_MEMBERS = ['kty', 'crv', 'n', 'e', 'x', 'y'] as const;
-
 /**
  * Builds the trust snapshot the token validators use from the store's
  * records: each issuer with its last refresh and the document it holds for
@@ -38,59 +35,47 @@ const PUBLIC_JWK_MEMBERS = ['kty', 'crv', 'n', 'e', 'x', 'y'] as const;
 export function buildTrustSnapshot(records: TrustRecords): TrustSnapshot {
   const issuers = new Map<string, TrustedIssuer>();
   for (const issuer of records.issuers) {
-    const pending = pendingOf(records.pendingChanges?.get(issuer.id));
-    issuers.set(issuer.id, {
-      issuer: issuer.issuerUri,
-      allowedTenants: issuer.allowedTenants,
-      audiences: [],
-      allowSha1: issuer.allowSha1,
-      requireSignedAssertion: issuer.requireSignedAssertion,
-      lastRefresh: lastRefreshOf(issuer, records.refreshStates.get(issuer.id)),
-      ...(pending === undefined ? {} : { pendingChange: pending }),
-    });
+    issuers.set(
+      issuer.id,
+      trustedIssuer(
+        issuer.issuerUri,
+        {
+          allowedTenants: issuer.allowedTenants,
+          allowSha1: issuer.allowSha1,
+          requireSignedAssertion: issuer.requireSignedAssertion,
+        },
+        {
+          lastRefresh: lastRefreshOf(issuer, records.refreshStates.get(issuer.id)),
+          pendingChange: pendingOf(records.pendingChanges?.get(issuer.id)),
+        },
+      ),
+    );
   }
   const keys: TrustedKey[] = [];
   for (const key of records.keys) {
     const issuer = issuers.get(key.issuerId);
+    // Unusable keys would be left out of the lookups anyway; skipping them
+    // here spares parsing their material and reporting it when it is bad.
     if (issuer === undefined || !USABLE_KEY_STATES.has(key.state)) continue;
-    let material: { publicKey: KeyObject | undefined; certificate: CertificateInfo | undefined };
     try {
-      material = materialOf(key);
+      keys.push(
+        trustedKey({
+          issuer: issuer.issuer,
+          sha1: key.sha1 ?? undefined,
+          sha256: key.sha256 ?? undefined,
+          kid: key.kid ?? undefined,
+          keyIssuer: typeof key.jwk?.issuer === 'string' ? key.jwk.issuer : undefined,
+          certificate: key.certificateDer === null ? undefined : parseCertificateDer(key.certificateDer),
+          jwk: key.jwk ?? undefined,
+          source: key.source,
+          state: key.state,
+        }),
+      );
     } catch (error) {
       records.onInvalidKey?.(key, error);
-      continue;
     }
-    const keyIssuer = typeof key.jwk?.issuer === 'string' ? key.jwk.issuer : undefined;
-    keys.push({
-      issuer: issuer.issuer,
-      sha1: key.sha1 ?? material.certificate?.sha1,
-      sha256: key.sha256 ?? material.certificate?.sha256,
-      kid: key.kid ?? undefined,
-      ...(keyIssuer === undefined ? {} : { keyIssuer }),
-      publicKey: material.publicKey,
-      certificate: material.certificate,
-      source: key.source,
-      state: key.state,
-    });
   }
   return createTrustSnapshot({ issuers: [...issuers.values()], keys, builtAt: records.builtAt });
-}
-
-function materialOf(key: KeyRecord): {
-  publicKey: KeyObject | undefined;
-  certificate: CertificateInfo | undefined;
-} {
-  if (key.certificateDer !== null) {
-    const certificate = parseCertificateDer(key.certificateDer);
-    return { publicKey: certificate.publicKey, certificate };
-  }
-  if (key.jwk !== null) {
-    const jwk: Record<string, unknown> = {};
-    for (const name of PUBLIC_JWK_MEMBERS) if (key.jwk[name] !== undefined) jwk[name] = key.jwk[name];
-    return { publicKey: createPublicKey({ key: jwk as never, format: 'jwk' }), certificate: undefined };
-  }
-  // A bare thumbprint: it vouches only for a certificate whose thumbprint equals it.
-  return { publicKey: undefined, certificate: undefined };
 }
 
 /** A pending change as the validators see it: only while it waits for a decision. */
