@@ -96,7 +96,12 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
     'follows an unannounced (emergency) switch at the next sign-in through the unknown-key refresh',
     async (page) => {
       // No scheduled refresh during the test: only the token's unknown key can teach the gateway.
-      const gateway = await startLiveGateway({ refreshIntervalSeconds: 3_600 });
+      // An emergency switch signs the metadata with a key nobody announced: a discontinuity,
+      // applied with its critical alert under accept-with-alert (as `npm start` sets it).
+      const gateway = await startLiveGateway({
+        refreshIntervalSeconds: 3_600,
+        discontinuityPolicy: 'accept-with-alert',
+      });
       try {
         await signInFresh(page, gateway, 'alice');
         const [switched] = await gateway.sim.rollover('switch');
@@ -118,6 +123,7 @@ describeInBrowser('key rollover between browser sign-ins', (suite) => {
         assert.ok(refresh !== undefined, audit.map((entry) => entry.action).join(', '));
         assert.ok(audit.some((entry) => entry.action === 'key.added' && entry.subject === newKey));
         assert.ok(audit.some((entry) => entry.action === 'key.activated' && entry.subject === newKey));
+        assert.ok(audit.some((entry) => entry.action === 'alert.keys-discontinuous'));
       } finally {
         await gateway.close();
       }

@@ -234,6 +234,9 @@ describe('WS-Federation sign-in through the gateway', () => {
   });
 
   it('signs in again with no admin action after the issuer switches to a new signing key', async () => {
+    // The simulator signs its metadata with the unannounced key at once: a discontinuity,
+    // applied with its alert under accept-with-alert (as `npm start` sets the simulator).
+    await fixture.store.updateIssuer(fixture.issuer.id, { discontinuityPolicy: 'accept-with-alert' }, 'test');
     const first = await signInThroughGateway(fixture.app);
     assert.equal(first.statusCode, 303);
     const switched = await fetch(`${fixture.sim.url}/control/rollover`, {
