@@ -33,6 +33,7 @@ import {
 } from './postgres-connection.js';
 import { createIssuer, deleteIssuer, getIssuer, listIssuers, updateIssuer } from './postgres-issuers.js';
 import { addKey, getKey, listKeys, recordKeyUse, setKeyState } from './postgres-keys.js';
+import { createPostgresQueryBuilder, type PostgresDatabase } from './postgres-query-builder.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
 import { decidePendingChange, getPendingChange, listPendingChanges } from './postgres-pending-changes.js';
 import { createRealm, deleteRealm, getRealm, listRealms, updateRealm } from './postgres-realms.js';
@@ -138,6 +139,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   }
 
   let closing: Promise<void> | undefined;
+  const sql = createPostgresQueryBuilder();
   const context: PostgresContext = {
     pool,
     target,
@@ -146,6 +148,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     now,
     isClosed: () => closing !== undefined,
     statementTimeoutMs: settings.statementTimeoutMs,
+    sql,
+    local: sql.withTables<Pick<PostgresDatabase, 'replays'>>(),
   };
   const lockNamespace = `claimsgate.refresh:${origin.schema}`;
 
