@@ -1,4 +1,5 @@
 import type { ColumnType, Kysely } from 'kysely';
+import type { LoginThrottleScope } from './login-throttle-rules.js';
 
 /*
  * The tables both backends keep, declared once for the typed query layer
@@ -168,7 +169,7 @@ export interface SessionRevocationsTable {
 }
 
 export interface AdminLoginThrottleTable {
-  readonly scope: string;
+  readonly scope: LoginThrottleScope;
   readonly key: string;
   readonly failures: Integer;
   readonly window_started_at: Timestamp;

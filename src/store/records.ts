@@ -54,11 +54,6 @@ export type PendingChangeRow = Selectable<PendingChangesTable>;
 export type RefreshStateRow = Selectable<RefreshStatesTable>;
 export type TokenClaimTypesRow = Selectable<IssuerClaimTypesTable>;
 
-/** The stored form of a timestamp: ISO-8601 UTC with milliseconds (sorts as text). */
-export function toDateColumn(date: Date): string {
-  return date.toISOString();
-}
-
 /** Like {@link toDateColumn}, keeping null. */
 export function toNullableDateColumn(date: Date | null | undefined): string | null {
   return date === null || date === undefined ? null : date.toISOString();

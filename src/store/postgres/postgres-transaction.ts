@@ -128,27 +128,7 @@ export async function inTransaction<T>(
   return result;
 }
 
-/**
- * A single statement outside any transaction, every database failure coded
- * (see `storeFailure`). `translate` names the failures the statement
- * expects first (a constraint violation as `CG_STORE_NOT_FOUND`, see
- * `translatePgError`); a ClaimsgateError it returns is thrown as it is.
- */
-export async function query<R extends pg.QueryResultRow>(
-  context: PostgresContext,
-  sql: string,
-  values: readonly unknown[] = [],
-  translate: (error: unknown) => unknown = (error) => error,
-): Promise<pg.QueryResult<R>> {
-  assertOpen(context);
-  try {
-    return await context.pool.query<R>(sql, values as unknown[]);
-  } catch (error) {
-    throw storeFailure(context.target, translate(error), context.statementTimeoutMs);
-  }
-}
-
-/** The rows of one query outside any transaction, failures coded as {@link query} codes them. */
+/** The rows of one query outside any transaction, every database failure coded (see `storeFailure`); `translate` names the failures the statement expects first (a constraint violation as `CG_STORE_NOT_FOUND`, see `translatePgError`). */
 export async function selectRows<R>(
   context: PostgresContext,
   compiled: CompiledQuery<R>,

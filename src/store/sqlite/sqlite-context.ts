@@ -14,8 +14,6 @@ export interface SqliteContext {
   readonly sql: Kysely<Database>;
   /** The same, with the tables only SQLite has (its replay ledger). */
   readonly local: Kysely<SqliteDatabase>;
-  /** A prepared statement, cached by its SQL text. */
-  prepare(sql: string): Statement;
   /** The rows `query` returns. */
   all<R>(query: CompiledQuery<R>): R[];
   /** The first row `query` returns, if any. */
@@ -46,7 +44,6 @@ export function createSqliteContext(db: Connection, now: () => Date): SqliteCont
     now,
     sql: builder,
     local: builder.withTables<Pick<SqliteDatabase, 'replays'>>(),
-    prepare,
     all,
     first,
     run: (query) => prepare(query.sql).run(sqliteParameters(query)).changes,
