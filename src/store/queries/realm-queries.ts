@@ -1,3 +1,4 @@
+import { sql as raw } from 'kysely';
 import type { QueryBuilder } from '../database.js';
 import type { PlannedUnlink } from '../issuer-removal.js';
 import { prepareQuery } from '../prepared-query.js';
@@ -33,7 +34,7 @@ export const selectRealmByIdOrUriQuery = prepareQuery((sql: QueryBuilder, p: { k
     .selectAll()
     .where((eb) => eb.or([eb('id', '=', p.key), eb('realm_uri', '=', p.key)]))
     .orderBy((eb) => eb('id', '=', p.key), 'desc')
-    .limit(1),
+    .limit(raw.lit(1)),
 );
 
 export const selectRealmQuery = prepareQuery((sql: QueryBuilder, p: { id: string }) =>
