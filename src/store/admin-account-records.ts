@@ -1,15 +1,10 @@
+import type { Selectable } from 'kysely';
+import type { AdminAccountsTable } from './database.js';
 import type { AdminAccountRecord } from './model.js';
 import { toAuditValue, type DateColumn } from './records.js';
 
 /** The `admin_accounts` row, by column name (both backends). */
-export interface AdminAccountRow {
-  readonly id: string;
-  readonly username: string;
-  readonly password_hash: string;
-  readonly created_at: DateColumn;
-  readonly updated_at: DateColumn;
-  readonly last_login_at: DateColumn | null;
-}
+export type AdminAccountRow = Selectable<AdminAccountsTable>;
 
 function readDate(value: DateColumn): Date {
   return value instanceof Date ? new Date(value.getTime()) : new Date(value);

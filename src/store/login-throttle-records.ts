@@ -1,16 +1,10 @@
-import type { LoginThrottleRow, LoginThrottleScope } from './login-throttle-rules.js';
-import type { DateColumn, IntegerColumn } from './records.js';
+import type { Selectable } from 'kysely';
+import type { AdminLoginThrottleTable } from './database.js';
+import type { LoginThrottleRow } from './login-throttle-rules.js';
+import type { DateColumn } from './records.js';
 
 /** The `admin_login_throttle` row, by column name (both backends). */
-export interface LoginThrottleDbRow {
-  readonly scope: LoginThrottleScope;
-  readonly key: string;
-  readonly failures: IntegerColumn;
-  readonly window_started_at: DateColumn;
-  readonly locked_until: DateColumn | null;
-  readonly last_success_at: DateColumn | null;
-  readonly expires_at: DateColumn;
-}
+export type LoginThrottleDbRow = Selectable<AdminLoginThrottleTable>;
 
 function readDate(value: DateColumn): Date {
   return value instanceof Date ? new Date(value.getTime()) : new Date(value);

@@ -17,135 +17,42 @@ import type {
   RefreshStateRecord,
   TokenClaimTypesRecord,
 } from './model.js';
+import type { Selectable } from 'kysely';
+import type {
+  AuditLogTable,
+  BooleanColumn,
+  ClaimMappingsTable,
+  DateColumn,
+  IntegerColumn,
+  IssuerClaimTypesTable,
+  IssuersTable,
+  JsonColumn,
+  KeysTable,
+  MetadataSnapshotsTable,
+  PendingChangesTable,
+  RealmsTable,
+  RefreshStatesTable,
+} from './database.js';
 
 /*
- * The rows every backend stores, by column name, and their conversion to and
- * from records. Column values are typed loosely where the drivers differ
- * (SQLite hands back ISO text, 0/1 and JSON text; PostgreSQL may hand back
- * Date, boolean and parsed jsonb), so one set of readers serves both.
+ * The rows every backend stores (as declared in database.ts), and their
+ * conversion to and from records. Column values are typed loosely where the
+ * drivers differ (SQLite hands back ISO text, 0/1 and JSON text; PostgreSQL
+ * may hand back Date, boolean and parsed jsonb), so one set of readers serves
+ * both.
  */
 
-/** A timestamp column: ISO-8601 text, epoch milliseconds or a driver's Date. */
-export type DateColumn = string | number | Date;
-/** A JSON column: JSON text, or a value the driver already parsed. */
-export type JsonColumn = string | number | boolean | object | null;
-/** A boolean column: a driver's boolean or SQLite's 0/1. */
-export type BooleanColumn = boolean | number | bigint;
-/** An integer column: a number, a bigint or PostgreSQL's int8 text. */
-export type IntegerColumn = number | bigint | string;
+export type { BooleanColumn, DateColumn, IntegerColumn, JsonColumn } from './database.js';
 
-export interface IssuerRow {
-  readonly id: string;
-  readonly name: string;
-  readonly description: string;
-  readonly issuer_uri: string;
-  readonly protocols: JsonColumn;
-  readonly metadata_url: string | null;
-  readonly login_url: string | null;
-  readonly use_for_login: BooleanColumn;
-  readonly label: string;
-  readonly refresh_interval_seconds: IntegerColumn;
-  readonly signature_policy: JsonColumn;
-  readonly allow_sha1: BooleanColumn;
-  readonly allowed_tenants: JsonColumn;
-  readonly discontinuity_policy: string;
-  readonly require_signed_assertion: BooleanColumn;
-  readonly created_at: DateColumn;
-  readonly updated_at: DateColumn;
-  readonly version: IntegerColumn;
-}
-
-export interface KeyRow {
-  readonly id: string;
-  readonly issuer_id: string;
-  readonly sha1: string | null;
-  readonly sha256: string | null;
-  readonly kid: string | null;
-  readonly certificate_der: Uint8Array | null;
-  readonly jwk: JsonColumn;
-  readonly subject: string | null;
-  readonly not_before: DateColumn | null;
-  readonly not_after: DateColumn | null;
-  readonly source: string;
-  readonly added_by: string;
-  readonly state: string;
-  readonly state_changed_at: DateColumn;
-  readonly first_seen_at: DateColumn;
-  readonly last_seen_in_metadata_at: DateColumn | null;
-  readonly last_used_at: DateColumn | null;
-}
-
-export interface RealmRow {
-  readonly id: string;
-  readonly realm_uri: string;
-  readonly reply_url: string;
-  readonly home_realm: string | null;
-  readonly allowed_issuer_ids: JsonColumn;
-  readonly created_at: DateColumn;
-  readonly updated_at: DateColumn;
-}
-
-export interface ClaimMappingRow {
-  readonly id: string;
-  readonly issuer_id: string;
-  readonly label: string;
-  readonly name_claim: string;
-  readonly group_claim: string | null;
-  readonly created_at: DateColumn;
-  readonly updated_at: DateColumn;
-}
-
-export interface AuditRow {
-  readonly id: IntegerColumn;
-  readonly at: DateColumn;
-  readonly actor: string;
-  readonly action: string;
-  readonly issuer_id: string | null;
-  readonly subject: string | null;
-  readonly before_json: JsonColumn;
-  readonly after_json: JsonColumn;
-  readonly refresh_json: JsonColumn;
-}
-
-export interface SnapshotRow {
-  readonly issuer_id: string;
-  readonly url: string;
-  readonly fetched_at: DateColumn;
-  readonly etag: string | null;
-  readonly last_modified: string | null;
-  readonly sha256: string;
-  readonly document: Uint8Array;
-  readonly signer_sha1: string | null;
-}
-
-export interface PendingChangeRow {
-  readonly issuer_id: string;
-  readonly detected_at: DateColumn;
-  readonly url: string;
-  readonly sha256: string;
-  readonly signer_sha1: string | null;
-  readonly reason: string;
-  readonly keys_json: JsonColumn;
-  readonly decision: string;
-  readonly decided_by: string | null;
-  readonly decided_at: DateColumn | null;
-}
-
-export interface RefreshStateRow {
-  readonly issuer_id: string;
-  readonly last_attempt_at: DateColumn | null;
-  readonly last_success_at: DateColumn | null;
-  readonly last_outcome: string | null;
-  readonly last_error_code: string | null;
-  readonly last_error_message: string | null;
-  readonly consecutive_failures: IntegerColumn;
-  readonly next_attempt_at: DateColumn | null;
-}
-
-/** The stored form of a timestamp: ISO-8601 UTC with milliseconds (sorts as text). */
-export function toDateColumn(date: Date): string {
-  return date.toISOString();
-}
+export type IssuerRow = Selectable<IssuersTable>;
+export type KeyRow = Selectable<KeysTable>;
+export type RealmRow = Selectable<RealmsTable>;
+export type ClaimMappingRow = Selectable<ClaimMappingsTable>;
+export type AuditRow = Selectable<AuditLogTable>;
+export type SnapshotRow = Selectable<MetadataSnapshotsTable>;
+export type PendingChangeRow = Selectable<PendingChangesTable>;
+export type RefreshStateRow = Selectable<RefreshStatesTable>;
+export type TokenClaimTypesRow = Selectable<IssuerClaimTypesTable>;
 
 /** Like {@link toDateColumn}, keeping null. */
 export function toNullableDateColumn(date: Date | null | undefined): string | null {
@@ -368,12 +275,6 @@ const KEY_STATE_ACTIONS: Readonly<Record<KeyState, string>> = {
 /** The audit action of a key entering `state` (`key.activated`, `key.revoked`, …). */
 export function keyStateAction(state: KeyState): string {
   return KEY_STATE_ACTIONS[state];
-}
-
-export interface TokenClaimTypesRow {
-  readonly issuer_id: string;
-  readonly claim_types: JsonColumn;
-  readonly since: DateColumn;
 }
 
 export function tokenClaimTypesFromRow(row: TokenClaimTypesRow): TokenClaimTypesRecord {

@@ -397,7 +397,7 @@ describeWithService('claimsgate instances on one PostgreSQL database', postgres,
                 const result = await client.query(
                   `SELECT 1 FROM pg_stat_activity
                    WHERE application_name = $1 AND wait_event_type = 'Lock'
-                     AND backend_xid IS NOT NULL AND query LIKE 'INSERT INTO audit_log%'`,
+                     AND backend_xid IS NOT NULL AND query ~* '^insert into "?audit_log"? '`,
                   [cluster.applicationName(a)],
                 );
                 return result.rowCount === 1;

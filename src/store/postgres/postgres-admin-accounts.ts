@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import {
-  adminAccountAuditView,
-  adminAccountFromRow,
-  localAdminActor,
-  type AdminAccountRow,
-} from '../admin-account-records.js';
+import { adminAccountAuditView, adminAccountFromRow, localAdminActor } from '../admin-account-records.js';
 import type { Actor, AdminAccountRecord, NewAdminAccount } from '../model.js';
 import { notFoundError } from '../store-errors.js';
 import { normalizeActor, normalizeInstant } from '../validate-input.js';
@@ -18,7 +13,22 @@ import {
 import { adminAccountRevocation } from '../session-revocations.js';
 import { translatePgError } from './postgres-errors.js';
 import { insertSessionRevocation, SESSION_CHANGE } from './postgres-session-revocations.js';
-import { inTransaction, query, type PostgresContext, type Transaction } from './postgres-transaction.js';
+import {
+  deleteAdminAccountQuery,
+  insertAdminAccountQuery,
+  listAdminAccountsQuery,
+  recordAdminLoginQuery,
+  selectAdminAccountQuery,
+  setAdminPasswordQuery,
+} from '../queries/admin-account-queries.js';
+import {
+  inTransaction,
+  selectFirst,
+  selectRows,
+  writeRow,
+  type PostgresContext,
+  type Transaction,
+} from './postgres-transaction.js';
 
 /*
  * Admin account changes are audited in their transaction but not notified
@@ -27,8 +37,8 @@ import { inTransaction, query, type PostgresContext, type Transaction } from './
  */
 
 export async function listAdminAccounts(context: PostgresContext): Promise<AdminAccountRecord[]> {
-  const result = await query<AdminAccountRow>(context, 'SELECT * FROM admin_accounts ORDER BY username');
-  return result.rows.map(adminAccountFromRow);
+  const rows = await selectRows(context, listAdminAccountsQuery.bind(context.sql, {}));
+  return rows.map(adminAccountFromRow);
 }
 
 export async function getAdminAccount(
@@ -37,19 +47,14 @@ export async function getAdminAccount(
 ): Promise<AdminAccountRecord | undefined> {
   const key = adminUsernameKey(username);
   if (key === undefined) return undefined;
-  const result = await query<AdminAccountRow>(context, 'SELECT * FROM admin_accounts WHERE username = $1', [
-    key,
-  ]);
-  const row = result.rows[0];
+  const row = await selectFirst(context, selectAdminAccountQuery.bind(context.sql, { username: key }));
   return row === undefined ? undefined : adminAccountFromRow(row);
 }
 
 async function lockAccount(tx: Transaction, key: string): Promise<AdminAccountRecord> {
-  const result = await tx.client.query<AdminAccountRow>(
-    'SELECT * FROM admin_accounts WHERE username = $1 FOR UPDATE',
-    [key],
+  const row = await tx.first(
+    tx.sql.selectFrom('admin_accounts').selectAll().where('username', '=', key).forUpdate().compile(),
   );
-  const row = result.rows[0];
   if (row === undefined) throw notFoundError('admin account', key, 'username');
   return adminAccountFromRow(row);
 }
@@ -62,18 +67,17 @@ export async function createAdminAccount(
   const fields = normalizeNewAdminAccount(input);
   const who = normalizeActor(actor);
   return inTransaction(context, async (tx) => {
-    let row: AdminAccountRow;
-    try {
-      const result = await tx.client.query<AdminAccountRow>(
-        `INSERT INTO admin_accounts (id, username, password_hash, created_at, updated_at, last_login_at)
-         VALUES ($1, $2, $3, $4, $4, NULL) RETURNING *`,
-        [randomUUID(), fields.username, fields.passwordHash, tx.now],
-      );
-      row = result.rows[0] as AdminAccountRow;
-    } catch (error) {
+    const row = await writeRow(
+      tx,
+      insertAdminAccountQuery.bind(tx.sql, {
+        id: randomUUID(),
+        username: fields.username,
+        passwordHash: fields.passwordHash,
+        at: tx.now,
+      }),
       // Only the name goes into the error's detail, never the hash.
-      throw translatePgError(error, 'admin account', { username: fields.username });
-    }
+      (error) => translatePgError(error, 'admin account', { username: fields.username }),
+    );
     const account = adminAccountFromRow(row);
     await tx.audit({
       actor: who,
@@ -99,14 +103,15 @@ export async function setAdminPassword(
   const who = normalizeActor(actor);
   return inTransaction(context, async (tx) => {
     const before = await lockAccount(tx, key);
-    const result = await tx.client.query<AdminAccountRow>(
-      'UPDATE admin_accounts SET password_hash = $2, updated_at = $3 WHERE id = $1 RETURNING *',
-      [before.id, hash, tx.now],
+    const row = await writeRow(
+      tx,
+      setAdminPasswordQuery.bind(tx.sql, { id: before.id, passwordHash: hash, at: tx.now }),
+      (error) => error,
     );
     // SECURITY: a new password ends the sessions opened with the old one, on every instance.
-    await insertSessionRevocation(tx.client, adminAccountRevocation(before.username, tx.now));
+    await insertSessionRevocation(tx, adminAccountRevocation(before.username, tx.now));
     tx.notify(SESSION_CHANGE);
-    const after = adminAccountFromRow(result.rows[0] as AdminAccountRow);
+    const after = adminAccountFromRow(row);
     await tx.audit({
       actor: who,
       action: 'admin.password-changed',
@@ -129,9 +134,9 @@ export async function deleteAdminAccount(
   const who = normalizeActor(actor);
   await inTransaction(context, async (tx) => {
     const account = await lockAccount(tx, key);
-    await tx.client.query('DELETE FROM admin_accounts WHERE id = $1', [account.id]);
+    await tx.run(deleteAdminAccountQuery.bind(tx.sql, { id: account.id }));
     // SECURITY: a deleted account's sessions end at once, on every instance.
-    await insertSessionRevocation(tx.client, adminAccountRevocation(account.username, tx.now));
+    await insertSessionRevocation(tx, adminAccountRevocation(account.username, tx.now));
     tx.notify(SESSION_CHANGE);
     await tx.audit({
       actor: who,
@@ -154,11 +159,12 @@ export async function recordAdminLogin(
   const when = normalizeInstant('at', at);
   return inTransaction(context, async (tx) => {
     const before = await lockAccount(tx, key);
-    const result = await tx.client.query<AdminAccountRow>(
-      'UPDATE admin_accounts SET last_login_at = $2 WHERE id = $1 RETURNING *',
-      [before.id, when],
+    const row = await writeRow(
+      tx,
+      recordAdminLoginQuery.bind(tx.sql, { id: before.id, at: when }),
+      (error) => error,
     );
-    const after = adminAccountFromRow(result.rows[0] as AdminAccountRow);
+    const after = adminAccountFromRow(row);
     await tx.audit({
       at: when,
       actor: localAdminActor(after.username),

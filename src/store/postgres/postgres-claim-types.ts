@@ -1,19 +1,15 @@
 import type { TokenClaimTypesRecord } from '../model.js';
-import { toJsonColumn, tokenClaimTypesFromRow, type TokenClaimTypesRow } from '../records.js';
+import { saveTokenClaimTypesQuery, selectTokenClaimTypesQuery } from '../queries/claim-type-queries.js';
+import { toJsonColumn, tokenClaimTypesFromRow } from '../records.js';
 import { normalizeTokenClaimTypes } from '../validate-input.js';
 import { translatePgError } from './postgres-errors.js';
-import { query, type PostgresContext } from './postgres-transaction.js';
+import { execute, selectFirst, type PostgresContext } from './postgres-transaction.js';
 
 export async function getTokenClaimTypes(
   context: PostgresContext,
   issuerId: string,
 ): Promise<TokenClaimTypesRecord | undefined> {
-  const result = await query<TokenClaimTypesRow>(
-    context,
-    'SELECT * FROM issuer_claim_types WHERE issuer_id = $1',
-    [issuerId],
-  );
-  const row = result.rows[0];
+  const row = await selectFirst(context, selectTokenClaimTypesQuery.bind(context.sql, { issuerId }));
   return row === undefined ? undefined : tokenClaimTypesFromRow(row);
 }
 
@@ -25,14 +21,15 @@ export async function recordTokenClaimTypes(
   at: Date,
 ): Promise<boolean> {
   const checked = normalizeTokenClaimTypes(issuerId, claimTypes, at);
-  const result = await query(
+  const changes = await execute(
     context,
-    `INSERT INTO issuer_claim_types (issuer_id, claim_types, since) VALUES ($1, $2::jsonb, $3)
-     ON CONFLICT (issuer_id) DO UPDATE SET claim_types = EXCLUDED.claim_types, since = EXCLUDED.since
-     WHERE issuer_claim_types.claim_types IS DISTINCT FROM EXCLUDED.claim_types`,
-    [checked.issuerId, toJsonColumn(checked.claimTypes), checked.at],
+    saveTokenClaimTypesQuery.bind(context.sql, {
+      issuerId: checked.issuerId,
+      claimTypes: toJsonColumn(checked.claimTypes) ?? '[]',
+      since: checked.at,
+    }),
     // An unknown issuer breaks the foreign key: CG_STORE_NOT_FOUND, not a failed statement.
     (error) => translatePgError(error, 'issuer claim types', { issuerId: checked.issuerId }),
   );
-  return (result.rowCount ?? 0) > 0;
+  return changes > 0;
 }

@@ -1,6 +1,22 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Actor, IssuerPatch, IssuerRecord, IssuerRemoval, NewIssuer } from '../model.js';
+import { sql } from 'kysely';
+import { selectClaimMappingsQuery } from '../queries/claim-mapping-queries.js';
+import {
+  deleteIssuerQuery,
+  insertIssuerQuery,
+  issuerColumns,
+  selectIssuerByIdOrNameQuery,
+  selectIssuersQuery,
+  updateIssuerQuery,
+  type IssuerColumns,
+} from '../queries/issuer-queries.js';
+import { selectIssuerKeysQuery } from '../queries/key-queries.js';
+import { unlinkColumns, unlinkRealmQuery } from '../queries/realm-queries.js';
+import { rescheduleRefreshQuery, selectRefreshStateQuery } from '../queries/refresh-queries.js';
+import { prepareQuery } from '../prepared-query.js';
+import type { QueryBuilder } from '../database.js';
 import {
   claimMappingFromRow,
   issuerFromRow,
@@ -9,12 +25,6 @@ import {
   realmFromRow,
   refreshStateFromRow,
   toAuditValue,
-  toJsonColumn,
-  type ClaimMappingRow,
-  type IssuerRow,
-  type KeyRow,
-  type RealmRow,
-  type RefreshStateRow,
 } from '../records.js';
 import { planIssuerRemoval, realmUnlinkAudit, realmUnlinkOf } from '../issuer-removal.js';
 import { labelKey, requireLabelFree } from '../label-conflicts.js';
@@ -30,31 +40,59 @@ import {
 } from '../validate-input.js';
 import { translatePgError } from './postgres-errors.js';
 import { applyRefreshIn } from './postgres-refresh.js';
-import { inTransaction, query, type PostgresContext, type Transaction } from './postgres-transaction.js';
+import {
+  inTransaction,
+  selectFirst,
+  selectRows,
+  type PostgresContext,
+  type Transaction,
+} from './postgres-transaction.js';
 
-/** Column and parameter form of each issuer field a patch may change. */
-const ISSUER_COLUMNS: {
-  readonly [K in keyof IssuerFields]: readonly [string, (v: IssuerFields[K]) => unknown];
-} = {
-  name: ['name', (v) => v],
-  description: ['description', (v) => v],
-  issuerUri: ['issuer_uri', (v) => v],
-  protocols: ['protocols', toJsonColumn],
-  metadataUrl: ['metadata_url', (v) => v],
-  loginUrl: ['login_url', (v) => v],
-  useForLogin: ['use_for_login', (v) => v],
-  label: ['label', (v) => v],
-  refreshIntervalSeconds: ['refresh_interval_seconds', (v) => v],
-  signaturePolicy: ['signature_policy', toJsonColumn],
-  allowSha1: ['allow_sha1', (v) => v],
-  allowedTenants: ['allowed_tenants', toJsonColumn],
-  discontinuityPolicy: ['discontinuity_policy', (v) => v],
-  requireSignedAssertion: ['require_signed_assertion', (v) => v],
-};
+/** An issuer's row, locked until the transaction ends (PostgreSQL's row locks; SQLite has one writer). */
+const lockIssuerQuery = prepareQuery((db: QueryBuilder, p: { id: string }) =>
+  db.selectFrom('issuers').selectAll().where('id', '=', p.id).forUpdate(),
+);
+
+function fieldsOf(issuer: IssuerRecord): IssuerFields {
+  return {
+    name: issuer.name,
+    description: issuer.description,
+    issuerUri: issuer.issuerUri,
+    protocols: issuer.protocols,
+    metadataUrl: issuer.metadataUrl,
+    loginUrl: issuer.loginUrl,
+    useForLogin: issuer.useForLogin,
+    label: issuer.label,
+    refreshIntervalSeconds: issuer.refreshIntervalSeconds,
+    signaturePolicy: issuer.signaturePolicy,
+    allowSha1: issuer.allowSha1,
+    requireSignedAssertion: issuer.requireSignedAssertion,
+    allowedTenants: issuer.allowedTenants,
+    discontinuityPolicy: issuer.discontinuityPolicy,
+  };
+}
+
+/** Inserts or updates (all fields) an issuer; a constraint failure names the field of `fields` at fault. */
+async function writeIssuer(
+  tx: Transaction,
+  fields: Partial<IssuerFields>,
+  columns: IssuerColumns & { readonly id: string; readonly at: Date },
+  write: 'insert' | 'update' = 'insert',
+): Promise<IssuerRecord> {
+  const query = write === 'insert' ? insertIssuerQuery : updateIssuerQuery;
+  let row;
+  try {
+    row = await tx.first(query.bind(tx.sql, columns));
+  } catch (error) {
+    throw translatePgError(error, 'issuer', fields);
+  }
+  if (row === undefined) throw notFoundError('issuer', columns.id);
+  return issuerFromRow(row);
+}
 
 export async function listIssuers(context: PostgresContext): Promise<IssuerRecord[]> {
-  const result = await query<IssuerRow>(context, 'SELECT * FROM issuers ORDER BY name');
-  return result.rows.map(issuerFromRow);
+  const rows = await selectRows(context, selectIssuersQuery.bind(context.sql, {}));
+  return rows.map(issuerFromRow);
 }
 
 /** By ID or by name (names are never UUID-shaped, so the two cannot be confused). */
@@ -62,12 +100,7 @@ export async function getIssuer(
   context: PostgresContext,
   idOrName: string,
 ): Promise<IssuerRecord | undefined> {
-  const result = await query<IssuerRow>(
-    context,
-    'SELECT * FROM issuers WHERE id = $1 OR name = $1 ORDER BY (id = $1) DESC LIMIT 1',
-    [idOrName],
-  );
-  const row = result.rows[0];
+  const row = await selectFirst(context, selectIssuerByIdOrNameQuery.bind(context.sql, { key: idOrName }));
   return row === undefined ? undefined : issuerFromRow(row);
 }
 
@@ -81,39 +114,11 @@ export async function createIssuer(
   const who = normalizeActor(actor);
   checkFirstRefresh(firstRefresh);
   return inTransaction(context, async (tx) => {
-    const now = tx.now;
-    let row: IssuerRow;
-    try {
-      const result = await tx.client.query<IssuerRow>(
-        `INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url,
-           use_for_login, label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants,
-           discontinuity_policy, require_signed_assertion, created_at, updated_at, version)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11::jsonb, $12, $13::jsonb, $15, $16, $14, $14, 1)
-         RETURNING *`,
-        [
-          randomUUID(),
-          fields.name,
-          fields.description,
-          fields.issuerUri,
-          toJsonColumn(fields.protocols),
-          fields.metadataUrl,
-          fields.loginUrl,
-          fields.useForLogin,
-          fields.label,
-          fields.refreshIntervalSeconds,
-          toJsonColumn(fields.signaturePolicy),
-          fields.allowSha1,
-          toJsonColumn(fields.allowedTenants),
-          now,
-          fields.discontinuityPolicy,
-          fields.requireSignedAssertion,
-        ],
-      );
-      row = result.rows[0] as IssuerRow;
-    } catch (error) {
-      throw translatePgError(error, 'issuer', fields);
-    }
-    const issuer = issuerFromRow(row);
+    const issuer = await writeIssuer(tx, fields, {
+      ...issuerColumns(fields),
+      id: randomUUID(),
+      at: tx.now,
+    });
     await requirePostgresLabelFree(context, tx, issuer.label, issuer.id);
     await tx.audit({
       actor: who,
@@ -143,36 +148,14 @@ export async function updateIssuer(
     const before = await lockIssuer(tx, id);
     if (expectedVersion !== undefined && before.version !== expectedVersion)
       throw conflictError('issuer', id, expectedVersion, before.version);
-    const assignments: string[] = [];
-    const values: unknown[] = [id];
-    for (const key of Object.keys(fields) as (keyof IssuerFields)[]) {
-      // A field set to the value it has is no change: no new version, no audit entry.
-      if (JSON.stringify(fields[key]) === JSON.stringify(before[key])) continue;
-      const [column, encode] = ISSUER_COLUMNS[key] as readonly [string, (v: unknown) => unknown];
-      values.push(encode(fields[key]));
-      assignments.push(`${column} = $${values.length}`);
-    }
-    if (assignments.length === 0) return before;
-    values.push(tx.now);
-    assignments.push(`updated_at = $${values.length}`, 'version = version + 1');
-    let row: IssuerRow;
-    try {
-      const result = await tx.client.query<IssuerRow>(
-        `UPDATE issuers SET ${assignments.join(', ')} WHERE id = $1 RETURNING *`,
-        values,
-      );
-      row = result.rows[0] as IssuerRow;
-    } catch (error) {
-      throw translatePgError(error, 'issuer', fields);
-    }
-    const after = issuerFromRow(row);
+    const current = fieldsOf(before);
+    const merged: IssuerFields = { ...current, ...fields };
+    // Fields set to the values they have are no change: no new version, no audit entry.
+    if (JSON.stringify(merged) === JSON.stringify(current)) return before;
+    const after = await writeIssuer(tx, fields, { ...issuerColumns(merged), id, at: tx.now }, 'update');
     if (labelKey(after.label) !== labelKey(before.label))
       await requirePostgresLabelFree(context, tx, after.label, id);
-    const state = await tx.client.query<RefreshStateRow>(
-      'SELECT * FROM refresh_states WHERE issuer_id = $1',
-      [id],
-    );
-    const stateRow = state.rows[0];
+    const stateRow = await tx.first(selectRefreshStateQuery.bind(context.sql, { issuerId: id }));
     const nextAttemptAt = rescheduleRefresh(
       before,
       after,
@@ -180,10 +163,7 @@ export async function updateIssuer(
       tx.now,
     );
     if (nextAttemptAt !== undefined) {
-      await tx.client.query('UPDATE refresh_states SET next_attempt_at = $2 WHERE issuer_id = $1', [
-        id,
-        nextAttemptAt,
-      ]);
+      await tx.run(rescheduleRefreshQuery.bind(context.sql, { issuerId: id, nextAttemptAt }));
     }
     await tx.audit({
       actor: who,
@@ -208,31 +188,26 @@ export async function deleteIssuer(
   return inTransaction(context, async (tx) => {
     const before = await lockIssuer(tx, id);
     // Realms are locked too, so that none starts naming the issuer meanwhile unseen.
-    const realms = await tx.client.query<RealmRow>('SELECT * FROM realms ORDER BY realm_uri FOR UPDATE');
-    const unlinks = planIssuerRemoval(before, realms.rows.map(realmFromRow));
+    const realms = await tx.rows(
+      context.sql.selectFrom('realms').selectAll().orderBy('realm_uri').forUpdate().compile(),
+    );
+    const unlinks = planIssuerRemoval(before, realms.map(realmFromRow));
     for (const unlink of unlinks) {
-      const updated = await tx.client.query<RealmRow>(
-        `UPDATE realms SET home_realm = $2, allowed_issuer_ids = $3::jsonb, updated_at = $4 WHERE id = $1 RETURNING *`,
-        [unlink.realmId, unlink.homeRealm, toJsonColumn(unlink.allowedIssuerIds), tx.now],
-      );
-      await tx.audit(
-        realmUnlinkAudit(who, before, unlink, realmFromRow(updated.rows[0] as RealmRow), tx.now),
-      );
+      const updated = await tx.first(unlinkRealmQuery.bind(context.sql, unlinkColumns(unlink, tx.now)));
+      if (updated === undefined) throw notFoundError('realm', unlink.realmId);
+      await tx.audit(realmUnlinkAudit(who, before, unlink, realmFromRow(updated), tx.now));
       tx.notify({ kind: 'realm', issuerId: null });
     }
-    const keys = await tx.client.query<KeyRow>(
-      'SELECT * FROM keys WHERE issuer_id = $1 ORDER BY first_seen_at, id',
-      [id],
-    );
+    const keys = await tx.rows(selectIssuerKeysQuery.bind(context.sql, { issuerId: id }));
     // Keys, mappings, snapshot and refresh state go with it (ON DELETE CASCADE).
-    await tx.client.query('DELETE FROM issuers WHERE id = $1', [id]);
+    await tx.run(deleteIssuerQuery.bind(context.sql, { id }));
     await tx.audit({
       actor: who,
       action: 'issuer.deleted',
       issuerId: id,
       subject: before.name,
       // The log keeps what trust was removed: the issuer and every key it had.
-      before: { ...(toAuditValue(before) as object), keys: keys.rows.map(keyFromRow).map(keyAuditView) },
+      before: { ...(toAuditValue(before) as object), keys: keys.map(keyFromRow).map(keyAuditView) },
       after: null,
       refresh: null,
     });
@@ -254,15 +229,15 @@ export async function requirePostgresLabelFree(
   label: string,
   issuerId: string,
 ): Promise<void> {
-  await tx.client.query(LABEL_LOCK_SQL, [context.origin.schema]);
-  const [issuers, mappings] = await Promise.all([
-    tx.client.query<IssuerRow>('SELECT * FROM issuers'),
-    tx.client.query<ClaimMappingRow>('SELECT * FROM claim_mappings'),
-  ]);
-  requireLabelFree(label, issuerId, issuers.rows.map(issuerFromRow), mappings.rows.map(claimMappingFromRow));
+  await tx.run(
+    sql`SELECT pg_advisory_xact_lock(hashtext('claimsgate.labels'), hashtext(${context.origin.schema}))`.compile(
+      context.sql,
+    ),
+  );
+  const issuers = await tx.rows(selectIssuersQuery.bind(context.sql, {}));
+  const mappings = await tx.rows(selectClaimMappingsQuery.bind(context.sql, {}));
+  requireLabelFree(label, issuerId, issuers.map(issuerFromRow), mappings.map(claimMappingFromRow));
 }
-
-const LABEL_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('claimsgate.labels'), hashtext($1))`;
 
 /**
  * Reads an issuer by ID and locks its row until the transaction ends, so that
@@ -271,8 +246,7 @@ const LABEL_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('claimsgate.labels
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`.
  */
 export async function lockIssuer(tx: Transaction, id: string): Promise<IssuerRecord> {
-  const result = await tx.client.query<IssuerRow>('SELECT * FROM issuers WHERE id = $1 FOR UPDATE', [id]);
-  const row = result.rows[0];
+  const row = await tx.first(lockIssuerQuery.bind(tx.sql, { id }));
   if (row === undefined) throw notFoundError('issuer', id);
   return issuerFromRow(row);
 }

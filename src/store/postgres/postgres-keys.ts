@@ -13,31 +13,39 @@ import { notFoundError } from '../store-errors.js';
 import { translatePgError } from './postgres-errors.js';
 import { lockIssuer } from './postgres-issuers.js';
 import {
-  keyAuditView,
-  keyFromRow,
-  keyStateAction,
-  keySubject,
-  toJsonColumn,
-  type KeyRow,
-} from '../records.js';
-import { inTransaction, query, type PostgresContext, type Transaction } from './postgres-transaction.js';
+  activateKeyQuery,
+  insertKeyQuery,
+  keyColumns,
+  listKeysQuery,
+  selectIssuerKeysQuery,
+  selectKeyQuery,
+  setKeyStateQuery,
+  touchKeyUseQuery,
+} from '../queries/key-queries.js';
+import { keyAuditView, keyFromRow, keyStateAction, keySubject } from '../records.js';
+import {
+  execute,
+  inTransaction,
+  selectFirst,
+  selectRows,
+  writeRow,
+  type PostgresContext,
+  type Transaction,
+} from './postgres-transaction.js';
 
 /** Who activates a key on its first use: no person, the store itself. */
 const ACTIVATION_ACTOR = 'system';
 
 export async function listKeys(context: PostgresContext, issuerId?: string): Promise<KeyRecord[]> {
-  const result =
+  const rows =
     issuerId === undefined
-      ? await query<KeyRow>(context, 'SELECT * FROM keys ORDER BY issuer_id, first_seen_at, id')
-      : await query<KeyRow>(context, 'SELECT * FROM keys WHERE issuer_id = $1 ORDER BY first_seen_at, id', [
-          issuerId,
-        ]);
-  return result.rows.map(keyFromRow);
+      ? await selectRows(context, listKeysQuery.bind(context.sql, {}))
+      : await selectRows(context, selectIssuerKeysQuery.bind(context.sql, { issuerId }));
+  return rows.map(keyFromRow);
 }
 
 export async function getKey(context: PostgresContext, id: string): Promise<KeyRecord | undefined> {
-  const result = await query<KeyRow>(context, 'SELECT * FROM keys WHERE id = $1', [id]);
-  const row = result.rows[0];
+  const row = await selectFirst(context, selectKeyQuery.bind(context.sql, { id }));
   return row === undefined ? undefined : keyFromRow(row);
 }
 
@@ -52,34 +60,12 @@ export async function insertKey(
   addedBy: Actor,
   now: Date,
 ): Promise<KeyRecord> {
-  try {
-    const result = await tx.client.query<KeyRow>(
-      `INSERT INTO keys (id, issuer_id, sha1, sha256, kid, certificate_der, jwk, subject, not_before, not_after,
-         source, added_by, state, state_changed_at, first_seen_at, last_seen_in_metadata_at, last_used_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $14, $15, NULL)
-       RETURNING *`,
-      [
-        randomUUID(),
-        fields.issuerId,
-        fields.sha1,
-        fields.sha256,
-        fields.kid,
-        fields.certificateDer,
-        toJsonColumn(fields.jwk),
-        fields.subject,
-        fields.notBefore,
-        fields.notAfter,
-        fields.source,
-        addedBy,
-        fields.state,
-        now,
-        fields.lastSeenInMetadataAt,
-      ],
-    );
-    return keyFromRow(result.rows[0] as KeyRow);
-  } catch (error) {
-    throw translatePgError(error, 'key', fields);
-  }
+  const row = await writeRow(
+    tx,
+    insertKeyQuery.bind(tx.sql, keyColumns(fields, randomUUID(), addedBy, now)),
+    (error) => translatePgError(error, 'key', fields),
+  );
+  return keyFromRow(row);
 }
 
 export async function addKey(context: PostgresContext, input: NewKey, actor: Actor): Promise<KeyRecord> {
@@ -115,11 +101,8 @@ export async function setKeyState(
   return inTransaction(context, async (tx) => {
     const before = await lockKey(tx, id);
     if (before.state === next) return before;
-    const result = await tx.client.query<KeyRow>(
-      'UPDATE keys SET state = $2, state_changed_at = $3 WHERE id = $1 RETURNING *',
-      [id, next, tx.now],
-    );
-    const after = keyFromRow(result.rows[0] as KeyRow);
+    const row = await writeRow(tx, setKeyStateQuery.bind(tx.sql, { id, state: next, at: tx.now }), (e) => e);
+    const after = keyFromRow(row);
     await tx.audit({
       actor: who,
       action: keyStateAction(next),
@@ -134,8 +117,6 @@ export async function setKeyState(
   });
 }
 
-const TOUCH_KEY_USE_SQL = `UPDATE keys SET last_used_at = GREATEST(last_used_at, $2) WHERE id = $1 AND state <> 'announced'`;
-
 /**
  * Notes a key's use. The common case (a key past `announced`) is one UPDATE
  * outside any transaction, moving `last_used_at` forward only; an
@@ -146,18 +127,15 @@ const TOUCH_KEY_USE_SQL = `UPDATE keys SET last_used_at = GREATEST(last_used_at,
  */
 export async function recordKeyUse(context: PostgresContext, id: string, at: Date): Promise<void> {
   const usedAt = normalizeInstant('at', at);
-  const touched = await query(context, TOUCH_KEY_USE_SQL, [id, usedAt]);
-  if (touched.rowCount === 1) return;
+  const touched = await execute(context, touchKeyUseQuery.bind(context.sql, { id, at: usedAt }));
+  if (touched === 1) return;
   await inTransaction(context, async (tx) => {
     const current = await lockKey(tx, id);
     if (current.state !== 'announced') {
-      await tx.client.query(TOUCH_KEY_USE_SQL, [id, usedAt]);
+      await tx.run(touchKeyUseQuery.bind(tx.sql, { id, at: usedAt }));
       return;
     }
-    await tx.client.query(
-      "UPDATE keys SET state = 'active', state_changed_at = $2, last_used_at = $2 WHERE id = $1",
-      [id, usedAt],
-    );
+    await tx.run(activateKeyQuery.bind(tx.sql, { id, at: usedAt }));
     await tx.audit({
       at: usedAt,
       actor: ACTIVATION_ACTOR,
@@ -174,8 +152,9 @@ export async function recordKeyUse(context: PostgresContext, id: string, at: Dat
 
 /** Reads a key and locks its row for the transaction. @throws ClaimsgateError `CG_STORE_NOT_FOUND`. */
 export async function lockKey(tx: Transaction, id: string): Promise<KeyRecord> {
-  const result = await tx.client.query<KeyRow>('SELECT * FROM keys WHERE id = $1 FOR UPDATE', [id]);
-  const row = result.rows[0];
+  const row = await tx.first(
+    tx.sql.selectFrom('keys').selectAll().where('id', '=', id).forUpdate().compile(),
+  );
   if (row === undefined) throw notFoundError('key', id);
   return keyFromRow(row);
 }

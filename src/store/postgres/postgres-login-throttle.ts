@@ -1,6 +1,14 @@
-import type pg from 'pg';
-
-import { loginThrottleFromRow, type LoginThrottleDbRow } from '../login-throttle-records.js';
+import type { QueryBuilder } from '../database.js';
+import { loginThrottleFromRow } from '../login-throttle-records.js';
+import { prepareQuery } from '../prepared-query.js';
+import {
+  insertThrottlePlaceholdersQuery,
+  purgeThrottleQuery,
+  selectThrottleRows,
+  throttleColumns,
+  updateThrottleRowQuery,
+  type ThrottleKeys,
+} from '../queries/login-throttle-queries.js';
 import {
   checkPolicy,
   planAttempt,
@@ -13,7 +21,7 @@ import {
   type LoginThrottleScope,
 } from '../login-throttle-rules.js';
 import { normalizeInstant } from '../validate-input.js';
-import { inTransaction, query, type PostgresContext } from './postgres-transaction.js';
+import { execute, inTransaction, type PostgresContext, type Transaction } from './postgres-transaction.js';
 
 /**
  * Reads the attempt's three rows locked (FOR UPDATE) for the transaction.
@@ -23,42 +31,22 @@ import { inTransaction, query, type PostgresContext } from './postgres-transacti
  * order (scope, key), so two attempts never deadlock.
  */
 async function lockRows(
-  client: pg.ClientBase,
+  tx: Transaction,
   keys: Record<LoginThrottleScope, string>,
   now: Date,
 ): Promise<Map<LoginThrottleScope, LoginThrottleRow>> {
-  await client.query(
-    `INSERT INTO admin_login_throttle (scope, key, failures, window_started_at, expires_at)
-     VALUES ('account', $1, 0, $4, $4), ('address', $2, 0, $4, $4), ('pair', $3, 0, $4, $4)
-     ON CONFLICT (scope, key) DO NOTHING`,
-    [keys.account, keys.address, keys.pair, now],
-  );
-  const result = await client.query<LoginThrottleDbRow>(
-    `SELECT * FROM admin_login_throttle
-     WHERE (scope, key) IN (('account', $1), ('address', $2), ('pair', $3))
-     ORDER BY scope, key FOR UPDATE`,
-    [keys.account, keys.address, keys.pair],
-  );
-  return new Map(result.rows.map((row) => [row.scope, loginThrottleFromRow(row)]));
+  await tx.run(insertThrottlePlaceholdersQuery.bind(tx.sql, { ...keys, now }));
+  const rows = await tx.rows(lockThrottleRowsQuery.bind(tx.sql, keys));
+  return new Map(rows.map((row) => [row.scope, loginThrottleFromRow(row)]));
 }
 
-async function writeRows(client: pg.ClientBase, rows: readonly LoginThrottleRow[]): Promise<void> {
-  for (const row of rows) {
-    await client.query(
-      `UPDATE admin_login_throttle SET failures = $3, window_started_at = $4, locked_until = $5,
-         last_success_at = $6, expires_at = $7
-       WHERE scope = $1 AND key = $2`,
-      [
-        row.scope,
-        row.key,
-        row.failures,
-        row.windowStartedAt,
-        row.lockedUntil,
-        row.lastSuccessAt,
-        row.expiresAt,
-      ],
-    );
-  }
+/** The attempt's counters, locked in (scope, key) order. */
+const lockThrottleRowsQuery = prepareQuery((sql: QueryBuilder, keys: ThrottleKeys) =>
+  selectThrottleRows(sql, keys).forUpdate(),
+);
+
+async function writeRows(tx: Transaction, rows: readonly LoginThrottleRow[]): Promise<void> {
+  for (const row of rows) await tx.run(updateThrottleRowQuery.bind(tx.sql, throttleColumns(row)));
 }
 
 export async function beginAdminLoginAttempt(
@@ -71,9 +59,9 @@ export async function beginAdminLoginAttempt(
   const at = normalizeInstant('now', now);
   const checked = checkPolicy(policy);
   return inTransaction(context, async (tx) => {
-    const plan = planAttempt(keys, await lockRows(tx.client, keys, at), at, checked);
+    const plan = planAttempt(keys, await lockRows(tx, keys, at), at, checked);
     // A refused attempt writes nothing, but the placeholders of unseen rows must not linger unexpired.
-    await writeRows(tx.client, plan.writes);
+    await writeRows(tx, plan.writes);
     return plan.decision;
   });
 }
@@ -88,12 +76,11 @@ export async function recordAdminLoginSuccess(
   const at = normalizeInstant('now', now);
   const checked = checkPolicy(policy);
   await inTransaction(context, async (tx) => {
-    await writeRows(tx.client, planSuccess(keys, await lockRows(tx.client, keys, at), at, checked));
+    await writeRows(tx, planSuccess(keys, await lockRows(tx, keys, at), at, checked));
   });
 }
 
 export async function purgeAdminLoginThrottle(context: PostgresContext, now: Date): Promise<number> {
   const at = normalizeInstant('now', now);
-  const result = await query(context, 'DELETE FROM admin_login_throttle WHERE expires_at <= $1', [at]);
-  return result.rowCount ?? 0;
+  return execute(context, purgeThrottleQuery.bind(context.sql, { now: at }));
 }

@@ -9,22 +9,32 @@ import {
 } from '../validate-input.js';
 import { notFoundError } from '../store-errors.js';
 import { translatePgError } from './postgres-errors.js';
-import { realmFromRow, toJsonColumn, type RealmRow } from '../records.js';
-import { inTransaction, query, type PostgresContext, type Transaction } from './postgres-transaction.js';
+import {
+  deleteRealmQuery,
+  insertRealmQuery,
+  realmColumns,
+  selectRealmByIdOrUriQuery,
+  selectRealmsQuery,
+  updateRealmQuery,
+} from '../queries/realm-queries.js';
+import { realmFromRow } from '../records.js';
+import {
+  inTransaction,
+  selectFirst,
+  selectRows,
+  writeRow,
+  type PostgresContext,
+  type Transaction,
+} from './postgres-transaction.js';
 
 export async function listRealms(context: PostgresContext): Promise<RealmRecord[]> {
-  const result = await query<RealmRow>(context, 'SELECT * FROM realms ORDER BY realm_uri');
-  return result.rows.map(realmFromRow);
+  const rows = await selectRows(context, selectRealmsQuery.bind(context.sql, {}));
+  return rows.map(realmFromRow);
 }
 
 /** By ID or by realm URI. */
 export async function getRealm(context: PostgresContext, idOrUri: string): Promise<RealmRecord | undefined> {
-  const result = await query<RealmRow>(
-    context,
-    'SELECT * FROM realms WHERE id = $1 OR realm_uri = $1 ORDER BY (id = $1) DESC LIMIT 1',
-    [idOrUri],
-  );
-  const row = result.rows[0];
+  const row = await selectFirst(context, selectRealmByIdOrUriQuery.bind(context.sql, { key: idOrUri }));
   return row === undefined ? undefined : realmFromRow(row);
 }
 
@@ -37,25 +47,11 @@ export async function createRealm(
   const who = normalizeActor(actor);
   return inTransaction(context, async (tx) => {
     await requireIssuers(tx, fields.allowedIssuerIds);
-    const now = tx.now;
-    let row: RealmRow;
-    try {
-      const result = await tx.client.query<RealmRow>(
-        `INSERT INTO realms (id, realm_uri, reply_url, home_realm, allowed_issuer_ids, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6) RETURNING *`,
-        [
-          randomUUID(),
-          fields.realmUri,
-          fields.replyUrl,
-          fields.homeRealm,
-          toJsonColumn(fields.allowedIssuerIds),
-          now,
-        ],
-      );
-      row = result.rows[0] as RealmRow;
-    } catch (error) {
-      throw translatePgError(error, 'realm', fields);
-    }
+    const row = await writeRow(
+      tx,
+      insertRealmQuery.bind(tx.sql, { ...realmColumns(fields), id: randomUUID(), at: tx.now }),
+      (error) => translatePgError(error, 'realm', fields),
+    );
     const realm = realmFromRow(row);
     await tx.audit({
       actor: who,
@@ -95,24 +91,11 @@ export async function updateRealm(
     };
     if (JSON.stringify(merged) === JSON.stringify(unchanged)) return before;
     if (fields.allowedIssuerIds !== undefined) await requireIssuers(tx, merged.allowedIssuerIds);
-    let row: RealmRow;
-    try {
-      const result = await tx.client.query<RealmRow>(
-        `UPDATE realms SET realm_uri = $2, reply_url = $3, home_realm = $4, allowed_issuer_ids = $5::jsonb,
-           updated_at = $6 WHERE id = $1 RETURNING *`,
-        [
-          id,
-          merged.realmUri,
-          merged.replyUrl,
-          merged.homeRealm,
-          toJsonColumn(merged.allowedIssuerIds),
-          tx.now,
-        ],
-      );
-      row = result.rows[0] as RealmRow;
-    } catch (error) {
-      throw translatePgError(error, 'realm', fields);
-    }
+    const row = await writeRow(
+      tx,
+      updateRealmQuery.bind(tx.sql, { ...realmColumns(merged), id, at: tx.now }),
+      (error) => translatePgError(error, 'realm', fields),
+    );
     const after = realmFromRow(row);
     await tx.audit({
       actor: who,
@@ -132,7 +115,7 @@ export async function deleteRealm(context: PostgresContext, id: string, actor: A
   const who = normalizeActor(actor);
   await inTransaction(context, async (tx) => {
     const before = await lockRealm(tx, id);
-    await tx.client.query('DELETE FROM realms WHERE id = $1', [id]);
+    await tx.run(deleteRealmQuery.bind(tx.sql, { id }));
     await tx.audit({
       actor: who,
       action: 'realm.deleted',
@@ -147,8 +130,9 @@ export async function deleteRealm(context: PostgresContext, id: string, actor: A
 }
 
 async function lockRealm(tx: Transaction, id: string): Promise<RealmRecord> {
-  const result = await tx.client.query<RealmRow>('SELECT * FROM realms WHERE id = $1 FOR UPDATE', [id]);
-  const row = result.rows[0];
+  const row = await tx.first(
+    tx.sql.selectFrom('realms').selectAll().where('id', '=', id).forUpdate().compile(),
+  );
   if (row === undefined) throw notFoundError('realm', id);
   return realmFromRow(row);
 }
@@ -162,11 +146,10 @@ async function lockRealm(tx: Transaction, id: string): Promise<RealmRecord> {
  */
 async function requireIssuers(tx: Transaction, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  const result = await tx.client.query<{ id: string }>(
-    'SELECT id FROM issuers WHERE id = ANY($1::text[]) FOR KEY SHARE',
-    [ids],
+  const rows = await tx.rows(
+    tx.sql.selectFrom('issuers').select('id').where('id', 'in', ids).forKeyShare().compile(),
   );
-  const known = new Set(result.rows.map((row) => row.id));
+  const known = new Set(rows.map((row) => row.id));
   const missing = ids.find((id) => !known.has(id));
   if (missing !== undefined) throw notFoundError('issuer', missing, 'allowedIssuerIds');
 }

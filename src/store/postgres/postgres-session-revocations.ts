@@ -1,26 +1,29 @@
-import type pg from 'pg';
-
 import type { NewSessionRevocation, SessionRevocationRecord, StoreChange } from '../model.js';
 import {
-  normalizeSessionRevocation,
-  sessionRevocationFromRow,
-  type SessionRevocationRow,
-} from '../session-revocations.js';
+  insertSessionRevocationQuery,
+  listSessionRevocationsQuery,
+  purgeSessionRevocationsQuery,
+  revocationColumns,
+} from '../queries/admin-account-queries.js';
+import { normalizeSessionRevocation, sessionRevocationFromRow } from '../session-revocations.js';
 import { normalizeInstant } from '../validate-input.js';
-import { inTransaction, query, type PostgresContext } from './postgres-transaction.js';
+import {
+  execute,
+  inTransaction,
+  selectRows,
+  type PostgresContext,
+  type Transaction,
+} from './postgres-transaction.js';
 
 /** The change every session revocation broadcasts. */
 export const SESSION_CHANGE: StoreChange = Object.freeze({ kind: 'session', issuerId: null });
 
-/** Writes one checked revocation with `client` (in whatever transaction it is in). */
+/** Writes one checked revocation inside `tx`. */
 export async function insertSessionRevocation(
-  client: pg.ClientBase,
+  tx: Transaction,
   revocation: SessionRevocationRecord,
 ): Promise<void> {
-  await client.query(
-    'INSERT INTO session_revocations (sid, user_name, revoked_before, expires_at) VALUES ($1, $2, $3, $4)',
-    [revocation.sid, revocation.user, revocation.revokedBefore, revocation.expiresAt],
-  );
+  await tx.run(insertSessionRevocationQuery.bind(tx.sql, revocationColumns(revocation)));
 }
 
 /** Records a revocation and tells every instance (NOTIFY at COMMIT). */
@@ -30,7 +33,7 @@ export async function revokeSessions(
 ): Promise<void> {
   const checked = normalizeSessionRevocation(revocation);
   await inTransaction(context, async (tx) => {
-    await insertSessionRevocation(tx.client, checked);
+    await insertSessionRevocation(tx, checked);
     tx.notify(SESSION_CHANGE);
   });
 }
@@ -40,16 +43,11 @@ export async function listSessionRevocations(
   now: Date,
 ): Promise<SessionRevocationRecord[]> {
   const at = normalizeInstant('now', now);
-  const result = await query<SessionRevocationRow>(
-    context,
-    'SELECT sid, user_name, revoked_before, expires_at FROM session_revocations WHERE expires_at > $1 ORDER BY id',
-    [at],
-  );
-  return result.rows.map(sessionRevocationFromRow);
+  const rows = await selectRows(context, listSessionRevocationsQuery.bind(context.sql, { now: at }));
+  return rows.map(sessionRevocationFromRow);
 }
 
 export async function purgeSessionRevocations(context: PostgresContext, now: Date): Promise<number> {
   const at = normalizeInstant('now', now);
-  const result = await query(context, 'DELETE FROM session_revocations WHERE expires_at <= $1', [at]);
-  return result.rowCount ?? 0;
+  return execute(context, purgeSessionRevocationsQuery.bind(context.sql, { now: at }));
 }

@@ -1,9 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 
+import type { Kysely } from 'kysely';
 import type pg from 'pg';
 
 import { isClaimsgateError } from '../../lib/errors.js';
 import { createChangeListeners } from '../change-listeners.js';
+import { prepareQuery } from '../prepared-query.js';
 import type { Store } from '../store.js';
 import { normalizeInstant, normalizeReplay } from '../validate-input.js';
 import {
@@ -33,6 +35,7 @@ import {
 } from './postgres-connection.js';
 import { createIssuer, deleteIssuer, getIssuer, listIssuers, updateIssuer } from './postgres-issuers.js';
 import { addKey, getKey, listKeys, recordKeyUse, setKeyState } from './postgres-keys.js';
+import { createPostgresQueryBuilder, type PostgresDatabase } from './postgres-query-builder.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
 import { decidePendingChange, getPendingChange, listPendingChanges } from './postgres-pending-changes.js';
 import { createRealm, deleteRealm, getRealm, listRealms, updateRealm } from './postgres-realms.js';
@@ -48,7 +51,25 @@ import {
   purgeSessionRevocations,
   revokeSessions,
 } from './postgres-session-revocations.js';
-import { assertOpen, query, type PostgresContext } from './postgres-transaction.js';
+import { assertOpen, execute, type PostgresContext } from './postgres-transaction.js';
+
+/** The replay ledger's upsert: a new ID inserts, an expired one is taken over, a live one is left alone. */
+const storeReplayQuery = prepareQuery(
+  (sql: Kysely<PostgresDatabase>, p: { idSha256: Buffer; expiresAt: Date; now: Date }) =>
+    sql
+      .insertInto('replays')
+      .values({ id_sha256: p.idSha256, expires_at: p.expiresAt })
+      .onConflict((oc) =>
+        oc
+          .column('id_sha256')
+          .doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') }))
+          .where('replays.expires_at', '<=', p.now),
+      ),
+);
+
+const purgeReplaysQuery = prepareQuery((sql: Kysely<PostgresDatabase>, p: { now: Date }) =>
+  sql.deleteFrom('replays').where('expires_at', '<=', p.now),
+);
 
 /** Options of {@link openPostgresStore}; every one has a default. */
 export interface PostgresStoreOptions {
@@ -138,6 +159,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   }
 
   let closing: Promise<void> | undefined;
+  const sql = createPostgresQueryBuilder();
   const context: PostgresContext = {
     pool,
     target,
@@ -146,6 +168,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     now,
     isClosed: () => closing !== undefined,
     statementTimeoutMs: settings.statementTimeoutMs,
+    sql,
+    local: sql.withTables<Pick<PostgresDatabase, 'replays'>>(),
   };
   const lockNamespace = `claimsgate.refresh:${origin.schema}`;
 
@@ -202,21 +226,20 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       // One statement, atomic across instances: a new ID inserts; a known ID
       // is taken over only when its entry has expired. A concurrent insert of
       // the same ID waits for the first to commit, then finds it unexpired.
-      const result = await query(
+      const changes = await execute(
         context,
-        `INSERT INTO replays (id_sha256, expires_at) VALUES ($1, $2)
-         ON CONFLICT (id_sha256) DO UPDATE SET expires_at = EXCLUDED.expires_at
-         WHERE replays.expires_at <= $3
-         RETURNING 1`,
-        [createHash('sha256').update(replay.id, 'utf8').digest(), replay.expiresAt, replay.now],
+        storeReplayQuery.bind(context.local, {
+          idSha256: createHash('sha256').update(replay.id, 'utf8').digest(),
+          expiresAt: replay.expiresAt,
+          now: replay.now,
+        }),
       );
-      return result.rowCount === 1;
+      return changes === 1;
     },
 
     async purgeReplays(at) {
       const until = normalizeInstant('now', at);
-      const result = await query(context, 'DELETE FROM replays WHERE expires_at <= $1', [until]);
-      return result.rowCount ?? 0;
+      return execute(context, purgeReplaysQuery.bind(context.local, { now: until }));
     },
 
     async withRefreshLock(issuerId, task) {

@@ -1,8 +1,12 @@
+import type { CompiledQuery, Kysely } from 'kysely';
 import type pg from 'pg';
 
 import { ClaimsgateError } from '../../lib/errors.js';
 import type { AuditEntry, NewAuditEntry, StoreChange } from '../model.js';
-import { auditFromRow, toAuditValue, toJsonColumn, type AuditRow } from '../records.js';
+import type { Database } from '../database.js';
+import type { PostgresDatabase } from './postgres-query-builder.js';
+import { auditColumns, insertAuditQuery } from '../queries/audit-queries.js';
+import { auditFromRow } from '../records.js';
 import { normalizeNewAuditEntry } from '../validate-input.js';
 import { changePayload, NOTIFY_SQL, type ChangeOrigin } from './postgres-change-feed.js';
 import { storeFailure, takeConnection, type PostgresTarget } from './postgres-connection.js';
@@ -20,6 +24,10 @@ export interface PostgresContext {
   readonly isClosed: () => boolean;
   /** The sessions' statement timeout, for the error of a statement cancelled by it. */
   readonly statementTimeoutMs: number;
+  /** Builds the shared queries in PostgreSQL's dialect (see postgres-query-builder.ts). */
+  readonly sql: Kysely<Database>;
+  /** The same, with the tables only PostgreSQL has (its replay ledger). */
+  readonly local: Kysely<PostgresDatabase>;
 }
 
 /** One open transaction: its queries, and the audit entries and changes it will commit with. */
@@ -31,29 +39,38 @@ export interface Transaction {
   audit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Broadcasts a change when (and only if) the transaction commits. */
   notify(change: StoreChange): void;
+  /** The store's query builder (see {@link PostgresContext.sql}). */
+  readonly sql: Kysely<Database>;
+  /** The rows `query` returns. */
+  rows<R>(query: CompiledQuery<R>): Promise<R[]>;
+  /** The first row `query` returns, if any. */
+  first<R>(query: CompiledQuery<R>): Promise<R | undefined>;
+  /** Runs a statement; returns how many rows it changed (or returned). */
+  run(query: CompiledQuery<unknown>): Promise<number>;
 }
 
-const INSERT_AUDIT_SQL = `INSERT INTO audit_log (at, actor, action, issuer_id, subject, before_json, after_json, refresh_json)
-  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb) RETURNING *`;
+/** The rows of a compiled query: the one place rows get their type, from the query that selected them. */
+async function rowsOf<R>(client: pg.ClientBase | pg.Pool, query: CompiledQuery<R>): Promise<R[]> {
+  const result = await client.query<pg.QueryResultRow>(query.sql, query.parameters as unknown[]);
+  return result.rows as R[];
+}
+
+async function countOf(client: pg.ClientBase | pg.Pool, query: CompiledQuery<unknown>): Promise<number> {
+  const result = await client.query(query.sql, query.parameters as unknown[]);
+  return result.rowCount ?? 0;
+}
 
 /** Appends one audit entry with `client` (in whatever transaction it is in). */
 export async function insertAudit(
   client: pg.ClientBase,
+  sql: Kysely<Database>,
   entry: NewAuditEntry,
   now: Date,
 ): Promise<AuditEntry> {
   const checked = normalizeNewAuditEntry(entry, now);
-  const result = await client.query<AuditRow>(INSERT_AUDIT_SQL, [
-    checked.at,
-    checked.actor,
-    checked.action,
-    checked.issuerId,
-    checked.subject,
-    toJsonColumn(toAuditValue(checked.before)),
-    toJsonColumn(toAuditValue(checked.after)),
-    toJsonColumn(checked.refresh),
-  ]);
-  return auditFromRow(result.rows[0] as AuditRow);
+  const [row] = await rowsOf(client, insertAuditQuery.bind(sql, auditColumns(checked)));
+  if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
+  return auditFromRow(row);
 }
 
 /**
@@ -80,7 +97,11 @@ export async function inTransaction<T>(
   const transaction: Transaction = {
     client,
     now,
-    audit: (entry) => insertAudit(client, entry, now),
+    sql: context.sql,
+    audit: (entry) => insertAudit(client, context.sql, entry, now),
+    rows: (query) => rowsOf(client, query),
+    first: async (query) => (await rowsOf(client, query))[0],
+    run: (query) => countOf(client, query),
     notify(change) {
       changes.set(`${change.kind}\u0000${change.issuerId ?? ''}`, change);
     },
@@ -107,24 +128,59 @@ export async function inTransaction<T>(
   return result;
 }
 
-/**
- * A single statement outside any transaction, every database failure coded
- * (see `storeFailure`). `translate` names the failures the statement
- * expects first (a constraint violation as `CG_STORE_NOT_FOUND`, see
- * `translatePgError`); a ClaimsgateError it returns is thrown as it is.
- */
-export async function query<R extends pg.QueryResultRow>(
+/** The rows of one query outside any transaction, every database failure coded (see `storeFailure`); `translate` names the failures the statement expects first (a constraint violation as `CG_STORE_NOT_FOUND`, see `translatePgError`). */
+export async function selectRows<R>(
   context: PostgresContext,
-  sql: string,
-  values: readonly unknown[] = [],
+  compiled: CompiledQuery<R>,
   translate: (error: unknown) => unknown = (error) => error,
-): Promise<pg.QueryResult<R>> {
+): Promise<R[]> {
   assertOpen(context);
   try {
-    return await context.pool.query<R>(sql, values as unknown[]);
+    return await rowsOf(context.pool, compiled);
   } catch (error) {
     throw storeFailure(context.target, translate(error), context.statementTimeoutMs);
   }
+}
+
+/** The first row of one query outside any transaction, if any (see {@link selectRows}). */
+export async function selectFirst<R>(
+  context: PostgresContext,
+  compiled: CompiledQuery<R>,
+): Promise<R | undefined> {
+  return (await selectRows(context, compiled))[0];
+}
+
+/** Runs one statement outside any transaction; returns how many rows it changed (see {@link selectRows}). */
+export async function execute(
+  context: PostgresContext,
+  compiled: CompiledQuery<unknown>,
+  translate: (error: unknown) => unknown = (error) => error,
+): Promise<number> {
+  assertOpen(context);
+  try {
+    return await countOf(context.pool, compiled);
+  } catch (error) {
+    throw storeFailure(context.target, translate(error), context.statementTimeoutMs);
+  }
+}
+
+/**
+ * The row a write inside `tx` returns (INSERT or UPDATE … RETURNING by key);
+ * `translate` names the failures it expects (see `translatePgError`).
+ */
+export async function writeRow<R>(
+  tx: Transaction,
+  compiled: CompiledQuery<R>,
+  translate: (error: unknown) => unknown,
+): Promise<R> {
+  let row: R | undefined;
+  try {
+    row = await tx.first(compiled);
+  } catch (error) {
+    throw translate(error);
+  }
+  if (row === undefined) throw new Error('a write … RETURNING returned no row');
+  return row;
 }
 
 /** @throws ClaimsgateError `CG_STORE_UNAVAILABLE` once the store is closed. */

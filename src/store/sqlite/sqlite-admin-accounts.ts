@@ -6,7 +6,14 @@ import {
   type AdminAccountRow,
 } from '../admin-account-records.js';
 import type { Actor, AdminAccountRecord, NewAdminAccount } from '../model.js';
-import { toDateColumn } from '../records.js';
+import {
+  deleteAdminAccountQuery,
+  insertAdminAccountQuery,
+  listAdminAccountsQuery,
+  recordAdminLoginQuery,
+  selectAdminAccountQuery,
+  setAdminPasswordQuery,
+} from '../queries/admin-account-queries.js';
 import { notFoundError } from '../store-errors.js';
 import { normalizeActor, normalizeInstant } from '../validate-input.js';
 import {
@@ -21,14 +28,11 @@ import type { SqliteContext } from './sqlite-context.js';
 import { insertSessionRevocation } from './sqlite-session-revocations.js';
 
 export function listAdminAccounts(ctx: SqliteContext): AdminAccountRecord[] {
-  return (ctx.prepare('SELECT * FROM admin_accounts ORDER BY username').all() as AdminAccountRow[]).map(
-    adminAccountFromRow,
-  );
+  return ctx.all(listAdminAccountsQuery.bind(ctx.sql, {})).map(adminAccountFromRow);
 }
 
 function findByKey(ctx: SqliteContext, key: string): AdminAccountRecord | undefined {
-  const row = ctx.prepare('SELECT * FROM admin_accounts WHERE username = ?').get(key) as
-    AdminAccountRow | undefined;
+  const row = ctx.first(selectAdminAccountQuery.bind(ctx.sql, { username: key }));
   return row === undefined ? undefined : adminAccountFromRow(row);
 }
 
@@ -50,20 +54,23 @@ export function createAdminAccount(
 ): AdminAccountRecord {
   const who = normalizeActor(actor);
   const fields = normalizeNewAdminAccount(input);
-  const id = randomUUID();
   const at = ctx.now();
+  let row: AdminAccountRow | undefined;
   try {
-    ctx
-      .prepare(
-        `INSERT INTO admin_accounts (id, username, password_hash, created_at, updated_at, last_login_at)
-         VALUES (@id, @username, @password_hash, @at, @at, NULL)`,
-      )
-      .run({ id, username: fields.username, password_hash: fields.passwordHash, at: toDateColumn(at) });
+    row = ctx.first(
+      insertAdminAccountQuery.bind(ctx.sql, {
+        id: randomUUID(),
+        username: fields.username,
+        passwordHash: fields.passwordHash,
+        at,
+      }),
+    );
   } catch (error) {
     // Only the name goes into the error's detail, never the hash.
     throw mapSqliteConstraintError(error, 'admin account', { username: fields.username });
   }
-  const account = requireAccount(ctx, fields.username);
+  if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
+  const account = adminAccountFromRow(row);
   ctx.audit({
     at,
     actor: who,
@@ -88,9 +95,7 @@ export function setAdminPassword(
   const hash = normalizePasswordHash(passwordHash);
   const before = requireAccount(ctx, key);
   const at = ctx.now();
-  ctx
-    .prepare('UPDATE admin_accounts SET password_hash = ?, updated_at = ? WHERE id = ?')
-    .run(hash, toDateColumn(at), before.id);
+  ctx.run(setAdminPasswordQuery.bind(ctx.sql, { id: before.id, passwordHash: hash, at }));
   // SECURITY: a new password ends the sessions opened with the old one, on every instance.
   insertSessionRevocation(ctx, adminAccountRevocation(before.username, at));
   const after = requireAccount(ctx, key);
@@ -110,7 +115,7 @@ export function setAdminPassword(
 export function deleteAdminAccount(ctx: SqliteContext, username: string, actor: Actor): void {
   const who = normalizeActor(actor);
   const account = requireAccount(ctx, normalizeAdminUsername(username));
-  ctx.prepare('DELETE FROM admin_accounts WHERE id = ?').run(account.id);
+  ctx.run(deleteAdminAccountQuery.bind(ctx.sql, { id: account.id }));
   const at = ctx.now();
   // SECURITY: a deleted account's sessions end at once, on every instance.
   insertSessionRevocation(ctx, adminAccountRevocation(account.username, at));
@@ -130,7 +135,7 @@ export function recordAdminLogin(ctx: SqliteContext, username: string, at: Date)
   const key = normalizeAdminUsername(username);
   const when = normalizeInstant('at', at);
   const before = requireAccount(ctx, key);
-  ctx.prepare('UPDATE admin_accounts SET last_login_at = ? WHERE id = ?').run(toDateColumn(when), before.id);
+  ctx.run(recordAdminLoginQuery.bind(ctx.sql, { id: before.id, at: when }));
   const after = requireAccount(ctx, key);
   ctx.audit({
     at: when,

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, ClaimMappingRecord, NewClaimMapping } from '../model.js';
-import { claimMappingFromRow, toAuditValue, toDateColumn, type ClaimMappingRow } from '../records.js';
+import {
+  claimMappingColumns,
+  deleteClaimMappingQuery,
+  insertClaimMappingQuery,
+  listClaimMappingsQuery,
+  listIssuerClaimMappingsQuery,
+  selectClaimMappingQuery,
+  updateClaimMappingQuery,
+} from '../queries/claim-mapping-queries.js';
+import { claimMappingFromRow, toAuditValue, type ClaimMappingRow } from '../records.js';
 import { labelKey } from '../label-conflicts.js';
 import { notFoundError } from '../store-errors.js';
 import {
@@ -11,19 +20,24 @@ import {
 } from '../validate-input.js';
 import type { SqliteContext } from './sqlite-context.js';
 import { requireIssuer, requireSqliteLabelFree, type UpdateOutcome } from './sqlite-issuers.js';
-import { claimMappingParams } from './sqlite-params.js';
 
 export function listClaimMappings(ctx: SqliteContext, issuerId: string | undefined): ClaimMappingRecord[] {
   const rows =
     issuerId === undefined
-      ? ctx.prepare('SELECT * FROM claim_mappings ORDER BY issuer_id, label, id').all()
-      : ctx.prepare('SELECT * FROM claim_mappings WHERE issuer_id = ? ORDER BY label, id').all(issuerId);
-  return (rows as ClaimMappingRow[]).map(claimMappingFromRow);
+      ? ctx.all(listClaimMappingsQuery.bind(ctx.sql, {}))
+      : ctx.all(listIssuerClaimMappingsQuery.bind(ctx.sql, { issuerId }));
+  return rows.map(claimMappingFromRow);
 }
 
 function requireClaimMapping(ctx: SqliteContext, id: string): ClaimMappingRecord {
-  const row = ctx.prepare('SELECT * FROM claim_mappings WHERE id = ?').get(id) as ClaimMappingRow | undefined;
+  const row = ctx.first(selectClaimMappingQuery.bind(ctx.sql, { id }));
   if (row === undefined) throw notFoundError('claim mapping', id);
+  return claimMappingFromRow(row);
+}
+
+/** The record of a written row; a write by ID inside the transaction always returns its row. */
+function mappingOf(row: ClaimMappingRow | undefined): ClaimMappingRecord {
+  if (row === undefined) throw new Error('a claim mapping write returned no row');
   return claimMappingFromRow(row);
 }
 
@@ -37,13 +51,9 @@ export function createClaimMapping(
   requireIssuer(ctx, fields.issuerId);
   const id = randomUUID();
   const at = ctx.now();
-  ctx
-    .prepare(
-      `INSERT INTO claim_mappings (id, issuer_id, label, name_claim, group_claim, created_at, updated_at)
-       VALUES (@id, @issuer_id, @label, @name_claim, @group_claim, @at, @at)`,
-    )
-    .run({ ...claimMappingParams(fields), id, at: toDateColumn(at) });
-  const mapping = requireClaimMapping(ctx, id);
+  const mapping = mappingOf(
+    ctx.first(insertClaimMappingQuery.bind(ctx.sql, { ...claimMappingColumns(fields), id, at })),
+  );
   requireSqliteLabelFree(ctx, mapping.label, mapping.issuerId);
   ctx.audit({
     at,
@@ -77,14 +87,9 @@ export function updateClaimMapping(
   if (JSON.stringify(before) === JSON.stringify(after)) return { record: current, changed: false };
   if (after.issuerId !== before.issuerId) requireIssuer(ctx, after.issuerId);
   const at = ctx.now();
-  ctx
-    .prepare(
-      `UPDATE claim_mappings SET issuer_id = @issuer_id, label = @label, name_claim = @name_claim,
-         group_claim = @group_claim, updated_at = @at
-       WHERE id = @id`,
-    )
-    .run({ ...claimMappingParams(after), id, at: toDateColumn(at) });
-  const updated = requireClaimMapping(ctx, id);
+  const updated = mappingOf(
+    ctx.first(updateClaimMappingQuery.bind(ctx.sql, { ...claimMappingColumns(after), id, at })),
+  );
   if (updated.issuerId !== current.issuerId || labelKey(updated.label) !== labelKey(current.label))
     requireSqliteLabelFree(ctx, updated.label, updated.issuerId);
   ctx.audit({
@@ -104,7 +109,7 @@ export function updateClaimMapping(
 export function deleteClaimMapping(ctx: SqliteContext, id: string, actor: Actor): string {
   const who = normalizeActor(actor);
   const mapping = requireClaimMapping(ctx, id);
-  ctx.prepare('DELETE FROM claim_mappings WHERE id = ?').run(id);
+  ctx.run(deleteClaimMappingQuery.bind(ctx.sql, { id }));
   ctx.audit({
     at: ctx.now(),
     actor: who,

@@ -6,14 +6,24 @@ import {
   claimMappingFromRow,
   issuerFromRow,
   keyAuditView,
+  keyFromRow,
   realmFromRow,
   toAuditValue,
-  toDateColumn,
-  type ClaimMappingRow,
   type IssuerRow,
-  type KeyRow,
-  type RealmRow,
 } from '../records.js';
+import { selectClaimMappingsQuery } from '../queries/claim-mapping-queries.js';
+import {
+  deleteIssuerQuery,
+  insertIssuerQuery,
+  issuerColumns,
+  selectIssuerByIdOrNameQuery,
+  selectIssuerQuery,
+  selectIssuersQuery,
+  updateIssuerQuery,
+} from '../queries/issuer-queries.js';
+import { selectIssuerKeysQuery } from '../queries/key-queries.js';
+import { selectRealmsQuery, unlinkColumns, unlinkRealmQuery } from '../queries/realm-queries.js';
+import { rescheduleRefreshQuery } from '../queries/refresh-queries.js';
 import { rescheduleRefresh } from '../reschedule-refresh.js';
 import { conflictError, notFoundError } from '../store-errors.js';
 import {
@@ -22,10 +32,8 @@ import {
   normalizeNewIssuer,
   type IssuerFields,
 } from '../validate-input.js';
-import { keyFromRow } from '../records.js';
 import { mapSqliteConstraintError } from './sqlite-constraint-errors.js';
 import type { SqliteContext } from './sqlite-context.js';
-import { issuerParams } from './sqlite-params.js';
 import { findRefreshState } from './sqlite-reads.js';
 
 /** The outcome of an update: the record, and whether anything changed (no audit or event when not). */
@@ -35,22 +43,30 @@ export interface UpdateOutcome<T> {
 }
 
 export function listIssuers(ctx: SqliteContext): IssuerRecord[] {
-  return (ctx.prepare('SELECT * FROM issuers ORDER BY name').all() as IssuerRow[]).map(issuerFromRow);
+  return ctx.all(selectIssuersQuery.bind(ctx.sql, {})).map(issuerFromRow);
 }
 
 /** An issuer by ID or name. Names are never shaped like IDs (see validate-input), so the two cannot collide. */
 export function findIssuer(ctx: SqliteContext, idOrName: string): IssuerRecord | undefined {
-  const row = ctx
-    .prepare('SELECT * FROM issuers WHERE id = @key OR name = @key ORDER BY id = @key DESC LIMIT 1')
-    .get({
-      key: idOrName,
-    }) as IssuerRow | undefined;
+  const row = ctx.first(selectIssuerByIdOrNameQuery.bind(ctx.sql, { key: idOrName }));
   return row === undefined ? undefined : issuerFromRow(row);
 }
 
 export function requireIssuer(ctx: SqliteContext, id: string): IssuerRecord {
-  const row = ctx.prepare('SELECT * FROM issuers WHERE id = ?').get(id) as IssuerRow | undefined;
+  const row = ctx.first(selectIssuerQuery.bind(ctx.sql, { id }));
   if (row === undefined) throw notFoundError('issuer', id);
+  return issuerFromRow(row);
+}
+
+/** Runs a write returning the issuer's row; its constraint failures name an issuer field. */
+function writeIssuer(fields: IssuerFields, write: () => IssuerRow | undefined): IssuerRecord {
+  let row: IssuerRow | undefined;
+  try {
+    row = write();
+  } catch (error) {
+    throw mapSqliteConstraintError(error, 'issuer', fields);
+  }
+  if (row === undefined) throw new Error('an issuer write returned no row');
   return issuerFromRow(row);
 }
 
@@ -78,21 +94,9 @@ export function createIssuer(ctx: SqliteContext, input: NewIssuer, actor: Actor)
   const fields = normalizeNewIssuer(input);
   const id = randomUUID();
   const at = ctx.now();
-  try {
-    ctx
-      .prepare(
-        `INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url, use_for_login,
-           label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants, discontinuity_policy,
-           require_signed_assertion, created_at, updated_at, version)
-         VALUES (@id, @name, @description, @issuer_uri, @protocols, @metadata_url, @login_url, @use_for_login,
-           @label, @refresh_interval_seconds, @signature_policy, @allow_sha1, @allowed_tenants, @discontinuity_policy,
-           @require_signed_assertion, @at, @at, 1)`,
-      )
-      .run({ ...issuerParams(fields), id, at: toDateColumn(at) });
-  } catch (error) {
-    throw mapSqliteConstraintError(error, 'issuer', fields);
-  }
-  const issuer = requireIssuer(ctx, id);
+  const issuer = writeIssuer(fields, () =>
+    ctx.first(insertIssuerQuery.bind(ctx.sql, { ...issuerColumns(fields), id, at })),
+  );
   requireSqliteLabelFree(ctx, issuer.label, id);
   ctx.audit({
     at,
@@ -123,28 +127,13 @@ export function updateIssuer(
   const after: IssuerFields = { ...before, ...changes };
   if (JSON.stringify(before) === JSON.stringify(after)) return { record: current, changed: false };
   const at = ctx.now();
-  try {
-    ctx
-      .prepare(
-        `UPDATE issuers SET name = @name, description = @description, issuer_uri = @issuer_uri, protocols = @protocols,
-           metadata_url = @metadata_url, login_url = @login_url, use_for_login = @use_for_login, label = @label,
-           refresh_interval_seconds = @refresh_interval_seconds, signature_policy = @signature_policy,
-           allow_sha1 = @allow_sha1, allowed_tenants = @allowed_tenants,
-           discontinuity_policy = @discontinuity_policy, require_signed_assertion = @require_signed_assertion,
-           updated_at = @at, version = version + 1
-         WHERE id = @id`,
-      )
-      .run({ ...issuerParams(after), id, at: toDateColumn(at) });
-  } catch (error) {
-    throw mapSqliteConstraintError(error, 'issuer', after);
-  }
-  const updated = requireIssuer(ctx, id);
+  const updated = writeIssuer(after, () =>
+    ctx.first(updateIssuerQuery.bind(ctx.sql, { ...issuerColumns(after), id, at })),
+  );
   if (labelKey(updated.label) !== labelKey(current.label)) requireSqliteLabelFree(ctx, updated.label, id);
   const nextAttemptAt = rescheduleRefresh(before, after, findRefreshState(ctx, id), at);
   if (nextAttemptAt !== undefined) {
-    ctx
-      .prepare('UPDATE refresh_states SET next_attempt_at = ? WHERE issuer_id = ?')
-      .run(toDateColumn(nextAttemptAt), id);
+    ctx.run(rescheduleRefreshQuery.bind(ctx.sql, { issuerId: id, nextAttemptAt }));
   }
   ctx.audit({
     at,
@@ -166,9 +155,7 @@ export function updateIssuer(
  * @throws ClaimsgateError `CG_STORE_DUPLICATE` with field `label`.
  */
 export function requireSqliteLabelFree(ctx: SqliteContext, label: string, issuerId: string): void {
-  const mappings = (ctx.prepare('SELECT * FROM claim_mappings').all() as ClaimMappingRow[]).map(
-    claimMappingFromRow,
-  );
+  const mappings = ctx.all(selectClaimMappingsQuery.bind(ctx.sql, {})).map(claimMappingFromRow);
   requireLabelFree(label, issuerId, listIssuers(ctx), mappings);
 }
 
@@ -181,29 +168,16 @@ export function requireSqliteLabelFree(ctx: SqliteContext, label: string, issuer
 export function deleteIssuer(ctx: SqliteContext, id: string, actor: Actor): IssuerRemoval {
   const who = normalizeActor(actor);
   const issuer = requireIssuer(ctx, id);
-  const realms = (ctx.prepare('SELECT * FROM realms ORDER BY realm_uri').all() as RealmRow[]).map(
-    realmFromRow,
-  );
+  const realms = ctx.all(selectRealmsQuery.bind(ctx.sql, {})).map(realmFromRow);
   const unlinks = planIssuerRemoval(issuer, realms);
   const at = ctx.now();
   for (const unlink of unlinks) {
-    ctx
-      .prepare(
-        'UPDATE realms SET home_realm = @home_realm, allowed_issuer_ids = @allowed_issuer_ids, updated_at = @at WHERE id = @id',
-      )
-      .run({
-        id: unlink.realmId,
-        home_realm: unlink.homeRealm,
-        allowed_issuer_ids: JSON.stringify(unlink.allowedIssuerIds),
-        at: toDateColumn(at),
-      });
-    const row = ctx.prepare('SELECT * FROM realms WHERE id = ?').get(unlink.realmId) as RealmRow;
+    const row = ctx.first(unlinkRealmQuery.bind(ctx.sql, unlinkColumns(unlink, at)));
+    if (row === undefined) throw notFoundError('realm', unlink.realmId);
     ctx.audit(realmUnlinkAudit(who, issuer, unlink, realmFromRow(row), at));
   }
-  const keys = (
-    ctx.prepare('SELECT * FROM keys WHERE issuer_id = ? ORDER BY first_seen_at, id').all(id) as KeyRow[]
-  ).map(keyFromRow);
-  ctx.prepare('DELETE FROM issuers WHERE id = ?').run(id);
+  const keys = ctx.all(selectIssuerKeysQuery.bind(ctx.sql, { issuerId: id })).map(keyFromRow);
+  ctx.run(deleteIssuerQuery.bind(ctx.sql, { id }));
   ctx.audit({
     at,
     actor: who,

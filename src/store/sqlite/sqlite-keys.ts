@@ -2,20 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { KeyState } from '../../tokens/trust-snapshot.js';
 import type { Actor, KeyRecord, NewKey, StoreChange } from '../model.js';
 import {
-  keyAuditView,
-  keyFromRow,
-  keyStateAction,
-  keySubject,
-  toDateColumn,
-  type KeyRow,
-} from '../records.js';
+  activateKeyQuery,
+  insertKeyQuery,
+  keyColumns,
+  listKeysQuery,
+  selectIssuerKeysQuery,
+  selectKeyQuery,
+  setKeyStateQuery,
+  touchKeyUseQuery,
+} from '../queries/key-queries.js';
+import { keyAuditView, keyFromRow, keyStateAction, keySubject, type KeyRow } from '../records.js';
 import { notFoundError } from '../store-errors.js';
 import { normalizeActor, normalizeKeyState, normalizeNewKey, type KeyFields } from '../validate-input.js';
 import { mapSqliteConstraintError } from './sqlite-constraint-errors.js';
 import type { SqliteContext } from './sqlite-context.js';
 import type { UpdateOutcome } from './sqlite-issuers.js';
 import { requireIssuer } from './sqlite-issuers.js';
-import { keyParams } from './sqlite-params.js';
 
 /** Who activates a key on its first use: no person, the store itself. */
 const ACTIVATION_ACTOR = 'system';
@@ -23,13 +25,13 @@ const ACTIVATION_ACTOR = 'system';
 export function listKeys(ctx: SqliteContext, issuerId: string | undefined): KeyRecord[] {
   const rows =
     issuerId === undefined
-      ? ctx.prepare('SELECT * FROM keys ORDER BY issuer_id, first_seen_at, id').all()
-      : ctx.prepare('SELECT * FROM keys WHERE issuer_id = ? ORDER BY first_seen_at, id').all(issuerId);
-  return (rows as KeyRow[]).map(keyFromRow);
+      ? ctx.all(listKeysQuery.bind(ctx.sql, {}))
+      : ctx.all(selectIssuerKeysQuery.bind(ctx.sql, { issuerId }));
+  return rows.map(keyFromRow);
 }
 
 export function findKey(ctx: SqliteContext, id: string): KeyRecord | undefined {
-  const row = ctx.prepare('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow | undefined;
+  const row = ctx.first(selectKeyQuery.bind(ctx.sql, { id }));
   return row === undefined ? undefined : keyFromRow(row);
 }
 
@@ -41,21 +43,14 @@ function requireKey(ctx: SqliteContext, id: string): KeyRecord {
 
 /** Inserts a checked key (no audit: the caller writes the entry that tells why). */
 export function insertKey(ctx: SqliteContext, fields: KeyFields, addedBy: Actor, at: Date): KeyRecord {
-  const id = randomUUID();
-  const stamp = toDateColumn(at);
+  let row: KeyRow | undefined;
   try {
-    ctx
-      .prepare(
-        `INSERT INTO keys (id, issuer_id, sha1, sha256, kid, certificate_der, jwk, subject, not_before, not_after, source,
-           added_by, state, state_changed_at, first_seen_at, last_seen_in_metadata_at, last_used_at)
-         VALUES (@id, @issuer_id, @sha1, @sha256, @kid, @certificate_der, @jwk, @subject, @not_before, @not_after, @source,
-           @added_by, @state, @at, @at, @last_seen_in_metadata_at, NULL)`,
-      )
-      .run({ ...keyParams(fields), id, added_by: addedBy, at: stamp });
+    row = ctx.first(insertKeyQuery.bind(ctx.sql, keyColumns(fields, randomUUID(), addedBy, at)));
   } catch (error) {
     throw mapSqliteConstraintError(error, 'key', fields);
   }
-  return requireKey(ctx, id);
+  if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
+  return keyFromRow(row);
 }
 
 export function addKey(ctx: SqliteContext, input: NewKey, actor: Actor): KeyRecord {
@@ -90,10 +85,8 @@ export function setKeyState(
   const current = requireKey(ctx, id);
   if (current.state === target) return { record: current, changed: false };
   const at = ctx.now();
-  ctx
-    .prepare('UPDATE keys SET state = ?, state_changed_at = ? WHERE id = ?')
-    .run(target, toDateColumn(at), id);
-  const updated = requireKey(ctx, id);
+  const row = ctx.first(setKeyStateQuery.bind(ctx.sql, { id, state: target, at }));
+  const updated = row === undefined ? requireKey(ctx, id) : keyFromRow(row);
   ctx.audit({
     at,
     actor: who,
@@ -113,14 +106,7 @@ export function setKeyState(
  * is announced, or does not exist) and the slow path must run.
  */
 export function touchKeyUse(ctx: SqliteContext, id: string, at: Date): boolean {
-  const stamp = toDateColumn(at);
-  const result = ctx
-    .prepare(
-      `UPDATE keys SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < @at THEN @at ELSE last_used_at END
-       WHERE id = @id AND state <> 'announced'`,
-    )
-    .run({ id, at: stamp });
-  return result.changes === 1;
+  return ctx.run(touchKeyUseQuery.bind(ctx.sql, { id, at })) === 1;
 }
 
 /**
@@ -135,10 +121,7 @@ export function activateOnUse(ctx: SqliteContext, id: string, at: Date): StoreCh
     touchKeyUse(ctx, id, at);
     return null;
   }
-  const stamp = toDateColumn(at);
-  ctx
-    .prepare("UPDATE keys SET state = 'active', state_changed_at = @at, last_used_at = @at WHERE id = @id")
-    .run({ id, at: stamp });
+  ctx.run(activateKeyQuery.bind(ctx.sql, { id, at }));
   ctx.audit({
     at,
     actor: ACTIVATION_ACTOR,

@@ -1,22 +1,26 @@
 import type { Actor, PendingChangeDecision, PendingChangeRecord } from '../model.js';
-import { pendingChangeFromRow, toDateColumn, type PendingChangeRow } from '../records.js';
+import {
+  decidePendingChangeQuery,
+  deletePendingChangeQuery,
+  listPendingChangesQuery,
+  pendingChangeColumns,
+  savePendingChangeQuery,
+  selectPendingChangeQuery,
+} from '../queries/pending-change-queries.js';
+import { pendingChangeFromRow } from '../records.js';
 import { pendingChangeAuditView, stalePendingChangeError } from '../pending-changes.js';
 import { notFoundError } from '../store-errors.js';
 import { normalizePendingDecision } from '../validate-input.js';
 import type { SqliteContext } from './sqlite-context.js';
 import { requireIssuer } from './sqlite-issuers.js';
-import { pendingChangeParams } from './sqlite-params.js';
 
 export function findPendingChange(ctx: SqliteContext, issuerId: string): PendingChangeRecord | undefined {
-  const row = ctx.prepare('SELECT * FROM pending_changes WHERE issuer_id = ?').get(issuerId) as
-    PendingChangeRow | undefined;
+  const row = ctx.first(selectPendingChangeQuery.bind(ctx.sql, { issuerId }));
   return row === undefined ? undefined : pendingChangeFromRow(row);
 }
 
 export function listPendingChanges(ctx: SqliteContext): PendingChangeRecord[] {
-  const rows = ctx
-    .prepare('SELECT * FROM pending_changes ORDER BY detected_at, issuer_id')
-    .all() as PendingChangeRow[];
+  const rows = ctx.all(listPendingChangesQuery.bind(ctx.sql, {}));
   return rows.map(pendingChangeFromRow);
 }
 
@@ -27,21 +31,10 @@ export function savePendingChange(
   change: PendingChangeRecord | null,
 ): void {
   if (change === null) {
-    ctx.prepare('DELETE FROM pending_changes WHERE issuer_id = ?').run(issuerId);
+    ctx.run(deletePendingChangeQuery.bind(ctx.sql, { issuerId }));
     return;
   }
-  ctx
-    .prepare(
-      `INSERT INTO pending_changes (issuer_id, detected_at, url, sha256, signer_sha1, reason, keys_json, decision,
-         decided_by, decided_at)
-       VALUES (@issuer_id, @detected_at, @url, @sha256, @signer_sha1, @reason, @keys_json, @decision,
-         @decided_by, @decided_at)
-       ON CONFLICT (issuer_id) DO UPDATE SET detected_at = excluded.detected_at, url = excluded.url,
-         sha256 = excluded.sha256, signer_sha1 = excluded.signer_sha1, reason = excluded.reason,
-         keys_json = excluded.keys_json, decision = excluded.decision, decided_by = excluded.decided_by,
-         decided_at = excluded.decided_at`,
-    )
-    .run(pendingChangeParams(change));
+  ctx.run(savePendingChangeQuery.bind(ctx.sql, pendingChangeColumns(change)));
 }
 
 /**
@@ -66,12 +59,16 @@ export function decidePendingChange(
     throw stalePendingChangeError(issuerId, checked.sha256, current.sha256);
   if (current.decision === checked.decision) return { record: current, changed: false };
   const at = ctx.now();
-  ctx
-    .prepare(
-      'UPDATE pending_changes SET decision = @decision, decided_by = @actor, decided_at = @at WHERE issuer_id = @id',
-    )
-    .run({ id: issuerId, decision: checked.decision, actor: checked.actor, at: toDateColumn(at) });
-  const record = findPendingChange(ctx, issuerId)!;
+  const row = ctx.first(
+    decidePendingChangeQuery.bind(ctx.sql, {
+      issuerId,
+      decision: checked.decision,
+      actor: checked.actor,
+      at,
+    }),
+  );
+  if (row === undefined) throw notFoundError('pending change', issuerId, 'issuer');
+  const record = pendingChangeFromRow(row);
   ctx.audit({
     at,
     actor: checked.actor,

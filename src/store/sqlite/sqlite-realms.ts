@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, NewRealm, RealmRecord } from '../model.js';
-import { realmFromRow, toAuditValue, toDateColumn, type RealmRow } from '../records.js';
+import { selectIssuerIdQuery } from '../queries/issuer-queries.js';
+import {
+  deleteRealmQuery,
+  insertRealmQuery,
+  realmColumns,
+  selectRealmByIdOrUriQuery,
+  selectRealmQuery,
+  selectRealmsQuery,
+  updateRealmQuery,
+} from '../queries/realm-queries.js';
+import { realmFromRow, toAuditValue } from '../records.js';
 import { notFoundError } from '../store-errors.js';
 import {
   normalizeActor,
@@ -11,49 +21,50 @@ import {
 import { mapSqliteConstraintError } from './sqlite-constraint-errors.js';
 import type { SqliteContext } from './sqlite-context.js';
 import type { UpdateOutcome } from './sqlite-issuers.js';
-import { realmParams } from './sqlite-params.js';
 
 export function listRealms(ctx: SqliteContext): RealmRecord[] {
-  return (ctx.prepare('SELECT * FROM realms ORDER BY realm_uri').all() as RealmRow[]).map(realmFromRow);
+  return ctx.all(selectRealmsQuery.bind(ctx.sql, {})).map(realmFromRow);
 }
 
 export function findRealm(ctx: SqliteContext, idOrUri: string): RealmRecord | undefined {
-  const row = ctx
-    .prepare('SELECT * FROM realms WHERE id = @key OR realm_uri = @key ORDER BY id = @key DESC LIMIT 1')
-    .get({ key: idOrUri }) as RealmRow | undefined;
+  const row = ctx.first(selectRealmByIdOrUriQuery.bind(ctx.sql, { key: idOrUri }));
   return row === undefined ? undefined : realmFromRow(row);
 }
 
 function requireRealm(ctx: SqliteContext, id: string): RealmRecord {
-  const row = ctx.prepare('SELECT * FROM realms WHERE id = ?').get(id) as RealmRow | undefined;
+  const row = ctx.first(selectRealmQuery.bind(ctx.sql, { id }));
   if (row === undefined) throw notFoundError('realm', id);
   return realmFromRow(row);
 }
 
 /** Every issuer a realm allows must exist when the realm is written: a typo would otherwise allow no one silently. */
 function requireAllowedIssuers(ctx: SqliteContext, fields: RealmFields): void {
-  const exists = ctx.prepare('SELECT 1 FROM issuers WHERE id = ?');
   for (const issuerId of fields.allowedIssuerIds)
-    if (exists.get(issuerId) === undefined) throw notFoundError('issuer', issuerId, 'allowedIssuerIds');
+    if (ctx.first(selectIssuerIdQuery.bind(ctx.sql, { id: issuerId })) === undefined)
+      throw notFoundError('issuer', issuerId, 'allowedIssuerIds');
+}
+
+/** Runs a write whose constraint failures name a realm field. */
+function writeRealm(fields: RealmFields, write: () => RealmRecord | undefined): RealmRecord {
+  let realm: RealmRecord | undefined;
+  try {
+    realm = write();
+  } catch (error) {
+    throw mapSqliteConstraintError(error, 'realm', fields);
+  }
+  if (realm === undefined) throw new Error('a realm write returned no row');
+  return realm;
 }
 
 export function createRealm(ctx: SqliteContext, input: NewRealm, actor: Actor): RealmRecord {
   const who = normalizeActor(actor);
   const fields = normalizeNewRealm(input);
   requireAllowedIssuers(ctx, fields);
-  const id = randomUUID();
   const at = ctx.now();
-  try {
-    ctx
-      .prepare(
-        `INSERT INTO realms (id, realm_uri, reply_url, home_realm, allowed_issuer_ids, created_at, updated_at)
-         VALUES (@id, @realm_uri, @reply_url, @home_realm, @allowed_issuer_ids, @at, @at)`,
-      )
-      .run({ ...realmParams(fields), id, at: toDateColumn(at) });
-  } catch (error) {
-    throw mapSqliteConstraintError(error, 'realm', fields);
-  }
-  const realm = requireRealm(ctx, id);
+  const realm = writeRealm(fields, () => {
+    const row = ctx.first(insertRealmQuery.bind(ctx.sql, { ...realmColumns(fields), id: randomUUID(), at }));
+    return row === undefined ? undefined : realmFromRow(row);
+  });
   ctx.audit({
     at,
     actor: who,
@@ -86,18 +97,10 @@ export function updateRealm(
   if (JSON.stringify(before) === JSON.stringify(after)) return { record: current, changed: false };
   if (changes.allowedIssuerIds !== undefined) requireAllowedIssuers(ctx, after);
   const at = ctx.now();
-  try {
-    ctx
-      .prepare(
-        `UPDATE realms SET realm_uri = @realm_uri, reply_url = @reply_url, home_realm = @home_realm,
-           allowed_issuer_ids = @allowed_issuer_ids, updated_at = @at
-         WHERE id = @id`,
-      )
-      .run({ ...realmParams(after), id, at: toDateColumn(at) });
-  } catch (error) {
-    throw mapSqliteConstraintError(error, 'realm', after);
-  }
-  const updated = requireRealm(ctx, id);
+  const updated = writeRealm(after, () => {
+    const row = ctx.first(updateRealmQuery.bind(ctx.sql, { ...realmColumns(after), id, at }));
+    return row === undefined ? undefined : realmFromRow(row);
+  });
   ctx.audit({
     at,
     actor: who,
@@ -114,7 +117,7 @@ export function updateRealm(
 export function deleteRealm(ctx: SqliteContext, id: string, actor: Actor): void {
   const who = normalizeActor(actor);
   const realm = requireRealm(ctx, id);
-  ctx.prepare('DELETE FROM realms WHERE id = ?').run(id);
+  ctx.run(deleteRealmQuery.bind(ctx.sql, { id }));
   ctx.audit({
     at: ctx.now(),
     actor: who,

@@ -1,25 +1,41 @@
-import { toDateColumn } from '../records.js';
+import type { Kysely } from 'kysely';
+import { prepareQuery } from '../prepared-query.js';
 import { normalizeInstant, normalizeReplay } from '../validate-input.js';
 import type { SqliteContext } from './sqlite-context.js';
+import type { SqliteDatabase } from './sqlite-query-builder.js';
 
 /**
- * Records a token ID until `expiresAt`; true when it was new. One statement,
- * hence atomic: a new ID is inserted, an expired one is taken over, a live one
- * is left alone (and the call reports a replay).
+ * A new ID is inserted, an expired one is taken over, a live one is left
+ * alone: one statement, hence atomic. SQLite keeps the ID itself (one
+ * process per file; PostgreSQL keeps its SHA-256, see postgres-store.ts).
  */
+const storeReplayQuery = prepareQuery(
+  (sql: Kysely<SqliteDatabase>, p: { id: string; expiresAt: Date; now: Date }) =>
+    sql
+      .insertInto('replays')
+      .values({ id: p.id, expires_at: p.expiresAt })
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') }))
+          .where('replays.expires_at', '<=', p.now),
+      ),
+);
+
+const purgeReplaysQuery = prepareQuery((sql: Kysely<SqliteDatabase>, p: { now: Date }) =>
+  sql.deleteFrom('replays').where('expires_at', '<=', p.now),
+);
+
+/** Records a token ID until `expiresAt`; true when it was new (or its entry had expired). */
 export function checkAndStoreReplay(ctx: SqliteContext, id: string, expiresAt: Date, now: Date): boolean {
   const replay = normalizeReplay(id, expiresAt, now);
-  const result = ctx
-    .prepare(
-      `INSERT INTO replays (id, expires_at) VALUES (@id, @expires_at)
-       ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE replays.expires_at <= @now`,
-    )
-    .run({ id: replay.id, expires_at: toDateColumn(replay.expiresAt), now: toDateColumn(replay.now) });
-  return result.changes === 1;
+  const changes = ctx.run(
+    storeReplayQuery.bind(ctx.local, { id: replay.id, expiresAt: replay.expiresAt, now: replay.now }),
+  );
+  return changes === 1;
 }
 
 /** Drops the IDs expired at `now`; returns how many. */
 export function purgeReplays(ctx: SqliteContext, now: Date): number {
-  const at = toDateColumn(normalizeInstant('now', now));
-  return ctx.prepare('DELETE FROM replays WHERE expires_at <= ?').run(at).changes;
+  return ctx.run(purgeReplaysQuery.bind(ctx.local, { now: normalizeInstant('now', now) }));
 }
