@@ -6,6 +6,8 @@
  * generated from it (`npm run docs:config`).
  */
 
+import type { ConfigOf } from './config-shape.js';
+
 /** Where a setting's value came from, lowest precedence first. */
 export type SettingSource = 'default' | 'file' | 'env' | 'flag';
 
@@ -98,14 +100,6 @@ export interface SessionKeyConfig {
   readonly secret: string;
 }
 
-/** A claim that grants the admin role when a trusted issuer asserts it. */
-export interface AdminClaimConfig {
-  readonly type: string;
-  readonly value: string;
-  /** The issuers (by name) whose tokens may grant the role by this claim; none by default. */
-  readonly issuers: readonly string[];
-}
-
 /** The OpenID Connect response types claimsgate asks for (both answered by `form_post`). */
 export const OIDC_RESPONSE_TYPES = ['code', 'id_token'] as const;
 export type OidcResponseType = (typeof OIDC_RESPONSE_TYPES)[number];
@@ -120,72 +114,12 @@ export interface OidcClientConfig {
   readonly responseType: OidcResponseType;
 }
 
-/** The outgoing alert webhook. */
-export interface WebhookConfig {
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly retries: number;
-}
-
 /** The pino log levels. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const CONFIG_MODES = ['production', 'development'] as const;
 export type ConfigMode = (typeof CONFIG_MODES)[number];
-
-/** The validated, resolved configuration (every default and reference filled in). */
-export interface Config {
-  readonly mode: ConfigMode;
-  readonly server: {
-    readonly host: string;
-    readonly allowPublicBind: boolean;
-    readonly port: number;
-    readonly publicUrl: string;
-    readonly trustProxy: boolean;
-    readonly trustedProxies: readonly string[];
-    readonly shutdownGraceMs: number;
-    readonly requestTimeoutMs: number;
-  };
-  readonly database: { readonly url: string };
-  readonly session: {
-    readonly cookieName: string;
-    readonly absoluteLifetimeSeconds: number;
-    readonly idleTimeoutSeconds: number;
-    readonly renewAfterSeconds: number;
-    /** Resolved: `auto` became true exactly when `server.publicUrl` is https. */
-    readonly secureCookies: boolean;
-    readonly keys: readonly SessionKeyConfig[];
-  };
-  readonly validation: { readonly clockSkewSeconds: number; readonly maxTokenBytes: number };
-  readonly rollover: {
-    readonly fetchSpacingSeconds: number;
-    readonly unknownKeyWaitMs: number;
-    readonly maxWaitingTokens: number;
-    readonly graceSeconds: number;
-    readonly reconcileIntervalMs: number;
-    readonly fetchTimeoutMs: number;
-    readonly allowHttpMetadata: boolean;
-    readonly privateMetadataHosts: readonly string[];
-    readonly alerts: {
-      readonly expiryDays: readonly number[];
-      readonly consecutiveFailures: number;
-      readonly staleAfterSeconds: number;
-    };
-    readonly webhook?: WebhookConfig;
-  };
-  readonly gateway: {
-    readonly upstream?: string;
-    readonly allowedReturnOrigins: readonly string[];
-    readonly identityHeaderPrefix: string;
-    readonly upstreamTimeoutMs: number;
-  };
-  /** OpenID Connect client registrations, by issuer name. */
-  readonly oidc: { readonly clients: Readonly<Record<string, OidcClientConfig>> };
-  readonly admin: { readonly enabled: boolean; readonly adminClaim?: AdminClaimConfig };
-  readonly logging: { readonly level: LogLevel };
-  readonly metrics: { readonly enabled: boolean; readonly bearerToken?: string };
-}
 
 const DAY_SECONDS = 86_400;
 
@@ -651,6 +585,20 @@ export const CONFIG_SCHEMA = {
     },
   },
 } as const satisfies SchemaGroup;
+
+/**
+ * The validated, resolved configuration (every default and reference filled
+ * in; `session.secureCookies` resolved from `auto` to whether
+ * `server.publicUrl` is https). Derived from `CONFIG_SCHEMA`, so a setting
+ * declared there is a property here.
+ */
+export type Config = ConfigOf<typeof CONFIG_SCHEMA>;
+
+/** The outgoing alert webhook. */
+export type WebhookConfig = NonNullable<Config['rollover']['webhook']>;
+
+/** A claim that grants the admin role when a trusted issuer asserts it. */
+export type AdminClaimConfig = NonNullable<Config['admin']['adminClaim']>;
 
 /** One setting with its place in the schema. */
 export interface SettingEntry {
