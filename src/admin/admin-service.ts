@@ -6,6 +6,8 @@ import type {
   Actor,
   DiscontinuityPolicy,
   DiscontinuityReason,
+  IssuerPatch,
+  NewIssuer,
   PendingChangeDecision,
   Protocol,
 } from '../store/model.js';
@@ -224,26 +226,11 @@ export interface IssuerRemovalView {
   readonly realms: readonly RealmUnlinkView[];
 }
 
-/** The fields of a new issuer; those left out take the store's defaults. */
-export interface IssuerInput {
-  readonly name: string;
-  readonly issuerUri: string;
-  readonly description?: string;
-  readonly protocols?: readonly Protocol[];
-  readonly metadataUrl?: string | null;
-  readonly loginUrl?: string | null;
-  readonly useForLogin?: boolean;
-  readonly label?: string;
-  readonly refreshIntervalSeconds?: number;
-  readonly signaturePolicy?: MetadataSignaturePolicy;
-  readonly allowSha1?: boolean;
-  readonly allowedTenants?: readonly string[];
-  readonly discontinuityPolicy?: DiscontinuityPolicy;
-  readonly requireSignedAssertion?: boolean;
-}
+/** The fields of a new issuer; those left out take the store's defaults (the store's `NewIssuer`, from src/store/issuer-schema.ts). */
+export type IssuerInput = NewIssuer;
 
 /** The fields an issuer update changes; those left out stay as they are. */
-export type IssuerUpdate = Partial<IssuerInput>;
+export type IssuerUpdate = IssuerPatch;
 
 /** What "Refresh now" (or an import's refresh) did. */
 export interface RefreshOutcomeView {
