@@ -12,6 +12,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { closedObject as object, enumOf, listOf, orNull } from '../lib/schema-builders.js';
 import {
+  ISSUER_FIELD_SCHEMAS,
   IssuerPatchSchema,
   MAX_TEXT,
   NewIssuerSchema,
@@ -42,9 +43,7 @@ const anyValue = Type.Unknown();
 
 const KEY_STATES = ['announced', 'active', 'retiring', 'retired', 'revoked', 'expired'] as const;
 const keyState = enumOf(KEY_STATES);
-const protocol = enumOf(['wsfed', 'saml2', 'oidc']);
 const refreshOutcome = enumOf(['success', 'not-modified', 'failure']);
-const discontinuityPolicy = enumOf(['auto', 'hold', 'accept-with-alert']);
 const signatureMode = enumOf(SIGNATURE_MODES);
 
 /** The body of every error answer: `{ code, message, hint, detail }`. */
@@ -77,25 +76,15 @@ export const AlertSchema = object({
   message: anyString,
 });
 
+/** An issuer as answers carry it: its fields (declared once, in issuer-schema.ts) and what the store adds. */
 export const IssuerSchema = object({
   id: anyString,
-  name: anyString,
-  description: anyString,
-  issuerUri: anyString,
-  protocols: listOf(protocol),
-  metadataUrl: nullableString,
-  loginUrl: nullableString,
-  useForLogin: boolean,
-  label: anyString,
-  refreshIntervalSeconds: integer,
-  signaturePolicy: SignaturePolicySchema,
-  allowSha1: boolean,
-  allowedTenants: stringList,
-  discontinuityPolicy,
-  requireSignedAssertion: boolean,
+  ...ISSUER_FIELD_SCHEMAS,
   createdAt: dateTime,
   updatedAt: dateTime,
-  version: integer,
+  version: Type.Integer({
+    description: 'Give it back as `expectedVersion` to update without overwriting someone else’s change.',
+  }),
 });
 
 export const RefreshStatusSchema = object({

@@ -56,9 +56,7 @@ function validationProblem(error: FastifyError): ClaimsgateError {
     path: item.instancePath === '' ? '/' : item.instancePath,
     keyword: item.keyword,
     message: item.message ?? 'is not acceptable',
-    ...(item.keyword === 'additionalProperties'
-      ? { property: (item.params as { additionalProperty?: unknown }).additionalProperty }
-      : {}),
+    ...(item.keyword === 'additionalProperties' ? { property: item.params['additionalProperty'] } : {}),
   }));
   const first = errors[0];
   const where = error.validationContext ?? 'request';
