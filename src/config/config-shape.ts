@@ -11,7 +11,7 @@ import {
   type SchemaGroup,
   type SessionKeyConfig,
   type SettingSpec,
-} from './config-schema.js';
+} from './setting-spec.js';
 
 /** The resolved value of one setting (`auto-boolean` is resolved to a boolean at load). */
 export type SettingValueOf<S extends SettingSpec> = S extends { readonly type: 'string' | 'url' | 'host' }
