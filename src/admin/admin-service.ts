@@ -4,10 +4,11 @@ import type { MetadataSignaturePolicy } from '../metadata/check-metadata-signatu
 import type { MetadataEndpoint, MetadataFormat } from '../metadata/model.js';
 import type {
   Actor,
-  DiscontinuityPolicy,
   DiscontinuityReason,
+  IssuerPatch,
+  IssuerRecord,
+  NewIssuer,
   PendingChangeDecision,
-  Protocol,
 } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
@@ -54,29 +55,14 @@ export interface AlertView {
   readonly message: string;
 }
 
-/** Every field of an issuer. */
-export interface IssuerView {
-  readonly id: string;
-  readonly name: string;
-  readonly description: string;
-  readonly issuerUri: string;
-  readonly protocols: readonly Protocol[];
-  readonly metadataUrl: string | null;
-  readonly loginUrl: string | null;
-  readonly useForLogin: boolean;
-  readonly label: string;
-  readonly refreshIntervalSeconds: number;
-  readonly signaturePolicy: MetadataSignaturePolicy;
-  readonly allowSha1: boolean;
-  readonly allowedTenants: readonly string[];
-  /** What a refresh does with a document that replaces the keys without continuity (docs/rollover.md). */
-  readonly discontinuityPolicy: DiscontinuityPolicy;
-  /** SAML 2.0: the assertion must carry its own signature (a signed Response around it is not enough). */
-  readonly requireSignedAssertion: boolean;
+/**
+ * Every field of an issuer (declared once in src/store/issuer-schema.ts),
+ * its instants as ISO strings; give `version` back as `expectedVersion` to
+ * update without overwriting someone else's change.
+ */
+export interface IssuerView extends Omit<IssuerRecord, 'createdAt' | 'updatedAt'> {
   readonly createdAt: IsoDateTime;
   readonly updatedAt: IsoDateTime;
-  /** Give it back as `expectedVersion` to update without overwriting someone else's change. */
-  readonly version: number;
 }
 
 /** Where an issuer's refreshing stands. */
@@ -224,26 +210,11 @@ export interface IssuerRemovalView {
   readonly realms: readonly RealmUnlinkView[];
 }
 
-/** The fields of a new issuer; those left out take the store's defaults. */
-export interface IssuerInput {
-  readonly name: string;
-  readonly issuerUri: string;
-  readonly description?: string;
-  readonly protocols?: readonly Protocol[];
-  readonly metadataUrl?: string | null;
-  readonly loginUrl?: string | null;
-  readonly useForLogin?: boolean;
-  readonly label?: string;
-  readonly refreshIntervalSeconds?: number;
-  readonly signaturePolicy?: MetadataSignaturePolicy;
-  readonly allowSha1?: boolean;
-  readonly allowedTenants?: readonly string[];
-  readonly discontinuityPolicy?: DiscontinuityPolicy;
-  readonly requireSignedAssertion?: boolean;
-}
+/** The fields of a new issuer; those left out take the store's defaults (the store's `NewIssuer`, from src/store/issuer-schema.ts). */
+export type IssuerInput = NewIssuer;
 
 /** The fields an issuer update changes; those left out stay as they are. */
-export type IssuerUpdate = Partial<IssuerInput>;
+export type IssuerUpdate = IssuerPatch;
 
 /** What "Refresh now" (or an import's refresh) did. */
 export interface RefreshOutcomeView {

@@ -58,25 +58,13 @@ export function isoOrNull(date: Date | null | undefined): IsoDateTime | null {
 
 /** Every field of an issuer record. */
 export function viewIssuer(issuer: IssuerRecord): IssuerView {
+  const { createdAt, updatedAt, ...fields } = issuer;
   return {
-    id: issuer.id,
-    name: issuer.name,
-    description: issuer.description,
-    issuerUri: issuer.issuerUri,
-    protocols: [...issuer.protocols],
-    metadataUrl: issuer.metadataUrl,
-    loginUrl: issuer.loginUrl,
-    useForLogin: issuer.useForLogin,
-    label: issuer.label,
-    refreshIntervalSeconds: issuer.refreshIntervalSeconds,
-    signaturePolicy: issuer.signaturePolicy,
-    allowSha1: issuer.allowSha1,
-    allowedTenants: [...issuer.allowedTenants],
-    discontinuityPolicy: issuer.discontinuityPolicy,
-    requireSignedAssertion: issuer.requireSignedAssertion,
-    createdAt: iso(issuer.createdAt),
-    updatedAt: iso(issuer.updatedAt),
-    version: issuer.version,
+    ...fields,
+    protocols: [...fields.protocols],
+    allowedTenants: [...fields.allowedTenants],
+    createdAt: iso(createdAt),
+    updatedAt: iso(updatedAt),
   };
 }
 

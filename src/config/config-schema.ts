@@ -1,131 +1,27 @@
 /**
- * The gateway's configuration: its typed shape and the declarative schema it
- * is read and checked against (type, default, unit, allowed values, doc).
+ * The gateway's configuration, declared once: the schema it is read and
+ * checked against (type, default, unit, allowed values, doc of each
+ * setting, in the vocabulary of setting-spec.ts), and its TypeScript type
+ * derived from that schema (config-shape.ts).
  *
  * `loadConfig` (load-config.ts) reads the schema; `docs/configuration.md` is
  * generated from it (`npm run docs:config`).
  */
 
-/** Where a setting's value came from, lowest precedence first. */
-export type SettingSource = 'default' | 'file' | 'env' | 'flag';
+import type { ConfigOf } from './config-shape.js';
+import type { SchemaGroup, SettingSpec } from './setting-spec.js';
 
-/** The unit a number is counted in; the setting's name ends with it. */
-export type SettingUnit = 'seconds' | 'milliseconds' | 'bytes' | 'days' | 'attempts';
-
-/** A default computed from settings resolved before it (schema order). */
-export interface DerivedDefault<T> {
-  /** How the default reads in the documentation. */
-  readonly describe: string;
-  /**
-   * The default, given the already-resolved value at a dotted path; undefined
-   * when a setting it depends on is itself invalid (its problem is reported there).
-   */
-  readonly derive: (resolved: (path: string) => unknown) => T | undefined;
-}
-
-interface SettingCommon {
-  readonly kind: 'setting';
-  /** One or two sentences for the documentation. */
-  readonly doc: string;
-  readonly unit?: SettingUnit;
-  /**
-   * The value is never echoed in errors or warnings, and may be given as an
-   * `env:NAME` or `file:/path` reference that is resolved at load.
-   */
-  readonly secret?: boolean;
-  /** Without a default: the setting is absent from the configuration unless given. */
-  readonly optional?: boolean;
-}
-
-/** One setting (a leaf of the schema). */
-export type SettingSpec = SettingCommon &
-  (
-    | {
-        readonly type: 'string';
-        readonly default?: string;
-        readonly pattern?: RegExp;
-        /** What the pattern allows, in words. */
-        readonly patternDoc?: string;
-      }
-    | { readonly type: 'integer'; readonly default?: number; readonly min: number; readonly max: number }
-    | { readonly type: 'boolean'; readonly default?: boolean | DerivedDefault<boolean> }
-    | { readonly type: 'auto-boolean'; readonly default?: 'auto' }
-    | { readonly type: 'enum'; readonly values: readonly string[]; readonly default?: string }
-    | {
-        readonly type: 'url';
-        readonly protocols: readonly string[];
-        /** A base URL: no query or fragment, trailing slashes dropped. */
-        readonly base?: boolean;
-        readonly default?: string | DerivedDefault<string>;
-      }
-    | { readonly type: 'host'; readonly default?: string }
-    | {
-        readonly type: 'integer-list';
-        readonly default?: readonly number[];
-        readonly min: number;
-        readonly max: number;
-      }
-    | { readonly type: 'origin-list'; readonly default?: DerivedDefault<readonly string[]> }
-    | {
-        readonly type: 'string-list';
-        readonly default?: readonly string[];
-        readonly pattern: RegExp;
-        /** What each item may be, in words. */
-        readonly patternDoc: string;
-      }
-    | { readonly type: 'header-map'; readonly default?: Readonly<Record<string, string>> }
-    | { readonly type: 'session-keys'; readonly default?: readonly SessionKeyConfig[] }
-    | { readonly type: 'oidc-clients'; readonly default?: Readonly<Record<string, OidcClientConfig>> }
-  );
-
-/** A group of settings (a section, or a nested object such as `rollover.alerts`). */
-export interface SchemaGroup {
-  readonly kind: 'group';
-  readonly doc: string;
-  /**
-   * The whole group is absent unless one of its settings is given; then its
-   * settings without a default are required.
-   */
-  readonly optional?: boolean;
-  readonly fields: Readonly<Record<string, SettingSpec | SchemaGroup>>;
-}
-
-/** A session sealing key, its secret resolved. */
-export interface SessionKeyConfig {
-  /** 1–32 characters of `A–Z a–z 0–9 _ -`; it travels in every sealed value. */
-  readonly id: string;
-  /** Hexadecimal or base64 text of at least 32 random bytes. */
-  readonly secret: string;
-}
-
-/** A claim that grants the admin role when a trusted issuer asserts it. */
-export interface AdminClaimConfig {
-  readonly type: string;
-  readonly value: string;
-  /** The issuers (by name) whose tokens may grant the role by this claim; none by default. */
-  readonly issuers: readonly string[];
-}
-
-/** The OpenID Connect response types claimsgate asks for (both answered by `form_post`). */
-export const OIDC_RESPONSE_TYPES = ['code', 'id_token'] as const;
-export type OidcResponseType = (typeof OIDC_RESPONSE_TYPES)[number];
-
-/** claimsgate's registration as an OpenID Connect client of one issuer, its secret resolved. */
-export interface OidcClientConfig {
-  /** The application (client) ID the issuer gave claimsgate; the id_token's audience. */
-  readonly clientId: string;
-  /** Sent to the token endpoint with HTTP Basic authentication (code flow only). */
-  readonly clientSecret?: string;
-  /** `code` (authorization code with PKCE) or `id_token` (implicit, id_token only). */
-  readonly responseType: OidcResponseType;
-}
-
-/** The outgoing alert webhook. */
-export interface WebhookConfig {
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly retries: number;
-}
+export {
+  OIDC_RESPONSE_TYPES,
+  type DerivedDefault,
+  type OidcClientConfig,
+  type OidcResponseType,
+  type SchemaGroup,
+  type SessionKeyConfig,
+  type SettingSource,
+  type SettingSpec,
+  type SettingUnit,
+} from './setting-spec.js';
 
 /** The pino log levels. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -133,59 +29,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const CONFIG_MODES = ['production', 'development'] as const;
 export type ConfigMode = (typeof CONFIG_MODES)[number];
-
-/** The validated, resolved configuration (every default and reference filled in). */
-export interface Config {
-  readonly mode: ConfigMode;
-  readonly server: {
-    readonly host: string;
-    readonly allowPublicBind: boolean;
-    readonly port: number;
-    readonly publicUrl: string;
-    readonly trustProxy: boolean;
-    readonly trustedProxies: readonly string[];
-    readonly shutdownGraceMs: number;
-    readonly requestTimeoutMs: number;
-  };
-  readonly database: { readonly url: string };
-  readonly session: {
-    readonly cookieName: string;
-    readonly absoluteLifetimeSeconds: number;
-    readonly idleTimeoutSeconds: number;
-    readonly renewAfterSeconds: number;
-    /** Resolved: `auto` became true exactly when `server.publicUrl` is https. */
-    readonly secureCookies: boolean;
-    readonly keys: readonly SessionKeyConfig[];
-  };
-  readonly validation: { readonly clockSkewSeconds: number; readonly maxTokenBytes: number };
-  readonly rollover: {
-    readonly fetchSpacingSeconds: number;
-    readonly unknownKeyWaitMs: number;
-    readonly maxWaitingTokens: number;
-    readonly graceSeconds: number;
-    readonly reconcileIntervalMs: number;
-    readonly fetchTimeoutMs: number;
-    readonly allowHttpMetadata: boolean;
-    readonly privateMetadataHosts: readonly string[];
-    readonly alerts: {
-      readonly expiryDays: readonly number[];
-      readonly consecutiveFailures: number;
-      readonly staleAfterSeconds: number;
-    };
-    readonly webhook?: WebhookConfig;
-  };
-  readonly gateway: {
-    readonly upstream?: string;
-    readonly allowedReturnOrigins: readonly string[];
-    readonly identityHeaderPrefix: string;
-    readonly upstreamTimeoutMs: number;
-  };
-  /** OpenID Connect client registrations, by issuer name. */
-  readonly oidc: { readonly clients: Readonly<Record<string, OidcClientConfig>> };
-  readonly admin: { readonly enabled: boolean; readonly adminClaim?: AdminClaimConfig };
-  readonly logging: { readonly level: LogLevel };
-  readonly metrics: { readonly enabled: boolean; readonly bearerToken?: string };
-}
 
 const DAY_SECONDS = 86_400;
 
@@ -651,6 +494,20 @@ export const CONFIG_SCHEMA = {
     },
   },
 } as const satisfies SchemaGroup;
+
+/**
+ * The validated, resolved configuration (every default and reference filled
+ * in; `session.secureCookies` resolved from `auto` to whether
+ * `server.publicUrl` is https). Derived from `CONFIG_SCHEMA`, so a setting
+ * declared there is a property here.
+ */
+export type Config = ConfigOf<typeof CONFIG_SCHEMA>;
+
+/** The outgoing alert webhook. */
+export type WebhookConfig = NonNullable<Config['rollover']['webhook']>;
+
+/** A claim that grants the admin role when a trusted issuer asserts it. */
+export type AdminClaimConfig = NonNullable<Config['admin']['adminClaim']>;
 
 /** One setting with its place in the schema. */
 export interface SettingEntry {

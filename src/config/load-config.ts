@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { checkConfig } from './check-config.js';
 import { readEnvLayer, readFileLayer, readFlagLayer, type LayerReading } from './config-layers.js';
 import { configInvalidError, type ConfigProblem } from './config-problems.js';
-import { listSettings, type Config, type SettingSource } from './config-schema.js';
+import { CONFIG_SCHEMA, listSettings, type Config, type SettingSource } from './config-schema.js';
+import { assertConfigShape } from './config-shape.js';
 import { deepFreeze, type DeepReadonly } from './deep-freeze.js';
 import { readConfigFile } from './read-config-file.js';
 import { resolveSettings, type SourcedLayers } from './resolve-settings.js';
@@ -115,8 +116,10 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     const source = checked.sources.get(path);
     if (checked.values.has(path) && source !== undefined) sources[path] = source;
   }
+  const config: unknown = nest(checked.values);
+  assertConfigShape(CONFIG_SCHEMA, config);
   return deepFreeze({
-    config: nest(checked.values) as unknown as Config,
+    config,
     warnings,
     sources,
   });

@@ -1,9 +1,30 @@
-import { NAMED_SCHEMAS, ProblemSchema, type JsonSchema } from './openapi-schemas.js';
+import { KindGuard, type TObject, type TSchema } from '@sinclair/typebox';
+import type { RouteOptions } from 'fastify';
+import { NAMED_SCHEMAS, NoContentSchema, ProblemSchema } from './openapi-schemas.js';
+
+/** An error status a route may answer besides 400, 401, 403 and 500, which every route may. */
+export type ApiErrorStatus = 404 | 409 | 422 | 503;
+
+declare module 'fastify' {
+  /**
+   * What the OpenAPI document says of a route, written in its schema beside
+   * the request and response schemas (the fields @fastify/swagger reads,
+   * plus the error statuses).
+   */
+  interface FastifySchema {
+    operationId?: string;
+    summary?: string;
+    description?: string;
+    tags?: readonly string[];
+    /** Error statuses the route may answer besides 400, 401, 403 and 500. */
+    errorStatuses?: readonly ApiErrorStatus[];
+  }
+}
 
 /** The HTTP methods the admin API uses. */
 export type ApiMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** One admin API route as described: the same object registers it with Fastify and documents it. */
+/** One admin API route as the document describes it, read from the route Fastify registered. */
 export interface ApiRouteDescription {
   readonly method: ApiMethod;
   /** Relative to the API's prefix, in Fastify's form: `/issuers/:id`. */
@@ -12,15 +33,15 @@ export interface ApiRouteDescription {
   readonly summary: string;
   readonly description?: string;
   readonly tag: string;
-  readonly params?: JsonSchema;
-  readonly query?: JsonSchema;
-  readonly body?: JsonSchema;
+  readonly params?: TObject;
+  readonly query?: TObject;
+  readonly body?: TSchema;
   /** The success status. */
   readonly status: 200 | 201 | 204;
   /** The success body; absent for 204. */
-  readonly response?: JsonSchema;
+  readonly response?: TSchema;
   /** Error statuses the route may answer besides 400, 401, 403 and 500, which every route may. */
-  readonly errors: readonly (404 | 409 | 422 | 503)[];
+  readonly errors: readonly ApiErrorStatus[];
 }
 
 /** What the document says about the API as a whole. */
@@ -79,9 +100,13 @@ const ERROR_RESPONSES: Readonly<Record<number, { name: string; description: stri
 
 const SAFE_METHODS: ReadonlySet<ApiMethod> = new Set(['GET']);
 
-/** Names of the named schemas by object identity. */
-const NAMES = new Map<JsonSchema, string>(
-  Object.entries(NAMED_SCHEMAS).map(([name, schema]) => [schema, name]),
+/**
+ * Names of the named schemas by their JSON text: TypeBox copies a schema
+ * when it marks it optional (`Type.Optional`), so the copy in an object's
+ * properties is found by what it says, not by identity.
+ */
+const NAMES = new Map<string, string>(
+  Object.entries(NAMED_SCHEMAS).map(([name, schema]) => [JSON.stringify(schema), name]),
 );
 
 /**
@@ -92,9 +117,73 @@ const NAMES = new Map<JsonSchema, string>(
 function withRefs(schema: unknown, keepTop = false): unknown {
   if (Array.isArray(schema)) return schema.map((item) => withRefs(item));
   if (typeof schema !== 'object' || schema === null) return schema;
-  const name = NAMES.get(schema as JsonSchema);
+  const name = NAMES.get(JSON.stringify(schema));
   if (name !== undefined && !keepTop) return { $ref: `#/components/schemas/${name}` };
   return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, withRefs(value)]));
+}
+
+const METHODS: readonly ApiMethod[] = ['GET', 'POST', 'PATCH', 'DELETE'];
+
+/**
+ * The description of a route as Fastify registers it (from an `onRoute`
+ * hook): its method, its path under `prefix`, and what its schema says
+ * (operation fields, request schemas, the 2xx answer and the error
+ * statuses). Undefined for the HEAD twin Fastify adds to every GET.
+ *
+ * @throws {TypeError} when the route lacks what the document needs (an
+ *   operationId, a summary, one tag, one success answer): a route written
+ *   without them is a programming mistake.
+ */
+export function describeRoute(route: RouteOptions, prefix: string): ApiRouteDescription | undefined {
+  const method = METHODS.find((candidate) => candidate === route.method);
+  if (method === undefined) return undefined;
+  const schema = route.schema ?? {};
+  const where = `${method} ${route.url}`;
+  const [tag, ...otherTags] = schema.tags ?? [];
+  if (
+    schema.operationId === undefined ||
+    schema.summary === undefined ||
+    tag === undefined ||
+    otherTags.length > 0
+  ) {
+    throw new TypeError(`${where}: an admin API route needs an operationId, a summary and one tag.`);
+  }
+  if (!route.url.startsWith(prefix)) throw new TypeError(`${where}: not under ${prefix}.`);
+  const answers = typeof schema.response === 'object' && schema.response !== null ? schema.response : {};
+  const successes = Object.entries(answers).filter(([status]) => /^2\d\d$/.test(status));
+  const [success] = successes;
+  const status = success === undefined ? undefined : Number(success[0]);
+  if (successes.length !== 1 || (status !== 200 && status !== 201 && status !== 204)) {
+    throw new TypeError(`${where}: an admin API route answers exactly one of 200, 201 or 204.`);
+  }
+  const answer: unknown = success?.[1];
+  const objectOrUndefined = (value: unknown, part: string): TObject | undefined => {
+    if (value === undefined) return undefined;
+    if (KindGuard.IsObject(value)) return value;
+    throw new TypeError(`${where}: its ${part} schema must be a TypeBox object.`);
+  };
+  const body: unknown = schema.body;
+  if (body !== undefined && !KindGuard.IsSchema(body))
+    throw new TypeError(`${where}: its body must be a TypeBox schema.`);
+  if (answer !== NoContentSchema && !KindGuard.IsSchema(answer)) {
+    throw new TypeError(`${where}: its answer must be a TypeBox schema.`);
+  }
+  const params = objectOrUndefined(schema.params, 'params');
+  const query = objectOrUndefined(schema.querystring, 'querystring');
+  return {
+    method,
+    path: route.url.slice(prefix.length),
+    operationId: schema.operationId,
+    summary: schema.summary,
+    ...(schema.description === undefined ? {} : { description: schema.description }),
+    tag,
+    ...(params === undefined ? {} : { params }),
+    ...(query === undefined ? {} : { query }),
+    ...(body === undefined ? {} : { body }),
+    status,
+    ...(answer === NoContentSchema || !KindGuard.IsSchema(answer) ? {} : { response: answer }),
+    errors: schema.errorStatuses ?? [],
+  };
 }
 
 /** `/issuers/:id` → `/issuers/{id}`. */
@@ -109,15 +198,14 @@ function parameters(route: ApiRouteDescription): unknown[] {
     ['query', route.query],
   ] as const) {
     if (schema === undefined) continue;
-    const properties = (schema['properties'] ?? {}) as Record<string, JsonSchema>;
-    const required = new Set((schema['required'] ?? []) as string[]);
-    for (const [name, property] of Object.entries(properties)) {
-      const { description, ...rest } = property as JsonSchema & { description?: string };
+    const required = new Set(schema.required ?? []);
+    for (const [name, property] of Object.entries(schema.properties)) {
+      const { description, ...rest } = property;
       list.push({
         name,
         in: where,
         required: where === 'path' || required.has(name),
-        ...(description === undefined ? {} : { description }),
+        ...(typeof description === 'string' ? { description } : {}),
         schema: withRefs(rest),
       });
     }

@@ -1,78 +1,58 @@
 /**
- * The JSON schemas of the admin API: what Fastify validates requests with and
- * serializes responses with, and what the OpenAPI document describes (it is
- * built from these very objects, see openapi-document.ts). Every object
- * schema refuses additional properties.
+ * The TypeBox schemas of the admin API: what Fastify validates requests and
+ * serializes responses with, what the route handlers are typed by (through
+ * Fastify's TypeBox type provider), and what the OpenAPI document describes
+ * (it is built from these very objects, see openapi-document.ts). Every
+ * object schema refuses additional properties.
  *
  * The schemas are written in the subset shared by JSON Schema draft-07
  * (Fastify's Ajv) and 2020-12 (OpenAPI 3.1): `type` lists with `"null"` for
  * nullable values, never OpenAPI 3.0's `nullable`.
  */
+import { Type, type TSchema } from '@sinclair/typebox';
+import { closedObject as object, enumOf, listOf, orNull } from '../lib/schema-builders.js';
+import {
+  ISSUER_FIELD_SCHEMAS,
+  IssuerPatchSchema,
+  MAX_TEXT,
+  NewIssuerSchema,
+  SignaturePolicyInputSchema,
+  SIGNATURE_MODES,
+} from '../store/issuer-schema.js';
 
-/** A JSON schema, as a plain object. */
-export type JsonSchema = Readonly<Record<string, unknown>>;
+export { listOf } from '../lib/schema-builders.js';
 
-/** Longest text accepted in a field (the store's own cap). */
-const MAX_TEXT = 2048;
+/** A value of `schema`, or null (`anyOf`), for nested objects in answers. */
+function nullable<T extends TSchema>(schema: T) {
+  return Type.Union([schema, Type.Null()]);
+}
 
-const text: JsonSchema = { type: 'string', minLength: 1, maxLength: MAX_TEXT };
-const anyString: JsonSchema = { type: 'string' };
-const nullableString: JsonSchema = { type: ['string', 'null'] };
-const nullableText: JsonSchema = { type: ['string', 'null'], maxLength: MAX_TEXT };
-const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
-const nullableDateTime: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
-const integer: JsonSchema = { type: 'integer' };
-const nullableInteger: JsonSchema = { type: ['integer', 'null'] };
-const boolean: JsonSchema = { type: 'boolean' };
-const stringList: JsonSchema = { type: 'array', items: anyString };
-const sha256Hex: JsonSchema = { type: 'string', pattern: '^[0-9A-Fa-f]{64}$' };
+const text = Type.String({ minLength: 1, maxLength: MAX_TEXT });
+const anyString = Type.String();
+const nullableString = orNull(Type.String());
+const nullableText = orNull(Type.String({ maxLength: MAX_TEXT }));
+const dateTime = Type.String({ format: 'date-time' });
+const nullableDateTime = orNull(Type.String({ format: 'date-time' }));
+const integer = Type.Integer();
+const nullableInteger = orNull(Type.Integer());
+const boolean = Type.Boolean();
+const stringList = listOf(anyString);
+const sha256Hex = Type.String({ pattern: '^[0-9A-Fa-f]{64}$' });
 /** Any JSON value (audit entries' before and after). */
-const anyValue: JsonSchema = {};
+const anyValue = Type.Unknown();
 
-/** An object schema: every property listed required unless `optional` names it; no other property allowed. */
-function object(
-  properties: Readonly<Record<string, JsonSchema>>,
-  optional: readonly string[] = [],
-  extra: JsonSchema = {},
-): JsonSchema {
-  const required = Object.keys(properties).filter((name) => !optional.includes(name));
-  return {
-    type: 'object',
-    additionalProperties: false,
-    ...(required.length === 0 ? {} : { required }),
-    properties,
-    ...extra,
-  };
-}
-
-function arrayOf(items: JsonSchema): JsonSchema {
-  return { type: 'array', items };
-}
-
-function nullable(schema: JsonSchema): JsonSchema {
-  return { anyOf: [schema, { type: 'null' }] };
-}
-
-function enumOf(values: readonly string[]): JsonSchema {
-  return { type: 'string', enum: [...values] };
-}
-
-const KEY_STATES = ['announced', 'active', 'retiring', 'retired', 'revoked', 'expired'];
+const KEY_STATES = ['announced', 'active', 'retiring', 'retired', 'revoked', 'expired'] as const;
 const keyState = enumOf(KEY_STATES);
-const protocol = enumOf(['wsfed', 'saml2', 'oidc']);
 const refreshOutcome = enumOf(['success', 'not-modified', 'failure']);
-const discontinuityPolicy = enumOf(['auto', 'hold', 'accept-with-alert']);
+const signatureMode = enumOf(SIGNATURE_MODES);
 
 /** The body of every error answer: `{ code, message, hint, detail }`. */
-export const ProblemSchema = object(
-  {
-    code: { type: 'string', pattern: '^CG_[A-Z0-9_]+$' },
-    message: anyString,
-    hint: anyString,
-    detail: { type: 'object', additionalProperties: true },
-  },
-  ['detail', 'hint'],
-);
+export const ProblemSchema = object({
+  code: Type.String({ pattern: '^CG_[A-Z0-9_]+$' }),
+  message: anyString,
+  hint: Type.Optional(anyString),
+  detail: Type.Optional(Type.Object({}, { additionalProperties: true })),
+});
 
 export const SessionSchema = object({
   user: anyString,
@@ -83,13 +63,7 @@ export const SessionSchema = object({
   expiresAt: dateTime,
 });
 
-export const SignaturePolicySchema = object(
-  {
-    mode: enumOf(['off', 'self-consistent', 'pinned']),
-    pinnedSigners: { type: 'array', items: text, maxItems: 20 },
-  },
-  ['pinnedSigners'],
-);
+export const SignaturePolicySchema = SignaturePolicyInputSchema;
 
 export const AlertSchema = object({
   kind: anyString,
@@ -98,34 +72,27 @@ export const AlertSchema = object({
   issuerName: anyString,
   keyId: nullableString,
   subject: nullableString,
-  threshold: { type: ['number', 'null'] },
+  threshold: Type.Unsafe<number | null>({ type: ['number', 'null'] }),
   message: anyString,
 });
 
+/** An issuer as answers carry it: its fields (declared once, in issuer-schema.ts) and what the store adds. */
 export const IssuerSchema = object({
   id: anyString,
-  name: anyString,
-  description: anyString,
-  issuerUri: anyString,
-  protocols: arrayOf(protocol),
-  metadataUrl: nullableString,
-  loginUrl: nullableString,
-  useForLogin: boolean,
-  label: anyString,
-  refreshIntervalSeconds: integer,
-  signaturePolicy: SignaturePolicySchema,
-  allowSha1: boolean,
-  allowedTenants: stringList,
-  discontinuityPolicy,
-  requireSignedAssertion: boolean,
+  ...ISSUER_FIELD_SCHEMAS,
   createdAt: dateTime,
   updatedAt: dateTime,
-  version: integer,
+  version: Type.Integer({
+    description: 'Give it back as `expectedVersion` to update without overwriting someone else’s change.',
+  }),
 });
 
 export const RefreshStatusSchema = object({
   lastAttemptAt: nullableDateTime,
-  lastOutcome: { type: ['string', 'null'], enum: ['success', 'not-modified', 'failure', null] },
+  lastOutcome: Type.Unsafe<'success' | 'not-modified' | 'failure' | null>({
+    type: ['string', 'null'],
+    enum: ['success', 'not-modified', 'failure', null],
+  }),
   lastErrorCode: nullableString,
   lastErrorMessage: nullableString,
   lastSuccessAt: nullableDateTime,
@@ -159,20 +126,27 @@ export const PendingChangeSchema = object({
   decision: enumOf(['pending', 'approved', 'rejected']),
   decidedBy: nullableString,
   decidedAt: nullableDateTime,
-  keys: arrayOf(PendingKeySchema),
-  added: arrayOf(PendingKeySchema),
-  removed: arrayOf(PendingKeySchema),
+  keys: listOf(PendingKeySchema),
+  added: listOf(PendingKeySchema),
+  removed: listOf(PendingKeySchema),
 });
 
 /** An approval or rejection names the document reviewed: a newer one refuses with 409. */
 export const PendingDecisionSchema = object({
-  sha256: {
+  sha256: Type.String({
     ...sha256Hex,
     description: 'The sha256 of the pending change reviewed; another document refuses with 409.',
-  },
+  }),
 });
 
-const keyCountsSchema = object(Object.fromEntries(KEY_STATES.map((state) => [state, integer])));
+const keyCountsSchema = object({
+  announced: integer,
+  active: integer,
+  retiring: integer,
+  retired: integer,
+  revoked: integer,
+  expired: integer,
+});
 
 const issuerSummaryProperties = {
   issuer: IssuerSchema,
@@ -180,7 +154,7 @@ const issuerSummaryProperties = {
   usableKeys: integer,
   nextExpiry: nullable(NextExpirySchema),
   refresh: RefreshStatusSchema,
-  alerts: arrayOf(AlertSchema),
+  alerts: listOf(AlertSchema),
   pendingChange: nullable(PendingChangeSchema),
 };
 
@@ -233,44 +207,23 @@ export const TokenClaimTypesSchema = object({
 
 export const IssuerDetailSchema = object({
   ...issuerSummaryProperties,
-  keys: arrayOf(KeySchema),
+  keys: listOf(KeySchema),
   snapshot: nullable(SnapshotSchema),
-  mappings: arrayOf(ClaimMappingSchema),
+  mappings: listOf(ClaimMappingSchema),
   lastTokenClaims: nullable(TokenClaimTypesSchema),
 });
 
-const issuerFieldProperties = {
-  name: { type: 'string', minLength: 1, maxLength: 200 },
-  issuerUri: text,
-  description: { type: 'string', maxLength: MAX_TEXT },
-  protocols: { type: 'array', items: protocol, minItems: 1, maxItems: 3 },
-  metadataUrl: nullableText,
-  loginUrl: nullableText,
-  useForLogin: boolean,
-  label: { type: 'string', maxLength: 200 },
-  refreshIntervalSeconds: { type: 'integer', minimum: 1 },
-  signaturePolicy: SignaturePolicySchema,
-  allowSha1: boolean,
-  allowedTenants: { type: 'array', items: text, maxItems: 1000 },
-  discontinuityPolicy,
-  requireSignedAssertion: boolean,
-};
-const optionalIssuerFields = Object.keys(issuerFieldProperties).filter(
-  (name) => name !== 'name' && name !== 'issuerUri',
-);
+const issuerName = Type.String({ minLength: 1, maxLength: 200 });
 
-export const IssuerInputSchema = object(issuerFieldProperties, optionalIssuerFields);
+export const IssuerInputSchema = NewIssuerSchema;
 
 export const IssuerUpdateSchema = object(
   {
-    ...issuerFieldProperties,
-    expectedVersion: {
-      type: 'integer',
-      minimum: 1,
-      description: 'The version read; a newer one refuses with 409.',
-    },
+    ...IssuerPatchSchema.properties,
+    expectedVersion: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'The version read; a newer one refuses with 409.' }),
+    ),
   },
-  [...Object.keys(issuerFieldProperties), 'expectedVersion'],
   { minProperties: 1 },
 );
 
@@ -278,34 +231,30 @@ export const RefreshOutcomeSchema = object({
   issuerId: anyString,
   outcome: enumOf(['success', 'not-modified', 'failure', 'skipped', 'deferred']),
   code: nullableString,
-  alerts: arrayOf(AlertSchema),
+  alerts: listOf(AlertSchema),
   issuer: IssuerDetailSchema,
 });
 
-export const ImportRequestSchema = object(
-  {
-    metadataUrl: text,
-    issuer: text,
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    issuerUri: text,
-  },
-  ['issuer', 'name', 'issuerUri'],
-);
+const importRequestProperties = {
+  metadataUrl: text,
+  issuer: Type.Optional(text),
+  name: Type.Optional(issuerName),
+  issuerUri: Type.Optional(text),
+};
 
-export const ImportApplyRequestSchema = object(
-  {
-    metadataUrl: text,
-    issuer: text,
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    issuerUri: text,
-    expectedSha256: sha256Hex,
-    expectedKeySetSha256: sha256Hex,
-    expectedVersion: { type: 'integer', minimum: 1 },
-  },
-  ['issuer', 'name', 'issuerUri', 'expectedKeySetSha256', 'expectedVersion'],
-);
+export const ImportRequestSchema = object(importRequestProperties);
 
-const fieldValue: JsonSchema = { type: ['string', 'array', 'null'], items: anyString };
+export const ImportApplyRequestSchema = object({
+  ...importRequestProperties,
+  expectedSha256: sha256Hex,
+  expectedKeySetSha256: Type.Optional(sha256Hex),
+  expectedVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+
+const fieldValue = Type.Unsafe<string | readonly string[] | null>({
+  type: ['string', 'array', 'null'],
+  items: anyString,
+});
 
 export const ImportFieldDiffSchema = object({
   field: enumOf(['issuerUri', 'loginUrl', 'protocols', 'metadataUrl']),
@@ -327,7 +276,7 @@ export const IssuerRemovalSchema = object({
   issuerName: anyString,
   keys: integer,
   mappings: integer,
-  realms: arrayOf(RealmUnlinkSchema),
+  realms: listOf(RealmUnlinkSchema),
 });
 
 export const ImportKeySchema = object({
@@ -340,20 +289,20 @@ export const ImportKeySchema = object({
   daysLeft: nullableInteger,
   sections: stringList,
   keyId: nullableString,
-  state: { type: ['string', 'null'], enum: [...KEY_STATES, null] },
-  stateAfter: enumOf(KEY_STATES),
+  state: Type.Unsafe<(typeof KEY_STATES)[number] | null>({
+    type: ['string', 'null'],
+    enum: [...KEY_STATES, null],
+  }),
+  stateAfter: keyState,
   usableAfter: boolean,
 });
 
-export const MetadataEndpointSchema = object(
-  {
-    kind: anyString,
-    url: anyString,
-    binding: anyString,
-    section: anyString,
-  },
-  ['binding', 'section'],
-);
+export const MetadataEndpointSchema = object({
+  kind: anyString,
+  url: anyString,
+  binding: Type.Optional(anyString),
+  section: Type.Optional(anyString),
+});
 
 export const ImportSignatureSchema = object({
   status: enumOf(['unsigned', 'valid', 'invalid', 'absent']),
@@ -362,7 +311,7 @@ export const ImportSignatureSchema = object({
   signatureAlgorithm: nullableString,
   reason: nullableString,
   message: nullableString,
-  policy: enumOf(['off', 'self-consistent', 'pinned']),
+  policy: signatureMode,
 });
 
 export const ImportPreviewSchema = object({
@@ -376,13 +325,13 @@ export const ImportPreviewSchema = object({
   mode: enumOf(['create', 'update']),
   issuerId: nullableString,
   name: anyString,
-  fields: arrayOf(ImportFieldDiffSchema),
+  fields: listOf(ImportFieldDiffSchema),
   keys: object({
-    add: arrayOf(ImportKeySchema),
-    unchanged: arrayOf(ImportKeySchema),
-    noLongerPublished: arrayOf(ImportKeySchema),
+    add: listOf(ImportKeySchema),
+    unchanged: listOf(ImportKeySchema),
+    noLongerPublished: listOf(ImportKeySchema),
   }),
-  endpoints: arrayOf(MetadataEndpointSchema),
+  endpoints: listOf(MetadataEndpointSchema),
   signature: ImportSignatureSchema,
   warnings: stringList,
 });
@@ -394,7 +343,7 @@ export const ImportResultSchema = object({
 });
 
 export const ThumbprintCharacterSchema = object({
-  codePoint: { type: 'string', pattern: '^U\\+[0-9A-F]{4,6}$' },
+  codePoint: Type.String({ pattern: '^U\\+[0-9A-F]{4,6}$' }),
   position: integer,
   name: anyString,
 });
@@ -403,17 +352,16 @@ export const ThumbprintInspectionSchema = object({
   thumbprint: anyString,
   colons: anyString,
   algorithm: enumOf(['sha1', 'sha256']),
-  removed: arrayOf(ThumbprintCharacterSchema),
-  noteworthy: arrayOf(ThumbprintCharacterSchema),
+  removed: listOf(ThumbprintCharacterSchema),
+  noteworthy: listOf(ThumbprintCharacterSchema),
 });
 
 export const AddKeyInputSchema = object(
   {
-    certificate: { type: 'string', minLength: 1, maxLength: 65_536 },
-    thumbprint: { type: 'string', minLength: 1, maxLength: 1024 },
-    state: enumOf(['active', 'announced']),
+    certificate: Type.Optional(Type.String({ minLength: 1, maxLength: 65_536 })),
+    thumbprint: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    state: Type.Optional(enumOf(['active', 'announced'])),
   },
-  ['certificate', 'thumbprint', 'state'],
   { minProperties: 1 },
 );
 
@@ -422,7 +370,7 @@ export const AddedKeySchema = object({
   thumbprintInput: nullable(ThumbprintInspectionSchema),
 });
 
-export const ReasonSchema = object({ reason: { type: 'string', minLength: 1, maxLength: 1000 } });
+export const ReasonSchema = object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) });
 
 export const RealmSchema = object({
   id: anyString,
@@ -435,30 +383,38 @@ export const RealmSchema = object({
   updatedAt: dateTime,
 });
 
-const realmFieldProperties = {
+const allowedIssuers = listOf(text, { maxItems: 1000 });
+
+export const RealmInputSchema = object({
   realmUri: text,
   replyUrl: text,
-  homeRealm: nullableText,
-  allowedIssuers: { type: 'array', items: text, maxItems: 1000 },
-};
-
-export const RealmInputSchema = object(realmFieldProperties, ['homeRealm', 'allowedIssuers']);
-export const RealmUpdateSchema = object(realmFieldProperties, Object.keys(realmFieldProperties), {
-  minProperties: 1,
+  homeRealm: Type.Optional(nullableText),
+  allowedIssuers: Type.Optional(allowedIssuers),
 });
-
-export const ClaimMappingInputSchema = object(
+export const RealmUpdateSchema = object(
   {
-    issuer: text,
-    label: { type: 'string', minLength: 1, maxLength: 200 },
-    nameClaim: text,
-    groupClaim: nullableText,
+    realmUri: Type.Optional(text),
+    replyUrl: Type.Optional(text),
+    homeRealm: Type.Optional(nullableText),
+    allowedIssuers: Type.Optional(allowedIssuers),
   },
-  ['groupClaim'],
+  { minProperties: 1 },
 );
+
+const mappingLabel = Type.String({ minLength: 1, maxLength: 200 });
+
+export const ClaimMappingInputSchema = object({
+  issuer: text,
+  label: mappingLabel,
+  nameClaim: text,
+  groupClaim: Type.Optional(nullableText),
+});
 export const ClaimMappingUpdateSchema = object(
-  { label: { type: 'string', minLength: 1, maxLength: 200 }, nameClaim: text, groupClaim: nullableText },
-  ['label', 'nameClaim', 'groupClaim'],
+  {
+    label: Type.Optional(mappingLabel),
+    nameClaim: Type.Optional(text),
+    groupClaim: Type.Optional(nullableText),
+  },
   { minProperties: 1 },
 );
 
@@ -485,25 +441,24 @@ export const AuditEntrySchema = object({
 });
 
 export const AuditPageSchema = object({
-  entries: arrayOf(AuditEntrySchema),
+  entries: listOf(AuditEntrySchema),
   nextAfterId: nullableInteger,
 });
 
-export const AuditQuerySchema = object(
-  {
-    issuer: text,
-    action: { type: 'string', minLength: 1, maxLength: 200 },
-    actor: { type: 'string', minLength: 1, maxLength: 200 },
-    since: dateTime,
-    until: dateTime,
-    text: { type: 'string', minLength: 1, maxLength: 200 },
-    afterId: { type: 'integer', minimum: 0 },
-    limit: { type: 'integer', minimum: 1, maximum: 1000 },
-  },
-  ['issuer', 'action', 'actor', 'since', 'until', 'text', 'afterId', 'limit'],
-);
+const shortText = Type.String({ minLength: 1, maxLength: 200 });
 
-export const MappingQuerySchema = object({ issuer: text }, ['issuer']);
+export const AuditQuerySchema = object({
+  issuer: Type.Optional(text),
+  action: Type.Optional(shortText),
+  actor: Type.Optional(shortText),
+  since: Type.Optional(dateTime),
+  until: Type.Optional(dateTime),
+  text: Type.Optional(shortText),
+  afterId: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+});
+
+export const MappingQuerySchema = object({ issuer: Type.Optional(text) });
 
 export const IdParamsSchema = object({ id: text });
 
@@ -523,32 +478,29 @@ export const CertificateSchema = object({
 
 export const ThumbprintRequestSchema = object(
   {
-    text: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 1_048_576,
-      description: 'A certificate (PEM or base64) or a metadata document.',
-    },
-    metadataUrl: text,
-    thumbprint: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 1024,
-      description: 'A pasted thumbprint to normalise.',
-    },
+    text: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1_048_576,
+        description: 'A certificate (PEM or base64) or a metadata document.',
+      }),
+    ),
+    metadataUrl: Type.Optional(text),
+    thumbprint: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1024, description: 'A pasted thumbprint to normalise.' }),
+    ),
   },
-  ['text', 'metadataUrl', 'thumbprint'],
   { minProperties: 1, maxProperties: 1 },
 );
 
 export const ThumbprintResultSchema = object({
   source: anyString,
   documentSha256: nullableString,
-  certificates: arrayOf(CertificateSchema),
+  certificates: listOf(CertificateSchema),
   thumbprintInput: nullable(ThumbprintInspectionSchema),
 });
 
-const countsByName: JsonSchema = { type: 'object', additionalProperties: integer };
+const countsByName = Type.Record(Type.String(), integer);
 
 export const EngineMetricsSchema = object({
   refreshes: countsByName,
@@ -580,26 +532,31 @@ export const HealthSchema = object({
     code: nullableString,
   }),
   engine: EngineMetricsSchema,
-  issuers: arrayOf(
+  issuers: listOf(
     object({
       id: anyString,
       name: anyString,
       usableKeys: integer,
       refresh: RefreshStatusSchema,
-      alerts: arrayOf(AlertSchema),
+      alerts: listOf(AlertSchema),
     }),
   ),
 });
 
 /** The OpenAPI document itself (any JSON object). */
-export const OpenApiDocumentSchema: JsonSchema = { type: 'object', additionalProperties: true };
+export const OpenApiDocumentSchema = Type.Record(Type.String(), Type.Unknown());
+
+/** The answer of a route that answers 204 No Content: no body. */
+// No JSON schema describes "no body": this one admits anything, and is never
+// used, since Fastify sends no body with 204; the document shows it as no content.
+export const NoContentSchema = Type.Unsafe<undefined>({ description: 'Done; no content.' });
 
 /**
  * The schemas named in the OpenAPI document's `components.schemas`: wherever
  * one of these objects appears in a route's schema, the document refers to
  * it by `$ref` instead of repeating it.
  */
-export const NAMED_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+export const NAMED_SCHEMAS: Readonly<Record<string, TSchema>> = {
   Problem: ProblemSchema,
   Session: SessionSchema,
   SignaturePolicy: SignaturePolicySchema,

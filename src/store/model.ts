@@ -1,8 +1,10 @@
-import type { MetadataSignaturePolicy } from '../metadata/check-metadata-signature.js';
 import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
+import type { DISCONTINUITY_POLICIES, IssuerFields, PROTOCOLS } from './issuer-schema.js';
+
+export type { IssuerPatch, NewIssuer } from './issuer-schema.js';
 
 /** The sign-in protocols an issuer speaks. */
-export type Protocol = 'wsfed' | 'saml2' | 'oidc';
+export type Protocol = (typeof PROTOCOLS)[number];
 
 /**
  * Who or what made a change, as recorded in the audit log:
@@ -21,63 +23,20 @@ export const REFRESH_ACTOR: Actor = 'refresh';
  * grace short; `auto` (the default) holds a document fetched over plain
  * http and accepts one fetched over https.
  */
-export type DiscontinuityPolicy = 'auto' | 'hold' | 'accept-with-alert';
+export type DiscontinuityPolicy = (typeof DISCONTINUITY_POLICIES)[number];
 
-/** An identity provider the relying party trusts. */
-export interface IssuerRecord {
+/**
+ * An identity provider the relying party trusts: its fields as checked
+ * (declared once, with their meaning, in issuer-schema.ts), and what the
+ * store adds.
+ */
+export interface IssuerRecord extends IssuerFields {
   readonly id: string;
-  /** Short unique name used by the CLI and the admin site (`contoso-aad`). */
-  readonly name: string;
-  readonly description: string;
-  /** The issuer URI / entityID tokens name; may be a `{tenantid}` template. */
-  readonly issuerUri: string;
-  readonly protocols: readonly Protocol[];
-  /** Where its metadata is published; null for a manual-only issuer. */
-  readonly metadataUrl: string | null;
-  /** The WS-Fed passive endpoint or SAML SSO URL users are sent to. */
-  readonly loginUrl: string | null;
-  /** Listed on the home-realm page. */
-  readonly useForLogin: boolean;
-  /** Prefix of mapped identities (`K2AAD` in `K2AAD:bob@contoso.com`). */
-  readonly label: string;
-  readonly refreshIntervalSeconds: number;
-  readonly signaturePolicy: MetadataSignaturePolicy;
-  readonly allowSha1: boolean;
-  /**
-   * SAML 2.0: the assertion must carry its own signature; a signed Response
-   * around an unsigned assertion is refused (`CG_TOKEN_ASSERTION_UNSIGNED`).
-   */
-  readonly requireSignedAssertion: boolean;
-  /** Tenants allowed when `issuerUri` is a `{tenantid}` template. */
-  readonly allowedTenants: readonly string[];
-  /** What a refresh does with a document that replaces the keys without continuity (see {@link DiscontinuityPolicy}). */
-  readonly discontinuityPolicy: DiscontinuityPolicy;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   /** Incremented on every update; used for optimistic concurrency. */
   readonly version: number;
 }
-
-/** Fields given when an issuer is created; the rest take defaults. */
-export interface NewIssuer {
-  readonly name: string;
-  readonly issuerUri: string;
-  readonly description?: string;
-  readonly protocols?: readonly Protocol[];
-  readonly metadataUrl?: string | null;
-  readonly loginUrl?: string | null;
-  readonly useForLogin?: boolean;
-  readonly label?: string;
-  readonly refreshIntervalSeconds?: number;
-  readonly signaturePolicy?: MetadataSignaturePolicy;
-  readonly allowSha1?: boolean;
-  readonly requireSignedAssertion?: boolean;
-  readonly allowedTenants?: readonly string[];
-  readonly discontinuityPolicy?: DiscontinuityPolicy;
-}
-
-/** Fields an issuer update may change. */
-export type IssuerPatch = Partial<Omit<NewIssuer, never>>;
 
 /** A key trusted (or once trusted) for one issuer. */
 export interface KeyRecord {

@@ -9,25 +9,16 @@ import {
   requireText,
   requireTextList,
 } from './input-values.js';
-import type { DiscontinuityPolicy, IssuerPatch, NewIssuer, Protocol } from './model.js';
+import {
+  DISCONTINUITY_POLICIES,
+  PROTOCOLS,
+  type IssuerFields,
+  type IssuerPatch,
+  type NewIssuer,
+} from './issuer-schema.js';
+import type { DiscontinuityPolicy, Protocol } from './model.js';
 
-/** Every field of an issuer that its owner chooses (the store adds id, timestamps and version). */
-export type IssuerFields = {
-  readonly name: string;
-  readonly description: string;
-  readonly issuerUri: string;
-  readonly protocols: readonly Protocol[];
-  readonly metadataUrl: string | null;
-  readonly loginUrl: string | null;
-  readonly useForLogin: boolean;
-  readonly label: string;
-  readonly refreshIntervalSeconds: number;
-  readonly signaturePolicy: MetadataSignaturePolicy;
-  readonly allowSha1: boolean;
-  readonly allowedTenants: readonly string[];
-  readonly discontinuityPolicy: DiscontinuityPolicy;
-  readonly requireSignedAssertion: boolean;
-};
+export { DISCONTINUITY_POLICIES, PROTOCOLS, type IssuerFields } from './issuer-schema.js';
 
 /** Issuer defaults (see {@link normalizeNewIssuer}). */
 export const ISSUER_DEFAULTS = {
@@ -39,10 +30,6 @@ export const ISSUER_DEFAULTS = {
   discontinuityPolicy: 'auto' as DiscontinuityPolicy,
   requireSignedAssertion: true,
 } as const;
-
-export const PROTOCOLS: readonly Protocol[] = ['wsfed', 'saml2', 'oidc'];
-
-export const DISCONTINUITY_POLICIES: readonly DiscontinuityPolicy[] = ['auto', 'hold', 'accept-with-alert'];
 
 function normalizeDiscontinuityPolicy(value: unknown): DiscontinuityPolicy {
   if (!DISCONTINUITY_POLICIES.includes(value as DiscontinuityPolicy))
@@ -67,7 +54,8 @@ function normalizeRefreshInterval(value: unknown): number {
   return value;
 }
 
-function normalizeSignaturePolicy(value: unknown): MetadataSignaturePolicy {
+/** Checks a signature policy as given and returns it in its checked form. @throws ClaimsgateError `CG_STORE_INVALID` naming the field. */
+export function normalizeSignaturePolicy(value: unknown): MetadataSignaturePolicy {
   const expected = "{ mode: 'off' | 'self-consistent' } or { mode: 'pinned', pinnedSigners: [thumbprints] }";
   if (typeof value !== 'object' || value === null) throw invalid('signaturePolicy', expected, value);
   const policy = value as { mode?: unknown; pinnedSigners?: unknown };

@@ -13,6 +13,7 @@ import type { RefreshResult } from '../../rollover/rollover-engine.js';
 import type { IssuerPatch, IssuerRecord, NewIssuer } from '../../store/model.js';
 import type { Store } from '../../store/store.js';
 import { ISSUER_DEFAULTS } from '../../store/validate-input.js';
+import { normalizeSignaturePolicy } from '../../store/validate-issuer-input.js';
 import { USABLE_KEY_STATES, type KeyState } from '../../tokens/trust-snapshot.js';
 import { withEngine } from '../cli-engine.js';
 import { confirmChange } from '../confirm-change.js';
@@ -183,7 +184,8 @@ export async function runIssuersAdd(
     metadataUrl,
     {
       issuerUri: fields.issuerUri,
-      signaturePolicy: fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy,
+      // The policy the issuer will be created with, checked as the store will check it.
+      signaturePolicy: normalizeSignaturePolicy(fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy),
     },
   );
   const loaded: LoadedMetadata = {
