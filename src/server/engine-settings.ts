@@ -9,6 +9,7 @@ export function engineSettings(config: DeepReadonly<Config>): Omit<RolloverEngin
     fetchSpacingSeconds: rollover.fetchSpacingSeconds,
     unknownKeyWaitMs: rollover.unknownKeyWaitMs,
     maxWaitingTokens: rollover.maxWaitingTokens,
+    continuityProbationSeconds: rollover.continuityProbationSeconds,
     graceSeconds: rollover.graceSeconds,
     reconcileIntervalMs: rollover.reconcileIntervalMs,
     fetchTimeoutMs: rollover.fetchTimeoutMs,
