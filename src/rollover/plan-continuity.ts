@@ -39,6 +39,16 @@ export interface AppliedContinuity {
   readonly pendingChange: null | undefined;
   readonly audit: readonly NewAuditEntry[];
   readonly alerts: readonly Alert[];
+  /**
+   * Whether the document's signature continued the issuer's trust (its first
+   * document, a trusted or pinned signer, an approval, or the same vouching
+   * document again): only then is its signer recorded with the last-known-good,
+   * and only a recorded signer makes the issuer one that signs its metadata.
+   * SECURITY: a signature by a key of the sender's choosing on a document
+   * continued by a shared key must not turn the issuer into a signing one, in
+   * which every trusted key vouches (security review, round 4).
+   */
+  readonly signerVouches: boolean;
 }
 
 /** A document applied (continuous, first, approved, or accepted with an alert) — or held. */
@@ -82,9 +92,17 @@ export function planContinuity(input: PlanRefreshInput, document: JudgedDocument
     probationSeconds: input.probationSeconds ?? DEFAULT_PROBATION_SECONDS,
   });
   if (verdict.kind === 'initial' || verdict.kind === 'continuous') {
+    const signerVouches =
+      verdict.kind === 'initial' ||
+      verdict.reason === 'trusted-signer' ||
+      verdict.reason === 'pinned-signer' ||
+      (verdict.reason === 'unchanged' && (input.previousSnapshot?.signerSha1 ?? null) !== null);
     return {
       hold: false,
-      applied: clearPending(input, false, 'the metadata now serves a continuous document'),
+      applied: {
+        ...clearPending(input, false, 'the metadata now serves a continuous document'),
+        signerVouches,
+      },
     };
   }
   if (verdict.kind === 'approved') {
@@ -106,6 +124,7 @@ export function planContinuity(input: PlanRefreshInput, document: JudgedDocument
           },
         ],
         alerts: [],
+        signerVouches: true,
       },
     };
   }
@@ -201,9 +220,11 @@ export function heldPlan(
 
 function clearPending(input: PlanRefreshInput, cutGrace: boolean, why: string): AppliedContinuity {
   const pending = input.pendingChange;
-  if (pending === undefined) return { cutGrace, pendingChange: undefined, audit: [], alerts: [] };
+  if (pending === undefined)
+    return { cutGrace, pendingChange: undefined, audit: [], alerts: [], signerVouches: false };
   return {
     cutGrace,
+    signerVouches: false,
     pendingChange: null,
     audit: [
       {

@@ -156,7 +156,9 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
   });
   if (continuity.hold) return heldPlan(input, continuity, facts);
   const { seen, additions } = matchPublishedKeys(input, parsed.metadata.signingKeys);
-  const signerSha1 = parsed.signature.status === 'valid' ? parsed.signature.signer.sha1 : null;
+  const signer = parsed.signature.status === 'valid' ? parsed.signature.signer.sha1 : null;
+  // Only a signature that continued the trust is recorded: it makes the issuer one that signs.
+  const signerSha1 = continuity.applied.signerVouches ? signer : null;
   return successPlan(input, {
     continuity: continuity.applied,
     facts: { ...facts, outcome: 'success', code: null },
@@ -174,12 +176,27 @@ export function planRefresh(input: PlanRefreshInput): RefreshPlan {
       document: response.body,
       signerSha1,
     },
-    signerAlert: signerChange(input, signerSha1),
+    signerAlert: signerChange(input, signer, signerSha1),
   });
 }
 
-function signerChange(input: PlanRefreshInput, signerSha1: string | null): Alert | undefined {
+function signerChange(
+  input: PlanRefreshInput,
+  signer: string | null,
+  signerSha1: string | null,
+): Alert | undefined {
   const before = input.previousSnapshot?.signerSha1 ?? null;
+  if (signer !== null && signerSha1 === null) {
+    // Signed, but by a key the issuer is not trusted with: the signature counts for nothing.
+    return makeAlert({
+      kind: 'signer-changed',
+      issuer: input.issuer,
+      subject: signer,
+      episode: before ?? 'unsigned',
+      message: `The metadata of issuer ${input.issuer.name} is signed by ${signer}, a key it is not trusted with (or not yet established): the signature does not count for key continuity.`,
+      detail: { before, after: signer, vouches: false },
+    });
+  }
   if (before === null || before === signerSha1) return undefined;
   return makeAlert({
     kind: 'signer-changed',

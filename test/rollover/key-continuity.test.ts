@@ -96,7 +96,7 @@ let benches = 0;
 
 async function openBench(
   initial: ReturnType<typeof publishing>,
-  options: { https?: boolean; discontinuityPolicy?: DiscontinuityPolicy } = {},
+  options: { https?: boolean; discontinuityPolicy?: DiscontinuityPolicy; maxWaitingTokens?: number } = {},
 ): Promise<Bench> {
   const clock = { now: START };
   const now = (): Date => clock.now;
@@ -122,6 +122,7 @@ async function openBench(
     logger: () => undefined,
     fetchTimeoutMs: 2000,
     ...(options.https === true ? { fetch: httpsVia(server) } : {}),
+    ...(options.maxWaitingTokens === undefined ? {} : { maxWaitingTokens: options.maxWaitingTokens }),
   });
   const validator = createTokenValidator({
     trust: () => engine.snapshot(),
@@ -306,7 +307,8 @@ describe('the hostile-document drill: the metadata endpoint answers once with on
 
 describe('tokens signed by a held key', () => {
   it('let 1,000 of them cost one metadata fetch per spacing window, each refused with CG_TRUST_KEY_PENDING_APPROVAL', async () => {
-    const bench = await openBench(publishing([certA], certA));
+    // One issuer may hold half the waiting pool: a pool of 2,000 lets all 1,000 wait.
+    const bench = await openBench(publishing([certA], certA), { maxWaitingTokens: 2_000 });
     try {
       await bench.engine.start();
       bench.server.setMode(publishing([attacker], attacker));
@@ -581,6 +583,24 @@ describe('an unsigned issuer answered twice: first the real keys and the attacke
         (await bench.store.getPendingChange(bench.issuer.id))?.reason,
         'unknown-signer-replacement',
       );
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('lets a first answer signed by the attacker’s own key make the issuer no signing one (security review, round 4)', async () => {
+    const bench = await openBench(publishing([certA, certB]));
+    try {
+      await bench.engine.start();
+      await signsIn(bench, certA);
+      bench.server.setMode(publishing([certA, certB, attacker], attacker));
+      assert.equal((await refresh(bench)).outcome, 'success', 'it keeps the real keys: a continuation');
+      assert.deepEqual(await actions(bench, 'alert.signer-changed'), ['alert.signer-changed']);
+      assert.equal((await bench.store.getMetadataSnapshot(bench.issuer.id))?.signerSha1, null);
+      bench.server.setMode(publishing([attacker], attacker));
+      assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
+      assert.equal(await stateOf(bench, certA), 'active');
+      await signsIn(bench, certA);
     } finally {
       await bench.close();
     }
