@@ -29,6 +29,7 @@ import { registerSamplePages } from './sample-pages.js';
 import { createSessionHook } from './session-hook.js';
 import { createSessionRevocations } from './session-revocations.js';
 import { createDrainState, registerDrainHooks, type DrainState } from './shutdown.js';
+import { createGatewayValidator } from './sign-in-pipeline.js';
 import { registerSignInRoutes } from './sign-in-routes.js';
 import { registerUpstreamProxy } from './upstream-proxy.js';
 import { createWsFedSignIn } from './wsfed-sign-in.js';
@@ -136,6 +137,8 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
   });
   const sessions = createSessionHook(cookies, config.session.cookieName, revocations);
   const drain = options.drain ?? createDrainState();
+  const replayCache = createStoreReplayCache(store, now);
+  const cpuGate = createCpuGate();
   const services: GatewayServices = {
     config,
     store,
@@ -143,8 +146,9 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     now,
     cookies,
     signInState: createSignInStateCodec({ ring, now }),
-    replayCache: createStoreReplayCache(store, now),
-    cpuGate: createCpuGate(),
+    replayCache,
+    validator: createGatewayValidator({ config, engine, replayCache, cpuGate, now }),
+    cpuGate,
     sessions,
     revocations,
     admin: createAdminGuard({
@@ -216,9 +220,9 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
   if (config.gateway.upstream === undefined) registerSamplePages(app, services);
   else registerUpstreamProxy(app, services);
   registerSignInRoutes(app, services, [
-    createWsFedSignIn(app, services),
-    createSamlSignIn(app, services),
-    createOidcSignIn(app, services),
+    createWsFedSignIn(services),
+    createSamlSignIn(services),
+    createOidcSignIn(services),
   ]);
   registerAdminLoginRoutes(app, services);
   registerAdminApi(app, services);
