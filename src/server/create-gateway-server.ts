@@ -25,6 +25,7 @@ import { createGatewayLogger, fastifyLoggingOptions, registerRequestIdHeader } f
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { createOidcSignIn } from './oidc-sign-in.js';
 import { createSamlSignIn } from './saml-sign-in.js';
+import { registerReplyCookies } from './reply-cookies.js';
 import { registerSamplePages } from './sample-pages.js';
 import { createSessionHook } from './session-hook.js';
 import { createSessionRevocations } from './session-revocations.js';
@@ -203,6 +204,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     ajv: { customOptions: { removeAdditional: false } },
   });
   void app.register(formbody);
+  registerReplyCookies(app);
   // Whatever no route answered itself, store failures first: coded, with the request ID, never the cause.
   app.setErrorHandler(handleGatewayError);
   registerRequestIdHeader(app);

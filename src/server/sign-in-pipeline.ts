@@ -6,7 +6,7 @@ import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import {
   checkSignInBinding,
-  serializeSignInBindingCookie,
+  signInBindingCookie,
   signInBindingCookieName,
 } from '../session/sign-in-binding.js';
 import type { IssuerRecord } from '../store/model.js';
@@ -22,36 +22,22 @@ import { formField } from './request-fields.js';
 import { safeReturnUrl } from './safe-return-url.js';
 import type { SignInCallback, SignInStrategy } from './sign-in-strategy.js';
 
-/** Queues one Set-Cookie line for cookie `name`, replacing any already queued for it. */
-function queueSetCookie(reply: FastifyReply, name: string, line: string): void {
-  const queued = reply.getHeader('set-cookie');
-  const existing = queued === undefined ? [] : Array.isArray(queued) ? queued : [String(queued)];
-  const others = existing.filter((other) => !other.startsWith(`${name}=`));
-  reply.removeHeader('set-cookie');
-  reply.header('set-cookie', [...others, line]);
-}
-
 /**
  * Sets the sign-in binding cookie (`claimsgate_signin`, `__Secure-` prefixed
  * when cookies are secure; Path=/signin, HttpOnly, Max-Age the sign-in
  * state's lifetime) to `value`. The browser holds one binding at a time: a
  * sign-in started later (another tab) replaces an earlier one's.
  *
- * @throws TypeError when `value` is not a binding value (see `serializeSignInBindingCookie`).
+ * @throws TypeError when `value` is not a binding value (see `signInBindingCookie`).
  */
 export function setSignInBindingCookie(services: GatewayServices, reply: FastifyReply, value: string): void {
   const options = { secure: services.config.session.secureCookies };
-  queueSetCookie(
-    reply,
-    signInBindingCookieName(options),
-    serializeSignInBindingCookie(value, services.signInState.ttlSeconds, options),
-  );
+  setReplyCookie(reply, signInBindingCookie(value, services.signInState.ttlSeconds, options));
 }
 
 /** Deletes the sign-in binding cookie (after a sign-in it bound has finished). */
 function clearSignInBindingCookie(services: GatewayServices, reply: FastifyReply): void {
-  const options = { secure: services.config.session.secureCookies };
-  queueSetCookie(reply, signInBindingCookieName(options), serializeSignInBindingCookie('', 0, options));
+  setReplyCookie(reply, signInBindingCookie('', 0, { secure: services.config.session.secureCookies }));
 }
 
 /**
