@@ -5,6 +5,7 @@ import { createAdminService } from '../admin/admin-service.js';
 import type { Config } from '../config/config-schema.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
 import { createCpuGate } from '../lib/cpu-gate.js';
+import { html } from '../lib/html.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import { createSealingKeyRing } from '../session/sealing-keys.js';
 import { createSessionCookies } from '../session/session-cookie.js';
@@ -163,7 +164,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
           reply,
           status,
           error,
-          '<p><a href="/admin/login">Sign in as an administrator</a></p>',
+          html`<p><a href="/admin/login">Sign in as an administrator</a></p>`,
           'Not allowed',
         );
       },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
+import { html } from '../lib/html.js';
 import type { TokenKind } from '../tokens/identity.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
@@ -134,7 +135,7 @@ export function createSamlSignIn(services: GatewayServices): SignInStrategy {
             reply,
             500,
             error,
-            '<p>The gateway has no realm yet, so it has no SAML entity ID. An administrator must create one with <code>claimsgate realms add</code>.</p>',
+            html`<p>The gateway has no realm yet, so it has no SAML entity ID. An administrator must create one with <code>claimsgate realms add</code>.</p>`,
           );
         }
         const samlIssuers = (await store.listIssuers()).filter((issuer) =>

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
+import { html, joinHtml } from '../lib/html.js';
 import type { IssuerRecord, Protocol } from '../store/model.js';
 import { createSignInBinding } from '../session/sign-in-binding.js';
 import type { Session } from '../session/session-cookie.js';
 import { CSRF_FIELD } from './admin-auth.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
-import { escapeHtml, renderPage } from './html.js';
+import { renderPage } from './html.js';
 import { findLoginOptions } from './login-options.js';
 import { setReplyCookie } from './reply-cookies.js';
 import { formField, queryValue } from './request-fields.js';
@@ -19,11 +20,11 @@ function renderHomeRealmPage(issuers: readonly IssuerRecord[], returnUrl: string
   const links = issuers.map((issuer) => {
     const query = new URLSearchParams({ returnUrl, whr: issuer.name });
     const text = issuer.description === '' ? issuer.name : issuer.description;
-    return `<li><a href="/signin?${escapeHtml(query.toString())}">${escapeHtml(text)}</a></li>`;
+    return html`<li><a href="/signin?${query.toString()}">${text}</a></li>`;
   });
   return renderPage(
     'Choose how to sign in',
-    `<nav aria-label="Identity providers">\n<ul>\n${links.join('\n')}\n</ul>\n</nav>`,
+    html`<nav aria-label="Identity providers">\n<ul>\n${joinHtml(links, '\n')}\n</ul>\n</nav>`,
   );
 }
 
@@ -113,7 +114,7 @@ export function registerSignInRoutes(
           reply,
           500,
           error,
-          '<p>The gateway has no realm yet. An administrator must create one with <code>claimsgate realms add</code>.</p>',
+          html`<p>The gateway has no realm yet. An administrator must create one with <code>claimsgate realms add</code>.</p>`,
         );
       }
       if (!isClaimsgateError(error) || error.code.startsWith('CG_STORE_')) throw error;
@@ -141,14 +142,17 @@ export function registerSignInRoutes(
       .send(
         renderPage(
           'Sign out',
-          [
-            `<p>Sign out <strong>${escapeHtml(session.user)}</strong>?</p>`,
-            '<form method="post" action="/signout">',
-            `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(admin.csrfToken(session))}">`,
-            '<button type="submit">Sign out</button>',
-            '</form>',
-            '<p><a href="/">Stay signed in</a></p>',
-          ].join('\n'),
+          joinHtml(
+            [
+              html`<p>Sign out <strong>${session.user}</strong>?</p>`,
+              html`<form method="post" action="/signout">`,
+              html`<input type="hidden" name="${CSRF_FIELD}" value="${admin.csrfToken(session)}">`,
+              html`<button type="submit">Sign out</button>`,
+              html`</form>`,
+              html`<p><a href="/">Stay signed in</a></p>`,
+            ],
+            '\n',
+          ),
         ),
       );
   }
