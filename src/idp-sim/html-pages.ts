@@ -1,23 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { html, joinHtml, trustedHtml, type SafeHtml } from '../lib/html.js';
 
-/** Escapes text for HTML element content and double-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
-/** HTML that is already escaped: built only by the functions of this module and the page renderers. */
-export type Html = string & { readonly __html: true };
-
-/** Marks a string as HTML. Only for fragments whose every echoed value went through {@link escapeHtml}. */
-export function html(fragment: string): Html {
-  return fragment as Html;
-}
+/** HTML that is already escaped: the simulator's pages are written with `html` (src/lib/html.ts). */
+export type Html = SafeHtml;
 
 const STYLE =
   'body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}' +
@@ -29,22 +15,16 @@ const AUTO_SUBMIT = 'document.forms[0].submit();';
 const AUTO_SUBMIT_HASH = createHash('sha256').update(AUTO_SUBMIT).digest('base64');
 
 /** A whole page: language, title, viewport, the shared style and the body. */
-export function renderPage(title: string, body: Html, head: Html = html('')): Html {
-  return html(
-    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">` +
-      `<meta name="viewport" content="width=device-width, initial-scale=1">` +
-      `<title>${escapeHtml(title)}</title><style>${STYLE}</style>${head}</head>` +
-      `<body><main>${body}</main></body></html>`,
-  );
+export function renderPage(title: string, body: Html, head: Html = html``): Html {
+  return html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title><style>${trustedHtml(STYLE)}</style>${head}</head><body><main>${body}</main></body></html>`;
 }
 
 /** Hidden inputs carrying `fields` (undefined values left out). */
 export function hiddenInputs(fields: Readonly<Record<string, string | undefined>>): Html {
-  return html(
+  return joinHtml(
     Object.entries(fields)
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
-      .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
-      .join(''),
+      .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`),
   );
 }
 
@@ -60,12 +40,7 @@ export function renderAutoPostPage(
 ): Html {
   return renderPage(
     'Signing you in',
-    html(
-      `<h1>Signing you in…</h1>` +
-        `<form method="post" action="${escapeHtml(action)}">${hiddenInputs(fields)}` +
-        `<p>If nothing happens, press Continue.</p><button type="submit">Continue</button></form>` +
-        `<script>${AUTO_SUBMIT}</script>`,
-    ),
+    html`<h1>Signing you in…</h1><form method="post" action="${action}">${hiddenInputs(fields)}<p>If nothing happens, press Continue.</p><button type="submit">Continue</button></form><script>${trustedHtml(AUTO_SUBMIT)}</script>`,
   );
 }
 
@@ -86,5 +61,5 @@ export function sendHtml(reply: FastifyReply, page: Html, status = 200): Fastify
       `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${AUTO_SUBMIT_HASH}'; ` +
         `form-action http: https: 'self'; frame-ancestors 'none'; base-uri 'none'`,
     )
-    .send(page);
+    .send(page.toString());
 }

@@ -8,7 +8,8 @@ import Fastify, {
 import { ClaimsgateError } from '../lib/errors.js';
 import { createAuthorizationCodes } from './authorization-codes.js';
 import { registerControlRoutes, reportKeys, type TenantKeysReport } from './control-routes.js';
-import { escapeHtml, html, renderPage, sendHtml } from './html-pages.js';
+import { html, type SafeHtml } from '../lib/html.js';
+import { renderPage, sendHtml } from './html-pages.js';
 import { createKeyRing } from './key-ring.js';
 import { registerMetadataRoutes } from './metadata-documents.js';
 import { oauthErrorName, registerOidcRoutes } from './oidc.js';
@@ -171,10 +172,7 @@ function sendError(
       reply,
       renderPage(
         'Sign-in request refused',
-        html(
-          `<h1>Sign-in request refused</h1><p>${escapeHtml(error.message)}</p>` +
-            `<p><code>${escapeHtml(error.code)}</code></p><p>${escapeHtml(error.hint)}</p>`,
-        ),
+        html`<h1>Sign-in request refused</h1><p>${error.message}</p><p><code>${error.code}</code></p><p>${error.hint}</p>`,
       ),
       status,
     );
@@ -186,23 +184,15 @@ function sendError(
     .send({ error: { code: error.code, message: error.message, hint: error.hint, ...parameter } });
 }
 
-function renderIndex(context: SimContext): string {
-  const rows = [...context.tenants.values()]
-    .map((tenant) => {
-      const urls = tenant.urls();
-      const link = (href: string, label: string): string =>
-        `<a href="${escapeHtml(href)}">${escapeHtml(label)}</a>`;
-      return (
-        `<li><code>${escapeHtml(tenant.id)}</code>: ${link(urls.federationMetadata, 'federation metadata')}, ` +
-        `${link(urls.openIdConfiguration, 'OpenID configuration')}, ${link(urls.jwks, 'JWKS')}</li>`
-      );
-    })
-    .join('');
+function renderIndex(context: SimContext): SafeHtml {
+  const rows = [...context.tenants.values()].map((tenant) => {
+    const urls = tenant.urls();
+    const link = (href: string, label: string): SafeHtml => html`<a href="${href}">${label}</a>`;
+    return html`<li><code>${tenant.id}</code>: ${link(urls.federationMetadata, 'federation metadata')}, ${link(urls.openIdConfiguration, 'OpenID configuration')}, ${link(urls.jwks, 'JWKS')}</li>`;
+  });
   return renderPage(
     'claimsgate IdP simulator',
-    html(
-      `<h1>claimsgate IdP simulator</h1><ul>${rows}</ul><p>Keys: <a href="/control/keys">/control/keys</a></p>`,
-    ),
+    html`<h1>claimsgate IdP simulator</h1><ul>${rows}</ul><p>Keys: <a href="/control/keys">/control/keys</a></p>`,
   );
 }
 
@@ -250,7 +240,7 @@ export async function createIdpSimulator(options: IdpSimulatorOptions): Promise<
   app.setErrorHandler((error: FastifyError | ClaimsgateError, request, reply) =>
     sendError(context, error, request, reply),
   );
-  app.get('/', (_request, reply) => sendHtml(reply, html(renderIndex(context))));
+  app.get('/', (_request, reply) => sendHtml(reply, renderIndex(context)));
   registerMetadataRoutes(app, context);
   registerWsFedRoutes(app, context);
   registerSaml2Routes(app, context);

@@ -1,4 +1,5 @@
-import { escapeHtml, hiddenInputs, html, renderPage, type Html } from './html-pages.js';
+import { html } from '../lib/html.js';
+import { hiddenInputs, renderPage, type Html } from './html-pages.js';
 import type { TestUser } from './test-users.js';
 
 /** What the user-picker page shows and where its form goes. */
@@ -18,11 +19,9 @@ export interface SignInPageInput {
 }
 
 function tokenTypeChoice(selected: 'saml2' | 'saml11'): Html {
-  const option = (value: string, label: string): string =>
-    `<label><input type="radio" name="tokenType" value="${value}"${value === selected ? ' checked' : ''}> ${label}</label><br>`;
-  return html(
-    `<fieldset><legend>Token type</legend>${option('saml2', 'SAML 2.0')}${option('saml11', 'SAML 1.1')}</fieldset>`,
-  );
+  const option = (value: string, label: string): Html =>
+    html`<label><input type="radio" name="tokenType" value="${value}"${value === selected && html` checked`}> ${label}</label><br>`;
+  return html`<fieldset><legend>Token type</legend>${option('saml2', 'SAML 2.0')}${option('saml11', 'SAML 1.1')}</fieldset>`;
 }
 
 /**
@@ -31,24 +30,12 @@ function tokenTypeChoice(selected: 'saml2' | 'saml11'): Html {
  * value is escaped.
  */
 export function renderSignInPage(input: SignInPageInput): Html {
-  const buttons = input.users
-    .map(
-      (user) =>
-        `<li><button type="submit" name="user" value="${escapeHtml(user.id)}">` +
-        `${escapeHtml(user.displayName)} <span class="muted">(${escapeHtml(user.upn)}` +
-        `${user.roles.length > 0 ? `, ${escapeHtml(user.roles.join(', '))}` : ''})</span></button></li>`,
-    )
-    .join('');
+  const buttons = input.users.map(
+    (user) =>
+      html`<li><button type="submit" name="user" value="${user.id}">${user.displayName} <span class="muted">(${user.upn}${user.roles.length > 0 && html`, ${user.roles.join(', ')}`})</span></button></li>`,
+  );
   return renderPage(
     'Sign in — claimsgate IdP simulator',
-    html(
-      `<h1>Sign in</h1>` +
-        `<p>claimsgate IdP simulator, tenant <code>${escapeHtml(input.tenant)}</code>. ` +
-        `${escapeHtml(input.protocol)} sign-in for <code>${escapeHtml(input.relyingParty)}</code>.</p>` +
-        `<form method="post" action="${escapeHtml(input.action)}">${hiddenInputs(input.fields)}` +
-        (input.tokenType === undefined ? '' : tokenTypeChoice(input.tokenType)) +
-        `<h2 id="pick">Pick a test user</h2><ul aria-labelledby="pick">${buttons}</ul></form>` +
-        `<p class="muted">Test users only: no password is asked.</p>`,
-    ),
+    html`<h1>Sign in</h1><p>claimsgate IdP simulator, tenant <code>${input.tenant}</code>. ${input.protocol} sign-in for <code>${input.relyingParty}</code>.</p><form method="post" action="${input.action}">${hiddenInputs(input.fields)}${input.tokenType !== undefined && tokenTypeChoice(input.tokenType)}<h2 id="pick">Pick a test user</h2><ul aria-labelledby="pick">${buttons}</ul></form><p class="muted">Test users only: no password is asked.</p>`,
   );
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { escapeHtml, html, renderAutoPostPage, renderPage, sendHtml } from './html-pages.js';
+import { html } from '../lib/html.js';
+import { renderAutoPostPage, renderPage, sendHtml } from './html-pages.js';
 import {
   httpUrlParameter,
   optionalParameter,
@@ -89,11 +90,12 @@ function showSignIn(
 function showSignedOut(parameters: RequestParameters, reply: FastifyReply): FastifyReply {
   const explicitReply = optionalParameter(parameters, 'wreply');
   const wreply = explicitReply === undefined ? undefined : httpUrlParameter(explicitReply, 'wreply');
-  const link =
-    wreply === undefined ? '' : `<p><a href="${escapeHtml(wreply)}">Return to the application</a></p>`;
-  const refresh =
-    wreply === undefined ? '' : `<meta http-equiv="refresh" content="1;url=${escapeHtml(wreply)}">`;
-  return sendHtml(reply, renderPage('Signed out', html(`<h1>You are signed out</h1>${link}`), html(refresh)));
+  const link = wreply !== undefined && html`<p><a href="${wreply}">Return to the application</a></p>`;
+  const refresh = wreply !== undefined && html`<meta http-equiv="refresh" content="1;url=${wreply}">`;
+  return sendHtml(
+    reply,
+    renderPage('Signed out', html`<h1>You are signed out</h1>${link}`, html`${refresh}`),
+  );
 }
 
 function readAction(parameters: RequestParameters): string {

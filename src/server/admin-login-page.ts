@@ -1,9 +1,10 @@
 import type { FastifyReply } from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '../lib/error-codes.js';
+import { html, joinHtml, type SafeHtml } from '../lib/html.js';
 import type { Session } from '../session/session-cookie.js';
 import { CSRF_FIELD } from './admin-auth.js';
 import { ADMIN_CSS_PATH } from './admin-site/admin-layout.js';
-import { escapeHtml, renderPage } from './html.js';
+import { renderPage } from './html.js';
 
 /* The pages of the admin sign-in (see admin-login.ts): server-rendered, no script. */
 
@@ -36,52 +37,54 @@ export interface LoginPageState {
 
 /** The sign-in form, with the one message of a refusal and the issuers admins may use. */
 export function renderLoginPage(state: LoginPageState): string {
-  const described = state.message === undefined ? '' : ' aria-describedby="login-message"';
-  const parts: string[] = [];
-  if (state.message !== undefined)
-    parts.push(`<p id="login-message" role="alert">${escapeHtml(state.message)}</p>`);
+  const described = state.message !== undefined && html` aria-describedby="login-message"`;
+  const parts: SafeHtml[] = [];
+  if (state.message !== undefined) parts.push(html`<p id="login-message" role="alert">${state.message}</p>`);
   if (state.signedInAs !== undefined)
     parts.push(
-      `<p>You are signed in as ${escapeHtml(state.signedInAs)}, who is not an administrator. Sign in with an admin account below.</p>`,
+      html`<p>You are signed in as ${state.signedInAs}, who is not an administrator. Sign in with an admin account below.</p>`,
     );
   parts.push(
-    '<form method="post" action="/admin/login">',
-    `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(state.csrfToken)}">`,
-    `<input type="hidden" name="returnUrl" value="${escapeHtml(state.returnPath)}">`,
-    '<p><label for="username">User name</label><br>',
-    `<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="64" required value="${escapeHtml(state.username ?? '')}"${described}></p>`,
-    '<p><label for="password">Password</label><br>',
-    `<input id="password" name="password" type="password" autocomplete="current-password" maxlength="1024" required${described}></p>`,
-    '<p><button type="submit">Sign in</button></p>',
-    '</form>',
+    html`<form method="post" action="/admin/login">`,
+    html`<input type="hidden" name="${CSRF_FIELD}" value="${state.csrfToken}">`,
+    html`<input type="hidden" name="returnUrl" value="${state.returnPath}">`,
+    html`<p><label for="username">User name</label><br>`,
+    html`<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="64" required value="${state.username ?? ''}"${described}></p>`,
+    html`<p><label for="password">Password</label><br>`,
+    html`<input id="password" name="password" type="password" autocomplete="current-password" maxlength="1024" required${described}></p>`,
+    html`<p><button type="submit">Sign in</button></p>`,
+    html`</form>`,
   );
   if (state.issuers.length > 0) {
     const links = state.issuers.map((issuer) => {
       const query = new URLSearchParams({ returnUrl: state.returnPath, whr: issuer.name });
-      return `<li><a href="/signin?${escapeHtml(query.toString())}">Sign in with ${escapeHtml(issuer.text)}</a></li>`;
+      return html`<li><a href="/signin?${query.toString()}">Sign in with ${issuer.text}</a></li>`;
     });
     parts.push(
-      '<nav aria-labelledby="issuers-heading">',
-      '<h2 id="issuers-heading">Or sign in with your organisation</h2>',
-      `<ul>\n${links.join('\n')}\n</ul>`,
-      '</nav>',
+      html`<nav aria-labelledby="issuers-heading">`,
+      html`<h2 id="issuers-heading">Or sign in with your organisation</h2>`,
+      html`<ul>\n${joinHtml(links, '\n')}\n</ul>`,
+      html`</nav>`,
     );
   }
-  return renderPage('Sign in to the claimsgate admin site', parts.join('\n'), ADMIN_CSS_PATH);
+  return renderPage('Sign in to the claimsgate admin site', joinHtml(parts, '\n'), ADMIN_CSS_PATH);
 }
 
 /** The page an administrator already signed in gets: where to go, and a sign-out button. */
 export function renderSignedInPage(session: Session, csrfToken: string, returnPath: string): string {
   return renderPage(
     'Signed in to the claimsgate admin site',
-    [
-      `<p>You are signed in as ${escapeHtml(session.user)}.</p>`,
-      `<p><a href="${escapeHtml(returnPath)}">Go to the admin site</a></p>`,
-      '<form method="post" action="/admin/logout">',
-      `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(csrfToken)}">`,
-      '<p><button type="submit">Sign out</button></p>',
-      '</form>',
-    ].join('\n'),
+    joinHtml(
+      [
+        html`<p>You are signed in as ${session.user}.</p>`,
+        html`<p><a href="${returnPath}">Go to the admin site</a></p>`,
+        html`<form method="post" action="/admin/logout">`,
+        html`<input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">`,
+        html`<p><button type="submit">Sign out</button></p>`,
+        html`</form>`,
+      ],
+      '\n',
+    ),
   );
 }
 
@@ -89,11 +92,14 @@ export function renderSignedInPage(session: Session, csrfToken: string, returnPa
 export function renderRefusalPage(code: ErrorCode): string {
   return renderPage(
     'Request refused',
-    [
-      `<p>Error code: <code>${escapeHtml(code)}</code></p>`,
-      `<p>${escapeHtml(ERROR_CODES[code].meaning)}</p>`,
-      '<p><a href="/admin">Back to the admin site</a></p>',
-    ].join('\n'),
+    joinHtml(
+      [
+        html`<p>Error code: <code>${code}</code></p>`,
+        html`<p>${ERROR_CODES[code].meaning}</p>`,
+        html`<p><a href="/admin">Back to the admin site</a></p>`,
+      ],
+      '\n',
+    ),
   );
 }
 

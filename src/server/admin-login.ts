@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hashPassword, verifyPassword } from '../admin/passwords.js';
 import { isClaimsgateError } from '../lib/errors.js';
+import type { OwnCookie } from '../session/set-cookie.js';
 import { adminUsernameKey } from '../store/validate-admin-input.js';
 import { ADMIN_ROLE, CSRF_FIELD, LOCAL_ADMIN_ISSUER } from './admin-auth.js';
 import {
@@ -79,18 +80,6 @@ function queryField(request: FastifyRequest, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/**
- * Adds a Set-Cookie line, replacing one already queued for the same name.
- * The login cookie is SameSite=Strict, which the session cookie serialiser
- * (Lax only) does not produce, so it is written here.
- */
-function queueCookie(reply: FastifyReply, name: string, line: string): void {
-  const queued = reply.getHeader('set-cookie');
-  const existing = queued === undefined ? [] : Array.isArray(queued) ? queued : [String(queued)];
-  reply.removeHeader('set-cookie');
-  reply.header('set-cookie', [...existing.filter((entry) => !entry.startsWith(`${name}=`)), line]);
-}
-
 /** True when two login tokens are equal, compared in constant time. */
 function sameToken(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined || !LOGIN_TOKEN.test(a) || !LOGIN_TOKEN.test(b)) return false;
@@ -151,6 +140,15 @@ export function registerAdminLoginRoutes(
     return dummyHash;
   }
 
+  /** The login token's cookie: `SameSite=Strict`, HttpOnly, on every path (`__Host-` over https needs `/`). */
+  function loginTokenCookie(value: string, maxAge: number): OwnCookie {
+    return {
+      name: cookieName,
+      value,
+      attributes: { httpOnly: true, sameSite: 'Strict', secure, path: '/', maxAge },
+    };
+  }
+
   /** The login form's token: the one in the request's cookie when well-formed, else a new one; (re)set on the reply. */
   function loginToken(request: FastifyRequest, reply: FastifyReply, fresh: boolean): string {
     const presented = readRequestCookie(request.headers.cookie, cookieName);
@@ -158,15 +156,12 @@ export function registerAdminLoginRoutes(
       !fresh && presented !== undefined && LOGIN_TOKEN.test(presented)
         ? presented
         : randomBytes(32).toString('base64url');
-    const attributes = [`Max-Age=${LOGIN_CSRF_MAX_AGE_SECONDS}`, 'Path=/', 'HttpOnly', 'SameSite=Strict'];
-    if (secure) attributes.push('Secure');
-    queueCookie(reply, cookieName, [`${cookieName}=${token}`, ...attributes].join('; '));
+    setReplyCookie(reply, loginTokenCookie(token, LOGIN_CSRF_MAX_AGE_SECONDS));
     return token;
   }
 
   function clearLoginToken(reply: FastifyReply): void {
-    const attributes = ['Max-Age=0', 'Path=/', 'HttpOnly', 'SameSite=Strict', ...(secure ? ['Secure'] : [])];
-    queueCookie(reply, cookieName, [`${cookieName}=`, ...attributes].join('; '));
+    setReplyCookie(reply, loginTokenCookie('', 0));
   }
 
   /** The issuers offered beside the form: those whose claim can make an admin (`admin.adminClaim.issuers`). */

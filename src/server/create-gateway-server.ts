@@ -5,6 +5,7 @@ import { createAdminService } from '../admin/admin-service.js';
 import type { Config } from '../config/config-schema.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
 import { createCpuGate } from '../lib/cpu-gate.js';
+import { html } from '../lib/html.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import { createSealingKeyRing } from '../session/sealing-keys.js';
 import { createSessionCookies } from '../session/session-cookie.js';
@@ -25,10 +26,12 @@ import { createGatewayLogger, fastifyLoggingOptions, registerRequestIdHeader } f
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { createOidcSignIn } from './oidc-sign-in.js';
 import { createSamlSignIn } from './saml-sign-in.js';
+import { registerReplyCookies } from './reply-cookies.js';
 import { registerSamplePages } from './sample-pages.js';
 import { createSessionHook } from './session-hook.js';
 import { createSessionRevocations } from './session-revocations.js';
 import { createDrainState, registerDrainHooks, type DrainState } from './shutdown.js';
+import { createGatewayValidator } from './sign-in-pipeline.js';
 import { registerSignInRoutes } from './sign-in-routes.js';
 import { registerUpstreamProxy } from './upstream-proxy.js';
 import { createWsFedSignIn } from './wsfed-sign-in.js';
@@ -136,6 +139,8 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
   });
   const sessions = createSessionHook(cookies, config.session.cookieName, revocations);
   const drain = options.drain ?? createDrainState();
+  const replayCache = createStoreReplayCache(store, now);
+  const cpuGate = createCpuGate();
   const services: GatewayServices = {
     config,
     store,
@@ -143,8 +148,9 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     now,
     cookies,
     signInState: createSignInStateCodec({ ring, now }),
-    replayCache: createStoreReplayCache(store, now),
-    cpuGate: createCpuGate(),
+    replayCache,
+    validator: createGatewayValidator({ config, engine, replayCache, cpuGate, now }),
+    cpuGate,
     sessions,
     revocations,
     admin: createAdminGuard({
@@ -158,7 +164,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
           reply,
           status,
           error,
-          '<p><a href="/admin/login">Sign in as an administrator</a></p>',
+          html`<p><a href="/admin/login">Sign in as an administrator</a></p>`,
           'Not allowed',
         );
       },
@@ -199,6 +205,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     ajv: { customOptions: { removeAdditional: false } },
   });
   void app.register(formbody);
+  registerReplyCookies(app);
   // Whatever no route answered itself, store failures first: coded, with the request ID, never the cause.
   app.setErrorHandler(handleGatewayError);
   registerRequestIdHeader(app);
@@ -216,9 +223,9 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
   if (config.gateway.upstream === undefined) registerSamplePages(app, services);
   else registerUpstreamProxy(app, services);
   registerSignInRoutes(app, services, [
-    createWsFedSignIn(app, services),
-    createSamlSignIn(app, services),
-    createOidcSignIn(app, services),
+    createWsFedSignIn(services),
+    createSamlSignIn(services),
+    createOidcSignIn(services),
   ]);
   registerAdminLoginRoutes(app, services);
   registerAdminApi(app, services);

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '../lib/error-codes.js';
 import { isClaimsgateError, type ClaimsgateError } from '../lib/errors.js';
-import { escapeHtml, renderPage } from './html.js';
+import { html, joinHtml, type SafeHtml } from '../lib/html.js';
+import { renderPage } from './html.js';
 import { acceptsHtml } from './proxy-refusals.js';
 
 /** The codes of a store that failed (as opposed to input it refused): the gateway cannot serve the request. */
@@ -46,21 +47,24 @@ export function failureBody(code: ErrorCode, request: FastifyRequest): Record<st
  */
 export function renderErrorPage(
   code: ErrorCode,
-  extraHtml = '',
+  extraHtml: SafeHtml = html``,
   title = 'Sign-in failed',
   requestId?: string,
 ): string {
   return renderPage(
     title,
-    [
-      `<p>Error code: <code>${escapeHtml(code)}</code></p>`,
-      `<p>${escapeHtml(ERROR_CODES[code].meaning)}</p>`,
-      extraHtml,
-      ...(requestId === undefined
-        ? []
-        : [`<p>Support ID: <code>${escapeHtml(requestId)}</code> (quote it to your administrator)</p>`]),
-      '<p><a href="/">Start again</a></p>',
-    ].join('\n'),
+    joinHtml(
+      [
+        html`<p>Error code: <code>${code}</code></p>`,
+        html`<p>${ERROR_CODES[code].meaning}</p>`,
+        extraHtml,
+        ...(requestId === undefined
+          ? []
+          : [html`<p>Support ID: <code>${requestId}</code> (quote it to your administrator)</p>`]),
+        html`<p><a href="/">Start again</a></p>`,
+      ],
+      '\n',
+    ),
   );
 }
 
@@ -70,7 +74,7 @@ export function sendErrorPage(
   reply: FastifyReply,
   status: number,
   error: ClaimsgateError,
-  extraHtml = '',
+  extraHtml: SafeHtml = html``,
   title = 'Sign-in failed',
 ): FastifyReply {
   request.log.warn(
@@ -101,7 +105,7 @@ export function sendStoreFailure(
   if (!acceptsHtml(request.headers.accept)) return reply.send(failureBody(error.code, request));
   return reply
     .type('text/html; charset=utf-8')
-    .send(renderErrorPage(error.code, '', 'Service unavailable', String(request.id)));
+    .send(renderErrorPage(error.code, html``, 'Service unavailable', String(request.id)));
 }
 
 /**
@@ -124,7 +128,7 @@ export function handleGatewayError(
   if (isClaimsgateError(error)) {
     const coded = status >= 400 && status < 600 ? status : 400;
     if (acceptsHtml(request.headers.accept))
-      return sendErrorPage(request, reply, coded, error, '', 'Request refused');
+      return sendErrorPage(request, reply, coded, error, html``, 'Request refused');
     request.log.warn({ err: error, code: error.code, detail: error.detail }, 'request refused');
     return reply.code(coded).header('cache-control', 'no-store').send(failureBody(error.code, request));
   }
@@ -146,7 +150,7 @@ export function handleGatewayError(
     .send(
       renderPage(
         'Something went wrong',
-        `<p>The request could not be served; the error was logged.</p>\n<p>Support ID: <code>${escapeHtml(requestId)}</code> (quote it to your administrator)</p>\n<p><a href="/">Start again</a></p>`,
+        html`<p>The request could not be served; the error was logged.</p>\n<p>Support ID: <code>${requestId}</code> (quote it to your administrator)</p>\n<p><a href="/">Start again</a></p>`,
       ),
     );
 }

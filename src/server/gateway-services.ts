@@ -6,6 +6,7 @@ import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import type { SessionCookies } from '../session/session-cookie.js';
 import type { SignInStateCodec } from '../session/sign-in-state.js';
 import type { Store } from '../store/store.js';
+import type { TokenValidator } from '../tokens/create-token-validator.js';
 import type { ReplayCache } from '../tokens/replay-cache.js';
 import type { AdminGuard } from './admin-auth.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
@@ -22,6 +23,12 @@ export interface GatewayServices {
   readonly signInState: SignInStateCodec;
   /** The store-backed replay cache: token IDs and burnt sign-in state IDs. */
   readonly replayCache: ReplayCache;
+  /**
+   * The one token validator of the gateway, for every sign-in protocol: the
+   * rollover engine's live trust with its unknown-key refresh, the replay
+   * cache, the CPU gate (`createGatewayValidator`). Each call names its audiences.
+   */
+  readonly validator: TokenValidator;
   /** Token validations take turns through it with the rest of the server's work (docs/benchmarks.md). */
   readonly cpuGate: CpuGate;
   readonly sessions: SessionHook;

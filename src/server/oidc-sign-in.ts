@@ -1,22 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { OidcClientConfig } from '../config/config-schema.js';
 import { ClaimsgateError } from '../lib/errors.js';
 import type { SignInState } from '../session/sign-in-state.js';
 import type { IssuerRecord } from '../store/model.js';
-import { detectToken } from '../tokens/detect-token.js';
-import type { VerifiedIdentity } from '../tokens/identity.js';
-import {
-  completeSignIn,
-  formField,
-  gatewayValidator,
-  openSignInState,
-  runSignInCallback,
-  type SignInProtocolHandler,
-} from './complete-sign-in.js';
+import type { TokenKind, VerifiedIdentity } from '../tokens/identity.js';
 import type { GatewayServices } from './gateway-services.js';
 import { resolveOidcProvider } from './oidc-provider.js';
 import { readOAuthError, redeemAuthorizationCode } from './oidc-token-request.js';
+import { formField } from './request-fields.js';
+import type { SignInStrategy } from './sign-in-strategy.js';
 
 /** The scope every authorization request asks for. */
 export const OIDC_SCOPE = 'openid profile email';
@@ -84,29 +77,22 @@ function checkNonce(identity: VerifiedIdentity, expected: string): void {
 }
 
 /**
- * Validates an id_token addressed to `clientId` with the gateway's validator
- * (trusted issuer key, algorithm, lifetime, audience, tenant), refusing
- * anything that is not a JWT and an authorized party (`azp`) other than the
- * client.
+ * The token kinds `/signin/oidc` accepts: a JWT. SECURITY: only a JWT is an
+ * id_token; a SAML assertion from the same trusted issuer, addressed to an
+ * audience equal to the client ID, must not stand in. XML is refused before
+ * it is parsed.
  *
- * @throws ClaimsgateError CG_TOKEN_FORMAT_UNKNOWN for a value that is not a
- *   JWT; CG_TOKEN_AUDIENCE_MISMATCH for another `azp`; the validator's codes.
+ * @see OpenID Connect Core 1.0 §2 (ID Token)
+ */
+const OIDC_TOKEN_KINDS: readonly TokenKind[] = Object.freeze(['jwt']);
+
+/**
+ * Checks the verified id_token names no authorized party (`azp`) other than the client.
+ *
+ * @throws ClaimsgateError CG_TOKEN_AUDIENCE_MISMATCH for another `azp`.
  * @see OpenID Connect Core 1.0 §3.1.3.7 (ID Token validation)
  */
-async function validateIdToken(
-  services: GatewayServices,
-  clientId: string,
-  idToken: string,
-): Promise<VerifiedIdentity> {
-  const detected = detectToken(idToken, services.config.validation.maxTokenBytes);
-  // SECURITY: only a JWT is an id_token; a SAML assertion from the same
-  // trusted issuer, addressed to an audience equal to the client ID, must not stand in.
-  if (detected.format !== 'jwt') {
-    throw new ClaimsgateError('CG_TOKEN_FORMAT_UNKNOWN', 'The id_token is not a JWT.', {
-      detail: { observed: 'XML', expected: 'a JWT' },
-    });
-  }
-  const identity = await gatewayValidator(services, [clientId]).validate(detected.token);
+function checkAuthorizedParty(identity: VerifiedIdentity, clientId: string): void {
   const azp = identity.claims['azp'];
   // SECURITY: a token issued to another client that merely lists us among its audiences is not ours.
   if (azp !== undefined && (azp.length !== 1 || azp[0] !== clientId)) {
@@ -116,7 +102,6 @@ async function validateIdToken(
       { detail: { issuer: identity.issuer, observed: { azp }, expected: clientId } },
     );
   }
-  return identity;
 }
 
 /**
@@ -200,7 +185,8 @@ async function redeemCode(
 }
 
 /**
- * OpenID Connect sign-in, as a client registered in `oidc.clients`.
+ * OpenID Connect sign-in, as a client registered in `oidc.clients`, as a
+ * strategy of the sign-in pipeline.
  *
  * `start` redirects to the authorization endpoint of the issuer's stored
  * discovery document with `client_id`, `response_type` (`code` or
@@ -210,46 +196,46 @@ async function redeemCode(
  * verifier) and, for the code flow, `code_challenge` with
  * `code_challenge_method=S256`.
  *
- * `POST /signin/oidc` refuses an `error` answer, burns the state, redeems the
- * code at the token endpoint (code flow) or takes the posted `id_token`,
- * validates the id_token against the rollover engine's trust with the client
- * ID as audience, checks its nonce, and finishes the sign-in.
+ * At `POST /signin/oidc` an `error` answer is refused before the state is
+ * opened; once the pipeline has checked the state, the strategy redeems the
+ * code at the token endpoint (code flow) or takes the posted `id_token`, to
+ * be validated with the client ID as audience, and confirms the verified
+ * id_token's authorized party and nonce.
  *
  * @see OpenID Connect Core 1.0 §3.1 (code flow), §3.2 (implicit flow);
  *   OAuth 2.0 Form Post Response Mode; RFC 7636 (PKCE)
  */
-export function createOidcSignIn(app: FastifyInstance, services: GatewayServices): SignInProtocolHandler {
+export function createOidcSignIn(services: GatewayServices): SignInStrategy {
   const { config, signInState } = services;
   const redirectUri = `${config.server.publicUrl}/signin/oidc`;
   return {
     protocol: 'oidc',
-    register(): void {
-      app.post('/signin/oidc', async (request, reply) =>
-        runSignInCallback(services, 'oidc', request, reply, async () => {
-          if (formField(request, 'error') !== undefined) throw authorizationDenied(services, request);
-          const { state, issuer } = await openSignInState(
-            services,
-            request,
-            formField(request, 'state'),
-            'oidc-state',
-            'oidc',
-          );
-          const { client, tokenEndpoint } = await resolveOidcProvider(services, issuer);
-          if (state.nonce === undefined) {
-            const detail = { issuer: issuer.name, expected: 'a nonce' };
-            throw new ClaimsgateError('CG_SESSION_INVALID', 'The sign-in state carries no nonce.', {
-              detail,
-            });
-          }
-          const idToken =
-            client.responseType === 'code'
-              ? await redeemCode(services, request, { issuer, state, tokenEndpoint, redirectUri, client })
-              : (formField(request, 'id_token') ?? '');
-          const identity = await validateIdToken(services, client.clientId, idToken);
-          checkNonce(identity, state.nonce);
-          return completeSignIn(services, request, reply, { protocol: 'oidc', state, issuer, identity });
-        }),
-      );
+    callbackPath: '/signin/oidc',
+    stateField: 'state',
+    statePurpose: 'oidc-state',
+    acceptedKinds: OIDC_TOKEN_KINDS,
+    refusalOf(request) {
+      return formField(request, 'error') === undefined ? undefined : authorizationDenied(services, request);
+    },
+    async readAnswer({ request, state, issuer }) {
+      const { client, tokenEndpoint } = await resolveOidcProvider(services, issuer);
+      const nonce = state.nonce;
+      if (nonce === undefined) {
+        const detail = { issuer: issuer.name, expected: 'a nonce' };
+        throw new ClaimsgateError('CG_SESSION_INVALID', 'The sign-in state carries no nonce.', { detail });
+      }
+      const idToken =
+        client.responseType === 'code'
+          ? await redeemCode(services, request, { issuer, state, tokenEndpoint, redirectUri, client })
+          : (formField(request, 'id_token') ?? '');
+      return {
+        token: idToken,
+        audiences: [client.clientId],
+        confirm(identity) {
+          checkAuthorizedParty(identity, client.clientId);
+          checkNonce(identity, nonce);
+        },
+      };
     },
     async start({ reply, issuer, returnUrl, bindingDigest }) {
       const { client, authorizationEndpoint } = await resolveOidcProvider(services, issuer);

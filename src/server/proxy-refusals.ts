@@ -3,8 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../lib/error-codes.js';
 import { ClaimsgateError } from '../lib/errors.js';
+import { html, joinHtml } from '../lib/html.js';
 import { sendApiError } from './admin-auth.js';
-import { escapeHtml, renderPage } from './html.js';
+import { renderPage } from './html.js';
 
 /** True when the Accept header asks for an HTML page (a browser navigating). */
 export function acceptsHtml(accept: string | string[] | undefined): boolean {
@@ -64,11 +65,14 @@ export function sendUpstreamFailure(
   request.log.warn({ err: error, code: error.code, detail: error.detail }, 'upstream request failed');
   const status = refusalStatus(error);
   if (!acceptsHtml(request.headers.accept)) return sendApiError(reply, status, error);
-  const body = [
-    `<p>Error code: <code>${escapeHtml(error.code)}</code></p>`,
-    `<p>${escapeHtml(ERROR_CODES[error.code].meaning)}</p>`,
-    '<p>Try again in a moment. If it keeps happening, tell the administrator the error code.</p>',
-  ].join('\n');
+  const body = joinHtml(
+    [
+      html`<p>Error code: <code>${error.code}</code></p>`,
+      html`<p>${ERROR_CODES[error.code].meaning}</p>`,
+      html`<p>Try again in a moment. If it keeps happening, tell the administrator the error code.</p>`,
+    ],
+    '\n',
+  );
   return reply
     .code(status)
     .header('cache-control', 'no-store')
@@ -91,10 +95,10 @@ export function sendRequestRefused(
   reply.header('connection', 'close');
   const status = refusalStatus(error);
   if (!acceptsHtml(request.headers.accept)) return sendApiError(reply, status, error);
-  const body = [
-    `<p>Error code: <code>${escapeHtml(error.code)}</code></p>`,
-    `<p>${escapeHtml(error.message)}</p>`,
-  ].join('\n');
+  const body = joinHtml(
+    [html`<p>Error code: <code>${error.code}</code></p>`, html`<p>${error.message}</p>`],
+    '\n',
+  );
   return reply
     .code(status)
     .header('cache-control', 'no-store')

@@ -1,20 +1,28 @@
-import type { FastifyReply } from 'fastify';
-import { serializeSetCookie, type Cookie } from '../session/set-cookie.js';
+import { fastifyCookie } from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { cookieParts, type OwnCookie } from '../session/set-cookie.js';
 
 /**
- * Sets `cookie` on the response, replacing any Set-Cookie already queued for
- * the same name (a session hook's renewal or clearing, then a sign-in's new
+ * Registers `@fastify/cookie` on the gateway: every cookie of claimsgate's
+ * is queued on the reply with `setReplyCookie` and written, one Set-Cookie
+ * line per cookie, when the reply is sent. Cookies are read with
+ * `readRequestCookie`, the one parser the reverse proxy's cookie stripping
+ * agrees with.
+ */
+export function registerReplyCookies(app: FastifyInstance): void {
+  void app.register(fastifyCookie);
+}
+
+/**
+ * Sets `cookie` on the response, replacing any already queued for the same
+ * name and path (a session hook's renewal or clearing, then a sign-in's new
  * session): the browser gets one instruction per cookie.
  *
- * @throws TypeError when the cookie cannot be serialized (see `serializeSetCookie`).
+ * @throws TypeError when the cookie cannot be serialized (see `cookieParts`).
  */
-export function setReplyCookie(reply: FastifyReply, cookie: Cookie): void {
-  const header = serializeSetCookie(cookie);
-  const queued = reply.getHeader('set-cookie');
-  const existing = queued === undefined ? [] : Array.isArray(queued) ? queued : [String(queued)];
-  const others = existing.filter((line) => !line.startsWith(`${cookie.name}=`));
-  reply.removeHeader('set-cookie');
-  reply.header('set-cookie', [...others, header]);
+export function setReplyCookie(reply: FastifyReply, cookie: OwnCookie): void {
+  const { name, value, options } = cookieParts(cookie);
+  reply.setCookie(name, value, options);
 }
 
 /**

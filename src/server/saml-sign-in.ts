@@ -1,20 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
+import { html } from '../lib/html.js';
 import type { TokenKind } from '../tokens/identity.js';
-import {
-  completeSignIn,
-  formField,
-  gatewayValidator,
-  openSignInState,
-  runSignInCallback,
-  type SignInProtocolHandler,
-} from './complete-sign-in.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { findLoginOptions } from './login-options.js';
+import { formField } from './request-fields.js';
 import { buildAuthnRequest, newRequestId, redirectBindingUrl } from './saml-authn-request.js';
 import { renderSpMetadata, SAML_METADATA_CONTENT_TYPE } from './saml-sp-metadata.js';
 import { createSamlSsoFinder } from './saml-sso-url.js';
+import type { SignInStrategy } from './sign-in-strategy.js';
 
 /** Base64 as the POST binding sends it, once line breaks and spaces are removed. */
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -73,62 +68,62 @@ function unsolicited(): ClaimsgateError {
   );
 }
 
-/** The token kinds `/signin/saml2` accepts: a samlp:Response. */
+/**
+ * The token kinds `/signin/saml2` accepts: a samlp:Response. SAML Bindings
+ * §3.5.3: the POST binding carries a protocol message; a bare assertion or a
+ * WS-Federation wresult is not one.
+ */
 const SAML_TOKEN_KINDS: readonly TokenKind[] = Object.freeze(['saml20-response']);
 
 /**
- * SAML 2.0 Web Browser SSO, SP-initiated. `start` sends the browser to the
- * issuer's single sign-on endpoint (HTTP-Redirect binding; from its stored
- * metadata, else its login URL when SAML 2.0 is its first protocol) with an
- * unsigned AuthnRequest and a sealed, single-use `RelayState` that holds the
- * request ID. `POST /signin/saml2` (the assertion consumer service) burns the
- * RelayState, validates the Response against the rollover engine's trust —
- * audience the realm URI, Recipient and Destination the ACS URL, InResponseTo
- * the request ID on the Response and on the signed bearer confirmation — and
- * finishes the sign-in. `GET /saml2/metadata` serves the service provider
- * metadata to register the gateway at an identity provider.
+ * SAML 2.0 Web Browser SSO, SP-initiated, as a strategy of the sign-in
+ * pipeline. `start` sends the browser to the issuer's single sign-on
+ * endpoint (HTTP-Redirect binding; from its stored metadata, else its login
+ * URL when SAML 2.0 is its first protocol) with an unsigned AuthnRequest and
+ * a sealed, single-use `RelayState` that holds the request ID. At
+ * `POST /signin/saml2` (the assertion consumer service) a response without
+ * RelayState is refused as unsolicited; the strategy decodes the
+ * `SAMLResponse`, to be validated with audience the realm URI, Recipient and
+ * Destination the ACS URL, InResponseTo the request ID on the Response and
+ * on the signed bearer confirmation. `GET /saml2/metadata` serves the
+ * service provider metadata to register the gateway at an identity provider.
  *
  * @see SAML Profiles 2.0 §4.1 (Web Browser SSO); SAML Bindings 2.0 §3.4 (Redirect), §3.5 (POST)
  */
-export function createSamlSignIn(app: FastifyInstance, services: GatewayServices): SignInProtocolHandler {
+export function createSamlSignIn(services: GatewayServices): SignInStrategy {
   const { config, store, signInState, now } = services;
   const publicUrl = config.server.publicUrl;
   const acsUrl = `${publicUrl}/signin/saml2`;
   const findSsoEndpoint = createSamlSsoFinder(store);
   return {
     protocol: 'saml2',
-    register(): void {
-      app.post('/signin/saml2', async (request, reply) =>
-        runSignInCallback(services, 'saml2', request, reply, async () => {
-          const relayState = formField(request, 'RelayState');
-          // SECURITY: without our RelayState there is no request to answer; an
-          // unsolicited response is refused (login CSRF, injected assertions).
-          if (relayState === undefined || relayState === '') throw unsolicited();
-          const { state, issuer } = await openSignInState(
-            services,
-            request,
-            relayState,
-            'relay-state',
-            'saml2',
-          );
-          if (state.requestId === undefined) {
-            throw new ClaimsgateError('CG_SESSION_INVALID', 'The RelayState holds no AuthnRequest ID.', {
-              detail: { observed: 'no request ID', expected: 'the AuthnRequest ID' },
-            });
-          }
-          const xml = decodeSamlResponse(formField(request, 'SAMLResponse'), config.validation.maxTokenBytes);
-          const { realm } = await findLoginOptions(store, publicUrl);
-          // SAML Bindings §3.5.3: the POST binding carries a protocol message;
-          // a bare assertion or a WS-Federation wresult is not one. Refused
-          // before any key lookup, refresh or replay record.
-          const identity = await gatewayValidator(services, [realm.realmUri], {
-            recipient: acsUrl,
-            destination: acsUrl,
-          }).validate(xml, { inResponseTo: state.requestId, kinds: SAML_TOKEN_KINDS });
-          return completeSignIn(services, request, reply, { protocol: 'saml2', state, issuer, identity });
-        }),
-      );
-
+    callbackPath: '/signin/saml2',
+    stateField: 'RelayState',
+    statePurpose: 'relay-state',
+    acceptedKinds: SAML_TOKEN_KINDS,
+    refusalOf(request) {
+      const relayState = formField(request, 'RelayState');
+      // SECURITY: without our RelayState there is no request to answer; an
+      // unsolicited response is refused (login CSRF, injected assertions).
+      return relayState === undefined || relayState === '' ? unsolicited() : undefined;
+    },
+    async readAnswer({ request, state }) {
+      if (state.requestId === undefined) {
+        throw new ClaimsgateError('CG_SESSION_INVALID', 'The RelayState holds no AuthnRequest ID.', {
+          detail: { observed: 'no request ID', expected: 'the AuthnRequest ID' },
+        });
+      }
+      const xml = decodeSamlResponse(formField(request, 'SAMLResponse'), config.validation.maxTokenBytes);
+      const { realm } = await findLoginOptions(store, publicUrl);
+      return {
+        token: xml,
+        audiences: [realm.realmUri],
+        recipient: acsUrl,
+        destination: acsUrl,
+        inResponseTo: state.requestId,
+      };
+    },
+    registerRoutes(app: FastifyInstance): void {
       app.get('/saml2/metadata', async (request, reply) => {
         let realmUri: string;
         try {
@@ -140,7 +135,7 @@ export function createSamlSignIn(app: FastifyInstance, services: GatewayServices
             reply,
             500,
             error,
-            '<p>The gateway has no realm yet, so it has no SAML entity ID. An administrator must create one with <code>claimsgate realms add</code>.</p>',
+            html`<p>The gateway has no realm yet, so it has no SAML entity ID. An administrator must create one with <code>claimsgate realms add</code>.</p>`,
           );
         }
         const samlIssuers = (await store.listIssuers()).filter((issuer) =>

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { html, joinHtml } from '../lib/html.js';
 import { CSRF_FIELD } from './admin-auth.js';
 import type { GatewayServices } from './gateway-services.js';
-import { escapeHtml, renderPage } from './html.js';
+import { renderPage } from './html.js';
 
 /**
  * Registers `GET /`, the small protected sample page: signed in, it shows
@@ -13,18 +14,20 @@ export function registerSamplePages(app: FastifyInstance, services: GatewayServi
     const session = services.sessions.sessionOf(request);
     if (session === undefined) return reply.redirect('/signin?returnUrl=%2F', 302);
     const rows = Object.entries(session.claims).map(
-      ([type, values]) =>
-        `<tr><th scope="row">${escapeHtml(type)}</th><td>${values.map(escapeHtml).join('<br>')}</td></tr>`,
+      ([type, values]) => html`<tr><th scope="row">${type}</th><td>${joinHtml(values, '<br>')}</td></tr>`,
     );
-    const body = [
-      `<p>Signed in as <strong>${escapeHtml(session.user)}</strong> through <strong>${escapeHtml(session.issuer)}</strong>.</p>`,
-      '<table>',
-      '<caption>Claims</caption>',
-      '<thead><tr><th scope="col">Claim type</th><th scope="col">Values</th></tr></thead>',
-      `<tbody>\n${rows.join('\n')}\n</tbody>`,
-      '</table>',
-      `<form method="post" action="/signout"><input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(services.admin.csrfToken(session))}"><button type="submit">Sign out</button></form>`,
-    ].join('\n');
+    const body = joinHtml(
+      [
+        html`<p>Signed in as <strong>${session.user}</strong> through <strong>${session.issuer}</strong>.</p>`,
+        html`<table>`,
+        html`<caption>Claims</caption>`,
+        html`<thead><tr><th scope="col">Claim type</th><th scope="col">Values</th></tr></thead>`,
+        html`<tbody>\n${joinHtml(rows, '\n')}\n</tbody>`,
+        html`</table>`,
+        html`<form method="post" action="/signout"><input type="hidden" name="${CSRF_FIELD}" value="${services.admin.csrfToken(session)}"><button type="submit">Sign out</button></form>`,
+      ],
+      '\n',
+    );
     return reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')

@@ -1,56 +1,56 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
+import { html, joinHtml } from '../lib/html.js';
 import type { IssuerRecord, Protocol } from '../store/model.js';
 import { createSignInBinding } from '../session/sign-in-binding.js';
 import type { Session } from '../session/session-cookie.js';
 import { CSRF_FIELD } from './admin-auth.js';
-import {
-  formField,
-  queryValue,
-  setSignInBindingCookie,
-  type SignInProtocolHandler,
-} from './complete-sign-in.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
-import { escapeHtml, renderPage } from './html.js';
+import { renderPage } from './html.js';
 import { findLoginOptions } from './login-options.js';
 import { setReplyCookie } from './reply-cookies.js';
+import { formField, queryValue } from './request-fields.js';
 import { safeReturnUrl } from './safe-return-url.js';
+import { registerSignInCallback, setSignInBindingCookie } from './sign-in-pipeline.js';
+import type { SignInStrategy } from './sign-in-strategy.js';
 
 /** The home-realm discovery page: one link per issuer, no JavaScript. */
 function renderHomeRealmPage(issuers: readonly IssuerRecord[], returnUrl: string): string {
   const links = issuers.map((issuer) => {
     const query = new URLSearchParams({ returnUrl, whr: issuer.name });
     const text = issuer.description === '' ? issuer.name : issuer.description;
-    return `<li><a href="/signin?${escapeHtml(query.toString())}">${escapeHtml(text)}</a></li>`;
+    return html`<li><a href="/signin?${query.toString()}">${text}</a></li>`;
   });
   return renderPage(
     'Choose how to sign in',
-    `<nav aria-label="Identity providers">\n<ul>\n${links.join('\n')}\n</ul>\n</nav>`,
+    html`<nav aria-label="Identity providers">\n<ul>\n${joinHtml(links, '\n')}\n</ul>\n</nav>`,
   );
 }
 
 /**
  * The protocol to sign in with at `issuer`: the one asked for with
  * `protocol=` when the issuer speaks it, else the first of the issuer's
- * protocols the gateway has a handler for.
+ * protocols the gateway has a strategy for.
  *
  * @throws ClaimsgateError CG_CONFIG_SIGN_IN_UNAVAILABLE when there is none.
  */
-function chooseHandler(
-  handlers: ReadonlyMap<Protocol, SignInProtocolHandler>,
+function chooseStrategy(
+  strategies: ReadonlyMap<Protocol, SignInStrategy>,
   issuer: IssuerRecord,
   asked: string | undefined,
-): SignInProtocolHandler {
+): SignInStrategy {
   const candidates = asked === undefined ? issuer.protocols : issuer.protocols.filter((p) => p === asked);
   for (const protocol of candidates) {
-    const handler = handlers.get(protocol);
-    if (handler !== undefined) return handler;
+    const strategy = strategies.get(protocol);
+    if (strategy !== undefined) return strategy;
   }
   throw new ClaimsgateError(
     'CG_CONFIG_SIGN_IN_UNAVAILABLE',
     `Issuer ${issuer.name} cannot be used for sign-in${asked === undefined ? '' : ` with ${asked}`}.`,
-    { detail: { issuer: issuer.name, observed: issuer.protocols, expected: asked ?? [...handlers.keys()] } },
+    {
+      detail: { issuer: issuer.name, observed: issuer.protocols, expected: asked ?? [...strategies.keys()] },
+    },
   );
 }
 
@@ -58,8 +58,9 @@ function chooseHandler(
  * Registers sign-in and sign-out:
  * `GET /signin?returnUrl=…[&whr=<issuer name>][&protocol=wsfed|saml2|oidc]`
  * sets the sign-in binding cookie and sends the browser to the chosen issuer
- * with the chosen protocol's handler (or shows the home-realm page when several issuers are offered), each
- * handler registers its own callback. `GET /signout` asks "Sign out?" with
+ * with the chosen protocol's strategy (or shows the home-realm page when
+ * several issuers are offered); each strategy's callback runs on the one
+ * sign-in pipeline (`registerSignInCallback`). `GET /signout` asks "Sign out?" with
  * a form carrying the session's CSRF token; `POST /signout` with that token
  * revokes the session (in the store: every instance refuses the cookie from
  * then on), clears the cookie and sends WS-Federation issuers' users to
@@ -70,12 +71,15 @@ function chooseHandler(
 export function registerSignInRoutes(
   app: FastifyInstance,
   services: GatewayServices,
-  protocolHandlers: readonly SignInProtocolHandler[],
+  signInStrategies: readonly SignInStrategy[],
 ): void {
   const { config, store, cookies, sessions, admin, revocations } = services;
   const publicUrl = config.server.publicUrl;
-  const handlers = new Map(protocolHandlers.map((handler) => [handler.protocol, handler]));
-  for (const handler of protocolHandlers) handler.register();
+  const strategies = new Map(signInStrategies.map((strategy) => [strategy.protocol, strategy]));
+  for (const strategy of signInStrategies) {
+    registerSignInCallback(app, services, strategy);
+    strategy.registerRoutes?.(app);
+  }
 
   app.get('/signin', async (request, reply) => {
     const returnUrl = safeReturnUrl(queryValue(request, 'returnUrl'), config.gateway.allowedReturnOrigins);
@@ -90,12 +94,12 @@ export function registerSignInRoutes(
           .type('text/html; charset=utf-8')
           .send(renderHomeRealmPage(issuers, returnUrl));
       }
-      const handler = chooseHandler(handlers, chosen, queryValue(request, 'protocol'));
+      const strategy = chooseStrategy(strategies, chosen, queryValue(request, 'protocol'));
       // SECURITY: login CSRF — the state is bound to this browser by a random
       // value in a cookie only it holds; the callback requires both.
       const binding = createSignInBinding();
       setSignInBindingCookie(services, reply, binding.value);
-      return await handler.start({
+      return await strategy.start({
         request,
         reply,
         issuer: chosen,
@@ -110,7 +114,7 @@ export function registerSignInRoutes(
           reply,
           500,
           error,
-          '<p>The gateway has no realm yet. An administrator must create one with <code>claimsgate realms add</code>.</p>',
+          html`<p>The gateway has no realm yet. An administrator must create one with <code>claimsgate realms add</code>.</p>`,
         );
       }
       if (!isClaimsgateError(error) || error.code.startsWith('CG_STORE_')) throw error;
@@ -138,14 +142,17 @@ export function registerSignInRoutes(
       .send(
         renderPage(
           'Sign out',
-          [
-            `<p>Sign out <strong>${escapeHtml(session.user)}</strong>?</p>`,
-            '<form method="post" action="/signout">',
-            `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(admin.csrfToken(session))}">`,
-            '<button type="submit">Sign out</button>',
-            '</form>',
-            '<p><a href="/">Stay signed in</a></p>',
-          ].join('\n'),
+          joinHtml(
+            [
+              html`<p>Sign out <strong>${session.user}</strong>?</p>`,
+              html`<form method="post" action="/signout">`,
+              html`<input type="hidden" name="${CSRF_FIELD}" value="${admin.csrfToken(session)}">`,
+              html`<button type="submit">Sign out</button>`,
+              html`</form>`,
+              html`<p><a href="/">Stay signed in</a></p>`,
+            ],
+            '\n',
+          ),
         ),
       );
   }

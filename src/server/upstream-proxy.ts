@@ -33,7 +33,12 @@ function supportEveryMethod(app: FastifyInstance): void {
   }
 }
 
-/** Adds the upstream's Set-Cookie lines after those already queued (the session hook's renewal). */
+/**
+ * Adds the upstream's Set-Cookie lines (already stripped of the gateway's own
+ * names) to the reply; the gateway's own cookies (the session hook's
+ * renewal) are queued with `setReplyCookie` and written beside them when the
+ * reply is sent.
+ */
 function appendSetCookies(reply: FastifyReply, lines: string | string[]): void {
   const queued = reply.getHeader('set-cookie');
   const existing = queued === undefined ? [] : Array.isArray(queued) ? queued : [String(queued)];

@@ -1,16 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import { ClaimsgateError } from '../lib/errors.js';
 import type { TokenKind } from '../tokens/identity.js';
-import {
-  completeSignIn,
-  formField,
-  gatewayValidator,
-  openSignInState,
-  runSignInCallback,
-  type SignInProtocolHandler,
-} from './complete-sign-in.js';
 import type { GatewayServices } from './gateway-services.js';
 import { findLoginOptions } from './login-options.js';
+import { formField } from './request-fields.js';
+import type { SignInStrategy } from './sign-in-strategy.js';
 
 /** The issuer's WS-Federation sign-in URL: its login URL with wa, wtrealm, wreply and wctx set. */
 function wsFedSignInUrl(loginUrl: string, realmUri: string, wreply: string, wctx: string): string {
@@ -30,48 +23,42 @@ function wsFedSignInUrl(loginUrl: string, realmUri: string, wreply: string, wctx
  * SECURITY: the validator also takes a samlp:Response, a bare assertion or
  * a JWT, and a samlp:Response posted here would skip the InResponseTo,
  * Recipient and Destination checks its own endpoint (/signin/saml2) makes.
- * The validator refuses another kind (CG_TOKEN_FORMAT_UNKNOWN) as soon as it
- * has parsed and located it, so such a token touches no replay cache and
- * triggers no key refresh, and the wresult is parsed once.
+ * The pipeline's validator refuses another kind (CG_TOKEN_FORMAT_UNKNOWN) as
+ * soon as it has parsed and located it, so such a token touches no replay
+ * cache and triggers no key refresh, and the wresult is parsed once.
  *
  * @see WS-Federation 1.2 §13.2.3 (wresult)
  */
 const WSFED_TOKEN_KINDS: readonly TokenKind[] = Object.freeze(['wsfed-saml11', 'wsfed-saml20']);
 
 /**
- * WS-Federation passive sign-in. `start` redirects to the issuer's login URL
- * with `wa=wsignin1.0`, `wtrealm`, `wreply` and a sealed, single-use `wctx`;
- * `POST /signin/wsfed` receives `wresult` and `wctx`, checks the browser's
- * binding cookie, burns the state, accepts only WS-Federation token kinds,
- * validates the token against the rollover engine's trust (refreshing an
- * issuer whose key is unknown), and finishes the sign-in.
+ * WS-Federation passive sign-in, as a strategy of the sign-in pipeline.
+ * `start` redirects to the issuer's login URL with `wa=wsignin1.0`,
+ * `wtrealm`, `wreply` and a sealed, single-use `wctx`; the issuer posts
+ * `wresult` and `wctx` to `/signin/wsfed`, where the pipeline checks the
+ * state and the strategy reads the wresult, addressed to the realm, its
+ * bearer confirmations (when it has any) naming this callback.
  *
  * @see WS-Federation 1.2 §13.2 (wsignin1.0, wresult, wctx)
  */
-export function createWsFedSignIn(app: FastifyInstance, services: GatewayServices): SignInProtocolHandler {
+export function createWsFedSignIn(services: GatewayServices): SignInStrategy {
   const { config, store, signInState } = services;
   const publicUrl = config.server.publicUrl;
+  const callbackUrl = `${publicUrl}/signin/wsfed`;
   return {
     protocol: 'wsfed',
-    register(): void {
-      app.post('/signin/wsfed', async (request, reply) =>
-        runSignInCallback(services, 'wsfed', request, reply, async () => {
-          const { state, issuer } = await openSignInState(
-            services,
-            request,
-            formField(request, 'wctx'),
-            'wctx',
-            'wsfed',
-          );
-          const wresult = formField(request, 'wresult') ?? '';
-          const { realm } = await findLoginOptions(store, publicUrl);
-          // The reply URL is the recipient a WS-Fed assertion may name (SECURITY: not /signin/saml2).
-          const identity = await gatewayValidator(services, [realm.realmUri], {
-            recipient: `${publicUrl}/signin/wsfed`,
-          }).validate(wresult, { kinds: WSFED_TOKEN_KINDS });
-          return completeSignIn(services, request, reply, { protocol: 'wsfed', state, issuer, identity });
-        }),
-      );
+    callbackPath: '/signin/wsfed',
+    stateField: 'wctx',
+    statePurpose: 'wctx',
+    acceptedKinds: WSFED_TOKEN_KINDS,
+    async readAnswer({ request }) {
+      const { realm } = await findLoginOptions(store, publicUrl);
+      return {
+        token: formField(request, 'wresult') ?? '',
+        audiences: [realm.realmUri],
+        // The reply URL is the recipient a WS-Fed assertion may name (SECURITY: not /signin/saml2).
+        recipient: callbackUrl,
+      };
     },
     async start({ reply, issuer, realm, returnUrl, bindingDigest }) {
       if (issuer.loginUrl === null) {
@@ -90,7 +77,7 @@ export function createWsFedSignIn(app: FastifyInstance, services: GatewayService
       );
       return reply
         .header('cache-control', 'no-store')
-        .redirect(wsFedSignInUrl(issuer.loginUrl, realm.realmUri, `${publicUrl}/signin/wsfed`, wctx), 302);
+        .redirect(wsFedSignInUrl(issuer.loginUrl, realm.realmUri, callbackUrl, wctx), 302);
     },
   };
 }

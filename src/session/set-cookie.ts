@@ -1,8 +1,17 @@
-/** The attributes claimsgate sets on its cookies. */
-export interface CookieAttributes {
+import { fastifyCookie, type SerializeOptions } from '@fastify/cookie';
+
+/** SameSite as claimsgate's cookies use it. */
+export type SameSite = 'Lax' | 'Strict' | 'None';
+
+/**
+ * The attributes any cookie of claimsgate's carries: HttpOnly always, a
+ * path, a Max-Age, Secure behind https, and a SameSite. `None` needs
+ * `Secure` (browsers refuse it otherwise).
+ */
+export interface OwnCookieAttributes {
   /** Always true: scripts in the page cannot read the cookie. */
   readonly httpOnly: true;
-  readonly sameSite: 'Lax';
+  readonly sameSite: SameSite;
   /** True behind https: the browser sends the cookie over https only. */
   readonly secure: boolean;
   readonly path: string;
@@ -10,10 +19,20 @@ export interface CookieAttributes {
   readonly maxAge: number;
 }
 
-/** A cookie to set, before serialisation. */
-export interface Cookie {
+/** Any cookie of claimsgate's, before serialisation: the session, the sign-in binding, the admin login token. */
+export interface OwnCookie {
   readonly name: string;
   readonly value: string;
+  readonly attributes: OwnCookieAttributes;
+}
+
+/** The attributes of session cookies: SameSite=Lax. */
+export interface CookieAttributes extends OwnCookieAttributes {
+  readonly sameSite: 'Lax';
+}
+
+/** A session cookie to set, before serialisation. */
+export interface Cookie extends OwnCookie {
   readonly attributes: CookieAttributes;
 }
 
@@ -42,16 +61,30 @@ export function checkCookiePath(path: unknown): string {
   return path;
 }
 
+const SAME_SITE: Readonly<Record<SameSite, 'lax' | 'strict' | 'none'>> = {
+  Lax: 'lax',
+  Strict: 'strict',
+  None: 'none',
+};
+
 /**
- * Serialises a cookie as the value of one `Set-Cookie` header:
- * `name=value; Max-Age=…; Path=…; HttpOnly[; Secure]; SameSite=Lax`.
+ * A cookie checked and turned into what `@fastify/cookie` takes (its
+ * `reply.setCookie(name, value, options)`, or `serialize` with the same
+ * arguments), so that every Set-Cookie line of claimsgate's is written by
+ * one serialiser: `name=value; Max-Age=…; Path=…; HttpOnly[; Secure];
+ * SameSite=…`. The value goes out as it is (it is checked, not encoded).
  *
  * @throws TypeError when the name is not a token, the value holds characters
- *   outside cookie-octets, the path is not a clean absolute path, or Max-Age is
- *   not a whole number of seconds, 0 or more.
- * @see RFC 6265 §4.1 (Set-Cookie)
+ *   outside cookie-octets, the path is not a clean absolute path, Max-Age is
+ *   not a whole number of seconds, 0 or more, the cookie is not HttpOnly, or
+ *   it is SameSite=None without Secure.
+ * @see RFC 6265 §4.1 (Set-Cookie); RFC 6265bis §4.1.2.7 (SameSite)
  */
-export function serializeSetCookie(cookie: Cookie): string {
+export function cookieParts(cookie: OwnCookie): {
+  readonly name: string;
+  readonly value: string;
+  readonly options: SerializeOptions;
+} {
   const name = checkCookieName(cookie.name);
   // SECURITY: a semicolon, comma, space or line break in the value would
   // inject attributes or split the header.
@@ -63,11 +96,50 @@ export function serializeSetCookie(cookie: Cookie): string {
   if (!Number.isSafeInteger(attributes.maxAge) || attributes.maxAge < 0) {
     throw new TypeError(`The Max-Age of cookie ${name} must be a whole number of seconds, 0 or more.`);
   }
-  if (attributes.httpOnly !== true || attributes.sameSite !== 'Lax') {
-    throw new TypeError(`Cookie ${name} must be HttpOnly and SameSite=Lax.`);
+  const sameSite = Object.hasOwn(SAME_SITE, attributes.sameSite) ? SAME_SITE[attributes.sameSite] : undefined;
+  if (attributes.httpOnly !== true || sameSite === undefined) {
+    throw new TypeError(`Cookie ${name} must be HttpOnly with SameSite Lax, Strict or None.`);
   }
-  const parts = [`${name}=${cookie.value}`, `Max-Age=${attributes.maxAge}`, `Path=${path}`, 'HttpOnly'];
-  if (attributes.secure) parts.push('Secure');
-  parts.push('SameSite=Lax');
-  return parts.join('; ');
+  if (sameSite === 'none' && attributes.secure !== true) {
+    throw new TypeError(`Cookie ${name} is SameSite=None, which browsers take only with Secure.`);
+  }
+  return {
+    name,
+    value: cookie.value,
+    options: {
+      maxAge: attributes.maxAge,
+      path,
+      httpOnly: true,
+      secure: attributes.secure === true,
+      sameSite,
+      // Checked above; the value goes out byte for byte (sealed values are base64url already).
+      encode: (value: string) => value,
+    },
+  };
+}
+
+/**
+ * Serialises any cookie of claimsgate's as the value of one `Set-Cookie`
+ * header (see `cookieParts`), for answers that are no Fastify reply (a
+ * refused WebSocket upgrade).
+ *
+ * @throws TypeError as `cookieParts`.
+ */
+export function serializeOwnCookie(cookie: OwnCookie): string {
+  const { name, value, options } = cookieParts(cookie);
+  return fastifyCookie.serialize(name, value, options);
+}
+
+/**
+ * Serialises a session cookie as the value of one `Set-Cookie` header:
+ * `name=value; Max-Age=…; Path=…; HttpOnly[; Secure]; SameSite=Lax`.
+ *
+ * @throws TypeError as `cookieParts`, and for a cookie that is not SameSite=Lax.
+ * @see RFC 6265 §4.1 (Set-Cookie)
+ */
+export function serializeSetCookie(cookie: Cookie): string {
+  if (cookie.attributes.sameSite !== 'Lax') {
+    throw new TypeError(`Cookie ${String(cookie.name)} must be HttpOnly and SameSite=Lax.`);
+  }
+  return serializeOwnCookie(cookie);
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ClaimsgateError } from '../lib/errors.js';
+import { serializeOwnCookie, type OwnCookie } from './set-cookie.js';
 
 /** The binding cookie's name over plain http. */
 export const SIGN_IN_BINDING_COOKIE = 'claimsgate_signin';
@@ -45,10 +46,9 @@ export function signInBindingCookieName(options: SignInBindingCookieOptions): st
 }
 
 /**
- * Serialises the binding cookie as one `Set-Cookie` header value:
- * `name=value; Max-Age=…; Path=/signin; HttpOnly` and, when secure,
- * `Secure; SameSite=None`, else `SameSite=Lax`. A `maxAgeSeconds` of 0 with
- * an empty value deletes it.
+ * The binding cookie to set: `name=value; Max-Age=…; Path=/signin; HttpOnly`
+ * and, when secure, `Secure; SameSite=None`, else `SameSite=Lax`. A
+ * `maxAgeSeconds` of 0 with an empty value deletes it.
  *
  * SameSite: the identity provider posts the answer back cross-site (SAML
  * POST binding, WS-Federation, OIDC form_post), which a `Lax` cookie does
@@ -62,11 +62,11 @@ export function signInBindingCookieName(options: SignInBindingCookieOptions): st
  *   characters; empty allowed only to delete) or Max-Age is not a whole number, 0 or more.
  * @see RFC 6265bis §4.1.2.7 (SameSite); OWIN/Katana correlation cookie
  */
-export function serializeSignInBindingCookie(
+export function signInBindingCookie(
   value: string,
   maxAgeSeconds: number,
   options: SignInBindingCookieOptions,
-): string {
+): OwnCookie {
   if (!(BINDING_VALUE.test(value) || (value === '' && maxAgeSeconds === 0))) {
     throw new TypeError('The sign-in binding cookie value must be 22 base64url characters.');
   }
@@ -75,14 +75,30 @@ export function serializeSignInBindingCookie(
       'The Max-Age of the sign-in binding cookie must be a whole number of seconds, 0 or more.',
     );
   }
-  const parts = [
-    `${signInBindingCookieName(options)}=${value}`,
-    `Max-Age=${maxAgeSeconds}`,
-    `Path=${SIGN_IN_BINDING_PATH}`,
-    'HttpOnly',
-  ];
-  parts.push(...(options.secure ? ['Secure', 'SameSite=None'] : ['SameSite=Lax']));
-  return parts.join('; ');
+  return {
+    name: signInBindingCookieName(options),
+    value,
+    attributes: {
+      httpOnly: true,
+      secure: options.secure,
+      sameSite: options.secure ? 'None' : 'Lax',
+      path: SIGN_IN_BINDING_PATH,
+      maxAge: maxAgeSeconds,
+    },
+  };
+}
+
+/**
+ * The binding cookie (`signInBindingCookie`) as one `Set-Cookie` header value.
+ *
+ * @throws TypeError as `signInBindingCookie`.
+ */
+export function serializeSignInBindingCookie(
+  value: string,
+  maxAgeSeconds: number,
+  options: SignInBindingCookieOptions,
+): string {
+  return serializeOwnCookie(signInBindingCookie(value, maxAgeSeconds, options));
 }
 
 /**

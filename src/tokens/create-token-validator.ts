@@ -24,8 +24,12 @@ export interface UnknownKeyEvent {
 export interface TokenValidatorOptions {
   /** The trust to validate against: a snapshot, or a function returning the current one. */
   readonly trust: TrustSnapshot | (() => TrustSnapshot);
-  /** The audiences (realms, client IDs) this relying party accepts. */
-  readonly audiences: string | readonly string[];
+  /**
+   * The audiences (realms, client IDs) this relying party accepts. Optional
+   * when every call names its own (`ValidateOptions.audiences`): one
+   * validator then serves several endpoints, as the gateway's does.
+   */
+  readonly audiences?: string | readonly string[];
   /** Tolerated clock difference, in seconds. Default 300. */
   readonly clockSkewSeconds?: number;
   /** The clock. Default the system clock. */
@@ -74,6 +78,12 @@ export interface ValidateOptions {
    * before any key lookup, refresh or replay record. Default: every kind.
    */
   readonly kinds?: readonly TokenKind[];
+  /** The audiences this call accepts (an endpoint's realm or client ID), instead of the validator's. */
+  readonly audiences?: string | readonly string[];
+  /** SAML 2.0: the recipient this call's bearer confirmations must name, instead of the validator's. */
+  readonly recipient?: string;
+  /** SAML 2.0: the Destination this call's Response must name, instead of the validator's. */
+  readonly destination?: string;
 }
 
 export interface TokenValidator {
@@ -103,8 +113,13 @@ function isKeyUnknownToIssuer(error: unknown): error is ClaimsgateError {
   );
 }
 
-function checkOptions(options: TokenValidatorOptions): void {
-  const audiences = typeof options.audiences === 'string' ? [options.audiences] : options.audiences;
+/**
+ * Audiences as a frozen list.
+ *
+ * @throws TypeError unless they are a non-empty string or a non-empty list of them.
+ */
+function audienceList(value: string | readonly string[]): readonly string[] {
+  const audiences = typeof value === 'string' ? [value] : value;
   if (
     !Array.isArray(audiences) ||
     audiences.length === 0 ||
@@ -112,6 +127,11 @@ function checkOptions(options: TokenValidatorOptions): void {
   ) {
     throw new TypeError('audiences must be a non-empty string or a non-empty list of them');
   }
+  return Object.freeze(typeof value === 'string' ? [value] : [...value]);
+}
+
+function checkOptions(options: TokenValidatorOptions): void {
+  if (options.audiences !== undefined) audienceList(options.audiences);
   const skew = options.clockSkewSeconds;
   if (skew !== undefined && (!Number.isFinite(skew) || skew < 0 || skew > 3600)) {
     throw new TypeError('clockSkewSeconds must be between 0 and 3600');
@@ -164,20 +184,26 @@ function readToken(
   kinds: readonly TokenKind[] | undefined,
 ): ReadToken {
   const detected = detectToken(input, maxTokenBytes);
+  // An XML token where only JWTs are taken is refused before it is parsed.
+  if (detected.format === 'xml' && kinds !== undefined && kinds.every((kind) => kind === 'jwt')) {
+    throw kindRefused('XML', kinds);
+  }
   const token: ReadToken =
     detected.format === 'jwt' ? detected : { format: 'xml', xml: parseXmlToken(detected.xml, maxTokenBytes) };
   const kind = token.format === 'jwt' ? 'jwt' : token.xml.located.kind;
-  if (kinds !== undefined && !kinds.includes(kind)) {
-    throw new ClaimsgateError(
-      'CG_TOKEN_FORMAT_UNKNOWN',
-      `The token is a ${kind} token; this endpoint takes ${kinds.join(', ')} only.`,
-      {
-        hint: 'Check which endpoint the identity provider posts to: WS-Federation answers go to /signin/wsfed, SAML 2.0 Responses to /signin/saml2, OpenID Connect to /signin/oidc.',
-        detail: { observed: kind, expected: kinds },
-      },
-    );
-  }
+  if (kinds !== undefined && !kinds.includes(kind)) throw kindRefused(kind, kinds);
   return token;
+}
+
+function kindRefused(observed: string, kinds: readonly TokenKind[]): ClaimsgateError {
+  return new ClaimsgateError(
+    'CG_TOKEN_FORMAT_UNKNOWN',
+    `The token is a ${observed} token; this endpoint takes ${kinds.join(', ')} only.`,
+    {
+      hint: 'Check which endpoint the identity provider posts to: WS-Federation answers go to /signin/wsfed, SAML 2.0 Responses to /signin/saml2, OpenID Connect to /signin/oidc.',
+      detail: { observed, expected: kinds },
+    },
+  );
 }
 
 /**
@@ -189,9 +215,7 @@ function readToken(
  */
 export function createTokenValidator(options: TokenValidatorOptions): TokenValidator {
   checkOptions(options);
-  const audiences = Object.freeze(
-    typeof options.audiences === 'string' ? [options.audiences] : [...options.audiences],
-  );
+  const audiences = options.audiences === undefined ? undefined : audienceList(options.audiences);
   const clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
   const clock = options.now ?? (() => new Date());
@@ -203,6 +227,19 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
     typeof options.trust === 'function' ? options.trust : () => options.trust as TrustSnapshot;
   const runStep = options.runStep ?? (async <T>(step: () => T | Promise<T>): Promise<T> => step());
 
+  /**
+   * The audiences a call accepts: its own, else the validator's.
+   *
+   * @throws TypeError when neither names any.
+   */
+  function callAudiences(call: ValidateOptions): readonly string[] {
+    if (call.audiences !== undefined) return audienceList(call.audiences);
+    if (audiences === undefined) {
+      throw new TypeError('audiences must be given to createTokenValidator or to validate');
+    }
+    return audiences;
+  }
+
   async function validateAgainst(
     token: ReadToken,
     trust: TrustSnapshot,
@@ -211,11 +248,11 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
   ): Promise<VerifiedIdentity> {
     const context: ValidationContext = {
       trust,
-      audiences,
+      audiences: callAudiences(call),
       now,
       clockSkewSeconds,
-      recipient: options.recipient,
-      destination: options.destination,
+      recipient: call.recipient ?? options.recipient,
+      destination: call.destination ?? options.destination,
       inResponseTo: call.inResponseTo,
       maxTokenBytes,
     };
@@ -257,6 +294,8 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
   return {
     async validate(input: string | Uint8Array, call: ValidateOptions = {}): Promise<VerifiedIdentity> {
       const now = call.now ?? clock();
+      // A programming mistake is reported before the token is looked at.
+      callAudiences(call);
       const first = await firstAttempt(input, call, now);
       let identity: VerifiedIdentity;
       if ('identity' in first) {

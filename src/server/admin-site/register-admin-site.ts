@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../../lib/error-codes.js';
 import { isClaimsgateError } from '../../lib/errors.js';
+import { html } from '../../lib/html.js';
 import { isStoreFailure, storeFailureStatus } from '../error-page.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml, renderPage } from '../html.js';
+import { renderPage } from '../html.js';
 import { ADMIN_CSS } from './admin-css.js';
 import { ADMIN_CSS_PATH, ADMIN_NAVIGATION, type AdminSection } from './admin-layout.js';
 import { adminContextOf, sendAdminError, setAdminSecurityHeaders, statusOfError } from './admin-responses.js';
@@ -30,7 +31,7 @@ function sendBarePage(reply: FastifyReply, status: number, title: string, text: 
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
-    .send(renderPage(title, `<p>${escapeHtml(text)}</p><p><a href="/admin">Admin home</a></p>`));
+    .send(renderPage(title, html`<p>${text}</p><p><a href="/admin">Admin home</a></p>`));
 }
 
 /**
