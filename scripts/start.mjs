@@ -87,9 +87,10 @@ function shutdown(code) {
   process.exitCode = code;
 }
 
-function start(args, name) {
+function start(args, name, env = process.env) {
   const child = spawn(process.execPath, [...claimsgate, ...args], {
     cwd: root,
+    env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.push(child);
@@ -245,7 +246,14 @@ if (accounts.length === 0) {
   password = JSON.parse(created).generatedPassword;
 }
 
-start(['serve', '--config', CONFIG, '--db', DATABASE], 'claimsgate serve');
+// The simulator announces each key minutes before it signs with it, where a real issuer
+// announces days to weeks ahead: a key of its unsigned OpenID Connect key set is
+// established after a minute rather than the default day, so that its demo rollovers stay
+// continuous (docs/rollover.md, "Key continuity"). Never lower this for a real issuer.
+start(['serve', '--config', CONFIG, '--db', DATABASE], 'claimsgate serve', {
+  CLAIMSGATE_ROLLOVER_CONTINUITY_PROBATION_SECONDS: '60',
+  ...process.env,
+});
 await waitFor(`${GATEWAY}/healthz`, Date.now() + 30_000).catch((error) => {
   console.error(String(error));
   shutdown(1);
