@@ -229,7 +229,7 @@ if (!followSimulatorRestarts('idp-sim-oidc')) {
     '--issuer',
     'idp-sim-oidc',
     '--label',
-    'SIM',
+    'SIMOIDC',
     '--name-claim',
     'preferred_username',
     '--group-claim',
