@@ -246,9 +246,9 @@ describeWithService('claimsgate instances on one PostgreSQL database', postgres,
         const cluster = await start(['A', 'B', 'C'], 500);
         try {
           await cluster.settle();
-          // The response is held 2 s, so the three refreshes overlap even when a loaded machine
-          // delivers the three requests to their processes hundreds of milliseconds apart.
-          cluster.server.setMode({ kind: 'slow', delayMs: 2_000, body: documentOf([certA, certB]) });
+          // The response is held 1.2 s (the instances' fetch timeout is 2 s), so the three refreshes
+          // overlap even when a loaded machine delivers the requests hundreds of ms apart.
+          cluster.server.setMode({ kind: 'slow', delayMs: 1_200, body: documentOf([certA, certB]) });
           const requests = cluster.server.requests();
           const results = await Promise.all(
             cluster.instances.map((instance) =>
