@@ -329,11 +329,7 @@ describe('a key switch at any time after a refresh', () => {
     const bench = await openSharedKeyBench({ unknownKeyWaitMs: 300, fetchTimeoutMs: 5000 });
     try {
       await bench.engine.start();
-      bench.servers.wsfed.setMode({
-        kind: 'slow',
-        delayMs: 1500,
-        body: buildFederationMetadata({ entityId: WSFED, signingCertificates: [certB.base64] }),
-      });
+      hangWsfed(bench, certB);
       bench.advance(10);
       await refuses(bench.validator.validate(await bench.token(WSFED, certB)), 'CG_TRUST_KEY_UNKNOWN');
       assert.equal(bench.engine.metrics().unknownKey.timedOut, 1);
@@ -367,17 +363,22 @@ describe('a key switch at any time after a refresh', () => {
   });
 });
 
+/** The WS-Federation metadata endpoint answers 1.5 s late (publishing `cert`): tokens wait their whole bound. */
+function hangWsfed(bench: SharedKeyBench, cert: TestCertificate): void {
+  bench.servers.wsfed.setMode({
+    kind: 'slow',
+    delayMs: 1_500,
+    body: buildFederationMetadata({ entityId: WSFED, signingCertificates: [cert.base64] }),
+  });
+}
+
 describe('tokens waiting for a fetch', () => {
   it('refuses tokens past maxWaitingTokens at once, and counts them; one issuer fills half the pool at most', async () => {
     const bench = await openSharedKeyBench({ maxWaitingTokens: 6, unknownKeyWaitMs: 5_000 });
     try {
       await bench.engine.start();
       // The endpoint hangs: every waiting token waits its whole bound.
-      bench.servers.wsfed.setMode({
-        kind: 'slow',
-        delayMs: 1_500,
-        body: buildFederationMetadata({ entityId: WSFED, signingCertificates: [certA.base64] }),
-      });
+      hangWsfed(bench, certA);
       bench.advance(10);
       const tokens = await Promise.all(
         Array.from({ length: 10 }, () => bench.token(WSFED, certC, randomBytes(20).toString('base64url'))),
@@ -398,11 +399,7 @@ describe('tokens waiting for a fetch', () => {
     const bench = await openSharedKeyBench({ maxWaitingTokens: 2, unknownKeyWaitMs: 5_000 });
     try {
       await bench.engine.start();
-      bench.servers.wsfed.setMode({
-        kind: 'slow',
-        delayMs: 1_500,
-        body: buildFederationMetadata({ entityId: WSFED, signingCertificates: [certA.base64] }),
-      });
+      hangWsfed(bench, certA);
       // The other issuer has just rolled to C, published and ready to be fetched.
       bench.servers.oidc.setMode(publishing(OIDC, [certA, certC]));
       bench.advance(10);

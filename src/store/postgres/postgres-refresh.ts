@@ -21,9 +21,9 @@ import {
   type PostgresContext,
   type Transaction,
 } from './postgres-transaction.js';
+import { REFRESH_ACTOR } from '../model.js';
 
 /** Who adds keys found in metadata. */
-const REFRESH_ACTOR = 'refresh';
 
 export async function getMetadataSnapshot(
   context: PostgresContext,

@@ -13,9 +13,9 @@ import type { SqliteContext } from './sqlite-context.js';
 import { requireIssuer } from './sqlite-issuers.js';
 import { insertKey } from './sqlite-keys.js';
 import { savePendingChange } from './sqlite-pending-changes.js';
+import { REFRESH_ACTOR } from '../model.js';
 
 /** Who adds keys found in metadata. */
-const REFRESH_ACTOR = 'refresh';
 
 /**
  * Applies one refresh; call inside a transaction, so that a failure in any
