@@ -7,7 +7,9 @@
 // Suites that need a service which is missing (PostgreSQL, Debian's chromium)
 // are skipped by test/helpers/service-gate.ts, which writes each one to a log
 // this script names; the list is printed after node's own summary, so that a
-// green run cannot hide a missing service.
+// green run cannot hide a missing service. The tests that failed are printed
+// there too (scripts/failure-reporter.mjs), so that a log cut to its end still
+// names them.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,11 +39,28 @@ if (files.length === 0) {
 }
 const skipDir = mkdtempSync(join(tmpdir(), 'claimsgate-skips-'));
 const skipLog = join(skipDir, 'skipped.txt');
+const failureLog = join(skipDir, 'failed.txt');
+// node's own reporter (spec on a terminal, TAP otherwise, as node chooses),
+// unless the caller names reporters; beside it, the failure list.
+const reporters = passThrough.some((arg) => arg.startsWith('--test-reporter'))
+  ? []
+  : [
+      `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${join(root, 'scripts', 'failure-reporter.mjs')}`,
+      `--test-reporter-destination=${failureLog}`,
+    ];
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', ...passThrough, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...passThrough, ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, CG_TEST_SKIP_LOG: skipLog } },
 );
+let failed = '';
+try {
+  failed = readFileSync(failureLog, 'utf8');
+} catch {
+  // The caller chose the reporters, or node wrote nothing.
+}
 let skipped = [];
 try {
   skipped = readFileSync(skipLog, 'utf8').split('\n').filter(Boolean);
@@ -49,6 +68,10 @@ try {
   // No suite was skipped: the log was never written.
 }
 rmSync(skipDir, { recursive: true, force: true });
+if (failed.trim() !== '') {
+  console.log('# failed tests:');
+  process.stdout.write(failed);
+}
 if (skipped.length > 0) {
   console.log(`# ${skipped.length} suite(s) skipped because a service is missing:`);
   for (const line of skipped) console.log(`#   ${line}`);

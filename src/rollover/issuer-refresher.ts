@@ -136,16 +136,21 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
   ): Promise<RefreshResult> {
     const signal = options.signal();
     const calledAt = now().getTime();
+    // The last attempt on record when this refresh found the lock held (null: none yet).
+    let seenAttemptAt: number | null = null;
     const attempt = (afterWaiting: boolean) =>
       store.withRefreshLock(issuerId, async (): Promise<RefreshResult> => {
         const issuer = await store.getIssuer(issuerId);
         if (issuer === undefined) return { issuerId, outcome: 'skipped', alerts: [] };
         if (afterWaiting) {
           // The lock was held when this refresh was asked for. If the holder
-          // refreshed meanwhile, its result is in the store; if it held the lock
-          // for something else (sending alerts), the refresh is still owed.
-          const attemptedAt = (await store.getRefreshState(issuerId))?.lastAttemptAt?.getTime();
-          if (attemptedAt !== undefined && attemptedAt >= calledAt)
+          // refreshed meanwhile — a fetch begun after this call, or one in
+          // progress at it, which recorded its attempt while this one waited —
+          // its result is in the store and is this refresh's too (single flight
+          // across instances, as within one). If it held the lock for something
+          // else (sending alerts), the refresh is still owed.
+          const attemptedAt = (await store.getRefreshState(issuerId))?.lastAttemptAt?.getTime() ?? null;
+          if (attemptedAt !== null && (attemptedAt >= calledAt || attemptedAt !== seenAttemptAt))
             return { issuerId, outcome: 'deferred', alerts: [] };
         }
         if (issuer.metadataUrl === null) {
@@ -194,6 +199,8 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
         };
       });
     let locked = await attempt(false);
+    if (locked === undefined)
+      seenAttemptAt = (await store.getRefreshState(issuerId))?.lastAttemptAt?.getTime() ?? null;
     // Another instance holds the issuer's lock: wait for it to be released (a
     // change notification, or a short poll in case the notification came
     // before this wait began), then look again, until a refresh's time is up.

@@ -14,6 +14,8 @@ export type ServerMode =
   | { readonly kind: 'status'; readonly status: number }
   /** Headers and the body are held back for `delayMs`. */
   | { readonly kind: 'slow'; readonly delayMs: number; readonly body: string }
+  /** Every request is answered with `body` once `gate` resolves (the test decides when). */
+  | { readonly kind: 'gated'; readonly gate: Promise<void>; readonly body: string }
   /** Half of `body` is sent under a Content-Length for all of it, then the connection is closed. */
   | { readonly kind: 'truncated'; readonly body: string }
   /** `megabytes` of XML-looking bytes, chunked, without Content-Length. */
@@ -84,6 +86,12 @@ export async function startMetadataServer(initial: ServerMode, port = 0): Promis
       case 'slow': {
         const timer = setTimeout(() => response.writeHead(200).end(current.body), current.delayMs);
         response.on('close', () => clearTimeout(timer));
+        return;
+      }
+      case 'gated': {
+        void current.gate.then(() => {
+          if (!response.destroyed) response.writeHead(200).end(current.body);
+        });
         return;
       }
       case 'truncated': {

@@ -31,6 +31,8 @@ export interface InstanceOptions {
   /** The PostgreSQL URL with `?schema=` (and `application_name=` to find its sessions). */
   readonly databaseUrl: string;
   readonly reconcileIntervalMs: number;
+  /** The engine's metadata fetch timeout; default 2 s (instance.ts). */
+  readonly fetchTimeoutMs?: number;
   /** How long to wait for `ready`; default 20 s. */
   readonly startTimeoutMs?: number;
 }
@@ -71,6 +73,9 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       CLAIMSGATE_MI_DATABASE_URL: options.databaseUrl,
       CLAIMSGATE_MI_NAME: options.name,
       CLAIMSGATE_MI_RECONCILE_MS: String(options.reconcileIntervalMs),
+      ...(options.fetchTimeoutMs === undefined
+        ? {}
+        : { CLAIMSGATE_MI_FETCH_TIMEOUT_MS: String(options.fetchTimeoutMs) }),
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

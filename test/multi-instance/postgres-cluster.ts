@@ -81,6 +81,8 @@ export interface ClusterOptions {
   readonly issuerUri: string;
   /** The metadata document served at first. */
   readonly document: string;
+  /** The instances' metadata fetch timeout; default 2 s. */
+  readonly fetchTimeoutMs?: number;
 }
 
 /** Creates the schema and the issuer, starts the metadata server and the instances. */
@@ -116,6 +118,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         name,
         databaseUrl: schemaUrl(schema, applicationName),
         reconcileIntervalMs,
+        ...(options.fetchTimeoutMs === undefined ? {} : { fetchTimeoutMs: options.fetchTimeoutMs }),
       });
     }),
   );

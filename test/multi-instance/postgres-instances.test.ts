@@ -56,8 +56,18 @@ function documentOf(certificates: readonly TestCertificate[]): string {
 }
 
 /** A cluster whose issuer publishes key A. */
-function start(names: readonly string[], reconcileIntervalMs: number): Promise<Cluster> {
-  return startCluster({ names, reconcileIntervalMs, issuerUri: ISSUER, document: documentOf([certA]) });
+function start(
+  names: readonly string[],
+  reconcileIntervalMs: number,
+  fetchTimeoutMs?: number,
+): Promise<Cluster> {
+  return startCluster({
+    names,
+    reconcileIntervalMs,
+    issuerUri: ISSUER,
+    document: documentOf([certA]),
+    ...(fetchTimeoutMs === undefined ? {} : { fetchTimeoutMs }),
+  });
 }
 
 /** The thumbprints of usable keys, sorted, as the snapshot op reports them. */
@@ -243,16 +253,20 @@ describeWithService('claimsgate instances on one PostgreSQL database', postgres,
       'lets one of three instances asked to refresh an issuer at the same moment fetch, the others defer, and all end with the same keys',
       { timeout: TEST_TIMEOUT_MS },
       async () => {
-        const cluster = await start(['A', 'B', 'C'], 500);
+        // The answer is held 4 s, so the three refreshes overlap however slowly a loaded machine
+        // delivers the requests; the instances' fetch timeout is longer than that.
+        const cluster = await start(['A', 'B', 'C'], 500, 15_000);
         try {
           await cluster.settle();
-          // The response is held 1.2 s (the instances' fetch timeout is 2 s), so the three refreshes
-          // overlap even when a loaded machine delivers the requests hundreds of ms apart.
-          cluster.server.setMode({ kind: 'slow', delayMs: 1_200, body: documentOf([certA, certB]) });
+          const gate = new Promise<void>((resolve) => setTimeout(resolve, 4_000));
+          cluster.server.setMode({ kind: 'gated', gate, body: documentOf([certA, certB]) });
           const requests = cluster.server.requests();
           const results = await Promise.all(
             cluster.instances.map((instance) =>
-              instance.request<{ outcome: string }>({ op: 'refresh', issuer: 'contoso', force: true }),
+              instance.request<{ outcome: string }>(
+                { op: 'refresh', issuer: 'contoso', force: true },
+                20_000,
+              ),
             ),
           );
           assert.equal(cluster.server.requests(), requests + 1, 'the metadata server saw one request');
@@ -265,6 +279,52 @@ describeWithService('claimsgate instances on one PostgreSQL database', postgres,
               `${instance.name} has the refreshed keys`,
             );
           }
+        } finally {
+          await cluster.close();
+        }
+      },
+    );
+
+    it(
+      "takes the result of another instance's fetch that was in progress when a forced refresh was asked for",
+      { timeout: TEST_TIMEOUT_MS },
+      async () => {
+        const cluster = await start(['A', 'B'], 500, 15_000);
+        try {
+          await cluster.settle();
+          const [a, b] = cluster.instances as [Instance, Instance];
+          let release!: () => void;
+          const gate = new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          cluster.server.setMode({ kind: 'gated', gate, body: documentOf([certA, certB]) });
+          const requests = cluster.server.requests();
+          const first = a.request<{ outcome: string }>(
+            { op: 'refresh', issuer: 'contoso', force: true },
+            20_000,
+          );
+          // A's fetch has begun (the server holds its answer) before B is asked.
+          await untilTrue(
+            () => cluster.server.requests() === requests + 1,
+            5_000,
+            "A's fetch reaches the server",
+          );
+          const second = b.request<{ outcome: string }>(
+            { op: 'refresh', issuer: 'contoso', force: true },
+            20_000,
+          );
+          // B meets A's lock and waits; then A's answer arrives.
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          release();
+          const [resultA, resultB] = await Promise.all([first, second]);
+          assert.equal(resultA.outcome, 'success');
+          assert.equal(resultB.outcome, 'deferred', "B took A's refresh as its own");
+          assert.equal(cluster.server.requests(), requests + 1, 'the metadata server saw one request');
+          assert.deepEqual(
+            issuerView(await b.request<SnapshotView>({ op: 'snapshot' })).keys,
+            thumbprints(certA, certB),
+            'B has the refreshed keys',
+          );
         } finally {
           await cluster.close();
         }
