@@ -68,7 +68,22 @@ export function renderErrorPage(
   );
 }
 
-/** Logs the full error (message, hint, detail) and answers `status` with the safe error page titled `title`. */
+/**
+ * What the log says of an expected refusal: its code, message, hint and
+ * detail on one line. A refusal is the gateway working as meant (a wrong key,
+ * an expired token), so no stack trace: one refused sign-in is one short line
+ * however many arrive.
+ */
+function refusalFacts(error: ClaimsgateError): Record<string, unknown> {
+  return {
+    code: error.code,
+    reason: error.message,
+    ...(error.hint === undefined ? {} : { hint: error.hint }),
+    ...(error.detail === undefined ? {} : { detail: error.detail }),
+  };
+}
+
+/** Logs the refusal (code, message, hint, detail; no stack) and answers `status` with the safe error page titled `title`. */
 export function sendErrorPage(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -77,10 +92,7 @@ export function sendErrorPage(
   extraHtml: SafeHtml = html``,
   title = 'Sign-in failed',
 ): FastifyReply {
-  request.log.warn(
-    { err: error, code: error.code, hint: error.hint, detail: error.detail },
-    'sign-in refused',
-  );
+  request.log.warn(refusalFacts(error), 'sign-in refused');
   return reply
     .code(status)
     .header('cache-control', 'no-store')
@@ -129,7 +141,7 @@ export function handleGatewayError(
     const coded = status >= 400 && status < 600 ? status : 400;
     if (acceptsHtml(request.headers.accept))
       return sendErrorPage(request, reply, coded, error, html``, 'Request refused');
-    request.log.warn({ err: error, code: error.code, detail: error.detail }, 'request refused');
+    request.log.warn(refusalFacts(error), 'request refused');
     return reply.code(coded).header('cache-control', 'no-store').send(failureBody(error.code, request));
   }
   if (status >= 400 && status < 500) {

@@ -176,6 +176,12 @@ describe('request logs of the gateway', () => {
     assert.equal(request?.url, `/signin/wsfed?code=${REDACTED}&state=${REDACTED}&keep=visible`);
     const refusal = lines.find((line) => line.msg === 'sign-in refused');
     assert.match(String(refusal?.code), /^CG_SESSION_/);
+    // An expected refusal is one short line: what and why, never a stack trace.
+    assert.equal(typeof refusal?.reason, 'string');
+    assert.equal(refusal?.err, undefined, 'no error object, so no stack');
+    const raw = capture.lines.find((line) => line.includes('"sign-in refused"'))!;
+    assert.ok(!raw.includes('    at '), raw);
+    assert.ok(raw.length < 1500, `the refusal line is ${raw.length} bytes`);
   });
 
   it('keeps the posted token, its wctx and the session cookie of a real sign-in out of the log', async () => {
