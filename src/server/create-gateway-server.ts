@@ -174,6 +174,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
       engine,
       now,
       processMetrics: options.processMetrics ?? false,
+      issuerSeriesLimit: config.metrics.issuerSeriesLimit,
       onStoreError: (error) => logger?.warn({ err: error }, 'metrics: the store could not be read'),
     }),
     fetch: outgoingFetch,

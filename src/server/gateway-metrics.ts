@@ -45,6 +45,75 @@ export interface GatewayMetricsOptions {
   readonly processMetrics?: boolean;
   /** Told when a scrape could not read the store (for the log). */
   readonly onStoreError?: (error: unknown) => void;
+  /**
+   * At most this many issuers get per-issuer series; default 200
+   * (`metrics.issuerSeriesLimit`). With more issuers, those that need
+   * attention come first ({@link issuerCondition}) and the healthy ones are
+   * counted in `claimsgate_issuers_by_condition` only, so `/metrics` stays
+   * small at 10,000 issuers.
+   */
+  readonly issuerSeriesLimit?: number;
+}
+
+/** Why an issuer needs attention, most urgent first; `healthy` when it does not. */
+export const ISSUER_CONDITIONS = [
+  'no_usable_key',
+  'last_key_expiring',
+  'refresh_failing',
+  'refresh_stale',
+  'key_expiring',
+  'healthy',
+] as const;
+export type IssuerCondition = (typeof ISSUER_CONDITIONS)[number];
+
+/** Days before an expiry that make an issuer's condition `last_key_expiring` / `key_expiring`. */
+const LAST_KEY_EXPIRY_DAYS = 7;
+const KEY_EXPIRY_DAYS = 30;
+
+/**
+ * The most urgent condition of one issuer: no usable key; its last usable
+ * key expiring within 7 days; refreshes failing (or none has succeeded);
+ * its last success older than twice its interval; a usable key expiring
+ * within 30 days; else healthy. Pure.
+ */
+export function issuerCondition(figure: IssuerFigures, at: Date): IssuerCondition {
+  const usable = figure.keysByState.announced + figure.keysByState.active + figure.keysByState.retiring;
+  if (usable === 0) return 'no_usable_key';
+  const days = (date: Date): number => (date.getTime() - at.getTime()) / DAY_MS;
+  if (figure.latestExpiry !== null && days(figure.latestExpiry) < LAST_KEY_EXPIRY_DAYS)
+    return 'last_key_expiring';
+  if (figure.refresh !== undefined) {
+    const { lastSuccessAt, consecutiveFailures, intervalSeconds } = figure.refresh;
+    if (consecutiveFailures > 0 || lastSuccessAt === null) return 'refresh_failing';
+    if (at.getTime() - lastSuccessAt.getTime() > 2 * intervalSeconds * 1000) return 'refresh_stale';
+  }
+  if (figure.soonestExpiry !== null && days(figure.soonestExpiry) < KEY_EXPIRY_DAYS) return 'key_expiring';
+  return 'healthy';
+}
+
+/**
+ * The issuers that get per-issuer series: all of them up to `limit`; beyond
+ * it, those that need attention, most urgent first (then by name), up to
+ * `limit`. Pure.
+ */
+export function issuersWithSeries(
+  figures: readonly IssuerFigures[],
+  at: Date,
+  limit: number,
+): { readonly shown: readonly IssuerFigures[]; readonly conditions: ReadonlyMap<IssuerCondition, number> } {
+  const conditions = new Map<IssuerCondition, number>(ISSUER_CONDITIONS.map((condition) => [condition, 0]));
+  const ranked = figures.map((figure) => {
+    const condition = issuerCondition(figure, at);
+    conditions.set(condition, (conditions.get(condition) ?? 0) + 1);
+    return { figure, rank: ISSUER_CONDITIONS.indexOf(condition), healthy: condition === 'healthy' };
+  });
+  if (figures.length <= limit) return { shown: figures, conditions };
+  const shown = ranked
+    .filter((entry) => !entry.healthy)
+    .sort((a, b) => a.rank - b.rank || (a.figure.issuer < b.figure.issuer ? -1 : 1))
+    .slice(0, limit)
+    .map((entry) => entry.figure);
+  return { shown, conditions };
 }
 
 const PROTOCOLS: ReadonlySet<string> = new Set<SignInProtocol>(['wsfed', 'saml2', 'oidc']);
@@ -64,7 +133,7 @@ const DAY_MS = 86_400_000;
  * route patterns) or from the issuers table (names an administrator chose);
  * never a user name, a URL or anything else a request carries.
  *
- * @throws TypeError for a bad `storeCacheMs`.
+ * @throws TypeError for a bad `storeCacheMs` or `issuerSeriesLimit`.
  */
 export function createGatewayMetrics(options: GatewayMetricsOptions = {}): GatewayMetrics {
   const now = options.now ?? (() => new Date());
@@ -90,7 +159,14 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     registers,
   });
   const engineFigures = options.engine === undefined ? undefined : createEngineCounters(registers);
-  const storeFigures = options.store === undefined ? undefined : createStoreGauges(registers);
+  const issuerSeriesLimit = options.issuerSeriesLimit ?? 200;
+  if (!Number.isInteger(issuerSeriesLimit) || issuerSeriesLimit < 0) {
+    throw new TypeError(
+      `issuerSeriesLimit must be an integer of at least 0; got ${String(issuerSeriesLimit)}.`,
+    );
+  }
+  const storeFigures =
+    options.store === undefined ? undefined : createStoreGauges(registers, issuerSeriesLimit);
   const readFigures =
     options.store === undefined
       ? undefined
@@ -213,8 +289,11 @@ function createEngineCounters(registers: Registry[]): {
   };
 }
 
-/** The per-issuer gauges read from the store. */
-function createStoreGauges(registers: Registry[]): {
+/** The gauges read from the store: per issuer (bounded by `limit`), and over all issuers. */
+function createStoreGauges(
+  registers: Registry[],
+  limit: number,
+): {
   update(figures: readonly IssuerFigures[], at: Date): void;
   fail(): void;
 } {
@@ -265,12 +344,39 @@ function createStoreGauges(registers: Registry[]): {
     labelNames: ['issuer'] as const,
     registers,
   });
+  const byCondition = new Gauge({
+    name: 'claimsgate_issuers_by_condition',
+    help: 'Issuers by their most urgent condition: no_usable_key, last_key_expiring (within 7 days), refresh_failing, refresh_stale (no success for twice the interval), key_expiring (within 30 days), healthy.',
+    labelNames: ['condition'] as const,
+    registers,
+  });
+  const allKeys = new Gauge({
+    name: 'claimsgate_keys',
+    help: 'Keys in the store over all issuers, by state.',
+    labelNames: ['state'] as const,
+    registers,
+  });
+  const omitted = new Gauge({
+    name: 'claimsgate_issuer_series_omitted',
+    help: 'Issuers left out of the per-issuer series (metrics.issuerSeriesLimit); those that need attention are shown first.',
+    registers,
+  });
   const perIssuer = [keys, interval, lastSuccess, sinceSuccess, failures, soonest, latest];
+  const overall = [byCondition, allKeys, omitted];
   const daysUntil = (date: Date, at: Date): number => (date.getTime() - at.getTime()) / DAY_MS;
   return {
-    update(figures, at): void {
-      for (const gauge of perIssuer) gauge.reset();
+    update(all, at): void {
+      for (const gauge of [...perIssuer, ...overall]) gauge.reset();
       up.set(1);
+      const { shown: figures, conditions } = issuersWithSeries(all, at, limit);
+      for (const [condition, count] of conditions) byCondition.set({ condition }, count);
+      for (const state of KEY_STATES) {
+        allKeys.set(
+          { state },
+          all.reduce((sum, figure) => sum + figure.keysByState[state], 0),
+        );
+      }
+      omitted.set(all.length - figures.length);
       for (const figure of figures) {
         const labels = { issuer: figure.issuer };
         for (const state of KEY_STATES) keys.set({ ...labels, state }, figure.keysByState[state]);
@@ -290,7 +396,7 @@ function createStoreGauges(registers: Registry[]): {
       }
     },
     fail(): void {
-      for (const gauge of perIssuer) gauge.reset();
+      for (const gauge of [...perIssuer, ...overall]) gauge.reset();
       up.set(0);
     },
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EngineMetrics } from '../../src/rollover/rollover-engine.js';
-import { createGatewayMetrics } from '../../src/server/gateway-metrics.js';
+import { createGatewayMetrics, issuerCondition } from '../../src/server/gateway-metrics.js';
 import { KEY_STATES, summariseIssuer } from '../../src/server/trust-figures.js';
 import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../../src/store/model.js';
 import type { Store } from '../../src/store/store.js';
@@ -324,6 +324,117 @@ describe('gateway metrics from the store and the engine', () => {
     );
     assert.equal(valueOf(text, 'claimsgate_issuer_days_to_key_expiry', { issuer: 'manual' }), undefined);
     assert.equal(valueOf(text, 'claimsgate_issuer_keys', { issuer: 'manual', state: 'active' }), 1);
+  });
+
+  it('bounds the per-issuer series at 10,000 issuers: the ones that need attention first, the rest counted', async () => {
+    const names = Array.from({ length: 10_000 }, (_, index) => `tenant-${String(index).padStart(5, '0')}`);
+    const trouble: Record<string, { keys: KeyRecord[]; state?: Partial<RefreshStateRecord> }> = {
+      'tenant-09000': { keys: [] },
+      'tenant-08000': { keys: [keyRecord('x', 'active', new Date(NOW.getTime() + 2 * DAY_MS))] },
+      'tenant-07000': {
+        keys: [keyRecord('x', 'active', new Date(NOW.getTime() + 400 * DAY_MS))],
+        state: { consecutiveFailures: 2 },
+      },
+      'tenant-06000': {
+        keys: [keyRecord('x', 'active', new Date(NOW.getTime() + 400 * DAY_MS))],
+        state: { lastSuccessAt: new Date(NOW.getTime() - 3 * 3600_000) },
+      },
+      'tenant-05000': {
+        keys: [
+          keyRecord('x', 'active', new Date(NOW.getTime() + 20 * DAY_MS)),
+          keyRecord('x', 'announced', new Date(NOW.getTime() + 400 * DAY_MS)),
+        ],
+      },
+    };
+    const healthyKeys = (id: string): KeyRecord[] => [
+      keyRecord(id, 'active', new Date(NOW.getTime() + 300 * DAY_MS)),
+      keyRecord(id, 'announced', new Date(NOW.getTime() + 600 * DAY_MS)),
+    ];
+    const store: Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'> = {
+      listIssuers: () =>
+        Promise.resolve(names.map((name) => issuerRecord(name, name, `https://idp.example/${name}`, 3600))),
+      listKeys: () =>
+        Promise.resolve(
+          names.flatMap((name) =>
+            (trouble[name]?.keys ?? healthyKeys(name)).map((key) => ({ ...key, issuerId: name })),
+          ),
+        ),
+      getRefreshState: (id: string) =>
+        Promise.resolve({
+          lastSuccessAt: new Date(NOW.getTime() - 60_000),
+          consecutiveFailures: 0,
+          ...trouble[id]?.state,
+        } as unknown as RefreshStateRecord),
+    };
+    const rendered = await createGatewayMetrics({ store, now: () => NOW, issuerSeriesLimit: 3 }).render();
+    const text = parseExposition(rendered);
+    const shown = new Set(
+      text.samples
+        .filter((sample) => sample.name === 'claimsgate_issuer_keys')
+        .map((sample) => sample.labels['issuer']),
+    );
+    // The three most urgent: no usable key, last key expiring in 2 days, refreshes failing.
+    assert.deepEqual([...shown].sort(), ['tenant-07000', 'tenant-08000', 'tenant-09000']);
+    assert.equal(valueOf(text, 'claimsgate_issuer_series_omitted'), 9_997);
+    const conditions = {
+      no_usable_key: 1,
+      last_key_expiring: 1,
+      refresh_failing: 1,
+      refresh_stale: 1,
+      key_expiring: 1,
+      healthy: 9_995,
+    };
+    for (const [condition, count] of Object.entries(conditions)) {
+      assert.equal(valueOf(text, 'claimsgate_issuers_by_condition', { condition }), count, condition);
+    }
+    assert.equal(valueOf(text, 'claimsgate_keys', { state: 'active' }), 9_999);
+    assert.equal(valueOf(text, 'claimsgate_keys', { state: 'announced' }), 9_996);
+    assert.ok(rendered.length < 20_000, `the exposition is ${rendered.length} bytes`);
+
+    // Under the limit every issuer has its series, healthy ones included.
+    const all = parseExposition(
+      await createGatewayMetrics({ store, now: () => NOW, issuerSeriesLimit: 10_000 }).render(),
+    );
+    assert.equal(valueOf(all, 'claimsgate_issuer_keys', { issuer: 'tenant-00001', state: 'active' }), 1);
+    assert.equal(valueOf(all, 'claimsgate_issuer_series_omitted'), 0);
+    assert.throws(() => createGatewayMetrics({ store, issuerSeriesLimit: -1 }), /issuerSeriesLimit/);
+  });
+
+  it('names the most urgent condition of an issuer', () => {
+    const figure = (keys: KeyRecord[], state?: Partial<RefreshStateRecord>) =>
+      summariseIssuer(issuerRecord('i', 'i', 'https://idp.example/m', 3600), keys, {
+        lastSuccessAt: new Date(NOW.getTime() - 60_000),
+        consecutiveFailures: 0,
+        ...state,
+      });
+    const inDays = (days: number) => new Date(NOW.getTime() + days * DAY_MS);
+    assert.equal(issuerCondition(figure([keyRecord('i', 'retired', inDays(100))]), NOW), 'no_usable_key');
+    // A failing refresh matters less than a last key about to expire.
+    assert.equal(
+      issuerCondition(figure([keyRecord('i', 'active', inDays(6))], { consecutiveFailures: 1 }), NOW),
+      'last_key_expiring',
+    );
+    assert.equal(
+      issuerCondition(figure([keyRecord('i', 'active', inDays(100))], { lastSuccessAt: null }), NOW),
+      'refresh_failing',
+    );
+    assert.equal(
+      issuerCondition(
+        figure([keyRecord('i', 'active', inDays(100))], {
+          lastSuccessAt: new Date(NOW.getTime() - 7_300_000),
+        }),
+        NOW,
+      ),
+      'refresh_stale',
+    );
+    assert.equal(
+      issuerCondition(
+        figure([keyRecord('i', 'active', inDays(29)), keyRecord('i', 'announced', inDays(300))]),
+        NOW,
+      ),
+      'key_expiring',
+    );
+    assert.equal(issuerCondition(figure([keyRecord('i', 'active', inDays(31))]), NOW), 'healthy');
   });
 
   it('reads the store at most once per cache period and once for scrapes that arrive together', async () => {
