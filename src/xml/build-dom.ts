@@ -110,11 +110,11 @@ class TreeBuilder {
           break;
         case 'cdata':
           if (this.#stack.length === 0) tokenizer.fail('CDATA inside an element', token.offset);
-          this.#append(this.#document.createCDATASection(token.value));
+          this.#append(this.#document.createCDATASection(token.value), token.end);
           break;
         case 'comment':
           // Comments outside the root element are dropped; they carry nothing.
-          if (this.#stack.length > 0) this.#append(this.#document.createComment(token.value));
+          if (this.#stack.length > 0) this.#append(this.#document.createComment(token.value), token.end);
           break;
         case 'pi':
           if (this.#stack.length === 0) {
@@ -129,7 +129,7 @@ class TreeBuilder {
               },
             );
           }
-          this.#append(this.#document.createProcessingInstruction(token.target, token.data));
+          this.#append(this.#document.createProcessingInstruction(token.target, token.data), token.end);
           break;
       }
     }
@@ -150,7 +150,7 @@ class TreeBuilder {
         },
       );
     }
-    this.#append(this.#document.createTextNode(this.#tokenizer.decodeText(token)));
+    this.#append(this.#document.createTextNode(this.#tokenizer.decodeText(token)), token.end);
   }
 
   #startElement(token: StartTagToken): void {
@@ -258,15 +258,15 @@ class TreeBuilder {
     }
   }
 
-  /** Appends a node that is not an element, counting it. */
-  #append(node: Node): void {
+  /** Appends a node that is not an element, counting it; `end` is where its token ends. */
+  #append(node: Node, end: number): void {
     this.#nodes += 1;
     if (this.#nodes > this.#maxNodes) {
       throw limitError(
         'CG_XML_TOO_MANY_NODES',
         `The XML document has more than ${this.#maxNodes} nodes.`,
         this.#maxNodes,
-        { offset: this.#tokenizer.position },
+        { offset: end },
       );
     }
     this.#appendChild(node);

@@ -76,6 +76,7 @@ export interface StartTagToken {
   readonly declarations: number;
   readonly selfClosing: boolean;
   readonly offset: number;
+  readonly end: number;
 }
 
 /** `</name>`. */
@@ -83,6 +84,7 @@ export interface EndTagToken {
   readonly kind: 'end';
   readonly name: string;
   readonly offset: number;
+  readonly end: number;
 }
 
 /**
@@ -94,18 +96,21 @@ export interface TextToken {
   readonly kind: 'text';
   readonly raw: string;
   readonly offset: number;
+  readonly end: number;
 }
 
 export interface CDataToken {
   readonly kind: 'cdata';
   readonly value: string;
   readonly offset: number;
+  readonly end: number;
 }
 
 export interface CommentToken {
   readonly kind: 'comment';
   readonly value: string;
   readonly offset: number;
+  readonly end: number;
 }
 
 export interface ProcessingInstructionToken {
@@ -113,8 +118,14 @@ export interface ProcessingInstructionToken {
   readonly target: string;
   readonly data: string;
   readonly offset: number;
+  readonly end: number;
 }
 
+/**
+ * One token. `offset` is where it starts and `end` where the next one does,
+ * in the line-normalised text, so that a consumer never needs the tokenizer's
+ * position.
+ */
 export type XmlToken =
   StartTagToken | EndTagToken | TextToken | CDataToken | CommentToken | ProcessingInstructionToken;
 
@@ -197,11 +208,6 @@ export class XmlTokenizer {
     }
   }
 
-  /** The current offset in the (line-normalised) text. */
-  get position(): number {
-    return this.#position;
-  }
-
   /** Throws `CG_XML_MALFORMED` for the current position (or `at`). */
   fail(expected: string, at = this.#position): never {
     throw malformed(at, expected, this.canonical);
@@ -216,7 +222,7 @@ export class XmlTokenizer {
     if (open !== position) {
       const end = open === -1 ? text.length : open;
       this.#position = end;
-      return { kind: 'text', raw: text.slice(position, end), offset: position };
+      return { kind: 'text', raw: text.slice(position, end), offset: position, end };
     }
     const next = text.charCodeAt(position + 1);
     if (next === 0x2f /* / */) return this.#readEndTag();
@@ -249,7 +255,7 @@ export class XmlTokenizer {
     if (!this.canonical) this.#skipWhitespace();
     if (this.#text.charCodeAt(this.#position) !== 0x3e) this.fail(`</${name}>`);
     this.#position += 1;
-    return { kind: 'end', name, offset };
+    return { kind: 'end', name, offset, end: this.#position };
   }
 
   #readDeclaration(): CommentToken | CDataToken {
@@ -262,13 +268,13 @@ export class XmlTokenizer {
       const value = text.slice(offset + 4, end);
       if (value.includes('--') || value.endsWith('-')) this.fail('a comment without "--"');
       this.#position = end + 3;
-      return { kind: 'comment', value, offset };
+      return { kind: 'comment', value, offset, end: this.#position };
     }
     if (text.startsWith('<![CDATA[', offset)) {
       const end = text.indexOf(']]>', offset + 9);
       if (end === -1) this.fail('the end of the CDATA section');
       this.#position = end + 3;
-      return { kind: 'cdata', value: text.slice(offset + 9, end), offset };
+      return { kind: 'cdata', value: text.slice(offset + 9, end), offset, end: this.#position };
     }
     throw new ClaimsgateError('CG_XML_DTD_FORBIDDEN', 'The XML document contains a markup declaration.', {
       detail: { observed: text.slice(offset, offset + 12), expected: 'no DTD' },
@@ -285,7 +291,7 @@ export class XmlTokenizer {
     if (end === -1) this.fail('the end of the processing instruction');
     const data = this.#text.slice(this.#position, end).replace(/^[ \t\n]+/, '');
     this.#position = end + 2;
-    return { kind: 'pi', target, data, offset };
+    return { kind: 'pi', target, data, offset, end: this.#position };
   }
 
   #readStartTag(): StartTagToken {
@@ -308,12 +314,28 @@ export class XmlTokenizer {
       if (c === 0x3e /* > */) {
         if (canonical && spaces > 0) this.fail('">" right after the last attribute');
         this.#position += 1;
-        return { kind: 'start', name, attributes, declarations, selfClosing: false, offset };
+        return {
+          kind: 'start',
+          name,
+          attributes,
+          declarations,
+          selfClosing: false,
+          offset,
+          end: this.#position,
+        };
       }
       if (c === 0x2f /* / */ && text.charCodeAt(this.#position + 1) === 0x3e) {
         if (canonical) this.fail('">" (canonical XML has no empty-element tags)');
         this.#position += 2;
-        return { kind: 'start', name, attributes, declarations, selfClosing: true, offset };
+        return {
+          kind: 'start',
+          name,
+          attributes,
+          declarations,
+          selfClosing: true,
+          offset,
+          end: this.#position,
+        };
       }
       if (spaces === 0) this.fail('whitespace before an attribute, or the end of the tag');
       const attributeOffset = this.#position;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ErrorCode } from '../../src/lib/error-codes.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { XmlTokenizer, type XmlToken } from '../../src/xml/tokenize-xml.js';
 
@@ -43,9 +44,81 @@ describe('XmlTokenizer', () => {
     );
     assert.equal(start.declarations, 1);
     assert.equal(start.selfClosing, false);
-    assert.deepEqual(read[2], { kind: 'cdata', value: '<y>', offset: 51 });
+    assert.deepEqual(read[2], { kind: 'cdata', value: '<y>', offset: 51, end: 66 });
     assert.ok(read[4]!.kind === 'pi' && read[4]!.target === 't' && read[4]!.data === 'd');
     assert.ok(read[5]!.kind === 'start' && read[5]!.selfClosing);
+  });
+
+  it('gives each token its kind, parts, offset and end, for a small document', () => {
+    assert.deepEqual(tokens('<?xml version="1.0"?>\n<a x="1"><!--c-->t&amp;<b/><?p d?></a>'), [
+      { kind: 'text', raw: '\n', offset: 21, end: 22 },
+      {
+        kind: 'start',
+        name: 'a',
+        attributes: [{ name: 'x', value: '1', declaration: false, colon: -1, offset: 25 }],
+        declarations: 0,
+        selfClosing: false,
+        offset: 22,
+        end: 31,
+      },
+      { kind: 'comment', value: 'c', offset: 31, end: 39 },
+      { kind: 'text', raw: 't&amp;', offset: 39, end: 45 },
+      {
+        kind: 'start',
+        name: 'b',
+        attributes: [],
+        declarations: 0,
+        selfClosing: true,
+        offset: 45,
+        end: 49,
+      },
+      { kind: 'pi', target: 'p', data: 'd', offset: 49, end: 56 },
+      { kind: 'end', name: 'a', offset: 56, end: 60 },
+    ]);
+  });
+
+  it('refuses each lexical error with its code, at the offset of the fault', () => {
+    const cases: Array<[text: string, offset: number, code?: ErrorCode]> = [
+      ['<a>\u0001</a>', 3], // a character XML does not allow
+      ['<?xml version="1.0"', 0], // an XML declaration without its end
+      ['<a/><?xml version="1.0"?>', 9], // an XML declaration after the start
+      ['<a/><?XmL x?>', 9],
+      ['<a/><?p d', 7], // a processing instruction without its end
+      ['<a/><? p?>', 6], // … or without a target
+      ['<!-- c', 0], // a comment without its end
+      ['<!-- a -- b -->', 0], // "--" in a comment
+      ['<!-- a --->', 0],
+      ['<a><![CDATA[x</a>', 3], // a CDATA section without its end
+      ['<!DOCTYPE a>', 0, 'CG_XML_DTD_FORBIDDEN'],
+      ['<a><!ELEMENT a ANY></a>', 3, 'CG_XML_DTD_FORBIDDEN'],
+      ['<a></a x>', 7], // an end tag with more than a name
+      ['<a></ a>', 5],
+      ['<a', 2], // a start tag without its end
+      ['< a/>', 1], // no name
+      ['<a b="1"c="2"/>', 8], // no whitespace between attributes
+      ['<a b/>', 4], // an attribute without "="
+      ['<a b=1/>', 5], // an unquoted value
+      ['<a b="1/>', 5], // a value without its closing quote
+      ['<a b="x<y"/>', 6], // "<" in a value
+      ['<a b="x&y;"/>', 7], // an undefined entity
+      ['<a b="x&amp"/>', 7], // a reference without ";"
+      ['<a>x&y</a>', 4], // a bare "&" in text
+      ['<a>x&#0;</a>', 4], // a reference to a character XML does not allow
+      ['<a>&#xD800;</a>', 3],
+      ['<a>&#x110000;</a>', 3],
+      ['<a>&;</a>', 3],
+      ['<a>x]]>y</a>', 3], // "]]>" in text
+      ['<a b="1" b="2"/>', 11], // a duplicate attribute (at its value)
+    ];
+    for (const [text, offset, code = 'CG_XML_MALFORMED'] of cases) {
+      assert.throws(
+        () => tokens(text),
+        (error: unknown) =>
+          isClaimsgateError(error, code) &&
+          (code !== 'CG_XML_MALFORMED' || error.detail['observed'] === `offset ${offset}`),
+        `${text} at ${offset}`,
+      );
+    }
   });
 
   it('decodes text only on request, so text outside the root is judged as such', () => {
