@@ -18,6 +18,7 @@ import { createClaimObserver, type AcceptedClaims } from './claim-drift.js';
 import { createAlertDispatcher, type AlertWebhookOptions } from './dispatch-alerts.js';
 import { createEngineAlerts } from './engine-alerts.js';
 import { createEngineCounts, readEngineMetrics, type EngineMetrics } from './engine-metrics.js';
+import { createErrorDigest } from './error-digest.js';
 import { createIssuerRefresher, type RefreshResult } from './issuer-refresher.js';
 import type { RefreshAttempt, RefreshTrigger } from './plan-refresh.js';
 import { createKeyUseRecorder } from './record-key-use.js';
@@ -289,15 +290,13 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     counts: counts.unknownKey,
   });
 
+  // The first background error of a kind is logged at once, repeats once a minute with their count.
+  const backgroundErrors = createErrorDigest({ logger, timers, event: 'rollover.background-error' });
+
   function track<T>(promise: Promise<T>): void {
     const settled = promise.then(
       () => undefined,
-      (error: unknown) =>
-        logger({
-          level: 'error',
-          event: 'rollover.background-error',
-          error: error instanceof Error ? error.message : String(error),
-        }),
+      (error: unknown) => backgroundErrors.report(error),
     );
     background.add(settled);
     void settled.finally(() => background.delete(settled));
@@ -373,6 +372,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       debounceHandle = undefined;
       await refresher.settle();
       await Promise.allSettled([...background]);
+      backgroundErrors.flush();
       await dispatcher.idle();
     },
 
