@@ -5,7 +5,7 @@
  * secret (resolve-settings.ts).
  */
 import { OIDC_RESPONSE_TYPES, type OidcClientConfig } from './config-schema.js';
-import type { CheckedValue, ValueProblem } from './setting-types.js';
+import type { CheckedValue, ValueProblem } from './checked-value.js';
 import { suggestName } from './suggest-name.js';
 
 const CLIENT_FIELDS: readonly string[] = ['clientId', 'clientSecret', 'responseType'];

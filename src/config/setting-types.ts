@@ -5,21 +5,12 @@
  * (resolve-secret.ts).
  */
 import { isIP } from 'node:net';
+import type { CheckedValue, ValueProblem } from './checked-value.js';
 import { checkOidcClients, OIDC_CLIENTS_DESCRIPTION } from './check-oidc-clients.js';
 import type { SettingSpec } from './config-schema.js';
 import { suggestName } from './suggest-name.js';
 
-/** A problem inside one setting's value; `suffix` extends its path (`[0].secret`). */
-export interface ValueProblem {
-  readonly suffix: string;
-  readonly message: string;
-  readonly observed?: unknown;
-}
-
-/** The checked value, or what is wrong with it. */
-export type CheckedValue =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly problems: readonly ValueProblem[] };
+export type { CheckedValue, ValueProblem } from './checked-value.js';
 
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;

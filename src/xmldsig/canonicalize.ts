@@ -36,11 +36,7 @@ const PROCESSING_INSTRUCTION_NODE = 7;
 /** The PrefixList token that names the default namespace (Exclusive XML Canonicalization 1.0 §4.1). */
 const DEFAULT_PREFIX_TOKEN = '#default';
 
-/**
- * The longest canonical form produced when the inspection sets no budget, in
- * UTF-16 code units: four times the largest metadata document.
- */
-export const DEFAULT_MAX_CANONICAL_LENGTH = 4 * 5 * 1024 * 1024;
+export { DEFAULT_MAX_CANONICAL_LENGTH } from './canonical-limits.js';
 
 /**
  * The prefix a namespace declaration attribute declares: `""` for `xmlns`,

@@ -18,7 +18,7 @@ import {
   signatureError,
   textOnly,
 } from './ds-structure.js';
-import { DEFAULT_MAX_CANONICAL_LENGTH } from './canonicalize.js';
+import { DEFAULT_MAX_CANONICAL_LENGTH } from './canonical-limits.js';
 import { checkReferenceTarget } from './reference-target.js';
 import {
   forbidden,

@@ -10,7 +10,8 @@ import {
 import { labelKey } from '../label-conflicts.js';
 import { notFoundError } from '../store-errors.js';
 import { translatePgError } from './postgres-errors.js';
-import { lockIssuer, requirePostgresLabelFree } from './postgres-issuers.js';
+import { lockIssuer } from './postgres-issuer-lock.js';
+import { requirePostgresLabelFree } from './postgres-issuers.js';
 import {
   claimMappingColumns,
   deleteClaimMappingQuery,

@@ -15,8 +15,6 @@ import {
 import { selectIssuerKeysQuery } from '../queries/key-queries.js';
 import { unlinkColumns, unlinkRealmQuery } from '../queries/realm-queries.js';
 import { rescheduleRefreshQuery, selectRefreshStateQuery } from '../queries/refresh-queries.js';
-import { prepareQuery } from '../prepared-query.js';
-import type { QueryBuilder } from '../database.js';
 import {
   claimMappingFromRow,
   issuerFromRow,
@@ -39,6 +37,7 @@ import {
   type IssuerFields,
 } from '../validate-input.js';
 import { translatePgError } from './postgres-errors.js';
+import { lockIssuer } from './postgres-issuer-lock.js';
 import { applyRefreshIn } from './postgres-refresh.js';
 import {
   inTransaction,
@@ -47,11 +46,6 @@ import {
   type PostgresContext,
   type Transaction,
 } from './postgres-transaction.js';
-
-/** An issuer's row, locked until the transaction ends (PostgreSQL's row locks; SQLite has one writer). */
-const lockIssuerQuery = prepareQuery((db: QueryBuilder, p: { id: string }) =>
-  db.selectFrom('issuers').selectAll().where('id', '=', p.id).forUpdate(),
-);
 
 function fieldsOf(issuer: IssuerRecord): IssuerFields {
   return {
@@ -237,16 +231,4 @@ export async function requirePostgresLabelFree(
   const issuers = await tx.rows(selectIssuersQuery.bind(context.sql, {}));
   const mappings = await tx.rows(selectClaimMappingsQuery.bind(context.sql, {}));
   requireLabelFree(label, issuerId, issuers.map(issuerFromRow), mappings.map(claimMappingFromRow));
-}
-
-/**
- * Reads an issuer by ID and locks its row until the transaction ends, so that
- * concurrent changes to one issuer (and its keys) are applied one at a time.
- *
- * @throws ClaimsgateError `CG_STORE_NOT_FOUND`.
- */
-export async function lockIssuer(tx: Transaction, id: string): Promise<IssuerRecord> {
-  const row = await tx.first(lockIssuerQuery.bind(tx.sql, { id }));
-  if (row === undefined) throw notFoundError('issuer', id);
-  return issuerFromRow(row);
 }

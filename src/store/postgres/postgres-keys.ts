@@ -11,7 +11,7 @@ import {
 } from '../validate-input.js';
 import { notFoundError } from '../store-errors.js';
 import { translatePgError } from './postgres-errors.js';
-import { lockIssuer } from './postgres-issuers.js';
+import { lockIssuer } from './postgres-issuer-lock.js';
 import {
   activateKeyQuery,
   insertKeyQuery,

@@ -11,7 +11,7 @@ import {
 import { pendingChangeFromRow } from '../records.js';
 import { notFoundError } from '../store-errors.js';
 import { normalizePendingDecision } from '../validate-input.js';
-import { lockIssuer } from './postgres-issuers.js';
+import { lockIssuer } from './postgres-issuer-lock.js';
 import {
   inTransaction,
   selectFirst,

@@ -2,7 +2,7 @@ import type { MetadataSnapshotRecord, RefreshStateRecord } from '../model.js';
 import type { RefreshApplication } from '../store.js';
 import { normalizeRefreshApplication } from '../validate-input.js';
 import { notFoundError } from '../store-errors.js';
-import { lockIssuer } from './postgres-issuers.js';
+import { lockIssuer } from './postgres-issuer-lock.js';
 import { insertKey } from './postgres-keys.js';
 import { savePendingChange } from './postgres-pending-changes.js';
 import { setKeySeenQuery, setKeyStateQuery } from '../queries/key-queries.js';
