@@ -1,31 +1,9 @@
+import { manualTimers } from '../helpers/manual-timers.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClaimsgateError } from '../../src/lib/errors.js';
 import { createErrorDigest } from '../../src/rollover/error-digest.js';
-import type { EngineTimers } from '../../src/rollover/refresh-scheduler.js';
 import type { LogEntry } from '../../src/rollover/structured-log.js';
-
-/** Timers the test fires by hand. */
-function manualTimers(): EngineTimers & { fire(): void; pending(): number } {
-  const callbacks = new Map<number, () => void>();
-  let next = 0;
-  return {
-    setTimeout(callback) {
-      next += 1;
-      callbacks.set(next, callback);
-      return next;
-    },
-    clearTimeout(handle) {
-      callbacks.delete(handle as number);
-    },
-    fire() {
-      const due = [...callbacks.values()];
-      callbacks.clear();
-      for (const callback of due) callback();
-    },
-    pending: () => callbacks.size,
-  };
-}
 
 function storeDown(): ClaimsgateError {
   return new ClaimsgateError('CG_STORE_UNAVAILABLE', 'The store could not be reached: connection refused.');
@@ -52,8 +30,8 @@ describe('background errors, aggregated', () => {
       },
       { level: 'error', event: 'rollover.background-error', error: 'socket hang up' },
     ]);
-    assert.equal(timers.pending(), 1, 'one timer for the window');
-    timers.fire();
+    assert.equal(timers.armed.size, 1, 'one timer for the window');
+    timers.fireAll();
     assert.equal(lines.length, 4);
     assert.deepEqual(lines[2], {
       level: 'error',
@@ -80,7 +58,7 @@ describe('background errors, aggregated', () => {
       windowMs: 5_000,
     });
     digest.report(storeDown());
-    timers.fire();
+    timers.fireAll();
     assert.equal(lines.length, 1);
     digest.report(storeDown());
     digest.report(storeDown());
@@ -88,7 +66,7 @@ describe('background errors, aggregated', () => {
     assert.equal(lines.length, 3);
     assert.equal(lines[2]?.['repeated'], 1);
     assert.equal(lines[2]?.['windowSeconds'], 5);
-    assert.equal(timers.pending(), 0, 'the stop cleared the timer');
+    assert.equal(timers.armed.size, 0, 'the stop cleared the timer');
   });
 
   it('counts errors beyond the kinds it tracks as other, so distinct messages cannot grow it without bound', () => {
@@ -97,7 +75,7 @@ describe('background errors, aggregated', () => {
     const digest = createErrorDigest({ logger: (line) => lines.push(line), timers, event: 'e', maxKinds: 3 });
     for (let index = 0; index < 1_000; index += 1) digest.report(new Error(`refused at port ${index}`));
     assert.equal(lines.length, 3, 'three kinds logged at once, the rest counted');
-    timers.fire();
+    timers.fireAll();
     assert.deepEqual(lines.at(-1), {
       level: 'error',
       event: 'e',

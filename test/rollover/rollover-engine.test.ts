@@ -1,3 +1,4 @@
+import { manualTimers } from '../helpers/manual-timers.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,6 @@ import {
   createRolloverEngine,
   type RolloverEngine,
   type RolloverEngineOptions,
-  type EngineTimers,
 } from '../../src/rollover/rollover-engine.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { IssuerRecord } from '../../src/store/model.js';
@@ -606,31 +606,6 @@ describe('the rollover engine and expired certificates', () => {
     }
   });
 });
-
-/** Timers a test fires by hand: each armed timer is kept with its delay. */
-function manualTimers(): EngineTimers & {
-  readonly armed: Map<number, { readonly callback: () => void; readonly ms: number }>;
-  fire(handle: number): void;
-} {
-  const armed = new Map<number, { readonly callback: () => void; readonly ms: number }>();
-  let next = 0;
-  return {
-    armed,
-    setTimeout(callback, ms) {
-      next += 1;
-      armed.set(next, { callback, ms });
-      return next;
-    },
-    clearTimeout(handle) {
-      armed.delete(handle as number);
-    },
-    fire(handle) {
-      const timer = armed.get(handle);
-      armed.delete(handle);
-      timer?.callback();
-    },
-  };
-}
 
 async function eventually(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt += 1) {

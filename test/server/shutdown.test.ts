@@ -1,3 +1,4 @@
+import { manualTimers } from '../helpers/manual-timers.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
@@ -17,32 +18,9 @@ import {
   signalExitCode,
   waitForStop,
   type DrainState,
-  type ShutdownTimers,
 } from '../../src/server/shutdown.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { createGatewayFixture, START, type GatewayFixture } from './gateway-fixture.js';
-
-/** Timers that fire only when the test says so. */
-function manualTimers(): ShutdownTimers & { pending: Map<number, () => void>; fireAll(): void } {
-  const pending = new Map<number, () => void>();
-  let next = 0;
-  return {
-    pending,
-    setTimeout(callback) {
-      next += 1;
-      pending.set(next, callback);
-      return next;
-    },
-    clearTimeout(handle) {
-      pending.delete(handle as number);
-    },
-    fireAll() {
-      const callbacks = [...pending.values()];
-      pending.clear();
-      for (const callback of callbacks) callback();
-    },
-  };
-}
 
 /** A closing step that notes its name in `steps`. */
 function record(steps: string[], name: string): () => Promise<void> {
@@ -205,7 +183,7 @@ describe('graceful shutdown of a listening gateway', () => {
       timers,
     });
     await until(() => !app.server.listening, 'the listener closes');
-    assert.equal(timers.pending.size, 1);
+    assert.equal(timers.armed.size, 1);
     timers.fireAll();
     await assert.rejects(slow, { code: 'ECONNRESET' });
     assert.deepEqual(await shutdown, { forced: true });
