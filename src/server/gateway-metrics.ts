@@ -35,7 +35,7 @@ export interface GatewayMetrics {
 
 /** Options of {@link createGatewayMetrics}; without store and engine only the gateway's own counters are exported. */
 export interface GatewayMetricsOptions {
-  readonly store?: Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'>;
+  readonly store?: Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates'>;
   readonly engine?: Pick<RolloverEngine, 'metrics'>;
   /** The clock for ages and days to expiry; default the system clock. */
   readonly now?: () => Date;

@@ -196,6 +196,8 @@ export interface Store {
 
   getMetadataSnapshot(issuerId: string): Promise<MetadataSnapshotRecord | undefined>;
   getRefreshState(issuerId: string): Promise<RefreshStateRecord | undefined>;
+  /** Every issuer's refresh state (issuers never refreshed have none), in one read. */
+  listRefreshStates(): Promise<RefreshStateRecord[]>;
   /** Applies one refresh atomically (see {@link RefreshApplication}). */
   applyRefresh(application: RefreshApplication): Promise<void>;
 

@@ -214,7 +214,7 @@ function keyRecord(issuerId: string, state: KeyRecord['state'], notAfter: Date |
   return { issuerId, state, notAfter } as unknown as KeyRecord;
 }
 
-function stubStore(): Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'> & {
+function stubStore(): Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates'> & {
   reads: number;
   failing: boolean;
 } {
@@ -250,7 +250,8 @@ function stubStore(): Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'
         keyRecord('i2', 'active', null),
         keyRecord('i3', 'retiring', new Date(NOW.getTime() - DAY_MS / 2)),
       ]),
-    getRefreshState: (issuerId: string) => Promise.resolve(states.get(issuerId)),
+    listRefreshStates: () =>
+      Promise.resolve([...states].map(([issuerId, state]) => ({ ...state, issuerId }))),
   };
   return store;
 }
@@ -350,7 +351,7 @@ describe('gateway metrics from the store and the engine', () => {
       keyRecord(id, 'active', new Date(NOW.getTime() + 300 * DAY_MS)),
       keyRecord(id, 'announced', new Date(NOW.getTime() + 600 * DAY_MS)),
     ];
-    const store: Pick<Store, 'listIssuers' | 'listKeys' | 'getRefreshState'> = {
+    const store: Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates'> = {
       listIssuers: () =>
         Promise.resolve(names.map((name) => issuerRecord(name, name, `https://idp.example/${name}`, 3600))),
       listKeys: () =>
@@ -359,12 +360,18 @@ describe('gateway metrics from the store and the engine', () => {
             (trouble[name]?.keys ?? healthyKeys(name)).map((key) => ({ ...key, issuerId: name })),
           ),
         ),
-      getRefreshState: (id: string) =>
-        Promise.resolve({
-          lastSuccessAt: new Date(NOW.getTime() - 60_000),
-          consecutiveFailures: 0,
-          ...trouble[id]?.state,
-        } as unknown as RefreshStateRecord),
+      listRefreshStates: () =>
+        Promise.resolve(
+          names.map(
+            (id) =>
+              ({
+                issuerId: id,
+                lastSuccessAt: new Date(NOW.getTime() - 60_000),
+                consecutiveFailures: 0,
+                ...trouble[id]?.state,
+              }) as unknown as RefreshStateRecord,
+          ),
+        ),
     };
     const rendered = await createGatewayMetrics({ store, now: () => NOW, issuerSeriesLimit: 3 }).render();
     const text = parseExposition(rendered);

@@ -303,6 +303,40 @@ export function runStoreContract(
           assert.equal(cleared.version, 3);
         }));
 
+      it("lists every issuer's refresh state in one read, the same records as one by one", () =>
+        withStore(async ({ store, clock }) => {
+          assert.deepEqual(await store.listRefreshStates(), []);
+          const issuers = [];
+          for (const name of ['b', 'a', 'c']) {
+            issuers.push(
+              await store.createIssuer(
+                issuerInput(name, { metadataUrl: `https://sts.example.test/${name}/metadata.xml` }),
+                ACTOR,
+              ),
+            );
+          }
+          for (const [index, issuer] of issuers.slice(0, 2).entries()) {
+            await store.applyRefresh({
+              issuerId: issuer.id,
+              addKeys: [],
+              updateKeys: [],
+              snapshot: null,
+              refreshState: refreshStateOf(issuer.id, clock.now(), index === 0 ? 'success' : 'failure'),
+              audit: [],
+            });
+          }
+          const listed = await store.listRefreshStates();
+          const oneByOne = [];
+          for (const issuer of issuers) {
+            const state = await store.getRefreshState(issuer.id);
+            if (state !== undefined) oneByOne.push(state);
+          }
+          assert.ok(listed.length >= 2, 'the refreshed issuers have a state');
+          const byId = (states: readonly { issuerId: string }[]) =>
+            [...states].sort((x, y) => (x.issuerId < y.issuerId ? -1 : 1));
+          assert.deepEqual(byId(listed), byId(oneByOne));
+        }));
+
       it('moves the stored next refresh in the same update when the refresh interval or metadata URL changes', () =>
         withStore(async ({ store, clock }) => {
           const issuer = await store.createIssuer(

@@ -11,6 +11,7 @@ import {
   saveRefreshStateQuery,
   saveSnapshotQuery,
   selectRefreshStateQuery,
+  selectRefreshStatesQuery,
   selectSnapshotQuery,
   snapshotColumns,
 } from '../queries/refresh-queries.js';
@@ -18,6 +19,7 @@ import { keyFromRow, refreshStateFromRow, snapshotFromRow } from '../records.js'
 import {
   inTransaction,
   selectFirst,
+  selectRows,
   type PostgresContext,
   type Transaction,
 } from './postgres-transaction.js';
@@ -39,6 +41,12 @@ export async function getRefreshState(
 ): Promise<RefreshStateRecord | undefined> {
   const row = await selectFirst(context, selectRefreshStateQuery.bind(context.sql, { issuerId }));
   return row === undefined ? undefined : refreshStateFromRow(row);
+}
+
+/** Every issuer's refresh state, in one query. */
+export async function listRefreshStates(context: PostgresContext): Promise<RefreshStateRecord[]> {
+  const rows = await selectRows(context, selectRefreshStatesQuery.bind(context.sql, {}));
+  return rows.map(refreshStateFromRow);
 }
 
 /**

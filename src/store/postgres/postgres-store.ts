@@ -39,7 +39,7 @@ import { createPostgresQueryBuilder, type PostgresDatabase } from './postgres-qu
 import { applyPostgresMigrations } from './postgres-migrations.js';
 import { decidePendingChange, getPendingChange, listPendingChanges } from './postgres-pending-changes.js';
 import { createRealm, deleteRealm, getRealm, listRealms, updateRealm } from './postgres-realms.js';
-import { applyRefresh, getMetadataSnapshot, getRefreshState } from './postgres-refresh.js';
+import { applyRefresh, getMetadataSnapshot, getRefreshState, listRefreshStates } from './postgres-refresh.js';
 import { withAdvisoryRefreshLock } from './postgres-refresh-lock.js';
 import {
   beginAdminLoginAttempt,
@@ -212,6 +212,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     listAudit: (filter) => listAudit(context, filter),
     getMetadataSnapshot: (issuerId) => getMetadataSnapshot(context, issuerId),
     getRefreshState: (issuerId) => getRefreshState(context, issuerId),
+    listRefreshStates: () => listRefreshStates(context),
     applyRefresh: (application) => applyRefresh(context, application),
     getTokenClaimTypes: (issuerId) => getTokenClaimTypes(context, issuerId),
     recordTokenClaimTypes: (issuerId, claimTypes, at) =>

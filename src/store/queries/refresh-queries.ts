@@ -6,6 +6,11 @@ export const selectRefreshStateQuery = prepareQuery((sql: QueryBuilder, p: { iss
   sql.selectFrom('refresh_states').selectAll().where('issuer_id', '=', p.issuerId),
 );
 
+/** Every issuer's refresh state: one read where one per issuer would cost a round trip each. */
+export const selectRefreshStatesQuery = prepareQuery((sql: QueryBuilder) =>
+  sql.selectFrom('refresh_states').selectAll().orderBy('issuer_id'),
+);
+
 export const selectSnapshotQuery = prepareQuery((sql: QueryBuilder, p: { issuerId: string }) =>
   sql.selectFrom('metadata_snapshots').selectAll().where('issuer_id', '=', p.issuerId),
 );

@@ -1,7 +1,11 @@
 import type { AuditEntry, MetadataSnapshotRecord, RefreshStateRecord } from '../model.js';
 import { auditFromRow, refreshStateFromRow, snapshotFromRow } from '../records.js';
 import { selectAuditQuery } from '../queries/audit-queries.js';
-import { selectRefreshStateQuery, selectSnapshotQuery } from '../queries/refresh-queries.js';
+import {
+  selectRefreshStateQuery,
+  selectRefreshStatesQuery,
+  selectSnapshotQuery,
+} from '../queries/refresh-queries.js';
 import type { AuditQuery } from '../store.js';
 import { normalizeAuditLimit, normalizeInstant } from '../validate-input.js';
 import type { SqliteContext } from './sqlite-context.js';
@@ -23,4 +27,9 @@ export function findSnapshot(ctx: SqliteContext, issuerId: string): MetadataSnap
 export function findRefreshState(ctx: SqliteContext, issuerId: string): RefreshStateRecord | undefined {
   const row = ctx.first(selectRefreshStateQuery.bind(ctx.sql, { issuerId }));
   return row === undefined ? undefined : refreshStateFromRow(row);
+}
+
+/** Every issuer's refresh state. */
+export function listRefreshStates(ctx: SqliteContext): RefreshStateRecord[] {
+  return ctx.all(selectRefreshStatesQuery.bind(ctx.sql, {})).map(refreshStateFromRow);
 }

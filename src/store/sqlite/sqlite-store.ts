@@ -59,7 +59,7 @@ import { activateOnUse, addKey, findKey, listKeys, setKeyState, touchKeyUse } fr
 import { migrateSqlite } from './sqlite-migrate.js';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.js';
 import { decidePendingChange, findPendingChange, listPendingChanges } from './sqlite-pending-changes.js';
-import { findRefreshState, findSnapshot, listAudit } from './sqlite-reads.js';
+import { findRefreshState, findSnapshot, listAudit, listRefreshStates } from './sqlite-reads.js';
 import { createRealm, deleteRealm, findRealm, listRealms, updateRealm } from './sqlite-realms.js';
 import { applySqliteRefresh } from './sqlite-refresh.js';
 import { checkAndStoreReplay, purgeReplays } from './sqlite-replays.js';
@@ -381,6 +381,10 @@ class SqliteStore implements Store {
 
   getRefreshState(issuerId: string): Promise<RefreshStateRecord | undefined> {
     return this.#read((ctx) => findRefreshState(ctx, issuerId));
+  }
+
+  listRefreshStates(): Promise<RefreshStateRecord[]> {
+    return this.#read((ctx) => listRefreshStates(ctx));
   }
 
   /** Broadcasts `key` when a key was added or changed state, else `refresh`. */
