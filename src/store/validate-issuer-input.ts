@@ -6,6 +6,7 @@ import {
   optionalText,
   requireBoolean,
   requireLabel,
+  requireName,
   requireText,
   requireTextList,
 } from './input-values.js';
@@ -83,7 +84,7 @@ export function normalizeSignaturePolicy(value: unknown): MetadataSignaturePolic
 }
 
 function normalizeName(value: unknown): string {
-  const name = requireText('name', value);
+  const name = requireName('name', value);
   // SECURITY: getIssuer() accepts an ID or a name; a name shaped like an ID could shadow another issuer.
   if (UUID_SHAPE.test(name))
     throw invalid('name', 'a name that is not shaped like a record ID (UUID)', value);

@@ -1,8 +1,10 @@
 import {
   invalid,
+  optionalName,
   optionalText,
   requireHttpUrl,
   requireLabel,
+  requireName,
   requireText,
   requireTextList,
 } from './input-values.js';
@@ -32,9 +34,9 @@ export type ClaimMappingFields = {
 export function normalizeNewRealm(input: NewRealm): RealmFields {
   if (typeof input !== 'object' || input === null) throw invalid('realm', 'an object', input);
   return {
-    realmUri: requireText('realmUri', input.realmUri),
+    realmUri: requireName('realmUri', input.realmUri),
     replyUrl: requireHttpUrl('replyUrl', input.replyUrl),
-    homeRealm: optionalText('homeRealm', input.homeRealm),
+    homeRealm: optionalName('homeRealm', input.homeRealm),
     allowedIssuerIds: requireTextList('allowedIssuerIds', input.allowedIssuerIds ?? []),
   };
 }
@@ -43,9 +45,9 @@ export function normalizeNewRealm(input: NewRealm): RealmFields {
 export function normalizeRealmPatch(patch: Partial<NewRealm>): Partial<RealmFields> {
   if (typeof patch !== 'object' || patch === null) throw invalid('patch', 'an object', patch);
   const out: { -readonly [K in keyof RealmFields]?: RealmFields[K] } = {};
-  if (patch.realmUri !== undefined) out.realmUri = requireText('realmUri', patch.realmUri);
+  if (patch.realmUri !== undefined) out.realmUri = requireName('realmUri', patch.realmUri);
   if (patch.replyUrl !== undefined) out.replyUrl = requireHttpUrl('replyUrl', patch.replyUrl);
-  if (patch.homeRealm !== undefined) out.homeRealm = optionalText('homeRealm', patch.homeRealm);
+  if (patch.homeRealm !== undefined) out.homeRealm = optionalName('homeRealm', patch.homeRealm);
   if (patch.allowedIssuerIds !== undefined)
     out.allowedIssuerIds = requireTextList('allowedIssuerIds', patch.allowedIssuerIds);
   return out;
