@@ -10,6 +10,9 @@ import type {
   NewIssuer,
   PendingChangeDecision,
 } from '../store/model.js';
+import type { ClaimMappingInput, ClaimMappingUpdate } from '../store/claim-mapping-schema.js';
+import type { AddKeyInput } from '../store/key-schema.js';
+import type { RealmInput, RealmUpdate } from '../store/realm-schema.js';
 import type { Store } from '../store/store.js';
 import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
 import type { ThumbprintInspection } from './admin-thumbprint.js';
@@ -344,15 +347,8 @@ export interface ImportResult {
   readonly refresh: RefreshOutcomeView;
 }
 
-/** A key to add by hand: exactly one of `certificate` or `thumbprint`. */
-export interface AddKeyInput {
-  /** A certificate: PEM (one), or bare base64 as in metadata, line breaks and spaces allowed. */
-  readonly certificate?: string;
-  /** A SHA-1 (40 hex digits) or SHA-256 (64) thumbprint, pasted from anywhere. */
-  readonly thumbprint?: string;
-  /** Default `active`. */
-  readonly state?: 'active' | 'announced';
-}
+/** A key to add by hand: exactly one of `certificate` or `thumbprint` (declared in src/store/key-schema.ts). */
+export type { AddKeyInput } from '../store/key-schema.js';
 
 /** A key added by hand, with how its input was read. */
 export interface AddedKey {
@@ -375,15 +371,8 @@ export interface RealmView {
   readonly updatedAt: IsoDateTime;
 }
 
-export interface RealmInput {
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  readonly homeRealm?: string | null;
-  /** Issuer IDs or names; empty or absent means every issuer. */
-  readonly allowedIssuers?: readonly string[];
-}
-
-export type RealmUpdate = Partial<RealmInput>;
+/** A new realm and a realm update, allowed issuers by ID or name (declared in src/store/realm-schema.ts). */
+export type { RealmInput, RealmUpdate } from '../store/realm-schema.js';
 
 export interface ClaimMappingView {
   readonly id: string;
@@ -396,16 +385,11 @@ export interface ClaimMappingView {
   readonly updatedAt: IsoDateTime;
 }
 
-export interface ClaimMappingInput {
-  /** Issuer ID or name. */
-  readonly issuer: string;
-  readonly label: string;
-  readonly nameClaim: string;
-  readonly groupClaim?: string | null;
-}
-
-/** A mapping update; the issuer of a mapping does not change. */
-export type ClaimMappingUpdate = Partial<Omit<ClaimMappingInput, 'issuer'>>;
+/**
+ * A new claim mapping (the issuer by ID or name) and a mapping update (the
+ * issuer of a mapping does not change), declared in src/store/claim-mapping-schema.ts.
+ */
+export type { ClaimMappingInput, ClaimMappingUpdate } from '../store/claim-mapping-schema.js';
 
 /** Which audit entries to list. Every filter given must match. */
 export interface AuditFilter {

@@ -1,4 +1,6 @@
+import type { TSchema } from '@sinclair/typebox';
 import { normalizeThumbprint } from '../crypto/thumbprint.js';
+import { checkShape } from '../lib/check-shape.js';
 import { ClaimsgateError } from '../lib/errors.js';
 import type { Actor } from './model.js';
 
@@ -28,6 +30,19 @@ export function invalid(
       ...(cause === undefined ? {} : { cause }),
     },
   );
+}
+
+/**
+ * Checks `value` against the shape its schema declares (issuer-schema.ts,
+ * realm-schema.ts, …): the types, required fields, lengths, lists of
+ * allowed values, and no field the schema does not know. The finer rules
+ * (trimming, URL schemes, thumbprints, names) are the callers' own.
+ *
+ * @throws ClaimsgateError `CG_STORE_INVALID` naming the first field that disagrees (`root` for the value itself).
+ */
+export function requireShape(schema: TSchema, value: unknown, root: string): void {
+  const mismatch = checkShape(schema, value, root);
+  if (mismatch !== undefined) throw invalid(mismatch.field, mismatch.expected, mismatch.observed);
 }
 
 /** A trimmed, non-empty, bounded string without control characters. */

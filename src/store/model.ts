@@ -1,7 +1,9 @@
 import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
 import type { DISCONTINUITY_POLICIES, IssuerFields, PROTOCOLS } from './issuer-schema.js';
 
+export type { ClaimMappingPatch, NewClaimMapping } from './claim-mapping-schema.js';
 export type { IssuerPatch, NewIssuer } from './issuer-schema.js';
+export type { NewRealm, RealmPatch } from './realm-schema.js';
 
 /** The sign-in protocols an issuer speaks. */
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -110,13 +112,6 @@ export interface IssuerRemoval {
   readonly realms: readonly RealmUnlink[];
 }
 
-export interface NewRealm {
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  readonly homeRealm?: string | null;
-  readonly allowedIssuerIds?: readonly string[];
-}
-
 /** How an issuer's claims become an identity: `label:value-of-nameClaim`. */
 export interface ClaimMappingRecord {
   readonly id: string;
@@ -128,13 +123,6 @@ export interface ClaimMappingRecord {
   readonly groupClaim: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
-}
-
-export interface NewClaimMapping {
-  readonly issuerId: string;
-  readonly label: string;
-  readonly nameClaim: string;
-  readonly groupClaim?: string | null;
 }
 
 /**

@@ -1,14 +1,28 @@
 import {
-  invalid,
   optionalName,
   optionalText,
   requireHttpUrl,
   requireLabel,
   requireName,
+  requireShape,
   requireText,
   requireTextList,
 } from './input-values.js';
-import type { NewClaimMapping, NewRealm } from './model.js';
+import {
+  ClaimMappingPatchSchema,
+  NewClaimMappingSchema,
+  type ClaimMappingPatch,
+  type NewClaimMapping,
+} from './claim-mapping-schema.js';
+import { NewRealmSchema, RealmPatchSchema, type NewRealm, type RealmPatch } from './realm-schema.js';
+
+/*
+ * The shape of a realm and of a claim mapping (types, lengths, required and
+ * unknown fields) is checked against its schema (realm-schema.ts,
+ * claim-mapping-schema.ts); the finer rules below are code: text trimmed
+ * and without control characters, an http(s) reply URL, names and labels
+ * without invisible characters, a label without a colon.
+ */
 
 /** Every field of a realm its owner chooses. */
 export type RealmFields = {
@@ -32,7 +46,7 @@ export type ClaimMappingFields = {
  * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
  */
 export function normalizeNewRealm(input: NewRealm): RealmFields {
-  if (typeof input !== 'object' || input === null) throw invalid('realm', 'an object', input);
+  requireShape(NewRealmSchema, input, 'realm');
   return {
     realmUri: requireName('realmUri', input.realmUri),
     replyUrl: requireHttpUrl('replyUrl', input.replyUrl),
@@ -42,8 +56,8 @@ export function normalizeNewRealm(input: NewRealm): RealmFields {
 }
 
 /** Checks a realm patch; only the fields present are returned. @throws ClaimsgateError `CG_STORE_INVALID`. */
-export function normalizeRealmPatch(patch: Partial<NewRealm>): Partial<RealmFields> {
-  if (typeof patch !== 'object' || patch === null) throw invalid('patch', 'an object', patch);
+export function normalizeRealmPatch(patch: RealmPatch): Partial<RealmFields> {
+  requireShape(RealmPatchSchema, patch, 'patch');
   const out: { -readonly [K in keyof RealmFields]?: RealmFields[K] } = {};
   if (patch.realmUri !== undefined) out.realmUri = requireName('realmUri', patch.realmUri);
   if (patch.replyUrl !== undefined) out.replyUrl = requireHttpUrl('replyUrl', patch.replyUrl);
@@ -55,7 +69,7 @@ export function normalizeRealmPatch(patch: Partial<NewRealm>): Partial<RealmFiel
 
 /** Checks a new claim mapping. @throws ClaimsgateError `CG_STORE_INVALID` naming the field. */
 export function normalizeNewClaimMapping(input: NewClaimMapping): ClaimMappingFields {
-  if (typeof input !== 'object' || input === null) throw invalid('claimMapping', 'an object', input);
+  requireShape(NewClaimMappingSchema, input, 'claimMapping');
   return {
     issuerId: requireText('issuerId', input.issuerId),
     label: requireLabel('label', input.label),
@@ -65,8 +79,8 @@ export function normalizeNewClaimMapping(input: NewClaimMapping): ClaimMappingFi
 }
 
 /** Checks a claim mapping patch; only the fields present are returned. @throws ClaimsgateError `CG_STORE_INVALID`. */
-export function normalizeClaimMappingPatch(patch: Partial<NewClaimMapping>): Partial<ClaimMappingFields> {
-  if (typeof patch !== 'object' || patch === null) throw invalid('patch', 'an object', patch);
+export function normalizeClaimMappingPatch(patch: ClaimMappingPatch): Partial<ClaimMappingFields> {
+  requireShape(ClaimMappingPatchSchema, patch, 'patch');
   const out: { -readonly [K in keyof ClaimMappingFields]?: ClaimMappingFields[K] } = {};
   if (patch.issuerId !== undefined) out.issuerId = requireText('issuerId', patch.issuerId);
   if (patch.label !== undefined) out.label = requireLabel('label', patch.label);

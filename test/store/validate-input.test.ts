@@ -4,9 +4,11 @@ import { describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { normalizeAdminUsername } from '../../src/store/validate-admin-input.js';
 import {
+  normalizeClaimMappingPatch,
   normalizeIssuerPatch,
   normalizeNewClaimMapping,
   normalizeNewIssuer,
+  normalizeNewRealm,
   normalizeRealmPatch,
   normalizeNewKey,
   normalizeRefreshApplication,
@@ -85,6 +87,45 @@ describe('store input validation', () => {
     assert.equal(
       normalizeNewIssuer({ name: 'Zürich IdP', issuerUri: 'https://sts.test/' }).name,
       'Zürich IdP',
+    );
+  });
+
+  it('checks the shape its schema declares: types, lengths, lists of values, required and unknown fields', () => {
+    const issuer = { name: 'contoso', issuerUri: 'https://sts.test/' };
+    const cases: [() => unknown, string][] = [
+      [() => normalizeNewIssuer({ ...issuer, colour: 'red' } as never), 'colour'],
+      [() => normalizeNewIssuer({ name: 'contoso' } as never), 'issuerUri'],
+      [() => normalizeNewIssuer({ ...issuer, name: 'x'.repeat(201) }), 'name'],
+      [() => normalizeNewIssuer({ ...issuer, useForLogin: 'true' as never }), 'useForLogin'],
+      [() => normalizeNewIssuer({ ...issuer, protocols: ['wsfed', 'ws-trust' as never] }), 'protocols'],
+      [
+        () => normalizeNewIssuer({ ...issuer, signaturePolicy: { mode: 'trust-me' as never } }),
+        'signaturePolicy.mode',
+      ],
+      [() => normalizeNewIssuer(null as never), 'issuer'],
+      [() => normalizeIssuerPatch({ discontinuityPolicy: 'never' as never }), 'discontinuityPolicy'],
+      [
+        () =>
+          normalizeNewRealm({
+            realmUri: 'urn:a',
+            replyUrl: 'https://a.test/',
+            allowedIssuerIds: [5 as never],
+          }),
+        'allowedIssuerIds',
+      ],
+      [() => normalizeNewRealm({ realmUri: 'urn:a' } as never), 'replyUrl'],
+      [() => normalizeRealmPatch({ allowedIssuers: ['a'] } as never), 'allowedIssuers'],
+      [() => normalizeNewClaimMapping({ issuerId: 'i', label: 'L'.repeat(201), nameClaim: 'upn' }), 'label'],
+      [() => normalizeClaimMappingPatch({ groupClaim: 5 as never }), 'groupClaim'],
+      [() => normalizeClaimMappingPatch('label' as never), 'patch'],
+    ];
+    for (const [normalize, field] of cases) assert.throws(normalize, invalidField(field), field);
+    assert.throws(
+      () => normalizeNewIssuer({ ...issuer, refreshIntervalSeconds: 0 }),
+      (error: unknown) =>
+        invalidField('refreshIntervalSeconds')(error) &&
+        isClaimsgateError(error) &&
+        error.detail['expected'] === 'a whole number ≥ 1',
     );
   });
 
