@@ -1,4 +1,4 @@
-import type { Actor, ClaimMappingPatch, NewClaimMapping, NewRealm, RealmPatch } from '../store/model.js';
+import type { Actor, ClaimMappingPatch, NewClaimMapping, RealmPatch } from '../store/model.js';
 import type { AdminContext } from './admin-context.js';
 import {
   adminInputError,
@@ -57,8 +57,10 @@ export async function createRealm(
   input: RealmInput,
   actor: Actor,
 ): Promise<RealmView> {
-  const fields = await realmFields(context, input);
-  const realm = await context.store.createRealm(fields as NewRealm, actor);
+  const { allowedIssuers, ...fields } = input;
+  const allowed =
+    allowedIssuers === undefined ? {} : { allowedIssuerIds: await issuerIds(context, allowedIssuers) };
+  const realm = await context.store.createRealm({ ...fields, ...allowed }, actor);
   return viewRealm(realm, await issuerNames(context.store));
 }
 

@@ -21,10 +21,15 @@ import {
 } from '../store/issuer-schema.js';
 import { AddKeyInputSchema as AddKeyInput, KEY_SOURCES, KEY_STATES } from '../store/key-schema.js';
 import {
+  CLAIM_MAPPING_FIELD_SCHEMAS,
   ClaimMappingInputSchema as ClaimMappingInput,
   ClaimMappingUpdateSchema as ClaimMappingUpdate,
 } from '../store/claim-mapping-schema.js';
-import { RealmInputSchema as RealmInput, RealmUpdateSchema as RealmUpdate } from '../store/realm-schema.js';
+import {
+  REALM_FIELD_SCHEMAS,
+  RealmInputSchema as RealmInput,
+  RealmUpdateSchema as RealmUpdate,
+} from '../store/realm-schema.js';
 
 export { listOf } from '../lib/schema-builders.js';
 
@@ -193,13 +198,14 @@ export const SnapshotSchema = object({
   signerSha1: nullableString,
 });
 
+/** A claim mapping as answers carry it: its fields (declared once, in claim-mapping-schema.ts), its issuer's name, and what the store adds. */
 export const ClaimMappingSchema = object({
   id: anyString,
-  issuerId: anyString,
+  issuerId: CLAIM_MAPPING_FIELD_SCHEMAS.issuerId,
   issuerName: anyString,
-  label: anyString,
-  nameClaim: anyString,
-  groupClaim: nullableString,
+  label: CLAIM_MAPPING_FIELD_SCHEMAS.label,
+  nameClaim: CLAIM_MAPPING_FIELD_SCHEMAS.nameClaim,
+  groupClaim: CLAIM_MAPPING_FIELD_SCHEMAS.groupClaim,
   createdAt: dateTime,
   updatedAt: dateTime,
 });
@@ -370,12 +376,10 @@ export const AddedKeySchema = object({
 
 export const ReasonSchema = object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) });
 
+/** A realm as answers carry it: its fields (declared once, in realm-schema.ts), its allowed issuers by name, and what the store adds. */
 export const RealmSchema = object({
   id: anyString,
-  realmUri: anyString,
-  replyUrl: anyString,
-  homeRealm: nullableString,
-  allowedIssuerIds: stringList,
+  ...REALM_FIELD_SCHEMAS,
   allowedIssuerNames: stringList,
   createdAt: dateTime,
   updatedAt: dateTime,
