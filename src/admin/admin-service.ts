@@ -4,11 +4,13 @@ import type { MetadataSignaturePolicy } from '../metadata/check-metadata-signatu
 import type { MetadataEndpoint, MetadataFormat } from '../metadata/model.js';
 import type {
   Actor,
+  ClaimMappingRecord,
   DiscontinuityReason,
   IssuerPatch,
   IssuerRecord,
   NewIssuer,
   PendingChangeDecision,
+  RealmRecord,
 } from '../store/model.js';
 import type { ClaimMappingInput, ClaimMappingUpdate } from '../store/claim-mapping-schema.js';
 import type { AddKeyInput } from '../store/key-schema.js';
@@ -357,15 +359,9 @@ export interface AddedKey {
   readonly thumbprintInput: ThumbprintInspection | null;
 }
 
-/** A realm, with its allowed issuers named. */
-export interface RealmView {
-  readonly id: string;
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  readonly homeRealm: string | null;
-  /** Issuer IDs; empty means every issuer. */
-  readonly allowedIssuerIds: readonly string[];
-  /** The same issuers by name (an ID whose issuer is gone is listed as the ID). */
+/** A realm (its fields declared once, in src/store/realm-schema.ts), with its allowed issuers named. */
+export interface RealmView extends Omit<RealmRecord, 'createdAt' | 'updatedAt'> {
+  /** The allowed issuers by name (an ID whose issuer is gone is listed as the ID). */
   readonly allowedIssuerNames: readonly string[];
   readonly createdAt: IsoDateTime;
   readonly updatedAt: IsoDateTime;
@@ -374,13 +370,9 @@ export interface RealmView {
 /** A new realm and a realm update, allowed issuers by ID or name (declared in src/store/realm-schema.ts). */
 export type { RealmInput, RealmUpdate } from '../store/realm-schema.js';
 
-export interface ClaimMappingView {
-  readonly id: string;
-  readonly issuerId: string;
+/** A claim mapping (its fields declared once, in src/store/claim-mapping-schema.ts), with its issuer's name. */
+export interface ClaimMappingView extends Omit<ClaimMappingRecord, 'createdAt' | 'updatedAt'> {
   readonly issuerName: string;
-  readonly label: string;
-  readonly nameClaim: string;
-  readonly groupClaim: string | null;
   readonly createdAt: IsoDateTime;
   readonly updatedAt: IsoDateTime;
 }

@@ -17,9 +17,19 @@ import { MAX_TEXT } from './issuer-schema.js';
 /** Every field of a claim mapping that its owner chooses, each with its JSON schema. */
 export const CLAIM_MAPPING_FIELD_SCHEMAS = {
   issuerId: Type.String({ minLength: 1, maxLength: MAX_TEXT }),
-  label: Type.String({ minLength: 1, maxLength: 200 }),
-  nameClaim: Type.String({ minLength: 1, maxLength: MAX_TEXT }),
-  groupClaim: orNull(Type.String({ maxLength: MAX_TEXT })),
+  label: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: 'Prefix of the identities it makes (`label:value-of-nameClaim`).',
+  }),
+  nameClaim: Type.String({
+    minLength: 1,
+    maxLength: MAX_TEXT,
+    description: 'The claim type whose value names the user (e.g. the UPN claim).',
+  }),
+  groupClaim: orNull(
+    Type.String({ maxLength: MAX_TEXT, description: 'The claim type carrying group membership, if any.' }),
+  ),
 };
 
 const f = CLAIM_MAPPING_FIELD_SCHEMAS;
@@ -42,7 +52,7 @@ export const ClaimMappingPatchSchema = closedObject({
 
 /** A new claim mapping as the admin service takes it: the issuer by ID or name. */
 export const ClaimMappingInputSchema = closedObject({
-  issuer: Type.String({ minLength: 1, maxLength: MAX_TEXT }),
+  issuer: Type.String({ minLength: 1, maxLength: MAX_TEXT, description: 'The issuer, by ID or name.' }),
   label: f.label,
   nameClaim: f.nameClaim,
   groupClaim: Type.Optional(f.groupClaim),
@@ -69,3 +79,6 @@ export type ClaimMappingInput = Static<typeof ClaimMappingInputSchema>;
 
 /** A claim mapping update for the admin service. */
 export type ClaimMappingUpdate = Static<typeof ClaimMappingUpdateSchema>;
+
+/** Every field of a claim mapping once checked (the store adds id and timestamps). */
+export type ClaimMappingFields = Readonly<Required<NewClaimMapping>>;

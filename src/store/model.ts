@@ -1,5 +1,7 @@
 import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
+import type { ClaimMappingFields } from './claim-mapping-schema.js';
 import type { DISCONTINUITY_POLICIES, IssuerFields, PROTOCOLS } from './issuer-schema.js';
+import type { RealmFields } from './realm-schema.js';
 
 export type { ClaimMappingPatch, NewClaimMapping } from './claim-mapping-schema.js';
 export type { IssuerPatch, NewIssuer } from './issuer-schema.js';
@@ -83,16 +85,13 @@ export interface NewKey {
   readonly lastSeenInMetadataAt?: Date | null;
 }
 
-/** A relying-party realm: what tokens are addressed to and where users return. */
-export interface RealmRecord {
+/**
+ * A relying-party realm: what tokens are addressed to and where users
+ * return. Its fields as checked (declared once, with their meaning, in
+ * realm-schema.ts), and what the store adds.
+ */
+export interface RealmRecord extends RealmFields {
   readonly id: string;
-  /** wtrealm / SAML audience / OIDC client ID. */
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  /** Name of the issuer to use without asking (whr), if any. */
-  readonly homeRealm: string | null;
-  /** Issuer IDs allowed for this realm; empty means every issuer. */
-  readonly allowedIssuerIds: readonly string[];
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -112,15 +111,13 @@ export interface IssuerRemoval {
   readonly realms: readonly RealmUnlink[];
 }
 
-/** How an issuer's claims become an identity: `label:value-of-nameClaim`. */
-export interface ClaimMappingRecord {
+/**
+ * How an issuer's claims become an identity: `label:value-of-nameClaim`.
+ * Its fields as checked (declared once, with their meaning, in
+ * claim-mapping-schema.ts), and what the store adds.
+ */
+export interface ClaimMappingRecord extends ClaimMappingFields {
   readonly id: string;
-  readonly issuerId: string;
-  readonly label: string;
-  /** The claim type whose value names the user (e.g. the UPN claim). */
-  readonly nameClaim: string;
-  /** Optional claim type carrying group membership. */
-  readonly groupClaim: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

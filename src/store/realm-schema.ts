@@ -18,10 +18,23 @@ const text = Type.String({ minLength: 1, maxLength: MAX_TEXT });
 
 /** Every field of a realm that its owner chooses, each with its JSON schema. */
 export const REALM_FIELD_SCHEMAS = {
-  realmUri: Type.String({ minLength: 1, maxLength: MAX_TEXT }),
-  replyUrl: Type.String({ minLength: 1, maxLength: MAX_TEXT }),
-  homeRealm: orNull(Type.String({ maxLength: MAX_TEXT })),
-  allowedIssuerIds: listOf(text, { maxItems: 1000 }),
+  realmUri: Type.String({
+    minLength: 1,
+    maxLength: MAX_TEXT,
+    description: 'What tokens are addressed to: the wtrealm, SAML audience or OIDC client ID.',
+  }),
+  replyUrl: Type.String({
+    minLength: 1,
+    maxLength: MAX_TEXT,
+    description: 'Where users return after signing in (http or https).',
+  }),
+  homeRealm: orNull(
+    Type.String({ maxLength: MAX_TEXT, description: 'The issuer to use without asking (whr), if any.' }),
+  ),
+  allowedIssuerIds: listOf(text, {
+    maxItems: 1000,
+    description: 'Issuer IDs allowed for this realm; empty means every issuer.',
+  }),
 };
 
 const f = REALM_FIELD_SCHEMAS;
@@ -43,7 +56,10 @@ export const RealmPatchSchema = closedObject({
 });
 
 /** The allowed issuers as an administrator names them: by ID or name. */
-const allowedIssuers = listOf(text, { maxItems: 1000 });
+const allowedIssuers = listOf(text, {
+  maxItems: 1000,
+  description: 'Issuers allowed for this realm, by ID or name; empty or absent means every issuer.',
+});
 
 /** A new realm as the admin service takes it: the store's fields, allowed issuers by ID or name. */
 export const RealmInputSchema = closedObject({
@@ -75,3 +91,6 @@ export type RealmInput = Static<typeof RealmInputSchema>;
 
 /** A realm update for the admin service. */
 export type RealmUpdate = Static<typeof RealmUpdateSchema>;
+
+/** Every field of a realm once checked (the store adds id and timestamps). */
+export type RealmFields = Readonly<Required<NewRealm>>;

@@ -11,10 +11,17 @@ import {
 import {
   ClaimMappingPatchSchema,
   NewClaimMappingSchema,
+  type ClaimMappingFields,
   type ClaimMappingPatch,
   type NewClaimMapping,
 } from './claim-mapping-schema.js';
-import { NewRealmSchema, RealmPatchSchema, type NewRealm, type RealmPatch } from './realm-schema.js';
+import {
+  NewRealmSchema,
+  RealmPatchSchema,
+  type NewRealm,
+  type RealmFields,
+  type RealmPatch,
+} from './realm-schema.js';
 
 /*
  * The shape of a realm and of a claim mapping (types, lengths, required and
@@ -24,21 +31,8 @@ import { NewRealmSchema, RealmPatchSchema, type NewRealm, type RealmPatch } from
  * without invisible characters, a label without a colon.
  */
 
-/** Every field of a realm its owner chooses. */
-export type RealmFields = {
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  readonly homeRealm: string | null;
-  readonly allowedIssuerIds: readonly string[];
-};
-
-/** Every field of a claim mapping its owner chooses. */
-export type ClaimMappingFields = {
-  readonly issuerId: string;
-  readonly label: string;
-  readonly nameClaim: string;
-  readonly groupClaim: string | null;
-};
+export type { ClaimMappingFields } from './claim-mapping-schema.js';
+export type { RealmFields } from './realm-schema.js';
 
 /**
  * Checks a new realm: a non-empty realm URI, an http(s) reply URL.
