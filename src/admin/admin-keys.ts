@@ -19,6 +19,11 @@ export async function listIssuerKeys(context: AdminContext, issuerIdOrName: stri
   return (await context.store.listKeys(issuer.id)).sort(compareKeys).map((key) => viewKey(key, now));
 }
 
+/** A pasted text that says something, or undefined for none (absent, or only spaces). */
+function pasted(text: unknown): string | undefined {
+  return typeof text === 'string' && text.trim() !== '' ? text : undefined;
+}
+
 /**
  * Adds a key by hand from a pasted certificate (PEM or bare base64, line
  * breaks allowed) or a pasted thumbprint (normalised explicitly, every
@@ -33,9 +38,9 @@ export async function addKey(
   input: AddKeyInput,
   actor: Actor,
 ): Promise<AddedKey> {
-  const hasCertificate = typeof input.certificate === 'string' && input.certificate.trim() !== '';
-  const hasThumbprint = typeof input.thumbprint === 'string' && input.thumbprint.trim() !== '';
-  if (hasCertificate === hasThumbprint) {
+  const pastedCertificate = pasted(input.certificate);
+  const pastedThumbprint = pasted(input.thumbprint);
+  if ((pastedCertificate === undefined) === (pastedThumbprint === undefined)) {
     throw adminInputError(
       'certificate',
       'Give either a certificate or a thumbprint, not both and not neither.',
@@ -52,8 +57,8 @@ export async function addKey(
   const now = context.now();
   let fields: NewKey;
   let inspection: AddedKey['thumbprintInput'] = null;
-  if (hasCertificate) {
-    const certificates = readCertificates(input.certificate);
+  if (pastedCertificate !== undefined) {
+    const certificates = readCertificates(pastedCertificate);
     if (certificates.length !== 1) {
       throw adminInputError(
         'certificate',
@@ -85,7 +90,7 @@ export async function addKey(
       state,
     };
   } else {
-    inspection = inspectThumbprintInput(input.thumbprint!);
+    inspection = inspectThumbprintInput(pastedThumbprint!);
     fields = {
       issuerId: issuer.id,
       ...(inspection.algorithm === 'sha1'

@@ -1,4 +1,4 @@
-import type { Actor, NewClaimMapping, NewRealm } from '../store/model.js';
+import type { Actor, ClaimMappingPatch, NewClaimMapping, RealmPatch } from '../store/model.js';
 import type { AdminContext } from './admin-context.js';
 import {
   adminInputError,
@@ -24,7 +24,7 @@ async function issuerIds(context: AdminContext, names: readonly string[]): Promi
   return [...new Set(ids)];
 }
 
-async function realmFields(context: AdminContext, input: RealmUpdate): Promise<Partial<NewRealm>> {
+async function realmFields(context: AdminContext, input: RealmUpdate): Promise<RealmPatch> {
   return {
     ...(input.realmUri === undefined ? {} : { realmUri: input.realmUri }),
     ...(input.replyUrl === undefined ? {} : { replyUrl: input.replyUrl }),
@@ -57,8 +57,10 @@ export async function createRealm(
   input: RealmInput,
   actor: Actor,
 ): Promise<RealmView> {
-  const fields = await realmFields(context, input);
-  const realm = await context.store.createRealm(fields as NewRealm, actor);
+  const { allowedIssuers, ...fields } = input;
+  const allowed =
+    allowedIssuers === undefined ? {} : { allowedIssuerIds: await issuerIds(context, allowedIssuers) };
+  const realm = await context.store.createRealm({ ...fields, ...allowed }, actor);
   return viewRealm(realm, await issuerNames(context.store));
 }
 
@@ -135,7 +137,7 @@ export async function updateClaimMapping(
   actor: Actor,
 ): Promise<ClaimMappingView> {
   const mapping = await requireClaimMapping(context.store, id);
-  const fields: Partial<NewClaimMapping> = {
+  const fields: ClaimMappingPatch = {
     ...(update.label === undefined ? {} : { label: update.label }),
     ...(update.nameClaim === undefined ? {} : { nameClaim: update.nameClaim }),
     ...(update.groupClaim === undefined ? {} : { groupClaim: update.groupClaim }),

@@ -4,12 +4,17 @@ import type { MetadataSignaturePolicy } from '../metadata/check-metadata-signatu
 import type { MetadataEndpoint, MetadataFormat } from '../metadata/model.js';
 import type {
   Actor,
+  ClaimMappingRecord,
   DiscontinuityReason,
   IssuerPatch,
   IssuerRecord,
   NewIssuer,
   PendingChangeDecision,
+  RealmRecord,
 } from '../store/model.js';
+import type { ClaimMappingInput, ClaimMappingUpdate } from '../store/claim-mapping-schema.js';
+import type { AddKeyInput } from '../store/key-schema.js';
+import type { RealmInput, RealmUpdate } from '../store/realm-schema.js';
 import type { Store } from '../store/store.js';
 import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
 import type { ThumbprintInspection } from './admin-thumbprint.js';
@@ -344,15 +349,8 @@ export interface ImportResult {
   readonly refresh: RefreshOutcomeView;
 }
 
-/** A key to add by hand: exactly one of `certificate` or `thumbprint`. */
-export interface AddKeyInput {
-  /** A certificate: PEM (one), or bare base64 as in metadata, line breaks and spaces allowed. */
-  readonly certificate?: string;
-  /** A SHA-1 (40 hex digits) or SHA-256 (64) thumbprint, pasted from anywhere. */
-  readonly thumbprint?: string;
-  /** Default `active`. */
-  readonly state?: 'active' | 'announced';
-}
+/** A key to add by hand: exactly one of `certificate` or `thumbprint` (declared in src/store/key-schema.ts). */
+export type { AddKeyInput } from '../store/key-schema.js';
 
 /** A key added by hand, with how its input was read. */
 export interface AddedKey {
@@ -361,51 +359,29 @@ export interface AddedKey {
   readonly thumbprintInput: ThumbprintInspection | null;
 }
 
-/** A realm, with its allowed issuers named. */
-export interface RealmView {
-  readonly id: string;
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  readonly homeRealm: string | null;
-  /** Issuer IDs; empty means every issuer. */
-  readonly allowedIssuerIds: readonly string[];
-  /** The same issuers by name (an ID whose issuer is gone is listed as the ID). */
+/** A realm (its fields declared once, in src/store/realm-schema.ts), with its allowed issuers named. */
+export interface RealmView extends Omit<RealmRecord, 'createdAt' | 'updatedAt'> {
+  /** The allowed issuers by name (an ID whose issuer is gone is listed as the ID). */
   readonly allowedIssuerNames: readonly string[];
   readonly createdAt: IsoDateTime;
   readonly updatedAt: IsoDateTime;
 }
 
-export interface RealmInput {
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  readonly homeRealm?: string | null;
-  /** Issuer IDs or names; empty or absent means every issuer. */
-  readonly allowedIssuers?: readonly string[];
-}
+/** A new realm and a realm update, allowed issuers by ID or name (declared in src/store/realm-schema.ts). */
+export type { RealmInput, RealmUpdate } from '../store/realm-schema.js';
 
-export type RealmUpdate = Partial<RealmInput>;
-
-export interface ClaimMappingView {
-  readonly id: string;
-  readonly issuerId: string;
+/** A claim mapping (its fields declared once, in src/store/claim-mapping-schema.ts), with its issuer's name. */
+export interface ClaimMappingView extends Omit<ClaimMappingRecord, 'createdAt' | 'updatedAt'> {
   readonly issuerName: string;
-  readonly label: string;
-  readonly nameClaim: string;
-  readonly groupClaim: string | null;
   readonly createdAt: IsoDateTime;
   readonly updatedAt: IsoDateTime;
 }
 
-export interface ClaimMappingInput {
-  /** Issuer ID or name. */
-  readonly issuer: string;
-  readonly label: string;
-  readonly nameClaim: string;
-  readonly groupClaim?: string | null;
-}
-
-/** A mapping update; the issuer of a mapping does not change. */
-export type ClaimMappingUpdate = Partial<Omit<ClaimMappingInput, 'issuer'>>;
+/**
+ * A new claim mapping (the issuer by ID or name) and a mapping update (the
+ * issuer of a mapping does not change), declared in src/store/claim-mapping-schema.ts.
+ */
+export type { ClaimMappingInput, ClaimMappingUpdate } from '../store/claim-mapping-schema.js';
 
 /** Which audit entries to list. Every filter given must match. */
 export interface AuditFilter {

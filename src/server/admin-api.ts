@@ -4,8 +4,9 @@
  * their TypeBox schemas through Fastify's type provider, and whose OpenAPI
  * document is built from the very routes registered.
  */
+import { AjvCompiler, type RouteDefinition } from '@fastify/ajv-compiler';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import { ClaimsgateError } from '../lib/errors.js';
 import {
   ADMIN_API_CSRF_HEADER,
@@ -62,6 +63,21 @@ function registerOpenApiRoute(api: AdminApi, document: () => Record<string, unkn
  * preHandler instead would let Fastify's validation answer (400, with the
  * schema's complaints) before the caller is known.
  */
+/**
+ * The admin API's validator: a JSON body is checked as sent, never coerced
+ * (`"true"` is not `true`, `"5"` not `5`, `["x"]` not `"x"`), for a body is
+ * typed JSON and a coerced value would reach the service looking like what
+ * the caller did not send; the query string and path parameters, which are
+ * text by nature, keep Fastify's coercion. Neither drops unknown properties
+ * (they are refused, 400).
+ */
+function adminApiValidator(): FastifySchemaCompiler<RouteDefinition['schema']> {
+  const buildValidator = AjvCompiler();
+  const asSent = buildValidator({}, { customOptions: { coerceTypes: false, removeAdditional: false } });
+  const fromText = buildValidator({}, { customOptions: { coerceTypes: 'array', removeAdditional: false } });
+  return (route) => (route.httpPart === 'body' ? asSent(route) : fromText(route));
+}
+
 export function registerAdminApi(app: FastifyInstance, services: GatewayServices): void {
   if (!services.config.admin.enabled) return;
   const context = createAdminApiContext(services);
@@ -83,6 +99,7 @@ export function registerAdminApi(app: FastifyInstance, services: GatewayServices
         reply.header('cache-control', 'no-store');
         return payload;
       });
+      api.setValidatorCompiler(adminApiValidator());
       api.setErrorHandler(handleApiError);
       api.setNotFoundHandler((request, reply) =>
         sendProblem(

@@ -19,6 +19,17 @@ import {
   SignaturePolicyInputSchema,
   SIGNATURE_MODES,
 } from '../store/issuer-schema.js';
+import { AddKeyInputSchema as AddKeyInput, KEY_SOURCES, KEY_STATES } from '../store/key-schema.js';
+import {
+  CLAIM_MAPPING_FIELD_SCHEMAS,
+  ClaimMappingInputSchema as ClaimMappingInput,
+  ClaimMappingUpdateSchema as ClaimMappingUpdate,
+} from '../store/claim-mapping-schema.js';
+import {
+  REALM_FIELD_SCHEMAS,
+  RealmInputSchema as RealmInput,
+  RealmUpdateSchema as RealmUpdate,
+} from '../store/realm-schema.js';
 
 export { listOf } from '../lib/schema-builders.js';
 
@@ -30,7 +41,6 @@ function nullable<T extends TSchema>(schema: T) {
 const text = Type.String({ minLength: 1, maxLength: MAX_TEXT });
 const anyString = Type.String();
 const nullableString = orNull(Type.String());
-const nullableText = orNull(Type.String({ maxLength: MAX_TEXT }));
 const dateTime = Type.String({ format: 'date-time' });
 const nullableDateTime = orNull(Type.String({ format: 'date-time' }));
 const integer = Type.Integer();
@@ -41,7 +51,6 @@ const sha256Hex = Type.String({ pattern: '^[0-9A-Fa-f]{64}$' });
 /** Any JSON value (audit entries' before and after). */
 const anyValue = Type.Unknown();
 
-const KEY_STATES = ['announced', 'active', 'retiring', 'retired', 'revoked', 'expired'] as const;
 const keyState = enumOf(KEY_STATES);
 const refreshOutcome = enumOf(['success', 'not-modified', 'failure']);
 const signatureMode = enumOf(SIGNATURE_MODES);
@@ -165,7 +174,7 @@ export const KeySchema = object({
   issuerId: anyString,
   state: keyState,
   usable: boolean,
-  source: enumOf(['metadata', 'manual']),
+  source: enumOf(KEY_SOURCES),
   sha1: nullableString,
   sha256: nullableString,
   kid: nullableString,
@@ -189,13 +198,14 @@ export const SnapshotSchema = object({
   signerSha1: nullableString,
 });
 
+/** A claim mapping as answers carry it: its fields (declared once, in claim-mapping-schema.ts), its issuer's name, and what the store adds. */
 export const ClaimMappingSchema = object({
   id: anyString,
-  issuerId: anyString,
+  issuerId: CLAIM_MAPPING_FIELD_SCHEMAS.issuerId,
   issuerName: anyString,
-  label: anyString,
-  nameClaim: anyString,
-  groupClaim: nullableString,
+  label: CLAIM_MAPPING_FIELD_SCHEMAS.label,
+  nameClaim: CLAIM_MAPPING_FIELD_SCHEMAS.nameClaim,
+  groupClaim: CLAIM_MAPPING_FIELD_SCHEMAS.groupClaim,
   createdAt: dateTime,
   updatedAt: dateTime,
 });
@@ -356,14 +366,8 @@ export const ThumbprintInspectionSchema = object({
   noteworthy: listOf(ThumbprintCharacterSchema),
 });
 
-export const AddKeyInputSchema = object(
-  {
-    certificate: Type.Optional(Type.String({ minLength: 1, maxLength: 65_536 })),
-    thumbprint: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-    state: Type.Optional(enumOf(['active', 'announced'])),
-  },
-  { minProperties: 1 },
-);
+/** A key added by hand (declared once, in key-schema.ts). */
+export const AddKeyInputSchema = AddKeyInput;
 
 export const AddedKeySchema = object({
   key: KeySchema,
@@ -372,51 +376,20 @@ export const AddedKeySchema = object({
 
 export const ReasonSchema = object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) });
 
+/** A realm as answers carry it: its fields (declared once, in realm-schema.ts), its allowed issuers by name, and what the store adds. */
 export const RealmSchema = object({
   id: anyString,
-  realmUri: anyString,
-  replyUrl: anyString,
-  homeRealm: nullableString,
-  allowedIssuerIds: stringList,
+  ...REALM_FIELD_SCHEMAS,
   allowedIssuerNames: stringList,
   createdAt: dateTime,
   updatedAt: dateTime,
 });
 
-const allowedIssuers = listOf(text, { maxItems: 1000 });
-
-export const RealmInputSchema = object({
-  realmUri: text,
-  replyUrl: text,
-  homeRealm: Type.Optional(nullableText),
-  allowedIssuers: Type.Optional(allowedIssuers),
-});
-export const RealmUpdateSchema = object(
-  {
-    realmUri: Type.Optional(text),
-    replyUrl: Type.Optional(text),
-    homeRealm: Type.Optional(nullableText),
-    allowedIssuers: Type.Optional(allowedIssuers),
-  },
-  { minProperties: 1 },
-);
-
-const mappingLabel = Type.String({ minLength: 1, maxLength: 200 });
-
-export const ClaimMappingInputSchema = object({
-  issuer: text,
-  label: mappingLabel,
-  nameClaim: text,
-  groupClaim: Type.Optional(nullableText),
-});
-export const ClaimMappingUpdateSchema = object(
-  {
-    label: Type.Optional(mappingLabel),
-    nameClaim: Type.Optional(text),
-    groupClaim: Type.Optional(nullableText),
-  },
-  { minProperties: 1 },
-);
+/** A realm's and a claim mapping's input (declared once, in realm-schema.ts and claim-mapping-schema.ts). */
+export const RealmInputSchema = RealmInput;
+export const RealmUpdateSchema = RealmUpdate;
+export const ClaimMappingInputSchema = ClaimMappingInput;
+export const ClaimMappingUpdateSchema = ClaimMappingUpdate;
 
 export const AuditEntrySchema = object({
   id: integer,

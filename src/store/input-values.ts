@@ -1,4 +1,6 @@
+import type { TSchema } from '@sinclair/typebox';
 import { normalizeThumbprint } from '../crypto/thumbprint.js';
+import { checkShape } from '../lib/check-shape.js';
 import { ClaimsgateError } from '../lib/errors.js';
 import type { Actor } from './model.js';
 
@@ -30,6 +32,19 @@ export function invalid(
   );
 }
 
+/**
+ * Checks `value` against the shape its schema declares (issuer-schema.ts,
+ * realm-schema.ts, …): the types, required fields, lengths, lists of
+ * allowed values, and no field the schema does not know. The finer rules
+ * (trimming, URL schemes, thumbprints, names) are the callers' own.
+ *
+ * @throws ClaimsgateError `CG_STORE_INVALID` naming the first field that disagrees (`root` for the value itself).
+ */
+export function requireShape(schema: TSchema, value: unknown, root: string): void {
+  const mismatch = checkShape(schema, value, root);
+  if (mismatch !== undefined) throw invalid(mismatch.field, mismatch.expected, mismatch.observed);
+}
+
 /** A trimmed, non-empty, bounded string without control characters. */
 export function requireText(field: string, value: unknown): string {
   if (typeof value !== 'string') throw invalid(field, 'a non-empty string', value);
@@ -44,13 +59,59 @@ export function requireText(field: string, value: unknown): string {
 }
 
 /**
+ * SECURITY: the invisible format characters (Unicode category Cf): bidi
+ * embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), the
+ * marks U+200E / U+200F, zero-width spaces and joiners (U+200B–U+200D,
+ * U+FEFF), soft hyphen. In a name they make two different names look alike
+ * (`contoso` and `contoso` + U+200B) or reorder what an administrator reads
+ * (U+202E), so a name holding one is refused rather than shown.
+ */
+const INVISIBLE_FORMAT_CHARACTERS = /\p{Cf}/u;
+
+/** The value with every invisible format character written as its code point (`\u202E`), to show in an error. */
+function revealInvisible(value: string): string {
+  return value.replace(
+    /\p{Cf}/gu,
+    (character) => `\\u${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+}
+
+/**
+ * Refuses a name holding an invisible format character (Unicode category
+ * Cf, see above): the check every name shares — issuer names and labels,
+ * claim mapping labels, realm URIs and home realms, admin user names.
+ */
+export function refuseInvisibleCharacters(field: string, value: string): string {
+  if (INVISIBLE_FORMAT_CHARACTERS.test(value))
+    throw invalid(
+      field,
+      'a name without invisible format characters (Unicode Cf: bidi controls such as U+202E, zero-width characters such as U+200B)',
+      revealInvisible(value),
+    );
+  return value;
+}
+
+/** A name: {@link requireText} without invisible format characters ({@link refuseInvisibleCharacters}). */
+export function requireName(field: string, value: unknown): string {
+  // Checked before trimming, which would quietly drop a leading or trailing U+FEFF.
+  if (typeof value === 'string') refuseInvisibleCharacters(field, value);
+  return requireText(field, value);
+}
+
+/** Like {@link requireName}, but undefined, null and blank become null. */
+export function optionalName(field: string, value: unknown): string | null {
+  if (typeof value === 'string') refuseInvisibleCharacters(field, value);
+  return optionalText(field, value);
+}
+
+/**
  * An identity label (`K2AAD` in `K2AAD:bob@contoso.com`): {@link requireText}
  * without a colon, for the identity reaches applications as `label:name` and
  * is split at its first colon — `A:B` + `c` must not read as `A` + `B:c`,
  * another issuer's user.
  */
 export function requireLabel(field: string, value: unknown): string {
-  const label = requireText(field, value);
+  const label = requireName(field, value);
   if (label.includes(':'))
     throw invalid(field, 'a label without a colon (the identity is label:name)', value);
   return label;

@@ -1,7 +1,11 @@
 import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
+import type { ClaimMappingFields } from './claim-mapping-schema.js';
 import type { DISCONTINUITY_POLICIES, IssuerFields, PROTOCOLS } from './issuer-schema.js';
+import type { RealmFields } from './realm-schema.js';
 
+export type { ClaimMappingPatch, NewClaimMapping } from './claim-mapping-schema.js';
 export type { IssuerPatch, NewIssuer } from './issuer-schema.js';
+export type { NewRealm, RealmPatch } from './realm-schema.js';
 
 /** The sign-in protocols an issuer speaks. */
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -81,16 +85,13 @@ export interface NewKey {
   readonly lastSeenInMetadataAt?: Date | null;
 }
 
-/** A relying-party realm: what tokens are addressed to and where users return. */
-export interface RealmRecord {
+/**
+ * A relying-party realm: what tokens are addressed to and where users
+ * return. Its fields as checked (declared once, with their meaning, in
+ * realm-schema.ts), and what the store adds.
+ */
+export interface RealmRecord extends RealmFields {
   readonly id: string;
-  /** wtrealm / SAML audience / OIDC client ID. */
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  /** Name of the issuer to use without asking (whr), if any. */
-  readonly homeRealm: string | null;
-  /** Issuer IDs allowed for this realm; empty means every issuer. */
-  readonly allowedIssuerIds: readonly string[];
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -110,31 +111,15 @@ export interface IssuerRemoval {
   readonly realms: readonly RealmUnlink[];
 }
 
-export interface NewRealm {
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  readonly homeRealm?: string | null;
-  readonly allowedIssuerIds?: readonly string[];
-}
-
-/** How an issuer's claims become an identity: `label:value-of-nameClaim`. */
-export interface ClaimMappingRecord {
+/**
+ * How an issuer's claims become an identity: `label:value-of-nameClaim`.
+ * Its fields as checked (declared once, with their meaning, in
+ * claim-mapping-schema.ts), and what the store adds.
+ */
+export interface ClaimMappingRecord extends ClaimMappingFields {
   readonly id: string;
-  readonly issuerId: string;
-  readonly label: string;
-  /** The claim type whose value names the user (e.g. the UPN claim). */
-  readonly nameClaim: string;
-  /** Optional claim type carrying group membership. */
-  readonly groupClaim: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
-}
-
-export interface NewClaimMapping {
-  readonly issuerId: string;
-  readonly label: string;
-  readonly nameClaim: string;
-  readonly groupClaim?: string | null;
 }
 
 /**

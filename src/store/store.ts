@@ -12,10 +12,12 @@ import type {
   MetadataSnapshotRecord,
   NewAdminAccount,
   NewAuditEntry,
+  ClaimMappingPatch,
   NewClaimMapping,
   NewIssuer,
   NewKey,
   NewRealm,
+  RealmPatch,
   NewSessionRevocation,
   PendingChangeDecision,
   PendingChangeRecord,
@@ -125,12 +127,12 @@ export interface Store {
   listRealms(): Promise<RealmRecord[]>;
   getRealm(idOrUri: string): Promise<RealmRecord | undefined>;
   createRealm(input: NewRealm, actor: Actor): Promise<RealmRecord>;
-  updateRealm(id: string, patch: Partial<NewRealm>, actor: Actor): Promise<RealmRecord>;
+  updateRealm(id: string, patch: RealmPatch, actor: Actor): Promise<RealmRecord>;
   deleteRealm(id: string, actor: Actor): Promise<void>;
 
   listClaimMappings(issuerId?: string): Promise<ClaimMappingRecord[]>;
   createClaimMapping(input: NewClaimMapping, actor: Actor): Promise<ClaimMappingRecord>;
-  updateClaimMapping(id: string, patch: Partial<NewClaimMapping>, actor: Actor): Promise<ClaimMappingRecord>;
+  updateClaimMapping(id: string, patch: ClaimMappingPatch, actor: Actor): Promise<ClaimMappingRecord>;
   deleteClaimMapping(id: string, actor: Actor): Promise<void>;
 
   /**

@@ -1,4 +1,4 @@
-import { invalid } from './input-values.js';
+import { invalid, refuseInvisibleCharacters } from './input-values.js';
 import type { NewAdminAccount } from './model.js';
 
 /** What a local admin user name may be made of: ASCII letters, digits and `. _ @ -`, 1 to 64 of them. */
@@ -36,6 +36,9 @@ export function adminUsernameKey(value: unknown): string | undefined {
  * @throws ClaimsgateError `CG_STORE_INVALID` naming `username`.
  */
 export function normalizeAdminUsername(value: unknown): string {
+  // The shared name check first: its coded refusal names the invisible character, which the
+  // character list below refuses too, without saying why.
+  if (typeof value === 'string') refuseInvisibleCharacters('username', value);
   const key = adminUsernameKey(value);
   if (key === undefined) throw invalid('username', '1 to 64 of the characters A–Z a–z 0–9 . _ @ -', value);
   return key;

@@ -4,14 +4,15 @@ import {
   normalizeThumbprintField,
   optionalHttpUrl,
   optionalText,
-  requireBoolean,
   requireLabel,
+  requireName,
+  requireShape,
   requireText,
   requireTextList,
 } from './input-values.js';
 import {
-  DISCONTINUITY_POLICIES,
-  PROTOCOLS,
+  IssuerPatchSchema,
+  NewIssuerSchema,
   type IssuerFields,
   type IssuerPatch,
   type NewIssuer,
@@ -31,27 +32,11 @@ export const ISSUER_DEFAULTS = {
   requireSignedAssertion: true,
 } as const;
 
-function normalizeDiscontinuityPolicy(value: unknown): DiscontinuityPolicy {
-  if (!DISCONTINUITY_POLICIES.includes(value as DiscontinuityPolicy))
-    throw invalid('discontinuityPolicy', "'auto', 'hold' or 'accept-with-alert'", value);
-  return value as DiscontinuityPolicy;
-}
-
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function normalizeProtocols(value: unknown): Protocol[] {
-  if (!Array.isArray(value) || value.length === 0)
-    throw invalid('protocols', `a non-empty array of ${PROTOCOLS.join(', ')}`, value);
-  for (const item of value)
-    if (!PROTOCOLS.includes(item as Protocol))
-      throw invalid('protocols', `a non-empty array of ${PROTOCOLS.join(', ')}`, item);
-  return [...new Set(value as Protocol[])];
-}
-
-function normalizeRefreshInterval(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
-    throw invalid('refreshIntervalSeconds', 'a positive whole number of seconds', value);
-  return value;
+/** The protocols without repeats (their values and count are the schema's). */
+function normalizeProtocols(value: readonly Protocol[]): Protocol[] {
+  return [...new Set(value)];
 }
 
 /** Checks a signature policy as given and returns it in its checked form. @throws ClaimsgateError `CG_STORE_INVALID` naming the field. */
@@ -83,7 +68,7 @@ export function normalizeSignaturePolicy(value: unknown): MetadataSignaturePolic
 }
 
 function normalizeName(value: unknown): string {
-  const name = requireText('name', value);
+  const name = requireName('name', value);
   // SECURITY: getIssuer() accepts an ID or a name; a name shaped like an ID could shadow another issuer.
   if (UUID_SHAPE.test(name))
     throw invalid('name', 'a name that is not shaped like a record ID (UUID)', value);
@@ -99,7 +84,7 @@ function normalizeName(value: unknown): string {
  * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
  */
 export function normalizeNewIssuer(input: NewIssuer): IssuerFields {
-  if (typeof input !== 'object' || input === null) throw invalid('issuer', 'an object', input);
+  requireShape(NewIssuerSchema, input, 'issuer');
   const name = normalizeName(input.name);
   return {
     name,
@@ -109,21 +94,14 @@ export function normalizeNewIssuer(input: NewIssuer): IssuerFields {
     protocols: normalizeProtocols(input.protocols ?? ISSUER_DEFAULTS.protocols),
     metadataUrl: optionalHttpUrl('metadataUrl', input.metadataUrl),
     loginUrl: optionalHttpUrl('loginUrl', input.loginUrl),
-    useForLogin: requireBoolean('useForLogin', input.useForLogin ?? ISSUER_DEFAULTS.useForLogin),
+    useForLogin: input.useForLogin ?? ISSUER_DEFAULTS.useForLogin,
     label: requireLabel('label', input.label ?? name),
-    refreshIntervalSeconds: normalizeRefreshInterval(
-      input.refreshIntervalSeconds ?? ISSUER_DEFAULTS.refreshIntervalSeconds,
-    ),
+    refreshIntervalSeconds: input.refreshIntervalSeconds ?? ISSUER_DEFAULTS.refreshIntervalSeconds,
     signaturePolicy: normalizeSignaturePolicy(input.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy),
-    allowSha1: requireBoolean('allowSha1', input.allowSha1 ?? ISSUER_DEFAULTS.allowSha1),
+    allowSha1: input.allowSha1 ?? ISSUER_DEFAULTS.allowSha1,
     allowedTenants: requireTextList('allowedTenants', input.allowedTenants ?? []),
-    discontinuityPolicy: normalizeDiscontinuityPolicy(
-      input.discontinuityPolicy ?? ISSUER_DEFAULTS.discontinuityPolicy,
-    ),
-    requireSignedAssertion: requireBoolean(
-      'requireSignedAssertion',
-      input.requireSignedAssertion ?? ISSUER_DEFAULTS.requireSignedAssertion,
-    ),
+    discontinuityPolicy: input.discontinuityPolicy ?? ISSUER_DEFAULTS.discontinuityPolicy,
+    requireSignedAssertion: input.requireSignedAssertion ?? ISSUER_DEFAULTS.requireSignedAssertion,
   };
 }
 
@@ -134,7 +112,7 @@ export function normalizeNewIssuer(input: NewIssuer): IssuerFields {
  * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
  */
 export function normalizeIssuerPatch(patch: IssuerPatch): Partial<IssuerFields> {
-  if (typeof patch !== 'object' || patch === null) throw invalid('patch', 'an object', patch);
+  requireShape(IssuerPatchSchema, patch, 'patch');
   const out: { -readonly [K in keyof IssuerFields]?: IssuerFields[K] } = {};
   if (patch.name !== undefined) out.name = normalizeName(patch.name);
   if (patch.description !== undefined) out.description = optionalText('description', patch.description) ?? '';
@@ -142,18 +120,15 @@ export function normalizeIssuerPatch(patch: IssuerPatch): Partial<IssuerFields> 
   if (patch.protocols !== undefined) out.protocols = normalizeProtocols(patch.protocols);
   if (patch.metadataUrl !== undefined) out.metadataUrl = optionalHttpUrl('metadataUrl', patch.metadataUrl);
   if (patch.loginUrl !== undefined) out.loginUrl = optionalHttpUrl('loginUrl', patch.loginUrl);
-  if (patch.useForLogin !== undefined) out.useForLogin = requireBoolean('useForLogin', patch.useForLogin);
+  if (patch.useForLogin !== undefined) out.useForLogin = patch.useForLogin;
   if (patch.label !== undefined) out.label = requireLabel('label', patch.label);
-  if (patch.refreshIntervalSeconds !== undefined)
-    out.refreshIntervalSeconds = normalizeRefreshInterval(patch.refreshIntervalSeconds);
+  if (patch.refreshIntervalSeconds !== undefined) out.refreshIntervalSeconds = patch.refreshIntervalSeconds;
   if (patch.signaturePolicy !== undefined)
     out.signaturePolicy = normalizeSignaturePolicy(patch.signaturePolicy);
-  if (patch.allowSha1 !== undefined) out.allowSha1 = requireBoolean('allowSha1', patch.allowSha1);
+  if (patch.allowSha1 !== undefined) out.allowSha1 = patch.allowSha1;
   if (patch.allowedTenants !== undefined)
     out.allowedTenants = requireTextList('allowedTenants', patch.allowedTenants);
-  if (patch.discontinuityPolicy !== undefined)
-    out.discontinuityPolicy = normalizeDiscontinuityPolicy(patch.discontinuityPolicy);
-  if (patch.requireSignedAssertion !== undefined)
-    out.requireSignedAssertion = requireBoolean('requireSignedAssertion', patch.requireSignedAssertion);
+  if (patch.discontinuityPolicy !== undefined) out.discontinuityPolicy = patch.discontinuityPolicy;
+  if (patch.requireSignedAssertion !== undefined) out.requireSignedAssertion = patch.requireSignedAssertion;
   return out;
 }

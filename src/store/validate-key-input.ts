@@ -7,6 +7,7 @@ import {
   optionalText,
   requireText,
 } from './input-values.js';
+import { KEY_SOURCES, KEY_STATES } from './key-schema.js';
 import type { NewKey } from './model.js';
 
 /** Every field of a key fixed when it is added (the store adds id and the timestamps it keeps). */
@@ -25,16 +26,7 @@ export type KeyFields = {
   readonly lastSeenInMetadataAt: Date | null;
 };
 
-export const KEY_STATES: readonly KeyState[] = [
-  'announced',
-  'active',
-  'retiring',
-  'retired',
-  'revoked',
-  'expired',
-];
-
-export const KEY_SOURCES: readonly KeySource[] = ['metadata', 'manual'];
+export { KEY_SOURCES, KEY_STATES } from './key-schema.js';
 
 function normalizeSha1(field: string, value: string): string {
   const normalized = normalizeThumbprintField(field, value);

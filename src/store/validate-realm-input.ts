@@ -1,28 +1,38 @@
 import {
-  invalid,
+  optionalName,
   optionalText,
   requireHttpUrl,
   requireLabel,
+  requireName,
+  requireShape,
   requireText,
   requireTextList,
 } from './input-values.js';
-import type { NewClaimMapping, NewRealm } from './model.js';
+import {
+  ClaimMappingPatchSchema,
+  NewClaimMappingSchema,
+  type ClaimMappingFields,
+  type ClaimMappingPatch,
+  type NewClaimMapping,
+} from './claim-mapping-schema.js';
+import {
+  NewRealmSchema,
+  RealmPatchSchema,
+  type NewRealm,
+  type RealmFields,
+  type RealmPatch,
+} from './realm-schema.js';
 
-/** Every field of a realm its owner chooses. */
-export type RealmFields = {
-  readonly realmUri: string;
-  readonly replyUrl: string;
-  readonly homeRealm: string | null;
-  readonly allowedIssuerIds: readonly string[];
-};
+/*
+ * The shape of a realm and of a claim mapping (types, lengths, required and
+ * unknown fields) is checked against its schema (realm-schema.ts,
+ * claim-mapping-schema.ts); the finer rules below are code: text trimmed
+ * and without control characters, an http(s) reply URL, names and labels
+ * without invisible characters, a label without a colon.
+ */
 
-/** Every field of a claim mapping its owner chooses. */
-export type ClaimMappingFields = {
-  readonly issuerId: string;
-  readonly label: string;
-  readonly nameClaim: string;
-  readonly groupClaim: string | null;
-};
+export type { ClaimMappingFields } from './claim-mapping-schema.js';
+export type { RealmFields } from './realm-schema.js';
 
 /**
  * Checks a new realm: a non-empty realm URI, an http(s) reply URL.
@@ -30,22 +40,22 @@ export type ClaimMappingFields = {
  * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
  */
 export function normalizeNewRealm(input: NewRealm): RealmFields {
-  if (typeof input !== 'object' || input === null) throw invalid('realm', 'an object', input);
+  requireShape(NewRealmSchema, input, 'realm');
   return {
-    realmUri: requireText('realmUri', input.realmUri),
+    realmUri: requireName('realmUri', input.realmUri),
     replyUrl: requireHttpUrl('replyUrl', input.replyUrl),
-    homeRealm: optionalText('homeRealm', input.homeRealm),
+    homeRealm: optionalName('homeRealm', input.homeRealm),
     allowedIssuerIds: requireTextList('allowedIssuerIds', input.allowedIssuerIds ?? []),
   };
 }
 
 /** Checks a realm patch; only the fields present are returned. @throws ClaimsgateError `CG_STORE_INVALID`. */
-export function normalizeRealmPatch(patch: Partial<NewRealm>): Partial<RealmFields> {
-  if (typeof patch !== 'object' || patch === null) throw invalid('patch', 'an object', patch);
+export function normalizeRealmPatch(patch: RealmPatch): Partial<RealmFields> {
+  requireShape(RealmPatchSchema, patch, 'patch');
   const out: { -readonly [K in keyof RealmFields]?: RealmFields[K] } = {};
-  if (patch.realmUri !== undefined) out.realmUri = requireText('realmUri', patch.realmUri);
+  if (patch.realmUri !== undefined) out.realmUri = requireName('realmUri', patch.realmUri);
   if (patch.replyUrl !== undefined) out.replyUrl = requireHttpUrl('replyUrl', patch.replyUrl);
-  if (patch.homeRealm !== undefined) out.homeRealm = optionalText('homeRealm', patch.homeRealm);
+  if (patch.homeRealm !== undefined) out.homeRealm = optionalName('homeRealm', patch.homeRealm);
   if (patch.allowedIssuerIds !== undefined)
     out.allowedIssuerIds = requireTextList('allowedIssuerIds', patch.allowedIssuerIds);
   return out;
@@ -53,7 +63,7 @@ export function normalizeRealmPatch(patch: Partial<NewRealm>): Partial<RealmFiel
 
 /** Checks a new claim mapping. @throws ClaimsgateError `CG_STORE_INVALID` naming the field. */
 export function normalizeNewClaimMapping(input: NewClaimMapping): ClaimMappingFields {
-  if (typeof input !== 'object' || input === null) throw invalid('claimMapping', 'an object', input);
+  requireShape(NewClaimMappingSchema, input, 'claimMapping');
   return {
     issuerId: requireText('issuerId', input.issuerId),
     label: requireLabel('label', input.label),
@@ -63,8 +73,8 @@ export function normalizeNewClaimMapping(input: NewClaimMapping): ClaimMappingFi
 }
 
 /** Checks a claim mapping patch; only the fields present are returned. @throws ClaimsgateError `CG_STORE_INVALID`. */
-export function normalizeClaimMappingPatch(patch: Partial<NewClaimMapping>): Partial<ClaimMappingFields> {
-  if (typeof patch !== 'object' || patch === null) throw invalid('patch', 'an object', patch);
+export function normalizeClaimMappingPatch(patch: ClaimMappingPatch): Partial<ClaimMappingFields> {
+  requireShape(ClaimMappingPatchSchema, patch, 'patch');
   const out: { -readonly [K in keyof ClaimMappingFields]?: ClaimMappingFields[K] } = {};
   if (patch.issuerId !== undefined) out.issuerId = requireText('issuerId', patch.issuerId);
   if (patch.label !== undefined) out.label = requireLabel('label', patch.label);

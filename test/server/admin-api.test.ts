@@ -151,6 +151,30 @@ describe('admin API', () => {
       }
     });
 
+    it('checks a JSON body as sent, without coercing it, while the query string is still read as text', async () => {
+      const cases = [
+        // A string where a boolean is expected; a coercing validator would read "true" as true.
+        { name: 'x', issuerUri: 'https://x.example/', useForLogin: 'true' },
+        // A string where an integer is expected.
+        { name: 'x', issuerUri: 'https://x.example/', refreshIntervalSeconds: '60' },
+        // A bare string where a list is expected; a coercing validator would wrap it as ["oidc"].
+        { name: 'x', issuerUri: 'https://x.example/', protocols: 'oidc' },
+        // A list where a string is expected.
+        { name: ['x'], issuerUri: 'https://x.example/' },
+      ];
+      for (const body of cases) {
+        const response = await call('POST', '/admin/api/issuers', body);
+        assert.equal(response.statusCode, 400, response.body);
+        const problem = response.json<Problem>();
+        assert.equal(problem.code, 'CG_ADMIN_INPUT_INVALID');
+        assert.equal((problem.detail['errors'] as Array<Record<string, unknown>>)[0]?.['keyword'], 'type');
+      }
+      assert.equal(await fixture.store.getIssuer('x'), undefined);
+      // The query string is text: limit=5 is still read as the integer 5.
+      const audit = await call('GET', '/admin/api/audit?limit=5');
+      assert.equal(audit.statusCode, 200, audit.body);
+    });
+
     it('maps the store and metadata errors to 404, 409 and 422', async () => {
       const missing = await call('GET', '/admin/api/issuers/nobody');
       assert.equal(missing.statusCode, 404);

@@ -800,6 +800,52 @@ export function runStoreContract(
           );
         }));
 
+      it('refuses names holding invisible format characters (bidi controls, zero-width), whoever writes them', () =>
+        withStore(async ({ store }) => {
+          const sneaky = ['contoso\u202Egpj', 'con\u200Btoso', '\u2066contoso\u2069', 'contoso\uFEFF'];
+          for (const name of sneaky) {
+            await rejectsWith(
+              store.createIssuer(issuerInput('a', { name }), ACTOR),
+              'CG_STORE_INVALID',
+              'name',
+            );
+            await rejectsWith(
+              store.createIssuer(issuerInput('a', { label: name }), ACTOR),
+              'CG_STORE_INVALID',
+              'label',
+            );
+          }
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          await rejectsWith(
+            store.updateIssuer(issuer.id, { name: 'a\u202E' }, ACTOR),
+            'CG_STORE_INVALID',
+            'name',
+          );
+          await rejectsWith(
+            store.createClaimMapping({ issuerId: issuer.id, label: 'P\u200DQ', nameClaim: 'upn' }, ACTOR),
+            'CG_STORE_INVALID',
+            'label',
+          );
+          await rejectsWith(
+            store.createRealm({ realmUri: 'urn:app\u2067', replyUrl: 'https://app.example.test/' }, ACTOR),
+            'CG_STORE_INVALID',
+            'realmUri',
+          );
+          await rejectsWith(
+            store.createRealm(
+              { realmUri: 'urn:app', replyUrl: 'https://app.example.test/', homeRealm: 'a\u200B' },
+              ACTOR,
+            ),
+            'CG_STORE_INVALID',
+            'homeRealm',
+          );
+          assert.deepEqual(
+            (await store.listIssuers()).map((entry) => entry.name),
+            [issuer.name],
+          );
+          assert.deepEqual(await store.listRealms(), []);
+        }));
+
       it('refuses duplicate realm URIs, bad reply URLs, unknown allowed issuers and unknown realms', () =>
         withStore(async ({ store }) => {
           const realm = await store.createRealm(

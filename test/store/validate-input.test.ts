@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
+import { normalizeAdminUsername } from '../../src/store/validate-admin-input.js';
 import {
+  normalizeClaimMappingPatch,
   normalizeIssuerPatch,
+  normalizeNewClaimMapping,
   normalizeNewIssuer,
+  normalizeNewRealm,
+  normalizeRealmPatch,
   normalizeNewKey,
   normalizeRefreshApplication,
 } from '../../src/store/validate-input.js';
@@ -40,6 +45,87 @@ describe('store input validation', () => {
       () =>
         normalizeNewIssuer({ name: '6f1c2a9e-3b7d-4c1e-9a2b-0c8d7e6f5a4b', issuerUri: 'https://sts.test/' }),
       invalidField('name'),
+    );
+  });
+
+  it('refuses a name holding an invisible format character, showing its code point', () => {
+    for (const character of [
+      '\u202E',
+      '\u202A',
+      '\u200B',
+      '\u200D',
+      '\u200E',
+      '\u2066',
+      '\u2069',
+      '\uFEFF',
+      '\u00AD',
+    ]) {
+      assert.throws(
+        () => normalizeNewIssuer({ name: `con${character}toso`, issuerUri: 'https://sts.test/' }),
+        (error: unknown) =>
+          invalidField('name')(error) &&
+          isClaimsgateError(error) &&
+          String(error.detail['observed']).includes(
+            `\\u${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+          ),
+      );
+    }
+    assert.throws(() => normalizeIssuerPatch({ label: 'K2\u200BAAD' }), invalidField('label'));
+    assert.throws(
+      () => normalizeNewClaimMapping({ issuerId: 'i', label: 'A\u202EB', nameClaim: 'upn' }),
+      invalidField('label'),
+    );
+    assert.throws(() => normalizeRealmPatch({ realmUri: 'urn:x\u2066' }), invalidField('realmUri'));
+    assert.throws(
+      () => normalizeAdminUsername('admin\u200B'),
+      (error: unknown) =>
+        invalidField('username')(error) &&
+        isClaimsgateError(error) &&
+        /Cf/.test(String(error.detail['expected'])),
+    );
+    // Visible non-ASCII letters stay acceptable in issuer names.
+    assert.equal(
+      normalizeNewIssuer({ name: 'Zürich IdP', issuerUri: 'https://sts.test/' }).name,
+      'Zürich IdP',
+    );
+  });
+
+  it('checks the shape its schema declares: types, lengths, lists of values, required and unknown fields', () => {
+    const issuer = { name: 'contoso', issuerUri: 'https://sts.test/' };
+    const cases: [() => unknown, string][] = [
+      [() => normalizeNewIssuer({ ...issuer, colour: 'red' } as never), 'colour'],
+      [() => normalizeNewIssuer({ name: 'contoso' } as never), 'issuerUri'],
+      [() => normalizeNewIssuer({ ...issuer, name: 'x'.repeat(201) }), 'name'],
+      [() => normalizeNewIssuer({ ...issuer, useForLogin: 'true' as never }), 'useForLogin'],
+      [() => normalizeNewIssuer({ ...issuer, protocols: ['wsfed', 'ws-trust' as never] }), 'protocols'],
+      [
+        () => normalizeNewIssuer({ ...issuer, signaturePolicy: { mode: 'trust-me' as never } }),
+        'signaturePolicy.mode',
+      ],
+      [() => normalizeNewIssuer(null as never), 'issuer'],
+      [() => normalizeIssuerPatch({ discontinuityPolicy: 'never' as never }), 'discontinuityPolicy'],
+      [
+        () =>
+          normalizeNewRealm({
+            realmUri: 'urn:a',
+            replyUrl: 'https://a.test/',
+            allowedIssuerIds: [5 as never],
+          }),
+        'allowedIssuerIds',
+      ],
+      [() => normalizeNewRealm({ realmUri: 'urn:a' } as never), 'replyUrl'],
+      [() => normalizeRealmPatch({ allowedIssuers: ['a'] } as never), 'allowedIssuers'],
+      [() => normalizeNewClaimMapping({ issuerId: 'i', label: 'L'.repeat(201), nameClaim: 'upn' }), 'label'],
+      [() => normalizeClaimMappingPatch({ groupClaim: 5 as never }), 'groupClaim'],
+      [() => normalizeClaimMappingPatch('label' as never), 'patch'],
+    ];
+    for (const [normalize, field] of cases) assert.throws(normalize, invalidField(field), field);
+    assert.throws(
+      () => normalizeNewIssuer({ ...issuer, refreshIntervalSeconds: 0 }),
+      (error: unknown) =>
+        invalidField('refreshIntervalSeconds')(error) &&
+        isClaimsgateError(error) &&
+        error.detail['expected'] === 'a whole number ≥ 1',
     );
   });
 
