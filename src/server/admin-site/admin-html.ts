@@ -76,13 +76,22 @@ export function textareaField(
   return html`<div class="field">${head}${error}<textarea ${attributes} rows="${options.rows ?? 6}" spellcheck="false">\n${options.value ?? ''}</textarea></div>`;
 }
 
-/** A labelled checkbox (the label follows the box). */
+/** The value a {@link checkboxField} with `marked` sends when unchecked. */
+export const UNCHECKED = 'off';
+
+/**
+ * A labelled checkbox (the label follows the box). A browser sends nothing
+ * for an unchecked box, so nothing also looks like a form without the box;
+ * with `marked`, a hidden field of the same name sends {@link UNCHECKED}
+ * first, so the two can be told apart (`checkboxOf` in admin-responses.ts).
+ */
 export function checkboxField(
-  options: FieldOptions & { readonly checked: boolean; readonly value?: string },
+  options: FieldOptions & { readonly checked: boolean; readonly value?: string; readonly marked?: boolean },
 ): SafeHtml {
   const { head, error, attributes } = fieldParts(options);
   const checked = options.checked && html` checked`;
-  return html`<div class="field checkbox"><input type="checkbox" ${attributes} value="${options.value ?? 'on'}"${checked}>${head}${error}</div>`;
+  const marker = options.marked === true && hiddenField(options.name, UNCHECKED);
+  return html`<div class="field checkbox">${marker}<input type="checkbox" ${attributes} value="${options.value ?? 'on'}"${checked}>${head}${error}</div>`;
 }
 
 /** One option of a select or of a checkbox group. */

@@ -13,7 +13,7 @@ import type { Session } from '../../session/session-cookie.js';
 import type { Actor } from '../../store/model.js';
 import { isStoreFailure } from '../error-page.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { errorSummary } from './admin-html.js';
+import { errorSummary, UNCHECKED } from './admin-html.js';
 import { renderAdminPage, type AdminSection } from './admin-layout.js';
 
 /**
@@ -262,6 +262,17 @@ export function fieldValues(fields: FormFields, name: string): string[] {
   const value = fields[name];
   if (value === undefined) return [];
   return typeof value === 'string' ? [value] : [...value];
+}
+
+/**
+ * A checkbox written with `marked` (see `checkboxField`): true when checked,
+ * false when unchecked, undefined when the form did not carry it at all (a
+ * page from before the box existed, a hand-made request).
+ */
+export function checkboxOf(fields: FormFields, name: string): boolean | undefined {
+  const values = fieldValues(fields, name);
+  if (values.length === 0) return undefined;
+  return values.some((value) => value !== UNCHECKED);
 }
 
 /** A route parameter (decoded by Fastify). */

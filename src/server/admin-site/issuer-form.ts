@@ -13,7 +13,7 @@ import {
   textareaField,
   textField,
 } from './admin-html.js';
-import { fieldText, fieldValues, type FormFields } from './admin-responses.js';
+import { checkboxOf, fieldText, fieldValues, type FormFields } from './admin-responses.js';
 
 const PROTOCOL_CHOICES = [
   { value: 'wsfed', label: 'WS-Federation' },
@@ -86,8 +86,14 @@ export function issuerFormValues(issuer: IssuerView): IssuerFormValues {
   };
 }
 
-/** The form values a submitted form carries (checkboxes absent mean unchecked). */
-export function submittedIssuerValues(fields: FormFields): IssuerFormValues {
+/**
+ * The form values a submitted form carries. An absent checkbox means
+ * unchecked, except `requireSignedAssertion`: turning it off lets a signed
+ * Response carry an unsigned assertion, so a form that does not carry the box
+ * at all leaves the issuer's setting (`current`) as it is instead of
+ * weakening it.
+ */
+export function submittedIssuerValues(fields: FormFields, current: IssuerView): IssuerFormValues {
   return {
     name: fieldText(fields, 'name'),
     description: fieldText(fields, 'description'),
@@ -99,7 +105,7 @@ export function submittedIssuerValues(fields: FormFields): IssuerFormValues {
     useForLogin: fieldText(fields, 'useForLogin') !== '',
     refreshIntervalSeconds: fieldText(fields, 'refreshIntervalSeconds'),
     allowSha1: fieldText(fields, 'allowSha1') !== '',
-    requireSignedAssertion: fieldText(fields, 'requireSignedAssertion') !== '',
+    requireSignedAssertion: checkboxOf(fields, 'requireSignedAssertion') ?? current.requireSignedAssertion,
     allowedTenants: fieldText(fields, 'allowedTenants'),
     policyMode: fieldText(fields, 'policyMode'),
     pinnedSigners: fieldText(fields, 'pinnedSigners'),
@@ -295,6 +301,7 @@ export function renderIssuerForm(options: {
         label:
           'SAML 2.0: require the assertion itself to be signed (a signed Response around an unsigned assertion is refused)',
         checked: values.requireSignedAssertion,
+        marked: true,
         error: errors.requireSignedAssertion,
       }),
       textareaField({

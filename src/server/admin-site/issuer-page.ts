@@ -473,7 +473,7 @@ export function registerIssuerPage(app: FastifyInstance, services: GatewayServic
   app.post('/admin/issuers/:name/edit', { preHandler }, async (request, reply) => {
     const context = adminContextOf(request, services);
     const detail = await service.getIssuer(paramOf(request, 'name'));
-    const values = submittedIssuerValues(formOf(request));
+    const values = submittedIssuerValues(formOf(request), detail.issuer);
     try {
       const { update, expectedVersion } = readIssuerUpdate(values);
       const updated = await service.updateIssuer(detail.issuer.id, update, context.actor, expectedVersion);
