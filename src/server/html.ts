@@ -1,8 +1,6 @@
 /** The page shell every gateway page uses; markup is written with `html` (src/lib/html.ts). */
 import { html, joinHtml, type SafeHtml } from '../lib/html.js';
 
-export { escapeHtml } from '../lib/html.js';
-
 /**
  * A complete HTML document around body markup; no script anywhere.
  * `stylesheet` is a same-origin path to link (the admin pages').

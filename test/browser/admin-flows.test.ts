@@ -3,7 +3,8 @@
  * fields found by their labels, buttons and links by their roles and names,
  * the keyboard where it is natural — so passing also proves the labels,
  * captions, regions and the navigation's `aria-current` are wired up. This
- * file covers signing in and out, "Refresh now" and the navigation;
+ * file covers signing in and out, "Refresh now", a checkbox of the issuer
+ * form and the navigation;
  * admin-trust.test.ts covers import, adding and revoking keys. Every test
  * starts in a fresh browser context and signs in with the local admin
  * account created in the store before the gateway starts.
@@ -131,6 +132,41 @@ describeInBrowser('the admin site in a browser: sign-in, refresh, navigation', (
       assert.match(updated, /\bsuccess\b/);
       assert.match(updated, /HTTP 200/);
       assert.equal(await rowWith(all, newKey).filter({ hasText: 'key.added' }).count(), 1);
+    },
+  );
+
+  suite.it(
+    'turns "require the assertion itself to be signed" off and on again in the issuer form, and saving keeps it',
+    async (page) => {
+      const name = gateway.issuer.name;
+      const required = async (): Promise<boolean> =>
+        (await gateway.store.getIssuer(name))!.requireSignedAssertion;
+      assert.equal(await required(), true, 'on by default');
+      await signInAdmin(page, gateway.gatewayUrl, `/admin/issuers/${name}/edit`);
+      const box = page.getByLabel(/require the assertion itself to be signed/);
+      const save = async (): Promise<void> => {
+        await navigateBy(page, () => page.getByRole('button', { name: 'Save changes' }).click());
+        assert.equal(new URL(page.url()).pathname, `/admin/issuers/${name}`);
+        assert.match(await flashText(page), new RegExp(`^Saved issuer ${name}\\.`));
+      };
+
+      assert.equal(await box.isChecked(), true);
+      await box.uncheck();
+      await save();
+      assert.equal(await required(), false, 'unchecked: off');
+      assert.match(
+        await page.getByRole('region', { name: 'Fields' }).innerText(),
+        /SAML 2\.0 assertions\s+signed themselves or inside a signed Response/,
+      );
+
+      await page.goto(`${gateway.gatewayUrl}/admin/issuers/${name}/edit`);
+      assert.equal(await box.isChecked(), false, 'the form shows it off');
+      await save();
+      assert.equal(await required(), false, 'saved untouched: still off');
+      await page.goto(`${gateway.gatewayUrl}/admin/issuers/${name}/edit`);
+      await box.check();
+      await save();
+      assert.equal(await required(), true, 'checked: on again');
     },
   );
 

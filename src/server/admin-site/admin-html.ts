@@ -1,14 +1,12 @@
 /**
  * The admin site's building blocks: form fields that always carry a label and
  * tie their error with `aria-describedby`, tables with a caption and scoped
- * headers, dates in `<time>`. Every function takes plain values and escapes
- * them; every function returns markup that is safe to concatenate.
+ * headers, dates in `<time>`. Every function takes plain values and returns
+ * `SafeHtml` written with `html` (src/lib/html.ts), which escapes every value
+ * it interpolates: markup is only ever what these templates spell out.
  */
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import { CSRF_FIELD } from '../admin-auth.js';
-import { escapeHtml } from '../html.js';
-
-/** Markup that has already been built from escaped values (the output of this module). */
-export type Html = string;
 
 /** What every field of a form shares. */
 export interface FieldOptions {
@@ -29,30 +27,28 @@ function fieldId(form: string, name: string): string {
 }
 
 /** The label, hint and error of a field, and the attributes that tie them to the control. */
-function fieldParts(options: FieldOptions): { head: Html; error: Html; attributes: string } {
+function fieldParts(options: FieldOptions): { head: SafeHtml; error: SafeHtml; attributes: SafeHtml } {
   const id = fieldId(options.form, options.name);
   const described: string[] = [];
-  let hint = '';
-  let error = '';
-  if (options.hint !== undefined) {
-    described.push(`${id}-hint`);
-    hint = `<span class="hint" id="${id}-hint">${escapeHtml(options.hint)}</span>`;
-  }
-  if (options.error !== undefined) {
-    described.push(`${id}-error`);
-    error = `<span class="field-error" id="${id}-error">Error: ${escapeHtml(options.error)}</span>`;
-  }
-  const attributes = [
-    `id="${escapeHtml(id)}"`,
-    `name="${escapeHtml(options.name)}"`,
-    described.length > 0 ? `aria-describedby="${escapeHtml(described.join(' '))}"` : '',
-    options.error !== undefined ? 'aria-invalid="true"' : '',
-    options.required === true ? 'required' : '',
-  ]
-    .filter((attribute) => attribute !== '')
-    .join(' ');
-  const required = options.required === true ? ' <span class="required">(required)</span>' : '';
-  const head = `<label for="${escapeHtml(id)}">${escapeHtml(options.label)}${required}</label>${hint}`;
+  if (options.hint !== undefined) described.push(`${id}-hint`);
+  if (options.error !== undefined) described.push(`${id}-error`);
+  const hint = options.hint !== undefined && html`<span class="hint" id="${id}-hint">${options.hint}</span>`;
+  const error =
+    options.error === undefined
+      ? html``
+      : html`<span class="field-error" id="${id}-error">Error: ${options.error}</span>`;
+  const attributes = joinHtml(
+    [
+      html`id="${id}"`,
+      html`name="${options.name}"`,
+      described.length > 0 && html`aria-describedby="${described.join(' ')}"`,
+      options.error !== undefined && html`aria-invalid="true"`,
+      options.required === true && html`required`,
+    ].filter((attribute) => attribute !== false),
+    ' ',
+  );
+  const required = options.required === true && html` <span class="required">(required)</span>`;
+  const head = html`<label for="${id}">${options.label}${required}</label>${hint}`;
   return { head, error, attributes };
 }
 
@@ -64,31 +60,38 @@ export function textField(
     readonly autocomplete?: string;
     readonly spellcheck?: boolean;
   },
-): Html {
+): SafeHtml {
   const { head, error, attributes } = fieldParts(options);
-  const extra = [
-    options.autocomplete === undefined ? '' : ` autocomplete="${escapeHtml(options.autocomplete)}"`,
-    options.spellcheck === false ? ' spellcheck="false"' : '',
-  ].join('');
-  return `<div class="field">${head}${error}<input type="${options.type ?? 'text'}" ${attributes} value="${escapeHtml(options.value ?? '')}"${extra}></div>`;
+  const autocomplete = options.autocomplete !== undefined && html` autocomplete="${options.autocomplete}"`;
+  const spellcheck = options.spellcheck === false && html` spellcheck="false"`;
+  return html`<div class="field">${head}${error}<input type="${options.type ?? 'text'}" ${attributes} value="${options.value ?? ''}"${autocomplete}${spellcheck}></div>`;
 }
 
 /** A labelled multi-line input. */
 export function textareaField(
   options: FieldOptions & { readonly value?: string | undefined; readonly rows?: number },
-): Html {
+): SafeHtml {
   const { head, error, attributes } = fieldParts(options);
   // A newline right after <textarea> is dropped by the parser; one is added so a value starting with one survives.
-  return `<div class="field">${head}${error}<textarea ${attributes} rows="${options.rows ?? 6}" spellcheck="false">\n${escapeHtml(options.value ?? '')}</textarea></div>`;
+  return html`<div class="field">${head}${error}<textarea ${attributes} rows="${options.rows ?? 6}" spellcheck="false">\n${options.value ?? ''}</textarea></div>`;
 }
 
-/** A labelled checkbox (the label follows the box). */
+/** The value a {@link checkboxField} with `marked` sends when unchecked. */
+export const UNCHECKED = 'off';
+
+/**
+ * A labelled checkbox (the label follows the box). A browser sends nothing
+ * for an unchecked box, so nothing also looks like a form without the box;
+ * with `marked`, a hidden field of the same name sends {@link UNCHECKED}
+ * first, so the two can be told apart (`checkboxOf` in admin-responses.ts).
+ */
 export function checkboxField(
-  options: FieldOptions & { readonly checked: boolean; readonly value?: string },
-): Html {
+  options: FieldOptions & { readonly checked: boolean; readonly value?: string; readonly marked?: boolean },
+): SafeHtml {
   const { head, error, attributes } = fieldParts(options);
-  const checked = options.checked ? ' checked' : '';
-  return `<div class="field checkbox"><input type="checkbox" ${attributes} value="${escapeHtml(options.value ?? 'on')}"${checked}>${head}${error}</div>`;
+  const checked = options.checked && html` checked`;
+  const marker = options.marked === true && hiddenField(options.name, UNCHECKED);
+  return html`<div class="field checkbox">${marker}<input type="checkbox" ${attributes} value="${options.value ?? 'on'}"${checked}>${head}${error}</div>`;
 }
 
 /** One option of a select or of a checkbox group. */
@@ -100,13 +103,13 @@ export interface Choice {
 /** A labelled drop-down list. */
 export function selectField(
   options: FieldOptions & { readonly choices: readonly Choice[]; readonly value?: string | undefined },
-): Html {
+): SafeHtml {
   const { head, error, attributes } = fieldParts(options);
   const items = options.choices.map(
     (choice) =>
-      `<option value="${escapeHtml(choice.value)}"${choice.value === options.value ? ' selected' : ''}>${escapeHtml(choice.label)}</option>`,
+      html`<option value="${choice.value}"${choice.value === options.value && html` selected`}>${choice.label}</option>`,
   );
-  return `<div class="field">${head}${error}<select ${attributes}>${items.join('')}</select></div>`;
+  return html`<div class="field">${head}${error}<select ${attributes}>${items}</select></div>`;
 }
 
 /** A group of checkboxes sharing one name, in a fieldset with a legend. */
@@ -118,33 +121,30 @@ export function checkboxGroup(options: {
   readonly error?: string | undefined;
   readonly choices: readonly Choice[];
   readonly checked: ReadonlySet<string>;
-}): Html {
+}): SafeHtml {
   const groupId = fieldId(options.form, options.name);
   const described: string[] = [];
   if (options.hint !== undefined) described.push(`${groupId}-hint`);
   if (options.error !== undefined) described.push(`${groupId}-error`);
   const boxes = options.choices.map((choice, index) => {
     const id = `${groupId}-${index}`;
-    const checked = options.checked.has(choice.value) ? ' checked' : '';
-    return `<div class="field checkbox"><input type="checkbox" id="${id}" name="${escapeHtml(options.name)}" value="${escapeHtml(choice.value)}"${checked}><label for="${id}">${escapeHtml(choice.label)}</label></div>`;
+    const checked = options.checked.has(choice.value) && html` checked`;
+    return html`<div class="field checkbox"><input type="checkbox" id="${id}" name="${options.name}" value="${choice.value}"${checked}><label for="${id}">${choice.label}</label></div>`;
   });
-  return [
-    `<fieldset${described.length > 0 ? ` aria-describedby="${described.join(' ')}"` : ''}>`,
-    `<legend>${escapeHtml(options.legend)}</legend>`,
-    options.hint === undefined
-      ? ''
-      : `<span class="hint" id="${groupId}-hint">${escapeHtml(options.hint)}</span>`,
-    options.error === undefined
-      ? ''
-      : `<span class="field-error" id="${groupId}-error">Error: ${escapeHtml(options.error)}</span>`,
-    boxes.length === 0 ? '<p>None to choose from.</p>' : boxes.join(''),
-    '</fieldset>',
-  ].join('');
+  return joinHtml([
+    html`<fieldset${described.length > 0 && html` aria-describedby="${described.join(' ')}"`}>`,
+    html`<legend>${options.legend}</legend>`,
+    options.hint !== undefined && html`<span class="hint" id="${groupId}-hint">${options.hint}</span>`,
+    options.error !== undefined &&
+      html`<span class="field-error" id="${groupId}-error">Error: ${options.error}</span>`,
+    boxes.length === 0 ? html`<p>None to choose from.</p>` : boxes,
+    html`</fieldset>`,
+  ]);
 }
 
 /** A hidden input. */
-export function hiddenField(name: string, value: string): Html {
-  return `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`;
+export function hiddenField(name: string, value: string): SafeHtml {
+  return html`<input type="hidden" name="${name}" value="${value}">`;
 }
 
 /**
@@ -156,68 +156,71 @@ export function hiddenField(name: string, value: string): Html {
 export function postForm(options: {
   readonly action: string;
   readonly csrf: string;
-  readonly body: Html;
+  readonly body: SafeHtml;
   readonly submit: string;
   /** `danger` for destructive actions (delete, revoke). */
   readonly kind?: 'primary' | 'secondary' | 'danger';
   readonly className?: string;
   /** An accessible name for the form, when a page has several. */
   readonly label?: string;
-}): Html {
-  const aria = options.label === undefined ? '' : ` aria-label="${escapeHtml(options.label)}"`;
-  const className = options.className === undefined ? '' : ` class="${escapeHtml(options.className)}"`;
-  return [
-    `<form method="post" action="${escapeHtml(options.action)}"${className}${aria}>`,
+}): SafeHtml {
+  const aria = options.label !== undefined && html` aria-label="${options.label}"`;
+  const className = options.className !== undefined && html` class="${options.className}"`;
+  return joinHtml([
+    html`<form method="post" action="${options.action}"${className}${aria}>`,
     hiddenField(CSRF_FIELD, options.csrf),
     options.body,
-    `<button type="submit" class="button ${options.kind ?? 'primary'}">${escapeHtml(options.submit)}</button>`,
-    '</form>',
-  ].join('');
+    html`<button type="submit" class="button ${options.kind ?? 'primary'}">${options.submit}</button>`,
+    html`</form>`,
+  ]);
 }
 
 /**
- * The body of a "delete this?" page: what deleting means (already-escaped
- * markup), the one destructive button posting to `action`, and a way back.
+ * The body of a "delete this?" page: what deleting means, the one
+ * destructive button posting to `action`, and a way back.
  */
 export function confirmDeletionBody(options: {
-  readonly consequence: Html;
+  readonly consequence: SafeHtml;
   readonly action: string;
   readonly csrf: string;
   readonly submit: string;
   readonly cancelHref: string;
-}): Html {
-  return [
-    options.consequence,
-    postForm({
-      action: options.action,
-      csrf: options.csrf,
-      body: '',
-      submit: options.submit,
-      kind: 'danger',
-    }),
-    `<p>${link(options.cancelHref, 'Cancel')}</p>`,
-  ].join('\n');
+}): SafeHtml {
+  return joinHtml(
+    [
+      options.consequence,
+      postForm({
+        action: options.action,
+        csrf: options.csrf,
+        body: html``,
+        submit: options.submit,
+        kind: 'danger',
+      }),
+      html`<p>${link(options.cancelHref, 'Cancel')}</p>`,
+    ],
+    '\n',
+  );
 }
 
 /** A GET form (filters, search): no CSRF token, because nothing changes. */
 export function getForm(options: {
   readonly action: string;
-  readonly body: Html;
+  readonly body: SafeHtml;
   readonly submit: string;
   readonly label: string;
-}): Html {
-  return [
-    `<form method="get" action="${escapeHtml(options.action)}" class="filters" aria-label="${escapeHtml(options.label)}">`,
+}): SafeHtml {
+  return joinHtml([
+    html`<form method="get" action="${options.action}" class="filters" aria-label="${options.label}">`,
     options.body,
-    `<button type="submit" class="button secondary">${escapeHtml(options.submit)}</button>`,
-    '</form>',
-  ].join('');
+    html`<button type="submit" class="button secondary">${options.submit}</button>`,
+    html`</form>`,
+  ]);
 }
 
 /** A column of a table: its header and how a row fills its cell. */
 export interface Column<Row> {
   readonly header: string;
-  readonly cell: (row: Row) => Html;
+  readonly cell: (row: Row) => SafeHtml;
   /** True for the column that names the row: rendered as `<th scope="row">`. */
   readonly rowHeader?: boolean;
   readonly className?: string;
@@ -230,79 +233,83 @@ export function dataTable<Row>(options: {
   readonly rows: readonly Row[];
   readonly empty: string;
   readonly className?: string;
-}): Html {
-  const head = options.columns.map((column) => `<th scope="col">${escapeHtml(column.header)}</th>`);
+}): SafeHtml {
+  const head = options.columns.map((column) => html`<th scope="col">${column.header}</th>`);
   const body =
     options.rows.length === 0
-      ? [`<tr><td colspan="${options.columns.length}">${escapeHtml(options.empty)}</td></tr>`]
+      ? html`<tr><td colspan="${options.columns.length}">${options.empty}</td></tr>`
       : options.rows.map((row) => {
           const cells = options.columns.map((column) => {
-            const className = column.className === undefined ? '' : ` class="${column.className}"`;
+            const className = column.className !== undefined && html` class="${column.className}"`;
             return column.rowHeader === true
-              ? `<th scope="row"${className}>${column.cell(row)}</th>`
-              : `<td${className}>${column.cell(row)}</td>`;
+              ? html`<th scope="row"${className}>${column.cell(row)}</th>`
+              : html`<td${className}>${column.cell(row)}</td>`;
           });
-          return `<tr>${cells.join('')}</tr>`;
+          return html`<tr>${cells}</tr>`;
         });
-  return [
-    `<div class="table-wrap"><table${options.className === undefined ? '' : ` class="${options.className}"`}>`,
-    `<caption>${escapeHtml(options.caption)}</caption>`,
-    `<thead><tr>${head.join('')}</tr></thead>`,
-    `<tbody>${body.join('')}</tbody>`,
-    '</table></div>',
-  ].join('');
+  const className = options.className !== undefined && html` class="${options.className}"`;
+  return joinHtml([
+    html`<div class="table-wrap"><table${className}>`,
+    html`<caption>${options.caption}</caption>`,
+    html`<thead><tr>${head}</tr></thead>`,
+    html`<tbody>${body}</tbody>`,
+    html`</table></div>`,
+  ]);
 }
 
-/** A description list of label → already-escaped value. */
-export function detailList(items: readonly (readonly [string, Html])[]): Html {
-  const rows = items.map(([term, value]) => `<div><dt>${escapeHtml(term)}</dt><dd>${value}</dd></div>`);
-  return `<dl class="details">${rows.join('')}</dl>`;
+/** A description list of label → value. */
+export function detailList(items: readonly (readonly [string, SafeHtml])[]): SafeHtml {
+  const rows = items.map(([term, value]) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`);
+  return html`<dl class="details">${rows}</dl>`;
 }
+
+/** An em dash for a value there is none of. */
+const NONE = html`<span class="none">—</span>`;
 
 /** `2026-03-02 09:30 UTC` in a `<time>` element (from a Date or an ISO 8601 string); an em dash for none. */
-export function timeOf(at: Date | string | null | undefined): Html {
-  if (at === null || at === undefined) return '<span class="none">—</span>';
+export function timeOf(at: Date | string | null | undefined): SafeHtml {
+  if (at === null || at === undefined) return NONE;
   const date = typeof at === 'string' ? new Date(at) : at;
-  if (Number.isNaN(date.getTime())) return escapeHtml(String(at));
+  if (Number.isNaN(date.getTime())) return html`${String(at)}`;
   const iso = date.toISOString();
-  return `<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>`;
+  return html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>`;
 }
 
-/** Escaped text, or an em dash for none/empty. */
-export function textOf(value: string | number | null | undefined): Html {
-  if (value === null || value === undefined || value === '') return '<span class="none">—</span>';
-  return escapeHtml(String(value));
+/** Text, or an em dash for none/empty. */
+export function textOf(value: string | number | null | undefined): SafeHtml {
+  if (value === null || value === undefined || value === '') return NONE;
+  return html`${value}`;
 }
 
 /** A thumbprint or other machine value in `<code>`, breakable anywhere. */
-export function codeOf(value: string | null | undefined): Html {
-  if (value === null || value === undefined || value === '') return '<span class="none">—</span>';
-  return `<code class="mono">${escapeHtml(value)}</code>`;
+export function codeOf(value: string | null | undefined): SafeHtml {
+  if (value === null || value === undefined || value === '') return NONE;
+  return html`<code class="mono">${value}</code>`;
 }
 
 /** A small word-label (state, source, outcome); `tone` picks the colour, the word carries the meaning. */
-export function badge(text: string, tone: 'ok' | 'info' | 'warn' | 'bad' | 'neutral' = 'neutral'): Html {
-  return `<span class="badge ${tone}">${escapeHtml(text)}</span>`;
+export function badge(text: string, tone: 'ok' | 'info' | 'warn' | 'bad' | 'neutral' = 'neutral'): SafeHtml {
+  return html`<span class="badge ${tone}">${text}</span>`;
 }
 
-/** An `<a>` with an escaped href and text. */
-export function link(href: string, text: string): Html {
-  return `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>`;
+/** An `<a>`; the href and the text are escaped like every value. */
+export function link(href: string, text: string): SafeHtml {
+  return html`<a href="${href}">${text}</a>`;
 }
 
 /** A section with an `<h2>` whose ID labels it. */
-export function section(id: string, heading: string, body: Html): Html {
-  return `<section aria-labelledby="${id}"><h2 id="${id}">${escapeHtml(heading)}</h2>${body}</section>`;
+export function section(id: string, heading: string, body: SafeHtml): SafeHtml {
+  return html`<section aria-labelledby="${id}"><h2 id="${id}">${heading}</h2>${body}</section>`;
 }
 
-/** An error summary at the top of a form: announced at once (`role="alert"`). */
-export function errorSummary(message: string | undefined, hint?: string): Html {
-  if (message === undefined) return '';
-  const next = hint === undefined ? '' : `<p>${escapeHtml(hint)}</p>`;
-  return `<div class="error-summary" role="alert"><h2>There is a problem</h2><p>${escapeHtml(message)}</p>${next}</div>`;
+/** An error summary at the top of a form: announced at once (`role="alert"`); nothing without a message. */
+export function errorSummary(message: string | undefined, hint?: string): SafeHtml {
+  if (message === undefined) return html``;
+  const next = hint !== undefined && html`<p>${hint}</p>`;
+  return html`<div class="error-summary" role="alert"><h2>There is a problem</h2><p>${message}</p>${next}</div>`;
 }
 
 /** A bulleted list of plain values. */
-export function describeList(values: readonly string[]): Html {
-  return `<ul class="plain">${values.map((value) => `<li>${codeOf(value)}</li>`).join('')}</ul>`;
+export function describeList(values: readonly string[]): SafeHtml {
+  return html`<ul class="plain">${values.map((value) => html`<li>${codeOf(value)}</li>`)}</ul>`;
 }

@@ -1,6 +1,6 @@
+/** The shell around every admin page, written with `html` like the gateway's pages (src/server/html.ts). */
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import { CSRF_FIELD } from '../admin-auth.js';
-import { escapeHtml } from '../html.js';
-import type { Html } from './admin-html.js';
 
 /** The sections of the admin site, in navigation order. */
 export type AdminSection = 'issuers' | 'realms' | 'mappings' | 'audit' | 'thumbprint' | 'health';
@@ -29,8 +29,8 @@ export interface AdminPageView {
   readonly csrf: string;
   /** A one-line status message (after a redirect), shown in `role="status"`. */
   readonly flash?: string | undefined;
-  /** The page's content, already escaped. */
-  readonly body: Html;
+  /** The page's content. */
+  readonly body: SafeHtml;
 }
 
 /**
@@ -40,45 +40,48 @@ export interface AdminPageView {
  * No script and no inline style anywhere (the Content-Security-Policy allows
  * neither).
  */
-export function renderAdminPage(view: AdminPageView): string {
-  const items = ADMIN_NAVIGATION.map(([section, href, text]) => {
-    const current = section === view.section ? ' aria-current="page"' : '';
-    return `<li><a href="${href}"${current}>${escapeHtml(text)}</a></li>`;
-  });
+export function renderAdminPage(view: AdminPageView): SafeHtml {
+  const items = ADMIN_NAVIGATION.map(
+    ([section, href, text]) =>
+      html`<li><a href="${href}"${section === view.section && html` aria-current="page"`}>${text}</a></li>`,
+  );
   const flash =
     view.flash === undefined
-      ? '<div role="status" class="status-region"></div>'
-      : `<div role="status" class="flash"><p>${escapeHtml(view.flash)}</p></div>`;
-  return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(view.title)} — claimsgate admin</title>`,
-    `<link rel="stylesheet" href="${ADMIN_CSS_PATH}">`,
-    '</head>',
-    '<body>',
-    '<a class="skip-link" href="#main">Skip to main content</a>',
-    '<header class="site-header">',
-    '<p class="product"><a href="/admin">claimsgate admin</a></p>',
-    `<p class="user">Signed in as <strong>${escapeHtml(view.user)}</strong></p>`,
-    '<form method="post" action="/admin/logout">',
-    `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(view.csrf)}">`,
-    '<button type="submit" class="button secondary">Sign out</button>',
-    '</form>',
-    '</header>',
-    '<nav aria-label="Admin">',
-    `<ul>${items.join('')}</ul>`,
-    '</nav>',
-    '<main id="main" tabindex="-1">',
-    `<h1>${escapeHtml(view.title)}</h1>`,
-    flash,
-    view.body,
-    '</main>',
-    '<footer><p>claimsgate — trust that follows the issuer’s metadata.</p></footer>',
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+      ? html`<div role="status" class="status-region"></div>`
+      : html`<div role="status" class="flash"><p>${view.flash}</p></div>`;
+  return joinHtml(
+    [
+      html`<!doctype html>`,
+      html`<html lang="en">`,
+      html`<head>`,
+      html`<meta charset="utf-8">`,
+      html`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+      html`<title>${view.title} — claimsgate admin</title>`,
+      html`<link rel="stylesheet" href="${ADMIN_CSS_PATH}">`,
+      html`</head>`,
+      html`<body>`,
+      html`<a class="skip-link" href="#main">Skip to main content</a>`,
+      html`<header class="site-header">`,
+      html`<p class="product"><a href="/admin">claimsgate admin</a></p>`,
+      html`<p class="user">Signed in as <strong>${view.user}</strong></p>`,
+      html`<form method="post" action="/admin/logout">`,
+      html`<input type="hidden" name="${CSRF_FIELD}" value="${view.csrf}">`,
+      html`<button type="submit" class="button secondary">Sign out</button>`,
+      html`</form>`,
+      html`</header>`,
+      html`<nav aria-label="Admin">`,
+      html`<ul>${items}</ul>`,
+      html`</nav>`,
+      html`<main id="main" tabindex="-1">`,
+      html`<h1>${view.title}</h1>`,
+      flash,
+      view.body,
+      html`</main>`,
+      html`<footer><p>claimsgate — trust that follows the issuer’s metadata.</p></footer>`,
+      html`</body>`,
+      html`</html>`,
+      html``,
+    ],
+    '\n',
+  );
 }

@@ -8,12 +8,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { adminActor } from '../../admin/admin-service.js';
 import { ERROR_CODES, type ErrorCode } from '../../lib/error-codes.js';
 import type { ClaimsgateError } from '../../lib/errors.js';
+import { html, type SafeHtml } from '../../lib/html.js';
 import type { Session } from '../../session/session-cookie.js';
 import type { Actor } from '../../store/model.js';
 import { isStoreFailure } from '../error-page.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml } from '../html.js';
-import { errorSummary, type Html } from './admin-html.js';
+import { errorSummary, UNCHECKED } from './admin-html.js';
 import { renderAdminPage, type AdminSection } from './admin-layout.js';
 
 /**
@@ -129,14 +129,14 @@ export function redirectWithFlash(
 export interface AdminPageContent {
   readonly title: string;
   readonly section: AdminSection;
-  readonly body: Html;
+  readonly body: SafeHtml;
   /** Default 200. */
   readonly status?: number;
   /** A status message to show (a flash from the query is read by the caller). */
   readonly flash?: string | undefined;
 }
 
-/** Sends a page in the admin shell, with the security headers. */
+/** Sends a page in the admin shell, with the security headers: the one place the site's markup becomes text. */
 export function sendAdminPage(
   reply: FastifyReply,
   context: AdminContext,
@@ -154,7 +154,7 @@ export function sendAdminPage(
         csrf: context.csrf,
         flash: content.flash,
         body: content.body,
-      }),
+      }).toString(),
     );
 }
 
@@ -210,7 +210,7 @@ export function fieldErrorsOf(
  * database and its host (the log has it): that one reads as its registry
  * meaning and hint.
  */
-export function describeError(error: ClaimsgateError): Html {
+export function describeError(error: ClaimsgateError): SafeHtml {
   const storeFailed: boolean = isStoreFailure(error);
   if (storeFailed) {
     const spec = ERROR_CODES[error.code];
@@ -231,7 +231,7 @@ export function sendAdminError(
     title: options.title,
     section: options.section,
     status: statusOfError(error.code),
-    body: `${describeError(error)}<p><a href="${escapeHtml(options.back)}">Back</a></p>`,
+    body: html`${describeError(error)}<p><a href="${options.back}">Back</a></p>`,
   });
 }
 
@@ -262,6 +262,17 @@ export function fieldValues(fields: FormFields, name: string): string[] {
   const value = fields[name];
   if (value === undefined) return [];
   return typeof value === 'string' ? [value] : [...value];
+}
+
+/**
+ * A checkbox written with `marked` (see `checkboxField`): true when checked,
+ * false when unchecked, undefined when the form did not carry it at all (a
+ * page from before the box existed, a hand-made request).
+ */
+export function checkboxOf(fields: FormFields, name: string): boolean | undefined {
+  const values = fieldValues(fields, name);
+  if (values.length === 0) return undefined;
+  return values.some((value) => value !== UNCHECKED);
 }
 
 /** A route parameter (decoded by Fastify). */

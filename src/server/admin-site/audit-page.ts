@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditEntryView, AuditFilter } from '../../admin/admin-service.js';
 import { ClaimsgateError, isClaimsgateError } from '../../lib/errors.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml } from '../html.js';
 import {
   badge,
   codeOf,
@@ -13,7 +13,6 @@ import {
   textField,
   textOf,
   timeOf,
-  type Html,
 } from './admin-html.js';
 import {
   adminContextOf,
@@ -89,23 +88,23 @@ export function summariseChange(before: unknown, after: unknown): string[] {
     : lines;
 }
 
-function changeCell(entry: AuditEntryView): Html {
+function changeCell(entry: AuditEntryView): SafeHtml {
   const lines = summariseChange(entry.before, entry.after);
   if (lines.length === 0) return textOf(null);
-  return `<ul class="plain">${lines.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`;
+  return html`<ul class="plain">${lines.map((line) => html`<li>${line}</li>`)}</ul>`;
 }
 
-function refreshCell(entry: AuditEntryView): Html {
+function refreshCell(entry: AuditEntryView): SafeHtml {
   const refresh = entry.refresh;
   if (refresh === null) return textOf(null);
   const tone = refresh.outcome === 'failure' ? 'bad' : 'ok';
-  return [
+  return joinHtml([
     badge(refresh.outcome, tone),
-    refresh.code === null ? '' : ` ${codeOf(refresh.code)}`,
-    refresh.httpStatus === null ? '' : ` HTTP ${refresh.httpStatus}`,
-    `<br>${codeOf(refresh.url)}`,
-    refresh.sha256 === null ? '' : `<br>SHA-256 ${codeOf(refresh.sha256)}`,
-  ].join('');
+    refresh.code !== null && html` ${codeOf(refresh.code)}`,
+    refresh.httpStatus !== null && html` HTTP ${refresh.httpStatus}`,
+    html`<br>${codeOf(refresh.url)}`,
+    refresh.sha256 !== null && html`<br>SHA-256 ${codeOf(refresh.sha256)}`,
+  ]);
 }
 
 function inputError(field: FilterField, message: string, observed: string): ClaimsgateError {
@@ -174,8 +173,8 @@ export function registerAuditPage(app: FastifyInstance, services: GatewayService
     const values = filterValues(queryOf(request));
     const issuers = await services.adminService.listIssuers();
     let errors: Readonly<Record<string, string>> = {};
-    let problem = '';
-    let results = '';
+    let problem: SafeHtml | undefined;
+    let results: SafeHtml | undefined;
     try {
       const page = await services.adminService.listAudit(readAuditFilter(values));
       const table = dataTable<AuditEntryView>({
@@ -184,11 +183,11 @@ export function registerAuditPage(app: FastifyInstance, services: GatewayService
         rows: page.entries,
         columns: [
           { header: 'Time', rowHeader: true, cell: (e) => timeOf(e.at) },
-          { header: 'Actor', cell: (e) => escapeHtml(e.actor) },
-          { header: 'Action', cell: (e) => `<code class="ident">${escapeHtml(e.action)}</code>` },
+          { header: 'Actor', cell: (e) => html`${e.actor}` },
+          { header: 'Action', cell: (e) => html`<code class="ident">${e.action}</code>` },
           {
             header: 'Issuer',
-            cell: (e) => (e.issuerName === null ? textOf(e.issuerId) : escapeHtml(e.issuerName)),
+            cell: (e) => (e.issuerName === null ? textOf(e.issuerId) : html`${e.issuerName}`),
           },
           { header: 'Subject', cell: (e) => codeOf(e.subject) },
           { header: 'Change', cell: changeCell },
@@ -196,10 +195,10 @@ export function registerAuditPage(app: FastifyInstance, services: GatewayService
         ],
       });
       const pager = [
-        values.after === '' ? '' : link(pageLink(values, undefined), 'First page'),
-        page.nextAfterId === null ? '' : link(pageLink(values, page.nextAfterId), 'Next page'),
-      ].filter((part) => part !== '');
-      results = `${table}${pager.length === 0 ? '' : `<nav aria-label="Audit log pages" class="pager">${pager.join(' ')}</nav>`}`;
+        values.after !== '' && link(pageLink(values, undefined), 'First page'),
+        page.nextAfterId !== null && link(pageLink(values, page.nextAfterId), 'Next page'),
+      ].filter((part) => part !== false);
+      results = html`${table}${pager.length > 0 && html`<nav aria-label="Audit log pages" class="pager">${joinHtml(pager, ' ')}</nav>`}`;
     } catch (error) {
       if (!isClaimsgateError(error)) throw error;
       problem = describeError(error);
@@ -212,7 +211,7 @@ export function registerAuditPage(app: FastifyInstance, services: GatewayService
       action: '/admin/audit',
       label: 'Filter the audit log',
       submit: 'Filter',
-      body: [
+      body: joinHtml([
         selectField({
           form,
           name: 'issuer',
@@ -260,18 +259,21 @@ export function registerAuditPage(app: FastifyInstance, services: GatewayService
           error: errors.text,
           hint: 'A thumbprint, a URL…',
         }),
-      ].join(''),
+      ]),
     });
     return sendAdminPage(reply, context, {
       title: 'Audit log',
       section: 'audit',
-      status: problem === '' ? 200 : 400,
-      body: [
-        '<p class="lead">Every change of trust, by whom and when: admin edits, refreshes, rollovers and alerts. Times are UTC.</p>',
-        problem,
-        filters,
-        results,
-      ].join('\n'),
+      status: problem === undefined ? 200 : 400,
+      body: joinHtml(
+        [
+          html`<p class="lead">Every change of trust, by whom and when: admin edits, refreshes, rollovers and alerts. Times are UTC.</p>`,
+          problem,
+          filters,
+          results,
+        ],
+        '\n',
+      ),
     });
   });
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ImportPreview, ImportRequest } from '../../admin/admin-service.js';
 import { isClaimsgateError, type ClaimsgateError } from '../../lib/errors.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { link, postForm, textField, type Html } from './admin-html.js';
+import { link, postForm, textField } from './admin-html.js';
 import {
   adminContextOf,
   describeError,
@@ -44,13 +45,13 @@ function newIssuerForm(
   csrf: string,
   values: Readonly<Record<string, string>>,
   errors: Readonly<Record<string, string>>,
-): Html {
+): SafeHtml {
   return postForm({
     action: '/admin/issuers/new',
     csrf,
     label: 'Add an issuer from metadata',
     submit: 'Preview',
-    body: [
+    body: joinHtml([
       textField({
         form: 'new-issuer',
         name: 'name',
@@ -80,7 +81,7 @@ function newIssuerForm(
         error: errors.issuerUri,
         hint: 'Needed for a bare JWKS, or to pick one entity of a document that lists several.',
       }),
-    ].join(''),
+    ]),
   });
 }
 
@@ -199,7 +200,7 @@ export function registerImportPages(app: FastifyInstance, services: GatewayServi
     return sendAdminPage(reply, context, {
       title: 'Add an issuer',
       section: 'issuers',
-      body: `<p class="lead">Give the issuer a name and its metadata URL. You see what will be stored before anything is.</p>${newIssuerForm(context.csrf, {}, {})}<p>${link('/admin', 'Cancel')}</p>`,
+      body: html`<p class="lead">Give the issuer a name and its metadata URL. You see what will be stored before anything is.</p>${newIssuerForm(context.csrf, {}, {})}<p>${link('/admin', 'Cancel')}</p>`,
     });
   });
 
@@ -291,13 +292,13 @@ function sendImportError(
   context: AdminContext,
   title: string,
   error: ClaimsgateError,
-  form: Html,
+  form: SafeHtml,
   cancel: string,
 ): FastifyReply {
   return sendAdminPage(reply, context, {
     title,
     section: 'issuers',
     status: statusOfError(error.code),
-    body: `${describeError(error)}${form}<p>${link(cancel, 'Cancel')}</p>`,
+    body: html`${describeError(error)}${form}<p>${link(cancel, 'Cancel')}</p>`,
   });
 }

@@ -1,6 +1,6 @@
 /** The import preview: the side-by-side diff an admin confirms before an import applies. */
 import type { ImportFieldDiff, ImportKeyView, ImportPreview } from '../../admin/admin-service.js';
-import { escapeHtml } from '../html.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import {
   badge,
   codeOf,
@@ -12,7 +12,6 @@ import {
   section,
   textOf,
   timeOf,
-  type Html,
 } from './admin-html.js';
 import { expiryText, stateBadge, thumbprintCell } from './trust-views.js';
 
@@ -23,7 +22,7 @@ const FIELD_LABELS: Readonly<Record<ImportFieldDiff['field'], string>> = {
   metadataUrl: 'Metadata URL',
 };
 
-function fieldValue(value: ImportFieldDiff['current']): Html {
+function fieldValue(value: ImportFieldDiff['current']): SafeHtml {
   if (value === null) return textOf(null);
   return typeof value === 'string' ? codeOf(value) : codeOf(value.join(', '));
 }
@@ -56,41 +55,38 @@ export function renderImportPreview(
   applyAction: string,
   cancel: string,
   issuerUri?: string,
-): Html {
+): SafeHtml {
   const signature = preview.signature;
-  const signatureText = [
+  const signatureText = joinHtml([
     badge(
       SIGNATURE_TEXT[signature.status],
       signature.status === 'invalid' ? 'bad' : signature.status === 'valid' ? 'ok' : 'neutral',
     ),
-    signature.signerSha1 === null ? '' : ` by ${codeOf(signature.signerSha1)}`,
-    signature.signerSubject === null ? '' : ` (${escapeHtml(signature.signerSubject)})`,
-    signature.message === null ? '' : `<br>${escapeHtml(signature.message)}`,
-    `<br>Policy: ${escapeHtml(signature.policy)}`,
-  ].join('');
+    signature.signerSha1 !== null && html` by ${codeOf(signature.signerSha1)}`,
+    signature.signerSubject !== null && html` (${signature.signerSubject})`,
+    signature.message !== null && html`<br>${signature.message}`,
+    html`<br>Policy: ${signature.policy}`,
+  ]);
   const facts = detailList([
     [
       'Change',
-      preview.mode === 'create'
-        ? `create issuer ${escapeHtml(preview.name)}`
-        : `update issuer ${escapeHtml(preview.name)}`,
+      preview.mode === 'create' ? html`create issuer ${preview.name}` : html`update issuer ${preview.name}`,
     ],
     ['Metadata URL', codeOf(preview.metadataUrl)],
-    ['Format', escapeHtml(preview.format)],
+    ['Format', html`${preview.format}`],
     ['Fetched', timeOf(preview.fetchedAt)],
     ['Document SHA-256', codeOf(preview.sha256)],
     ['Signature', signatureText],
   ]);
   const warnings =
-    preview.warnings.length === 0
-      ? ''
-      : `<div class="error-summary"><h2>Check before applying</h2><ul>${preview.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>`;
+    preview.warnings.length > 0 &&
+    html`<div class="error-summary"><h2>Check before applying</h2><ul>${preview.warnings.map((w) => html`<li>${w}</li>`)}</ul></div>`;
   const fields = dataTable<ImportFieldDiff>({
     caption: 'Issuer fields: current and proposed',
     empty: 'No fields.',
     rows: preview.fields,
     columns: [
-      { header: 'Field', rowHeader: true, cell: (f) => escapeHtml(FIELD_LABELS[f.field]) },
+      { header: 'Field', rowHeader: true, cell: (f) => html`${FIELD_LABELS[f.field]}` },
       { header: 'Current', cell: (f) => fieldValue(f.current) },
       { header: 'Proposed', cell: (f) => fieldValue(f.proposed) },
       {
@@ -118,48 +114,50 @@ export function renderImportPreview(
       {
         header: 'State once applied',
         cell: ({ key }) =>
-          `${stateBadge(key.stateAfter)}<br>${key.usableAfter ? 'trusted' : 'never trusted'}`,
+          html`${stateBadge(key.stateAfter)}<br>${key.usableAfter ? 'trusted' : 'never trusted'}`,
       },
       { header: 'Subject', cell: ({ key }) => textOf(key.subject) },
-      { header: 'Expires', cell: ({ key }) => `${timeOf(key.notAfter)}<br>${expiryText(key.daysLeft)}` },
+      { header: 'Expires', cell: ({ key }) => html`${timeOf(key.notAfter)}<br>${expiryText(key.daysLeft)}` },
       {
         header: 'Published in',
-        cell: ({ key }) => (key.sections.length === 0 ? textOf(null) : escapeHtml(key.sections.join('; '))),
+        cell: ({ key }) => (key.sections.length === 0 ? textOf(null) : html`${key.sections.join('; ')}`),
       },
     ],
   });
   const endpoints =
-    preview.endpoints.length === 0
-      ? ''
-      : section(
-          'endpoints',
-          'Endpoints the document names',
-          `<ul class="plain">${preview.endpoints.map((e) => `<li>${escapeHtml(e.kind)}: ${codeOf(e.url)}</li>`).join('')}</ul>`,
-        );
+    preview.endpoints.length > 0 &&
+    section(
+      'endpoints',
+      'Endpoints the document names',
+      html`<ul class="plain">${preview.endpoints.map((e) => html`<li>${e.kind}: ${codeOf(e.url)}</li>`)}</ul>`,
+    );
   const apply = postForm({
     action: applyAction,
     csrf,
     label: 'Apply the import',
     submit: preview.mode === 'create' ? `Create issuer ${preview.name}` : `Apply to ${preview.name}`,
-    body: [
+    body: joinHtml([
       hiddenField('metadataUrl', preview.metadataUrl),
       hiddenField('expectedSha256', preview.sha256),
-      preview.keySetSha256 === null ? '' : hiddenField('expectedKeySetSha256', preview.keySetSha256),
-      preview.version === null ? '' : hiddenField('expectedVersion', String(preview.version)),
-      preview.mode === 'create' ? hiddenField('name', preview.name) : '',
-      issuerUri === undefined || issuerUri === '' ? '' : hiddenField('issuerUri', issuerUri),
+      preview.keySetSha256 !== null && hiddenField('expectedKeySetSha256', preview.keySetSha256),
+      preview.version !== null && hiddenField('expectedVersion', String(preview.version)),
+      preview.mode === 'create' && hiddenField('name', preview.name),
+      issuerUri !== undefined && issuerUri !== '' && hiddenField('issuerUri', issuerUri),
       preview.mode === 'create'
-        ? '<p>Applying creates the issuer with exactly the keys above, in the states shown, in one step: it is stored with its keys or not at all, and every change is audited. If the document changes before you apply, you are shown the new differences instead.</p>'
-        : '<p>Applying stores the fields above and runs a refresh: the keys come in through the normal refresh path, in the states shown, and every change is audited. If the document changes before you apply, you are shown the new differences instead.</p>',
-    ].join(''),
+        ? html`<p>Applying creates the issuer with exactly the keys above, in the states shown, in one step: it is stored with its keys or not at all, and every change is audited. If the document changes before you apply, you are shown the new differences instead.</p>`
+        : html`<p>Applying stores the fields above and runs a refresh: the keys come in through the normal refresh path, in the states shown, and every change is audited. If the document changes before you apply, you are shown the new differences instead.</p>`,
+    ]),
   });
-  return [
-    facts,
-    warnings,
-    section('diff-fields', 'Fields', fields),
-    section('diff-keys', 'Keys', keys),
-    endpoints,
-    apply,
-    `<p>${link(cancel, 'Cancel')}</p>`,
-  ].join('\n');
+  return joinHtml(
+    [
+      facts,
+      warnings,
+      section('diff-fields', 'Fields', fields),
+      section('diff-keys', 'Keys', keys),
+      endpoints,
+      apply,
+      html`<p>${link(cancel, 'Cancel')}</p>`,
+    ],
+    '\n',
+  );
 }

@@ -1,6 +1,7 @@
 /** The issuer edit form: its fields, and the update a submitted form asks for. */
 import type { IssuerUpdate, IssuerView } from '../../admin/admin-service.js';
 import { ClaimsgateError } from '../../lib/errors.js';
+import { joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { MetadataSignaturePolicy } from '../../metadata/check-metadata-signature.js';
 import type { DiscontinuityPolicy, Protocol } from '../../store/model.js';
 import {
@@ -11,9 +12,8 @@ import {
   selectField,
   textareaField,
   textField,
-  type Html,
 } from './admin-html.js';
-import { fieldText, fieldValues, type FormFields } from './admin-responses.js';
+import { checkboxOf, fieldText, fieldValues, type FormFields } from './admin-responses.js';
 
 const PROTOCOL_CHOICES = [
   { value: 'wsfed', label: 'WS-Federation' },
@@ -86,8 +86,14 @@ export function issuerFormValues(issuer: IssuerView): IssuerFormValues {
   };
 }
 
-/** The form values a submitted form carries (checkboxes absent mean unchecked). */
-export function submittedIssuerValues(fields: FormFields): IssuerFormValues {
+/**
+ * The form values a submitted form carries. An absent checkbox means
+ * unchecked, except `requireSignedAssertion`: turning it off lets a signed
+ * Response carry an unsigned assertion, so a form that does not carry the box
+ * at all leaves the issuer's setting (`current`) as it is instead of
+ * weakening it.
+ */
+export function submittedIssuerValues(fields: FormFields, current: IssuerView): IssuerFormValues {
   return {
     name: fieldText(fields, 'name'),
     description: fieldText(fields, 'description'),
@@ -99,7 +105,7 @@ export function submittedIssuerValues(fields: FormFields): IssuerFormValues {
     useForLogin: fieldText(fields, 'useForLogin') !== '',
     refreshIntervalSeconds: fieldText(fields, 'refreshIntervalSeconds'),
     allowSha1: fieldText(fields, 'allowSha1') !== '',
-    requireSignedAssertion: fieldText(fields, 'requireSignedAssertion') !== '',
+    requireSignedAssertion: checkboxOf(fields, 'requireSignedAssertion') ?? current.requireSignedAssertion,
     allowedTenants: fieldText(fields, 'allowedTenants'),
     policyMode: fieldText(fields, 'policyMode'),
     pinnedSigners: fieldText(fields, 'pinnedSigners'),
@@ -199,137 +205,141 @@ export function renderIssuerForm(options: {
   readonly csrf: string;
   readonly values: IssuerFormValues;
   readonly errors: FieldErrors;
-}): Html {
+}): SafeHtml {
   const { values, errors } = options;
   const form = 'issuer';
-  const body = [
-    hiddenField('version', values.version),
-    textField({
-      form,
-      name: 'name',
-      label: 'Name',
-      value: values.name,
-      required: true,
-      error: errors.name,
-      hint: 'Short and unique; used in URLs, the CLI and the audit log.',
-    }),
-    textareaField({
-      form,
-      name: 'description',
-      label: 'Description',
-      value: values.description,
-      rows: 2,
-      error: errors.description,
-    }),
-    textField({
-      form,
-      name: 'issuerUri',
-      label: 'Issuer URI',
-      value: values.issuerUri,
-      required: true,
-      spellcheck: false,
-      error: errors.issuerUri,
-      hint: 'The issuer (entityID) tokens name. Azure AD: https://sts.windows.net/{tenant}/',
-    }),
-    textField({
-      form,
-      name: 'metadataUrl',
-      label: 'Metadata URL',
-      type: 'url',
-      value: values.metadataUrl,
-      spellcheck: false,
-      error: errors.metadataUrl,
-      hint: 'Leave empty for an issuer whose keys are managed by hand only.',
-    }),
-    textField({
-      form,
-      name: 'loginUrl',
-      label: 'Sign-in URL',
-      type: 'url',
-      value: values.loginUrl,
-      spellcheck: false,
-      error: errors.loginUrl,
-    }),
-    textField({
-      form,
-      name: 'label',
-      label: 'Identity label',
-      value: values.label,
-      error: errors.label,
-      hint: 'The prefix of mapped identities: K2AAD in K2AAD:bob@contoso.com.',
-    }),
-    checkboxGroup({
-      form,
-      name: 'protocols',
-      legend: 'Protocols',
-      choices: PROTOCOL_CHOICES,
-      checked: new Set(values.protocols),
-      error: errors.protocols,
-    }),
-    checkboxField({
-      form,
-      name: 'useForLogin',
-      label: 'List on the sign-in page',
-      checked: values.useForLogin,
-      error: errors.useForLogin,
-    }),
-    textField({
-      form,
-      name: 'refreshIntervalSeconds',
-      label: 'Refresh interval (seconds)',
-      type: 'number',
-      value: values.refreshIntervalSeconds,
-      error: errors.refreshIntervalSeconds,
-    }),
-    checkboxField({
-      form,
-      name: 'allowSha1',
-      label: 'Accept SHA-1 signatures from this issuer (not recommended)',
-      checked: values.allowSha1,
-      error: errors.allowSha1,
-    }),
-    checkboxField({
-      form,
-      name: 'requireSignedAssertion',
-      label:
-        'SAML 2.0: require the assertion itself to be signed (a signed Response around an unsigned assertion is refused)',
-      checked: values.requireSignedAssertion,
-      error: errors.requireSignedAssertion,
-    }),
-    textareaField({
-      form,
-      name: 'allowedTenants',
-      label: 'Allowed tenants',
-      value: values.allowedTenants,
-      rows: 3,
-      error: errors.allowedTenants,
-      hint: 'One tenant ID per line; needed when the issuer URI contains {tenantid}.',
-    }),
-    selectField({
-      form,
-      name: 'policyMode',
-      label: 'Metadata signature policy',
-      choices: POLICY_CHOICES,
-      value: values.policyMode,
-      error: errors.policyMode ?? errors.signaturePolicy,
-    }),
-    textareaField({
-      form,
-      name: 'pinnedSigners',
-      label: 'Pinned metadata signers',
-      value: values.pinnedSigners,
-      rows: 3,
-      error: errors.pinnedSigners,
-      hint: 'SHA-1 or SHA-256 thumbprints, one per line; used with the pinned policy.',
-    }),
-    selectField({
-      form,
-      name: 'discontinuityPolicy',
-      label: 'A document that replaces every key without continuity',
-      choices: DISCONTINUITY_CHOICES,
-      value: values.discontinuityPolicy,
-      error: errors.discontinuityPolicy,
-    }),
-  ].join('\n');
+  const body = joinHtml(
+    [
+      hiddenField('version', values.version),
+      textField({
+        form,
+        name: 'name',
+        label: 'Name',
+        value: values.name,
+        required: true,
+        error: errors.name,
+        hint: 'Short and unique; used in URLs, the CLI and the audit log.',
+      }),
+      textareaField({
+        form,
+        name: 'description',
+        label: 'Description',
+        value: values.description,
+        rows: 2,
+        error: errors.description,
+      }),
+      textField({
+        form,
+        name: 'issuerUri',
+        label: 'Issuer URI',
+        value: values.issuerUri,
+        required: true,
+        spellcheck: false,
+        error: errors.issuerUri,
+        hint: 'The issuer (entityID) tokens name. Azure AD: https://sts.windows.net/{tenant}/',
+      }),
+      textField({
+        form,
+        name: 'metadataUrl',
+        label: 'Metadata URL',
+        type: 'url',
+        value: values.metadataUrl,
+        spellcheck: false,
+        error: errors.metadataUrl,
+        hint: 'Leave empty for an issuer whose keys are managed by hand only.',
+      }),
+      textField({
+        form,
+        name: 'loginUrl',
+        label: 'Sign-in URL',
+        type: 'url',
+        value: values.loginUrl,
+        spellcheck: false,
+        error: errors.loginUrl,
+      }),
+      textField({
+        form,
+        name: 'label',
+        label: 'Identity label',
+        value: values.label,
+        error: errors.label,
+        hint: 'The prefix of mapped identities: K2AAD in K2AAD:bob@contoso.com.',
+      }),
+      checkboxGroup({
+        form,
+        name: 'protocols',
+        legend: 'Protocols',
+        choices: PROTOCOL_CHOICES,
+        checked: new Set(values.protocols),
+        error: errors.protocols,
+      }),
+      checkboxField({
+        form,
+        name: 'useForLogin',
+        label: 'List on the sign-in page',
+        checked: values.useForLogin,
+        error: errors.useForLogin,
+      }),
+      textField({
+        form,
+        name: 'refreshIntervalSeconds',
+        label: 'Refresh interval (seconds)',
+        type: 'number',
+        value: values.refreshIntervalSeconds,
+        error: errors.refreshIntervalSeconds,
+      }),
+      checkboxField({
+        form,
+        name: 'allowSha1',
+        label: 'Accept SHA-1 signatures from this issuer (not recommended)',
+        checked: values.allowSha1,
+        error: errors.allowSha1,
+      }),
+      checkboxField({
+        form,
+        name: 'requireSignedAssertion',
+        label:
+          'SAML 2.0: require the assertion itself to be signed (a signed Response around an unsigned assertion is refused)',
+        checked: values.requireSignedAssertion,
+        marked: true,
+        error: errors.requireSignedAssertion,
+      }),
+      textareaField({
+        form,
+        name: 'allowedTenants',
+        label: 'Allowed tenants',
+        value: values.allowedTenants,
+        rows: 3,
+        error: errors.allowedTenants,
+        hint: 'One tenant ID per line; needed when the issuer URI contains {tenantid}.',
+      }),
+      selectField({
+        form,
+        name: 'policyMode',
+        label: 'Metadata signature policy',
+        choices: POLICY_CHOICES,
+        value: values.policyMode,
+        error: errors.policyMode ?? errors.signaturePolicy,
+      }),
+      textareaField({
+        form,
+        name: 'pinnedSigners',
+        label: 'Pinned metadata signers',
+        value: values.pinnedSigners,
+        rows: 3,
+        error: errors.pinnedSigners,
+        hint: 'SHA-1 or SHA-256 thumbprints, one per line; used with the pinned policy.',
+      }),
+      selectField({
+        form,
+        name: 'discontinuityPolicy',
+        label: 'A document that replaces every key without continuity',
+        choices: DISCONTINUITY_CHOICES,
+        value: values.discontinuityPolicy,
+        error: errors.discontinuityPolicy,
+      }),
+    ],
+    '\n',
+  );
   return postForm({ action: options.action, csrf: options.csrf, body, submit: 'Save changes' });
 }

@@ -8,9 +8,9 @@ import type {
 } from '../../admin/admin-service.js';
 import { describeRealmUnlink } from '../../admin/admin-views.js';
 import { isClaimsgateError } from '../../lib/errors.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import { DISCONTINUITY_REASON_TEXT } from '../../rollover/plan-continuity.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml } from '../html.js';
 import {
   confirmDeletionBody,
   badge,
@@ -26,7 +26,6 @@ import {
   textField,
   textOf,
   timeOf,
-  type Html,
 } from './admin-html.js';
 import {
   adminContextOf,
@@ -84,30 +83,30 @@ const DISCONTINUITY_TEXT: Readonly<Record<IssuerDetail['issuer']['discontinuityP
 };
 
 /** The Revoke / Reactivate link of a key row. */
-function keyActions(issuer: IssuerDetail, key: KeyView): Html {
+function keyActions(issuer: IssuerDetail, key: KeyView): SafeHtml {
   const base = issuerPath(issuer.issuer, `/keys/${encodeURIComponent(key.id)}`);
   const target = key.sha1 ?? key.sha256 ?? key.kid ?? key.id;
-  const hidden = `<span class="visually-hidden"> key ${escapeHtml(target.slice(0, 12))}…</span>`;
+  const hidden = html`<span class="visually-hidden"> key ${target.slice(0, 12)}…</span>`;
   return key.state === 'revoked' || key.state === 'retired' || key.state === 'expired'
-    ? `<a href="${escapeHtml(`${base}/reactivate`)}">Reactivate${hidden}</a>`
-    : `<a href="${escapeHtml(`${base}/revoke`)}">Revoke${hidden}</a>`;
+    ? html`<a href="${base}/reactivate">Reactivate${hidden}</a>`
+    : html`<a href="${base}/revoke">Revoke${hidden}</a>`;
 }
 
 /** The keys table of an issuer. */
-function keysTable(detail: IssuerDetail): Html {
+function keysTable(detail: IssuerDetail): SafeHtml {
   return dataTable<KeyView>({
     caption: `Keys of ${detail.issuer.name} (${detail.keys.length})`,
     empty: 'This issuer has no keys: nobody can sign in with it.',
     rows: detail.keys,
     columns: [
       { header: 'Thumbprint', rowHeader: true, cell: (key) => thumbprintCell(key) },
-      { header: 'State', cell: (key) => `${stateBadge(key.state)}<br>since ${timeOf(key.stateChangedAt)}` },
       {
-        header: 'Source',
-        cell: (key) => `${sourceBadge(key.source)}<br>added by ${escapeHtml(key.addedBy)}`,
+        header: 'State',
+        cell: (key) => html`${stateBadge(key.state)}<br>since ${timeOf(key.stateChangedAt)}`,
       },
+      { header: 'Source', cell: (key) => html`${sourceBadge(key.source)}<br>added by ${key.addedBy}` },
       { header: 'Subject', cell: (key) => textOf(key.subject) },
-      { header: 'Expires', cell: (key) => `${timeOf(key.notAfter)}<br>${expiryText(key.daysLeft)}` },
+      { header: 'Expires', cell: (key) => html`${timeOf(key.notAfter)}<br>${expiryText(key.daysLeft)}` },
       { header: 'First seen', cell: (key) => timeOf(key.firstSeenAt) },
       { header: 'Last seen in metadata', cell: (key) => timeOf(key.lastSeenInMetadataAt) },
       { header: 'Last used', cell: (key) => timeOf(key.lastUsedAt) },
@@ -117,44 +116,49 @@ function keysTable(detail: IssuerDetail): Html {
 }
 
 /** The issuer's fields as a description list. */
-function issuerFields(detail: IssuerDetail): Html {
+function issuerFields(detail: IssuerDetail): SafeHtml {
   const issuer = detail.issuer;
   const policy =
     issuer.signaturePolicy.mode === 'pinned'
-      ? `pinned to ${issuer.signaturePolicy.pinnedSigners.map((signer) => codeOf(signer)).join(', ')}`
-      : escapeHtml(issuer.signaturePolicy.mode);
+      ? html`pinned to ${joinHtml(
+          issuer.signaturePolicy.pinnedSigners.map((signer) => codeOf(signer)),
+          ', ',
+        )}`
+      : html`${issuer.signaturePolicy.mode}`;
   return detailList([
     ['Description', textOf(issuer.description)],
     ['Issuer URI', codeOf(issuer.issuerUri)],
-    ['Protocols', escapeHtml(issuer.protocols.join(', '))],
+    ['Protocols', html`${issuer.protocols.join(', ')}`],
     [
       'Metadata URL',
-      issuer.metadataUrl === null ? 'none (keys managed by hand)' : codeOf(issuer.metadataUrl),
+      issuer.metadataUrl === null ? html`none (keys managed by hand)` : codeOf(issuer.metadataUrl),
     ],
     ['Sign-in URL', codeOf(issuer.loginUrl)],
     ['Identity label', codeOf(issuer.label)],
-    ['Listed on the sign-in page', issuer.useForLogin ? 'yes' : 'no'],
-    ['Refresh interval', `${issuer.refreshIntervalSeconds} seconds`],
+    ['Listed on the sign-in page', html`${issuer.useForLogin ? 'yes' : 'no'}`],
+    ['Refresh interval', html`${issuer.refreshIntervalSeconds} seconds`],
     ['Metadata signature policy', policy],
-    ['SHA-1 signatures accepted', issuer.allowSha1 ? 'yes' : 'no'],
+    ['SHA-1 signatures accepted', html`${issuer.allowSha1 ? 'yes' : 'no'}`],
     [
       'SAML 2.0 assertions',
-      issuer.requireSignedAssertion
-        ? 'must be signed themselves'
-        : 'signed themselves or inside a signed Response',
+      html`${
+        issuer.requireSignedAssertion
+          ? 'must be signed themselves'
+          : 'signed themselves or inside a signed Response'
+      }`,
     ],
-    ['A document replacing every key', escapeHtml(DISCONTINUITY_TEXT[issuer.discontinuityPolicy])],
+    ['A document replacing every key', html`${DISCONTINUITY_TEXT[issuer.discontinuityPolicy]}`],
     [
       'Allowed tenants',
       issuer.allowedTenants.length === 0 ? textOf(null) : describeList(issuer.allowedTenants),
     ],
     ['Created', timeOf(issuer.createdAt)],
-    ['Last changed', `${timeOf(issuer.updatedAt)} (version ${issuer.version})`],
+    ['Last changed', html`${timeOf(issuer.updatedAt)} (version ${issuer.version})`],
   ]);
 }
 
 /** Where refreshing stands, the last-known-good document, and "Refresh now". */
-function refreshSection(detail: IssuerDetail, csrf: string): Html {
+function refreshSection(detail: IssuerDetail, csrf: string): SafeHtml {
   const refresh = detail.refresh;
   const snapshot = detail.snapshot;
   const facts = detailList([
@@ -166,24 +170,24 @@ function refreshSection(detail: IssuerDetail, csrf: string): Html {
       'Last-known-good metadata',
       snapshot === null
         ? textOf(null)
-        : `${codeOf(snapshot.url)}, fetched ${timeOf(snapshot.fetchedAt)}, SHA-256 ${codeOf(snapshot.sha256)}${snapshot.signerSha1 === null ? ', unsigned' : `, signed by ${codeOf(snapshot.signerSha1)}`}`,
+        : html`${codeOf(snapshot.url)}, fetched ${timeOf(snapshot.fetchedAt)}, SHA-256 ${codeOf(snapshot.sha256)}${snapshot.signerSha1 === null ? ', unsigned' : html`, signed by ${codeOf(snapshot.signerSha1)}`}`,
     ],
   ]);
   const button =
     detail.issuer.metadataUrl === null
-      ? '<p>This issuer has no metadata URL, so there is nothing to refresh.</p>'
+      ? html`<p>This issuer has no metadata URL, so there is nothing to refresh.</p>`
       : postForm({
           action: issuerPath(detail.issuer, '/refresh'),
           csrf,
-          body: '',
+          body: html``,
           submit: 'Refresh now',
           label: 'Refresh now',
         });
-  return section('refresh', 'Metadata refresh', facts + button);
+  return section('refresh', 'Metadata refresh', html`${facts}${button}`);
 }
 
 /** The keys of one side of a pending change's diff. */
-function pendingKeysTable(caption: string, empty: string, keys: readonly PendingKeyView[]): Html {
+function pendingKeysTable(caption: string, empty: string, keys: readonly PendingKeyView[]): SafeHtml {
   return dataTable<PendingKeyView>({
     caption,
     empty,
@@ -193,13 +197,14 @@ function pendingKeysTable(caption: string, empty: string, keys: readonly Pending
         header: 'Thumbprint',
         rowHeader: true,
         cell: (key) =>
-          [
-            key.sha1 === null ? '' : `SHA-1 ${codeOf(key.sha1)}`,
-            key.sha256 === null ? '' : `SHA-256 ${codeOf(key.sha256)}`,
-            key.kid === null ? '' : `kid ${codeOf(key.kid)}`,
-          ]
-            .filter((part) => part !== '')
-            .join('<br>'),
+          joinHtml(
+            [
+              key.sha1 !== null && html`SHA-1 ${codeOf(key.sha1)}`,
+              key.sha256 !== null && html`SHA-256 ${codeOf(key.sha256)}`,
+              key.kid !== null && html`kid ${codeOf(key.kid)}`,
+            ].filter((part) => part !== false),
+            '<br>',
+          ),
       },
       { header: 'Subject', cell: (key) => textOf(key.subject) },
       { header: 'Expires', cell: (key) => timeOf(key.notAfter) },
@@ -212,23 +217,23 @@ function pendingKeysTable(caption: string, empty: string, keys: readonly Pending
  * and Approve / Reject (each posting the SHA-256 shown, so that a newer
  * document is never approved unseen).
  */
-function pendingChangeSection(detail: IssuerDetail, change: PendingChangeView, csrf: string): Html {
+function pendingChangeSection(detail: IssuerDetail, change: PendingChangeView, csrf: string): SafeHtml {
   const decision =
     change.decision === 'pending'
       ? badge('waiting for approval', 'bad')
       : change.decision === 'rejected'
-        ? `${badge('rejected', 'warn')} by ${escapeHtml(change.decidedBy ?? '?')} ${timeOf(change.decidedAt)}`
-        : `${badge('approved', 'info')} by ${escapeHtml(change.decidedBy ?? '?')} ${timeOf(change.decidedAt)}`;
+        ? html`${badge('rejected', 'warn')} by ${change.decidedBy ?? '?'} ${timeOf(change.decidedAt)}`
+        : html`${badge('approved', 'info')} by ${change.decidedBy ?? '?'} ${timeOf(change.decidedAt)}`;
   const facts = detailList([
     ['Decision', decision],
-    ['Why it is held', escapeHtml(DISCONTINUITY_REASON_TEXT[change.reason])],
+    ['Why it is held', html`${DISCONTINUITY_REASON_TEXT[change.reason]}`],
     ['Fetched from', codeOf(change.url)],
     ['Detected', timeOf(change.detectedAt)],
     ['Document SHA-256', codeOf(change.sha256)],
-    ['Signed by', change.signerSha1 === null ? 'not validly signed' : codeOf(change.signerSha1)],
+    ['Signed by', change.signerSha1 === null ? html`not validly signed` : codeOf(change.signerSha1)],
   ]);
   const digest = hiddenField('sha256', change.sha256);
-  const buttons = [
+  const buttons = joinHtml([
     postForm({
       action: issuerPath(detail.issuer, '/pending-change/approve'),
       csrf,
@@ -236,39 +241,41 @@ function pendingChangeSection(detail: IssuerDetail, change: PendingChangeView, c
       submit: 'Approve this change',
       label: 'Approve the pending change',
     }),
-    change.decision === 'rejected'
-      ? ''
-      : postForm({
-          action: issuerPath(detail.issuer, '/pending-change/reject'),
-          csrf,
-          body: digest,
-          submit: 'Reject this change',
-          kind: 'danger',
-          label: 'Reject the pending change',
-        }),
-  ].join('');
+    change.decision !== 'rejected' &&
+      postForm({
+        action: issuerPath(detail.issuer, '/pending-change/reject'),
+        csrf,
+        body: digest,
+        submit: 'Reject this change',
+        kind: 'danger',
+        label: 'Reject the pending change',
+      }),
+  ]);
   return section(
     'pending-change',
     'Pending change',
-    [
-      `<p class="lead">The metadata now publishes keys that replace this issuer's keys without continuity. Sign-ins keep using the keys trusted now until the change is approved. Approve it only if ${escapeHtml(detail.issuer.name)} really replaced its keys (an emergency rollover); approving trusts the added keys and retires the removed ones at once.</p>`,
-      facts,
-      pendingKeysTable('Keys the change adds', 'None.', change.added),
-      pendingKeysTable('Keys the change removes', 'None.', change.removed),
-      buttons,
-    ].join('\n'),
+    joinHtml(
+      [
+        html`<p class="lead">The metadata now publishes keys that replace this issuer's keys without continuity. Sign-ins keep using the keys trusted now until the change is approved. Approve it only if ${detail.issuer.name} really replaced its keys (an emergency rollover); approving trusts the added keys and retires the removed ones at once.</p>`,
+        facts,
+        pendingKeysTable('Keys the change adds', 'None.', change.added),
+        pendingKeysTable('Keys the change removes', 'None.', change.removed),
+        buttons,
+      ],
+      '\n',
+    ),
   );
 }
 
 /** Paste a certificate or thumbprint: the first (Check) step of adding a key. */
-export function addKeyForm(detail: IssuerDetail, csrf: string, value = '', error?: string): Html {
+export function addKeyForm(detail: IssuerDetail, csrf: string, value = '', error?: string): SafeHtml {
   return postForm({
     action: issuerPath(detail.issuer, '/keys/check'),
     csrf,
     label: 'Add a key',
     submit: 'Check',
-    body: [
-      '<p>Paste a certificate (PEM, or the base64 text of an &lt;X509Certificate&gt; element) or a SHA-1 or SHA-256 thumbprint. The next page shows exactly what will be stored, and every character removed, before anything is added.</p>',
+    body: joinHtml([
+      html`<p>Paste a certificate (PEM, or the base64 text of an &lt;X509Certificate&gt; element) or a SHA-1 or SHA-256 thumbprint. The next page shows exactly what will be stored, and every character removed, before anything is added.</p>`,
       textareaField({
         form: 'add-key',
         name: 'value',
@@ -278,19 +285,19 @@ export function addKeyForm(detail: IssuerDetail, csrf: string, value = '', error
         required: true,
         error,
       }),
-    ].join(''),
+    ]),
   });
 }
 
 /** A metadata URL to preview: the first step of "Import from metadata". */
-export function importForm(detail: IssuerDetail, csrf: string, url?: string, error?: string): Html {
+export function importForm(detail: IssuerDetail, csrf: string, url?: string, error?: string): SafeHtml {
   return postForm({
     action: issuerPath(detail.issuer, '/import'),
     csrf,
     label: 'Import from metadata',
     submit: 'Preview changes',
-    body: [
-      '<p>Fetches the document and shows what would change — fields and keys — before anything is applied.</p>',
+    body: joinHtml([
+      html`<p>Fetches the document and shows what would change — fields and keys — before anything is applied.</p>`,
       textField({
         form: 'import',
         name: 'metadataUrl',
@@ -301,7 +308,7 @@ export function importForm(detail: IssuerDetail, csrf: string, url?: string, err
         spellcheck: false,
         error,
       }),
-    ].join(''),
+    ]),
   });
 }
 
@@ -310,9 +317,9 @@ export function importForm(detail: IssuerDetail, csrf: string, url?: string, err
  * values), each marked when a mapping reads it, and the mapped claims the
  * token lacked: what to write or fix a mapping from.
  */
-function tokenClaims(detail: IssuerDetail): Html {
+function tokenClaims(detail: IssuerDetail): SafeHtml {
   const seen = detail.lastTokenClaims;
-  if (seen === null) return '<p>No token from this issuer has been accepted yet.</p>';
+  if (seen === null) return html`<p>No token from this issuer has been accepted yet.</p>`;
   const read = new Map<string, string>();
   for (const mapping of detail.mappings) {
     read.set(mapping.nameClaim, `name claim of ${mapping.label}`);
@@ -320,23 +327,25 @@ function tokenClaims(detail: IssuerDetail): Html {
   }
   const carried = new Set(seen.claimTypes);
   const lacking = [...read].filter(([type]) => !carried.has(type));
-  return [
-    `<p>Since ${timeOf(seen.since)}, accepted tokens carry these ${seen.claimTypes.length} claim type(s) (their values are never stored):</p>`,
-    `<ul class="plain">${seen.claimTypes.map((type) => `<li>${codeOf(type)}${read.has(type) ? ` — ${escapeHtml(read.get(type)!)}` : ''}</li>`).join('')}</ul>`,
-    lacking.length === 0
-      ? ''
-      : `<p><strong>Not in the last token:</strong> ${lacking.map(([type, role]) => `${codeOf(type)} (${escapeHtml(role)})`).join(', ')}. Update the mapping to a type the token carries.</p>`,
-  ].join('');
+  return joinHtml([
+    html`<p>Since ${timeOf(seen.since)}, accepted tokens carry these ${seen.claimTypes.length} claim type(s) (their values are never stored):</p>`,
+    html`<ul class="plain">${seen.claimTypes.map((type) => html`<li>${codeOf(type)}${read.has(type) && ` — ${read.get(type)!}`}</li>`)}</ul>`,
+    lacking.length > 0 &&
+      html`<p><strong>Not in the last token:</strong> ${joinHtml(
+        lacking.map(([type, role]) => html`${codeOf(type)} (${role})`),
+        ', ',
+      )}. Update the mapping to a type the token carries.</p>`,
+  ]);
 }
 
 /** The issuer page's body. */
-function renderIssuerPage(detail: IssuerDetail, csrf: string): Html {
+function renderIssuerPage(detail: IssuerDetail, csrf: string): SafeHtml {
   const mappings = dataTable({
     caption: `Claim mappings of ${detail.issuer.name}`,
     empty: `No claim mapping: users are named ${detail.issuer.label}:<the token's subject>.`,
     rows: detail.mappings,
     columns: [
-      { header: 'Label', rowHeader: true, cell: (m) => escapeHtml(m.label) },
+      { header: 'Label', rowHeader: true, cell: (m) => html`${m.label}` },
       { header: 'Name claim', cell: (m) => codeOf(m.nameClaim) },
       { header: 'Group claim', cell: (m) => codeOf(m.groupClaim) },
       {
@@ -345,22 +354,25 @@ function renderIssuerPage(detail: IssuerDetail, csrf: string): Html {
       },
     ],
   });
-  return [
-    `<p class="actions">${link(issuerPath(detail.issuer, '/edit'), 'Edit fields')} ${link(issuerPath(detail.issuer, '/delete'), 'Delete issuer')} ${link(`/admin/audit?issuer=${encodeURIComponent(detail.issuer.name)}`, 'Audit log of this issuer')}</p>`,
-    detail.pendingChange === null ? '' : pendingChangeSection(detail, detail.pendingChange, csrf),
-    section('alerts', 'Alerts', alertList(detail.alerts)),
-    section('fields', 'Fields', issuerFields(detail)),
-    section('keys', 'Keys', keysTable(detail)),
-    refreshSection(detail, csrf),
-    section('add-key', 'Add a key', addKeyForm(detail, csrf)),
-    section('import', 'Import from metadata', importForm(detail, csrf)),
-    section(
-      'mappings',
-      'Claim mappings',
-      `${mappings}<p>${link('/admin/mappings', 'Manage claim mappings')}</p>`,
-    ),
-    section('token-claims', 'Claims of the last accepted token', tokenClaims(detail)),
-  ].join('\n');
+  return joinHtml(
+    [
+      html`<p class="actions">${link(issuerPath(detail.issuer, '/edit'), 'Edit fields')} ${link(issuerPath(detail.issuer, '/delete'), 'Delete issuer')} ${link(`/admin/audit?issuer=${encodeURIComponent(detail.issuer.name)}`, 'Audit log of this issuer')}</p>`,
+      detail.pendingChange !== null && pendingChangeSection(detail, detail.pendingChange, csrf),
+      section('alerts', 'Alerts', alertList(detail.alerts)),
+      section('fields', 'Fields', issuerFields(detail)),
+      section('keys', 'Keys', keysTable(detail)),
+      refreshSection(detail, csrf),
+      section('add-key', 'Add a key', addKeyForm(detail, csrf)),
+      section('import', 'Import from metadata', importForm(detail, csrf)),
+      section(
+        'mappings',
+        'Claim mappings',
+        html`${mappings}<p>${link('/admin/mappings', 'Manage claim mappings')}</p>`,
+      ),
+      section('token-claims', 'Claims of the last accepted token', tokenClaims(detail)),
+    ],
+    '\n',
+  );
 }
 
 /**
@@ -434,8 +446,8 @@ export function registerIssuerPage(app: FastifyInstance, services: GatewayServic
     csrf: string,
     values: IssuerFormValues,
     error?: unknown,
-  ): { status: number; body: Html } {
-    let summary = '';
+  ): { status: number; body: SafeHtml } {
+    let summary = html``;
     let errors: Readonly<Record<string, string>> = {};
     let status = 200;
     if (isClaimsgateError(error)) {
@@ -444,7 +456,7 @@ export function registerIssuerPage(app: FastifyInstance, services: GatewayServic
       status = statusOfError(error.code);
     }
     const form = renderIssuerForm({ action: issuerPath(detail.issuer, '/edit'), csrf, values, errors });
-    return { status, body: `${summary}${form}<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>` };
+    return { status, body: html`${summary}${form}<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>` };
   }
 
   app.get('/admin/issuers/:name/edit', { preHandler }, async (request, reply) => {
@@ -461,7 +473,7 @@ export function registerIssuerPage(app: FastifyInstance, services: GatewayServic
   app.post('/admin/issuers/:name/edit', { preHandler }, async (request, reply) => {
     const context = adminContextOf(request, services);
     const detail = await service.getIssuer(paramOf(request, 'name'));
-    const values = submittedIssuerValues(formOf(request));
+    const values = submittedIssuerValues(formOf(request), detail.issuer);
     try {
       const { update, expectedVersion } = readIssuerUpdate(values);
       const updated = await service.updateIssuer(detail.issuer.id, update, context.actor, expectedVersion);
@@ -500,12 +512,12 @@ export function registerIssuerPage(app: FastifyInstance, services: GatewayServic
       });
     }
     const body = confirmDeletionBody({
-      consequence: [
-        `<p>Deleting <strong>${escapeHtml(detail.issuer.name)}</strong> removes its ${removal.keys} key(s) and ${removal.mappings} claim mapping(s). Users of this issuer can no longer sign in. The audit log keeps its history.</p>`,
+      consequence: joinHtml([
+        html`<p>Deleting <strong>${detail.issuer.name}</strong> removes its ${removal.keys} key(s) and ${removal.mappings} claim mapping(s). Users of this issuer can no longer sign in. The audit log keeps its history.</p>`,
         removal.realms.length === 0
-          ? '<p>No realm names this issuer.</p>'
-          : `<p>In the same step, the realms that name it stop naming it:</p><ul>${removal.realms.map((unlink) => `<li>${escapeHtml(describeRealmUnlink(unlink))}</li>`).join('')}</ul>`,
-      ].join(''),
+          ? html`<p>No realm names this issuer.</p>`
+          : html`<p>In the same step, the realms that name it stop naming it:</p><ul>${removal.realms.map((unlink) => html`<li>${describeRealmUnlink(unlink)}</li>`)}</ul>`,
+      ]),
       action: issuerPath(detail.issuer, '/delete'),
       csrf: context.csrf,
       submit: `Delete issuer ${detail.issuer.name}`,
@@ -524,18 +536,18 @@ export function registerIssuerPage(app: FastifyInstance, services: GatewayServic
 }
 
 /** Why an issuer cannot be deleted: the realms that allow it alone, each with a link to edit it. */
-function refusedDeletion(detail: IssuerDetail, uris: unknown, ids: unknown): Html {
+function refusedDeletion(detail: IssuerDetail, uris: unknown, ids: unknown): SafeHtml {
   const strings = (value: unknown): string[] =>
     Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
   const realmIds = strings(ids);
   const items = strings(uris).map(
     (uri, index) =>
-      `<li>${link(`/admin/realms/${encodeURIComponent(realmIds[index] ?? uri)}/edit`, `Edit realm ${uri}`)}</li>`,
+      html`<li>${link(`/admin/realms/${encodeURIComponent(realmIds[index] ?? uri)}/edit`, `Edit realm ${uri}`)}</li>`,
   );
-  return [
-    `<div class="error-summary" role="alert"><h2>${escapeHtml(detail.issuer.name)} cannot be deleted yet</h2>`,
-    '<p>It is the only issuer these realms allow. A realm without allowed issuers accepts every issuer, so deleting it would open them to all (CG_STORE_REFERENCED). Allow another issuer on each, or delete the realm, then delete the issuer.</p>',
-    `<ul>${items.join('')}</ul></div>`,
-    `<p>${link(issuerPath(detail.issuer), 'Back to the issuer')}</p>`,
-  ].join('');
+  return joinHtml([
+    html`<div class="error-summary" role="alert"><h2>${detail.issuer.name} cannot be deleted yet</h2>`,
+    html`<p>It is the only issuer these realms allow. A realm without allowed issuers accepts every issuer, so deleting it would open them to all (CG_STORE_REFERENCED). Allow another issuer on each, or delete the realm, then delete the issuer.</p>`,
+    html`<ul>${items}</ul></div>`,
+    html`<p>${link(issuerPath(detail.issuer), 'Back to the issuer')}</p>`,
+  ]);
 }

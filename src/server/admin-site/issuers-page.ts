@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { IssuerSummary, KeyView } from '../../admin/admin-service.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml } from '../html.js';
-import { badge, codeOf, dataTable, link, textOf, timeOf, type Html } from './admin-html.js';
+import { badge, codeOf, dataTable, link, textOf, timeOf } from './admin-html.js';
 import { adminContextOf, flashOf, issuerPath, sendAdminPage } from './admin-responses.js';
 import {
   alertList,
@@ -15,18 +15,18 @@ import {
 } from './trust-views.js';
 
 /** One key of an issuer, as an item of the issuers table's key list. */
-function keyItem(key: KeyView): Html {
+function keyItem(key: KeyView): SafeHtml {
   const lastSeen =
     key.source === 'metadata'
-      ? `last seen in metadata ${timeOf(key.lastSeenInMetadataAt)}`
-      : 'entered by hand';
-  return [
-    '<li>',
-    `<div>${stateBadge(key.state)} ${sourceBadge(key.source)}</div>`,
+      ? html`last seen in metadata ${timeOf(key.lastSeenInMetadataAt)}`
+      : html`entered by hand`;
+  return joinHtml([
+    html`<li>`,
+    html`<div>${stateBadge(key.state)} ${sourceBadge(key.source)}</div>`,
     thumbprintCell(key),
-    `<div>Expiry: ${expiryText(key.daysLeft)}; ${lastSeen}</div>`,
-    '</li>',
-  ].join('');
+    html`<div>Expiry: ${expiryText(key.daysLeft)}; ${lastSeen}</div>`,
+    html`</li>`,
+  ]);
 }
 
 interface IssuerRow {
@@ -60,18 +60,18 @@ export function registerIssuersPage(app: FastifyInstance, services: GatewayServi
           header: 'Name',
           rowHeader: true,
           cell: ({ summary }) =>
-            link(issuerPath(summary.issuer), summary.issuer.name) +
-            (summary.pendingChange?.decision === 'pending'
-              ? `<br>${link(`${issuerPath(summary.issuer)}#pending-change`, 'Pending change: review it')} ${badge('waiting for approval', 'bad')}`
-              : ''),
+            html`${link(issuerPath(summary.issuer), summary.issuer.name)}${
+              summary.pendingChange?.decision === 'pending' &&
+              html`<br>${link(`${issuerPath(summary.issuer)}#pending-change`, 'Pending change: review it')} ${badge('waiting for approval', 'bad')}`
+            }`,
         },
         { header: 'Issuer URI', cell: ({ summary }) => codeOf(summary.issuer.issuerUri) },
         {
           header: 'Keys',
           cell: ({ summary, keys }) =>
             keys.length === 0
-              ? '<span class="none">No keys</span>'
-              : `<span>${summary.usableKeys} usable of ${keys.length}</span><ul class="keys">${keys.map(keyItem).join('')}</ul>`,
+              ? html`<span class="none">No keys</span>`
+              : html`<span>${summary.usableKeys} usable of ${keys.length}</span><ul class="keys">${keys.map(keyItem)}</ul>`,
         },
         { header: 'Last refresh', cell: ({ summary }) => lastRefreshCell(summary.refresh) },
         { header: 'Next refresh', cell: ({ summary }) => nextRefreshCell(summary.refresh) },
@@ -80,17 +80,20 @@ export function registerIssuersPage(app: FastifyInstance, services: GatewayServi
           cell: ({ summary }) =>
             summary.nextExpiry === null
               ? textOf(null)
-              : `${expiryText(summary.nextExpiry.daysLeft)} ${codeOf(summary.nextExpiry.thumbprint)}`,
+              : html`${expiryText(summary.nextExpiry.daysLeft)} ${codeOf(summary.nextExpiry.thumbprint)}`,
         },
         { header: 'Alerts', cell: ({ summary }) => alertList(summary.alerts) },
       ],
     });
-    const body = [
-      '<p class="lead">Who this gateway trusts. Keys from metadata follow the issuer by themselves; keys entered by hand stay until you revoke them.</p>',
-      `<p class="actions"><a class="button primary" href="/admin/issuers/new">Add an issuer from metadata</a> ${link('/admin/thumbprint', 'Calculate a thumbprint')}</p>`,
-      table,
-      `<p>${escapeHtml(`Times are UTC.`)}</p>`,
-    ].join('\n');
+    const body = joinHtml(
+      [
+        html`<p class="lead">Who this gateway trusts. Keys from metadata follow the issuer by themselves; keys entered by hand stay until you revoke them.</p>`,
+        html`<p class="actions"><a class="button primary" href="/admin/issuers/new">Add an issuer from metadata</a> ${link('/admin/thumbprint', 'Calculate a thumbprint')}</p>`,
+        table,
+        html`<p>Times are UTC.</p>`,
+      ],
+      '\n',
+    );
     return sendAdminPage(reply, context, {
       title: 'Issuers',
       section: 'issuers',

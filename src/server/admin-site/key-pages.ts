@@ -7,8 +7,8 @@ import {
 } from '../../admin/admin-service.js';
 import { formatThumbprint } from '../../crypto/thumbprint.js';
 import { ClaimsgateError, isClaimsgateError } from '../../lib/errors.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml } from '../html.js';
 import {
   codeOf,
   dataTable,
@@ -20,7 +20,6 @@ import {
   selectField,
   textOf,
   timeOf,
-  type Html,
 } from './admin-html.js';
 import {
   adminContextOf,
@@ -57,7 +56,7 @@ const STATE_CHOICES = [
   { value: 'announced', label: 'Announced: trusted, and shown as the coming key' },
 ] as const;
 
-function stateField(value: string): Html {
+function stateField(value: string): SafeHtml {
   return selectField({
     form: 'add',
     name: 'state',
@@ -73,72 +72,78 @@ function thumbprintCheck(
   csrf: string,
   pasted: string,
   inspection: ThumbprintInspection,
-): Html {
+): SafeHtml {
   const algorithm = inspection.algorithm === 'sha1' ? 'SHA-1' : 'SHA-256';
   const warning =
-    inspection.noteworthy.length > 0
-      ? `<p class="field-error">The pasted value contained ${inspection.noteworthy.length} invisible or unusual character(s). They have been removed; check that this is the thumbprint you meant.</p>`
-      : '';
-  return [
-    section(
-      'normalised',
-      'Normalised thumbprint',
-      [
-        detailList([
-          ['Algorithm', `${algorithm} (${inspection.thumbprint.length} hexadecimal digits)`],
-          ['Thumbprint', codeOf(inspection.thumbprint)],
-          ['With colons', codeOf(inspection.colons)],
-          ['What you pasted', pastedWithMarks(pasted, inspection.noteworthy)],
+    inspection.noteworthy.length > 0 &&
+    html`<p class="field-error">The pasted value contained ${inspection.noteworthy.length} invisible or unusual character(s). They have been removed; check that this is the thumbprint you meant.</p>`;
+  return joinHtml(
+    [
+      section(
+        'normalised',
+        'Normalised thumbprint',
+        joinHtml([
+          detailList([
+            ['Algorithm', html`${algorithm} (${inspection.thumbprint.length} hexadecimal digits)`],
+            ['Thumbprint', codeOf(inspection.thumbprint)],
+            ['With colons', codeOf(inspection.colons)],
+            ['What you pasted', pastedWithMarks(pasted, inspection.noteworthy)],
+          ]),
+          warning,
         ]),
-        warning,
-      ].join(''),
-    ),
-    section(
-      'removed',
-      `Characters removed (${inspection.removed.length})`,
-      removedCharacterList(inspection.removed, inspection.noteworthy),
-    ),
-    '<p>A key entered as a bare thumbprint vouches only for a certificate whose thumbprint is exactly this value. It stays trusted until you revoke it; metadata refreshes do not remove it.</p>',
-    postForm({
-      action: issuerPath(detail.issuer, '/keys'),
-      csrf,
-      label: 'Add the key',
-      submit: `Add ${algorithm} thumbprint to ${detail.issuer.name}`,
-      body: hiddenField('thumbprint', inspection.thumbprint) + stateField('active'),
-    }),
-  ].join('\n');
+      ),
+      section(
+        'removed',
+        `Characters removed (${inspection.removed.length})`,
+        removedCharacterList(inspection.removed, inspection.noteworthy),
+      ),
+      html`<p>A key entered as a bare thumbprint vouches only for a certificate whose thumbprint is exactly this value. It stays trusted until you revoke it; metadata refreshes do not remove it.</p>`,
+      postForm({
+        action: issuerPath(detail.issuer, '/keys'),
+        csrf,
+        label: 'Add the key',
+        submit: `Add ${algorithm} thumbprint to ${detail.issuer.name}`,
+        body: html`${hiddenField('thumbprint', inspection.thumbprint)}${stateField('active')}`,
+      }),
+    ],
+    '\n',
+  );
 }
 
 /** The certificates found in pasted text, as a table. */
-export function certificateTable(caption: string, certificates: readonly CertificateView[]): Html {
+export function certificateTable(caption: string, certificates: readonly CertificateView[]): SafeHtml {
   return dataTable<CertificateView>({
     caption,
     empty: 'No certificate.',
     rows: certificates,
     columns: [
-      { header: 'Subject', rowHeader: true, cell: (c) => escapeHtml(c.subject) },
+      { header: 'Subject', rowHeader: true, cell: (c) => html`${c.subject}` },
       {
         header: 'Thumbprints',
         cell: (c) =>
-          [
-            `<span class="algorithm">SHA-1</span> ${codeOf(c.sha1)}`,
-            `<span class="algorithm">SHA-1 with colons</span> ${codeOf(formatThumbprint(c.sha1, 'colons'))}`,
-            `<span class="algorithm">SHA-256</span> ${codeOf(c.sha256)}`,
-            `<span class="algorithm">SHA-256 with colons</span> ${codeOf(formatThumbprint(c.sha256, 'colons'))}`,
-          ].join('<br>'),
+          joinHtml(
+            [
+              html`<span class="algorithm">SHA-1</span> ${codeOf(c.sha1)}`,
+              html`<span class="algorithm">SHA-1 with colons</span> ${codeOf(formatThumbprint(c.sha1, 'colons'))}`,
+              html`<span class="algorithm">SHA-256</span> ${codeOf(c.sha256)}`,
+              html`<span class="algorithm">SHA-256 with colons</span> ${codeOf(formatThumbprint(c.sha256, 'colons'))}`,
+            ],
+            '<br>',
+          ),
       },
       {
         header: 'Valid',
-        cell: (c) => `from ${timeOf(c.notBefore)}<br>to ${timeOf(c.notAfter)}<br>${expiryText(c.daysLeft)}`,
+        cell: (c) =>
+          html`from ${timeOf(c.notBefore)}<br>to ${timeOf(c.notAfter)}<br>${expiryText(c.daysLeft)}`,
       },
-      { header: 'Issued by', cell: (c) => escapeHtml(c.issuer) },
+      { header: 'Issued by', cell: (c) => html`${c.issuer}` },
       {
         header: 'Key',
-        cell: (c) => escapeHtml(`${c.keyType}${c.keySize === null ? '' : ` ${c.keySize} bits`}`),
+        cell: (c) => html`${c.keyType}${c.keySize !== null && ` ${c.keySize} bits`}`,
       },
       {
         header: 'Found in',
-        cell: (c) => (c.sections.length === 0 ? textOf(null) : escapeHtml(c.sections.join('; '))),
+        cell: (c) => (c.sections.length === 0 ? textOf(null) : html`${c.sections.join('; ')}`),
       },
     ],
   });
@@ -150,21 +155,23 @@ function certificateCheck(
   csrf: string,
   pasted: string,
   certificate: CertificateView,
-): Html {
+): SafeHtml {
   const expired = certificate.daysLeft < 0;
-  return [
-    certificateTable('The pasted certificate', [certificate]),
-    expired
-      ? '<p class="field-error">This certificate has expired: tokens it signs will not be accepted.</p>'
-      : '',
-    postForm({
-      action: issuerPath(detail.issuer, '/keys'),
-      csrf,
-      label: 'Add the key',
-      submit: `Add certificate to ${detail.issuer.name}`,
-      body: hiddenField('certificate', pasted) + stateField('active'),
-    }),
-  ].join('\n');
+  return joinHtml(
+    [
+      certificateTable('The pasted certificate', [certificate]),
+      expired &&
+        html`<p class="field-error">This certificate has expired: tokens it signs will not be accepted.</p>`,
+      postForm({
+        action: issuerPath(detail.issuer, '/keys'),
+        csrf,
+        label: 'Add the key',
+        submit: `Add certificate to ${detail.issuer.name}`,
+        body: html`${hiddenField('certificate', pasted)}${stateField('active')}`,
+      }),
+    ],
+    '\n',
+  );
 }
 
 /**
@@ -190,10 +197,10 @@ export function registerKeyPages(app: FastifyInstance, services: GatewayServices
         title,
         section: 'issuers',
         status: statusOfError(error.code),
-        body: `${describeError(error)}${addKeyForm(detail, context.csrf, pasted, error.message)}<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>`,
+        body: html`${describeError(error)}${addKeyForm(detail, context.csrf, pasted, error.message)}<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>`,
       });
     }
-    let body: Html;
+    let body: SafeHtml;
     try {
       if (looksLikeCertificate(pasted)) {
         const found = service.thumbprintsFromText(pasted).certificates;
@@ -215,7 +222,7 @@ export function registerKeyPages(app: FastifyInstance, services: GatewayServices
     return sendAdminPage(reply, context, {
       title: `Check the key for ${detail.issuer.name}`,
       section: 'issuers',
-      body: `${body}<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>`,
+      body: html`${body}<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>`,
     });
   }
 

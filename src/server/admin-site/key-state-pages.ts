@@ -2,9 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { IssuerDetail, KeyView } from '../../admin/admin-service.js';
 import { ClaimsgateError, isClaimsgateError } from '../../lib/errors.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml } from '../html.js';
-import { detailList, link, postForm, textareaField, textOf, timeOf, type Html } from './admin-html.js';
+import { detailList, link, postForm, textareaField, textOf, timeOf } from './admin-html.js';
 import {
   adminContextOf,
   describeError,
@@ -45,45 +45,49 @@ export function registerKeyStateChange(
     csrf: string,
     reason: string,
     error?: string,
-  ): Html {
+  ): SafeHtml {
     const usable = detail.keys.filter((candidate) => candidate.usable);
     const lastKey =
-      action === 'revoke' && key.usable && usable.length === 1
-        ? '<p class="field-error">This is the issuer’s only usable key: after revoking it, nobody can sign in with this issuer until a new key is trusted.</p>'
-        : '';
+      action === 'revoke' &&
+      key.usable &&
+      usable.length === 1 &&
+      html`<p class="field-error">This is the issuer’s only usable key: after revoking it, nobody can sign in with this issuer until a new key is trusted.</p>`;
     const explanation =
       action === 'revoke'
-        ? '<p>A revoked key no longer validates tokens, and no metadata refresh makes it trusted again. Revoke a key whose private key may be compromised.</p>'
-        : '<p>The key becomes active: tokens it signs are accepted again.</p>';
-    return [
-      explanation,
-      detailList([
-        ['Issuer', escapeHtml(detail.issuer.name)],
-        ['Thumbprint', thumbprintCell(key)],
-        ['State', stateBadge(key.state)],
-        ['Source', sourceBadge(key.source)],
-        ['Subject', textOf(key.subject)],
-        ['Expires', `${timeOf(key.notAfter)} ${expiryText(key.daysLeft)}`],
-      ]),
-      lastKey,
-      postForm({
-        action: issuerPath(detail.issuer, `/keys/${encodeURIComponent(key.id)}/${action}`),
-        csrf,
-        submit: `${verb} key`,
-        kind: action === 'revoke' ? 'danger' : 'primary',
-        body: textareaField({
-          form: action,
-          name: 'reason',
-          label: 'Reason',
-          hint: 'Recorded in the audit log.',
-          value: reason,
-          rows: 2,
-          required: true,
-          error,
+        ? html`<p>A revoked key no longer validates tokens, and no metadata refresh makes it trusted again. Revoke a key whose private key may be compromised.</p>`
+        : html`<p>The key becomes active: tokens it signs are accepted again.</p>`;
+    return joinHtml(
+      [
+        explanation,
+        detailList([
+          ['Issuer', html`${detail.issuer.name}`],
+          ['Thumbprint', thumbprintCell(key)],
+          ['State', stateBadge(key.state)],
+          ['Source', sourceBadge(key.source)],
+          ['Subject', textOf(key.subject)],
+          ['Expires', html`${timeOf(key.notAfter)} ${expiryText(key.daysLeft)}`],
+        ]),
+        lastKey,
+        postForm({
+          action: issuerPath(detail.issuer, `/keys/${encodeURIComponent(key.id)}/${action}`),
+          csrf,
+          submit: `${verb} key`,
+          kind: action === 'revoke' ? 'danger' : 'primary',
+          body: textareaField({
+            form: action,
+            name: 'reason',
+            label: 'Reason',
+            hint: 'Recorded in the audit log.',
+            value: reason,
+            rows: 2,
+            required: true,
+            error,
+          }),
         }),
-      }),
-      `<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>`,
-    ].join('\n');
+        html`<p>${link(issuerPath(detail.issuer), 'Cancel')}</p>`,
+      ],
+      '\n',
+    );
   }
 
   app.get(path, { preHandler }, async (request, reply) => {
@@ -128,7 +132,7 @@ export function registerKeyStateChange(
         title: `${verb} a key of ${detail.issuer.name}?`,
         section: 'issuers',
         status: statusOfError(error.code),
-        body: describeError(error) + renderConfirm(detail, key, context.csrf, reason, error.message),
+        body: html`${describeError(error)}${renderConfirm(detail, key, context.csrf, reason, error.message)}`,
       });
     }
   });

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClaimMappingView, IssuerSummary } from '../../admin/admin-service.js';
 import { isClaimsgateError, type ClaimsgateError } from '../../lib/errors.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml } from '../html.js';
 import {
   confirmDeletionBody,
   codeOf,
@@ -12,7 +12,6 @@ import {
   section,
   selectField,
   textField,
-  type Html,
 } from './admin-html.js';
 import {
   adminContextOf,
@@ -58,26 +57,25 @@ function mappingForm(options: {
   readonly issuers: readonly IssuerSummary[] | undefined;
   readonly values: MappingValues;
   readonly errors: Readonly<Record<string, string>>;
-}): Html {
+}): SafeHtml {
   const { form, values, errors } = options;
   const issuerField =
-    options.issuers === undefined
-      ? ''
-      : selectField({
-          form,
-          name: 'issuer',
-          label: 'Issuer',
-          required: true,
-          choices: options.issuers.map((s) => ({ value: s.issuer.name, label: s.issuer.name })),
-          value: values.issuer,
-          error: errors.issuer ?? errors.issuerId,
-        });
+    options.issuers !== undefined &&
+    selectField({
+      form,
+      name: 'issuer',
+      label: 'Issuer',
+      required: true,
+      choices: options.issuers.map((s) => ({ value: s.issuer.name, label: s.issuer.name })),
+      value: values.issuer,
+      error: errors.issuer ?? errors.issuerId,
+    });
   return postForm({
     action: options.action,
     csrf: options.csrf,
     submit: options.submit,
     label: options.submit,
-    body: [
+    body: joinHtml([
       issuerField,
       textField({
         form,
@@ -106,17 +104,17 @@ function mappingForm(options: {
         spellcheck: false,
         error: errors.groupClaim,
       }),
-    ].join(''),
+    ]),
   });
 }
 
-function mappingsTable(mappings: readonly ClaimMappingView[]): Html {
+function mappingsTable(mappings: readonly ClaimMappingView[]): SafeHtml {
   return dataTable<ClaimMappingView>({
     caption: `Claim mappings (${mappings.length})`,
     empty: 'No claim mapping yet.',
     rows: mappings,
     columns: [
-      { header: 'Label', rowHeader: true, cell: (m) => escapeHtml(m.label) },
+      { header: 'Label', rowHeader: true, cell: (m) => html`${m.label}` },
       {
         header: 'Issuer',
         cell: (m) => link(issuerPath({ id: m.issuerId, name: m.issuerName }), m.issuerName),
@@ -126,7 +124,7 @@ function mappingsTable(mappings: readonly ClaimMappingView[]): Html {
       {
         header: 'Actions',
         cell: (m) =>
-          `${link(`/admin/mappings/${encodeURIComponent(m.id)}/edit`, `Edit ${m.label}`)}<br>${link(`/admin/mappings/${encodeURIComponent(m.id)}/delete`, `Delete ${m.label}`)}`,
+          html`${link(`/admin/mappings/${encodeURIComponent(m.id)}/edit`, `Edit ${m.label}`)}<br>${link(`/admin/mappings/${encodeURIComponent(m.id)}/delete`, `Delete ${m.label}`)}`,
       },
     ],
   });
@@ -152,7 +150,7 @@ export function registerMappingPages(app: FastifyInstance, services: GatewayServ
     const error = options.error;
     const form =
       issuers.length === 0
-        ? '<p>Add an issuer first: a mapping belongs to one.</p>'
+        ? html`<p>Add an issuer first: a mapping belongs to one.</p>`
         : mappingForm({
             form: 'add-mapping',
             action: '/admin/mappings',
@@ -167,15 +165,18 @@ export function registerMappingPages(app: FastifyInstance, services: GatewayServ
       section: 'mappings',
       flash: options.flash,
       status: error === undefined ? 200 : statusOfError(error.code),
-      body: [
-        '<p class="lead">How each issuer’s claims become an identity: <code>label:value of the name claim</code>.</p>',
-        mappingsTable(mappings),
-        section(
-          'add-mapping',
-          'Add a claim mapping',
-          (error === undefined ? '' : describeError(error)) + form,
-        ),
-      ].join('\n'),
+      body: joinHtml(
+        [
+          html`<p class="lead">How each issuer’s claims become an identity: <code>label:value of the name claim</code>.</p>`,
+          mappingsTable(mappings),
+          section(
+            'add-mapping',
+            'Add a claim mapping',
+            html`${error !== undefined && describeError(error)}${form}`,
+          ),
+        ],
+        '\n',
+      ),
     });
   }
 
@@ -234,7 +235,7 @@ export function registerMappingPages(app: FastifyInstance, services: GatewayServ
       title: `Edit claim mapping ${mapping.label}`,
       section: 'mappings',
       status: error === undefined ? 200 : statusOfError(error.code),
-      body: `<p>Issuer: ${link(issuerPath({ id: mapping.issuerId, name: mapping.issuerName }), mapping.issuerName)}</p>${error === undefined ? '' : describeError(error)}${form}<p>${link('/admin/mappings', 'Cancel')}</p>`,
+      body: html`<p>Issuer: ${link(issuerPath({ id: mapping.issuerId, name: mapping.issuerName }), mapping.issuerName)}</p>${error !== undefined && describeError(error)}${form}<p>${link('/admin/mappings', 'Cancel')}</p>`,
     });
   }
 
@@ -271,7 +272,7 @@ export function registerMappingPages(app: FastifyInstance, services: GatewayServ
       title: `Delete claim mapping ${mapping.label}?`,
       section: 'mappings',
       body: confirmDeletionBody({
-        consequence: `<p>Users of ${escapeHtml(mapping.issuerName)} are no longer given a <code>${escapeHtml(mapping.label)}:…</code> identity by this mapping.</p>`,
+        consequence: html`<p>Users of ${mapping.issuerName} are no longer given a <code>${mapping.label}:…</code> identity by this mapping.</p>`,
         action: `/admin/mappings/${encodeURIComponent(mapping.id)}/delete`,
         csrf: context.csrf,
         submit: 'Delete mapping',

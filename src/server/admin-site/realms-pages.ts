@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { IssuerSummary, RealmInput, RealmView } from '../../admin/admin-service.js';
 import { isClaimsgateError, type ClaimsgateError } from '../../lib/errors.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml } from '../html.js';
 import {
   confirmDeletionBody,
   checkboxGroup,
@@ -14,7 +14,6 @@ import {
   selectField,
   textField,
   textOf,
-  type Html,
 } from './admin-html.js';
 import {
   adminContextOf,
@@ -80,7 +79,7 @@ function realmForm(options: {
   readonly issuers: readonly IssuerSummary[];
   readonly values: RealmValues;
   readonly errors: Readonly<Record<string, string>>;
-}): Html {
+}): SafeHtml {
   const { form, values, errors } = options;
   const names = options.issuers.map((s) => s.issuer.name);
   return postForm({
@@ -88,7 +87,7 @@ function realmForm(options: {
     csrf: options.csrf,
     submit: options.submit,
     label: options.submit,
-    body: [
+    body: joinHtml([
       textField({
         form,
         name: 'realmUri',
@@ -131,11 +130,11 @@ function realmForm(options: {
         checked: new Set(values.allowedIssuers),
         error: errors.allowedIssuers ?? errors.allowedIssuerIds,
       }),
-    ].join(''),
+    ]),
   });
 }
 
-function realmsTable(realms: readonly RealmView[]): Html {
+function realmsTable(realms: readonly RealmView[]): SafeHtml {
   return dataTable<RealmView>({
     caption: `Realms (${realms.length})`,
     empty: 'No realm: no application can receive tokens yet.',
@@ -147,12 +146,12 @@ function realmsTable(realms: readonly RealmView[]): Html {
       {
         header: 'Allowed issuers',
         cell: (r) =>
-          r.allowedIssuerNames.length === 0 ? 'every issuer' : escapeHtml(r.allowedIssuerNames.join(', ')),
+          html`${r.allowedIssuerNames.length === 0 ? 'every issuer' : r.allowedIssuerNames.join(', ')}`,
       },
       {
         header: 'Actions',
         cell: (r) =>
-          `${link(`/admin/realms/${encodeURIComponent(r.id)}/edit`, `Edit ${r.realmUri}`)}<br>${link(`/admin/realms/${encodeURIComponent(r.id)}/delete`, `Delete ${r.realmUri}`)}`,
+          html`${link(`/admin/realms/${encodeURIComponent(r.id)}/edit`, `Edit ${r.realmUri}`)}<br>${link(`/admin/realms/${encodeURIComponent(r.id)}/delete`, `Delete ${r.realmUri}`)}`,
       },
     ],
   });
@@ -190,11 +189,14 @@ export function registerRealmPages(app: FastifyInstance, services: GatewayServic
       section: 'realms',
       flash: options.flash,
       status: error === undefined ? 200 : statusOfError(error.code),
-      body: [
-        '<p class="lead">The applications (relying parties) this gateway signs users in to, and which issuers each accepts.</p>',
-        realmsTable(realms),
-        section('add-realm', 'Add a realm', (error === undefined ? '' : describeError(error)) + form),
-      ].join('\n'),
+      body: joinHtml(
+        [
+          html`<p class="lead">The applications (relying parties) this gateway signs users in to, and which issuers each accepts.</p>`,
+          realmsTable(realms),
+          section('add-realm', 'Add a realm', html`${error !== undefined && describeError(error)}${form}`),
+        ],
+        '\n',
+      ),
     });
   }
 
@@ -236,7 +238,7 @@ export function registerRealmPages(app: FastifyInstance, services: GatewayServic
       title: `Edit realm ${realm.realmUri}`,
       section: 'realms',
       status: error === undefined ? 200 : statusOfError(error.code),
-      body: `${error === undefined ? '' : describeError(error)}${form}<p>${link('/admin/realms', 'Cancel')}</p>`,
+      body: html`${error !== undefined && describeError(error)}${form}<p>${link('/admin/realms', 'Cancel')}</p>`,
     });
   }
 
@@ -265,7 +267,7 @@ export function registerRealmPages(app: FastifyInstance, services: GatewayServic
       title: `Delete realm ${realm.realmUri}?`,
       section: 'realms',
       body: confirmDeletionBody({
-        consequence: `<p>Tokens addressed to ${codeOf(realm.realmUri)} will no longer be accepted, and its users cannot sign in.</p>`,
+        consequence: html`<p>Tokens addressed to ${codeOf(realm.realmUri)} will no longer be accepted, and its users cannot sign in.</p>`,
         action: `/admin/realms/${encodeURIComponent(realm.id)}/delete`,
         csrf: context.csrf,
         submit: 'Delete realm',

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminHealth } from '../../admin/admin-service.js';
 import { isClaimsgateError } from '../../lib/errors.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
-import { escapeHtml } from '../html.js';
 import {
   badge,
   codeOf,
@@ -14,7 +14,6 @@ import {
   textareaField,
   textField,
   timeOf,
-  type Html,
 } from './admin-html.js';
 import {
   adminContextOf,
@@ -33,8 +32,8 @@ function thumbprintForms(
   csrf: string,
   values: { certificate: string; metadataUrl: string },
   errors: { certificate?: string; metadataUrl?: string },
-): Html {
-  return `<div class="columns">${[
+): SafeHtml {
+  return html`<div class="columns">${[
     section(
       'from-certificate',
       'From a certificate',
@@ -76,11 +75,10 @@ function thumbprintForms(
         }),
       }),
     ),
-  ].join('')}</div>`;
+  ]}</div>`;
 }
 
-const THUMBPRINT_LEAD =
-  '<p class="lead">The SHA-1 thumbprint is what WIF, AD FS and K2 thumbprint fields take; the SHA-256 is what claimsgate records too. Nothing is stored.</p>';
+const THUMBPRINT_LEAD = html`<p class="lead">The SHA-1 thumbprint is what WIF, AD FS and K2 thumbprint fields take; the SHA-256 is what claimsgate records too. Nothing is stored.</p>`;
 
 /**
  * Registers the thumbprint calculator (`GET /admin/thumbprint`, and `POST`
@@ -98,7 +96,7 @@ export function registerToolPages(app: FastifyInstance, services: GatewayService
     return sendAdminPage(reply, context, {
       title: 'Thumbprint calculator',
       section: 'thumbprint',
-      body: THUMBPRINT_LEAD + thumbprintForms(context.csrf, { certificate: '', metadataUrl: '' }, {}),
+      body: html`${THUMBPRINT_LEAD}${thumbprintForms(context.csrf, { certificate: '', metadataUrl: '' }, {})}`,
     });
   });
 
@@ -113,25 +111,27 @@ export function registerToolPages(app: FastifyInstance, services: GatewayService
       const result = fromUrl
         ? await service.thumbprintsFromUrl(metadataUrl)
         : service.thumbprintsFromText(certificate);
-      const source = fromUrl
-        ? detailList([
-            ['Metadata URL', codeOf(result.source)],
-            ['Document SHA-256', codeOf(result.documentSha256)],
-          ])
-        : '';
+      const source =
+        fromUrl &&
+        detailList([
+          ['Metadata URL', codeOf(result.source)],
+          ['Document SHA-256', codeOf(result.documentSha256)],
+        ]);
       return sendAdminPage(reply, context, {
         title: 'Thumbprint calculator',
         section: 'thumbprint',
-        body: [
-          THUMBPRINT_LEAD,
-          section(
-            'results',
-            'Results',
-            source +
-              certificateTable(`Certificates found (${result.certificates.length})`, result.certificates),
-          ),
-          thumbprintForms(context.csrf, { certificate, metadataUrl }, {}),
-        ].join('\n'),
+        body: joinHtml(
+          [
+            THUMBPRINT_LEAD,
+            section(
+              'results',
+              'Results',
+              html`${source}${certificateTable(`Certificates found (${result.certificates.length})`, result.certificates)}`,
+            ),
+            thumbprintForms(context.csrf, { certificate, metadataUrl }, {}),
+          ],
+          '\n',
+        ),
       });
     } catch (error) {
       if (!isClaimsgateError(error)) throw error;
@@ -140,10 +140,7 @@ export function registerToolPages(app: FastifyInstance, services: GatewayService
         title: 'Thumbprint calculator',
         section: 'thumbprint',
         status: statusOfError(error.code),
-        body:
-          THUMBPRINT_LEAD +
-          describeError(error) +
-          thumbprintForms(context.csrf, { certificate, metadataUrl }, errors),
+        body: html`${THUMBPRINT_LEAD}${describeError(error)}${thumbprintForms(context.csrf, { certificate, metadataUrl }, errors)}`,
       });
     }
   });
@@ -156,12 +153,12 @@ export function registerToolPages(app: FastifyInstance, services: GatewayService
 }
 
 /** The health page's body. */
-function renderHealth(health: AdminHealth): Html {
+function renderHealth(health: AdminHealth): SafeHtml {
   const store = detailList([
-    ['Backend', escapeHtml(health.store.backend)],
+    ['Backend', html`${health.store.backend}`],
     [
       'Reachable',
-      health.store.reachable ? badge('yes', 'ok') : `${badge('no', 'bad')} ${codeOf(health.store.code)}`,
+      health.store.reachable ? badge('yes', 'ok') : html`${badge('no', 'bad')} ${codeOf(health.store.code)}`,
     ],
     ['Checked', timeOf(health.checkedAt)],
   ]);
@@ -170,8 +167,8 @@ function renderHealth(health: AdminHealth): Html {
     empty: 'No counters.',
     rows: flattenCounters(health.engine),
     columns: [
-      { header: 'Counter', rowHeader: true, cell: ([name]) => escapeHtml(name) },
-      { header: 'Value', cell: ([, value]) => escapeHtml(value) },
+      { header: 'Counter', rowHeader: true, cell: ([name]) => html`${name}` },
+      { header: 'Value', cell: ([, value]) => html`${value}` },
     ],
   });
   const issuers = dataTable<AdminHealth['issuers'][number]>({
@@ -182,23 +179,26 @@ function renderHealth(health: AdminHealth): Html {
       { header: 'Issuer', rowHeader: true, cell: (i) => link(issuerPath(i), i.name) },
       {
         header: 'Usable keys',
-        cell: (i) => (i.usableKeys === 0 ? badge('0', 'bad') : escapeHtml(String(i.usableKeys))),
+        cell: (i) => (i.usableKeys === 0 ? badge('0', 'bad') : html`${i.usableKeys}`),
       },
       { header: 'Last refresh', cell: (i) => lastRefreshCell(i.refresh) },
       {
         header: 'Last good refresh',
         cell: (i) =>
-          `${timeOf(i.refresh.lastSuccessAt)}${i.refresh.lastSuccessAgeSeconds === null ? '' : `<br>${escapeHtml(describeAge(i.refresh.lastSuccessAgeSeconds))} ago`}`,
+          html`${timeOf(i.refresh.lastSuccessAt)}${i.refresh.lastSuccessAgeSeconds !== null && html`<br>${describeAge(i.refresh.lastSuccessAgeSeconds)} ago`}`,
       },
       { header: 'Next refresh', cell: (i) => nextRefreshCell(i.refresh) },
       { header: 'Alerts', cell: (i) => alertList(i.alerts) },
     ],
   });
-  return [
-    section('store', 'Store', store),
-    section('issuers', 'Issuers', issuers),
-    section('engine', 'Rollover engine', engineTable),
-  ].join('\n');
+  return joinHtml(
+    [
+      section('store', 'Store', store),
+      section('issuers', 'Issuers', issuers),
+      section('engine', 'Rollover engine', engineTable),
+    ],
+    '\n',
+  );
 }
 
 /** Nested counters as `refreshes success` → `3` rows, in the engine's order. */

@@ -151,6 +151,7 @@ describe('admin site pages', () => {
 
   it('escapes markup in every stored value it shows (XSS)', async () => {
     const attack = '<script>alert("x")</script><img src=x onerror=alert(1)>';
+    const escaped = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;';
     await fixture.store.updateIssuer(fixture.issuer.id, { description: attack }, 'test');
     const xss = await fixture.store.createIssuer(
       {
@@ -161,21 +162,34 @@ describe('admin site pages', () => {
       },
       'test',
     );
+    // A claim type a token carried and a mapping that reads another: both are shown on the issuer page.
+    await fixture.store.recordTokenClaimTypes(xss.id, [`urn:claim:${attack}`], fixture.now());
+    await fixture.store.createClaimMapping(
+      { issuerId: xss.id, label: 'EVIL', nameClaim: `urn:name:${attack}`, groupClaim: null },
+      'test',
+    );
     try {
-      for (const url of [
-        '/admin',
-        '/admin/issuers/sim',
-        `/admin/issuers/${encodeURIComponent(xss.name)}`,
-        '/admin/audit',
-      ]) {
+      const xssPage = `/admin/issuers/${encodeURIComponent(xss.name)}`;
+      for (const url of ['/admin', '/admin/issuers/sim', xssPage, `${xssPage}/edit`, '/admin/audit']) {
         const html = await page(url);
         assert.doesNotMatch(html, /<script/i, url);
         assert.doesNotMatch(html, /<img/i, url);
         assert.doesNotMatch(html, /<b>bold/, url);
         assert.deepEqual(checkAdminHtml(html), [], url);
       }
-      const issuerPage = await page('/admin/issuers/sim');
-      assert.ok(issuerPage.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'));
+      // Each value is shown, escaped (not dropped).
+      const issuers = await page('/admin');
+      assert.ok(issuers.includes('>x&quot;&gt;&lt;b&gt;bold&lt;/b&gt;</a>'), 'the name in the issuers list');
+      assert.ok(issuers.includes('https://evil.test/&quot;&gt;&lt;script&gt;'), 'the issuer URI in the list');
+      assert.ok((await page('/admin/issuers/sim')).includes(escaped), 'the description');
+      const issuerPage = await page(xssPage);
+      assert.ok(issuerPage.includes('<h1>Issuer x&quot;&gt;&lt;b&gt;bold&lt;/b&gt;</h1>'), 'the name');
+      assert.ok(issuerPage.includes(`<dd>${escaped}</dd>`), 'the description');
+      assert.ok(issuerPage.includes(`urn:claim:${escaped}`), 'the claim type of the last token');
+      assert.ok(issuerPage.includes(`urn:name:${escaped}`), 'the claim a mapping reads');
+      const edit = await page(`${xssPage}/edit`);
+      assert.ok(edit.includes('name="name" aria-describedby="issuer-name-hint" required value="x&quot;&gt;'));
+      assert.ok(edit.includes(`spellcheck="false">\n${escaped}</textarea>`), 'the description field');
     } finally {
       await fixture.store.deleteIssuer(xss.id, 'test');
       await fixture.store.updateIssuer(fixture.issuer.id, { description: '' }, 'test');

@@ -141,6 +141,54 @@ describe('realms, claim mappings, issuer fields and the audit log on the admin s
     );
   });
 
+  it('shows whether SAML assertions must be signed, keeps it when a form does not carry the box, and turns it off only when unchecked', async () => {
+    await fixture.store.updateIssuer(fixture.issuer.id, { requireSignedAssertion: true }, 'test');
+    const edit = await getPage(fixture.app, '/admin/issuers/sim/edit', admin.cookie);
+    // The box is checked, and a hidden field of its name comes first, so an unchecked box still sends something.
+    assert.match(
+      edit.body,
+      /<input type="hidden" name="requireSignedAssertion" value="off"><input type="checkbox" id="issuer-requireSignedAssertion" name="requireSignedAssertion" value="on" checked>/,
+    );
+    assert.deepEqual(checkAdminHtml(edit.body), []);
+    const fields = async (): Promise<Record<string, string | string[]>> => {
+      const issuer = (await fixture.store.getIssuer('sim'))!;
+      return {
+        version: String(issuer.version),
+        name: 'sim',
+        description: issuer.description,
+        issuerUri: issuer.issuerUri,
+        metadataUrl: issuer.metadataUrl!,
+        loginUrl: issuer.loginUrl!,
+        label: issuer.label,
+        protocols: [...issuer.protocols],
+        useForLogin: 'on',
+        refreshIntervalSeconds: String(issuer.refreshIntervalSeconds),
+        allowedTenants: '',
+        policyMode: 'self-consistent',
+        pinnedSigners: '',
+      };
+    };
+    const save = async (extra: Record<string, string | string[]>): Promise<boolean> => {
+      const saved = await submit(fixture.app, admin, '/admin/issuers/sim/edit', {
+        ...(await fields()),
+        ...extra,
+      });
+      assert.equal(saved.statusCode, 303, saved.body.slice(0, 800));
+      return (await fixture.store.getIssuer('sim'))!.requireSignedAssertion;
+    };
+
+    // A form without the box (a page from before it existed, a hand-made post) does not weaken the issuer.
+    assert.equal(await save({ description: 'saved without the box' }), true);
+    assert.equal((await fixture.store.getIssuer('sim'))?.description, 'saved without the box');
+    // What a browser sends for the box checked, then unchecked, then checked again.
+    assert.equal(await save({ requireSignedAssertion: ['off', 'on'] }), true);
+    assert.equal(await save({ requireSignedAssertion: 'off' }), false);
+    assert.equal(await save({}), false, 'a form without the box keeps it off too');
+    const off = await getPage(fixture.app, '/admin/issuers/sim/edit', admin.cookie);
+    assert.match(off.body, /name="requireSignedAssertion" value="on">/, 'shown unchecked');
+    assert.equal(await save({ requireSignedAssertion: ['off', 'on'] }), true);
+  });
+
   it('filters the audit log by issuer, action, actor, dates and text, and pages through it', async () => {
     // The earlier tests wrote admin entries; add enough for two pages.
     for (let index = 0; index < 55; index += 1) {

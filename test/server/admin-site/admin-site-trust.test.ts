@@ -291,6 +291,46 @@ describe('adding an issuer from its metadata on the admin site', () => {
     assert.ok((await fixture.store.listKeys(issuer.id)).length >= 1);
   });
 
+  it('escapes the markup a hostile document carries in its entity ID, endpoint and certificate subject (XSS)', async () => {
+    const attack = '<script>alert("x")</script>';
+    // Written into the XML escaped, so the parsed document carries the markup itself.
+    const inXml = (text: string): string =>
+      text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    // The common name is in RFC 4514 syntax, where a quote is escaped.
+    const certificate = await createTestCertificate({ commonName: attack.replace(/"/g, '\\"') });
+    const hostile = await startMetadataServer({
+      kind: 'document',
+      body: buildFederationMetadata({
+        entityId: inXml(`https://sts.evil.test/${attack}`),
+        signingCertificates: [certificate.base64],
+        passiveEndpoint: inXml(`https://sts.evil.test/ls/?a="><img src=x onerror=alert(1)>`),
+      }),
+    });
+    try {
+      const preview = await submit(fixture.app, admin, '/admin/issuers/new', {
+        name: 'evil',
+        metadataUrl: hostile.url,
+      });
+      assert.equal(preview.statusCode, 200, preview.body.slice(0, 1000));
+      assert.doesNotMatch(preview.body, /<script/i);
+      assert.doesNotMatch(preview.body, /<img/i);
+      assert.deepEqual(checkAdminHtml(preview.body), []);
+      const escaped = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;';
+      assert.ok(preview.body.includes(`https://sts.evil.test/${escaped}`), 'the entity ID, escaped');
+      // Node writes the subject with its special characters backslash-escaped, then the page escapes it.
+      assert.ok(
+        preview.body.includes('CN=\\&lt;script\\&gt;alert(\\&quot;x\\&quot;)\\&lt;/script\\&gt;'),
+        'the certificate subject, escaped',
+      );
+      assert.ok(
+        preview.body.includes('https://sts.evil.test/ls/?a=&quot;&gt;&lt;img src=x onerror=alert(1)&gt;'),
+        'the endpoint, escaped',
+      );
+    } finally {
+      await hostile.close();
+    }
+  });
+
   it('keeps what was typed and ties the error to its field when the name is taken', async () => {
     const response = await submit(fixture.app, admin, '/admin/issuers/new', {
       name: 'sim',
