@@ -257,7 +257,7 @@ export const CONFIG_SCHEMA = {
           default: 86_400,
           min: 0,
           max: 30 * DAY_SECONDS,
-          doc: 'How long a key that an unsigned metadata document brought in must have been known before it vouches for a later document (as a key it shares) in the key continuity check. Keys an administrator added and an issuer\'s first keys vouch at once; for an issuer that signs its metadata, every trusted key does. See docs/rollover.md, "Key continuity".',
+          doc: 'How long a key that an unsigned metadata document brought in must have been known before it vouches for a later document (as a key it shares) in the key continuity check, counted from when a refresh brought it in or back into use from retired, revoked or expired. Keys an administrator added or reactivated and an issuer\'s first keys vouch at once; for an issuer that signs its metadata, every trusted key does. See docs/rollover.md, "Key continuity".',
         },
         graceSeconds: {
           kind: 'setting',

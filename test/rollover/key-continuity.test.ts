@@ -606,6 +606,52 @@ describe('an unsigned issuer answered twice: first the real keys and the attacke
     }
   });
 
+  it('restarts the probation of a key retired and republished: the time it spent retired does not count (security review, round 5)', async () => {
+    const bench = await openBench(publishing([certA, certB]));
+    try {
+      await bench.engine.start();
+      await signsIn(bench, certA);
+      bench.server.setMode(publishing([certA, certB, attacker]));
+      assert.equal((await refresh(bench)).outcome, 'success');
+      bench.server.setMode(publishing([certA, certB]));
+      assert.equal((await refresh(bench)).outcome, 'success');
+      assert.equal(await stateOf(bench, attacker), 'retired', 'it never signed a token: retired at once');
+      // Two days later the attacker answers again with the real keys and theirs, then theirs alone.
+      bench.server.setMode(publishing([certA, certB, attacker]));
+      assert.equal((await refresh(bench, 2 * 86_400)).outcome, 'success');
+      assert.equal(await stateOf(bench, attacker), 'announced');
+      bench.server.setMode(publishing([attacker]));
+      assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
+      assert.equal(await stateOf(bench, certA), 'active');
+      await signsIn(bench, certA);
+      // A day after it came back, its probation has run: the same answer is an announced rollover's end.
+      assert.equal((await refresh(bench, 86_400)).outcome, 'success');
+      assert.equal(await stateOf(bench, certA), 'retiring');
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('lets a key an administrator made usable again vouch at once, as one they added', async () => {
+    const bench = await openBench(publishing([certA, certB]));
+    try {
+      await bench.engine.start();
+      await signsIn(bench, certA);
+      bench.server.setMode(publishing([certA, certB, certC]));
+      assert.equal((await refresh(bench)).outcome, 'success');
+      const keyC = (await bench.store.listKeys(bench.issuer.id)).find((key) => key.sha1 === sha1Of(certC));
+      assert.ok(keyC);
+      await bench.store.setKeyState(keyC.id, 'revoked', 'admin:test', 'not ours?');
+      await bench.store.setKeyState(keyC.id, 'active', 'admin:test', 'the issuer confirmed it');
+      bench.server.setMode(publishing([certC]));
+      assert.equal((await refresh(bench)).outcome, 'success');
+      assert.deepEqual(await actions(bench, 'alert.keys-discontinuous'), []);
+      await signsIn(bench, certC);
+    } finally {
+      await bench.close();
+    }
+  });
+
   it('applies the same second answer a day later as the end of an announced rollover', async () => {
     const bench = await openBench(publishing([certA, certB]));
     try {
