@@ -248,7 +248,7 @@ export const CONFIG_SCHEMA = {
           default: 1_000,
           min: 1,
           max: 1_000_000,
-          doc: 'The most sign-ins that may wait at once, over every issuer, for such a metadata fetch; more are refused at once with CG_TRUST_KEY_UNKNOWN (a flood of tokens naming random keys while an endpoint hangs holds no more requests than this; each holds its request body, well under a megabyte). One issuer holds at most half of them, and the first token of an issuer with none waiting is always admitted, so a flood at one issuer cannot refuse another issuer that has just rolled its key.',
+          doc: 'The most sign-ins that may wait at once, over every issuer, for such a metadata fetch; more are refused at once with CG_TRUST_KEY_UNKNOWN (a flood of tokens naming random keys while an endpoint hangs holds no more requests than this; each holds its request body, well under a megabyte). They are shared fairly: with n issuers having tokens waiting, an issuer holds at most max(1, floor(maxWaitingTokens / n)) of them, and its first token is admitted even to a full pool (which then holds at most maxWaitingTokens + n - 1), so a flood at one issuer cannot refuse another issuer that has just rolled its key. See docs/rollover.md.',
         },
         continuityProbationSeconds: {
           kind: 'setting',

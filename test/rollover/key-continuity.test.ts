@@ -96,7 +96,7 @@ let benches = 0;
 
 async function openBench(
   initial: ReturnType<typeof publishing>,
-  options: { https?: boolean; discontinuityPolicy?: DiscontinuityPolicy; maxWaitingTokens?: number } = {},
+  options: { https?: boolean; discontinuityPolicy?: DiscontinuityPolicy } = {},
 ): Promise<Bench> {
   const clock = { now: START };
   const now = (): Date => clock.now;
@@ -122,7 +122,6 @@ async function openBench(
     logger: () => undefined,
     fetchTimeoutMs: 2000,
     ...(options.https === true ? { fetch: httpsVia(server) } : {}),
-    ...(options.maxWaitingTokens === undefined ? {} : { maxWaitingTokens: options.maxWaitingTokens }),
   });
   const validator = createTokenValidator({
     trust: () => engine.snapshot(),
@@ -307,8 +306,8 @@ describe('the hostile-document drill: the metadata endpoint answers once with on
 
 describe('tokens signed by a held key', () => {
   it('let 1,000 of them cost one metadata fetch per spacing window, each refused with CG_TRUST_KEY_PENDING_APPROVAL', async () => {
-    // One issuer may hold half the waiting pool: a pool of 2,000 lets all 1,000 wait.
-    const bench = await openBench(publishing([certA], certA), { maxWaitingTokens: 2_000 });
+    // An issuer alone may fill the waiting pool: the default 1,000 places let all of them wait.
+    const bench = await openBench(publishing([certA], certA));
     try {
       await bench.engine.start();
       bench.server.setMode(publishing([attacker], attacker));
