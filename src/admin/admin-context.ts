@@ -4,20 +4,22 @@ import {
   type Alert,
   type AlertThresholds,
 } from '../rollover/alerts.js';
+import { DEFAULT_PROBATION_SECONDS } from '../rollover/judge-continuity.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import { findLabelConflicts } from '../store/label-conflicts.js';
 import type { IssuerRecord, KeyRecord, PendingChangeRecord, RefreshStateRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { AdminServiceOptions } from './admin-service.js';
 import type { DocumentFetchContext } from './import-document.js';
+import type { ImportPlanSettings } from './import-preview.js';
 
 /** What every admin operation shares, resolved once from the service options. */
 export interface AdminContext extends DocumentFetchContext {
   readonly store: Store;
   readonly engine: RolloverEngine;
   readonly thresholds: AlertThresholds;
-  /** The engine's grace period, for import previews. */
-  readonly graceSeconds: number;
+  /** The engine's grace period and continuity probation, so that an import's preview plans as its refresh does. */
+  readonly planSettings: ImportPlanSettings;
 }
 
 /**
@@ -39,14 +41,13 @@ export function resolveAdminContext(options: AdminServiceOptions): AdminContext 
   if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes <= 0)) {
     throw new TypeError(`maxMetadataBytes must be a positive whole number; got ${String(maxBytes)}.`);
   }
-  const graceSeconds = options.graceSeconds ?? 3600;
-  if (typeof graceSeconds !== 'number' || !Number.isFinite(graceSeconds) || graceSeconds < 0) {
-    throw new TypeError(
-      `graceSeconds must be a number of seconds of at least 0; got ${String(graceSeconds)}.`,
-    );
-  }
+  const graceSeconds = checkSeconds('graceSeconds', options.graceSeconds ?? 3600);
+  const probationSeconds = checkSeconds(
+    'continuityProbationSeconds',
+    options.continuityProbationSeconds ?? DEFAULT_PROBATION_SECONDS,
+  );
   return {
-    graceSeconds,
+    planSettings: { graceSeconds, probationSeconds },
     store: options.store,
     engine: options.engine,
     now: options.now ?? (() => new Date()),
@@ -56,6 +57,13 @@ export function resolveAdminContext(options: AdminServiceOptions): AdminContext 
     maxMetadataBytes: maxBytes,
     thresholds: resolveAlertThresholds(options.alertThresholds),
   };
+}
+
+function checkSeconds(name: string, seconds: unknown): number {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new TypeError(`${name} must be a number of seconds of at least 0; got ${String(seconds)}.`);
+  }
+  return seconds;
 }
 
 /** Issuers with every key and refresh state, and the alerts they call for now. */

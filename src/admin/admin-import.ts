@@ -89,7 +89,7 @@ export async function previewImport(context: AdminContext, request: ImportReques
   const document = await loadFor(context, request, current);
   const baseline =
     current === undefined ? NEW_ISSUER_BASELINE : await loadImportBaseline(context, current.id);
-  return buildImportPreview(document, name, current, baseline, context.now(), context.graceSeconds);
+  return buildImportPreview(document, name, current, baseline, context.now(), context.planSettings);
 }
 
 /** What the import's refresh of an existing issuer plans from (see `runRefresh`). */

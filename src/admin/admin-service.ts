@@ -45,6 +45,11 @@ export interface AdminServiceOptions {
   readonly alertThresholds?: Partial<AlertThresholds>;
   /** The engine's grace period for keys that left the metadata, for import previews; default 3 600 s. */
   readonly graceSeconds?: number;
+  /**
+   * The engine's key continuity probation (its `continuityProbationSeconds`),
+   * for import previews; default a day, as the engine's.
+   */
+  readonly continuityProbationSeconds?: number;
 }
 
 /** An alert the current state of an issuer calls for (evaluated now, not read from the log). */

@@ -23,6 +23,18 @@ import { iso, isoOrNull } from './admin-views.js';
 import { inferLoginUrl, inferProtocols, TENANT_PLACEHOLDER } from './import-fields.js';
 import type { ImportDocument } from './import-document.js';
 
+/**
+ * The engine's settings an import's refresh plans with: a preview given
+ * other values than the engine's would show what the refresh does not do
+ * (a document continuous under one probation is held under another).
+ */
+export interface ImportPlanSettings {
+  /** How long a key that left the metadata stays trusted (`retiring`). */
+  readonly graceSeconds: number;
+  /** The key continuity probation (the engine's `continuityProbationSeconds`). */
+  readonly probationSeconds: number;
+}
+
 /** The issuer fields an import sets. */
 export interface ImportFields {
   readonly issuerUri: string;
@@ -169,9 +181,9 @@ export function planImport(
   issuer: IssuerRecord,
   baseline: ImportBaseline,
   now: Date,
-  graceSeconds: number,
+  settings: ImportPlanSettings,
 ): RefreshPlan {
-  const plan = planRefresh({ issuer, ...baseline, attempt: document.attempt, now, graceSeconds });
+  const plan = planRefresh({ issuer, ...baseline, attempt: document.attempt, now, ...settings });
   if (plan.error !== undefined) throw refusalOf(plan.error);
   return plan;
 }
@@ -195,9 +207,9 @@ function planPreview(
   issuer: IssuerRecord,
   baseline: ImportBaseline,
   now: Date,
-  graceSeconds: number,
+  settings: ImportPlanSettings,
 ): PreviewPlan {
-  const input = { issuer, ...baseline, attempt: document.attempt, now, graceSeconds };
+  const input = { issuer, ...baseline, attempt: document.attempt, now, ...settings };
   const plan = planRefresh(input);
   if (plan.error === undefined) return { plan, held: undefined };
   // The record the refresh would set, or (this very document is pending or rejected already) the stored one.
@@ -369,7 +381,7 @@ export function buildImportPreview(
   current: IssuerRecord | undefined,
   baseline: ImportBaseline,
   now: Date,
-  graceSeconds: number,
+  settings: ImportPlanSettings,
 ): ImportPreview {
   const fields = proposeImportFields(document, current);
   const { plan, held } = planPreview(
@@ -377,7 +389,7 @@ export function buildImportPreview(
     current ?? provisionalIssuer({ name, ...fields }, now),
     current === undefined ? NEW_ISSUER_BASELINE : baseline,
     now,
-    graceSeconds,
+    settings,
   );
   const keys = current === undefined ? [] : baseline.keys;
   const keyViews = keyDiff(document, current, keys, plan, now);

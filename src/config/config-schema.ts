@@ -248,7 +248,7 @@ export const CONFIG_SCHEMA = {
           default: 1_000,
           min: 1,
           max: 1_000_000,
-          doc: 'The most sign-ins that may wait at once, over every issuer, for such a metadata fetch; more are refused at once with CG_TRUST_KEY_UNKNOWN (a flood of tokens naming random keys while an endpoint hangs holds no more requests than this; each holds its request body, well under a megabyte). One issuer holds at most half of them, and the first token of an issuer with none waiting is always admitted, so a flood at one issuer cannot refuse another issuer that has just rolled its key.',
+          doc: 'The most sign-ins that may wait at once, over every issuer, for such a metadata fetch; more are refused at once with CG_TRUST_KEY_UNKNOWN (a flood of tokens naming random keys while an endpoint hangs holds no more requests than this; each holds its request body, well under a megabyte). They are shared fairly: with n issuers having tokens waiting, an issuer holds at most max(1, floor(maxWaitingTokens / n)) of them, and its first token is admitted even to a full pool (which then holds at most maxWaitingTokens + n - 1), so a flood at one issuer cannot refuse another issuer that has just rolled its key. See docs/rollover.md.',
         },
         continuityProbationSeconds: {
           kind: 'setting',
@@ -257,7 +257,7 @@ export const CONFIG_SCHEMA = {
           default: 86_400,
           min: 0,
           max: 30 * DAY_SECONDS,
-          doc: 'How long a key that an unsigned metadata document brought in must have been known before it vouches for a later document (as a key it shares) in the key continuity check. Keys an administrator added and an issuer\'s first keys vouch at once; for an issuer that signs its metadata, every trusted key does. See docs/rollover.md, "Key continuity".',
+          doc: 'How long a key that an unsigned metadata document brought in must have been known before it vouches for a later document (as a key it shares) in the key continuity check, counted from when a refresh brought it in or back into use from retired, revoked or expired. Keys an administrator added or reactivated and an issuer\'s first keys vouch at once; for an issuer that signs its metadata, every trusted key does. See docs/rollover.md, "Key continuity".',
         },
         graceSeconds: {
           kind: 'setting',

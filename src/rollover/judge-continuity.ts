@@ -7,7 +7,6 @@ import type {
   MetadataSnapshotRecord,
   PendingChangeRecord,
 } from '../store/model.js';
-import { REFRESH_ACTOR } from '../store/model.js';
 import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
 import { jwkMaterial } from './match-published-keys.js';
 
@@ -33,13 +32,17 @@ import { jwkMaterial } from './match-published-keys.js';
  * in under a signature by a key it was trusted with, an administrator's
  * hand, or a discontinuity's alert; and a document not signed by one of
  * them is a downgrade, whatever it shares. If it does not, only the
- * *established* keys: usable keys an administrator added, the issuer's
- * first keys, and keys known for the probation period (`probationSeconds`).
- * A key an unsigned document brought in is trusted for tokens at once but
- * vouches for no document until its probation ends: otherwise whoever
- * answers the metadata URL twice could replace every key, first adding
- * their own beside the real ones, then dropping the real ones (security
- * review, round 3).
+ * *established* keys: usable keys an administrator vouched for (added, or
+ * made usable again by hand), the issuer's first keys, and keys whose
+ * probation (`probationSeconds`) has run. A key an unsigned document brought
+ * in is trusted for tokens at once but vouches for no document until its
+ * probation ends: otherwise whoever answers the metadata URL twice could
+ * replace every key, first adding their own beside the real ones, then
+ * dropping the real ones (security review, round 3). Its probation restarts
+ * when a refresh brings it back from retired, revoked or expired
+ * (`KeyRecord.probationFrom`): time spent untrusted does not count, or a key
+ * published once and retired would vouch at once when republished later
+ * (security review, round 5).
  * - `approved`: discontinuous, but an administrator approved exactly this
  *   document (its SHA-256).
  * - `discontinuous`: anything else, with the reason.
@@ -142,18 +145,19 @@ export function judgeContinuity(input: ContinuityInput): ContinuityVerdict {
 export const DEFAULT_PROBATION_SECONDS = 86_400;
 
 /**
- * The usable keys that may vouch for a document: added by an administrator,
- * among the issuer's first keys (first seen no later than any other key),
- * or known for the probation period.
+ * The usable keys that may vouch for a document: vouched for by an
+ * administrator (no probation), among the issuer's first keys (on probation
+ * since the issuer's first key was seen: never out of trust since), or past
+ * the probation period.
  */
 function establishedKeys(input: ContinuityInput, usable: readonly KeyRecord[]): readonly KeyRecord[] {
   const first = Math.min(...input.keys.map((key) => key.firstSeenAt.getTime()));
   const probationEnd = input.now.getTime() - input.probationSeconds * 1000;
   return usable.filter(
     (key) =>
-      key.addedBy !== REFRESH_ACTOR ||
-      key.firstSeenAt.getTime() <= first ||
-      key.firstSeenAt.getTime() <= probationEnd,
+      key.probationFrom === null ||
+      key.probationFrom.getTime() <= first ||
+      key.probationFrom.getTime() <= probationEnd,
   );
 }
 

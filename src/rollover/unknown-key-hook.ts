@@ -14,7 +14,7 @@ export interface UnknownKeyCounts {
   timedOut: number;
   /** Events whose issuer is unknown or has no metadata URL. */
   unmapped: number;
-  /** Events refused at once because `maxWaiting` tokens were waiting already. */
+  /** Events refused at once: the pool was full, or their issuer held its fair share (see admitsWaitingToken). */
   overflow: number;
 }
 
@@ -26,7 +26,7 @@ export interface UnknownKeyHookOptions {
   readonly spacingMs: number;
   /** Longest a token waits for the fetch that can tell whether its key is published. */
   readonly waitMs: number;
-  /** Most tokens waiting at once, over every issuer; more are refused as they stand. */
+  /** Most tokens waiting at once, over every issuer, shared fairly between issuers (see admitsWaitingToken). */
   readonly maxWaiting: number;
   readonly logger: Logger;
   readonly counts: UnknownKeyCounts;
@@ -43,6 +43,45 @@ interface TrailingFetch {
   started: boolean;
   /** Ends the wait before the fetch begins (the engine stops): the tokens are refused. */
   cancel(): void;
+}
+
+/** The waiting pool as one token arrives: what {@link admitsWaitingToken} decides from. */
+export interface WaitingPool {
+  /** Tokens waiting now, over every issuer. */
+  readonly waiting: number;
+  /** Most tokens waiting at once (`maxWaitingTokens`). */
+  readonly maxWaiting: number;
+  /** Issuers with tokens waiting now (the arriving token's among them when it has some). */
+  readonly issuersWaiting: number;
+  /** Tokens of the arriving token's issuer waiting now. */
+  readonly issuerWaiting: number;
+}
+
+/**
+ * Whether a token may join the waiting pool: its issuer holds fewer than its
+ * fair share, `max(1, ⌊maxWaiting / n⌋)` with `n` the issuers holding
+ * waiting tokens counting its own, and the pool has room — or its issuer has
+ * none waiting, which is always admitted.
+ *
+ * SECURITY (resources, fairness). What this guarantees, for a flood of
+ * tokens naming one issuer's random keys:
+ *
+ * - the pool never holds more than `maxWaiting + n − 1` tokens (`n` the
+ *   issuers waiting): past `maxWaiting` only an issuer's first token is
+ *   admitted, and it adds the issuer to `n`;
+ * - an issuer with nothing waiting is never refused: a flood at one issuer
+ *   cannot refuse another issuer's token outright, full pool or not;
+ * - no token takes its issuer past its fair share, so once several issuers
+ *   wait, an issuer holding more (admitted while it was alone) falls to its
+ *   share as its tokens end (within `unknownKeyWaitMs`) and the pool's room
+ *   goes to the others, each up to its own share. An issuer alone may fill
+ *   the whole pool.
+ */
+export function admitsWaitingToken(pool: WaitingPool): boolean {
+  if (pool.issuerWaiting === 0) return true;
+  // The issuer has tokens waiting, so it is one of the issuersWaiting.
+  const share = Math.max(1, Math.floor(pool.maxWaiting / pool.issuersWaiting));
+  return pool.issuerWaiting < share && pool.waiting < pool.maxWaiting;
 }
 
 /** The validator's unknown-key hook, and a way to end every wait when the engine stops. */
@@ -78,10 +117,8 @@ export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKey
   const { loader, refresher, now, spacingMs, waitMs, maxWaiting, logger, counts } = options;
   /** Tokens waiting now, over every issuer. */
   let waitingNow = 0;
-  /** Issuer ID → tokens waiting now for it. */
+  /** Issuer ID → tokens waiting now for it (issuers with none are not kept). */
   const waitingFor = new Map<string, number>();
-  /** The most tokens one issuer may hold waiting: half the pool, so a flood at one issuer leaves room for the others. */
-  const maxPerIssuer = Math.max(1, Math.floor(maxWaiting / 2));
   /** Issuer ID → the trailing fetch not yet begun (or under way, until it settles). */
   const trailing = new Map<string, TrailingFetch>();
 
@@ -182,13 +219,17 @@ export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKey
     }
     // SECURITY (resources): each waiting token holds a request open; a flood of
     // tokens naming random keys while an issuer's endpoint hangs must not hold
-    // them without bound. Past the cap a token is refused as it stands. One
-    // issuer fills at most half the pool, and the first token of an issuer
-    // with none waiting is always admitted (so the pool holds at most
-    // `maxWaiting` plus one per issuer): a flood naming one issuer's keys
-    // cannot refuse an honest token of another issuer that has just rolled.
+    // them without bound, nor crowd out an honest token of another issuer that
+    // has just rolled. Past its issuer's fair share, or a full pool, a token is
+    // refused as it stands (see admitsWaitingToken).
     const issuerWaiting = waitingFor.get(issuer.id) ?? 0;
-    if (issuerWaiting > 0 && (waitingNow >= maxWaiting || issuerWaiting >= maxPerIssuer)) {
+    const admitted = admitsWaitingToken({
+      waiting: waitingNow,
+      maxWaiting,
+      issuersWaiting: waitingFor.size,
+      issuerWaiting,
+    });
+    if (!admitted) {
       counts.overflow += 1;
       if (counts.overflow % 1000 === 1) {
         logger({ level: 'warn', event: 'refresh.unknown-key-overflow', waiting: waitingNow, maxWaiting });

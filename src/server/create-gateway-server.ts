@@ -186,6 +186,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
       allowHttp: config.rollover.allowHttpMetadata,
       fetchTimeoutMs: config.rollover.fetchTimeoutMs,
       graceSeconds: config.rollover.graceSeconds,
+      continuityProbationSeconds: config.rollover.continuityProbationSeconds,
       alertThresholds: {
         expiryDays: config.rollover.alerts.expiryDays,
         consecutiveFailures: config.rollover.alerts.consecutiveFailures,

@@ -72,6 +72,7 @@ export interface KeysTable {
   readonly state: string;
   readonly state_changed_at: Timestamp;
   readonly first_seen_at: Timestamp;
+  readonly probation_from: NullableTimestamp;
   readonly last_seen_in_metadata_at: NullableTimestamp;
   readonly last_used_at: NullableTimestamp;
 }

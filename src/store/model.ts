@@ -16,7 +16,10 @@ export type Protocol = (typeof PROTOCOLS)[number];
  */
 export type Actor = string;
 
-/** The actor of what a metadata refresh does: the `addedBy` of every key a document brought in. */
+/**
+ * The actor of what a metadata refresh does: the `addedBy` of every key a
+ * document brought in, which serves the continuity probation (`probationFrom`).
+ */
 export const REFRESH_ACTOR: Actor = 'refresh';
 
 /**
@@ -63,6 +66,14 @@ export interface KeyRecord {
   readonly state: KeyState;
   readonly stateChangedAt: Date;
   readonly firstSeenAt: Date;
+  /**
+   * When the key's continuity probation began (docs/rollover.md, "Key
+   * continuity"): when a refresh brought it in, or back into a usable state
+   * from retired, revoked or expired, so that the time it spent untrusted
+   * does not count. Null when an administrator vouched for it — added it,
+   * or made it usable again by hand — which establishes it at once.
+   */
+  readonly probationFrom: Date | null;
   /** Last refresh whose metadata published it; null for manual keys. */
   readonly lastSeenInMetadataAt: Date | null;
   /** Last time a token signed by it was accepted. */

@@ -128,6 +128,7 @@ export function keyFromRow(row: KeyRow): KeyRecord {
     state: row.state as KeyState,
     stateChangedAt: readDate(row.state_changed_at),
     firstSeenAt: readDate(row.first_seen_at),
+    probationFrom: readNullableDate(row.probation_from),
     lastSeenInMetadataAt: readNullableDate(row.last_seen_in_metadata_at),
     lastUsedAt: readNullableDate(row.last_used_at),
   };

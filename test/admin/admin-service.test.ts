@@ -15,6 +15,7 @@ import { createIdpSimulator, type IdpSimulator } from '../../src/idp-sim/idp-sim
 import { createRolloverEngine } from '../../src/rollover/rollover-engine.js';
 import { openStore } from '../../src/store/open-store.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
+import { buildFederationMetadata } from '../helpers/federation-metadata.js';
 import { readFixture } from '../helpers/fixtures.js';
 import { startMetadataServer, type MetadataServer } from '../helpers/metadata-server.js';
 import { createGatewayFixture, type GatewayFixture } from '../server/gateway-fixture.js';
@@ -753,6 +754,102 @@ describe('admin service: importing metadata whose certificates have expired', ()
       );
     } finally {
       await close();
+    }
+  });
+});
+
+describe('admin service: an import preview under the configured key continuity probation', () => {
+  const ISSUER = 'https://idp.test/probation/';
+  const PROBATION = 600;
+  let directory: string;
+  let server: MetadataServer;
+  let certs: TestCertificate[];
+
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'claimsgate-admin-probation-'));
+    server = await startMetadataServer({ kind: 'status', status: 404 });
+    certs = await Promise.all(
+      ['signing A', 'signing B', 'signing C'].map((commonName) => createTestCertificate({ commonName })),
+    );
+  });
+  after(async () => {
+    await server.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  function serve(published: readonly TestCertificate[]): void {
+    const body = buildFederationMetadata({
+      entityId: ISSUER,
+      signingCertificates: published.map((cert) => cert.base64),
+    });
+    server.setMode({ kind: 'document', body });
+  }
+
+  function heldWarnings(warnings: readonly string[]): string[] {
+    return warnings.filter((warning) => warning.includes('CG_META_KEYS_DISCONTINUOUS'));
+  }
+
+  it('previews what the refresh does with the engine’s probation, not the default day', async () => {
+    const [certA, certB, certC] = certs as [TestCertificate, TestCertificate, TestCertificate];
+    const clock = { now: new Date('2026-03-01T12:00:00.000Z') };
+    const now = (): Date => clock.now;
+    const advance = (seconds: number): void => {
+      clock.now = new Date(clock.now.getTime() + seconds * 1000);
+    };
+    const store = await openStore(join(directory, 'store.db'), { now });
+    const engine = createRolloverEngine({
+      store,
+      now,
+      logger: () => undefined,
+      continuityProbationSeconds: PROBATION,
+    });
+    const admin = createAdminService({ store, engine, now, continuityProbationSeconds: PROBATION });
+    try {
+      serve([certA, certB]);
+      await store.createIssuer(
+        { name: 'contoso', issuerUri: ISSUER, metadataUrl: server.url, label: 'CONTOSO' },
+        ALICE,
+      );
+      assert.equal(
+        (await engine.refreshIssuer('contoso', { force: true, reason: 'manual' })).outcome,
+        'success',
+      );
+      serve([certA, certB, certC]);
+      advance(60);
+      assert.equal(
+        (await engine.refreshIssuer('contoso', { force: true, reason: 'manual' })).outcome,
+        'success',
+      );
+
+      // C, brought in by an unsigned document, vouches for nothing during its probation…
+      serve([certC]);
+      advance(PROBATION / 2);
+      const early = await admin.previewImport({ metadataUrl: server.url, issuer: 'contoso' });
+      assert.equal(heldWarnings(early.warnings).length, 1, early.warnings.join('\n'));
+      // …and for the document that keeps it alone once the configured probation has run, well within a day.
+      advance(PROBATION);
+      const later = await admin.previewImport({ metadataUrl: server.url, issuer: 'contoso' });
+      assert.deepEqual(heldWarnings(later.warnings), []);
+      const applied = await admin.applyImport(
+        { metadataUrl: server.url, issuer: 'contoso', expectedSha256: later.sha256 },
+        ALICE,
+      );
+      assert.equal(applied.refresh.outcome, 'success', 'the refresh agrees with the preview');
+      assert.deepEqual(applied.warnings, []);
+      assert.equal(await store.getPendingChange(applied.refresh.issuer.issuer.id), undefined);
+    } finally {
+      await engine.stop();
+      await store.close();
+    }
+  });
+
+  it('refuses a continuity probation that is not a number of seconds', () => {
+    const options = { store: {} as never, engine: {} as never };
+    for (const bad of [-1, Number.NaN, '600' as never]) {
+      assert.throws(
+        () => createAdminService({ ...options, continuityProbationSeconds: bad }),
+        /continuityProbationSeconds must be a number of seconds/,
+      );
     }
   });
 });

@@ -42,6 +42,8 @@ export function keyRecord(
   overrides: Partial<KeyRecord> & { state?: KeyState } = {},
 ): KeyRecord {
   const id = `key-${nextKey++}`;
+  const firstSeenAt = overrides.firstSeenAt ?? at(-86_400);
+  const addedBy = overrides.addedBy ?? 'refresh';
   return {
     id,
     issuerId: 'iss-1',
@@ -54,10 +56,12 @@ export function keyRecord(
     notBefore: certificate?.notBefore ?? null,
     notAfter: certificate?.notAfter ?? null,
     source: 'metadata',
-    addedBy: 'refresh',
+    addedBy,
     state: 'active',
     stateChangedAt: at(-86_400),
-    firstSeenAt: at(-86_400),
+    firstSeenAt,
+    // As the store sets it: a refresh's key serves its probation from when it was first seen.
+    probationFrom: addedBy === 'refresh' ? firstSeenAt : null,
     lastSeenInMetadataAt: at(-3600),
     lastUsedAt: null,
     ...overrides,

@@ -257,6 +257,34 @@ describe('judgeContinuity', () => {
     });
   });
 
+  it('counts a key’s probation from when a refresh brought it back, not from when it was first seen (security review, round 5)', () => {
+    // X was published once a month ago, retired, and republished a minute ago.
+    const first = keyRecord(infoA, { firstSeenAt: at(-60 * 86_400) });
+    const returned = keyRecord(infoX, {
+      state: 'announced',
+      firstSeenAt: at(-30 * 86_400),
+      probationFrom: at(-60),
+    });
+    assert.deepEqual(judge({ keys: [first, returned], published: [published(infoX)] }), {
+      kind: 'discontinuous',
+      reason: 'unsigned-replacement',
+    });
+    assert.equal(
+      judge({ keys: [first, returned], published: [published(infoX)], now: at(86_400) }).kind,
+      'continuous',
+    );
+    // One of the issuer's first keys that comes back serves a probation too.
+    const firstBack = keyRecord(infoA, { firstSeenAt: at(-60 * 86_400), probationFrom: at(-60) });
+    const later = keyRecord(infoB, { state: 'retired', firstSeenAt: at(-30 * 86_400) });
+    assert.equal(judge({ keys: [firstBack, later], published: [published(infoA)] }).kind, 'discontinuous');
+    // An administrator who made it usable again vouched for it.
+    const restored = { ...returned, probationFrom: null };
+    assert.deepEqual(judge({ keys: [first, restored], published: [published(infoX)] }), {
+      kind: 'continuous',
+      reason: 'shared-key',
+    });
+  });
+
   it('calls the last-known-good document, fetched again, unchanged whatever its keys', () => {
     const keys = [keyRecord(infoX, { firstSeenAt: at(-60) }), keyRecord(infoA, { state: 'retired' })];
     const previousSnapshot = { sha256: SHA, signerSha1: null };

@@ -96,7 +96,7 @@ let benches = 0;
 
 async function openBench(
   initial: ReturnType<typeof publishing>,
-  options: { https?: boolean; discontinuityPolicy?: DiscontinuityPolicy; maxWaitingTokens?: number } = {},
+  options: { https?: boolean; discontinuityPolicy?: DiscontinuityPolicy } = {},
 ): Promise<Bench> {
   const clock = { now: START };
   const now = (): Date => clock.now;
@@ -122,7 +122,6 @@ async function openBench(
     logger: () => undefined,
     fetchTimeoutMs: 2000,
     ...(options.https === true ? { fetch: httpsVia(server) } : {}),
-    ...(options.maxWaitingTokens === undefined ? {} : { maxWaitingTokens: options.maxWaitingTokens }),
   });
   const validator = createTokenValidator({
     trust: () => engine.snapshot(),
@@ -307,8 +306,8 @@ describe('the hostile-document drill: the metadata endpoint answers once with on
 
 describe('tokens signed by a held key', () => {
   it('let 1,000 of them cost one metadata fetch per spacing window, each refused with CG_TRUST_KEY_PENDING_APPROVAL', async () => {
-    // One issuer may hold half the waiting pool: a pool of 2,000 lets all 1,000 wait.
-    const bench = await openBench(publishing([certA], certA), { maxWaitingTokens: 2_000 });
+    // An issuer alone may fill the waiting pool: the default 1,000 places let all of them wait.
+    const bench = await openBench(publishing([certA], certA));
     try {
       await bench.engine.start();
       bench.server.setMode(publishing([attacker], attacker));
@@ -601,6 +600,52 @@ describe('an unsigned issuer answered twice: first the real keys and the attacke
       assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
       assert.equal(await stateOf(bench, certA), 'active');
       await signsIn(bench, certA);
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('restarts the probation of a key retired and republished: the time it spent retired does not count (security review, round 5)', async () => {
+    const bench = await openBench(publishing([certA, certB]));
+    try {
+      await bench.engine.start();
+      await signsIn(bench, certA);
+      bench.server.setMode(publishing([certA, certB, attacker]));
+      assert.equal((await refresh(bench)).outcome, 'success');
+      bench.server.setMode(publishing([certA, certB]));
+      assert.equal((await refresh(bench)).outcome, 'success');
+      assert.equal(await stateOf(bench, attacker), 'retired', 'it never signed a token: retired at once');
+      // Two days later the attacker answers again with the real keys and theirs, then theirs alone.
+      bench.server.setMode(publishing([certA, certB, attacker]));
+      assert.equal((await refresh(bench, 2 * 86_400)).outcome, 'success');
+      assert.equal(await stateOf(bench, attacker), 'announced');
+      bench.server.setMode(publishing([attacker]));
+      assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
+      assert.equal(await stateOf(bench, certA), 'active');
+      await signsIn(bench, certA);
+      // A day after it came back, its probation has run: the same answer is an announced rollover's end.
+      assert.equal((await refresh(bench, 86_400)).outcome, 'success');
+      assert.equal(await stateOf(bench, certA), 'retiring');
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('lets a key an administrator made usable again vouch at once, as one they added', async () => {
+    const bench = await openBench(publishing([certA, certB]));
+    try {
+      await bench.engine.start();
+      await signsIn(bench, certA);
+      bench.server.setMode(publishing([certA, certB, certC]));
+      assert.equal((await refresh(bench)).outcome, 'success');
+      const keyC = (await bench.store.listKeys(bench.issuer.id)).find((key) => key.sha1 === sha1Of(certC));
+      assert.ok(keyC);
+      await bench.store.setKeyState(keyC.id, 'revoked', 'admin:test', 'not ours?');
+      await bench.store.setKeyState(keyC.id, 'active', 'admin:test', 'the issuer confirmed it');
+      bench.server.setMode(publishing([certC]));
+      assert.equal((await refresh(bench)).outcome, 'success');
+      assert.deepEqual(await actions(bench, 'alert.keys-discontinuous'), []);
+      await signsIn(bench, certC);
     } finally {
       await bench.close();
     }

@@ -441,6 +441,37 @@ describeWithService('PostgreSQL store', postgres, () => {
         });
       });
 
+      it('gives existing keys a probation start by who added them when it adds the column (migration 8)', async () => {
+        const schema = freshSchema();
+        await withAdmin(async (client) => {
+          await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+          await applyPostgresMigrations(client, schema, START, POSTGRES_MIGRATIONS.slice(0, 7));
+          await client.query(`
+INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url, use_for_login,
+  label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants, created_at, updated_at, version)
+VALUES ('iss', 'contoso', '', 'https://sts.example.test/', '["wsfed"]', NULL, NULL, true, 'CONTOSO', 3600,
+  '{"mode":"self-consistent"}', false, '[]', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1);
+INSERT INTO keys (id, issuer_id, sha1, source, added_by, state, state_changed_at, first_seen_at)
+VALUES ('from-refresh', 'iss', '${'A'.repeat(40)}', 'metadata', 'refresh', 'retired',
+          '2026-02-01T00:00:00Z', '2026-01-15T00:00:00Z'),
+       ('by-hand', 'iss', '${'B'.repeat(40)}', 'manual', 'admin:alice', 'active',
+          '2026-01-20T00:00:00Z', '2026-01-20T00:00:00Z');
+`);
+        });
+        const store = await open(schema);
+        try {
+          const probation = Object.fromEntries(
+            (await store.listKeys()).map((key) => [key.id, key.probationFrom]),
+          );
+          assert.deepEqual(probation, {
+            'from-refresh': new Date('2026-01-15T00:00:00.000Z'),
+            'by-hand': null,
+          });
+        } finally {
+          await store.close();
+        }
+      });
+
       it('refuses a schema written by a newer claimsgate with CG_STORE_MIGRATION_FAILED', async () => {
         const schema = freshSchema();
         await (await open(schema)).close();

@@ -215,6 +215,37 @@ describe('SQLite store capabilities', () => {
     }
   });
 
+  it('gives existing keys a probation start by who added them when it adds the column (migration 8)', async () => {
+    const path = newPath();
+    mkdirSync(join(path, '..'), { recursive: true });
+    const db = new BetterSqlite3(path);
+    try {
+      migrateSqlite(db, SQLITE_MIGRATIONS.slice(0, 7), frozen());
+      db.exec(`
+INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url, use_for_login,
+  label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants, created_at, updated_at, version)
+VALUES ('iss', 'contoso', '', 'https://sts.example.test/', '["wsfed"]', NULL, NULL, 1, 'CONTOSO', 3600,
+  '{"mode":"self-consistent"}', 0, '[]', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 1);
+INSERT INTO keys (id, issuer_id, sha1, source, added_by, state, state_changed_at, first_seen_at)
+VALUES ('from-refresh', 'iss', '${'A'.repeat(40)}', 'metadata', 'refresh', 'retired',
+          '2026-02-01T00:00:00.000Z', '2026-01-15T00:00:00.000Z'),
+       ('by-hand', 'iss', '${'B'.repeat(40)}', 'manual', 'admin:alice', 'active',
+          '2026-01-20T00:00:00.000Z', '2026-01-20T00:00:00.000Z');
+`);
+    } finally {
+      db.close();
+    }
+    const store = await openSqliteStore(path, { now: frozen });
+    try {
+      const probation = Object.fromEntries(
+        (await store.listKeys()).map((key) => [key.id, key.probationFrom]),
+      );
+      assert.deepEqual(probation, { 'from-refresh': new Date('2026-01-15T00:00:00.000Z'), 'by-hand': null });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a database whose schema is newer than this release with CG_STORE_MIGRATION_FAILED', async () => {
     const path = newPath();
     await (await openSqliteStore(path, { now: frozen })).close();

@@ -1412,6 +1412,62 @@ export function runStoreContract(
           assert.equal((await store.getIssuer(issuer.id))?.discontinuityPolicy, 'accept-with-alert');
         }));
 
+      it('starts a refresh key’s probation when it is added and again when a refresh brings it back from retired, revoked or expired; an administrator’s key and restoration end it', () =>
+        withStore(async ({ store, clock }) => {
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          const added = clock.now();
+          const manual = await store.addKey({ issuerId: issuer.id, sha1: hex(20), source: 'manual' }, ACTOR);
+          assert.equal(manual.probationFrom, null, 'an administrator vouches for the key they add');
+          await store.applyRefresh({
+            issuerId: issuer.id,
+            addKeys: [{ issuerId: issuer.id, sha1: hex(20), source: 'metadata', state: 'announced' }],
+            updateKeys: [],
+            snapshot: null,
+            refreshState: refreshStateOf(issuer.id, added, 'success'),
+            audit: [],
+          });
+          const brought = (await store.listKeys(issuer.id)).find((key) => key.id !== manual.id);
+          assert.ok(brought);
+          assert.equal(brought.addedBy, 'refresh');
+          assert.deepEqual(brought.probationFrom, added);
+
+          const refreshTo = async (state: KeyRecord['state'], at: Date): Promise<KeyRecord | undefined> => {
+            await store.applyRefresh({
+              issuerId: issuer.id,
+              addKeys: [],
+              updateKeys: [{ keyId: brought.id, state }],
+              snapshot: null,
+              refreshState: refreshStateOf(issuer.id, at, 'success'),
+              audit: [],
+            });
+            return store.getKey(brought.id);
+          };
+          // Within usable states and out of them, the probation runs on from when it began.
+          assert.deepEqual((await refreshTo('active', clock.advance(1000)))?.probationFrom, added);
+          assert.deepEqual((await refreshTo('retiring', clock.advance(1000)))?.probationFrom, added);
+          assert.deepEqual((await refreshTo('retired', clock.advance(1000)))?.probationFrom, added);
+          // Back into a usable state from each unusable one: it starts again.
+          let back = clock.advance(86_400_000);
+          assert.deepEqual((await refreshTo('announced', back))?.probationFrom, back);
+          for (const gone of ['revoked', 'expired'] as const) {
+            await store.setKeyState(brought.id, gone, 'rollover', 'test');
+            assert.deepEqual((await store.getKey(brought.id))?.probationFrom, back);
+            back = clock.advance(86_400_000);
+            assert.deepEqual((await refreshTo('active', back))?.probationFrom, back);
+          }
+          // An administrator who makes it usable again vouches for it, as for a key they add.
+          await store.setKeyState(brought.id, 'revoked', ACTOR, 'compromised?');
+          clock.advance(1000);
+          const restored = await store.setKeyState(brought.id, 'active', ACTOR, 'it was not');
+          assert.equal(restored.probationFrom, null);
+          assert.deepEqual(await store.getKey(brought.id), restored);
+          // …until it leaves the trust and a refresh brings it back.
+          await refreshTo('retired', clock.advance(1000));
+          assert.equal((await store.getKey(brought.id))?.probationFrom, null);
+          back = clock.advance(1000);
+          assert.deepEqual((await refreshTo('announced', back))?.probationFrom, back);
+        }));
+
       it('sets, keeps, replaces and clears the pending change with the refresh that decides it', () =>
         withStore(async ({ store, clock }) => {
           const issuer = await store.createIssuer(issuerInput('a'), ACTOR);

@@ -9,6 +9,7 @@ import {
 } from '../../admin/import-preview.js';
 import { daysUntilExpiry } from '../../crypto/certificate.js';
 import { ClaimsgateError } from '../../lib/errors.js';
+import { DEFAULT_PROBATION_SECONDS } from '../../rollover/judge-continuity.js';
 import type { RefreshResult } from '../../rollover/rollover-engine.js';
 import type { IssuerPatch, IssuerRecord, NewIssuer } from '../../store/model.js';
 import type { Store } from '../../store/store.js';
@@ -209,7 +210,11 @@ export async function runIssuersAdd(
   };
   // What the first refresh will store, planned before asking: a document whose every key has
   // expired is refused here (CG_META_SIGNING_KEYS_EXPIRED), not turned into an issuer that signs nobody in.
-  const plan = planImport(document, provisionalIssuer(complete, io.now()), NEW_ISSUER_BASELINE, io.now(), 0);
+  // A new issuer has no key to leave (no grace) and its first document is its trust anchor (no probation).
+  const plan = planImport(document, provisionalIssuer(complete, io.now()), NEW_ISSUER_BASELINE, io.now(), {
+    graceSeconds: 0,
+    probationSeconds: DEFAULT_PROBATION_SECONDS,
+  });
   const states = plannedAdditions(plan, metadata.signingKeys);
   const preview = renderPreview(name, complete, loaded, states, io.now());
   if (!options.json) io.stdout(preview);

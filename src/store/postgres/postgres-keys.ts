@@ -16,10 +16,10 @@ import {
   activateKeyQuery,
   insertKeyQuery,
   keyColumns,
+  keyStateUpdate,
   listKeysQuery,
   selectIssuerKeysQuery,
   selectKeyQuery,
-  setKeyStateQuery,
   touchKeyUseQuery,
 } from '../queries/key-queries.js';
 import { keyAuditView, keyFromRow, keyStateAction, keySubject } from '../records.js';
@@ -101,7 +101,7 @@ export async function setKeyState(
   return inTransaction(context, async (tx) => {
     const before = await lockKey(tx, id);
     if (before.state === next) return before;
-    const row = await writeRow(tx, setKeyStateQuery.bind(tx.sql, { id, state: next, at: tx.now }), (e) => e);
+    const row = await writeRow(tx, keyStateUpdate(tx.sql, before, next, tx.now, who), (e) => e);
     const after = keyFromRow(row);
     await tx.audit({
       actor: who,

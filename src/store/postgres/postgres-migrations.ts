@@ -234,6 +234,17 @@ CREATE TABLE issuer_claim_types (
 ALTER TABLE issuers ADD COLUMN require_signed_assertion boolean NOT NULL DEFAULT false;
 `,
   },
+  {
+    version: 8,
+    name: 'key probation',
+    // When each key's continuity probation began; NULL for a key an administrator vouched for.
+    // Existing keys keep the rule they were judged by: a key a refresh brought in serves its
+    // probation from when it was first seen, any other key is established.
+    sql: `
+ALTER TABLE keys ADD COLUMN probation_from timestamptz;
+UPDATE keys SET probation_from = first_seen_at WHERE added_by = 'refresh';
+`,
+  },
 ];
 
 /** The schema version this code writes. */

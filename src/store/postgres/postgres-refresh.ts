@@ -5,7 +5,7 @@ import { notFoundError } from '../store-errors.js';
 import { lockIssuer } from './postgres-issuer-lock.js';
 import { insertKey } from './postgres-keys.js';
 import { savePendingChange } from './postgres-pending-changes.js';
-import { setKeySeenQuery, setKeyStateQuery } from '../queries/key-queries.js';
+import { keyStateUpdate, setKeySeenQuery } from '../queries/key-queries.js';
 import {
   refreshStateColumns,
   saveRefreshStateQuery,
@@ -92,7 +92,7 @@ export async function applyRefreshIn(tx: Transaction, application: RefreshApplic
     if (row === undefined) throw notFoundError('key', update.keyId);
     const key = keyFromRow(row);
     if (update.state !== undefined && update.state !== key.state) {
-      await tx.run(setKeyStateQuery.bind(tx.sql, { id: key.id, state: update.state, at: tx.now }));
+      await tx.run(keyStateUpdate(tx.sql, key, update.state, tx.now, REFRESH_ACTOR));
       statesChanged = true;
     }
     if (update.lastSeenInMetadataAt !== undefined)

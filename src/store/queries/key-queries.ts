@@ -1,6 +1,9 @@
+import type { CompiledQuery } from 'kysely';
+import { USABLE_KEY_STATES, type KeyState } from '../../tokens/trust-snapshot.js';
 import type { QueryBuilder } from '../database.js';
+import { REFRESH_ACTOR, type Actor, type KeyRecord } from '../model.js';
 import { prepareQuery } from '../prepared-query.js';
-import { toJsonColumn } from '../records.js';
+import { toJsonColumn, type KeyRow } from '../records.js';
 import type { KeyFields } from '../validate-input.js';
 
 export const listKeysQuery = prepareQuery((sql: QueryBuilder) =>
@@ -43,6 +46,8 @@ export function keyColumns(fields: KeyFields, id: string, addedBy: string, at: D
     added_by: addedBy,
     state: fields.state,
     at,
+    // A key a document brought in serves its probation from now; one an actor added is vouched for.
+    probation_from: addedBy === REFRESH_ACTOR ? at : null,
     last_seen_in_metadata_at: fields.lastSeenInMetadataAt,
   };
 }
@@ -66,6 +71,7 @@ export const insertKeyQuery = prepareQuery((sql: QueryBuilder, p: ReturnType<typ
       state: p.state,
       state_changed_at: p.at,
       first_seen_at: p.at,
+      probation_from: p.probation_from,
       last_seen_in_metadata_at: p.last_seen_in_metadata_at,
       last_used_at: null,
     })
@@ -82,6 +88,40 @@ export const setKeyStateQuery = prepareQuery(
       .where('state', '<>', p.state)
       .returningAll(),
 );
+
+/** Moves a key back into a usable state, restarting (a date) or ending (null) its probation. */
+const restoreKeyQuery = prepareQuery(
+  (sql: QueryBuilder, p: { id: string; state: string; at: Date; probationFrom: Date | null }) =>
+    sql
+      .updateTable('keys')
+      .set({ state: p.state, state_changed_at: p.at, probation_from: p.probationFrom })
+      .where('id', '=', p.id)
+      .where('state', '<>', p.state)
+      .returningAll(),
+);
+
+/**
+ * The update that moves `key` to `state` at `at`, on behalf of `actor`.
+ *
+ * SECURITY: a key that comes back into a usable state from retired, revoked
+ * or expired restarts its continuity probation when a refresh brings it back
+ * — the time it spent untrusted must not make it established, or a key
+ * published once, retired, and republished later would vouch for a document
+ * at once (security review, round 5) — and is vouched for (no probation) when
+ * an actor restores it by hand, as a key an actor adds is.
+ */
+export function keyStateUpdate(
+  sql: QueryBuilder,
+  key: Pick<KeyRecord, 'id' | 'state'>,
+  state: KeyState,
+  at: Date,
+  actor: Actor,
+): CompiledQuery<KeyRow> {
+  if (USABLE_KEY_STATES.has(key.state) || !USABLE_KEY_STATES.has(state))
+    return setKeyStateQuery.bind(sql, { id: key.id, state, at });
+  const probationFrom = actor === REFRESH_ACTOR ? at : null;
+  return restoreKeyQuery.bind(sql, { id: key.id, state, at, probationFrom });
+}
 
 export const setKeySeenQuery = prepareQuery((sql: QueryBuilder, p: { id: string; seen: Date }) =>
   sql.updateTable('keys').set({ last_seen_in_metadata_at: p.seen }).where('id', '=', p.id),

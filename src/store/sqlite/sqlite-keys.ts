@@ -5,10 +5,10 @@ import {
   activateKeyQuery,
   insertKeyQuery,
   keyColumns,
+  keyStateUpdate,
   listKeysQuery,
   selectIssuerKeysQuery,
   selectKeyQuery,
-  setKeyStateQuery,
   touchKeyUseQuery,
 } from '../queries/key-queries.js';
 import { keyAuditView, keyFromRow, keyStateAction, keySubject, type KeyRow } from '../records.js';
@@ -85,7 +85,7 @@ export function setKeyState(
   const current = requireKey(ctx, id);
   if (current.state === target) return { record: current, changed: false };
   const at = ctx.now();
-  const row = ctx.first(setKeyStateQuery.bind(ctx.sql, { id, state: target, at }));
+  const row = ctx.first(keyStateUpdate(ctx.sql, current, target, at, who));
   const updated = row === undefined ? requireKey(ctx, id) : keyFromRow(row);
   ctx.audit({
     at,

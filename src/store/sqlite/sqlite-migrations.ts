@@ -222,6 +222,17 @@ ALTER TABLE issuers ADD COLUMN require_signed_assertion INTEGER NOT NULL DEFAULT
   CHECK (require_signed_assertion IN (0, 1));
 `;
 
+/**
+ * When each key's continuity probation began (docs/rollover.md, "Key
+ * continuity"): NULL for a key an administrator vouched for. Existing keys
+ * keep the rule they were judged by: a key a refresh brought in serves its
+ * probation from when it was first seen, any other key is established.
+ */
+const KEY_PROBATION = `
+ALTER TABLE keys ADD COLUMN probation_from TEXT;
+UPDATE keys SET probation_from = first_seen_at WHERE added_by = 'refresh';
+`;
+
 /** Every SQLite migration, oldest first. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
@@ -231,4 +242,5 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 5, name: 'key continuity', up: KEY_CONTINUITY },
   { version: 6, name: 'token claim types', up: TOKEN_CLAIM_TYPES },
   { version: 7, name: 'require signed assertion', up: REQUIRE_SIGNED_ASSERTION },
+  { version: 8, name: 'key probation', up: KEY_PROBATION },
 ];

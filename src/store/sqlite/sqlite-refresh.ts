@@ -1,4 +1,4 @@
-import { selectIssuerKeyQuery, setKeySeenQuery, setKeyStateQuery } from '../queries/key-queries.js';
+import { keyStateUpdate, selectIssuerKeyQuery, setKeySeenQuery } from '../queries/key-queries.js';
 import {
   refreshStateColumns,
   saveRefreshStateQuery,
@@ -40,7 +40,7 @@ export function applySqliteRefresh(ctx: SqliteContext, application: RefreshAppli
     if (row === undefined) throw notFoundError('key', update.keyId);
     const key = keyFromRow(row);
     if (update.state !== undefined && update.state !== key.state) {
-      ctx.first(setKeyStateQuery.bind(ctx.sql, { id: key.id, state: update.state, at }));
+      ctx.first(keyStateUpdate(ctx.sql, key, update.state, at, REFRESH_ACTOR));
       statesChanged = true;
     }
     if (update.lastSeenInMetadataAt !== undefined)
