@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createAdminService } from '../admin/admin-service.js';
+import { createManagementService } from '../management/create-service.js';
 import type { Config } from '../config/config-schema.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
 import { createCpuGate } from '../lib/cpu-gate.js';
@@ -14,8 +14,8 @@ import { createStoreReplayCache } from '../store/store-replay-cache.js';
 import type { Store } from '../store/store.js';
 import { createGuardedFetch } from '../metadata/guarded-fetch.js';
 import { registerAdminApi } from './admin-api.js';
-import { createAdminGuard } from './admin-auth.js';
-import { registerAdminLoginRoutes } from './admin-login.js';
+import { createAdminGuard } from './admin-access/admin-auth.js';
+import { registerAdminLoginRoutes } from './admin-access/admin-login.js';
 import { setAdminSecurityHeaders } from './admin-site/admin-responses.js';
 import { registerAdminSite } from './admin-site/register-admin-site.js';
 import { handleGatewayError, sendErrorPage } from './error-page.js';
@@ -178,7 +178,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
       onStoreError: (error) => logger?.warn({ err: error }, 'metrics: the store could not be read'),
     }),
     fetch: outgoingFetch,
-    adminService: createAdminService({
+    adminService: createManagementService({
       store,
       engine,
       now,

@@ -1,4 +1,4 @@
-import type { AdminService } from '../admin/admin-service.js';
+import type { ManagementService } from '../management/service.js';
 import type { Config } from '../config/config-schema.js';
 import type { CpuGate } from '../lib/cpu-gate.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
@@ -8,7 +8,7 @@ import type { SignInStateCodec } from '../session/sign-in-state.js';
 import type { Store } from '../store/store.js';
 import type { TokenValidator } from '../tokens/create-token-validator.js';
 import type { ReplayCache } from '../tokens/replay-cache.js';
-import type { AdminGuard } from './admin-auth.js';
+import type { AdminGuard } from './admin-access/admin-auth.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { SessionHook } from './session-hook.js';
 import type { SessionRevocations } from './session-revocations.js';
@@ -40,5 +40,5 @@ export interface GatewayServices {
   /** Outgoing HTTP (the OpenID Connect token endpoint); `globalThis.fetch` unless the server was given one. */
   readonly fetch: typeof globalThis.fetch;
   /** The admin service the admin API and the admin site share (issuers, keys, import, realms, mappings, audit). */
-  readonly adminService: AdminService;
+  readonly adminService: ManagementService;
 }

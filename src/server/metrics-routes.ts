@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ClaimsgateError } from '../lib/errors.js';
-import { sendApiError } from './admin-auth.js';
+import { sendApiError } from './api-error.js';
 import type { GatewayServices } from './gateway-services.js';
 import { routeOf } from './logging.js';
 

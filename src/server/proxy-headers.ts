@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Session } from '../session/session-cookie.js';
 import { SIGN_IN_BINDING_COOKIE } from '../session/sign-in-binding.js';
-import { LOGIN_CSRF_COOKIE } from './admin-login.js';
+import { LOGIN_CSRF_COOKIE } from './admin-access/admin-login.js';
 
 /**
  * Headers that describe one connection, not the message; a proxy never

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../lib/error-codes.js';
 import { ClaimsgateError } from '../lib/errors.js';
 import { html, joinHtml } from '../lib/html.js';
-import { sendApiError } from './admin-auth.js';
+import { sendApiError } from './api-error.js';
 import { renderPage } from './html.js';
 
 /** True when the Accept header asks for an HTML page (a browser navigating). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { html, joinHtml } from '../lib/html.js';
-import { CSRF_FIELD } from './admin-auth.js';
+import { CSRF_FIELD } from './csrf-names.js';
 import type { GatewayServices } from './gateway-services.js';
 import { renderPage } from './html.js';
 

@@ -4,7 +4,7 @@ import { html, joinHtml } from '../lib/html.js';
 import type { IssuerRecord, Protocol } from '../store/model.js';
 import { createSignInBinding } from '../session/sign-in-binding.js';
 import type { Session } from '../session/session-cookie.js';
-import { CSRF_FIELD } from './admin-auth.js';
+import { CSRF_FIELD } from './csrf-names.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { renderPage } from './html.js';

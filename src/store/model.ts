@@ -135,7 +135,7 @@ export interface ClaimMappingRecord extends ClaimMappingFields {
 
 /**
  * A local admin account: who may sign in at `/admin/login` with a password.
- * The password is kept only as its scrypt hash (see src/admin/passwords.ts).
+ * The password is kept only as its scrypt hash (see src/management/account-passwords.ts).
  */
 export interface AdminAccountRecord {
   readonly id: string;

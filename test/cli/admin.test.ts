@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { verifyPassword } from '../../src/admin/passwords.js';
+import { verifyPassword } from '../../src/management/account-passwords.js';
 import { readSecretOnTerminal, type SecretTerminal } from '../../src/cli/commands/admin.js';
 import { openStore } from '../../src/store/open-store.js';
 import { runInProcess, type InProcessOptions } from '../helpers/cli.js';

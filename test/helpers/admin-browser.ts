@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { hashPassword } from '../../src/admin/passwords.js';
+import { hashPassword } from '../../src/management/account-passwords.js';
 import type { Store } from '../../src/store/store.js';
 import { navigateBy } from './browser.js';
 import { SETUP_ACTOR } from './live-gateway.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { hashPassword } from '../../src/admin/passwords.js';
+import { hashPassword } from '../../src/management/account-passwords.js';
 import { cookiePair, createGatewayFixture, setCookieOf } from './gateway-fixture.js';
 
 const PROXY = '10.0.0.2';

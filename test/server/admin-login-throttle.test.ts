@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressKey, DEFAULT_LOGIN_THROTTLE_POLICY } from '../../src/server/admin-login-throttle.js';
+import { addressKey, DEFAULT_LOGIN_THROTTLE_POLICY } from '../../src/server/admin-access/login-throttle.js';
 
 describe('the admin sign-in throttle’s address key', () => {
   it('keeps an IPv4 address, and reads an IPv4-mapped IPv6 address as IPv4', () => {

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { hashPassword } from '../../src/admin/passwords.js';
+import { hashPassword } from '../../src/management/account-passwords.js';
 import { CLAIM_TYPES } from '../../src/idp-sim/user-claims.js';
-import { ADMIN_ROLE, createAdminGuard, LOCAL_ADMIN_ISSUER } from '../../src/server/admin-auth.js';
-import { adminReturnPath } from '../../src/server/admin-login.js';
-import { DEFAULT_LOGIN_THROTTLE_POLICY } from '../../src/server/admin-login-throttle.js';
+import {
+  ADMIN_ROLE,
+  createAdminGuard,
+  LOCAL_ADMIN_ISSUER,
+} from '../../src/server/admin-access/admin-auth.js';
+import { adminReturnPath } from '../../src/server/admin-access/admin-login.js';
+import { DEFAULT_LOGIN_THROTTLE_POLICY } from '../../src/server/admin-access/login-throttle.js';
 import { createSessionHook } from '../../src/server/session-hook.js';
 import { createSessionRevocations } from '../../src/server/session-revocations.js';
 import { createSealingKeyRing } from '../../src/session/sealing-keys.js';

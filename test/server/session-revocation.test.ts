@@ -10,7 +10,7 @@ import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { TEST_POSTGRES_URL, postgresGate } from '../helpers/postgres.js';
 import { describeWithService } from '../helpers/service-gate.js';
 import { createGatewayServer } from '../../src/server/create-gateway-server.js';
-import { LOCAL_ADMIN_ISSUER } from '../../src/server/admin-auth.js';
+import { LOCAL_ADMIN_ISSUER } from '../../src/server/admin-access/admin-auth.js';
 import {
   cookiePair,
   createGatewayFixture,

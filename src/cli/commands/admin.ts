@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
-import { checkPasswordStrength, generatePassword, hashPassword } from '../../admin/passwords.js';
+import { checkPasswordStrength, generatePassword, hashPassword } from '../../management/account-passwords.js';
 import { ClaimsgateError } from '../../lib/errors.js';
 import type { AdminAccountRecord } from '../../store/model.js';
 import { notFoundError } from '../../store/store-errors.js';

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { loadImportDocument } from '../../admin/import-document.js';
-import { inferLoginUrl, inferProtocols } from '../../admin/import-fields.js';
+import { loadImportDocument } from '../../management/import-document.js';
+import { inferLoginUrl, inferProtocols } from '../../management/import-fields.js';
 import {
   NEW_ISSUER_BASELINE,
   planImport,
   plannedAdditions,
   provisionalIssuer,
-} from '../../admin/import-preview.js';
+} from '../../management/import-preview.js';
 import { daysUntilExpiry } from '../../crypto/certificate.js';
 import { ClaimsgateError } from '../../lib/errors.js';
 import { DEFAULT_PROBATION_SECONDS } from '../../rollover/judge-continuity.js';

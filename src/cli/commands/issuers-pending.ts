@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { viewPendingChange } from '../../admin/admin-views.js';
-import type { PendingChangeView, PendingKeyView } from '../../admin/admin-service.js';
+import { viewPendingChange } from '../../management/views.js';
+import type { PendingChangeView, PendingKeyView } from '../../management/service.js';
 import { DISCONTINUITY_REASON_TEXT } from '../../rollover/plan-continuity.js';
 import { stalePendingChangeError } from '../../store/pending-changes.js';
 import { notFoundError } from '../../store/store-errors.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeRealmUnlink, viewRealmUnlinks } from '../../admin/admin-views.js';
+import { describeRealmUnlink, viewRealmUnlinks } from '../../management/views.js';
 import type { RefreshResult } from '../../rollover/rollover-engine.js';
 import { planIssuerRemoval } from '../../store/issuer-removal.js';
 import { findLabelConflicts, type LabelConflict } from '../../store/label-conflicts.js';

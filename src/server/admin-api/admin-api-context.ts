@@ -14,7 +14,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
-import { adminActor, type AdminService } from '../../admin/admin-service.js';
+import { adminActor, type ManagementService } from '../../management/service.js';
 import { ClaimsgateError } from '../../lib/errors.js';
 import type { Session } from '../../session/session-cookie.js';
 import type { Actor } from '../../store/model.js';
@@ -47,7 +47,7 @@ export interface AdminCaller {
 /** What the route modules are given. */
 export interface AdminApiContext {
   readonly services: GatewayServices;
-  readonly service: AdminService;
+  readonly service: ManagementService;
   /** The administrator of a request that passed the guard. */
   readonly callerOf: (request: FastifyRequest) => AdminCaller;
 }

@@ -1,6 +1,6 @@
 /** The append-only audit log, filtered and paged. */
 import type { Static } from '@sinclair/typebox';
-import type { AuditFilter } from '../../admin/admin-service.js';
+import type { AuditFilter } from '../../management/service.js';
 import { AuditPageSchema, AuditQuerySchema } from '../openapi-schemas.js';
 import { answers200, type AdminApi, type AdminApiContext } from './admin-api-context.js';
 

@@ -1,5 +1,5 @@
 /** The tools: the thumbprint calculator and health. */
-import { inspectThumbprintInput } from '../../admin/admin-service.js';
+import { inspectThumbprintInput } from '../../management/service.js';
 import { HealthSchema, ThumbprintRequestSchema, ThumbprintResultSchema } from '../openapi-schemas.js';
 import { answers200, type AdminApi, type AdminApiContext } from './admin-api-context.js';
 

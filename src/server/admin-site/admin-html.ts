@@ -6,7 +6,7 @@
  * it interpolates: markup is only ever what these templates spell out.
  */
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
-import { CSRF_FIELD } from '../admin-auth.js';
+import { CSRF_FIELD } from '../csrf-names.js';
 
 /** What every field of a form shares. */
 export interface FieldOptions {

@@ -1,6 +1,6 @@
 /** The shell around every admin page, written with `html` like the gateway's pages (src/server/html.ts). */
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
-import { CSRF_FIELD } from '../admin-auth.js';
+import { CSRF_FIELD } from '../csrf-names.js';
 
 /** The sections of the admin site, in navigation order. */
 export type AdminSection = 'issuers' | 'realms' | 'mappings' | 'audit' | 'thumbprint' | 'health';

@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { adminActor } from '../../admin/admin-service.js';
+import { adminActor } from '../../management/service.js';
 import { ERROR_CODES, type ErrorCode } from '../../lib/error-codes.js';
 import type { ClaimsgateError } from '../../lib/errors.js';
 import { html, type SafeHtml } from '../../lib/html.js';
@@ -39,7 +39,7 @@ export function setAdminSecurityHeaders(reply: FastifyReply): void {
 }
 
 /** Who is acting on an admin page. */
-export interface AdminContext {
+export interface ManagementContext {
   readonly session: Session;
   /** The signed-in user, as shown in the header. */
   readonly user: string;
@@ -55,7 +55,7 @@ export interface AdminContext {
  * @throws TypeError when the route was registered without the guard (a
  *   programming mistake: the guard is what makes a session present here).
  */
-export function adminContextOf(request: FastifyRequest, services: GatewayServices): AdminContext {
+export function adminContextOf(request: FastifyRequest, services: GatewayServices): ManagementContext {
   const session = services.admin.adminOf(request);
   if (session === undefined) throw new TypeError(`${request.url}: admin page served without requireAdmin.`);
   return {
@@ -83,7 +83,7 @@ function oneLine(message: string): string {
  * display attacker-chosen text as if claimsgate had said it ("key revoked,
  * now add thumbprint …"). Instances sharing the key ring verify each other's.
  */
-function flashSignature(context: AdminContext, message: string): string {
+function flashSignature(context: ManagementContext, message: string): string {
   return createHmac('sha256', context.csrf)
     .update(`claimsgate flash v1 ${message}`, 'utf8')
     .digest('base64url')
@@ -91,7 +91,7 @@ function flashSignature(context: AdminContext, message: string): string {
 }
 
 /** A same-site path with the flash message and its signature added to its query. */
-function withFlash(context: AdminContext, path: string, message: string): string {
+function withFlash(context: ManagementContext, path: string, message: string): string {
   const line = oneLine(message);
   const url = new URL(path, 'http://admin.invalid');
   url.searchParams.set(FLASH_PARAMETER, line);
@@ -100,7 +100,7 @@ function withFlash(context: AdminContext, path: string, message: string): string
 }
 
 /** The flash message of a GET request when its signature is valid for this session, else undefined. */
-export function flashOf(request: FastifyRequest, context: AdminContext): string | undefined {
+export function flashOf(request: FastifyRequest, context: ManagementContext): string | undefined {
   const query = request.query as Record<string, unknown> | undefined;
   const message = query?.[FLASH_PARAMETER];
   const signature = query?.[FLASH_SIGNATURE_PARAMETER];
@@ -118,7 +118,7 @@ export function flashOf(request: FastifyRequest, context: AdminContext): string 
  */
 export function redirectWithFlash(
   reply: FastifyReply,
-  context: AdminContext,
+  context: ManagementContext,
   path: string,
   message: string,
 ): FastifyReply {
@@ -139,7 +139,7 @@ export interface AdminPageContent {
 /** Sends a page in the admin shell, with the security headers: the one place the site's markup becomes text. */
 export function sendAdminPage(
   reply: FastifyReply,
-  context: AdminContext,
+  context: ManagementContext,
   content: AdminPageContent,
 ): FastifyReply {
   setAdminSecurityHeaders(reply);
@@ -222,7 +222,7 @@ export function describeError(error: ClaimsgateError): SafeHtml {
 /** Sends an error page in the shell: the error summary and a way back. */
 export function sendAdminError(
   reply: FastifyReply,
-  context: AdminContext,
+  context: ManagementContext,
   error: ClaimsgateError,
   options: { readonly section: AdminSection; readonly title: string; readonly back: string },
 ): FastifyReply {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AuditEntryView, AuditFilter } from '../../admin/admin-service.js';
+import type { AuditEntryView, AuditFilter } from '../../management/service.js';
 import { ClaimsgateError, isClaimsgateError } from '../../lib/errors.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ImportPreview, ImportRequest } from '../../admin/admin-service.js';
+import type { ImportPreview, ImportRequest } from '../../management/service.js';
 import { isClaimsgateError, type ClaimsgateError } from '../../lib/errors.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
@@ -15,7 +15,7 @@ import {
   redirectWithFlash,
   sendAdminPage,
   statusOfError,
-  type AdminContext,
+  type ManagementContext,
   type FormFields,
 } from './admin-responses.js';
 import { renderImportPreview } from './import-preview-view.js';
@@ -100,7 +100,7 @@ export function registerImportPages(app: FastifyInstance, services: GatewayServi
 
   function sendPreview(
     reply: FastifyReply,
-    context: AdminContext,
+    context: ManagementContext,
     preview: ImportPreview,
     request: ImportRequest,
     applyAction: string,
@@ -215,7 +215,7 @@ export function registerImportPages(app: FastifyInstance, services: GatewayServi
 
   function sendNewIssuerError(
     reply: FastifyReply,
-    context: AdminContext,
+    context: ManagementContext,
     importRequest: ImportRequest,
     error: ClaimsgateError,
   ): FastifyReply {
@@ -289,7 +289,7 @@ const CHANGED_NOTICE =
 
 function sendImportError(
   reply: FastifyReply,
-  context: AdminContext,
+  context: ManagementContext,
   title: string,
   error: ClaimsgateError,
   form: SafeHtml,

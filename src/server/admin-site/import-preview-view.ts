@@ -1,5 +1,5 @@
 /** The import preview: the side-by-side diff an admin confirms before an import applies. */
-import type { ImportFieldDiff, ImportKeyView, ImportPreview } from '../../admin/admin-service.js';
+import type { ImportFieldDiff, ImportKeyView, ImportPreview } from '../../management/service.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import {
   badge,

@@ -1,5 +1,5 @@
 /** The issuer edit form: its fields, and the update a submitted form asks for. */
-import type { IssuerUpdate, IssuerView } from '../../admin/admin-service.js';
+import type { IssuerUpdate, IssuerView } from '../../management/service.js';
 import { ClaimsgateError } from '../../lib/errors.js';
 import { joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { MetadataSignaturePolicy } from '../../metadata/check-metadata-signature.js';

@@ -5,8 +5,8 @@ import type {
   KeyView,
   PendingChangeView,
   PendingKeyView,
-} from '../../admin/admin-service.js';
-import { describeRealmUnlink } from '../../admin/admin-views.js';
+} from '../../management/service.js';
+import { describeRealmUnlink } from '../../management/views.js';
 import { isClaimsgateError } from '../../lib/errors.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import { DISCONTINUITY_REASON_TEXT } from '../../rollover/plan-continuity.js';

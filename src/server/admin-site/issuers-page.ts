@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { IssuerSummary, KeyView } from '../../admin/admin-service.js';
+import type { IssuerSummary, KeyView } from '../../management/service.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
 import { badge, codeOf, dataTable, link, textOf, timeOf } from './admin-html.js';

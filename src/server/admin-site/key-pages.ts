@@ -4,7 +4,7 @@ import {
   type CertificateView,
   type IssuerDetail,
   type ThumbprintInspection,
-} from '../../admin/admin-service.js';
+} from '../../management/service.js';
 import { formatThumbprint } from '../../crypto/thumbprint.js';
 import { ClaimsgateError, isClaimsgateError } from '../../lib/errors.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
@@ -31,7 +31,7 @@ import {
   redirectWithFlash,
   sendAdminPage,
   statusOfError,
-  type AdminContext,
+  type ManagementContext,
 } from './admin-responses.js';
 import { addKeyForm } from './issuer-page.js';
 import { expiryText, pastedWithMarks, removedCharacterList } from './trust-views.js';
@@ -186,7 +186,7 @@ export function registerKeyPages(app: FastifyInstance, services: GatewayServices
 
   function sendCheckPage(
     reply: FastifyReply,
-    context: AdminContext,
+    context: ManagementContext,
     detail: IssuerDetail,
     pasted: string,
     error?: ClaimsgateError,

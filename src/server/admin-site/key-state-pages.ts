@@ -1,6 +1,6 @@
 /** Revoke and reactivate a key: a confirmation page with a reason, then the change. */
 import type { FastifyInstance } from 'fastify';
-import type { IssuerDetail, KeyView } from '../../admin/admin-service.js';
+import type { IssuerDetail, KeyView } from '../../management/service.js';
 import { ClaimsgateError, isClaimsgateError } from '../../lib/errors.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ClaimMappingView, IssuerSummary } from '../../admin/admin-service.js';
+import type { ClaimMappingView, IssuerSummary } from '../../management/service.js';
 import { isClaimsgateError, type ClaimsgateError } from '../../lib/errors.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
@@ -25,7 +25,7 @@ import {
   redirectWithFlash,
   sendAdminPage,
   statusOfError,
-  type AdminContext,
+  type ManagementContext,
   type FormFields,
 } from './admin-responses.js';
 
@@ -143,7 +143,7 @@ export function registerMappingPages(app: FastifyInstance, services: GatewayServ
 
   async function sendList(
     reply: FastifyReply,
-    context: AdminContext,
+    context: ManagementContext,
     options: { flash?: string | undefined; values?: MappingValues; error?: ClaimsgateError },
   ): Promise<FastifyReply> {
     const [mappings, issuers] = await Promise.all([service.listClaimMappings(), service.listIssuers()]);
@@ -212,7 +212,7 @@ export function registerMappingPages(app: FastifyInstance, services: GatewayServ
 
   function sendEdit(
     reply: FastifyReply,
-    context: AdminContext,
+    context: ManagementContext,
     mapping: ClaimMappingView,
     values?: MappingValues,
     error?: ClaimsgateError,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { IssuerSummary, RealmInput, RealmView } from '../../admin/admin-service.js';
+import type { IssuerSummary, RealmInput, RealmView } from '../../management/service.js';
 import { isClaimsgateError, type ClaimsgateError } from '../../lib/errors.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';
@@ -27,7 +27,7 @@ import {
   redirectWithFlash,
   sendAdminPage,
   statusOfError,
-  type AdminContext,
+  type ManagementContext,
   type FormFields,
 } from './admin-responses.js';
 
@@ -170,7 +170,7 @@ export function registerRealmPages(app: FastifyInstance, services: GatewayServic
 
   async function sendList(
     reply: FastifyReply,
-    context: AdminContext,
+    context: ManagementContext,
     options: { flash?: string | undefined; values?: RealmValues; error?: ClaimsgateError },
   ): Promise<FastifyReply> {
     const [realms, issuers] = await Promise.all([service.listRealms(), service.listIssuers()]);
@@ -219,7 +219,7 @@ export function registerRealmPages(app: FastifyInstance, services: GatewayServic
 
   async function sendEdit(
     reply: FastifyReply,
-    context: AdminContext,
+    context: ManagementContext,
     realm: RealmView,
     values?: RealmValues,
     error?: ClaimsgateError,

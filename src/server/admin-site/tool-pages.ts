@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AdminHealth } from '../../admin/admin-service.js';
+import type { AdminHealth } from '../../management/service.js';
 import { isClaimsgateError } from '../../lib/errors.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
 import type { GatewayServices } from '../gateway-services.js';

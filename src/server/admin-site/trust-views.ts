@@ -3,7 +3,7 @@
  * thumbprints with the SHA-256 one click away (`<details>`, no script),
  * expiry in days, refresh outcomes and alerts.
  */
-import type { AlertView, KeyView, RefreshView } from '../../admin/admin-service.js';
+import type { AlertView, KeyView, RefreshView } from '../../management/service.js';
 import type { ThumbprintCharacter } from '../../crypto/thumbprint.js';
 import type { KeyState } from '../../tokens/trust-snapshot.js';
 import { html, joinHtml, type SafeHtml } from '../../lib/html.js';

@@ -1,15 +1,15 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
-import { readIssuerState, type AdminContext } from './admin-context.js';
-import type { AdminHealth } from './admin-service.js';
-import { iso, viewAlert, viewRefresh } from './admin-views.js';
+import { readIssuerState, type ManagementContext } from './context.js';
+import type { AdminHealth } from './service.js';
+import { iso, viewAlert, viewRefresh } from './views.js';
 
 /**
  * Store reachability, the engine's counters, and per issuer the usable keys,
  * the last good refresh and the alerts. A store that cannot be read is
  * reported (with its error code), never thrown.
  */
-export async function readHealth(context: AdminContext): Promise<AdminHealth> {
+export async function readHealth(context: ManagementContext): Promise<AdminHealth> {
   const now = context.now();
   const engine = context.engine.metrics();
   const backend = context.store.backend;

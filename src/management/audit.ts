@@ -1,8 +1,8 @@
 import type { AuditEntry } from '../store/model.js';
-import type { AdminContext } from './admin-context.js';
-import { adminInputError, issuerNames } from './admin-lookups.js';
-import type { AuditFilter, AuditPage } from './admin-service.js';
-import { viewAuditEntry } from './admin-views.js';
+import type { ManagementContext } from './context.js';
+import { adminInputError, issuerNames } from './lookups.js';
+import type { AuditFilter, AuditPage } from './service.js';
+import { viewAuditEntry } from './views.js';
 import { notFoundError } from '../store/store-errors.js';
 
 /** Entries read from the store per query while filtering. */
@@ -18,7 +18,7 @@ function checkInstant(field: string, value: Date | undefined): void {
 }
 
 /** The issuer ID to filter by: a current issuer by name or ID, or the ID of a deleted one (its history stays). */
-async function issuerIdOf(context: AdminContext, issuer: string): Promise<string> {
+async function issuerIdOf(context: ManagementContext, issuer: string): Promise<string> {
   const found = await context.store.getIssuer(issuer);
   if (found !== undefined) return found.id;
   if (RECORD_ID.test(issuer)) return issuer;
@@ -62,7 +62,7 @@ function matcher(filter: AuditFilter): (entry: AuditEntry) => boolean {
  * @throws ClaimsgateError `CG_ADMIN_INPUT_INVALID` for a bad limit, instant or
  *   page cursor; `CG_STORE_NOT_FOUND` for an unknown issuer name.
  */
-export async function listAudit(context: AdminContext, filter: AuditFilter = {}): Promise<AuditPage> {
+export async function listAudit(context: ManagementContext, filter: AuditFilter = {}): Promise<AuditPage> {
   const limit = filter.limit ?? DEFAULT_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw adminInputError('limit', `limit must be a whole number from 1 to ${MAX_LIMIT}.`, {

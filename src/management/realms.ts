@@ -1,12 +1,6 @@
 import type { Actor, ClaimMappingPatch, NewClaimMapping, RealmPatch } from '../store/model.js';
-import type { AdminContext } from './admin-context.js';
-import {
-  adminInputError,
-  issuerNames,
-  requireClaimMapping,
-  requireIssuer,
-  requireRealm,
-} from './admin-lookups.js';
+import type { ManagementContext } from './context.js';
+import { adminInputError, issuerNames, requireClaimMapping, requireIssuer, requireRealm } from './lookups.js';
 import type {
   ClaimMappingInput,
   ClaimMappingUpdate,
@@ -14,17 +8,17 @@ import type {
   RealmInput,
   RealmUpdate,
   RealmView,
-} from './admin-service.js';
-import { viewClaimMapping, viewRealm } from './admin-views.js';
+} from './service.js';
+import { viewClaimMapping, viewRealm } from './views.js';
 
 /** Issuer IDs for a list of issuer IDs or names. @throws ClaimsgateError `CG_STORE_NOT_FOUND`. */
-async function issuerIds(context: AdminContext, names: readonly string[]): Promise<string[]> {
+async function issuerIds(context: ManagementContext, names: readonly string[]): Promise<string[]> {
   const ids: string[] = [];
   for (const name of names) ids.push((await requireIssuer(context.store, name)).id);
   return [...new Set(ids)];
 }
 
-async function realmFields(context: AdminContext, input: RealmUpdate): Promise<RealmPatch> {
+async function realmFields(context: ManagementContext, input: RealmUpdate): Promise<RealmPatch> {
   return {
     ...(input.realmUri === undefined ? {} : { realmUri: input.realmUri }),
     ...(input.replyUrl === undefined ? {} : { replyUrl: input.replyUrl }),
@@ -36,13 +30,13 @@ async function realmFields(context: AdminContext, input: RealmUpdate): Promise<R
 }
 
 /** Every realm, by URI. */
-export async function listRealms(context: AdminContext): Promise<RealmView[]> {
+export async function listRealms(context: ManagementContext): Promise<RealmView[]> {
   const [realms, names] = await Promise.all([context.store.listRealms(), issuerNames(context.store)]);
   return realms.sort((a, b) => a.realmUri.localeCompare(b.realmUri)).map((realm) => viewRealm(realm, names));
 }
 
 /** @throws ClaimsgateError `CG_STORE_NOT_FOUND`. */
-export async function getRealm(context: AdminContext, idOrUri: string): Promise<RealmView> {
+export async function getRealm(context: ManagementContext, idOrUri: string): Promise<RealmView> {
   const realm = await requireRealm(context.store, idOrUri);
   return viewRealm(realm, await issuerNames(context.store));
 }
@@ -53,7 +47,7 @@ export async function getRealm(context: AdminContext, idOrUri: string): Promise<
  * @throws ClaimsgateError `CG_STORE_DUPLICATE`, `CG_STORE_INVALID`, `CG_STORE_NOT_FOUND` (an unknown issuer).
  */
 export async function createRealm(
-  context: AdminContext,
+  context: ManagementContext,
   input: RealmInput,
   actor: Actor,
 ): Promise<RealmView> {
@@ -71,7 +65,7 @@ export async function createRealm(
  *   `CG_ADMIN_INPUT_INVALID` for an update that changes nothing.
  */
 export async function updateRealm(
-  context: AdminContext,
+  context: ManagementContext,
   idOrUri: string,
   update: RealmUpdate,
   actor: Actor,
@@ -85,13 +79,16 @@ export async function updateRealm(
 }
 
 /** @throws ClaimsgateError `CG_STORE_NOT_FOUND`. */
-export async function deleteRealm(context: AdminContext, idOrUri: string, actor: Actor): Promise<void> {
+export async function deleteRealm(context: ManagementContext, idOrUri: string, actor: Actor): Promise<void> {
   const realm = await requireRealm(context.store, idOrUri);
   await context.store.deleteRealm(realm.id, actor);
 }
 
 /** Mappings of one issuer or of every issuer, by issuer name then label. @throws `CG_STORE_NOT_FOUND`. */
-export async function listClaimMappings(context: AdminContext, issuer?: string): Promise<ClaimMappingView[]> {
+export async function listClaimMappings(
+  context: ManagementContext,
+  issuer?: string,
+): Promise<ClaimMappingView[]> {
   const issuerId = issuer === undefined ? undefined : (await requireIssuer(context.store, issuer)).id;
   const [mappings, names] = await Promise.all([
     context.store.listClaimMappings(issuerId),
@@ -103,14 +100,14 @@ export async function listClaimMappings(context: AdminContext, issuer?: string):
 }
 
 /** @throws ClaimsgateError `CG_STORE_NOT_FOUND`. */
-export async function getClaimMapping(context: AdminContext, id: string): Promise<ClaimMappingView> {
+export async function getClaimMapping(context: ManagementContext, id: string): Promise<ClaimMappingView> {
   const mapping = await requireClaimMapping(context.store, id);
   return viewClaimMapping(mapping, await issuerNames(context.store));
 }
 
 /** @throws ClaimsgateError `CG_STORE_NOT_FOUND` (issuer), `CG_STORE_DUPLICATE`, `CG_STORE_INVALID`. */
 export async function createClaimMapping(
-  context: AdminContext,
+  context: ManagementContext,
   input: ClaimMappingInput,
   actor: Actor,
 ): Promise<ClaimMappingView> {
@@ -131,7 +128,7 @@ export async function createClaimMapping(
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`, `CG_STORE_INVALID`; `CG_ADMIN_INPUT_INVALID` for an empty update.
  */
 export async function updateClaimMapping(
-  context: AdminContext,
+  context: ManagementContext,
   id: string,
   update: ClaimMappingUpdate,
   actor: Actor,
@@ -149,7 +146,11 @@ export async function updateClaimMapping(
 }
 
 /** @throws ClaimsgateError `CG_STORE_NOT_FOUND`. */
-export async function deleteClaimMapping(context: AdminContext, id: string, actor: Actor): Promise<void> {
+export async function deleteClaimMapping(
+  context: ManagementContext,
+  id: string,
+  actor: Actor,
+): Promise<void> {
   const mapping = await requireClaimMapping(context.store, id);
   await context.store.deleteClaimMapping(mapping.id, actor);
 }

@@ -28,7 +28,7 @@ import type {
   RealmView,
   RefreshView,
   SnapshotView,
-} from './admin-service.js';
+} from './service.js';
 
 /*
  * Records → the plain JSON views the admin service returns: instants as ISO

@@ -1,11 +1,13 @@
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { Config } from '../config/config-schema.js';
-import type { DeepReadonly } from '../config/deep-freeze.js';
-import { ClaimsgateError } from '../lib/errors.js';
-import type { SealingKeyRing } from '../session/sealing-keys.js';
-import type { Session } from '../session/session-cookie.js';
-import type { SessionHook } from './session-hook.js';
+import type { Config } from '../../config/config-schema.js';
+import type { DeepReadonly } from '../../config/deep-freeze.js';
+import { ClaimsgateError } from '../../lib/errors.js';
+import type { SealingKeyRing } from '../../session/sealing-keys.js';
+import type { Session } from '../../session/session-cookie.js';
+import { CSRF_FIELD, CSRF_HEADER } from '../csrf-names.js';
+import { sendApiError } from '../api-error.js';
+import type { SessionHook } from '../session-hook.js';
 
 /** The role a local admin account's session carries (see `Session.roles`). */
 export const ADMIN_ROLE = 'admin';
@@ -16,11 +18,6 @@ export const ADMIN_ROLE = 'admin';
  * token can never set, not from this name.
  */
 export const LOCAL_ADMIN_ISSUER = 'claimsgate:local';
-
-/** The form field that carries the CSRF token on admin pages. */
-export const CSRF_FIELD = '_csrf';
-/** The request header that carries the CSRF token on admin API calls. */
-export const CSRF_HEADER = 'x-csrf-token';
 
 /** How an admin route answers a caller it refuses. */
 export type AdminRouteKind = 'api' | 'page';
@@ -71,14 +68,6 @@ function presentedToken(request: FastifyRequest): unknown {
   if (typeof header === 'string') return header;
   const body = request.body as Record<string, unknown> | undefined | null;
   return typeof body === 'object' && body !== null ? body[CSRF_FIELD] : undefined;
-}
-
-/** Sends an API refusal as a JSON problem body. */
-export function sendApiError(reply: FastifyReply, status: number, error: ClaimsgateError): FastifyReply {
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .send({ code: error.code, message: error.message, hint: error.hint });
 }
 
 /**

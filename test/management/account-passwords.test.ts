@@ -8,7 +8,7 @@ import {
   hashPassword,
   isPasswordHash,
   verifyPassword,
-} from '../../src/admin/passwords.js';
+} from '../../src/management/account-passwords.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 
 const PASSWORD = 'correct horse battery staple';

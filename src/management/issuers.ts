@@ -9,8 +9,8 @@ import type {
 } from '../store/model.js';
 import { notFoundError } from '../store/store-errors.js';
 import type { RefreshResult } from '../rollover/rollover-engine.js';
-import { readIssuerState, type AdminContext } from './admin-context.js';
-import { adminInputError, issuerNames, requireIssuer } from './admin-lookups.js';
+import { readIssuerState, type ManagementContext } from './context.js';
+import { adminInputError, issuerNames, requireIssuer } from './lookups.js';
 import type {
   IssuerDetail,
   IssuerInput,
@@ -19,7 +19,7 @@ import type {
   IssuerUpdate,
   PendingChangeView,
   RefreshOutcomeView,
-} from './admin-service.js';
+} from './service.js';
 import {
   compareKeys,
   summarizeIssuer,
@@ -29,14 +29,14 @@ import {
   viewRealmUnlinks,
   viewPendingChange,
   viewSnapshot,
-} from './admin-views.js';
+} from './views.js';
 
 /**
  * Every issuer with its summary, by name.
  *
  * @throws ClaimsgateError `CG_STORE_*` when the store fails.
  */
-export async function listIssuerSummaries(context: AdminContext): Promise<IssuerSummary[]> {
+export async function listIssuerSummaries(context: ManagementContext): Promise<IssuerSummary[]> {
   const state = await readIssuerState(context);
   const now = context.now();
   return [...state.issuers]
@@ -54,7 +54,7 @@ export async function listIssuerSummaries(context: AdminContext): Promise<Issuer
 }
 
 /** The detail of an issuer record already read. */
-export async function detailOf(context: AdminContext, issuer: IssuerRecord): Promise<IssuerDetail> {
+export async function detailOf(context: ManagementContext, issuer: IssuerRecord): Promise<IssuerDetail> {
   const { store } = context;
   const [state, snapshot, mappings, claimTypes] = await Promise.all([
     readIssuerState(context, [issuer]),
@@ -88,7 +88,7 @@ export async function detailOf(context: AdminContext, issuer: IssuerRecord): Pro
  *
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`.
  */
-export async function getIssuerDetail(context: AdminContext, idOrName: string): Promise<IssuerDetail> {
+export async function getIssuerDetail(context: ManagementContext, idOrName: string): Promise<IssuerDetail> {
   return detailOf(context, await requireIssuer(context.store, idOrName));
 }
 
@@ -105,7 +105,7 @@ function issuerFields(input: IssuerUpdate): IssuerPatch {
  * @throws ClaimsgateError `CG_STORE_DUPLICATE`, `CG_STORE_INVALID`.
  */
 export async function createIssuer(
-  context: AdminContext,
+  context: ManagementContext,
   input: IssuerInput,
   actor: Actor,
 ): Promise<IssuerDetail> {
@@ -120,7 +120,7 @@ export async function createIssuer(
  *   `CG_STORE_INVALID`; `CG_ADMIN_INPUT_INVALID` for an update that changes nothing.
  */
 export async function updateIssuer(
-  context: AdminContext,
+  context: ManagementContext,
   idOrName: string,
   update: IssuerUpdate,
   actor: Actor,
@@ -137,7 +137,7 @@ export async function updateIssuer(
 
 /** The removal view of an issuer: its keys and mappings, and the realm changes given (realms read before the change). */
 async function removalView(
-  context: AdminContext,
+  context: ManagementContext,
   issuer: IssuerRecord,
   unlinks: readonly RealmUnlink[],
   realms: readonly RealmRecord[],
@@ -163,7 +163,7 @@ async function removalView(
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_REFERENCED`.
  */
 export async function previewIssuerDeletion(
-  context: AdminContext,
+  context: ManagementContext,
   idOrName: string,
 ): Promise<IssuerRemovalView> {
   const issuer = await requireIssuer(context.store, idOrName);
@@ -178,7 +178,7 @@ export async function previewIssuerDeletion(
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_REFERENCED`.
  */
 export async function deleteIssuer(
-  context: AdminContext,
+  context: ManagementContext,
   idOrName: string,
   actor: Actor,
 ): Promise<IssuerRemovalView> {
@@ -194,7 +194,7 @@ export async function deleteIssuer(
 }
 /** The view of a refresh's result, with the issuer as it now stands. */
 export async function viewRefreshResult(
-  context: AdminContext,
+  context: ManagementContext,
   result: RefreshResult,
 ): Promise<RefreshOutcomeView> {
   return {
@@ -213,7 +213,7 @@ export async function viewRefreshResult(
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_ADMIN_INPUT_INVALID` for an issuer without a metadata URL.
  */
 export async function refreshIssuerNow(
-  context: AdminContext,
+  context: ManagementContext,
   idOrName: string,
   actor: Actor,
 ): Promise<RefreshOutcomeView> {
@@ -244,7 +244,10 @@ export async function refreshIssuerNow(
  *
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND` (issuer, or no pending change).
  */
-export async function getPendingChange(context: AdminContext, idOrName: string): Promise<PendingChangeView> {
+export async function getPendingChange(
+  context: ManagementContext,
+  idOrName: string,
+): Promise<PendingChangeView> {
   const issuer = await requireIssuer(context.store, idOrName);
   const [change, keys] = await Promise.all([
     context.store.getPendingChange(issuer.id),
@@ -262,7 +265,7 @@ export async function getPendingChange(context: AdminContext, idOrName: string):
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`, `CG_STORE_CONFLICT`, `CG_STORE_INVALID`.
  */
 export async function approvePendingChange(
-  context: AdminContext,
+  context: ManagementContext,
   idOrName: string,
   sha256: string,
   actor: Actor,
@@ -278,7 +281,7 @@ export async function approvePendingChange(
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`, `CG_STORE_CONFLICT`, `CG_STORE_INVALID`.
  */
 export async function rejectPendingChange(
-  context: AdminContext,
+  context: ManagementContext,
   idOrName: string,
   sha256: string,
   actor: Actor,

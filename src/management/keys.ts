@@ -2,18 +2,18 @@ import { readCertificates } from '../crypto/certificate.js';
 import { hasExpired } from '../rollover/alerts.js';
 import type { Actor, NewKey } from '../store/model.js';
 import { USABLE_KEY_STATES } from '../tokens/trust-snapshot.js';
-import type { AdminContext } from './admin-context.js';
-import { adminInputError, requireIssuer, requireKey } from './admin-lookups.js';
-import type { AddedKey, AddKeyInput, KeyView } from './admin-service.js';
-import { inspectThumbprintInput } from './admin-thumbprint.js';
-import { compareKeys, viewKey } from './admin-views.js';
+import type { ManagementContext } from './context.js';
+import { adminInputError, requireIssuer, requireKey } from './lookups.js';
+import type { AddedKey, AddKeyInput, KeyView } from './service.js';
+import { inspectThumbprintInput } from './thumbprint.js';
+import { compareKeys, viewKey } from './views.js';
 
 /**
  * Every key of an issuer, usable ones first.
  *
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`.
  */
-export async function listIssuerKeys(context: AdminContext, issuerIdOrName: string): Promise<KeyView[]> {
+export async function listIssuerKeys(context: ManagementContext, issuerIdOrName: string): Promise<KeyView[]> {
   const issuer = await requireIssuer(context.store, issuerIdOrName);
   const now = context.now();
   return (await context.store.listKeys(issuer.id)).sort(compareKeys).map((key) => viewKey(key, now));
@@ -33,7 +33,7 @@ function pasted(text: unknown): string | undefined {
  *   `CG_TRUST_THUMBPRINT_INVALID`, `CG_STORE_NOT_FOUND`, `CG_STORE_DUPLICATE`.
  */
 export async function addKey(
-  context: AdminContext,
+  context: ManagementContext,
   issuerIdOrName: string,
   input: AddKeyInput,
   actor: Actor,
@@ -116,7 +116,7 @@ function requireReason(reason: unknown): string {
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`, `CG_ADMIN_INPUT_INVALID` (no reason).
  */
 export async function revokeKey(
-  context: AdminContext,
+  context: ManagementContext,
   keyId: string,
   reason: string,
   actor: Actor,
@@ -134,7 +134,7 @@ export async function revokeKey(
  *   a key that is already trusted, or one whose certificate has expired.
  */
 export async function reactivateKey(
-  context: AdminContext,
+  context: ManagementContext,
   keyId: string,
   reason: string,
   actor: Actor,

@@ -2,10 +2,10 @@ import { ClaimsgateError } from '../lib/errors.js';
 import { readOidcSnapshot } from '../rollover/oidc-snapshot.js';
 import type { Actor, IssuerPatch, IssuerRecord, NewAuditEntry } from '../store/model.js';
 import { ISSUER_DEFAULTS } from '../store/validate-input.js';
-import type { AdminContext } from './admin-context.js';
-import { viewRefreshResult } from './admin-issuers.js';
-import { adminInputError, requireIssuer } from './admin-lookups.js';
-import type { ImportApplyRequest, ImportPreview, ImportRequest, ImportResult } from './admin-service.js';
+import type { ManagementContext } from './context.js';
+import { viewRefreshResult } from './issuers.js';
+import { adminInputError, requireIssuer } from './lookups.js';
+import type { ImportApplyRequest, ImportPreview, ImportRequest, ImportResult } from './service.js';
 import { loadImportDocument, type ImportDocument } from './import-document.js';
 import {
   buildImportPreview,
@@ -19,7 +19,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** The issuer an import updates, or undefined for a new one (whose name must be free). */
 async function resolveTarget(
-  context: AdminContext,
+  context: ManagementContext,
   request: ImportRequest,
 ): Promise<{ readonly current: IssuerRecord | undefined; readonly name: string }> {
   if (typeof request.metadataUrl !== 'string' || request.metadataUrl.trim() === '') {
@@ -55,7 +55,7 @@ async function resolveTarget(
  * that another issuer already has (each issuer URI names one issuer).
  */
 async function loadFor(
-  context: AdminContext,
+  context: ManagementContext,
   request: ImportRequest,
   current: IssuerRecord | undefined,
 ): Promise<ImportDocument> {
@@ -82,9 +82,12 @@ async function loadFor(
 /**
  * Fetches and checks the metadata and returns what an import would change.
  *
- * @throws ClaimsgateError see `AdminService.previewImport`.
+ * @throws ClaimsgateError see `ManagementService.previewImport`.
  */
-export async function previewImport(context: AdminContext, request: ImportRequest): Promise<ImportPreview> {
+export async function previewImport(
+  context: ManagementContext,
+  request: ImportRequest,
+): Promise<ImportPreview> {
   const { current, name } = await resolveTarget(context, request);
   const document = await loadFor(context, request, current);
   const baseline =
@@ -93,7 +96,7 @@ export async function previewImport(context: AdminContext, request: ImportReques
 }
 
 /** What the import's refresh of an existing issuer plans from (see `runRefresh`). */
-async function loadImportBaseline(context: AdminContext, issuerId: string): Promise<ImportBaseline> {
+async function loadImportBaseline(context: ManagementContext, issuerId: string): Promise<ImportBaseline> {
   const { store } = context;
   const [keys, previousSnapshot, previousState, pendingChange] = await Promise.all([
     store.listKeys(issuerId),
@@ -134,10 +137,10 @@ function staleError(what: string, url: string, expected: string, observed: strin
  *
  * @throws ClaimsgateError `CG_STORE_CONFLICT` when the document (or an OIDC
  *   key set) changed since the preview, or the issuer's version did; see
- *   `AdminService.applyImport`.
+ *   `ManagementService.applyImport`.
  */
 export async function applyImport(
-  context: AdminContext,
+  context: ManagementContext,
   request: ImportApplyRequest,
   actor: Actor,
 ): Promise<ImportResult> {
@@ -224,7 +227,7 @@ export async function applyImport(
  * exists with exactly the keys reviewed, or not at all.
  */
 async function createFromImport(
-  context: AdminContext,
+  context: ManagementContext,
   document: ImportDocument,
   name: string,
   fields: ImportFields,

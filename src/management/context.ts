@@ -9,12 +9,12 @@ import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import { findLabelConflicts } from '../store/label-conflicts.js';
 import type { IssuerRecord, KeyRecord, PendingChangeRecord, RefreshStateRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
-import type { AdminServiceOptions } from './admin-service.js';
+import type { ManagementServiceOptions } from './service.js';
 import type { DocumentFetchContext } from './import-document.js';
 import type { ImportPlanSettings } from './import-preview.js';
 
 /** What every admin operation shares, resolved once from the service options. */
-export interface AdminContext extends DocumentFetchContext {
+export interface ManagementContext extends DocumentFetchContext {
   readonly store: Store;
   readonly engine: RolloverEngine;
   readonly thresholds: AlertThresholds;
@@ -27,7 +27,7 @@ export interface AdminContext extends DocumentFetchContext {
  *
  * @throws TypeError for a missing store or engine, or a bad option.
  */
-export function resolveAdminContext(options: AdminServiceOptions): AdminContext {
+export function resolveManagementContext(options: ManagementServiceOptions): ManagementContext {
   if (options === undefined || options === null) throw new TypeError('options are required.');
   if (options.store === undefined || options.store === null) throw new TypeError('store is required.');
   if (options.engine === undefined || options.engine === null) throw new TypeError('engine is required.');
@@ -83,7 +83,7 @@ export interface IssuerState {
  * @throws ClaimsgateError `CG_STORE_*` when the store fails.
  */
 export async function readIssuerState(
-  context: AdminContext,
+  context: ManagementContext,
   only?: readonly IssuerRecord[],
 ): Promise<IssuerState> {
   const { store } = context;

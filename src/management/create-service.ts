@@ -1,8 +1,8 @@
-import { listAudit } from './admin-audit.js';
-import { thumbprintsFromText, thumbprintsFromUrl } from './admin-certificates.js';
-import { resolveAdminContext } from './admin-context.js';
-import { readHealth } from './admin-health.js';
-import { applyImport, previewImport } from './admin-import.js';
+import { listAudit } from './audit.js';
+import { thumbprintsFromText, thumbprintsFromUrl } from './certificates.js';
+import { resolveManagementContext } from './context.js';
+import { readHealth } from './health.js';
+import { applyImport, previewImport } from './import-operations.js';
 import {
   approvePendingChange,
   createIssuer,
@@ -14,8 +14,8 @@ import {
   refreshIssuerNow,
   rejectPendingChange,
   updateIssuer,
-} from './admin-issuers.js';
-import { addKey, listIssuerKeys, reactivateKey, revokeKey } from './admin-keys.js';
+} from './issuers.js';
+import { addKey, listIssuerKeys, reactivateKey, revokeKey } from './keys.js';
 import {
   createClaimMapping,
   createRealm,
@@ -27,18 +27,19 @@ import {
   listRealms,
   updateClaimMapping,
   updateRealm,
-} from './admin-realms.js';
-import type { AdminService, AdminServiceOptions } from './admin-service.js';
+} from './realms.js';
+import type { ManagementService, ManagementServiceOptions } from './service.js';
 
 /**
- * Builds the admin service (the implementation behind `createAdminService`):
- * each operation is a function of the resolved context, in the file named
- * for its area.
+ * Creates the management service: the operations the admin API, the admin
+ * site and the CLI share. Each operation is a function of the resolved
+ * context, in the module named for its area; the service's types are in
+ * `service.ts`, which imports nothing back from here.
  *
  * @throws TypeError for a missing store or engine, or a bad option.
  */
-export function buildAdminService(options: AdminServiceOptions): AdminService {
-  const context = resolveAdminContext(options);
+export function createManagementService(options: ManagementServiceOptions): ManagementService {
+  const context = resolveManagementContext(options);
   return {
     listIssuers: () => listIssuerSummaries(context),
     getIssuer: (idOrName) => getIssuerDetail(context, idOrName),

@@ -1,22 +1,23 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hashPassword, verifyPassword } from '../admin/passwords.js';
-import { isClaimsgateError } from '../lib/errors.js';
-import type { OwnCookie } from '../session/set-cookie.js';
-import { adminUsernameKey } from '../store/validate-admin-input.js';
-import { ADMIN_ROLE, CSRF_FIELD, LOCAL_ADMIN_ISSUER } from './admin-auth.js';
+import { hashPassword, verifyPassword } from '../../management/account-passwords.js';
+import { isClaimsgateError } from '../../lib/errors.js';
+import type { OwnCookie } from '../../session/set-cookie.js';
+import { adminUsernameKey } from '../../store/validate-admin-input.js';
+import { CSRF_FIELD } from '../csrf-names.js';
+import { ADMIN_ROLE, LOCAL_ADMIN_ISSUER } from './admin-auth.js';
 import {
   renderLoginPage,
   renderSignedInPage,
   renderRefusalPage,
   sendPage,
   type LoginPageState,
-} from './admin-login-page.js';
-import { createLoginThrottle, type LoginThrottle, type RefusedAttempt } from './admin-login-throttle.js';
-import type { GatewayServices } from './gateway-services.js';
-import { findLoginOptions } from './login-options.js';
-import { readRequestCookie, setReplyCookie } from './reply-cookies.js';
-import { safeReturnUrl } from './safe-return-url.js';
+} from './login-page.js';
+import { createLoginThrottle, type LoginThrottle, type RefusedAttempt } from './login-throttle.js';
+import type { GatewayServices } from '../gateway-services.js';
+import { findLoginOptions } from '../login-options.js';
+import { readRequestCookie, setReplyCookie } from '../reply-cookies.js';
+import { safeReturnUrl } from '../safe-return-url.js';
 
 /** Where an admin goes after signing in when no (acceptable) return URL was given. */
 export const ADMIN_HOME = '/admin';

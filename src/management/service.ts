@@ -17,17 +17,16 @@ import type { AddKeyInput } from '../store/key-schema.js';
 import type { RealmInput, RealmUpdate } from '../store/realm-schema.js';
 import type { Store } from '../store/store.js';
 import type { KeySource, KeyState } from '../tokens/trust-snapshot.js';
-import type { ThumbprintInspection } from './admin-thumbprint.js';
-import { buildAdminService } from './admin-service-impl.js';
+import type { ThumbprintInspection } from './thumbprint.js';
 
-export { inspectThumbprintInput } from './admin-thumbprint.js';
-export type { ThumbprintInspection } from './admin-thumbprint.js';
+export { inspectThumbprintInput } from './thumbprint.js';
+export type { ThumbprintInspection } from './thumbprint.js';
 
 /** An instant as an ISO 8601 string in UTC. */
 export type IsoDateTime = string;
 
 /** What the service needs. */
-export interface AdminServiceOptions {
+export interface ManagementServiceOptions {
   readonly store: Store;
   /** The rollover engine whose refreshes "Refresh now" and imports run. */
   readonly engine: RolloverEngine;
@@ -496,12 +495,12 @@ export interface AdminHealth {
  * INVALID, UNAVAILABLE), metadata's `CG_META_*`, `CG_CERT_INVALID` and
  * `CG_TRUST_THUMBPRINT_INVALID` for pasted certificates and thumbprints.
  */
-export interface AdminService {
+export interface ManagementService {
   /** Every issuer with its summary, by name. */
   listIssuers(): Promise<IssuerSummary[]>;
   /** @throws ClaimsgateError `CG_STORE_NOT_FOUND`. */
   getIssuer(idOrName: string): Promise<IssuerDetail>;
-  /** Creates an issuer (no refresh: see {@link AdminService.refreshIssuer} or {@link AdminService.applyImport}). @throws `CG_ADMIN_INPUT_INVALID`, `CG_STORE_DUPLICATE`, `CG_STORE_INVALID`. */
+  /** Creates an issuer (no refresh: see {@link ManagementService.refreshIssuer} or {@link ManagementService.applyImport}). @throws `CG_ADMIN_INPUT_INVALID`, `CG_STORE_DUPLICATE`, `CG_STORE_INVALID`. */
   createIssuer(input: IssuerInput, actor: Actor): Promise<IssuerDetail>;
   /**
    * Updates an issuer's fields.
@@ -561,7 +560,7 @@ export interface AdminService {
    * Rejects the pending change whose SHA-256 the admin reviewed: the issuer
    * keeps its keys, and the same document raises no new alert.
    *
-   * @throws ClaimsgateError as {@link AdminService.approvePendingChange}.
+   * @throws ClaimsgateError as {@link ManagementService.approvePendingChange}.
    */
   rejectPendingChange(idOrName: string, sha256: string, actor: Actor): Promise<PendingChangeView>;
 
@@ -583,7 +582,7 @@ export interface AdminService {
    * (audited).
    *
    * @throws ClaimsgateError `CG_STORE_CONFLICT` when the document changed
-   *   since the preview (nothing is stored); the errors of {@link AdminService.previewImport}.
+   *   since the preview (nothing is stored); the errors of {@link ManagementService.previewImport}.
    */
   applyImport(request: ImportApplyRequest, actor: Actor): Promise<ImportResult>;
 
@@ -638,13 +637,4 @@ export interface AdminService {
  */
 export function adminActor(session: { readonly user: string }): Actor {
   return `admin:${session.user}`;
-}
-
-/**
- * Creates the admin service.
- *
- * @throws TypeError for a missing store or engine, or a bad option.
- */
-export function createAdminService(options: AdminServiceOptions): AdminService {
-  return buildAdminService(options);
 }

@@ -11,7 +11,7 @@ import { DEFAULT_METADATA_MAX_BYTES, type MetadataFetched } from '../metadata/pr
 import { ClaimsgateError } from '../lib/errors.js';
 import { noSigningKeys, refuseDocument, refuseKeySet } from '../rollover/refuse-document.js';
 import type { RefreshAttempt, RefreshError } from '../rollover/refresh-plan-model.js';
-import { adminInputError } from './admin-lookups.js';
+import { adminInputError } from './lookups.js';
 import { TENANT_PLACEHOLDER } from './import-fields.js';
 
 /** How the admin service fetches documents: the same limits as the rollover engine's refreshes. */

@@ -4,12 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  adminActor,
-  createAdminService,
-  inspectThumbprintInput,
-  type AdminService,
-} from '../../src/admin/admin-service.js';
+import { createManagementService } from '../../src/management/create-service.js';
+import { adminActor, inspectThumbprintInput, type ManagementService } from '../../src/management/service.js';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { createIdpSimulator, type IdpSimulator } from '../../src/idp-sim/idp-sim-server.js';
 import { createRolloverEngine } from '../../src/rollover/rollover-engine.js';
@@ -37,7 +33,7 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<Rec
 
 describe('admin service', () => {
   let fixture: GatewayFixture;
-  let service: AdminService;
+  let service: ManagementService;
   let certificate: TestCertificate;
   let metadata: MetadataServer;
   /** A second identity provider, not registered: what "import a new issuer" imports. */
@@ -45,7 +41,7 @@ describe('admin service', () => {
 
   before(async () => {
     fixture = await createGatewayFixture();
-    service = createAdminService({ store: fixture.store, engine: fixture.engine, now: fixture.now });
+    service = createManagementService({ store: fixture.store, engine: fixture.engine, now: fixture.now });
     certificate = await createTestCertificate({ commonName: 'manual key' });
     metadata = await startMetadataServer({ kind: 'status', status: 404 });
     other = await createIdpSimulator({
@@ -65,11 +61,11 @@ describe('admin service', () => {
   describe('construction', () => {
     it('refuses a missing store or engine with a TypeError', () => {
       assert.throws(
-        () => createAdminService({ engine: fixture.engine } as never),
+        () => createManagementService({ engine: fixture.engine } as never),
         (error: unknown) => error instanceof TypeError && /store/.test(error.message),
       );
       assert.throws(
-        () => createAdminService({ store: fixture.store } as never),
+        () => createManagementService({ store: fixture.store } as never),
         (error: unknown) => error instanceof TypeError && /engine/.test(error.message),
       );
     });
@@ -603,7 +599,7 @@ describe('admin service', () => {
     });
 
     it('reports an unreachable store instead of throwing', async () => {
-      const broken = createAdminService({
+      const broken = createManagementService({
         store: {
           backend: 'sqlite',
           listIssuers: () => Promise.reject(new Error('connection lost')),
@@ -644,7 +640,7 @@ describe('admin service: importing metadata whose certificates have expired', ()
     const now = (): Date => clock.now;
     const store = await openStore(join(directory, `store-${count}.db`), { now });
     const engine = createRolloverEngine({ store, now, logger: () => undefined });
-    const admin = createAdminService({ store, engine, now });
+    const admin = createManagementService({ store, engine, now });
     const close = async (): Promise<void> => {
       await engine.stop();
       await store.close();
@@ -803,7 +799,7 @@ describe('admin service: an import preview under the configured key continuity p
       logger: () => undefined,
       continuityProbationSeconds: PROBATION,
     });
-    const admin = createAdminService({ store, engine, now, continuityProbationSeconds: PROBATION });
+    const admin = createManagementService({ store, engine, now, continuityProbationSeconds: PROBATION });
     try {
       serve([certA, certB]);
       await store.createIssuer(
@@ -847,7 +843,7 @@ describe('admin service: an import preview under the configured key continuity p
     const options = { store: {} as never, engine: {} as never };
     for (const bad of [-1, Number.NaN, '600' as never]) {
       assert.throws(
-        () => createAdminService({ ...options, continuityProbationSeconds: bad }),
+        () => createManagementService({ ...options, continuityProbationSeconds: bad }),
         /continuityProbationSeconds must be a number of seconds/,
       );
     }

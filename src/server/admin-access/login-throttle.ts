@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import type { LoginThrottlePolicy, LoginThrottleScope } from '../store/login-throttle-rules.js';
-import type { Store } from '../store/store.js';
+import type { LoginThrottlePolicy, LoginThrottleScope } from '../../store/login-throttle-rules.js';
+import type { Store } from '../../store/store.js';
 
 /** The default throttle: see `docs/admin-accounts.md` (Lockout) for the trade-off. */
 export const DEFAULT_LOGIN_THROTTLE_POLICY: LoginThrottlePolicy = Object.freeze({

@@ -5,9 +5,9 @@ import { listDocumentCertificates } from '../metadata/list-certificates.js';
 import { parseMetadata } from '../metadata/parse-metadata.js';
 import { DEFAULT_METADATA_MAX_BYTES } from '../metadata/process-metadata-response.js';
 import { parseXml } from '../xml/parse-xml.js';
-import type { AdminContext } from './admin-context.js';
-import type { CertificateView, ThumbprintResult } from './admin-service.js';
-import { iso } from './admin-views.js';
+import type { ManagementContext } from './context.js';
+import type { CertificateView, ThumbprintResult } from './service.js';
+import { iso } from './views.js';
 import { fetchDocument } from './import-document.js';
 
 /** Largest pasted text the thumbprint tool reads (a metadata document pasted whole fits). */
@@ -73,7 +73,7 @@ function viewCertificate(found: FoundCertificate, now: Date): CertificateView {
  * @throws ClaimsgateError `CG_CERT_INVALID`, `CG_CERT_NOT_FOUND`, `CG_META_TOO_LARGE`,
  *   the XML and metadata parsers' codes.
  */
-export function thumbprintsFromText(context: AdminContext, text: string): ThumbprintResult {
+export function thumbprintsFromText(context: ManagementContext, text: string): ThumbprintResult {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length > MAX_TEXT_BYTES) {
     throw new ClaimsgateError(
@@ -99,7 +99,7 @@ export function thumbprintsFromText(context: AdminContext, text: string): Thumbp
  *
  * @throws ClaimsgateError the fetcher's `CG_META_*` codes, the parsers' codes.
  */
-export async function thumbprintsFromUrl(context: AdminContext, url: string): Promise<ThumbprintResult> {
+export async function thumbprintsFromUrl(context: ManagementContext, url: string): Promise<ThumbprintResult> {
   const fetched = await fetchDocument(context, url);
   const now = context.now();
   const maxBytes = context.maxMetadataBytes ?? DEFAULT_METADATA_MAX_BYTES;

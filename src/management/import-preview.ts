@@ -18,8 +18,8 @@ import type {
 } from '../store/model.js';
 import { ISSUER_DEFAULTS, normalizeNewIssuer } from '../store/validate-input.js';
 import { USABLE_KEY_STATES, type KeyState } from '../tokens/trust-snapshot.js';
-import type { ImportFieldDiff, ImportKeyView, ImportPreview, ImportSignatureView } from './admin-service.js';
-import { iso, isoOrNull } from './admin-views.js';
+import type { ImportFieldDiff, ImportKeyView, ImportPreview, ImportSignatureView } from './service.js';
+import { iso, isoOrNull } from './views.js';
 import { inferLoginUrl, inferProtocols, TENANT_PLACEHOLDER } from './import-fields.js';
 import type { ImportDocument } from './import-document.js';
 

@@ -1,10 +1,10 @@
 import type { FastifyReply } from 'fastify';
-import { ERROR_CODES, type ErrorCode } from '../lib/error-codes.js';
-import { html, joinHtml, type SafeHtml } from '../lib/html.js';
-import type { Session } from '../session/session-cookie.js';
-import { CSRF_FIELD } from './admin-auth.js';
-import { ADMIN_CSS_PATH } from './admin-site/admin-layout.js';
-import { renderPage } from './html.js';
+import { ERROR_CODES, type ErrorCode } from '../../lib/error-codes.js';
+import { html, joinHtml, type SafeHtml } from '../../lib/html.js';
+import type { Session } from '../../session/session-cookie.js';
+import { CSRF_FIELD } from '../csrf-names.js';
+import { ADMIN_CSS_PATH } from '../admin-site/admin-layout.js';
+import { renderPage } from '../html.js';
 
 /* The pages of the admin sign-in (see admin-login.ts): server-rendered, no script. */
 
