@@ -48,6 +48,10 @@ const CLI = join(ROOT, 'src', 'cli', 'main.ts');
 const POSTGRES_URL =
   process.env['CLAIMSGATE_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN_USER = 'scale-bench';
+/** Extra node options for the gateway processes, to profile them: `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const GATEWAY_NODE_ARGS = (process.env['CLAIMSGATE_BENCH_GATEWAY_NODE_ARGS'] ?? '')
+  .split(' ')
+  .filter(Boolean);
 const HEALTH_INTERVAL_MS = 100;
 /** Key pairs the certificate pool shares (at most; a small pool gets one per 4 certificates). */
 const KEY_PAIRS = 16;
@@ -240,6 +244,7 @@ function startGateway(
   const child = spawn(
     process.execPath,
     [
+      ...GATEWAY_NODE_ARGS,
       '--import',
       'tsx',
       CLI,
