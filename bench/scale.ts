@@ -76,6 +76,8 @@ export interface Latency {
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
   readonly maxMs: number | null;
+  /** The gateway's largest RSS seen at a probe. */
+  readonly peakRssMiB: number | null;
 }
 
 export interface ScaleResult {
@@ -93,6 +95,8 @@ export interface ScaleResult {
     /** Issuers the admin API did not add in its time, created directly with the store's createIssuer (gateway stopped). */
     seeded: number;
     seedSeconds: number | null;
+    /** Metadata requests while the issuers were being added (the gateway's first refreshes of them). */
+    farmRequests: number;
   };
   readonly start: {
     listenSeconds: number | null;
@@ -413,14 +417,20 @@ async function timeGet(url: string, path: string, times: number): Promise<{ ms: 
 }
 
 /** Probes GET /healthz every 100 ms until stopped; a refused connection or a timeout counts as failed. */
-function sampleHealth(url: () => string | undefined): { stop: () => Promise<Latency> } {
+function sampleHealth(
+  url: () => string | undefined,
+  pid: () => number | undefined,
+): { stop: () => Promise<Latency> } {
   const durations: number[] = [];
   let failed = 0;
   let running = true;
+  let peakRssMiB: number | null = null;
   const loop = (async () => {
     while (running) {
       const target = url();
       const started = performance.now();
+      const rss = rssMiB(pid());
+      if (rss !== null && (peakRssMiB === null || rss > peakRssMiB)) peakRssMiB = rss;
       if (target === undefined) failed += 1;
       else {
         try {
@@ -451,6 +461,7 @@ function sampleHealth(url: () => string | undefined): { stop: () => Promise<Late
         p50Ms: at(0.5),
         p99Ms: at(0.99),
         maxMs: durations.length === 0 ? null : durations[durations.length - 1]!,
+        peakRssMiB,
       };
     },
   };
@@ -585,13 +596,14 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       emptyRssMiB: null,
       seeded: 0,
       seedSeconds: null,
+      farmRequests: 0,
     },
     start: {
       listenSeconds: null,
       farmRequests: 0,
       notModified: 0,
       rssMiB: null,
-      health: { samples: 0, failed: 0, p50Ms: null, p99Ms: null, maxMs: null },
+      health: { samples: 0, failed: 0, p50Ms: null, p99Ms: null, maxMs: null, peakRssMiB: null },
     },
     refresh: {
       wallSeconds: null,
@@ -600,7 +612,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       outcomes: {},
       failedByCode: {},
       rssMiB: null,
-      health: { samples: 0, failed: 0, p50Ms: null, p99Ms: null, maxMs: null },
+      health: { samples: 0, failed: 0, p50Ms: null, p99Ms: null, maxMs: null, peakRssMiB: null },
     },
     metrics: { bytes: null, ms: null },
     signIn: { homeRealmMs: null, homeRealmBytes: null, redirectMs: null },
@@ -668,6 +680,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       result.add.perSecond = result.add.added / ((performance.now() - started) / 1000);
     await gateway?.stop();
     gateway = undefined;
+    result.add.farmRequests = theFarm.counts().requests;
 
     const rest = theFarm.issuers.filter((issuer) => !added.has(issuer.name));
     if (rest.length > 0) {
@@ -678,8 +691,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         const direct = await openStore(theStore.db);
         const started = performance.now();
         try {
-          for (const issuer of rest) {
-            if (deadline.passed) break;
+          // As many in flight as the admin API had (PostgreSQL overlaps them; SQLite writes one at a time).
+          await forEachLimited(rest, options.concurrency, deadline, async (issuer) => {
             const record = await direct.createIssuer(
               {
                 name: issuer.name,
@@ -691,7 +704,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
             );
             issuerIds.push(record.id);
             result.add.seeded += 1;
-          }
+          });
           result.add.seedSeconds = (performance.now() - started) / 1000;
         } finally {
           await direct.close();
@@ -702,7 +715,10 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
 
     log(`2. starting the gateway with ${issuerIds.length} issuers in the store…`);
     let child: ChildProcess | undefined;
-    const startHealth = sampleHealth(() => gateway?.url);
+    const startHealth = sampleHealth(
+      () => gateway?.url,
+      () => child?.pid,
+    );
     const before = theFarm.counts();
     const startStatus = await phase(result, 'start', limit, async (deadline) => {
       gateway = await startGateway(theStore.db, deadline, (spawned) => (child = spawned));
@@ -717,7 +733,10 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       const running: Gateway = gateway;
 
       log(`3. refreshing every issuer (POST /admin/api/issuers/{id}/refresh)…`);
-      const refreshHealth = sampleHealth(() => running.url);
+      const refreshHealth = sampleHealth(
+        () => running.url,
+        () => running.child.pid,
+      );
       const counts = theFarm.counts();
       await phase(result, 'refresh', limit, async (deadline) => {
         const admin = await signInAsAdmin(running.url, password);
@@ -793,7 +812,7 @@ const counts = (record: Record<string, number>): string =>
 const ratioOf = (value: number | null, base: number | null): string =>
   value === null || base === null || base === 0 ? '—' : `${fixed(value / base, 2)}×`;
 const latency = (value: Latency): string =>
-  `p50 ${fixed(value.p50Ms)} ms, p99 ${fixed(value.p99Ms)} ms, max ${fixed(value.maxMs)} ms (${value.samples} probes, ${value.failed} failed or not listening)`;
+  `p50 ${fixed(value.p50Ms)} ms, p99 ${fixed(value.p99Ms)} ms, max ${fixed(value.maxMs)} ms (${value.samples} probes, ${value.failed} failed or not listening); gateway RSS peak ${fixed(value.peakRssMiB)} MiB`;
 
 /** The table of one run, for the terminal. */
 export function formatScaleReport(result: ScaleResult): string {
@@ -808,7 +827,7 @@ export function formatScaleReport(result: ScaleResult): string {
         `${name.padEnd(9)} ${value.status.padEnd(9)} ${fixed(value.seconds).padStart(8)}${value.error === undefined ? '' : `  ${value.error}`}`,
     ),
     '',
-    `1. add      ${result.add.added} issuers added through the admin API, ${fixed(result.add.perSecond)} per second; refused: ${counts(result.add.failedByCode)}` +
+    `1. add      ${result.add.added} issuers added through the admin API, ${fixed(result.add.perSecond)} per second; refused: ${counts(result.add.failedByCode)}; ${result.add.farmRequests} metadata fetches meanwhile` +
       (result.add.seeded === 0
         ? ''
         : `\n            the other ${result.add.seeded} created with the store's createIssuer in ${fixed(result.add.seedSeconds, 2)} s`),
