@@ -34,14 +34,15 @@ import {
   type MetadataFarm,
 } from './scale-farm.js';
 
-const USAGE = `Usage: npm run bench -- scale [--issuers N] [--store sqlite|postgres] [--phase-seconds N] [--pool N] [--concurrency N]
+const USAGE = `Usage: npm run bench -- scale [--issuers N] [--store sqlite|postgres] [--phase-seconds N] [--pool N] [--concurrency N] [--validate-seconds N]
   --issuers N        issuers in the farm and the store (default 1000)
   --store KIND       sqlite (a fresh file) or postgres (a fresh schema in
                      CLAIMSGATE_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test)
   --phase-seconds N  hard time limit of each phase (default 300)
   --pool N           distinct signing certificates the issuers' keys are drawn from (default 200)
   --concurrency N    admin API requests in flight while adding and refreshing (default 8)
-  --validate-seconds N  timed validation per trust size (default 3)`;
+  --validate-seconds N
+                     timed validation per trust size, 1 issuer and all (default 3)`;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
