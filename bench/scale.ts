@@ -1,0 +1,871 @@
+// `npm run bench -- scale`: claimsgate with many issuers. A loopback metadata
+// farm (bench/scale-farm.ts) publishes N issuers' metadata; the real
+// `claimsgate serve` runs as a child process (so that its RSS can be read)
+// on a fresh SQLite file or PostgreSQL schema. Phases, each under a hard
+// time limit that reports "exceeded" instead of hanging:
+//   1. add the N issuers through the admin API (POST /admin/api/issuers);
+//   2. restart the gateway with N issuers in the store: time to listen, RSS;
+//   3. a forced refresh of every issuer (POST …/refresh): wall time, fetches,
+//      failures by code, RSS after;
+//   4. /healthz sampled every 100 ms during 2 and 3; /metrics size and time;
+//   5. token validation rate with N issuers' trust vs 1 (in this process, as
+//      `npm run bench` validates), and the sign-in page's time.
+// Child processes are killed on exit. See docs/benchmarks.md.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { parseCertificateDer } from '../src/crypto/certificate.js';
+import { openStore } from '../src/store/open-store.js';
+import { createTokenValidator } from '../src/tokens/create-token-validator.js';
+import type { TrustedKey } from '../src/tokens/trust-snapshot.js';
+import { createTrustSnapshot } from '../src/trust/create-trust-snapshot.js';
+import { trustedKeyFromCertificate } from '../src/trust/trusted-key.js';
+import { buildBenchToken } from './make-token.js';
+import { measureAll } from './measure.js';
+import {
+  createCertificatePool,
+  startMetadataFarm,
+  type FarmIssuer,
+  type MetadataFarm,
+} from './scale-farm.js';
+
+const USAGE = `Usage: npm run bench -- scale [--issuers N] [--store sqlite|postgres] [--phase-seconds N] [--pool N] [--concurrency N] [--validate-seconds N]
+  --issuers N        issuers in the farm and the store (default 1000)
+  --store KIND       sqlite (a fresh file) or postgres (a fresh schema in
+                     CLAIMSGATE_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test)
+  --phase-seconds N  hard time limit of each phase (default 300)
+  --pool N           distinct signing certificates the issuers' keys are drawn from (default 200)
+  --concurrency N    admin API requests in flight while adding and refreshing (default 8)
+  --validate-seconds N
+                     timed validation per trust size, 1 issuer and all (default 3)`;
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+const POSTGRES_URL =
+  process.env['CLAIMSGATE_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const ADMIN_USER = 'scale-bench';
+/** Extra node options for the gateway processes, to profile them: `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const GATEWAY_NODE_ARGS = (process.env['CLAIMSGATE_BENCH_GATEWAY_NODE_ARGS'] ?? '')
+  .split(' ')
+  .filter(Boolean);
+const HEALTH_INTERVAL_MS = 100;
+/** Key pairs the certificate pool shares (at most; a small pool gets one per 4 certificates). */
+const KEY_PAIRS = 16;
+
+export interface ScaleOptions {
+  readonly issuers: number;
+  readonly store: 'sqlite' | 'postgres';
+  readonly phaseSeconds: number;
+  readonly pool: number;
+  readonly concurrency: number;
+  readonly validateSeconds: number;
+  /** Print progress and the table; off for the test. */
+  readonly quiet?: boolean;
+}
+
+/** How a phase ended. */
+export type PhaseStatus = 'ok' | 'exceeded' | 'failed';
+
+export interface Latency {
+  readonly samples: number;
+  readonly failed: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly maxMs: number | null;
+  /** The gateway's largest RSS seen at a probe. */
+  readonly peakRssMiB: number | null;
+}
+
+export interface ScaleResult {
+  readonly options: Omit<ScaleOptions, 'quiet'>;
+  readonly startedAt: string;
+  readonly machine: string;
+  readonly phases: Record<string, { status: PhaseStatus; seconds: number; error?: string }>;
+  readonly add: {
+    added: number;
+    failedByCode: Record<string, number>;
+    perSecond: number | null;
+    /** The gateway the issuers were added through, started on the empty store: the baseline of phase 2. */
+    emptyListenSeconds: number | null;
+    emptyRssMiB: number | null;
+    /** Issuers the admin API did not add in its time, created directly with the store's createIssuer (gateway stopped). */
+    seeded: number;
+    seedSeconds: number | null;
+    /** Metadata requests while the issuers were being added (the gateway's first refreshes of them). */
+    farmRequests: number;
+  };
+  readonly start: {
+    listenSeconds: number | null;
+    farmRequests: number;
+    notModified: number;
+    rssMiB: number | null;
+    health: Latency;
+  };
+  readonly refresh: {
+    wallSeconds: number | null;
+    farmRequests: number;
+    notModified: number;
+    outcomes: Record<string, number>;
+    failedByCode: Record<string, number>;
+    rssMiB: number | null;
+    health: Latency;
+  };
+  readonly metrics: { bytes: number | null; ms: number | null };
+  readonly signIn: { homeRealmMs: number | null; homeRealmBytes: number | null; redirectMs: number | null };
+  readonly validation: { oneIssuerPerSecond: number | null; manyIssuersPerSecond: number | null };
+}
+
+function readOptions(argv: readonly string[]): ScaleOptions | undefined {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      issuers: { type: 'string' },
+      store: { type: 'string' },
+      'phase-seconds': { type: 'string' },
+      pool: { type: 'string' },
+      concurrency: { type: 'string' },
+      'validate-seconds': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) return undefined;
+  const number = (name: string, value: string | undefined, fallback: number, max: number): number => {
+    const parsed = value === undefined ? fallback : Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0 || parsed > max)
+      throw new TypeError(`--${name} must be in (0, ${max}]`);
+    return parsed;
+  };
+  const store = values.store ?? 'sqlite';
+  if (store !== 'sqlite' && store !== 'postgres') throw new TypeError('--store must be sqlite or postgres');
+  return {
+    issuers: Math.floor(number('issuers', values.issuers, 1000, 100_000)),
+    store,
+    phaseSeconds: number('phase-seconds', values['phase-seconds'], 300, 3600),
+    pool: Math.max(3, Math.floor(number('pool', values.pool, 200, 10_000))),
+    concurrency: Math.floor(number('concurrency', values.concurrency, 8, 256)),
+    validateSeconds: number('validate-seconds', values['validate-seconds'], 3, 600),
+  };
+}
+
+/** The phase ran out of time: loops that see it stop at their next step. */
+class Deadline {
+  readonly at: number;
+  constructor(seconds: number) {
+    this.at = Date.now() + seconds * 1000;
+  }
+  get passed(): boolean {
+    return Date.now() >= this.at;
+  }
+}
+
+class PhaseExceeded extends Error {}
+
+/** Runs `work` against a deadline; resolves with its status whatever happens. */
+async function phase(
+  result: ScaleResult,
+  name: string,
+  seconds: number,
+  work: (deadline: Deadline) => Promise<void>,
+): Promise<PhaseStatus> {
+  const deadline = new Deadline(seconds);
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PhaseExceeded(`over ${seconds} s`)), seconds * 1000);
+  });
+  let status: PhaseStatus = 'ok';
+  let error: string | undefined;
+  try {
+    await Promise.race([work(deadline), limit]);
+    if (deadline.passed) status = 'exceeded';
+  } catch (caught) {
+    status = caught instanceof PhaseExceeded ? 'exceeded' : 'failed';
+    error = caught instanceof Error ? caught.message : String(caught);
+  } finally {
+    clearTimeout(timer);
+  }
+  result.phases[name] = {
+    status,
+    seconds: (performance.now() - started) / 1000,
+    ...(error === undefined ? {} : { error }),
+  };
+  return status;
+}
+
+// ---------------------------------------------------------------- processes
+
+const children = new Set<ChildProcess>();
+function killChildren(): void {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+}
+process.once('exit', killChildren);
+
+/** Runs the claimsgate CLI to completion (from source). */
+function runCli(args: readonly string[], stdin: string, timeoutMs: number): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stdin.end(stdin);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      if (code === 0) resolve(output);
+      else
+        reject(
+          new Error(`claimsgate ${args[0]} ${args[1] ?? ''} exited with ${code}: ${output.slice(-500)}`),
+        );
+    });
+  });
+}
+
+interface Gateway {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Seconds from spawn to "listening on". */
+  readonly listenSeconds: number;
+  stop(): Promise<void>;
+}
+
+/** `claimsgate serve` on 127.0.0.1 (any port) on `db`; resolves when it listens. */
+function startGateway(
+  db: string,
+  deadline: Deadline,
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<Gateway> {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      ...GATEWAY_NODE_ARGS,
+      '--import',
+      'tsx',
+      CLI,
+      'serve',
+      '--mode',
+      'development',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--db',
+      db,
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        CLAIMSGATE_ROLLOVER_PRIVATE_METADATA_HOSTS: '127.0.0.1',
+        // Issuers whose refresh is not due stay unfetched at start; the forced refresh is phase 3.
+        CLAIMSGATE_METRICS_ENABLED: 'true',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.add(child);
+  onSpawn?.(child);
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    children.delete(child);
+  };
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(
+      () => {
+        void stop();
+        reject(new PhaseExceeded('the gateway did not listen in time'));
+      },
+      Math.max(1, deadline.at - Date.now()),
+    );
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the gateway exited with ${code} before listening: ${stderr.slice(-1000)}`));
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+      if (url === undefined) return;
+      clearTimeout(timer);
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
+      resolve({ child, url, listenSeconds: (performance.now() - started) / 1000, stop });
+    });
+  });
+}
+
+/** The resident set of a process, from /proc (Linux); null elsewhere. */
+function rssMiB(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const kib = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib === undefined ? null : Number(kib) / 1024;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- HTTP
+
+/** An admin session on the gateway: its cookies and CSRF token. */
+interface AdminSession {
+  readonly cookie: string;
+  readonly csrf: string;
+}
+
+function cookiesOf(response: Response): string[] {
+  return response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]!);
+}
+
+/** Signs in at /admin/login with the local account, as the docs' curl recipe does. */
+async function signInAsAdmin(url: string, password: string): Promise<AdminSession> {
+  const form = await fetch(`${url}/admin/login`);
+  const formCookies = cookiesOf(form);
+  const token = /name="_csrf" value="([^"]*)"/.exec(await form.text())?.[1];
+  if (token === undefined) throw new Error('the admin sign-in form has no _csrf field');
+  const login = await fetch(`${url}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: formCookies.join('; ') },
+    body: new URLSearchParams({ _csrf: token, username: ADMIN_USER, password }).toString(),
+  });
+  await login.arrayBuffer();
+  const cookie = [...formCookies, ...cookiesOf(login)].join('; ');
+  const session = await fetch(`${url}/admin/api/session`, { headers: { cookie } });
+  if (!session.ok) throw new Error(`admin sign-in failed: /admin/api/session answered ${session.status}`);
+  const { csrfToken } = (await session.json()) as { csrfToken: string };
+  return { cookie, csrf: csrfToken };
+}
+
+async function adminPost(
+  url: string,
+  session: AdminSession,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; json: Record<string, unknown>; code: string }> {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: {
+      cookie: session.cookie,
+      'x-csrf-token': session.csrf,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = { code: `HTTP_${response.status}` };
+  }
+  const code = typeof json['code'] === 'string' ? json['code'] : `HTTP ${response.status}`;
+  return { status: response.status, json, code };
+}
+
+/** Runs `work` on every item with `concurrency` in flight, stopping at the deadline. */
+async function forEachLimited<T>(
+  items: readonly T[],
+  concurrency: number,
+  deadline: Deadline,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !deadline.passed) {
+      const item = items[next]!;
+      next += 1;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/** Times `GET path` `times` times; the median ms and the last body's size. */
+async function timeGet(url: string, path: string, times: number): Promise<{ ms: number; bytes: number }> {
+  const durations: number[] = [];
+  let bytes = 0;
+  for (let index = 0; index < times; index += 1) {
+    const started = performance.now();
+    const response = await fetch(`${url}${path}`, { redirect: 'manual' });
+    bytes = (await response.arrayBuffer()).byteLength;
+    durations.push(performance.now() - started);
+    if (response.status >= 500) throw new Error(`GET ${path} answered ${response.status}`);
+  }
+  durations.sort((a, b) => a - b);
+  return { ms: durations[Math.floor(durations.length / 2)]!, bytes };
+}
+
+/** Probes GET /healthz every 100 ms until stopped; a refused connection or a timeout counts as failed. */
+function sampleHealth(
+  url: () => string | undefined,
+  pid: () => number | undefined,
+): { stop: () => Promise<Latency> } {
+  const durations: number[] = [];
+  let failed = 0;
+  let running = true;
+  let peakRssMiB: number | null = null;
+  const loop = (async () => {
+    while (running) {
+      const target = url();
+      const started = performance.now();
+      const rss = rssMiB(pid());
+      if (rss !== null && (peakRssMiB === null || rss > peakRssMiB)) peakRssMiB = rss;
+      if (target === undefined) failed += 1;
+      else {
+        try {
+          const response = await fetch(`${target}/healthz`, { signal: AbortSignal.timeout(10_000) });
+          await response.arrayBuffer();
+          if (response.ok) durations.push(performance.now() - started);
+          else failed += 1;
+        } catch {
+          failed += 1;
+        }
+      }
+      const wait = HEALTH_INTERVAL_MS - (performance.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      durations.sort((a, b) => a - b);
+      const at = (quantile: number): number | null =>
+        durations.length === 0
+          ? null
+          : durations[Math.min(durations.length - 1, Math.floor(quantile * durations.length))]!;
+      return {
+        samples: durations.length + failed,
+        failed,
+        p50Ms: at(0.5),
+        p99Ms: at(0.99),
+        maxMs: durations.length === 0 ? null : durations[durations.length - 1]!,
+        peakRssMiB,
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the store
+
+interface BenchStore {
+  readonly db: string;
+  readonly describe: string;
+  dispose(): Promise<void>;
+}
+
+async function createBenchStore(kind: ScaleOptions['store']): Promise<BenchStore> {
+  if (kind === 'sqlite') {
+    const directory = mkdtempSync(join(tmpdir(), 'claimsgate-bench-scale-'));
+    return {
+      db: join(directory, 'claimsgate.db'),
+      describe: `SQLite file in ${directory}`,
+      dispose: () => Promise.resolve(rmSync(directory, { recursive: true, force: true })),
+    };
+  }
+  const schema = `cg_scale_${process.pid}_${Date.now().toString(36)}`;
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set('schema', schema);
+  return {
+    db: url.toString(),
+    describe: `PostgreSQL schema ${schema} at ${url.host}${url.pathname}`,
+    dispose: async () => {
+      const dropper = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 10_000 });
+      await dropper.connect();
+      try {
+        await dropper.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- validation
+
+/** Validations per second with the trust of `issuers` farm issuers (token from the first one). */
+function validationRates(
+  farm: MetadataFarm,
+  pool: Awaited<ReturnType<typeof createCertificatePool>>,
+  seconds: number,
+): Promise<number[]> {
+  const parsed = pool.map((certificate) => parseCertificateDer(certificate.der));
+  const trustOf = (issuers: readonly FarmIssuer[]) =>
+    createTrustSnapshot({
+      issuers: issuers.map((issuer) => ({
+        issuer: issuer.issuerUri,
+        allowedTenants: [],
+        audiences: [],
+        allowSha1: false,
+        lastRefresh: undefined,
+      })),
+      keys: issuers.flatMap((issuer): TrustedKey[] =>
+        issuer.certificates.map((index) =>
+          trustedKeyFromCertificate(issuer.issuerUri, parsed[index]!, 'metadata'),
+        ),
+      ),
+      builtAt: new Date(),
+    });
+  // A token of an issuer in the middle, signed with the last of its keys.
+  const chosen = farm.issuers[Math.floor(farm.issuers.length / 2)]!;
+  const signer = pool[chosen.certificates[chosen.certificates.length - 1]!]!;
+  const issuedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const token = buildBenchToken(signer, { issuedAt, tenantId: chosen.tenantId });
+  const validatorWith = (issuers: readonly FarmIssuer[]) => {
+    const validator = createTokenValidator({
+      trust: trustOf(issuers),
+      audiences: [token.audience],
+      recipient: token.recipient,
+      now: () => new Date(issuedAt.getTime() + 60_000),
+      replayCache: false,
+    });
+    return () => validator.validate(token.wresult);
+  };
+  const runs = [validatorWith([chosen]), validatorWith(farm.issuers)];
+  return (async () => {
+    for (const run of runs) await run(); // each must accept the token before it is timed
+    const measured = await measureAll(runs, {
+      seconds,
+      rounds: 3,
+      maxIterations: 200_000,
+      warmupSeconds: Math.min(1, seconds / 3),
+      warmupIterations: 2_000,
+    });
+    return measured.map((measurement) => measurement.perSecond);
+  })();
+}
+
+// ---------------------------------------------------------------- the run
+
+function countInto(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** Runs every phase; never throws for a phase that failed or ran out of time (its status says so). */
+export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
+  const log = (text: string): void => {
+    if (options.quiet !== true) console.error(text);
+  };
+  const cpu = cpus();
+  const shown = {
+    issuers: options.issuers,
+    store: options.store,
+    phaseSeconds: options.phaseSeconds,
+    pool: options.pool,
+    concurrency: options.concurrency,
+    validateSeconds: options.validateSeconds,
+  };
+  const result: ScaleResult = {
+    options: shown,
+    startedAt: new Date().toISOString(),
+    machine: `node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+    phases: {},
+    add: {
+      added: 0,
+      failedByCode: {},
+      perSecond: null,
+      emptyListenSeconds: null,
+      emptyRssMiB: null,
+      seeded: 0,
+      seedSeconds: null,
+      farmRequests: 0,
+    },
+    start: {
+      listenSeconds: null,
+      farmRequests: 0,
+      notModified: 0,
+      rssMiB: null,
+      health: { samples: 0, failed: 0, p50Ms: null, p99Ms: null, maxMs: null, peakRssMiB: null },
+    },
+    refresh: {
+      wallSeconds: null,
+      farmRequests: 0,
+      notModified: 0,
+      outcomes: {},
+      failedByCode: {},
+      rssMiB: null,
+      health: { samples: 0, failed: 0, p50Ms: null, p99Ms: null, maxMs: null, peakRssMiB: null },
+    },
+    metrics: { bytes: null, ms: null },
+    signIn: { homeRealmMs: null, homeRealmBytes: null, redirectMs: null },
+    validation: { oneIssuerPerSecond: null, manyIssuersPerSecond: null },
+  };
+  const limit = options.phaseSeconds;
+  /** A line at each tenth of the issuers, so that a long phase shows its pace. */
+  const progress = (what: string, done: number, since: number): void => {
+    if (done % Math.max(1, Math.ceil(options.issuers / 10)) === 0)
+      log(`   ${what} ${done} in ${((performance.now() - since) / 1000).toFixed(1)} s`);
+  };
+  const password = randomBytes(18).toString('base64url');
+  let pool: Awaited<ReturnType<typeof createCertificatePool>> = [];
+  let farm: MetadataFarm | undefined;
+  let store: BenchStore | undefined;
+  let gateway: Gateway | undefined;
+  const issuerIds: string[] = [];
+  const added = new Set<string>();
+  try {
+    const keyPairs = Math.min(KEY_PAIRS, Math.ceil(options.pool / 4));
+    log(`setup: ${options.pool} certificates on ${keyPairs} key pairs, the farm, the store…`);
+    const setup = await phase(result, 'setup', limit, async () => {
+      pool = await createCertificatePool(options.pool, keyPairs);
+      farm = await startMetadataFarm(options.issuers, pool);
+      store = await createBenchStore(options.store);
+      await runCli(['admin', 'create', ADMIN_USER, '--password-stdin', '--db', store.db], password, 120_000);
+    });
+    if (setup !== 'ok' || farm === undefined || store === undefined) return result;
+    const theFarm: MetadataFarm = farm;
+    const theStore: BenchStore = store;
+    log(`store: ${theStore.describe}`);
+
+    log(`1. adding ${options.issuers} issuers through POST /admin/api/issuers…`);
+    let started: number | undefined;
+    await phase(result, 'add', limit, async (deadline) => {
+      gateway = await startGateway(theStore.db, deadline);
+      result.add.emptyListenSeconds = gateway.listenSeconds;
+      result.add.emptyRssMiB = rssMiB(gateway.child.pid);
+      const url = gateway.url;
+      const admin = await signInAsAdmin(url, password);
+      // The realm first: the sign-in page needs one, whether or not every issuer gets added in time.
+      const realm = await adminPost(url, admin, '/admin/api/realms', {
+        realmUri: url,
+        replyUrl: `${url}/signin/wsfed`,
+      });
+      if (realm.status >= 300) throw new Error(`creating the realm answered ${realm.status} ${realm.code}`);
+      const since = performance.now();
+      started = since;
+      await forEachLimited(theFarm.issuers, options.concurrency, deadline, async (issuer) => {
+        const { status, json, code } = await adminPost(url, admin, '/admin/api/issuers', {
+          name: issuer.name,
+          issuerUri: issuer.issuerUri,
+          metadataUrl: issuer.metadataUrl,
+          protocols: ['wsfed'],
+        });
+        if (status === 201 || status === 200) {
+          result.add.added += 1;
+          progress('added', result.add.added, since);
+          added.add(issuer.name);
+          issuerIds.push(String((json['issuer'] as { id?: unknown } | undefined)?.id ?? json['id']));
+        } else countInto(result.add.failedByCode, code);
+      });
+    });
+    if (started !== undefined)
+      result.add.perSecond = result.add.added / ((performance.now() - started) / 1000);
+    await gateway?.stop();
+    gateway = undefined;
+    result.add.farmRequests = theFarm.counts().requests;
+
+    const rest = theFarm.issuers.filter((issuer) => !added.has(issuer.name));
+    if (rest.length > 0) {
+      log(
+        `1b. the admin API added ${added.size}; creating the other ${rest.length} with the store's createIssuer…`,
+      );
+      const seed = await phase(result, 'seed', limit, async (deadline) => {
+        const direct = await openStore(theStore.db);
+        const started = performance.now();
+        try {
+          // As many in flight as the admin API had (PostgreSQL overlaps them; SQLite writes one at a time).
+          await forEachLimited(rest, options.concurrency, deadline, async (issuer) => {
+            const record = await direct.createIssuer(
+              {
+                name: issuer.name,
+                issuerUri: issuer.issuerUri,
+                metadataUrl: issuer.metadataUrl,
+                protocols: ['wsfed'],
+              },
+              'admin:scale-bench',
+            );
+            issuerIds.push(record.id);
+            result.add.seeded += 1;
+          });
+          result.add.seedSeconds = (performance.now() - started) / 1000;
+        } finally {
+          await direct.close();
+        }
+      });
+      if (seed === 'failed') return result;
+    }
+
+    log(`2. starting the gateway with ${issuerIds.length} issuers in the store…`);
+    let child: ChildProcess | undefined;
+    const startHealth = sampleHealth(
+      () => gateway?.url,
+      () => child?.pid,
+    );
+    const before = theFarm.counts();
+    const startStatus = await phase(result, 'start', limit, async (deadline) => {
+      gateway = await startGateway(theStore.db, deadline, (spawned) => (child = spawned));
+      result.start.listenSeconds = gateway.listenSeconds;
+      result.start.rssMiB = rssMiB(child?.pid);
+    });
+    result.start.health = await startHealth.stop();
+    result.start.farmRequests = theFarm.counts().requests - before.requests;
+    result.start.notModified = theFarm.counts().notModified - before.notModified;
+    // Phases 3 and 4 need the gateway listening; phase 5 runs in this process whatever happened.
+    if (startStatus === 'ok' && gateway !== undefined) {
+      const running: Gateway = gateway;
+
+      log(`3. refreshing every issuer (POST /admin/api/issuers/{id}/refresh)…`);
+      const refreshHealth = sampleHealth(
+        () => running.url,
+        () => running.child.pid,
+      );
+      const counts = theFarm.counts();
+      await phase(result, 'refresh', limit, async (deadline) => {
+        const admin = await signInAsAdmin(running.url, password);
+        const started = performance.now();
+        let refreshed = 0;
+        await forEachLimited(issuerIds, options.concurrency, deadline, async (id) => {
+          const { status, json, code } = await adminPost(
+            running.url,
+            admin,
+            `/admin/api/issuers/${encodeURIComponent(id)}/refresh`,
+            undefined,
+          );
+          const outcome = status === 200 ? String(json['outcome']) : `HTTP ${status}`;
+          countInto(result.refresh.outcomes, outcome);
+          refreshed += 1;
+          progress('refreshed', refreshed, started);
+          if (outcome !== 'success' && outcome !== 'not-modified')
+            countInto(result.refresh.failedByCode, code);
+        });
+        result.refresh.wallSeconds = (performance.now() - started) / 1000;
+      });
+      result.refresh.health = await refreshHealth.stop();
+      result.refresh.farmRequests = theFarm.counts().requests - counts.requests;
+      result.refresh.notModified = theFarm.counts().notModified - counts.notModified;
+      result.refresh.rssMiB = rssMiB(running.child.pid);
+
+      log('4. /metrics and the sign-in page…');
+      await phase(result, 'pages', limit, async () => {
+        const metrics = await timeGet(running.url, '/metrics', 5);
+        result.metrics.ms = metrics.ms;
+        result.metrics.bytes = metrics.bytes;
+        const home = await timeGet(running.url, '/signin?returnUrl=%2F', 5);
+        result.signIn.homeRealmMs = home.ms;
+        result.signIn.homeRealmBytes = home.bytes;
+        const redirect = await timeGet(
+          running.url,
+          `/signin?returnUrl=%2F&whr=${theFarm.issuers[0]!.name}`,
+          5,
+        );
+        result.signIn.redirectMs = redirect.ms;
+      });
+      await running.stop();
+      gateway = undefined;
+    }
+
+    log(`5. token validation with 1 and ${options.issuers} issuers' trust…`);
+    await phase(result, 'validate', limit, async () => {
+      const [one, many] = await validationRates(theFarm, pool, options.validateSeconds);
+      result.validation.oneIssuerPerSecond = one ?? null;
+      result.validation.manyIssuersPerSecond = many ?? null;
+    });
+    return result;
+  } finally {
+    await gateway?.stop();
+    killChildren();
+    await farm?.close();
+    await store?.dispose().catch((error: unknown) => log(`cleanup: ${String(error)}`));
+  }
+}
+
+// ---------------------------------------------------------------- the report
+
+const fixed = (value: number | null, digits = 1): string =>
+  value === null
+    ? '—'
+    : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const counts = (record: Record<string, number>): string =>
+  Object.keys(record).length === 0
+    ? 'none'
+    : Object.entries(record)
+        .map(([key, value]) => `${key} ${value}`)
+        .join(', ');
+const ratioOf = (value: number | null, base: number | null): string =>
+  value === null || base === null || base === 0 ? '—' : `${fixed(value / base, 2)}×`;
+const latency = (value: Latency): string =>
+  `p50 ${fixed(value.p50Ms)} ms, p99 ${fixed(value.p99Ms)} ms, max ${fixed(value.maxMs)} ms (${value.samples} probes, ${value.failed} failed or not listening); gateway RSS peak ${fixed(value.peakRssMiB)} MiB`;
+
+/** The table of one run, for the terminal. */
+export function formatScaleReport(result: ScaleResult): string {
+  const n = result.options.issuers;
+  const lines = [
+    `claimsgate scale bench — ${result.startedAt} — ${result.machine}`,
+    `${n} issuers, store ${result.options.store}, ${result.options.concurrency} admin requests in flight, phases limited to ${result.options.phaseSeconds} s`,
+    '',
+    'phase     status     seconds',
+    ...Object.entries(result.phases).map(
+      ([name, value]) =>
+        `${name.padEnd(9)} ${value.status.padEnd(9)} ${fixed(value.seconds).padStart(8)}${value.error === undefined ? '' : `  ${value.error}`}`,
+    ),
+    '',
+    `1. add      ${result.add.added} issuers added through the admin API, ${fixed(result.add.perSecond)} per second; refused: ${counts(result.add.failedByCode)}; ${result.add.farmRequests} metadata fetches meanwhile` +
+      (result.add.seeded === 0
+        ? ''
+        : `\n            the other ${result.add.seeded} created with the store's createIssuer in ${fixed(result.add.seedSeconds, 2)} s`),
+    `2. start    listening after ${fixed(result.start.listenSeconds, 2)} s (empty store: ${fixed(result.add.emptyListenSeconds, 2)} s); ${result.start.farmRequests} metadata fetches at start (${result.start.notModified} answered 304)`,
+    `            RSS after start ${fixed(result.start.rssMiB)} MiB (empty store: ${fixed(result.add.emptyRssMiB)} MiB)`,
+    `            /healthz during start: ${latency(result.start.health)}`,
+    `3. refresh  ${fixed(result.refresh.wallSeconds, 2)} s for all; ${result.refresh.farmRequests} fetches (${result.refresh.notModified} answered 304); outcomes: ${counts(result.refresh.outcomes)}`,
+    `            failed by code: ${counts(result.refresh.failedByCode)}; RSS after ${fixed(result.refresh.rssMiB)} MiB`,
+    `            /healthz during refresh: ${latency(result.refresh.health)}`,
+    `4. pages    /metrics ${result.metrics.bytes ?? '—'} B in ${fixed(result.metrics.ms)} ms; /signin home-realm page ${result.signIn.homeRealmBytes ?? '—'} B in ${fixed(result.signIn.homeRealmMs)} ms; /signin?whr= redirect ${fixed(result.signIn.redirectMs)} ms`,
+    `5. validate ${fixed(result.validation.oneIssuerPerSecond, 0)}/s with 1 issuer's trust, ${fixed(result.validation.manyIssuersPerSecond, 0)}/s with ${n} issuers' trust` +
+      (result.validation.oneIssuerPerSecond !== null && result.validation.manyIssuersPerSecond !== null
+        ? ` (${n} vs 1: ${fixed(result.validation.manyIssuersPerSecond / result.validation.oneIssuerPerSecond, 2)}×)`
+        : ''),
+    '',
+    `ratios, ${n} issuers vs an empty store: time to listen ${ratioOf(result.start.listenSeconds, result.add.emptyListenSeconds)}, ` +
+      `RSS after start ${ratioOf(result.start.rssMiB, result.add.emptyRssMiB)}, RSS after the refresh ${ratioOf(result.refresh.rssMiB, result.add.emptyRssMiB)}; ` +
+      `validation rate vs 1 issuer ${ratioOf(result.validation.manyIssuersPerSecond, result.validation.oneIssuerPerSecond)}`,
+  ];
+  return lines.join('\n');
+}
+
+export async function runScaleBench(argv: readonly string[]): Promise<void> {
+  const options = readOptions(argv);
+  if (options === undefined) {
+    console.log(USAGE);
+    return;
+  }
+  const stop = (): void => {
+    killChildren();
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const result = await runScale(options);
+  console.log(formatScaleReport(result));
+  console.log(`\n${JSON.stringify(result)}`);
+  const broken = Object.entries(result.phases).filter(([, value]) => value.status !== 'ok');
+  if (broken.length > 0) process.exitCode = 1;
+}
