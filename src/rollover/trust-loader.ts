@@ -8,6 +8,7 @@ import type {
 import type { Store } from '../store/store.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
 import { createTrustSnapshot } from '../trust/create-trust-snapshot.js';
+import { createCertificateCache } from '../trust/certificate-cache.js';
 import { buildTrustSnapshot } from '../trust/trust-from-records.js';
 import type { Logger } from './structured-log.js';
 
@@ -61,6 +62,8 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
   let loads = 0;
   let loading: Promise<void> | undefined;
   let again = false;
+  // A reload parses only the certificates it has not seen (issue 13: 10,000 issuers).
+  const certificates = createCertificateCache();
 
   async function loadOnce(): Promise<void> {
     // Five reads whatever the number of issuers: never one query per issuer.
@@ -75,6 +78,7 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
     const states = new Map<string, RefreshStateRecord>(refreshStates.map((state) => [state.issuerId, state]));
     records = { issuers, keys, states, mappings, pendingChanges };
     current = buildTrustSnapshot({
+      certificates,
       issuers,
       keys,
       refreshStates: states,

@@ -8,6 +8,7 @@ import {
   type TrustedIssuer,
   type TrustedKey,
 } from '../tokens/trust-snapshot.js';
+import type { CertificateCache } from './certificate-cache.js';
 import { createTrustSnapshot } from './create-trust-snapshot.js';
 import { trustedIssuer, trustedKey } from './trusted-key.js';
 
@@ -21,6 +22,8 @@ export interface TrustRecords {
   readonly builtAt: Date;
   /** Told about a stored key whose material cannot be read; the key is left out. */
   readonly onInvalidKey?: (key: KeyRecord, error: unknown) => void;
+  /** Parsed certificates kept from the builds before (see certificate-cache.ts); default: parse each anew. */
+  readonly certificates?: CertificateCache;
 }
 
 /**
@@ -33,6 +36,8 @@ export interface TrustRecords {
  * is left out and reported through `onInvalidKey`.
  */
 export function buildTrustSnapshot(records: TrustRecords): TrustSnapshot {
+  const cache = records.certificates;
+  const parse = cache === undefined ? parseCertificateDer : (der: Uint8Array) => cache.parse(der);
   const issuers = new Map<string, TrustedIssuer>();
   for (const issuer of records.issuers) {
     issuers.set(
@@ -65,7 +70,7 @@ export function buildTrustSnapshot(records: TrustRecords): TrustSnapshot {
           sha256: key.sha256 ?? undefined,
           kid: key.kid ?? undefined,
           keyIssuer: typeof key.jwk?.issuer === 'string' ? key.jwk.issuer : undefined,
-          certificate: key.certificateDer === null ? undefined : parseCertificateDer(key.certificateDer),
+          certificate: key.certificateDer === null ? undefined : parse(key.certificateDer),
           jwk: key.jwk ?? undefined,
           source: key.source,
           state: key.state,
@@ -75,6 +80,7 @@ export function buildTrustSnapshot(records: TrustRecords): TrustSnapshot {
       records.onInvalidKey?.(key, error);
     }
   }
+  records.certificates?.endBuild();
   return createTrustSnapshot({ issuers: [...issuers.values()], keys, builtAt: records.builtAt });
 }
 
