@@ -11,7 +11,7 @@ import type {
 import type { Store } from '../store/store.js';
 import type { UnknownKeyEvent } from '../tokens/create-token-validator.js';
 import type { VerifiedIdentity } from '../tokens/identity.js';
-import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
+import { USABLE_KEY_STATES, type TrustSnapshot } from '../tokens/trust-snapshot.js';
 import { createIssuerAdder, type AddedIssuer } from './add-issuer.js';
 import { resolveAlertThresholds, type Alert, type AlertThresholds } from './alerts.js';
 import { createClaimObserver, type AcceptedClaims } from './claim-drift.js';
@@ -79,6 +79,14 @@ export interface RolloverEngineOptions {
   readonly reconcileIntervalMs?: number;
   /** How long change notifications are gathered before one reload; default 50 ms. */
   readonly changeDebounceMs?: number;
+  /** How many start refreshes run at once; default 8. Unknown-key, scheduled and manual refreshes do not wait for them. */
+  readonly startRefreshConcurrency?: number;
+  /**
+   * Longest `start()` waits for the start refreshes, in milliseconds; default
+   * 5 000. Those not done by then go on in the background, so a gateway with
+   * thousands of issuers listens within seconds on its last-known-good keys.
+   */
+  readonly startWaitMs?: number;
 }
 
 export interface RefreshOptions {
@@ -90,7 +98,12 @@ export interface RefreshOptions {
 
 /** Keeps the trust of every issuer in step with its published metadata. */
 export interface RolloverEngine {
-  /** Loads trust from the store, refreshes every issuer with a metadata URL, and schedules the next refreshes. */
+  /**
+   * Loads trust from the store and refreshes every issuer with a metadata URL
+   * (a bounded number at a time), then schedules the next refreshes. Resolves
+   * once the start refreshes are done or `startWaitMs` has passed; the rest
+   * go on in the background.
+   */
   start(): Promise<void>;
   /** Cancels timers and fetches under way, and waits for work in progress to settle. */
   stop(): Promise<void>;
@@ -216,6 +229,13 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   const fetchTimeoutMs = checkSeconds('fetchTimeoutMs', options.fetchTimeoutMs ?? 10_000, 1);
   const reconcileIntervalMs = checkSeconds('reconcileIntervalMs', options.reconcileIntervalMs ?? 30_000, 10);
   const changeDebounceMs = checkSeconds('changeDebounceMs', options.changeDebounceMs ?? 50, 0);
+  const startConcurrency = checkSeconds('startRefreshConcurrency', options.startRefreshConcurrency ?? 8, 1);
+  if (!Number.isInteger(startConcurrency) || startConcurrency > 256) {
+    throw new TypeError(
+      `startRefreshConcurrency must be an integer from 1 to 256; got ${String(startConcurrency)}.`,
+    );
+  }
+  const startWaitMs = checkSeconds('startWaitMs', options.startWaitMs ?? 5_000, 0);
   const thresholds = resolveAlertThresholds(options.alertThresholds);
   const dispatcher = createAlertDispatcher({
     store,
@@ -326,6 +346,49 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     return issuer;
   }
 
+  /**
+   * Refreshes every issuer with a metadata URL, `startConcurrency` at a time:
+   * issuers without a usable key first (nobody can sign in through them), then
+   * the rest in the store's order. Stops taking new ones when the engine stops.
+   */
+  async function refreshAtStart(): Promise<void> {
+    const { issuers, keys } = loader.records();
+    const usable = new Set(keys.filter((key) => USABLE_KEY_STATES.has(key.state)).map((key) => key.issuerId));
+    const queue = issuers
+      .filter((issuer) => issuer.metadataUrl !== null)
+      .sort((a, b) => Number(usable.has(a.id)) - Number(usable.has(b.id)));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (running && next < queue.length) {
+        const issuer = queue[next]!;
+        next += 1;
+        await refresher.refresh(issuer.id, { reason: 'start' }, false).catch((error: unknown) => {
+          backgroundErrors.report(error);
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(startConcurrency, queue.length) }, worker));
+  }
+
+  /** Resolves when `work` settles or after `ms`, whichever is first; the timer is cleared either way. */
+  async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+    let handle: unknown;
+    const elapsed = new Promise<void>((resolve) => {
+      handle = timers.setTimeout(resolve, ms);
+    });
+    try {
+      await Promise.race([
+        work.then(
+          () => undefined,
+          () => undefined,
+        ),
+        elapsed,
+      ]);
+    } finally {
+      timers.clearTimeout(handle);
+    }
+  }
+
   // --- the engine ----------------------------------------------------------
 
   const engine: RolloverEngine = {
@@ -337,13 +400,14 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       // The last-known-good keys are in the store: trust is usable before
       // any fetch, even when every issuer is unreachable.
       await reloadRecords();
-      const withMetadata = loader.records().issuers.filter((issuer) => issuer.metadataUrl !== null);
-      await Promise.allSettled(
-        withMetadata.map((issuer) => refresher.refresh(issuer.id, { reason: 'start' }, false)),
-      );
-      await checkAlerts().catch((error: unknown) =>
-        logger({ level: 'error', event: 'alerts.check-failed', error: String(error) }),
-      );
+      const startRefreshes = refreshAtStart().then(async () => {
+        if (!running) return;
+        await checkAlerts().catch((error: unknown) =>
+          logger({ level: 'error', event: 'alerts.check-failed', error: String(error) }),
+        );
+      });
+      track(startRefreshes);
+      await waitAtMost(startRefreshes, startWaitMs);
       const reconcile = (): void => {
         reconcileHandle = timers.setTimeout(() => {
           if (!running) return;

@@ -864,3 +864,111 @@ describe('the rollover engine during a metadata outage', () => {
     }
   });
 });
+
+describe("the rollover engine's start", () => {
+  /** A store with `count` issuers whose metadata an injected fetch serves, holding each answer until released. */
+  async function manyIssuers(count: number, keyless: readonly number[] = []) {
+    const store = await openStore(join(directory, `start-${benchCount++}.db`), { now: () => START });
+    for (let index = 0; index < count; index += 1) {
+      await store.createIssuer(
+        {
+          name: `tenant-${index}`,
+          issuerUri: `https://idp.test/tenant-${index}/`,
+          metadataUrl: `https://idp.test/tenant-${index}/metadata.xml`,
+          refreshIntervalSeconds: 3600,
+        },
+        'admin:test',
+      );
+    }
+    // Every issuer but the key-less ones already holds a key (a last-known-good one).
+    for (const issuer of await store.listIssuers()) {
+      if (keyless.includes(Number(issuer.name.slice('tenant-'.length)))) continue;
+      await store.addKey(
+        { issuerId: issuer.id, certificateDer: certA.der, source: 'manual', state: 'active' },
+        'admin:test',
+      );
+    }
+    let inFlight = 0;
+    let most = 0;
+    const order: string[] = [];
+    const held: (() => void)[] = [];
+    const fetch = async (input: string | URL | Request): Promise<Response> => {
+      const url = String(input instanceof Request ? input.url : input);
+      order.push(url);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise<void>((resolve) => held.push(resolve));
+      inFlight -= 1;
+      const tenant = /tenant-\d+/.exec(url)![0];
+      return new Response(documentText([certA], undefined, `https://idp.test/${tenant}/`), {
+        headers: { 'content-type': 'application/samlmetadata+xml' },
+      });
+    };
+    const release = (): number => {
+      const waiting = held.splice(0);
+      for (const resolve of waiting) resolve();
+      return waiting.length;
+    };
+    return { store, fetch, release, order, most: () => most, inFlight: () => inFlight };
+  }
+
+  it('returns after startWaitMs with the start refreshes still running, a bounded number at a time, key-less issuers first', async () => {
+    const farm = await manyIssuers(12, [7, 10]);
+    const engine = createRolloverEngine({
+      store: farm.store,
+      fetch: farm.fetch,
+      now: () => START,
+      logger: () => undefined,
+      allowHttp: true,
+      startRefreshConcurrency: 3,
+      startWaitMs: 100,
+    });
+    try {
+      const started = performance.now();
+      await engine.start();
+      assert.ok(performance.now() - started < 5_000, 'start() did not wait for the held fetches');
+      // Trust is usable at once, from the keys in the store.
+      assert.equal(engine.snapshot().keysBySha1(sha1Of(certA)).length, 10);
+      assert.equal(farm.inFlight(), 3, 'three start refreshes at a time');
+      assert.deepEqual(
+        farm.order
+          .slice(0, 2)
+          .map((url) => /tenant-\d+/.exec(url)![0])
+          .sort(),
+        ['tenant-10', 'tenant-7'],
+        'the issuers without a usable key go first',
+      );
+      // The rest go on in the background, never more than three at once.
+      for (let round = 0; round < 20 && farm.order.length < 12; round += 1) {
+        farm.release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      while (farm.release() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(farm.order.length, 12, 'every issuer was refreshed once');
+      assert.equal(farm.most(), 3);
+      await eventually(
+        () => engine.snapshot().keysBySha1(sha1Of(certA)).length === 12,
+        'the key-less issuers trust their published key',
+      );
+    } finally {
+      farm.release();
+      await engine.stop();
+      await farm.store.close();
+    }
+  });
+
+  it('refuses a start concurrency that is not a whole number from 1 to 256', async () => {
+    const store = await openStore(join(directory, `start-${benchCount++}.db`), { now: () => START });
+    try {
+      for (const bad of [0, 1.5, 257]) {
+        assert.throws(
+          () => createRolloverEngine({ store, startRefreshConcurrency: bad }),
+          /startRefreshConcurrency/,
+        );
+      }
+      assert.throws(() => createRolloverEngine({ store, startWaitMs: -1 }), /startWaitMs/);
+    } finally {
+      await store.close();
+    }
+  });
+});
