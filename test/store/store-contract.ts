@@ -756,6 +756,9 @@ export function runStoreContract(
             });
           };
           await refused(store.createIssuer(issuerInput('partner', { label: 'Sim' }), ACTOR));
+          // Nor whatever its width: applications that compare user names in NFKC (PRECIS) read
+          // fullwidth ＳＩＭ:alice as SIM:alice.
+          await refused(store.createIssuer(issuerInput('partner', { label: '\uFF33\uFF29\uFF2D' }), ACTOR));
           const partner = await store.createIssuer(issuerInput('partner', { label: 'PARTNER' }), ACTOR);
           const audited = await store.listAudit();
           await refused(store.updateIssuer(partner.id, { label: 'sIM' }, ACTOR));
@@ -767,6 +770,7 @@ export function runStoreContract(
             ACTOR,
           );
           await refused(store.updateClaimMapping(mapping.id, { label: 'sim' }, ACTOR));
+          await refused(store.updateClaimMapping(mapping.id, { label: '\uFF53\uFF49\uFF4D' }, ACTOR));
           // A name is no label: an issuer named like another's label still needs its own label.
           await refused(store.createIssuer({ name: 'SIM', issuerUri: 'https://sim.example.test/' }, ACTOR));
           assert.equal((await store.getIssuer(partner.id))?.label, 'PARTNER');
