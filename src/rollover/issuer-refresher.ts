@@ -159,8 +159,9 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
         if (!force && notDue(trigger, await store.getRefreshState(issuerId), now().getTime())) {
           return { issuerId, outcome: 'skipped', alerts: [] };
         }
-        // The metadata URL may change while a fetch is under way: that fetch applies nothing, and
-        // the refresh is made again from the URL configured now (see runRefresh), a few times at most.
+        // The issuer may be changed while a fetch is under way (a new metadata URL, policy): that
+        // fetch applies nothing, and the refresh is made again from the issuer as it is now (see
+        // runRefresh), a few times at most.
         let current: IssuerRecord & { readonly metadataUrl: string } = {
           ...issuer,
           metadataUrl: issuer.metadataUrl,

@@ -54,13 +54,14 @@ const TENANT_PLACEHOLDER = /\{tenant(?:id)?\}/i;
  * A failure of the issuer (unreachable, refused document) is not thrown: it
  * is the plan's outcome, recorded with backoff. Only a store failure throws.
  *
- * Returns undefined, applying nothing, when the issuer's metadata URL changed
- * while the fetch was under way: what the old URL answered is not the
- * issuer's any more (SECURITY: an administrator moves an issuer off an
- * endpoint they no longer trust; a fetch of it begun before must not add
- * its keys after the move, nor put the next refresh off by an interval —
- * security review, round 6). The caller refreshes again from the issuer as
- * it is now.
+ * Returns undefined, applying nothing, when the issuer was changed while the
+ * fetch was under way (its version moved on): the plan was made under
+ * settings that are not the issuer's any more (SECURITY: an administrator
+ * moves an issuer off an endpoint they no longer trust, or sets its
+ * discontinuity policy to `hold`; a fetch begun before must not add what
+ * that endpoint answered under the old settings, nor put the next refresh
+ * off by an interval — security review, round 6). The caller refreshes
+ * again from the issuer as it is now.
  *
  * @throws ClaimsgateError `CG_STORE_*` when the store cannot be read or written.
  * @throws `context.signal.reason` when the signal aborts the fetch.
@@ -106,7 +107,7 @@ export async function runRefresh(
     trigger,
   });
   const current = await store.getIssuer(issuer.id);
-  if (current?.metadataUrl !== issuer.metadataUrl) return undefined;
+  if (current?.version !== issuer.version) return undefined;
   await store.applyRefresh(plan.application);
   return plan;
 }

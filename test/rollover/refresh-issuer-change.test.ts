@@ -1,7 +1,8 @@
 /**
- * An administrator moves an issuer to a new metadata URL (its old endpoint is
- * compromised) while a refresh of the old URL is under way, then asks for a
- * refresh now (security review, round 6).
+ * An administrator changes an issuer while a refresh of it is under way: moves
+ * it to a new metadata URL (its old endpoint is compromised) and asks for a
+ * refresh now, or sets its discontinuity policy to `hold` (security review,
+ * round 6). The refresh under way applies nothing made under the old settings.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -48,7 +49,7 @@ async function eventually(condition: () => boolean): Promise<void> {
   }
 }
 
-describe('a refresh asked for after the metadata URL changed', () => {
+describe('an issuer changed while a refresh of it is under way', () => {
   it('fetches the new URL, whatever refresh of the old one was under way', async () => {
     const clock = { now: START };
     const now = (): Date => clock.now;
@@ -91,6 +92,48 @@ describe('a refresh asked for after the metadata URL changed', () => {
       await store.close();
       await old.close();
       await moved.close();
+    }
+  });
+  it('holds a replacement of every key once the policy says hold, though the fetch began under accept-with-alert', async () => {
+    const clock = { now: START };
+    const now = (): Date => clock.now;
+    const server = await startMetadataServer({ kind: 'document', body: publishing([certA]) });
+    const store = await openStore(join(directory, 'policy.db'), { now });
+    const engine = createRolloverEngine({ store, now, random: () => 0.5, logger: () => undefined });
+    try {
+      const issuer = await store.createIssuer(
+        {
+          name: 'contoso',
+          issuerUri: ISSUER,
+          metadataUrl: server.url,
+          label: 'SIM',
+          discontinuityPolicy: 'accept-with-alert',
+        },
+        'admin:test',
+      );
+      await engine.refreshIssuer('contoso', { reason: 'schedule', force: true });
+      // The endpoint answers, slowly, with the attacker's key alone.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      server.setMode({ kind: 'gated', gate, body: publishing([attacker]) });
+      clock.now = new Date(clock.now.getTime() + 61_000);
+      const requests = server.requests();
+      const underWay = engine.refreshIssuer('contoso', { reason: 'schedule', force: true });
+      await eventually(() => server.requests() > requests);
+      // The administrator, warned, holds every replacement for approval from now on.
+      await store.updateIssuer(issuer.id, { discontinuityPolicy: 'hold' }, 'admin:test');
+      release();
+      await underWay;
+
+      const keys = await store.listKeys(issuer.id);
+      const x = keys.find((key) => key.sha1 === sha1Of(attacker));
+      assert.ok(x === undefined || !['announced', 'active'].includes(x.state), `attacker key ${x?.state}`);
+      assert.equal(keys.find((key) => key.sha1 === sha1Of(certA))?.state, 'announced', 'A is still trusted');
+      assert.equal((await store.getPendingChange(issuer.id))?.decision, 'pending');
+    } finally {
+      await engine.stop();
+      await store.close();
+      await server.close();
     }
   });
 });
