@@ -159,30 +159,47 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
         if (!force && notDue(trigger, await store.getRefreshState(issuerId), now().getTime())) {
           return { issuerId, outcome: 'skipped', alerts: [] };
         }
-        const plan = await runRefresh(
-          {
-            store,
-            fetch: options.fetch,
-            now,
-            graceSeconds: options.graceSeconds,
-            probationSeconds: options.probationSeconds,
-            retryBaseSeconds: options.retryBaseSeconds,
-            intervalJitter: (random() * 2 - 1) * options.jitterRatio,
-            fetchTimeoutMs,
-            maxMetadataBytes: options.maxMetadataBytes,
-            allowHttp: options.allowHttp,
-            signal,
-          },
-          { ...issuer, metadataUrl: issuer.metadataUrl },
-          trigger,
-        );
+        // The issuer may be changed while a fetch is under way (a new metadata URL, policy): that
+        // fetch applies nothing, and the refresh is made again from the issuer as it is now (see
+        // runRefresh), a few times at most.
+        let current: IssuerRecord & { readonly metadataUrl: string } = {
+          ...issuer,
+          metadataUrl: issuer.metadataUrl,
+        };
+        const run = (from: IssuerRecord & { readonly metadataUrl: string }) =>
+          runRefresh(
+            {
+              store,
+              fetch: options.fetch,
+              now,
+              graceSeconds: options.graceSeconds,
+              probationSeconds: options.probationSeconds,
+              retryBaseSeconds: options.retryBaseSeconds,
+              intervalJitter: (random() * 2 - 1) * options.jitterRatio,
+              fetchTimeoutMs,
+              maxMetadataBytes: options.maxMetadataBytes,
+              allowHttp: options.allowHttp,
+              signal,
+            },
+            from,
+            trigger,
+          );
+        let plan = await run(current);
+        for (let tries = 1; plan === undefined; tries += 1) {
+          const moved = await store.getIssuer(issuerId);
+          if (moved === undefined || tries >= 3) return { issuerId, outcome: 'skipped', alerts: [] };
+          if (moved.metadataUrl === null)
+            return { issuerId, outcome: 'skipped', alerts: await fireAlertsLocked(moved, []) };
+          current = { ...moved, metadataUrl: moved.metadataUrl };
+          plan = await run(current);
+        }
         const state = plan.application.refreshState;
         logger({
           level: plan.outcome === 'failure' ? 'warn' : 'info',
           event: `refresh.${plan.outcome}`,
           issuerId,
-          issuer: issuer.name,
-          url: issuer.metadataUrl,
+          issuer: current.name,
+          url: current.metadataUrl,
           reason: trigger.reason,
           code: plan.error?.code,
           consecutiveFailures: state.consecutiveFailures,
@@ -190,7 +207,7 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
           keysChanged: plan.application.updateKeys.filter((update) => update.state !== undefined).length,
           nextAttemptAt: state.nextAttemptAt?.toISOString(),
         });
-        const alerts = await fireAlertsLocked(issuer, plan.alerts);
+        const alerts = await fireAlertsLocked(current, plan.alerts);
         return {
           issuerId,
           outcome: plan.outcome,

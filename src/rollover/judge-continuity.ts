@@ -39,7 +39,7 @@ import { jwkMaterial } from './match-published-keys.js';
  * probation ends: otherwise whoever answers the metadata URL twice could
  * replace every key, first adding their own beside the real ones, then
  * dropping the real ones (security review, round 3). Its probation restarts
- * when a refresh brings it back from retired, revoked or expired
+ * when a refresh brings it back from retired or expired
  * (`KeyRecord.probationFrom`): time spent untrusted does not count, or a key
  * published once and retired would vouch at once when republished later
  * (security review, round 5).

@@ -54,6 +54,15 @@ const TENANT_PLACEHOLDER = /\{tenant(?:id)?\}/i;
  * A failure of the issuer (unreachable, refused document) is not thrown: it
  * is the plan's outcome, recorded with backoff. Only a store failure throws.
  *
+ * Returns undefined, applying nothing, when the issuer was changed while the
+ * fetch was under way (its version moved on): the plan was made under
+ * settings that are not the issuer's any more (SECURITY: an administrator
+ * moves an issuer off an endpoint they no longer trust, or sets its
+ * discontinuity policy to `hold`; a fetch begun before must not add what
+ * that endpoint answered under the old settings, nor put the next refresh
+ * off by an interval — security review, round 6). The caller refreshes
+ * again from the issuer as it is now.
+ *
  * @throws ClaimsgateError `CG_STORE_*` when the store cannot be read or written.
  * @throws `context.signal.reason` when the signal aborts the fetch.
  * @see OpenID Connect Discovery 1.0 §3 (`jwks_uri`)
@@ -62,7 +71,7 @@ export async function runRefresh(
   context: RunRefreshContext,
   issuer: IssuerRecord & { readonly metadataUrl: string },
   trigger: RefreshTrigger,
-): Promise<RefreshPlan> {
+): Promise<RefreshPlan | undefined> {
   const { store } = context;
   const [keys, previousSnapshot, previousState, pendingChange] = await Promise.all([
     store.listKeys(issuer.id),
@@ -97,6 +106,8 @@ export async function runRefresh(
     intervalJitter: context.intervalJitter,
     trigger,
   });
+  const current = await store.getIssuer(issuer.id);
+  if (current?.version !== issuer.version) return undefined;
   await store.applyRefresh(plan.application);
   return plan;
 }

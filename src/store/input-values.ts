@@ -59,34 +59,48 @@ export function requireText(field: string, value: unknown): string {
 }
 
 /**
- * SECURITY: the invisible format characters (Unicode category Cf): bidi
- * embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), the
- * marks U+200E / U+200F, zero-width spaces and joiners (U+200B–U+200D,
- * U+FEFF), soft hyphen. In a name they make two different names look alike
- * (`contoso` and `contoso` + U+200B) or reorder what an administrator reads
- * (U+202E), so a name holding one is refused rather than shown.
+ * SECURITY: the invisible characters: the format characters (Unicode
+ * category Cf: bidi embeddings, overrides and isolates U+202A–U+202E and
+ * U+2066–U+2069, the marks U+200E / U+200F, zero-width spaces and joiners
+ * U+200B–U+200D and U+FEFF, soft hyphen) and every other character Unicode
+ * says to draw as nothing (Default_Ignorable_Code_Point: the combining
+ * grapheme joiner U+034F, variation selectors U+FE00–U+FE0F, the Hangul
+ * fillers U+115F, U+1160, U+3164 and U+FFA0, the Mongolian selectors
+ * U+180B–U+180F). In a name they make two different names look alike
+ * (`contoso` and `contoso` + U+200B, or + U+3164) or reorder what an
+ * administrator reads (U+202E), so a name holding one is refused rather
+ * than shown (security review, round 6: the Cf category alone let the
+ * fillers and selectors through).
  */
-const INVISIBLE_FORMAT_CHARACTERS = /\p{Cf}/u;
+const INVISIBLE_CHARACTERS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 
-/** The value with every invisible format character written as its code point (`\u202E`), to show in an error. */
+/** The value with every invisible character written as its code point (`\u202E`), to show in an error. */
 function revealInvisible(value: string): string {
   return value.replace(
-    /\p{Cf}/gu,
+    /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu,
     (character) => `\\u${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
   );
 }
 
 /**
- * Refuses a name holding an invisible format character (Unicode category
- * Cf, see above): the check every name shares — issuer names and labels,
- * claim mapping labels, realm URIs and home realms, admin user names.
+ * Refuses a name holding an invisible character (see above), or one not in
+ * Unicode normalization form C: `e` + U+0301 looks like `é` (U+00E9) but
+ * is another name, so only the composed form is taken. The check every
+ * name shares — issuer names and labels, claim mapping labels, realm URIs
+ * and home realms, admin user names.
  */
 export function refuseInvisibleCharacters(field: string, value: string): string {
-  if (INVISIBLE_FORMAT_CHARACTERS.test(value))
+  if (INVISIBLE_CHARACTERS.test(value))
     throw invalid(
       field,
-      'a name without invisible format characters (Unicode Cf: bidi controls such as U+202E, zero-width characters such as U+200B)',
+      'a name without invisible characters (Unicode Cf and Default_Ignorable_Code_Point: bidi controls such as U+202E, zero-width characters such as U+200B, fillers such as U+3164)',
       revealInvisible(value),
+    );
+  if (value.normalize('NFC') !== value)
+    throw invalid(
+      field,
+      'a name in Unicode normalization form C (composed characters: é as U+00E9, not e + U+0301)',
+      value,
     );
   return value;
 }

@@ -7,13 +7,15 @@ import type { ClaimMappingRecord, IssuerRecord } from './model.js';
  * Two issuers with one label would hand applications the same user for two
  * different people (`SIM:alice` from a partner issuer and from the real one),
  * so a label belongs to one issuer. Labels compare without regard to case
- * (after Unicode NFC): applications commonly compare user names that way,
- * and `SIM:alice` and `sim:alice` must not be two issuers' users either.
+ * or width (after Unicode NFKC): applications commonly compare user names
+ * that way (PRECIS maps fullwidth letters to their ASCII twins), and
+ * `SIM:alice`, `sim:alice` and `ＳＩＭ:alice` must not be two issuers' users
+ * either (security review, round 6: NFC let the fullwidth label through).
  */
 
-/** The form labels are compared in: NFC, lower case. */
+/** The form labels are compared in: NFKC (compatibility forms folded: fullwidth, ligatures), lower case. */
 export function labelKey(label: string): string {
-  return label.normalize('NFC').toLowerCase();
+  return label.normalize('NFKC').toLowerCase().normalize('NFKC');
 }
 
 /** An issuer as a party to a shared label. */

@@ -69,7 +69,7 @@ export interface KeyRecord {
   /**
    * When the key's continuity probation began (docs/rollover.md, "Key
    * continuity"): when a refresh brought it in, or back into a usable state
-   * from retired, revoked or expired, so that the time it spent untrusted
+   * from retired or expired (never from revoked), so that the time it spent untrusted
    * does not count. Null when an administrator vouched for it — added it,
    * or made it usable again by hand — which establishes it at once.
    */

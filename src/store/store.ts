@@ -31,6 +31,7 @@ import type {
 /** A change to an existing key made by a refresh. */
 export interface KeyUpdate {
   readonly keyId: string;
+  /** The key's new state; ignored for a key revoked by then (a refresh never moves a revoked key). */
   readonly state?: KeyState;
   readonly lastSeenInMetadataAt?: Date;
 }

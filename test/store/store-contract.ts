@@ -756,6 +756,9 @@ export function runStoreContract(
             });
           };
           await refused(store.createIssuer(issuerInput('partner', { label: 'Sim' }), ACTOR));
+          // Nor whatever its width: applications that compare user names in NFKC (PRECIS) read
+          // fullwidth ＳＩＭ:alice as SIM:alice.
+          await refused(store.createIssuer(issuerInput('partner', { label: '\uFF33\uFF29\uFF2D' }), ACTOR));
           const partner = await store.createIssuer(issuerInput('partner', { label: 'PARTNER' }), ACTOR);
           const audited = await store.listAudit();
           await refused(store.updateIssuer(partner.id, { label: 'sIM' }, ACTOR));
@@ -767,6 +770,7 @@ export function runStoreContract(
             ACTOR,
           );
           await refused(store.updateClaimMapping(mapping.id, { label: 'sim' }, ACTOR));
+          await refused(store.updateClaimMapping(mapping.id, { label: '\uFF53\uFF49\uFF4D' }, ACTOR));
           // A name is no label: an issuer named like another's label still needs its own label.
           await refused(store.createIssuer({ name: 'SIM', issuerUri: 'https://sim.example.test/' }, ACTOR));
           assert.equal((await store.getIssuer(partner.id))?.label, 'PARTNER');
@@ -1449,12 +1453,10 @@ export function runStoreContract(
           // Back into a usable state from each unusable one: it starts again.
           let back = clock.advance(86_400_000);
           assert.deepEqual((await refreshTo('announced', back))?.probationFrom, back);
-          for (const gone of ['revoked', 'expired'] as const) {
-            await store.setKeyState(brought.id, gone, 'rollover', 'test');
-            assert.deepEqual((await store.getKey(brought.id))?.probationFrom, back);
-            back = clock.advance(86_400_000);
-            assert.deepEqual((await refreshTo('active', back))?.probationFrom, back);
-          }
+          await store.setKeyState(brought.id, 'expired', 'rollover', 'test');
+          assert.deepEqual((await store.getKey(brought.id))?.probationFrom, back);
+          back = clock.advance(86_400_000);
+          assert.deepEqual((await refreshTo('active', back))?.probationFrom, back);
           // An administrator who makes it usable again vouches for it, as for a key they add.
           await store.setKeyState(brought.id, 'revoked', ACTOR, 'compromised?');
           clock.advance(1000);
@@ -1466,6 +1468,38 @@ export function runStoreContract(
           assert.equal((await store.getKey(brought.id))?.probationFrom, null);
           back = clock.advance(1000);
           assert.deepEqual((await refreshTo('announced', back))?.probationFrom, back);
+        }));
+
+      it('never moves a revoked key, whatever state a refresh planned before the revocation asks for', () =>
+        withStore(async ({ store, clock }) => {
+          const issuer = await store.createIssuer(issuerInput('a'), ACTOR);
+          await store.applyRefresh({
+            issuerId: issuer.id,
+            addKeys: [{ issuerId: issuer.id, sha1: hex(20), source: 'metadata', state: 'active' }],
+            updateKeys: [],
+            snapshot: null,
+            refreshState: refreshStateOf(issuer.id, clock.now(), 'success'),
+            audit: [],
+          });
+          const [key] = await store.listKeys(issuer.id);
+          assert.ok(key);
+          const revoked = await store.setKeyState(key.id, 'revoked', ACTOR, 'leaked');
+          for (const state of ['active', 'announced', 'retiring', 'retired', 'expired'] as const) {
+            const at = clock.advance(1000);
+            await store.applyRefresh({
+              issuerId: issuer.id,
+              addKeys: [],
+              updateKeys: [{ keyId: key.id, state, lastSeenInMetadataAt: at }],
+              snapshot: null,
+              refreshState: refreshStateOf(issuer.id, at, 'success'),
+              audit: [],
+            });
+            const after = await store.getKey(key.id);
+            assert.equal(after?.state, 'revoked', state);
+            assert.deepEqual(after?.stateChangedAt, revoked.stateChangedAt);
+            assert.deepEqual(after?.probationFrom, revoked.probationFrom);
+            assert.deepEqual(after?.lastSeenInMetadataAt, at, 'what the document shows is still recorded');
+          }
         }));
 
       it('sets, keeps, replaces and clears the pending change with the refresh that decides it', () =>

@@ -59,6 +59,14 @@ describe('store input validation', () => {
       '\u2069',
       '\uFEFF',
       '\u00AD',
+      // Not Cf, but drawn as nothing all the same (Default_Ignorable_Code_Point).
+      '\u034F',
+      '\u115F',
+      '\u1160',
+      '\u3164',
+      '\uFFA0',
+      '\uFE0F',
+      '\u180B',
     ]) {
       assert.throws(
         () => normalizeNewIssuer({ name: `con${character}toso`, issuerUri: 'https://sts.test/' }),
@@ -83,10 +91,35 @@ describe('store input validation', () => {
         isClaimsgateError(error) &&
         /Cf/.test(String(error.detail['expected'])),
     );
+    assert.throws(
+      () => normalizeNewClaimMapping({ issuerId: 'i', label: 'K2AAD\u3164', nameClaim: 'upn' }),
+      invalidField('label'),
+    );
+    assert.throws(
+      () => normalizeNewRealm({ realmUri: 'urn:app\u180B', replyUrl: 'https://a.test/' }),
+      invalidField('realmUri'),
+    );
     // Visible non-ASCII letters stay acceptable in issuer names.
     assert.equal(
       normalizeNewIssuer({ name: 'Zürich IdP', issuerUri: 'https://sts.test/' }).name,
       'Zürich IdP',
+    );
+  });
+
+  it('refuses a name not in Unicode normalization form C, which looks like its composed twin', () => {
+    // `e` + U+0301 (combining acute) is drawn as `é` (U+00E9): two names an administrator cannot tell apart.
+    assert.equal(normalizeNewIssuer({ name: 'caf\u00E9', issuerUri: 'https://sts.test/' }).name, 'café');
+    assert.throws(
+      () => normalizeNewIssuer({ name: 'cafe\u0301', issuerUri: 'https://sts.test/' }),
+      (error: unknown) =>
+        invalidField('name')(error) &&
+        isClaimsgateError(error) &&
+        /NFC|form C/.test(String(error.detail['expected'])),
+    );
+    assert.throws(() => normalizeIssuerPatch({ label: 'Zu\u0308rich' }), invalidField('label'));
+    assert.throws(
+      () => normalizeNewClaimMapping({ issuerId: 'i', label: 'Zu\u0308rich', nameClaim: 'upn' }),
+      invalidField('label'),
     );
   });
 

@@ -91,7 +91,10 @@ export async function applyRefreshIn(tx: Transaction, application: RefreshApplic
     );
     if (row === undefined) throw notFoundError('key', update.keyId);
     const key = keyFromRow(row);
-    if (update.state !== undefined && update.state !== key.state) {
+    // SECURITY: a refresh never moves a revoked key. Its plan was made from the keys read before its
+    // fetch, so an administrator's revocation made meanwhile must not be undone by it (to retiring,
+    // or restored if the document publishes the key) — security review, round 6.
+    if (update.state !== undefined && update.state !== key.state && key.state !== 'revoked') {
       await tx.run(keyStateUpdate(tx.sql, key, update.state, tx.now, REFRESH_ACTOR));
       statesChanged = true;
     }

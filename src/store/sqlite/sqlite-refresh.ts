@@ -39,7 +39,10 @@ export function applySqliteRefresh(ctx: SqliteContext, application: RefreshAppli
     );
     if (row === undefined) throw notFoundError('key', update.keyId);
     const key = keyFromRow(row);
-    if (update.state !== undefined && update.state !== key.state) {
+    // SECURITY: a refresh never moves a revoked key. Its plan was made from the keys read before its
+    // fetch, so an administrator's revocation made meanwhile must not be undone by it (to retiring,
+    // or restored if the document publishes the key) — security review, round 6.
+    if (update.state !== undefined && update.state !== key.state && key.state !== 'revoked') {
       ctx.first(keyStateUpdate(ctx.sql, key, update.state, at, REFRESH_ACTOR));
       statesChanged = true;
     }
