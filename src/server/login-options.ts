@@ -10,13 +10,14 @@ export interface LoginOptions {
 }
 
 /**
- * Finds the gateway's realm — the one whose URI is the public URL, else the
- * first — and the issuers offered for sign-in to it.
+ * The gateway's realm: the one whose URI is the public URL, else the first.
+ * One read of the realms, none of the issuers (the sign-in callbacks need
+ * only this).
  *
  * @throws ClaimsgateError CG_STORE_NOT_FOUND when the store holds no realm;
  *   CG_STORE_* when the store fails.
  */
-export async function findLoginOptions(store: Store, publicUrl: string): Promise<LoginOptions> {
+export async function findGatewayRealm(store: Store, publicUrl: string): Promise<RealmRecord> {
   const realms = await store.listRealms();
   const realm = realms.find((candidate) => candidate.realmUri === publicUrl) ?? realms[0];
   if (realm === undefined) {
@@ -25,14 +26,43 @@ export async function findLoginOptions(store: Store, publicUrl: string): Promise
       detail: { expected: publicUrl },
     });
   }
+  return realm;
+}
+
+/** Whether the realm offers this issuer for sign-in: `useForLogin`, a sign-in protocol, and allowed by the realm. */
+function isOffered(issuer: IssuerRecord, realm: RealmRecord): boolean {
   const allowed = realm.allowedIssuerIds;
+  return (
+    issuer.useForLogin && issuer.protocols.length > 0 && (allowed.length === 0 || allowed.includes(issuer.id))
+  );
+}
+
+/**
+ * The issuer named `name` when the realm offers it for sign-in, else
+ * undefined: one read by name, whatever the number of issuers (`?whr=`).
+ *
+ * @throws ClaimsgateError CG_STORE_* when the store fails.
+ */
+export async function findOfferedIssuer(
+  store: Store,
+  realm: RealmRecord,
+  name: string,
+): Promise<IssuerRecord | undefined> {
+  const issuer = await store.getIssuer(name);
+  return issuer !== undefined && issuer.name === name && isOffered(issuer, realm) ? issuer : undefined;
+}
+
+/**
+ * Finds the gateway's realm ({@link findGatewayRealm}) and the issuers
+ * offered for sign-in to it.
+ *
+ * @throws ClaimsgateError CG_STORE_NOT_FOUND when the store holds no realm;
+ *   CG_STORE_* when the store fails.
+ */
+export async function findLoginOptions(store: Store, publicUrl: string): Promise<LoginOptions> {
+  const realm = await findGatewayRealm(store, publicUrl);
   const issuers = (await store.listIssuers())
-    .filter(
-      (issuer) =>
-        issuer.useForLogin &&
-        issuer.protocols.length > 0 &&
-        (allowed.length === 0 || allowed.includes(issuer.id)),
-    )
+    .filter((issuer) => isOffered(issuer, realm))
     .sort((a, b) => a.name.localeCompare(b.name));
   return { realm, issuers };
 }

@@ -4,7 +4,7 @@ import { html } from '../lib/html.js';
 import type { TokenKind } from '../tokens/identity.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
-import { findLoginOptions } from './login-options.js';
+import { findGatewayRealm } from './login-options.js';
 import { formField } from './request-fields.js';
 import { buildAuthnRequest, newRequestId, redirectBindingUrl } from './saml-authn-request.js';
 import { renderSpMetadata, SAML_METADATA_CONTENT_TYPE } from './saml-sp-metadata.js';
@@ -114,7 +114,7 @@ export function createSamlSignIn(services: GatewayServices): SignInStrategy {
         });
       }
       const xml = decodeSamlResponse(formField(request, 'SAMLResponse'), config.validation.maxTokenBytes);
-      const { realm } = await findLoginOptions(store, publicUrl);
+      const realm = await findGatewayRealm(store, publicUrl);
       return {
         token: xml,
         audiences: [realm.realmUri],
@@ -127,7 +127,7 @@ export function createSamlSignIn(services: GatewayServices): SignInStrategy {
       app.get('/saml2/metadata', async (request, reply) => {
         let realmUri: string;
         try {
-          realmUri = (await findLoginOptions(store, publicUrl)).realm.realmUri;
+          realmUri = (await findGatewayRealm(store, publicUrl)).realmUri;
         } catch (error) {
           if (!isClaimsgateError(error, 'CG_STORE_NOT_FOUND')) throw error;
           return sendErrorPage(

@@ -8,7 +8,7 @@ import { CSRF_FIELD } from './csrf-names.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { renderPage } from './html.js';
-import { findLoginOptions } from './login-options.js';
+import { findGatewayRealm, findLoginOptions, findOfferedIssuer } from './login-options.js';
 import { setReplyCookie } from './reply-cookies.js';
 import { formField, queryValue } from './request-fields.js';
 import { safeReturnUrl } from './safe-return-url.js';
@@ -84,10 +84,15 @@ export function registerSignInRoutes(
   app.get('/signin', async (request, reply) => {
     const returnUrl = safeReturnUrl(queryValue(request, 'returnUrl'), config.gateway.allowedReturnOrigins);
     try {
-      const { realm, issuers } = await findLoginOptions(store, publicUrl);
+      const realm = await findGatewayRealm(store, publicUrl);
       const whr = queryValue(request, 'whr') ?? realm.homeRealm ?? undefined;
-      const chosen =
-        issuers.find((issuer) => issuer.name === whr) ?? (issuers.length === 1 ? issuers[0] : undefined);
+      // A named issuer is read by its name alone; the list only when the user must choose.
+      let chosen = whr === undefined ? undefined : await findOfferedIssuer(store, realm, whr);
+      let issuers: readonly IssuerRecord[] = [];
+      if (chosen === undefined) {
+        issuers = (await findLoginOptions(store, publicUrl)).issuers;
+        if (issuers.length === 1) chosen = issuers[0];
+      }
       if (chosen === undefined) {
         return await reply
           .header('cache-control', 'no-store')

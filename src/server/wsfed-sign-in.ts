@@ -1,7 +1,7 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import type { TokenKind } from '../tokens/identity.js';
 import type { GatewayServices } from './gateway-services.js';
-import { findLoginOptions } from './login-options.js';
+import { findGatewayRealm } from './login-options.js';
 import { formField } from './request-fields.js';
 import type { SignInStrategy } from './sign-in-strategy.js';
 
@@ -52,7 +52,7 @@ export function createWsFedSignIn(services: GatewayServices): SignInStrategy {
     statePurpose: 'wctx',
     acceptedKinds: WSFED_TOKEN_KINDS,
     async readAnswer({ request }) {
-      const { realm } = await findLoginOptions(store, publicUrl);
+      const realm = await findGatewayRealm(store, publicUrl);
       return {
         token: formField(request, 'wresult') ?? '',
         audiences: [realm.realmUri],

@@ -57,6 +57,30 @@ describe('choosing the issuer and the return URL', () => {
     assert.equal(location.searchParams.get('wtrealm'), PUBLIC_URL);
   });
 
+  it('reads the named issuer alone for whr, never the list of every issuer (10,000 issuers)', async () => {
+    const store = fixture.store as { listIssuers: typeof fixture.store.listIssuers };
+    const listIssuers = store.listIssuers;
+    let lists = 0;
+    store.listIssuers = function (this: unknown) {
+      lists += 1;
+      return listIssuers.call(fixture.store);
+    };
+    try {
+      const named = await fixture.app.inject({ method: 'GET', url: '/signin?returnUrl=%2F&whr=partner' });
+      assert.equal(named.statusCode, 302);
+      assert.equal(lists, 0, 'a sign-in with whr does not list the issuers');
+      const page = await fixture.app.inject({ method: 'GET', url: '/signin?returnUrl=%2F' });
+      assert.equal(page.statusCode, 200);
+      assert.equal(lists, 1, 'the home-realm page lists them');
+      // A name the realm does not offer falls back to the list, as before.
+      const hidden = await fixture.app.inject({ method: 'GET', url: '/signin?returnUrl=%2F&whr=hidden' });
+      assert.equal(hidden.statusCode, 200);
+      assert.equal(lists, 2);
+    } finally {
+      store.listIssuers = listIssuers;
+    }
+  });
+
   it('shows the home-realm page for a whr naming an issuer not used for login', async () => {
     const response = await fixture.app.inject({ method: 'GET', url: '/signin?returnUrl=%2F&whr=hidden' });
     assert.equal(response.statusCode, 200);
