@@ -12,6 +12,7 @@ import type {
   RealmUnlink,
   RefreshStateRecord,
 } from '../store/model.js';
+import { KEY_STATES } from '../store/key-schema.js';
 import { USABLE_KEY_STATES, type KeyState } from '../tokens/trust-snapshot.js';
 import type {
   AlertView,
@@ -36,15 +37,8 @@ import type {
  * service's clock.
  */
 
-/** Every key state, in the order the admin surfaces list them. */
-export const KEY_STATES: readonly KeyState[] = [
-  'announced',
-  'active',
-  'retiring',
-  'retired',
-  'revoked',
-  'expired',
-];
+/** Every key state, in the order the admin surfaces and `/metrics` list them (declared with the key's schema). */
+export { KEY_STATES };
 
 /** An instant as ISO 8601 UTC. */
 export function iso(date: Date): IsoDateTime {

@@ -1,16 +1,10 @@
 import type { IssuerRecord, KeyRecord, RefreshStateRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
+import { KEY_STATES } from '../store/key-schema.js';
 import { USABLE_KEY_STATES, type KeyState } from '../tokens/trust-snapshot.js';
 
-/** Every key state, in the order `/metrics` lists them. */
-export const KEY_STATES: readonly KeyState[] = [
-  'announced',
-  'active',
-  'retiring',
-  'retired',
-  'revoked',
-  'expired',
-];
+/** Every key state, in the order the admin surfaces and `/metrics` list them (declared with the key's schema). */
+export { KEY_STATES };
 
 /** What `/metrics` says about one issuer, read from the store. */
 export interface IssuerFigures {
