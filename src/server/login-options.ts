@@ -61,8 +61,16 @@ export async function findOfferedIssuer(
  */
 export async function findLoginOptions(store: Store, publicUrl: string): Promise<LoginOptions> {
   const realm = await findGatewayRealm(store, publicUrl);
-  const issuers = (await store.listIssuers())
+  return { realm, issuers: await listOfferedIssuers(store, realm) };
+}
+
+/**
+ * The issuers the realm offers for sign-in, in name order.
+ *
+ * @throws ClaimsgateError CG_STORE_* when the store fails.
+ */
+export async function listOfferedIssuers(store: Store, realm: RealmRecord): Promise<IssuerRecord[]> {
+  return (await store.listIssuers())
     .filter((issuer) => isOffered(issuer, realm))
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { realm, issuers };
 }

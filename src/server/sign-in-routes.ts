@@ -8,7 +8,7 @@ import { CSRF_FIELD } from './csrf-names.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
 import { renderPage } from './html.js';
-import { findGatewayRealm, findLoginOptions, findOfferedIssuer } from './login-options.js';
+import { findGatewayRealm, findOfferedIssuer, listOfferedIssuers } from './login-options.js';
 import { setReplyCookie } from './reply-cookies.js';
 import { formField, queryValue } from './request-fields.js';
 import { safeReturnUrl } from './safe-return-url.js';
@@ -90,7 +90,7 @@ export function registerSignInRoutes(
       let chosen = whr === undefined ? undefined : await findOfferedIssuer(store, realm, whr);
       let issuers: readonly IssuerRecord[] = [];
       if (chosen === undefined) {
-        issuers = (await findLoginOptions(store, publicUrl)).issuers;
+        issuers = await listOfferedIssuers(store, realm);
         if (issuers.length === 1) chosen = issuers[0];
       }
       if (chosen === undefined) {
