@@ -20,7 +20,7 @@ import { createTokenValidator, type TokenValidator } from '../../src/tokens/crea
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { buildFederationMetadata } from '../helpers/federation-metadata.js';
 import { AUDIENCE, signJwt } from '../helpers/jwt.js';
-import { startMetadataServer, type MetadataServer } from '../helpers/metadata-server.js';
+import { startMetadataServer, type MetadataServer, type ServerMode } from '../helpers/metadata-server.js';
 import { discoveryText, jwksText, kidOf } from '../helpers/oidc-documents.js';
 import { startOidcServer } from '../helpers/oidc-server.js';
 
@@ -195,6 +195,12 @@ async function refresh(bench: Bench, seconds = 61) {
   return bench.engine.refreshIssuer('contoso', { reason: 'schedule', force: true });
 }
 
+/** The endpoint answers with `mode` from now on; refreshed `seconds` later. */
+function answerWith(bench: Bench, mode: ServerMode, seconds?: number) {
+  bench.server.setMode(mode);
+  return refresh(bench, seconds);
+}
+
 describe('the hostile-document drill: the metadata endpoint answers once with only an attacker’s key', () => {
   for (const variant of ['unsigned', 'signed by the attacker'] as const) {
     const hostile = () => publishing([attacker], variant === 'unsigned' ? undefined : attacker);
@@ -233,8 +239,7 @@ describe('the hostile-document drill: the metadata endpoint answers once with on
         assert.deepEqual(await actions(bench, 'change.'), ['change.held']);
 
         // The endpoint is fixed: the next refresh withdraws the held document.
-        bench.server.setMode(publishing([certA], certA));
-        const fixed = await refresh(bench);
+        const fixed = await answerWith(bench, publishing([certA], certA));
         assert.notEqual(fixed.outcome, 'failure');
         assert.equal(await bench.store.getPendingChange(bench.issuer.id), undefined);
         assert.deepEqual(await actions(bench, 'change.'), ['change.held', 'change.withdrawn']);
@@ -269,8 +274,7 @@ describe('the hostile-document drill: the metadata endpoint answers once with on
 
         // … until the endpoint is fixed: that document is itself a discontinuity, so the
         // attacker's key (used) loses its grace, and the real key is restored.
-        bench.server.setMode(publishing([certA], certA));
-        const fixed = await refresh(bench);
+        const fixed = await answerWith(bench, publishing([certA], certA));
         assert.equal(fixed.outcome, 'success');
         assert.equal(await stateOf(bench, attacker), 'retired');
         await refused(bench, attacker, 'CG_TRUST_KEY_UNKNOWN');
@@ -290,8 +294,7 @@ describe('the hostile-document drill: the metadata endpoint answers once with on
       // One real key kept in the document: continuous (an overlap does not guard against this; TLS does).
       assert.equal((await refresh(bench)).outcome, 'success');
       assert.equal(await stateOf(bench, attacker), 'announced');
-      bench.server.setMode(publishing([certA]));
-      assert.equal((await refresh(bench)).outcome, 'success');
+      assert.equal((await answerWith(bench, publishing([certA]))).outcome, 'success');
       assert.equal(await stateOf(bench, attacker), 'retired');
       const retired = (await bench.store.listAudit({ issuerId: bench.issuer.id })).find(
         (entry) => entry.action === 'key.retired' && entry.subject === sha1Of(attacker),
@@ -310,8 +313,10 @@ describe('tokens signed by a held key', () => {
     const bench = await openBench(publishing([certA], certA));
     try {
       await bench.engine.start();
-      bench.server.setMode(publishing([attacker], attacker));
-      assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
+      assert.equal(
+        (await answerWith(bench, publishing([attacker], attacker))).code,
+        'CG_META_KEYS_DISCONTINUOUS',
+      );
       bench.advance(61);
       const before = bench.server.requests();
       const tokens = await Promise.all(Array.from({ length: 1000 }, () => bench.token(attacker)));
@@ -338,15 +343,13 @@ describe('honest rollovers need no administrator', () => {
     try {
       await bench.engine.start();
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certA, certB], certA));
-      assert.equal((await refresh(bench)).outcome, 'success');
+      assert.equal((await answerWith(bench, publishing([certA, certB], certA))).outcome, 'success');
       // The switch: the metadata is now signed by B, a key announced before.
       bench.server.setMode(publishing([certA, certB], certB));
       bench.advance(61);
       await signsIn(bench, certB);
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certB], certB));
-      assert.equal((await refresh(bench, 3600)).outcome, 'success');
+      assert.equal((await answerWith(bench, publishing([certB], certB), 3600)).outcome, 'success');
       assert.equal(await stateOf(bench, certA), 'retiring', 'a used key keeps its grace');
       await signsIn(bench, certA);
       await refresh(bench, 3601);
@@ -383,11 +386,9 @@ describe('honest rollovers need no administrator', () => {
     try {
       await bench.engine.start();
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certA, certB]));
-      await refresh(bench);
+      await answerWith(bench, publishing([certA, certB]));
       assert.equal(await stateOf(bench, certB), 'announced');
-      bench.server.setMode(publishing([certA]));
-      await refresh(bench);
+      await answerWith(bench, publishing([certA]));
       assert.equal(await stateOf(bench, certB), 'retired');
       await refused(bench, certB, 'CG_TRUST_KEY_UNKNOWN');
     } finally {
@@ -527,8 +528,7 @@ describe('a downgrade', () => {
     try {
       await bench.engine.start();
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certA, certB, attacker]));
-      const result = await refresh(bench);
+      const result = await answerWith(bench, publishing([certA, certB, attacker]));
       assert.equal(result.code, 'CG_META_KEYS_DISCONTINUOUS');
       assert.equal((await bench.store.getPendingChange(bench.issuer.id))?.reason, 'downgrade');
       await signsIn(bench, certA);
@@ -544,16 +544,17 @@ describe('a downgrade', () => {
     try {
       await bench.engine.start();
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certA, certB, attacker], attacker));
-      const result = await refresh(bench);
+      const result = await answerWith(bench, publishing([certA, certB, attacker], attacker));
       assert.equal(result.code, 'CG_META_KEYS_DISCONTINUOUS');
       assert.equal((await bench.store.getPendingChange(bench.issuer.id))?.reason, 'downgrade');
       assert.deepEqual(await actions(bench, 'alert.keys-discontinuous'), ['alert.keys-discontinuous']);
       assert.equal(await stateOf(bench, attacker), undefined);
       await refused(bench, attacker, 'CG_TRUST_KEY_PENDING_APPROVAL');
       // The second answer, the attacker's key alone and signed by it, is held too.
-      bench.server.setMode(publishing([attacker], attacker));
-      assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
+      assert.equal(
+        (await answerWith(bench, publishing([attacker], attacker))).code,
+        'CG_META_KEYS_DISCONTINUOUS',
+      );
       await signsIn(bench, certA);
       await signsIn(bench, certB);
     } finally {
@@ -568,8 +569,11 @@ describe('an unsigned issuer answered twice: first the real keys and the attacke
     try {
       await bench.engine.start();
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certA, certB, attacker]));
-      assert.equal((await refresh(bench)).outcome, 'success', 'it keeps the real keys: a continuation');
+      assert.equal(
+        (await answerWith(bench, publishing([certA, certB, attacker]))).outcome,
+        'success',
+        'it keeps the real keys: a continuation',
+      );
       assert.equal(await stateOf(bench, attacker), 'announced');
       for (const second of [publishing([attacker]), publishing([attacker], attacker)]) {
         bench.server.setMode(second);
@@ -592,12 +596,17 @@ describe('an unsigned issuer answered twice: first the real keys and the attacke
     try {
       await bench.engine.start();
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certA, certB, attacker], attacker));
-      assert.equal((await refresh(bench)).outcome, 'success', 'it keeps the real keys: a continuation');
+      assert.equal(
+        (await answerWith(bench, publishing([certA, certB, attacker], attacker))).outcome,
+        'success',
+        'it keeps the real keys: a continuation',
+      );
       assert.deepEqual(await actions(bench, 'alert.signer-changed'), ['alert.signer-changed']);
       assert.equal((await bench.store.getMetadataSnapshot(bench.issuer.id))?.signerSha1, null);
-      bench.server.setMode(publishing([attacker], attacker));
-      assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
+      assert.equal(
+        (await answerWith(bench, publishing([attacker], attacker))).code,
+        'CG_META_KEYS_DISCONTINUOUS',
+      );
       assert.equal(await stateOf(bench, certA), 'active');
       await signsIn(bench, certA);
     } finally {
@@ -610,17 +619,16 @@ describe('an unsigned issuer answered twice: first the real keys and the attacke
     try {
       await bench.engine.start();
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certA, certB, attacker]));
-      assert.equal((await refresh(bench)).outcome, 'success');
-      bench.server.setMode(publishing([certA, certB]));
-      assert.equal((await refresh(bench)).outcome, 'success');
+      assert.equal((await answerWith(bench, publishing([certA, certB, attacker]))).outcome, 'success');
+      assert.equal((await answerWith(bench, publishing([certA, certB]))).outcome, 'success');
       assert.equal(await stateOf(bench, attacker), 'retired', 'it never signed a token: retired at once');
       // Two days later the attacker answers again with the real keys and theirs, then theirs alone.
-      bench.server.setMode(publishing([certA, certB, attacker]));
-      assert.equal((await refresh(bench, 2 * 86_400)).outcome, 'success');
+      assert.equal(
+        (await answerWith(bench, publishing([certA, certB, attacker]), 2 * 86_400)).outcome,
+        'success',
+      );
       assert.equal(await stateOf(bench, attacker), 'announced');
-      bench.server.setMode(publishing([attacker]));
-      assert.equal((await refresh(bench)).code, 'CG_META_KEYS_DISCONTINUOUS');
+      assert.equal((await answerWith(bench, publishing([attacker]))).code, 'CG_META_KEYS_DISCONTINUOUS');
       assert.equal(await stateOf(bench, certA), 'active');
       await signsIn(bench, certA);
       // A day after it came back, its probation has run: the same answer is an announced rollover's end.
@@ -636,14 +644,12 @@ describe('an unsigned issuer answered twice: first the real keys and the attacke
     try {
       await bench.engine.start();
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certA, certB, certC]));
-      assert.equal((await refresh(bench)).outcome, 'success');
+      assert.equal((await answerWith(bench, publishing([certA, certB, certC]))).outcome, 'success');
       const keyC = (await bench.store.listKeys(bench.issuer.id)).find((key) => key.sha1 === sha1Of(certC));
       assert.ok(keyC);
       await bench.store.setKeyState(keyC.id, 'revoked', 'admin:test', 'not ours?');
       await bench.store.setKeyState(keyC.id, 'active', 'admin:test', 'the issuer confirmed it');
-      bench.server.setMode(publishing([certC]));
-      assert.equal((await refresh(bench)).outcome, 'success');
+      assert.equal((await answerWith(bench, publishing([certC]))).outcome, 'success');
       assert.deepEqual(await actions(bench, 'alert.keys-discontinuous'), []);
       await signsIn(bench, certC);
     } finally {
@@ -656,10 +662,8 @@ describe('an unsigned issuer answered twice: first the real keys and the attacke
     try {
       await bench.engine.start();
       await signsIn(bench, certA);
-      bench.server.setMode(publishing([certA, certB, certC]));
-      assert.equal((await refresh(bench)).outcome, 'success');
-      bench.server.setMode(publishing([certC]));
-      assert.equal((await refresh(bench, 86_400)).outcome, 'success');
+      assert.equal((await answerWith(bench, publishing([certA, certB, certC]))).outcome, 'success');
+      assert.equal((await answerWith(bench, publishing([certC]), 86_400)).outcome, 'success');
       assert.equal(await stateOf(bench, certA), 'retiring');
       await signsIn(bench, certC);
       assert.deepEqual(await actions(bench, 'alert.keys-discontinuous'), []);
