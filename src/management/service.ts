@@ -1,4 +1,4 @@
-import type { AlertKind, AlertSeverity, AlertThresholds } from '../rollover/alerts.js';
+import type { Alert, AlertThresholds } from '../rollover/alerts.js';
 import type { EngineMetrics, RolloverEngine } from '../rollover/rollover-engine.js';
 import type { MetadataSignaturePolicy } from '../metadata/check-metadata-signature.js';
 import type { MetadataEndpoint, MetadataFormat } from '../metadata/model.js';
@@ -51,18 +51,8 @@ export interface ManagementServiceOptions {
   readonly continuityProbationSeconds?: number;
 }
 
-/** An alert the current state of an issuer calls for (evaluated now, not read from the log). */
-export interface AlertView {
-  readonly kind: AlertKind;
-  readonly severity: AlertSeverity;
-  readonly issuerId: string;
-  readonly issuerName: string;
-  readonly keyId: string | null;
-  /** A key thumbprint or another subject, when the alert is about one. */
-  readonly subject: string | null;
-  readonly threshold: number | null;
-  readonly message: string;
-}
+/** An alert the current state of an issuer calls for (evaluated now, not read from the log): the engine's alert without its dedupe key and detail. */
+export type AlertView = Omit<Alert, 'dedupeKey' | 'detail'>;
 
 /**
  * Every field of an issuer (declared once in src/store/issuer-schema.ts),
