@@ -252,12 +252,18 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   let reconcileHandle: unknown;
   let debounceHandle: unknown;
   const background = new Set<Promise<unknown>>();
+  /** Issuers queued for a start refresh that no worker has taken yet. */
+  const awaitingStart = new Set<string>();
   const counts = createEngineCounts();
   const scheduler = createRefreshScheduler({
     timers,
     now,
     onDue: (issuerId) => {
-      if (running) track(refresher.refresh(issuerId, { reason: 'schedule' }, false));
+      // An issuer still waiting for its start refresh is refreshed by it (and rescheduled by the
+      // reload that follows): a scheduled refresh beside it would break the start's bound and
+      // fetch the issuer twice (security review, round 7).
+      if (running && !awaitingStart.has(issuerId))
+        track(refresher.refresh(issuerId, { reason: 'schedule' }, false));
     },
   });
   const loader = createTrustLoader({
@@ -357,17 +363,23 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     const queue = issuers
       .filter((issuer) => issuer.metadataUrl !== null)
       .sort((a, b) => Number(usable.has(a.id)) - Number(usable.has(b.id)));
+    for (const issuer of queue) awaitingStart.add(issuer.id);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (running && next < queue.length) {
         const issuer = queue[next]!;
         next += 1;
+        awaitingStart.delete(issuer.id);
         await refresher.refresh(issuer.id, { reason: 'start' }, false).catch((error: unknown) => {
           backgroundErrors.report(error);
         });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(startConcurrency, queue.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(startConcurrency, queue.length) }, worker));
+    } finally {
+      for (const issuer of queue) awaitingStart.delete(issuer.id);
+    }
   }
 
   /** Resolves when `work` settles or after `ms`, whichever is first; the timer is cleared either way. */
