@@ -987,6 +987,35 @@ describe("the rollover engine's start", () => {
     }
   });
 
+  it('arms no reconcile timer when stopped during its start', async () => {
+    const farm = await manyIssuers(2);
+    const timers = manualTimers();
+    const engine = createRolloverEngine({
+      store: farm.store,
+      fetch: farm.fetch,
+      now: () => START,
+      timers,
+      logger: () => undefined,
+      allowHttp: true,
+      startRefreshConcurrency: 1,
+      reconcileIntervalMs: 12_345,
+    });
+    try {
+      const starting = engine.start();
+      await eventually(() => farm.inFlight() === 1, 'the first start refresh');
+      const stopping = engine.stop();
+      while (farm.release() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      await stopping;
+      await starting;
+      const reconciles = [...timers.armed.values()].filter((timer) => timer.ms === 12_345);
+      assert.equal(reconciles.length, 0, 'a stopped engine keeps no reconcile loop');
+    } finally {
+      farm.release();
+      await engine.stop();
+      await farm.store.close();
+    }
+  });
+
   it('refuses a start concurrency that is not a whole number from 1 to 256', async () => {
     const store = await openStore(join(directory, `start-${benchCount++}.db`), { now: () => START });
     try {
