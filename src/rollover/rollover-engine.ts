@@ -247,17 +247,25 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   });
 
   let running = false;
+  /** Counts start() calls: work begun by a start the engine has since stopped (and maybe restarted) ends. */
+  let generation = 0;
   let stopController = new AbortController();
   let unsubscribe: (() => void) | undefined;
   let reconcileHandle: unknown;
   let debounceHandle: unknown;
   const background = new Set<Promise<unknown>>();
+  /** Issuers queued for a start refresh that no worker has taken yet. */
+  const awaitingStart = new Set<string>();
   const counts = createEngineCounts();
   const scheduler = createRefreshScheduler({
     timers,
     now,
     onDue: (issuerId) => {
-      if (running) track(refresher.refresh(issuerId, { reason: 'schedule' }, false));
+      // An issuer still waiting for its start refresh is refreshed by it (and rescheduled by the
+      // reload that follows): a scheduled refresh beside it would break the start's bound and
+      // fetch the issuer twice (security review, round 7).
+      if (running && !awaitingStart.has(issuerId))
+        track(refresher.refresh(issuerId, { reason: 'schedule' }, false));
     },
   });
   const loader = createTrustLoader({
@@ -349,25 +357,31 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   /**
    * Refreshes every issuer with a metadata URL, `startConcurrency` at a time:
    * issuers without a usable key first (nobody can sign in through them), then
-   * the rest in the store's order. Stops taking new ones when the engine stops.
+   * the rest in the store's order. Stops taking new ones when the engine stops (or was restarted since).
    */
-  async function refreshAtStart(): Promise<void> {
+  async function refreshAtStart(started: number): Promise<void> {
     const { issuers, keys } = loader.records();
     const usable = new Set(keys.filter((key) => USABLE_KEY_STATES.has(key.state)).map((key) => key.issuerId));
     const queue = issuers
       .filter((issuer) => issuer.metadataUrl !== null)
       .sort((a, b) => Number(usable.has(a.id)) - Number(usable.has(b.id)));
+    for (const issuer of queue) awaitingStart.add(issuer.id);
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (running && next < queue.length) {
+      while (running && generation === started && next < queue.length) {
         const issuer = queue[next]!;
         next += 1;
+        awaitingStart.delete(issuer.id);
         await refresher.refresh(issuer.id, { reason: 'start' }, false).catch((error: unknown) => {
           backgroundErrors.report(error);
         });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(startConcurrency, queue.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(startConcurrency, queue.length) }, worker));
+    } finally {
+      for (const issuer of queue) awaitingStart.delete(issuer.id);
+    }
   }
 
   /** Resolves when `work` settles or after `ms`, whichever is first; the timer is cleared either way. */
@@ -395,19 +409,24 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     async start() {
       if (running) return;
       running = true;
+      generation += 1;
+      const started = generation;
       stopController = new AbortController();
       unsubscribe = store.onChange(onStoreChange);
       // The last-known-good keys are in the store: trust is usable before
       // any fetch, even when every issuer is unreachable.
       await reloadRecords();
-      const startRefreshes = refreshAtStart().then(async () => {
-        if (!running) return;
+      const startRefreshes = refreshAtStart(started).then(async () => {
+        if (!running || generation !== started) return;
         await checkAlerts().catch((error: unknown) =>
           logger({ level: 'error', event: 'alerts.check-failed', error: String(error) }),
         );
       });
       track(startRefreshes);
       await waitAtMost(startRefreshes, startWaitMs);
+      // Stopped meanwhile: stop() cleared the timers it knew of, so arm none now (nor a second
+      // loop beside a later start's).
+      if (!running || generation !== started) return;
       const reconcile = (): void => {
         reconcileHandle = timers.setTimeout(() => {
           if (!running) return;

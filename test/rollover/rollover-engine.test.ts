@@ -957,6 +957,65 @@ describe("the rollover engine's start", () => {
     }
   });
 
+  it("keeps the bound while the start refreshes outlast the scheduler's first timers, and fetches each issuer once", async () => {
+    // Every issuer is due at start (none refreshed yet): the scheduler arms each one's timer for
+    // a second later. Start refreshes still running then must not be joined by scheduled ones
+    // beyond the bound, nor fetched again by start after the schedule refreshed them.
+    const farm = await manyIssuers(12);
+    const engine = createRolloverEngine({
+      store: farm.store,
+      fetch: farm.fetch,
+      now: () => START,
+      logger: () => undefined,
+      allowHttp: true,
+      startRefreshConcurrency: 3,
+      startWaitMs: 50,
+    });
+    try {
+      await engine.start();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.equal(farm.inFlight(), 3, 'no more than three refreshes at once while start is refreshing');
+      while (farm.release() > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      while (farm.release() > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(farm.order.length, 12, 'each issuer fetched once');
+      assert.equal(farm.most(), 3);
+    } finally {
+      farm.release();
+      await engine.stop();
+      await farm.store.close();
+    }
+  });
+
+  it('arms no reconcile timer when stopped during its start', async () => {
+    const farm = await manyIssuers(2);
+    const timers = manualTimers();
+    const engine = createRolloverEngine({
+      store: farm.store,
+      fetch: farm.fetch,
+      now: () => START,
+      timers,
+      logger: () => undefined,
+      allowHttp: true,
+      startRefreshConcurrency: 1,
+      reconcileIntervalMs: 12_345,
+    });
+    try {
+      const starting = engine.start();
+      await eventually(() => farm.inFlight() === 1, 'the first start refresh');
+      const stopping = engine.stop();
+      while (farm.release() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      await stopping;
+      await starting;
+      const reconciles = [...timers.armed.values()].filter((timer) => timer.ms === 12_345);
+      assert.equal(reconciles.length, 0, 'a stopped engine keeps no reconcile loop');
+    } finally {
+      farm.release();
+      await engine.stop();
+      await farm.store.close();
+    }
+  });
+
   it('refuses a start concurrency that is not a whole number from 1 to 256', async () => {
     const store = await openStore(join(directory, `start-${benchCount++}.db`), { now: () => START });
     try {

@@ -87,6 +87,26 @@ describe('choosing the issuer and the return URL', () => {
     assert.ok(response.body.includes('whr=partner'));
   });
 
+  it('takes whr as an exact name only: not an ID, another case or width, nor a hidden issuer by its ID', async () => {
+    const partner = (await fixture.store.getIssuer('partner'))!;
+    const hidden = (await fixture.store.getIssuer('hidden'))!;
+    for (const whr of [
+      partner.id,
+      hidden.id,
+      'PARTNER',
+      'Partner',
+      '\uFF50artner',
+      ' partner',
+      'partner\u200B',
+    ]) {
+      const response = await fixture.app.inject({
+        method: 'GET',
+        url: `/signin?returnUrl=%2F&whr=${encodeURIComponent(whr)}`,
+      });
+      assert.equal(response.statusCode, 200, `whr=${whr} shows the choice instead of redirecting`);
+    }
+  });
+
   it('offers only the realm’s allowed issuers when it lists some', async () => {
     const realm = (await fixture.store.listRealms())[0]!;
     await fixture.store.updateRealm(realm.id, { allowedIssuerIds: [fixture.issuer.id] }, 'test');
