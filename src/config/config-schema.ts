@@ -272,10 +272,10 @@ export const CONFIG_SCHEMA = {
           kind: 'setting',
           type: 'integer',
           unit: 'milliseconds',
-          default: 30_000,
+          default: 300_000,
           min: 1_000,
           max: 3_600_000,
-          doc: 'How often the in-memory trust is reconciled with the store (changes made by other instances or the CLI).',
+          doc: 'How often the in-memory trust is read whole from the store, in case a change notification was lost. Changes by other instances or the CLI arrive through the change feed within milliseconds; alerts are checked every 30 s whatever this says.',
         },
         fetchTimeoutMs: {
           kind: 'setting',

@@ -87,8 +87,13 @@ export async function readIssuerState(
   only?: readonly IssuerRecord[],
 ): Promise<IssuerState> {
   const { store } = context;
-  const every = await store.listIssuers();
-  const mappings = await store.listClaimMappings();
+  // One issuer's page must not read every issuer and mapping (10,000 issuers): the engine's records
+  // know the labels shared, when they hold every change seen; the store is read otherwise.
+  const directory = only === undefined ? undefined : context.engine.directory();
+  const labelsFromDirectory =
+    directory?.issuersCurrent === true ? directory.records.labelConflicts() : undefined;
+  const every = only !== undefined && labelsFromDirectory !== undefined ? only : await store.listIssuers();
+  const labelConflicts = labelsFromDirectory ?? findLabelConflicts(every, await store.listClaimMappings());
   const issuers = only ?? every;
   const keys = issuers.length === 1 ? await store.listKeys(issuers[0]!.id) : await store.listKeys();
   const pending =
@@ -109,7 +114,7 @@ export async function readIssuerState(
     refreshStates: states,
     now: context.now(),
     thresholds: context.thresholds,
-    labelConflicts: findLabelConflicts(every, mappings),
+    labelConflicts,
   });
   return { issuers, keys, states, alerts, pendingChanges };
 }

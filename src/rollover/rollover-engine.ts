@@ -75,8 +75,15 @@ export interface RolloverEngineOptions {
   readonly alertThresholds?: Partial<AlertThresholds>;
   readonly webhook?: AlertWebhookOptions;
   readonly logger?: Logger;
-  /** How often the in-memory trust is reloaded from the store in case a change notification was missed; default 30 000 ms. */
+  /**
+   * How often the in-memory trust is read whole from the store in case a
+   * change notification was lost; default 300 000 ms. Changes arrive
+   * through the change feed within milliseconds; a full read costs in
+   * proportion to every issuer and key, so it is kept rare.
+   */
   readonly reconcileIntervalMs?: number;
+  /** How often every issuer's alerts are checked against the loaded records (expiry, staleness: the passing of time); default 30 000 ms. */
+  readonly alertCheckIntervalMs?: number;
   /** How long change notifications are gathered before one reload; default 50 ms. */
   readonly changeDebounceMs?: number;
   /** How many start refreshes run at once; default 8. Unknown-key, scheduled and manual refreshes do not wait for them. */
@@ -248,7 +255,12 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   const jitterRatio = checkSeconds('jitterRatio', options.jitterRatio ?? 0.1, 0);
   if (jitterRatio > 0.5) throw new TypeError('jitterRatio must be at most 0.5.');
   const fetchTimeoutMs = checkSeconds('fetchTimeoutMs', options.fetchTimeoutMs ?? 10_000, 1);
-  const reconcileIntervalMs = checkSeconds('reconcileIntervalMs', options.reconcileIntervalMs ?? 30_000, 10);
+  const reconcileIntervalMs = checkSeconds('reconcileIntervalMs', options.reconcileIntervalMs ?? 300_000, 10);
+  const alertCheckIntervalMs = checkSeconds(
+    'alertCheckIntervalMs',
+    options.alertCheckIntervalMs ?? 30_000,
+    10,
+  );
   const changeDebounceMs = checkSeconds('changeDebounceMs', options.changeDebounceMs ?? 50, 0);
   const startConcurrency = checkSeconds('startRefreshConcurrency', options.startRefreshConcurrency ?? 8, 1);
   if (!Number.isInteger(startConcurrency) || startConcurrency > 256) {
@@ -273,6 +285,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
   let stopController = new AbortController();
   let unsubscribe: (() => void) | undefined;
   let reconcileHandle: unknown;
+  let alertCheckHandle: unknown;
   let debounceHandle: unknown;
   const background = new Set<Promise<unknown>>();
   /** Issuers queued for a start refresh that no worker has taken yet. */
@@ -514,6 +527,18 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
         }, reconcileIntervalMs);
       };
       reconcile();
+      // The passing of time (a certificate expiring, metadata going stale) needs no reload to be seen.
+      const checkLoop = (): void => {
+        alertCheckHandle = timers.setTimeout(() => {
+          if (!running) return;
+          track(
+            checkAlerts().finally(() => {
+              if (running) checkLoop();
+            }),
+          );
+        }, alertCheckIntervalMs);
+      };
+      checkLoop();
     },
 
     async stop() {
@@ -524,8 +549,10 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       scheduler.cancelAll();
       unknownKeyHook.cancelAll();
       if (reconcileHandle !== undefined) timers.clearTimeout(reconcileHandle);
+      if (alertCheckHandle !== undefined) timers.clearTimeout(alertCheckHandle);
       if (debounceHandle !== undefined) timers.clearTimeout(debounceHandle);
       reconcileHandle = undefined;
+      alertCheckHandle = undefined;
       debounceHandle = undefined;
       await refresher.settle();
       await Promise.allSettled([...background]);

@@ -128,6 +128,11 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return groups;
 }
 
+/** Whether two lists of claim mappings carry the same labels, in order. */
+function sameLabels(a: readonly ClaimMappingRecord[], b: readonly ClaimMappingRecord[]): boolean {
+  return a.length === b.length && a.every((mapping, index) => mapping.label === b[index]!.label);
+}
+
 /** Creates the loader; its snapshot is empty until the first load. */
 export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
   const { store, now, logger } = options;
@@ -141,7 +146,6 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
   let pendingChanges = new Map<string, PendingChangeRecord>();
   let realms: readonly RealmRecord[] = [];
   let current: TrustSnapshot = createTrustSnapshot({ issuers: [], keys: [], builtAt: now() });
-  let view = makeView();
   let loads = 0;
   // A reload parses only the certificates it has not seen (issue 13: 10,000 issuers).
   const certificates = createCertificateCache();
@@ -154,43 +158,71 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
       error: error instanceof Error ? error.message : String(error),
     });
 
-  /** A view of the directory as it is now; its lists are built on first use. */
+  // What the lists and label conflicts were built from: lists follow every load, label
+  // conflicts only loads that may change a label (a refresh changes none).
+  let version = 0;
+  let labelsVersion = 0;
+  let lists:
+    | {
+        version: number;
+        issuers: readonly IssuerRecord[];
+        keys?: readonly KeyRecord[];
+        mappings?: readonly ClaimMappingRecord[];
+      }
+    | undefined;
+  let conflicts: { version: number; value: readonly LabelConflict[] } | undefined;
+  const none: readonly never[] = [];
+
+  function currentLists() {
+    if (lists?.version !== version) lists = { version, issuers: [...issuers.values()] };
+    return lists;
+  }
+
+  /**
+   * The directory as it is now. The maps behind it are changed in place by
+   * each load (a copy per load would cost every issuer's entry per refresh);
+   * the lists are built on first use after a load. A reader holding it
+   * across an await sees what the loads meanwhile brought, never a half-made
+   * entry: a load changes the maps in one synchronous step.
+   */
   function makeView(): LoadedRecords {
-    let issuerList: readonly IssuerRecord[] | undefined;
-    let keyList: readonly KeyRecord[] | undefined;
-    let mappingList: readonly ClaimMappingRecord[] | undefined;
-    let conflicts: readonly LabelConflict[] | undefined;
-    const byId = issuers;
-    const uris = byUri;
-    const names = byName;
-    const keys = keysByIssuer;
-    const mappings = mappingsByIssuer;
-    const none: readonly never[] = [];
     const view: LoadedRecords = {
       get issuers() {
-        return (issuerList ??= [...byId.values()]);
+        return currentLists().issuers;
       },
       get keys() {
-        return (keyList ??= [...byId.keys()].flatMap((id) => keys.get(id) ?? none));
+        const current = currentLists();
+        return (current.keys ??= [...issuers.keys()].flatMap((id) => keysByIssuer.get(id) ?? none));
       },
-      states,
+      get states() {
+        return states;
+      },
       get mappings() {
-        return (mappingList ??= [...byId.keys()].flatMap((id) => mappings.get(id) ?? none));
+        const current = currentLists();
+        return (current.mappings ??= [...issuers.keys()].flatMap((id) => mappingsByIssuer.get(id) ?? none));
       },
-      pendingChanges,
-      realms,
-      issuer: (id) => byId.get(id),
+      get pendingChanges() {
+        return pendingChanges;
+      },
+      get realms() {
+        return realms;
+      },
+      issuer: (id) => issuers.get(id),
       issuerByUri: (uri) => {
-        const id = uris.get(uri);
-        return id === undefined ? undefined : byId.get(id);
+        const id = byUri.get(uri);
+        return id === undefined ? undefined : issuers.get(id);
       },
       issuerByName: (name) => {
-        const id = names.get(name);
-        return id === undefined ? undefined : byId.get(id);
+        const id = byName.get(name);
+        return id === undefined ? undefined : issuers.get(id);
       },
-      keysOf: (issuerId) => keys.get(issuerId) ?? none,
-      mappingsOf: (issuerId) => mappings.get(issuerId) ?? none,
-      labelConflicts: () => (conflicts ??= findLabelConflicts(view.issuers, view.mappings)),
+      keysOf: (issuerId) => keysByIssuer.get(issuerId) ?? none,
+      mappingsOf: (issuerId) => mappingsByIssuer.get(issuerId) ?? none,
+      labelConflicts: () => {
+        if (conflicts?.version !== labelsVersion)
+          conflicts = { version: labelsVersion, value: findLabelConflicts(view.issuers, view.mappings) };
+        return conflicts.value;
+      },
     };
     return view;
   }
@@ -222,7 +254,8 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
       builtAt: now(),
       onInvalidKey,
     });
-    view = makeView();
+    version += 1;
+    labelsVersion += 1;
     loads += 1;
     options.onLoaded?.(view, undefined);
   }
@@ -264,18 +297,20 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
       if (uriOwner !== undefined && uriOwner !== read.id && !reading.has(uriOwner)) return false;
       if (nameOwner !== undefined && nameOwner !== read.id && !reading.has(nameOwner)) return false;
     }
-    // Copy-on-write: views handed out before this load keep what they saw.
-    issuers = new Map(issuers);
-    byUri = new Map(byUri);
-    byName = new Map(byName);
-    keysByIssuer = new Map(keysByIssuer);
-    mappingsByIssuer = new Map(mappingsByIssuer);
-    states = new Map(states);
-    pendingChanges = new Map(pendingChanges);
+    // Changed in place, in this one synchronous step (see makeView).
+    let labelsChanged = false;
     const remove: string[] = [];
     const put: ReturnType<typeof buildIssuerTrust>[] = [];
     for (const read of reads) {
       const old = issuers.get(read.id);
+      if (
+        old === undefined ||
+        read.issuer === undefined ||
+        old.label !== read.issuer.label ||
+        old.name !== read.issuer.name ||
+        !sameLabels(mappingsByIssuer.get(read.id) ?? [], read.mappings)
+      )
+        labelsChanged = true;
       if (old !== undefined) {
         remove.push(old.issuerUri);
         if (byUri.get(old.issuerUri) === read.id) byUri.delete(old.issuerUri);
@@ -306,7 +341,8 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
       );
     }
     current = patchTrustSnapshot(current, { remove, put, builtAt: now() });
-    view = makeView();
+    version += 1;
+    if (labelsChanged) labelsVersion += 1;
     loads += 1;
     options.onLoaded?.(view, ids);
     return true;
@@ -314,9 +350,9 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
 
   async function loadRealms(): Promise<void> {
     realms = await store.listRealms();
-    view = makeView();
   }
 
+  const view = makeView();
   let queued: LoadRequest | undefined;
   let pumping = false;
 

@@ -132,4 +132,18 @@ export interface TrustSnapshot {
 }
 
 /** Key states that validate tokens. */
+/** How many trusted issuers a refusal names at most. */
+const ISSUERS_NAMED = 10;
+
+/**
+ * The issuer URIs a refusal for an unknown issuer names as expected: all of
+ * them when there are few, else the first ten and how many more. A gateway
+ * with 10,000 issuers must not put 10,000 URIs in every refusal and its log line.
+ */
+export function someTrustedIssuers(trust: Pick<TrustSnapshot, 'issuers'>): string[] {
+  const issuers = trust.issuers();
+  const named = issuers.slice(0, ISSUERS_NAMED).map((issuer) => issuer.issuer);
+  return issuers.length <= ISSUERS_NAMED ? named : [...named, `… and ${issuers.length - ISSUERS_NAMED} more`];
+}
+
 export const USABLE_KEY_STATES: ReadonlySet<KeyState> = new Set(['announced', 'active', 'retiring']);

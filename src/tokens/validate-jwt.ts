@@ -4,7 +4,7 @@ import { decodeCompactJwt, jwtMalformed, previewValue, type DecodedJwt } from '.
 import type { VerifiedIdentity } from './identity.js';
 import { checkAudience, checkLifetime, claimMultimap, optionalClaimString } from './jwt-claims.js';
 import { selectJwtKeys, type JwtVerificationKey } from './select-jwt-keys.js';
-import type { TrustSnapshot, TrustedIssuer } from './trust-snapshot.js';
+import { someTrustedIssuers, type TrustSnapshot, type TrustedIssuer } from './trust-snapshot.js';
 import type { ValidationContext } from './validation-context.js';
 
 const TENANT_PLACEHOLDER = /\{tenant(?:id)?\}/i;
@@ -47,7 +47,7 @@ function resolveIssuer(trust: TrustSnapshot, issuer: string, tenantId: string | 
         detail: {
           issuer,
           observed: { iss: issuer, tid: tenantId === undefined ? undefined : previewValue(tenantId) },
-          expected: trust.issuers().map((trustedIssuer) => trustedIssuer.issuer),
+          expected: someTrustedIssuers(trust),
         },
       },
     );

@@ -9,7 +9,7 @@ import { readSaml11Assertion } from './read-saml11-assertion.js';
 import { readSaml2Assertion } from './read-saml2-assertion.js';
 import { earliest } from './saml-values.js';
 import { checkAudienceGroups, checkTokenLifetime } from './token-conditions.js';
-import type { TrustedIssuer } from './trust-snapshot.js';
+import { someTrustedIssuers, type TrustedIssuer } from './trust-snapshot.js';
 import type { ValidationContext } from './validation-context.js';
 import { verifyWithTrust, type TrustedSignature } from './verify-with-trust.js';
 
@@ -27,7 +27,7 @@ function resolveIssuer(context: ValidationContext, issuerName: string): TrustedI
       'CG_TRUST_ISSUER_UNKNOWN',
       `The token names the issuer ${issuerName}, which is not trusted.`,
       {
-        detail: { issuer: issuerName, expected: context.trust.issuers().map((issuer) => issuer.issuer) },
+        detail: { issuer: issuerName, expected: someTrustedIssuers(context.trust) },
       },
     );
   }

@@ -1016,6 +1016,62 @@ describe("the rollover engine's start", () => {
     }
   });
 
+  it('checks alerts every 30 s on the records loaded, and reads the store whole only at its reconcile', async () => {
+    let clock = START;
+    const store = await openStore(join(directory, `start-${benchCount++}.db`), { now: () => clock });
+    const timers = manualTimers();
+    const engine = createRolloverEngine({
+      store,
+      now: () => clock,
+      timers,
+      logger: () => undefined,
+      alertThresholds: { expiryDays: [7] },
+    });
+    try {
+      const issuer = await store.createIssuer(
+        { name: 'manual', issuerUri: 'https://manual.test/' },
+        'admin:test',
+      );
+      const certificate = await createTestCertificate({
+        notBefore: new Date(START.getTime() - 86_400_000),
+        notAfter: new Date(START.getTime() + 10 * 86_400_000),
+      });
+      await store.addKey(
+        { issuerId: issuer.id, certificateDer: certificate.der, source: 'manual', state: 'active' },
+        'admin:test',
+      );
+      await engine.start();
+      const loads = engine.metrics().reloads;
+      assert.equal(engine.metrics().alerts.byKind['key-expiring'] ?? 0, 0, 'ten days left: no alert yet');
+      // Four days later the key is within the 7-day threshold: only time passed, nothing changed in the store.
+      clock = new Date(START.getTime() + 4 * 86_400_000);
+      const checks = [...timers.armed.entries()].filter(([, timer]) => timer.ms === 30_000);
+      assert.equal(checks.length, 1, 'one alert check armed');
+      assert.ok(
+        [...timers.armed.values()].some((timer) => timer.ms === 300_000),
+        'the full reconcile is armed, every 5 minutes by default',
+      );
+      timers.fire(checks[0]![0]);
+      await eventually(
+        () => (engine.metrics().alerts.byKind['key-expiring'] ?? 0) === 1,
+        'the key-expiring alert',
+      );
+      assert.equal(engine.metrics().reloads, loads, 'no read of the store was needed');
+      await eventually(
+        () => [...timers.armed.values()].some((timer) => timer.ms === 30_000),
+        'the next alert check',
+      );
+    } finally {
+      await engine.stop();
+      await store.close();
+    }
+    assert.equal(
+      [...timers.armed.values()].filter((timer) => timer.ms === 30_000 || timer.ms === 300_000).length,
+      0,
+      'stop clears both loops',
+    );
+  });
+
   it('refuses a start concurrency that is not a whole number from 1 to 256', async () => {
     const store = await openStore(join(directory, `start-${benchCount++}.db`), { now: () => START });
     try {
