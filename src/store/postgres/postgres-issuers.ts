@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 
 import type { Actor, IssuerPatch, IssuerRecord, IssuerRemoval, NewIssuer } from '../model.js';
 import { sql } from 'kysely';
-import { selectClaimMappingsQuery } from '../queries/claim-mapping-queries.js';
+import { selectClaimMappingLabelsQuery } from '../queries/claim-mapping-queries.js';
 import {
   deleteIssuerQuery,
   insertIssuerQuery,
   issuerColumns,
   selectIssuerByIdOrNameQuery,
+  selectIssuerLabelsQuery,
   selectIssuersQuery,
   updateIssuerQuery,
   type IssuerColumns,
@@ -16,7 +17,6 @@ import { selectIssuerKeysQuery } from '../queries/key-queries.js';
 import { unlinkColumns, unlinkRealmQuery } from '../queries/realm-queries.js';
 import { rescheduleRefreshQuery, selectRefreshStateQuery } from '../queries/refresh-queries.js';
 import {
-  claimMappingFromRow,
   issuerFromRow,
   keyAuditView,
   keyFromRow,
@@ -228,7 +228,13 @@ export async function requirePostgresLabelFree(
       context.sql,
     ),
   );
-  const issuers = await tx.rows(selectIssuersQuery.bind(context.sql, {}));
-  const mappings = await tx.rows(selectClaimMappingsQuery.bind(context.sql, {}));
-  requireLabelFree(label, issuerId, issuers.map(issuerFromRow), mappings.map(claimMappingFromRow));
+  // Labels only: with thousands of issuers, reading and parsing whole rows made each add O(issuers) heavy.
+  const issuers = await tx.rows(selectIssuerLabelsQuery.bind(context.sql, {}));
+  const mappings = await tx.rows(selectClaimMappingLabelsQuery.bind(context.sql, {}));
+  requireLabelFree(
+    label,
+    issuerId,
+    issuers,
+    mappings.map((row) => ({ issuerId: row.issuer_id, label: row.label })),
+  );
 }

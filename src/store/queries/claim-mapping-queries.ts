@@ -24,6 +24,11 @@ export const selectClaimMappingsQuery = prepareQuery((sql: QueryBuilder) =>
   sql.selectFrom('claim_mappings').selectAll(),
 );
 
+/** Every claim mapping's issuer and label, for the label uniqueness check. */
+export const selectClaimMappingLabelsQuery = prepareQuery((sql: QueryBuilder) =>
+  sql.selectFrom('claim_mappings').select(['issuer_id', 'label']),
+);
+
 export const listClaimMappingsQuery = prepareQuery((sql: QueryBuilder) =>
   sql.selectFrom('claim_mappings').selectAll().orderBy('issuer_id').orderBy('label').orderBy('id'),
 );

@@ -67,6 +67,11 @@ export const selectIssuersQuery = prepareQuery((sql: QueryBuilder) =>
   sql.selectFrom('issuers').selectAll().orderBy('name'),
 );
 
+/** Every issuer's ID, name and label, for the label uniqueness check (no other column read or parsed). */
+export const selectIssuerLabelsQuery = prepareQuery((sql: QueryBuilder) =>
+  sql.selectFrom('issuers').select(['id', 'name', 'label']),
+);
+
 /** By ID or by name; names are never shaped like IDs (see validate-input), so the two cannot collide. */
 export const selectIssuerByIdOrNameQuery = prepareQuery((sql: QueryBuilder, p: { key: string }) =>
   sql

@@ -3,7 +3,6 @@ import type { Actor, IssuerPatch, IssuerRecord, IssuerRemoval, NewIssuer } from 
 import { planIssuerRemoval, realmUnlinkAudit, realmUnlinkOf } from '../issuer-removal.js';
 import { labelKey, requireLabelFree } from '../label-conflicts.js';
 import {
-  claimMappingFromRow,
   issuerFromRow,
   keyAuditView,
   keyFromRow,
@@ -11,12 +10,13 @@ import {
   toAuditValue,
   type IssuerRow,
 } from '../records.js';
-import { selectClaimMappingsQuery } from '../queries/claim-mapping-queries.js';
+import { selectClaimMappingLabelsQuery } from '../queries/claim-mapping-queries.js';
 import {
   deleteIssuerQuery,
   insertIssuerQuery,
   issuerColumns,
   selectIssuerByIdOrNameQuery,
+  selectIssuerLabelsQuery,
   selectIssuerQuery,
   selectIssuersQuery,
   updateIssuerQuery,
@@ -155,8 +155,12 @@ export function updateIssuer(
  * @throws ClaimsgateError `CG_STORE_DUPLICATE` with field `label`.
  */
 export function requireSqliteLabelFree(ctx: SqliteContext, label: string, issuerId: string): void {
-  const mappings = ctx.all(selectClaimMappingsQuery.bind(ctx.sql, {})).map(claimMappingFromRow);
-  requireLabelFree(label, issuerId, listIssuers(ctx), mappings);
+  // Labels only: with thousands of issuers, reading and parsing whole rows made each add O(issuers) heavy.
+  const issuers = ctx.all(selectIssuerLabelsQuery.bind(ctx.sql, {}));
+  const mappings = ctx
+    .all(selectClaimMappingLabelsQuery.bind(ctx.sql, {}))
+    .map((row) => ({ issuerId: row.issuer_id, label: row.label }));
+  requireLabelFree(label, issuerId, issuers, mappings);
 }
 
 /**
