@@ -561,6 +561,28 @@ VALUES ('from-refresh', 'iss', '${'A'.repeat(40)}', 'metadata', 'refresh', 'reti
         }
       });
 
+      it('gives existing issuers no domains when it adds them (migration 9), and they can then claim some', async () => {
+        const schema = freshSchema();
+        await withAdmin(async (client) => {
+          await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+          await applyPostgresMigrations(client, schema, START, POSTGRES_MIGRATIONS.slice(0, 8));
+          await client.query(`
+INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url, use_for_login,
+  label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants, created_at, updated_at, version)
+VALUES ('iss', 'contoso', '', 'https://sts.example.test/', '["wsfed"]', NULL, NULL, true, 'CONTOSO', 3600,
+  '{"mode":"self-consistent"}', false, '[]', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1);
+`);
+        });
+        const store = await open(schema);
+        try {
+          assert.deepEqual((await store.getIssuer('contoso'))?.domains, []);
+          await store.updateIssuer('iss', { domains: ['contoso.com'] }, ACTOR);
+          assert.equal((await store.findIssuerByDomain('contoso.com'))?.name, 'contoso');
+        } finally {
+          await store.close();
+        }
+      });
+
       it('refuses a schema written by a newer claimsgate with CG_STORE_MIGRATION_FAILED', async () => {
         const schema = freshSchema();
         await (await open(schema)).close();
