@@ -1,7 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import { domainToUnicode } from 'node:url';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import { html, joinHtml } from '../lib/html.js';
 import { emailDomainOf, toDomainName } from '../store/email-domains.js';
 import type { IssuerRecord, Protocol, RealmRecord } from '../store/model.js';
