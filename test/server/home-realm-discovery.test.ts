@@ -265,6 +265,28 @@ describe('the chooser at or below signIn.chooserLimit', () => {
   });
 });
 
+describe('a realm offering a single issuer', () => {
+  let fixture: GatewayFixture;
+  before(async () => {
+    fixture = await createGatewayFixture();
+  });
+  after(() => fixture.close());
+
+  it('sends every sign-in to it, whatever domain a hint names', async () => {
+    const simWsfed = fixture.sim.tenantUrls().wsfed;
+    for (const query of [
+      'returnUrl=%2F',
+      'returnUrl=%2F&login_hint=bob%40nowhere.example',
+      'returnUrl=%2F&domain_hint=x',
+    ])
+      assert.equal(
+        landing(await fixture.app.inject({ method: 'GET', url: `/signin?${query}` })),
+        simWsfed,
+        query,
+      );
+  });
+});
+
 describe('the log of a sign-in by e-mail address', () => {
   let fixture: GatewayFixture;
   let app: FastifyInstance;
