@@ -69,7 +69,7 @@ interface DomainHintOutcome {
  * logged nor kept.
  */
 async function followDomainHint(
-  store: Store,
+  store: Pick<Store, 'findIssuerByDomain'>,
   realm: RealmRecord,
   request: FastifyRequest,
 ): Promise<DomainHintOutcome | undefined> {
@@ -122,7 +122,7 @@ export function registerSignInRoutes(
   services: GatewayServices,
   signInStrategies: readonly SignInStrategy[],
 ): void {
-  const { config, store, cookies, sessions, admin, revocations } = services;
+  const { config, directory, store, cookies, sessions, admin, revocations } = services;
   const publicUrl = config.server.publicUrl;
   const strategies = new Map(signInStrategies.map((strategy) => [strategy.protocol, strategy]));
   for (const strategy of signInStrategies) {
@@ -133,10 +133,11 @@ export function registerSignInRoutes(
   app.get('/signin', async (request, reply) => {
     const returnUrl = safeReturnUrl(queryValue(request, 'returnUrl'), config.gateway.allowedReturnOrigins);
     try {
-      const realm = await findGatewayRealm(store, publicUrl);
+      const realm = await findGatewayRealm(directory, publicUrl);
       const whr = queryValue(request, 'whr');
-      // A named issuer is read by its name alone, a domain's by the domain; the list only when the user must choose.
-      let chosen = whr === undefined ? undefined : await findOfferedIssuer(store, realm, whr);
+      // A named issuer is read by its name alone; a domain's issuer by one indexed read of the store (the
+      // directory keeps no domain index); the list only when the user must choose.
+      let chosen = whr === undefined ? undefined : await findOfferedIssuer(directory, realm, whr);
       const hint = chosen === undefined ? await followDomainHint(store, realm, request) : undefined;
       if (hint !== undefined) {
         chosen = hint.issuer;
@@ -151,10 +152,10 @@ export function registerSignInRoutes(
         );
       }
       if (chosen === undefined && whr === undefined && hint === undefined && realm.homeRealm !== null)
-        chosen = await findOfferedIssuer(store, realm, realm.homeRealm);
+        chosen = await findOfferedIssuer(directory, realm, realm.homeRealm);
       let issuers: readonly IssuerRecord[] = [];
       if (chosen === undefined) {
-        issuers = await listOfferedIssuers(store, realm);
+        issuers = await listOfferedIssuers(directory, realm);
         if (issuers.length === 1) chosen = issuers[0];
       }
       if (chosen === undefined) {
@@ -197,7 +198,7 @@ export function registerSignInRoutes(
 
   /** Sends the browser on after a sign-out: to a WS-Federation issuer's `wsignout1.0`, else to `/`. */
   async function afterSignOut(issuerName: string | undefined, reply: FastifyReply): Promise<FastifyReply> {
-    const issuer = issuerName === undefined ? undefined : await store.getIssuer(issuerName);
+    const issuer = issuerName === undefined ? undefined : await directory.getIssuer(issuerName);
     if (issuer?.loginUrl === undefined || issuer.loginUrl === null || !issuer.protocols.includes('wsfed')) {
       return reply.redirect('/', 303);
     }
