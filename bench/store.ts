@@ -1,6 +1,6 @@
 // `npm run bench -- store`: the store work of one sign-in, per operation, on
 // the SQLite store (a fresh file): the reads the sign-in path makes
-// (getIssuer, listIssuers, listRealms), the replay insert and the key-use
+// (getIssuer, findIssuerByDomain, listIssuers, listRealms), the replay insert and the key-use
 // record. Run it before and after a change to the store's query layer; the
 // file lives in --dir (default: the system's temporary directory), so that
 // /dev/shm measures the statements without the disk's fsync.
@@ -15,7 +15,7 @@ import { measureAll } from './measure.js';
 const USAGE = `Usage: npm run bench -- store [--seconds N] [--rounds N] [--issuers N] [--dir PATH]
   --seconds N   timed run per operation, in seconds (default 3)
   --rounds N    the operations take turns N times (default 3)
-  --issuers N   issuers (each with a key) and realms in the store (default 10)
+  --issuers N   issuers (each with a key and an e-mail domain) and realms in the store (default 10)
   --dir PATH    where the SQLite file is made (default: the system's temporary directory;
                 /dev/shm leaves the disk's fsync out of the writes)`;
 
@@ -35,12 +35,20 @@ function count(name: string, value: string | undefined, fallback: number): numbe
   return number;
 }
 
-/** Fills the store with `issuers` issuers, each with an active key and a realm allowing it. */
-async function seed(store: Store, issuers: number): Promise<{ issuerName: string; keyId: string }> {
+/** The e-mail domain of the `index`th issuer. */
+function domainOf(index: number): string {
+  return `tenant-${index}.bench.test`;
+}
+
+/** Fills the store with `issuers` issuers, each with an active key, an e-mail domain and a realm allowing it. */
+async function seed(
+  store: Store,
+  issuers: number,
+): Promise<{ issuerName: string; keyId: string; lastDomain: string }> {
   let first: { issuerName: string; keyId: string } | undefined;
   for (let index = 0; index < issuers; index += 1) {
     const issuer = await store.createIssuer(
-      { name: `bench-${index}`, issuerUri: `https://sts.bench.test/${index}/` },
+      { name: `bench-${index}`, issuerUri: `https://sts.bench.test/${index}/`, domains: [domainOf(index)] },
       ACTOR,
     );
     const key = await store.addKey(
@@ -63,15 +71,16 @@ async function seed(store: Store, issuers: number): Promise<{ issuerName: string
     first ??= { issuerName: issuer.name, keyId: key.id };
   }
   if (first === undefined) throw new TypeError('--issuers must be at least 1');
-  return first;
+  return { ...first, lastDomain: domainOf(issuers - 1) };
 }
 
-function operations(store: Store, issuerName: string, keyId: string): StoreOperation[] {
+function operations(store: Store, issuerName: string, keyId: string, domain: string): StoreOperation[] {
   let replay = 0;
   let tick = 0;
   const start = Date.now();
   return [
     { name: 'getIssuer (by name)', run: () => store.getIssuer(issuerName) },
+    { name: 'findIssuerByDomain', run: () => store.findIssuerByDomain(domain) },
     { name: 'listIssuers', run: () => store.listIssuers() },
     { name: 'listRealms', run: () => store.listRealms() },
     {
@@ -118,8 +127,8 @@ export async function runStoreBench(argv: readonly string[]): Promise<void> {
   console.log(`SQLite file in ${dir}; ${issuers} issuers, keys and realms; ${seconds} s per operation\n`);
   const store = await openSqliteStore(join(dir, 'claimsgate.db'));
   try {
-    const { issuerName, keyId } = await seed(store, issuers);
-    const list = operations(store, issuerName, keyId);
+    const { issuerName, keyId, lastDomain } = await seed(store, issuers);
+    const list = operations(store, issuerName, keyId, lastDomain);
     const measurements = await measureAll(
       list.map((operation) => operation.run),
       {

@@ -408,6 +408,20 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    signIn: {
+      kind: 'group',
+      doc: 'The sign-in page `GET /signin` (see docs/sign-in.md).',
+      fields: {
+        chooserLimit: {
+          kind: 'setting',
+          type: 'integer',
+          default: 10,
+          min: 0,
+          max: 1_000,
+          doc: 'The most issuers the sign-in page lists for the user to choose from. When the realm offers more, the page asks for an e-mail address instead and sends the user to the issuer holding its domain (home-realm discovery); it asks for one too, above the list, as soon as any offered issuer has domains. 0: never list, always ask.',
+        },
+      },
+    },
     oidc: {
       kind: 'group',
       doc: 'OpenID Connect sign-in: how claimsgate is registered as a client at each OpenID Connect issuer (see docs/oidc.md).',

@@ -46,10 +46,12 @@ const SECRET_NAMES = [
 
 /**
  * Names that are secrets in a request (`?code=` is an OAuth authorization
- * code, `?state=` sealed sign-in state) but ordinary words elsewhere: an
+ * code, `?state=` sealed sign-in state, `?login_hint=` the e-mail address
+ * the sign-in page asked for: personal data, of which only the domain may
+ * be logged) but ordinary words elsewhere: an
  * error's `code`, a key's `state` stay readable in the log.
  */
-const REQUEST_SECRET_NAMES = ['code', 'state', 'token', 'secret', 'session_state'] as const;
+const REQUEST_SECRET_NAMES = ['code', 'state', 'token', 'secret', 'session_state', 'login_hint'] as const;
 
 /** Where request data sits in a logged object: `{ body }`, `{ req: { query } }`. */
 const REQUEST_CONTAINERS = ['body', 'query', 'params', 'headers'] as const;

@@ -59,6 +59,22 @@ export async function findOfferedIssuer(
 }
 
 /**
+ * The issuer holding `domain` (an e-mail domain in its stored form, see
+ * `toDomainName`) when the realm offers it for sign-in, else undefined: one
+ * indexed read, whatever the number of issuers (home-realm discovery).
+ *
+ * @throws ClaimsgateError CG_STORE_* when the store fails.
+ */
+export async function findOfferedIssuerByDomain(
+  store: Pick<Store, 'findIssuerByDomain'>,
+  realm: RealmRecord,
+  domain: string,
+): Promise<IssuerRecord | undefined> {
+  const issuer = await store.findIssuerByDomain(domain);
+  return issuer !== undefined && isOffered(issuer, realm) ? issuer : undefined;
+}
+
+/**
  * Finds the gateway's realm ({@link findGatewayRealm}) and the issuers
  * offered for sign-in to it.
  *

@@ -1,32 +1,28 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { domainToUnicode } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import { html, joinHtml } from '../lib/html.js';
-import type { IssuerRecord, Protocol } from '../store/model.js';
+import { emailDomainOf, toDomainName } from '../store/email-domains.js';
+import type { IssuerRecord, Protocol, RealmRecord } from '../store/model.js';
+import type { Store } from '../store/store.js';
 import { createSignInBinding } from '../session/sign-in-binding.js';
 import type { Session } from '../session/session-cookie.js';
 import { CSRF_FIELD } from './csrf-names.js';
 import { sendErrorPage } from './error-page.js';
 import type { GatewayServices } from './gateway-services.js';
+import { LOGIN_HINT_FIELD, renderHomeRealmPage } from './home-realm-page.js';
 import { renderPage } from './html.js';
-import { findGatewayRealm, findOfferedIssuer, listOfferedIssuers } from './login-options.js';
+import {
+  findGatewayRealm,
+  findOfferedIssuer,
+  findOfferedIssuerByDomain,
+  listOfferedIssuers,
+} from './login-options.js';
 import { setReplyCookie } from './reply-cookies.js';
 import { formField, queryValue } from './request-fields.js';
 import { safeReturnUrl } from './safe-return-url.js';
 import { registerSignInCallback, setSignInBindingCookie } from './sign-in-pipeline.js';
 import type { SignInStrategy } from './sign-in-strategy.js';
-
-/** The home-realm discovery page: one link per issuer, no JavaScript. */
-function renderHomeRealmPage(issuers: readonly IssuerRecord[], returnUrl: string): string {
-  const links = issuers.map((issuer) => {
-    const query = new URLSearchParams({ returnUrl, whr: issuer.name });
-    const text = issuer.description === '' ? issuer.name : issuer.description;
-    return html`<li><a href="/signin?${query.toString()}">${text}</a></li>`;
-  });
-  return renderPage(
-    'Choose how to sign in',
-    html`<nav aria-label="Identity providers">\n<ul>\n${joinHtml(links, '\n')}\n</ul>\n</nav>`,
-  );
-}
 
 /**
  * The protocol to sign in with at `issuer`: the one asked for with
@@ -54,12 +50,65 @@ function chooseStrategy(
   );
 }
 
+/** Where a `domain_hint` or `login_hint` led: the issuer, or what to tell the user. */
+interface DomainHintOutcome {
+  readonly via: 'domain_hint' | 'login_hint';
+  /** The domain in its stored form, when the hint had one. */
+  readonly domain?: string;
+  readonly issuer?: IssuerRecord;
+  /** Why no issuer was found, in words for the user. */
+  readonly problem?: string;
+}
+
+/**
+ * Follows `?domain_hint=<domain>`, else `?login_hint=<e-mail address>` (what
+ * the e-mail form sends) to the issuer the realm offers for that domain: one
+ * indexed read. Undefined when neither is given.
+ *
+ * SECURITY: only the domain leaves this function; the address is neither
+ * logged nor kept.
+ */
+async function followDomainHint(
+  store: Pick<Store, 'findIssuerByDomain'>,
+  realm: RealmRecord,
+  request: FastifyRequest,
+): Promise<DomainHintOutcome | undefined> {
+  const domainHint = queryValue(request, 'domain_hint');
+  const loginHint = queryValue(request, LOGIN_HINT_FIELD);
+  let via: DomainHintOutcome['via'];
+  let domain: string | undefined;
+  if (domainHint !== undefined) {
+    via = 'domain_hint';
+    domain = toDomainName(domainHint.trim());
+    if (domain === undefined) return { via, problem: 'That is not a domain name such as example.com.' };
+  } else if (loginHint !== undefined) {
+    via = 'login_hint';
+    if (loginHint.trim() === '') return { via, problem: 'Enter your e-mail address.' };
+    domain = emailDomainOf(loginHint.trim());
+    if (domain === undefined)
+      return { via, problem: 'That is not an e-mail address. Enter it as name@example.com.' };
+  } else {
+    return undefined;
+  }
+  const issuer = await findOfferedIssuerByDomain(store, realm, domain);
+  if (issuer !== undefined) return { via, domain, issuer };
+  return {
+    via,
+    domain,
+    problem: `Signing in with an address at ${domainToUnicode(domain) || domain} is not set up here. Check the address, or ask your administrator.`,
+  };
+}
+
 /**
  * Registers sign-in and sign-out:
  * `GET /signin?returnUrl=…[&whr=<issuer name>][&protocol=wsfed|saml2|oidc]`
  * sets the sign-in binding cookie and sends the browser to the chosen issuer
- * with the chosen protocol's strategy (or shows the home-realm page when
- * several issuers are offered); each strategy's callback runs on the one
+ * with the chosen protocol's strategy. The issuer is the one `whr` names,
+ * else the one holding the domain of `domain_hint=` or `login_hint=` (an
+ * e-mail address), else the realm's home realm, else the only one offered;
+ * otherwise the home-realm page lists the offered issuers (at most
+ * `signIn.chooserLimit`) and asks for an e-mail address when there are more
+ * or any has domains (docs/sign-in.md). Each strategy's callback runs on the one
  * sign-in pipeline (`registerSignInCallback`). `GET /signout` asks "Sign out?" with
  * a form carrying the session's CSRF token; `POST /signout` with that token
  * revokes the session (in the store: every instance refuses the cookie from
@@ -73,7 +122,7 @@ export function registerSignInRoutes(
   services: GatewayServices,
   signInStrategies: readonly SignInStrategy[],
 ): void {
-  const { config, directory, cookies, sessions, admin, revocations } = services;
+  const { config, directory, store, cookies, sessions, admin, revocations } = services;
   const publicUrl = config.server.publicUrl;
   const strategies = new Map(signInStrategies.map((strategy) => [strategy.protocol, strategy]));
   for (const strategy of signInStrategies) {
@@ -85,19 +134,39 @@ export function registerSignInRoutes(
     const returnUrl = safeReturnUrl(queryValue(request, 'returnUrl'), config.gateway.allowedReturnOrigins);
     try {
       const realm = await findGatewayRealm(directory, publicUrl);
-      const whr = queryValue(request, 'whr') ?? realm.homeRealm ?? undefined;
-      // A named issuer is read by its name alone; the list only when the user must choose.
+      const whr = queryValue(request, 'whr');
+      // A named issuer is read by its name alone; a domain's issuer by one indexed read of the store (the
+      // directory keeps no domain index); the list only when the user must choose.
       let chosen = whr === undefined ? undefined : await findOfferedIssuer(directory, realm, whr);
+      const hint = chosen === undefined ? await followDomainHint(store, realm, request) : undefined;
+      if (hint !== undefined) {
+        chosen = hint.issuer;
+        request.log.info(
+          {
+            event: 'home-realm-discovery',
+            via: hint.via,
+            domain: hint.domain ?? null,
+            issuer: chosen?.name ?? null,
+          },
+          chosen === undefined ? 'no issuer offered for the domain' : 'issuer found by domain',
+        );
+      }
+      if (chosen === undefined && whr === undefined && hint === undefined && realm.homeRealm !== null)
+        chosen = await findOfferedIssuer(directory, realm, realm.homeRealm);
       let issuers: readonly IssuerRecord[] = [];
       if (chosen === undefined) {
         issuers = await listOfferedIssuers(directory, realm);
         if (issuers.length === 1) chosen = issuers[0];
       }
       if (chosen === undefined) {
-        return await reply
-          .header('cache-control', 'no-store')
-          .type('text/html; charset=utf-8')
-          .send(renderHomeRealmPage(issuers, returnUrl));
+        const tooMany = issuers.length > config.signIn.chooserLimit;
+        const page = renderHomeRealmPage(tooMany ? [] : issuers, {
+          returnUrl,
+          askEmail: tooMany || hint !== undefined || issuers.some((issuer) => issuer.domains.length > 0),
+          problem: hint?.problem,
+          address: hint?.via === 'login_hint' ? queryValue(request, LOGIN_HINT_FIELD) : undefined,
+        });
+        return await reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page);
       }
       const strategy = chooseStrategy(strategies, chosen, queryValue(request, 'protocol'));
       // SECURITY: login CSRF — the state is bound to this browser by a random

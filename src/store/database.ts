@@ -51,9 +51,22 @@ export interface IssuersTable {
   readonly allowed_tenants: Json;
   readonly discontinuity_policy: string;
   readonly require_signed_assertion: Flag;
+  /** The issuer's e-mail domains, sorted; `issuer_domains` indexes them. */
+  readonly domains: Json;
   readonly created_at: Timestamp;
   readonly updated_at: Timestamp;
   readonly version: Integer;
+}
+
+/**
+ * One row per e-mail domain an issuer holds: the index home-realm discovery
+ * reads (one row by primary key), and the constraint that gives a domain to
+ * one issuer at most. Written in the transaction that writes the issuer's
+ * `domains`, and emptied with the issuer (ON DELETE CASCADE).
+ */
+export interface IssuerDomainsTable {
+  readonly domain: string;
+  readonly issuer_id: string;
 }
 
 export interface KeysTable {
@@ -186,6 +199,7 @@ export interface AdminLoginThrottleTable {
  */
 export interface Database {
   readonly issuers: IssuersTable;
+  readonly issuer_domains: IssuerDomainsTable;
   readonly keys: KeysTable;
   readonly realms: RealmsTable;
   readonly claim_mappings: ClaimMappingsTable;

@@ -16,6 +16,9 @@ import { closedObject, enumOf, listOf, orNull } from '../lib/schema-builders.js'
 /** Longest text accepted in a field. */
 export const MAX_TEXT = 2048;
 
+/** Most e-mail domains one issuer may hold (see email-domains.ts). */
+export const MAX_ISSUER_DOMAINS = 200;
+
 /** The sign-in protocols an issuer may speak. */
 export const PROTOCOLS = ['wsfed', 'saml2', 'oidc'] as const;
 
@@ -88,6 +91,11 @@ export const ISSUER_FIELD_SCHEMAS = {
     description:
       'SAML 2.0: the assertion must carry its own signature; a signed Response around an unsigned assertion is refused.',
   }),
+  domains: listOf(Type.String({ minLength: 1, maxLength: 300 }), {
+    maxItems: MAX_ISSUER_DOMAINS,
+    description:
+      'The e-mail domains whose users this issuer signs in (`contoso.com`): the sign-in page sends an address at one of them here. Stored lower case, in ASCII (IDNA) and without a trailing dot; a domain belongs to one issuer at most.',
+  }),
 };
 
 /** The name of an issuer field. */
@@ -112,6 +120,7 @@ const optionalFields = {
   allowedTenants: Type.Optional(f.allowedTenants),
   discontinuityPolicy: Type.Optional(f.discontinuityPolicy),
   requireSignedAssertion: Type.Optional(f.requireSignedAssertion),
+  domains: Type.Optional(f.domains),
 };
 
 /** A new issuer: `name` and `issuerUri`, and any other field (the rest take defaults). */

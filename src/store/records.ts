@@ -105,6 +105,7 @@ export function issuerFromRow(row: IssuerRow): IssuerRecord {
     allowedTenants: readJson(row.allowed_tenants) as string[],
     discontinuityPolicy: row.discontinuity_policy as DiscontinuityPolicy,
     requireSignedAssertion: readBoolean(row.require_signed_assertion),
+    domains: readJson(row.domains) as string[],
     createdAt: readDate(row.created_at),
     updatedAt: readDate(row.updated_at),
     version: readInteger(row.version),

@@ -84,6 +84,13 @@ export interface Store {
   /** By ID or by name. */
   getIssuer(idOrName: string): Promise<IssuerRecord | undefined>;
   /**
+   * The issuer holding an e-mail domain, for home-realm discovery: one
+   * indexed read, whatever the number of issuers. `domain` is matched
+   * exactly against the stored form (lower case, ASCII, no trailing dot:
+   * `toDomainName` gives it); a subdomain does not match its parent.
+   */
+  findIssuerByDomain(domain: string): Promise<IssuerRecord | undefined>;
+  /**
    * Creates an issuer. With `firstRefresh`, the issuer's first keys, its
    * last-known-good document and refresh state come in the same transaction
    * (applied as {@link Store.applyRefresh} applies a refresh): an issuer
@@ -93,18 +100,22 @@ export interface Store {
    *   from a document fetched beforehand. It runs inside the transaction, so
    *   it must be pure (no I/O); whatever it throws rolls everything back and
    *   is thrown as is.
-   * @throws ClaimsgateError `CG_STORE_DUPLICATE`, `CG_STORE_INVALID` (also for an application of another issuer).
+   * @throws ClaimsgateError `CG_STORE_DUPLICATE` (also for a domain another issuer holds, naming it),
+   *   `CG_STORE_INVALID` (also for an application of another issuer).
    */
   createIssuer(
     input: NewIssuer,
     actor: Actor,
     firstRefresh?: (issuer: IssuerRecord) => RefreshApplication,
   ): Promise<IssuerRecord>;
-  /** @throws ClaimsgateError `CG_STORE_CONFLICT` when `expectedVersion` is given and stale. */
+  /**
+   * @throws ClaimsgateError `CG_STORE_CONFLICT` when `expectedVersion` is given and stale;
+   *   `CG_STORE_DUPLICATE` for a name, URI, label or domain another issuer holds.
+   */
   updateIssuer(id: string, patch: IssuerPatch, actor: Actor, expectedVersion?: number): Promise<IssuerRecord>;
   /**
-   * Removes the issuer with its keys, mappings, snapshot and refresh state
-   * (the audit log keeps its history). In the same transaction, every realm
+   * Removes the issuer with its keys, mappings, snapshot, refresh state and
+   * domains, which are free from then on (the audit log keeps its history). In the same transaction, every realm
    * that names it stops naming it (see `planIssuerRemoval`): a home realm
    * naming it is cleared, and it leaves the realm's allowed issuers; each
    * such realm gets its `realm.updated` entry.

@@ -1,4 +1,5 @@
 import type { MetadataSignaturePolicy } from '../metadata/check-metadata-signature.js';
+import { normalizeDomains } from './email-domains.js';
 import {
   invalid,
   normalizeThumbprintField,
@@ -79,7 +80,8 @@ function normalizeName(value: unknown): string {
  * Checks a new issuer and fills in its defaults: description '', protocols
  * ['wsfed'], no metadata or login URL, useForLogin true, label = name,
  * refreshIntervalSeconds 3600, signaturePolicy self-consistent, allowSha1
- * false, no allowed tenants, discontinuityPolicy auto, requireSignedAssertion true.
+ * false, no allowed tenants, discontinuityPolicy auto, requireSignedAssertion true,
+ * no domains (domains in their stored form: see email-domains.ts).
  *
  * @throws ClaimsgateError `CG_STORE_INVALID` naming the field.
  */
@@ -102,6 +104,7 @@ export function normalizeNewIssuer(input: NewIssuer): IssuerFields {
     allowedTenants: requireTextList('allowedTenants', input.allowedTenants ?? []),
     discontinuityPolicy: input.discontinuityPolicy ?? ISSUER_DEFAULTS.discontinuityPolicy,
     requireSignedAssertion: input.requireSignedAssertion ?? ISSUER_DEFAULTS.requireSignedAssertion,
+    domains: normalizeDomains('domains', input.domains ?? []),
   };
 }
 
@@ -130,5 +133,6 @@ export function normalizeIssuerPatch(patch: IssuerPatch): Partial<IssuerFields> 
     out.allowedTenants = requireTextList('allowedTenants', patch.allowedTenants);
   if (patch.discontinuityPolicy !== undefined) out.discontinuityPolicy = patch.discontinuityPolicy;
   if (patch.requireSignedAssertion !== undefined) out.requireSignedAssertion = patch.requireSignedAssertion;
+  if (patch.domains !== undefined) out.domains = normalizeDomains('domains', patch.domains);
   return out;
 }

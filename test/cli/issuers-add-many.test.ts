@@ -94,6 +94,30 @@ describe('claimsgate issuers add-many', () => {
     assert.equal(farm.counts().requests, requests, 'no fetch for a taken name');
   });
 
+  it('stores each issuer with the e-mail domains its line lists, for home-realm discovery', async () => {
+    const text = farm.issuers
+      .slice(0, 2)
+      .map((issuer, index) =>
+        JSON.stringify({
+          name: issuer.name,
+          metadataUrl: issuer.metadataUrl,
+          domains: [`Tenant-${index}.example`],
+        }),
+      )
+      .join('\n');
+    const run = await addMany(text, '--yes');
+    assert.equal(run.code, 0, run.stderr);
+    const issuers = stdoutJson<Array<{ name: string; domains: string[] }>>(
+      await runInProcess(['issuers', 'list', '--db', db.path, '--json']),
+    );
+    assert.deepEqual(issuers.map((issuer) => [issuer.name, issuer.domains]).sort(), [
+      [farm.issuers[0]!.name, ['tenant-0.example']],
+      [farm.issuers[1]!.name, ['tenant-1.example']],
+    ]);
+    const help = await runInProcess(['issuers', 'add-many', '--help']);
+    assert.match(help.stdout, /"domains"/);
+  });
+
   it('checks and stores nothing with --dry-run', async () => {
     const run = await addMany(lines(3), '--dry-run');
     assert.equal(run.code, 0, run.stderr);

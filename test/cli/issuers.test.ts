@@ -512,6 +512,60 @@ describe('claimsgate issuers and labels', () => {
   });
 });
 
+describe('claimsgate issuers and e-mail domains', () => {
+  const manual = (name: string, ...extra: string[]) =>
+    cli(['issuers', 'add', name, '--issuer-uri', `urn:${name}`, '--db', db.path, '--json', ...extra]);
+  const edit = async (name: string, ...args: string[]) => {
+    const run = await cli(['issuers', 'edit', name, ...args, '--db', db.path, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    return stdoutJson<{ domains: string[] }>(run).domains;
+  };
+
+  it('adds an issuer with repeated --domain, stored normalised, and shows them', async () => {
+    const run = await manual('contoso', '--domain', 'Contoso.COM', '--domain', 'bücher.example.');
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(stdoutJson<{ issuer: { domains: string[] } }>(run).issuer.domains, [
+      'contoso.com',
+      'xn--bcher-kva.example',
+    ]);
+    const shown = await cli(['issuers', 'show', 'contoso', '--db', db.path]);
+    assert.match(shown.stdout, /^E-mail domains: {3}contoso\.com, xn--bcher-kva\.example$/m);
+  });
+
+  it('replaces the domains with --domain and clears them with --domain "" or --no-domain', async () => {
+    assert.equal((await manual('contoso')).code, 0);
+    assert.deepEqual(await edit('contoso', '--domain', 'a.example', '--domain', 'b.example'), [
+      'a.example',
+      'b.example',
+    ]);
+    assert.deepEqual(await edit('contoso', '--domain', ''), []);
+    assert.deepEqual(await edit('contoso', '--domain', 'c.example'), ['c.example']);
+    assert.deepEqual(await edit('contoso', '--no-domain'), []);
+  });
+
+  it('refuses a domain that is not a DNS name, and one another issuer holds, naming that issuer', async () => {
+    const invalid = await manual('contoso', '--domain', 'bob@contoso.com');
+    assert.equal(errorCode(invalid), 'CG_STORE_INVALID');
+    assert.equal(invalid.code, 1);
+    assert.equal((await manual('contoso', '--domain', 'contoso.com')).code, 0);
+    const taken = await manual('other', '--domain', 'CONTOSO.com');
+    assert.equal(errorCode(taken), 'CG_STORE_DUPLICATE');
+    assert.match(taken.stderr, /contoso\.com.*already belongs to issuer \\?"contoso\\?"/);
+    assert.deepEqual(
+      (await listIssuers()).map((issuer) => issuer.name),
+      ['contoso'],
+    );
+  });
+
+  it('documents --domain and --no-domain in the help of add and edit', async () => {
+    const add = await cli(['issuers', 'add', '--help']);
+    assert.match(add.stdout, /--domain <domain>\s+an e-mail domain whose users it signs in/);
+    const editHelp = await cli(['issuers', 'edit', '--help']);
+    assert.match(editHelp.stdout, /--domain <domain>[\s\S]*replaces the list/);
+    assert.match(editHelp.stdout, /--no-domain\s+clear its e-mail domains/);
+  });
+});
+
 describe('claimsgate issuers refresh', () => {
   beforeEach(async () => {
     const run = await addAdfs('--yes');

@@ -168,3 +168,22 @@ describe('configuration from flags', () => {
     assert.equal(problemAt(problems, 'server.prot').source, 'flag');
   });
 });
+
+describe('signIn.chooserLimit', () => {
+  it('lists at most 10 issuers by default, takes CLAIMSGATE_SIGN_IN_CHOOSER_LIMIT, and refuses a negative or huge limit', () => {
+    assert.equal(loadConfig({ env: KEYED_ENV, flags: {} }).config.signIn.chooserLimit, 10);
+    const { config, sources } = loadConfig({
+      env: { ...KEYED_ENV, CLAIMSGATE_SIGN_IN_CHOOSER_LIMIT: '0' },
+      flags: {},
+    });
+    assert.equal(config.signIn.chooserLimit, 0);
+    assert.equal(sources['signIn.chooserLimit'], 'env');
+    for (const value of ['-1', '1001', 'ten'])
+      problemAt(
+        expectInvalid(() =>
+          loadConfig({ env: { ...KEYED_ENV, CLAIMSGATE_SIGN_IN_CHOOSER_LIMIT: value }, flags: {} }),
+        ).problems,
+        'signIn.chooserLimit',
+      );
+  });
+});

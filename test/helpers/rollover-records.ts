@@ -27,6 +27,7 @@ export function issuerRecord(overrides: Partial<IssuerRecord> = {}): IssuerRecor
     allowedTenants: [],
     discontinuityPolicy: 'auto',
     requireSignedAssertion: true,
+    domains: [],
     createdAt: at(-30 * 86_400),
     updatedAt: at(-30 * 86_400),
     version: 1,

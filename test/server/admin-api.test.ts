@@ -234,6 +234,54 @@ describe('admin API', () => {
       assert.equal((await call('GET', '/admin/api/issuers/manual')).statusCode, 404);
     });
 
+    it('sets e-mail domains on create and update, normalised; refuses a taken one (409, naming the holder) or a bad one (400)', async () => {
+      const created = await call('POST', '/admin/api/issuers', {
+        name: 'tenant-a',
+        issuerUri: 'https://tenant-a.example/',
+        domains: ['Contoso.COM.', 'bücher.example'],
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const issuer = created.json<{ issuer: { id: string; domains: string[] } }>().issuer;
+      assert.deepEqual(issuer.domains, ['contoso.com', 'xn--bcher-kva.example']);
+      const taken = await call('POST', '/admin/api/issuers', {
+        name: 'tenant-b',
+        issuerUri: 'https://tenant-b.example/',
+        domains: ['contoso.com'],
+      });
+      assert.equal(taken.statusCode, 409);
+      const problem = taken.json<Problem>();
+      assert.equal(problem.code, 'CG_STORE_DUPLICATE');
+      assert.equal(problem.detail['holder'], 'tenant-a');
+      assert.match(problem.message, /"contoso\.com" already belongs to issuer "tenant-a"/);
+      for (const domains of [['bob@contoso.com'], ['*.contoso.com'], ['192.0.2.1'], [42]]) {
+        const bad = await call('PATCH', `/admin/api/issuers/${issuer.id}`, { domains });
+        assert.equal(bad.statusCode, 400, JSON.stringify(domains));
+      }
+      const tooMany = await call('PATCH', `/admin/api/issuers/${issuer.id}`, {
+        domains: Array.from({ length: 201 }, (_, index) => `d${index}.example`),
+      });
+      assert.equal(tooMany.statusCode, 400);
+      const patched = await call('PATCH', `/admin/api/issuers/${issuer.id}`, { domains: ['fabrikam.co.uk'] });
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.deepEqual(patched.json<{ issuer: { domains: string[] } }>().issuer.domains, ['fabrikam.co.uk']);
+      const read = await call('GET', '/admin/api/issuers/tenant-a');
+      assert.deepEqual(read.json<{ issuer: { domains: string[] } }>().issuer.domains, ['fabrikam.co.uk']);
+      assert.equal((await call('DELETE', '/admin/api/issuers/tenant-a')).statusCode, 200);
+      const freed = await call('POST', '/admin/api/issuers', {
+        name: 'tenant-b',
+        issuerUri: 'https://tenant-b.example/',
+        domains: ['fabrikam.co.uk'],
+      });
+      assert.equal(freed.statusCode, 201, 'removing an issuer frees its domains');
+      assert.equal((await call('DELETE', '/admin/api/issuers/tenant-b')).statusCode, 200);
+    });
+
+    it('documents the domains field in the OpenAPI issuer schemas', async () => {
+      const document = (await call('GET', '/admin/api/openapi.json')).body;
+      assert.match(document, /"domains":\{[^}]*"maxItems":200/);
+      assert.match(document, /The e-mail domains whose users this issuer signs in/);
+    });
+
     it('deletes an issuer and says which realms stop naming it; refuses (409) while a realm allows it alone', async () => {
       const created = await call('POST', '/admin/api/issuers', {
         name: 'partner',

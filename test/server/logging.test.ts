@@ -86,6 +86,11 @@ describe('the gateway logger', () => {
       redactUrl('/saml2/acs?SAMLResponse=PHN&RelayState=r'),
       `/saml2/acs?SAMLResponse=${REDACTED}&RelayState=${REDACTED}`,
     );
+    // The address the sign-in page asks for is personal data: only its domain is logged, elsewhere.
+    assert.equal(
+      redactUrl('/signin?returnUrl=%2F&LOGIN_HINT=bob%40contoso.com&domain_hint=contoso.com'),
+      `/signin?returnUrl=%2F&LOGIN_HINT=${REDACTED}&domain_hint=contoso.com`,
+    );
     assert.equal(redactUrl('/plain/path'), '/plain/path');
     assert.equal(redactUrl(`/x?a=${'b'.repeat(5000)}`).length, 2049);
   });

@@ -18,6 +18,8 @@ import {
   resolveConnectionSettings,
   type PostgresStoreOptions,
 } from '../../src/store/postgres/postgres-store.js';
+import { selectIssuerByDomainQuery } from '../../src/store/queries/issuer-domain-queries.js';
+import { createPostgresQueryBuilder } from '../../src/store/postgres/postgres-query-builder.js';
 import type { Store } from '../../src/store/store.js';
 import { TEST_POSTGRES_URL, postgresGate } from '../helpers/postgres.js';
 import { describeWithService } from '../helpers/service-gate.js';
@@ -402,6 +404,93 @@ describeWithService('PostgreSQL store', postgres, () => {
       });
     });
 
+    describe('e-mail domains', () => {
+      /** Resolves once another session waits for `client`'s open transaction (the claim it blocks). */
+      async function untilClaimWaits(client: pg.Client): Promise<void> {
+        const xid = await client.query<{ xid: string }>('SELECT (txid_current() % 4294967296)::text AS xid');
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const waiting = await client.query(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1",
+            [xid.rows[0]?.xid],
+          );
+          if (waiting.rowCount !== 0) return;
+          if (Date.now() > deadline) assert.fail('the claim never waited for the other transaction');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+
+      for (const outcome of ['COMMIT', 'ROLLBACK'] as const) {
+        it(`makes a claim wait for another transaction claiming the domain, then ${outcome === 'COMMIT' ? 'refuses it naming the holder' : 'take it once that one rolls back'}`, async () => {
+          const schema = freshSchema();
+          const store = await open(schema);
+          try {
+            const a = await store.createIssuer({ name: 'holder', issuerUri: 'https://a.test/' }, ACTOR);
+            const b = await store.createIssuer({ name: 'claimant', issuerUri: 'https://b.test/' }, ACTOR);
+            await withAdmin(async (client) => {
+              await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+              await client.query('BEGIN');
+              await client.query('INSERT INTO issuer_domains (domain, issuer_id) VALUES ($1, $2)', [
+                'contested.example',
+                a.id,
+              ]);
+              await client.query(`UPDATE issuers SET domains = '["contested.example"]' WHERE id = $1`, [
+                a.id,
+              ]);
+              const claim = store.updateIssuer(b.id, { domains: ['contested.example'] }, ACTOR);
+              const settled = claim.then(
+                (issuer) => ({ issuer }),
+                (error: unknown) => ({ error }),
+              );
+              await untilClaimWaits(client);
+              await client.query(outcome);
+              const result = await settled;
+              if (outcome === 'COMMIT') {
+                assert.ok('error' in result && isClaimsgateError(result.error, 'CG_STORE_DUPLICATE'));
+                assert.equal(result.error.detail['holder'], 'holder');
+                assert.deepEqual((await store.getIssuer(b.id))?.domains, []);
+                assert.equal((await store.findIssuerByDomain('contested.example'))?.id, a.id);
+              } else {
+                assert.ok('issuer' in result, String((result as { error: unknown }).error));
+                assert.equal((await store.findIssuerByDomain('contested.example'))?.id, b.id);
+              }
+            });
+          } finally {
+            await store.close();
+          }
+        });
+      }
+
+      it('finds the issuer of a domain through the primary keys: the plan has no sequential scan', async () => {
+        const schema = freshSchema();
+        const store = await open(schema);
+        try {
+          await store.createIssuer(
+            { name: 'a', issuerUri: 'https://a.test/', domains: ['contoso.com'] },
+            ACTOR,
+          );
+          const query = selectIssuerByDomainQuery.bind(createPostgresQueryBuilder(), {
+            domain: 'contoso.com',
+          });
+          const plan = await withAdmin(async (client) => {
+            await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+            // With sequential scans priced out, a plan still holding one has no index to use.
+            await client.query('SET enable_seqscan = off');
+            const result = await client.query<{ 'QUERY PLAN': string }>(
+              `EXPLAIN ${query.sql}`,
+              query.parameters as unknown[],
+            );
+            return result.rows.map((row) => row['QUERY PLAN']).join('\n');
+          });
+          assert.match(plan, /Index Scan using issuer_domains_pkey on issuer_domains/);
+          assert.match(plan, /Index Scan using issuers_pkey on issuers/);
+          assert.doesNotMatch(plan, /Seq Scan/);
+        } finally {
+          await store.close();
+        }
+      });
+    });
+
     describe('migrations', () => {
       it('migrates a fresh schema once when several instances open it at the same time', async () => {
         const schema = freshSchema();
@@ -467,6 +556,28 @@ VALUES ('from-refresh', 'iss', '${'A'.repeat(40)}', 'metadata', 'refresh', 'reti
             'from-refresh': new Date('2026-01-15T00:00:00.000Z'),
             'by-hand': null,
           });
+        } finally {
+          await store.close();
+        }
+      });
+
+      it('gives existing issuers no domains when it adds them (migration 9), and they can then claim some', async () => {
+        const schema = freshSchema();
+        await withAdmin(async (client) => {
+          await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+          await applyPostgresMigrations(client, schema, START, POSTGRES_MIGRATIONS.slice(0, 8));
+          await client.query(`
+INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url, use_for_login,
+  label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants, created_at, updated_at, version)
+VALUES ('iss', 'contoso', '', 'https://sts.example.test/', '["wsfed"]', NULL, NULL, true, 'CONTOSO', 3600,
+  '{"mode":"self-consistent"}', false, '[]', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1);
+`);
+        });
+        const store = await open(schema);
+        try {
+          assert.deepEqual((await store.getIssuer('contoso'))?.domains, []);
+          await store.updateIssuer('iss', { domains: ['contoso.com'] }, ACTOR);
+          assert.equal((await store.findIssuerByDomain('contoso.com'))?.name, 'contoso');
         } finally {
           await store.close();
         }

@@ -18,7 +18,9 @@ import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import type { ErrorCode } from '../../src/lib/error-codes.js';
+import { selectIssuerByDomainQuery } from '../../src/store/queries/issuer-domain-queries.js';
 import { migrateSqlite } from '../../src/store/sqlite/sqlite-migrate.js';
+import { createSqliteQueryBuilder, sqliteParameters } from '../../src/store/sqlite/sqlite-query-builder.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/sqlite-migrations.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { runStoreContract } from './store-contract.js';
@@ -243,6 +245,61 @@ VALUES ('from-refresh', 'iss', '${'A'.repeat(40)}', 'metadata', 'refresh', 'reti
       assert.deepEqual(probation, { 'from-refresh': new Date('2026-01-15T00:00:00.000Z'), 'by-hand': null });
     } finally {
       await store.close();
+    }
+  });
+
+  it('gives existing issuers no domains when it adds them (migration 9), and they can then claim some', async () => {
+    const path = newPath();
+    mkdirSync(join(path, '..'), { recursive: true });
+    const db = new BetterSqlite3(path);
+    try {
+      migrateSqlite(db, SQLITE_MIGRATIONS.slice(0, 8), frozen());
+      db.exec(`
+INSERT INTO issuers (id, name, description, issuer_uri, protocols, metadata_url, login_url, use_for_login,
+  label, refresh_interval_seconds, signature_policy, allow_sha1, allowed_tenants, created_at, updated_at, version)
+VALUES ('iss', 'contoso', '', 'https://sts.example.test/', '["wsfed"]', NULL, NULL, 1, 'CONTOSO', 3600,
+  '{"mode":"self-consistent"}', 0, '[]', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 1);
+`);
+    } finally {
+      db.close();
+    }
+    const store = await openSqliteStore(path, { now: frozen });
+    try {
+      assert.deepEqual((await store.getIssuer('contoso'))?.domains, []);
+      await store.updateIssuer('iss', { domains: ['contoso.com'] }, 'admin:alice');
+      assert.equal((await store.findIssuerByDomain('contoso.com'))?.name, 'contoso');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('finds the issuer of a domain by primary key: the plan searches both tables by key and scans none', async () => {
+    const path = newPath();
+    const store = await openSqliteStore(path, { now: frozen });
+    await store.createIssuer(
+      { name: 'a', issuerUri: 'https://a.test/', domains: ['contoso.com'] },
+      'admin:alice',
+    );
+    await store.close();
+    const query = selectIssuerByDomainQuery.bind(createSqliteQueryBuilder(), { domain: 'contoso.com' });
+    const db = new BetterSqlite3(path);
+    try {
+      db.exec('ANALYZE');
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+        .all(sqliteParameters(query))
+        .map((row) => (row as { detail: string }).detail);
+      assert.ok(
+        plan.some((step) => /^SEARCH issuer_domains USING PRIMARY KEY \(domain=\?\)/.test(step)),
+        plan.join('; '),
+      );
+      assert.ok(
+        plan.some((step) => /^SEARCH issuers USING INDEX \S+ \(id=\?\)/.test(step)),
+        plan.join('; '),
+      );
+      assert.ok(!plan.some((step) => step.startsWith('SCAN')), plan.join('; '));
+    } finally {
+      db.close();
     }
   });
 

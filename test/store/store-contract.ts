@@ -1382,6 +1382,156 @@ export function runStoreContract(
         }));
     });
 
+    describe('e-mail domains', () => {
+      it('stores domains lower case, in ASCII, without trailing dot or repeats, sorted; none by default', () =>
+        withStore(async ({ store }) => {
+          const plain = await store.createIssuer(issuerInput('a'), ACTOR);
+          assert.deepEqual(plain.domains, []);
+          const issuer = await store.createIssuer(
+            issuerInput('b', {
+              domains: ['Fabrikam.CO.UK.', 'bücher.example', 'contoso.com', 'CONTOSO.com'],
+            }),
+            ACTOR,
+          );
+          assert.deepEqual(issuer.domains, ['contoso.com', 'fabrikam.co.uk', 'xn--bcher-kva.example']);
+          assert.deepEqual((await store.getIssuer(issuer.id))?.domains, issuer.domains);
+          assert.deepEqual(
+            (await store.listIssuers()).find((listed) => listed.id === issuer.id)?.domains,
+            issuer.domains,
+          );
+          const entry = (await store.listAudit({ issuerId: issuer.id })).at(-1);
+          assert.deepEqual((entry?.after as { domains: string[] }).domains, issuer.domains);
+        }));
+
+      it('finds the issuer holding a domain, and nothing for a domain nobody holds or a subdomain', () =>
+        withStore(async ({ store }) => {
+          const a = await store.createIssuer(issuerInput('a', { domains: ['contoso.com'] }), ACTOR);
+          const b = await store.createIssuer(
+            issuerInput('b', { domains: ['fabrikam.com', 'xn--bcher-kva.example'] }),
+            ACTOR,
+          );
+          assert.deepEqual(await store.findIssuerByDomain('contoso.com'), a);
+          assert.deepEqual(await store.findIssuerByDomain('fabrikam.com'), b);
+          assert.deepEqual(await store.findIssuerByDomain('xn--bcher-kva.example'), b);
+          assert.equal(await store.findIssuerByDomain('mail.contoso.com'), undefined);
+          assert.equal(await store.findIssuerByDomain('example.com'), undefined);
+        }));
+
+      it('refuses what is not a DNS name with CG_STORE_INVALID naming the entry, and more than 200 domains', () =>
+        withStore(async ({ store }) => {
+          const refused = [
+            'bob@contoso.com',
+            '*.contoso.com',
+            '192.0.2.1',
+            '0x7f.1',
+            '[::1]',
+            'contoso..com',
+            '-contoso.com',
+            'con_toso.com',
+            'contoso.com/x',
+            ' contoso.com',
+            `${'a'.repeat(64)}.com`,
+            `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`,
+            '',
+          ];
+          for (const domain of refused) {
+            await rejectsWith(
+              store.createIssuer(issuerInput('a', { domains: ['ok.example', domain] }), ACTOR),
+              'CG_STORE_INVALID',
+              domain === '' ? 'domains' : 'domains[1]',
+            );
+          }
+          const many = Array.from({ length: 201 }, (_, index) => `d${index}.example`);
+          await rejectsWith(
+            store.createIssuer(issuerInput('a', { domains: many }), ACTOR),
+            'CG_STORE_INVALID',
+          );
+          const issuer = await store.createIssuer(issuerInput('a', { domains: many.slice(0, 200) }), ACTOR);
+          assert.equal(issuer.domains.length, 200);
+          // 253 characters is the longest name.
+          const longest = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+          const updated = await store.updateIssuer(issuer.id, { domains: [longest] }, ACTOR);
+          assert.deepEqual(updated.domains, [longest]);
+          assert.equal((await store.listIssuers()).length, 1);
+        }));
+
+      it('gives a domain to one issuer: a second claim is refused naming the holder, and writes nothing', () =>
+        withStore(async ({ store }) => {
+          const a = await store.createIssuer(issuerInput('a', { domains: ['contoso.com'] }), ACTOR);
+          const b = await store.createIssuer(issuerInput('b', { domains: ['fabrikam.com'] }), ACTOR);
+          for (const attempt of [
+            store.createIssuer(issuerInput('c', { domains: ['example.org', 'CONTOSO.com.'] }), ACTOR),
+            store.updateIssuer(b.id, { domains: ['fabrikam.com', 'contoso.com'] }, ACTOR),
+          ]) {
+            await assert.rejects(attempt, (error: unknown) => {
+              assert.ok(isClaimsgateError(error, 'CG_STORE_DUPLICATE'));
+              assert.equal(error.detail['field'], 'domains');
+              assert.equal(error.detail['observed'], 'contoso.com');
+              assert.equal(error.detail['holder'], 'contoso-a');
+              assert.match(error.message, /contoso\.com.*contoso-a/);
+              return true;
+            });
+          }
+          assert.equal(await store.getIssuer('contoso-c'), undefined);
+          assert.equal(await store.findIssuerByDomain('example.org'), undefined);
+          assert.deepEqual((await store.getIssuer(b.id))?.domains, ['fabrikam.com']);
+          assert.equal((await store.findIssuerByDomain('contoso.com'))?.id, a.id);
+          assert.equal((await store.findIssuerByDomain('fabrikam.com'))?.id, b.id);
+        }));
+
+      it('moves domains with an update, frees those dropped, and frees all with the issuer', () =>
+        withStore(async ({ store }) => {
+          const a = await store.createIssuer(
+            issuerInput('a', { domains: ['contoso.com', 'contoso.net'] }),
+            ACTOR,
+          );
+          const b = await store.createIssuer(issuerInput('b'), ACTOR);
+          const kept = await store.updateIssuer(a.id, { domains: ['contoso.net', 'contoso.org'] }, ACTOR);
+          assert.deepEqual(kept.domains, ['contoso.net', 'contoso.org']);
+          assert.equal(await store.findIssuerByDomain('contoso.com'), undefined);
+          assert.equal((await store.findIssuerByDomain('contoso.org'))?.id, a.id);
+          // The same domains in another spelling are no change: no new version.
+          const same = await store.updateIssuer(a.id, { domains: ['CONTOSO.ORG', 'contoso.net.'] }, ACTOR);
+          assert.equal(same.version, kept.version);
+          await store.updateIssuer(b.id, { domains: ['contoso.com'] }, ACTOR);
+          assert.equal((await store.findIssuerByDomain('contoso.com'))?.id, b.id);
+          const cleared = await store.updateIssuer(a.id, { domains: [] }, ACTOR);
+          assert.deepEqual(cleared.domains, []);
+          assert.equal(await store.findIssuerByDomain('contoso.net'), undefined);
+          await store.deleteIssuer(b.id, ACTOR);
+          assert.equal(await store.findIssuerByDomain('contoso.com'), undefined);
+          const c = await store.createIssuer(issuerInput('c', { domains: ['contoso.com'] }), ACTOR);
+          assert.equal((await store.findIssuerByDomain('contoso.com'))?.id, c.id);
+        }));
+
+      it('lets exactly one of several concurrent claims of a domain win', () =>
+        withStore(async ({ store }) => {
+          const issuers = [];
+          for (const suffix of ['a', 'b', 'c', 'd', 'e', 'f'])
+            issuers.push(await store.createIssuer(issuerInput(suffix), ACTOR));
+          const claims = await Promise.allSettled([
+            ...issuers.map((issuer) =>
+              store.updateIssuer(issuer.id, { domains: ['contested.example'] }, ACTOR),
+            ),
+            store.createIssuer(issuerInput('g', { domains: ['contested.example'] }), ACTOR),
+          ]);
+          const won = claims.filter((claim) => claim.status === 'fulfilled');
+          assert.equal(won.length, 1, 'one claim wins');
+          for (const claim of claims) {
+            if (claim.status === 'rejected')
+              assert.ok(isClaimsgateError(claim.reason, 'CG_STORE_DUPLICATE'), String(claim.reason));
+          }
+          const holder = await store.findIssuerByDomain('contested.example');
+          const holders = (await store.listIssuers()).filter((issuer) =>
+            issuer.domains.includes('contested.example'),
+          );
+          assert.deepEqual(
+            holders.map((issuer) => issuer.id),
+            [holder?.id],
+          );
+        }));
+    });
+
     describe('key continuity', () => {
       it('gives an issuer the auto discontinuity policy, changes it with an audit entry and refuses an unknown one', () =>
         withStore(async ({ store }) => {

@@ -21,7 +21,7 @@ function invalidField(field: string) {
 }
 
 describe('store input validation', () => {
-  it('fills issuer defaults: label = name, wsfed, hourly refresh, self-consistent signatures, SHA-1 off, auto discontinuity, signed assertions', () => {
+  it('fills issuer defaults: label = name, wsfed, hourly refresh, self-consistent signatures, SHA-1 off, auto discontinuity, signed assertions, no domains', () => {
     assert.deepEqual(normalizeNewIssuer({ name: ' contoso ', issuerUri: 'https://sts.test/' }), {
       name: 'contoso',
       description: '',
@@ -37,6 +37,7 @@ describe('store input validation', () => {
       allowedTenants: [],
       discontinuityPolicy: 'auto',
       requireSignedAssertion: true,
+      domains: [],
     });
   });
 

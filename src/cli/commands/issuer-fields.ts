@@ -30,10 +30,12 @@ export interface IssuerFieldOptions {
   readonly tenant?: string[] | false;
   readonly onDiscontinuity?: DiscontinuityPolicy;
   readonly requireSignedAssertion?: boolean;
+  /** `false` from `--no-domain`. */
+  readonly domain?: string[] | false;
 }
 
-/** Collects `--tenant` values; `--no-tenant` before them counts as none. */
-function collectTenant(value: string, previous: string[] | false | undefined): string[] {
+/** Collects `--tenant` or `--domain` values; `--no-tenant` / `--no-domain` before them counts as none. */
+function collectList(value: string, previous: string[] | false | undefined): string[] {
   return [...(Array.isArray(previous) ? previous : []), value];
 }
 
@@ -113,17 +115,25 @@ export function addIssuerFieldOptions(command: Command, forEdit: boolean): Comma
     forEdit
       ? 'the tenants allowed under a {tenantid} issuer URI (repeatable; replaces the list; "" clears it)'
       : 'a tenant allowed under a {tenantid} issuer URI (repeatable)',
-    collectTenant,
+    collectList,
   );
   if (forEdit) command.option('--no-tenant', 'clear the allowed tenants (the same as --tenant "")');
+  command.option(
+    '--domain <domain>',
+    forEdit
+      ? 'the e-mail domains whose users it signs in, sent here by the sign-in page (repeatable; replaces the list; "" clears it)'
+      : 'an e-mail domain whose users it signs in (contoso.com), sent here by the sign-in page (repeatable; one issuer per domain)',
+    collectList,
+  );
+  if (forEdit) command.option('--no-domain', 'clear its e-mail domains (the same as --domain "")');
   return command;
 }
 
-/** The allowed tenants the options give: `--no-tenant` or only `""` clear the list; `""` is never a tenant. */
-function tenantsFrom(tenant: IssuerFieldOptions['tenant']): string[] | undefined {
-  if (tenant === undefined) return undefined;
-  if (tenant === false) return [];
-  return tenant.filter((id) => id.trim() !== '');
+/** The list `--tenant` or `--domain` give: `--no-…` or only `""` clear it; `""` is never an entry. */
+function listFrom(list: IssuerFieldOptions['tenant']): string[] | undefined {
+  if (list === undefined) return undefined;
+  if (list === false) return [];
+  return list.filter((entry) => entry.trim() !== '');
 }
 
 /** The issuer fields the options give, and only those. */
@@ -142,9 +152,10 @@ export function issuerFieldsFrom(command: Command, options: IssuerFieldOptions):
     refreshIntervalSeconds: options.refreshInterval,
     signaturePolicy,
     allowSha1: options.allowSha1,
-    allowedTenants: tenantsFrom(options.tenant),
+    allowedTenants: listFrom(options.tenant),
     discontinuityPolicy: options.onDiscontinuity,
     requireSignedAssertion: options.requireSignedAssertion,
+    domains: listFrom(options.domain),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }

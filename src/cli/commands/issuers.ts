@@ -141,6 +141,7 @@ async function runShow(io: CliIo, name: string, options: StoreOptions): Promise<
       `Discontinuity:    ${DISCONTINUITY_TEXT[issuer.discontinuityPolicy]}`,
     ];
     if (issuer.allowedTenants.length > 0) lines.push(`Tenants:          ${issuer.allowedTenants.join(', ')}`);
+    if (issuer.domains.length > 0) lines.push(`E-mail domains:   ${issuer.domains.join(', ')}`);
     lines.push(`Version:          ${issuer.version}, updated ${formatInstant(issuer.updatedAt)}`);
     if (issuer.metadataUrl !== null) {
       lines.push(

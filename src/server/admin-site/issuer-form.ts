@@ -57,6 +57,8 @@ export interface IssuerFormValues {
   readonly allowSha1: boolean;
   readonly requireSignedAssertion: boolean;
   readonly allowedTenants: string;
+  /** One domain per line; undefined when a submitted form did not carry the field (it then stays as it is). */
+  readonly domains: string | undefined;
   readonly policyMode: string;
   readonly pinnedSigners: string;
   readonly discontinuityPolicy: string;
@@ -78,6 +80,7 @@ export function issuerFormValues(issuer: IssuerView): IssuerFormValues {
     allowSha1: issuer.allowSha1,
     requireSignedAssertion: issuer.requireSignedAssertion,
     allowedTenants: issuer.allowedTenants.join('\n'),
+    domains: issuer.domains.join('\n'),
     policyMode: issuer.signaturePolicy.mode,
     pinnedSigners:
       issuer.signaturePolicy.mode === 'pinned' ? issuer.signaturePolicy.pinnedSigners.join('\n') : '',
@@ -107,6 +110,7 @@ export function submittedIssuerValues(fields: FormFields, current: IssuerView): 
     allowSha1: fieldText(fields, 'allowSha1') !== '',
     requireSignedAssertion: checkboxOf(fields, 'requireSignedAssertion') ?? current.requireSignedAssertion,
     allowedTenants: fieldText(fields, 'allowedTenants'),
+    domains: fields['domains'] === undefined ? undefined : fieldText(fields, 'domains'),
     policyMode: fieldText(fields, 'policyMode'),
     pinnedSigners: fieldText(fields, 'pinnedSigners'),
     discontinuityPolicy: fieldText(fields, 'discontinuityPolicy'),
@@ -189,6 +193,8 @@ export function readIssuerUpdate(values: IssuerFormValues): {
       allowSha1: values.allowSha1,
       requireSignedAssertion: values.requireSignedAssertion,
       allowedTenants: lines(values.allowedTenants),
+      // A form without the field (an older page) leaves the domains as they are.
+      ...(values.domains === undefined ? {} : { domains: lines(values.domains) }),
       signaturePolicy,
       ...(discontinuityPolicy === undefined ? {} : { discontinuityPolicy }),
     },
@@ -312,6 +318,15 @@ export function renderIssuerForm(options: {
         rows: 3,
         error: errors.allowedTenants,
         hint: 'One tenant ID per line; needed when the issuer URI contains {tenantid}.',
+      }),
+      textareaField({
+        form,
+        name: 'domains',
+        label: 'E-mail domains',
+        value: values.domains ?? '',
+        rows: 3,
+        error: errors.domains,
+        hint: 'One domain per line (contoso.com): the sign-in page sends users with an address there to this issuer. A domain belongs to one issuer only.',
       }),
       selectField({
         form,

@@ -70,6 +70,7 @@ const ISSUER_FORM_FIELDS = [
   'allowSha1',
   'requireSignedAssertion',
   'allowedTenants',
+  'domains',
   'policyMode',
   'signaturePolicy',
   'pinnedSigners',
@@ -152,6 +153,7 @@ function issuerFields(detail: IssuerDetail): SafeHtml {
       'Allowed tenants',
       issuer.allowedTenants.length === 0 ? textOf(null) : describeList(issuer.allowedTenants),
     ],
+    ['E-mail domains', issuer.domains.length === 0 ? textOf(null) : describeList(issuer.domains)],
     ['Created', timeOf(issuer.createdAt)],
     ['Last changed', html`${timeOf(issuer.updatedAt)} (version ${issuer.version})`],
   ]);

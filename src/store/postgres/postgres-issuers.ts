@@ -13,6 +13,12 @@ import {
   updateIssuerQuery,
   type IssuerColumns,
 } from '../queries/issuer-queries.js';
+import {
+  claimIssuerDomainQuery,
+  deleteIssuerDomainsQuery,
+  selectIssuerByDomainQuery,
+} from '../queries/issuer-domain-queries.js';
+import { domainsChanged, domainTakenError } from '../issuer-domains.js';
 import { selectIssuerKeysQuery } from '../queries/key-queries.js';
 import { unlinkColumns, unlinkRealmQuery } from '../queries/realm-queries.js';
 import { rescheduleRefreshQuery, selectRefreshStateQuery } from '../queries/refresh-queries.js';
@@ -63,6 +69,7 @@ function fieldsOf(issuer: IssuerRecord): IssuerFields {
     requireSignedAssertion: issuer.requireSignedAssertion,
     allowedTenants: issuer.allowedTenants,
     discontinuityPolicy: issuer.discontinuityPolicy,
+    domains: issuer.domains,
   };
 }
 
@@ -98,6 +105,33 @@ export async function getIssuer(
   return row === undefined ? undefined : issuerFromRow(row);
 }
 
+/** The issuer holding an e-mail domain (in its stored form): one primary-key read, whatever the number of issuers. */
+export async function findIssuerByDomain(
+  context: PostgresContext,
+  domain: string,
+): Promise<IssuerRecord | undefined> {
+  const row = await selectFirst(context, selectIssuerByDomainQuery.bind(context.sql, { domain }));
+  return row === undefined ? undefined : issuerFromRow(row);
+}
+
+/**
+ * Gives the issuer exactly `domains` in issuer_domains, inside the
+ * transaction writing its `domains`. A domain another transaction is
+ * claiming makes this one wait for it (the primary key), then find it taken
+ * or free: two writers cannot both win. Domains are claimed in sorted order.
+ *
+ * @throws ClaimsgateError `CG_STORE_DUPLICATE` naming the issuer that holds one of them.
+ */
+async function writeDomains(tx: Transaction, issuerId: string, domains: readonly string[]): Promise<void> {
+  await tx.run(deleteIssuerDomainsQuery.bind(tx.sql, { issuerId }));
+  for (const domain of domains) {
+    if ((await tx.first(claimIssuerDomainQuery.bind(tx.sql, { domain, issuerId }))) !== undefined) continue;
+    // READ COMMITTED: this statement sees the holder that committed while the claim waited.
+    const holder = await tx.first(selectIssuerByDomainQuery.bind(tx.sql, { domain }));
+    throw domainTakenError(domain, holder === undefined ? undefined : issuerFromRow(holder));
+  }
+}
+
 export async function createIssuer(
   context: PostgresContext,
   input: NewIssuer,
@@ -114,6 +148,7 @@ export async function createIssuer(
       at: tx.now,
     });
     await requirePostgresLabelFree(context, tx, issuer.label, issuer.id);
+    await writeDomains(tx, issuer.id, issuer.domains);
     await tx.audit({
       actor: who,
       action: 'issuer.created',
@@ -149,6 +184,7 @@ export async function updateIssuer(
     const after = await writeIssuer(tx, fields, { ...issuerColumns(merged), id, at: tx.now }, 'update');
     if (labelKey(after.label) !== labelKey(before.label))
       await requirePostgresLabelFree(context, tx, after.label, id);
+    if (domainsChanged(before.domains, after.domains)) await writeDomains(tx, id, after.domains);
     const stateRow = await tx.first(selectRefreshStateQuery.bind(context.sql, { issuerId: id }));
     const nextAttemptAt = rescheduleRefresh(
       before,
@@ -193,7 +229,7 @@ export async function deleteIssuer(
       tx.notify({ kind: 'realm', issuerId: null });
     }
     const keys = await tx.rows(selectIssuerKeysQuery.bind(context.sql, { issuerId: id }));
-    // Keys, mappings, snapshot and refresh state go with it (ON DELETE CASCADE).
+    // Keys, mappings, snapshot, refresh state and domains go with it (ON DELETE CASCADE).
     await tx.run(deleteIssuerQuery.bind(context.sql, { id }));
     await tx.audit({
       actor: who,

@@ -245,6 +245,22 @@ ALTER TABLE keys ADD COLUMN probation_from timestamptz;
 UPDATE keys SET probation_from = first_seen_at WHERE added_by = 'refresh';
 `,
   },
+  {
+    version: 9,
+    name: 'issuer domains',
+    // The e-mail domains each issuer signs users in for: the list on the issuer, and one row per
+    // domain whose primary key gives a domain to one issuer at most and finds it with one indexed
+    // read (home-realm discovery). Existing issuers hold none.
+    sql: `
+ALTER TABLE issuers ADD COLUMN domains jsonb NOT NULL DEFAULT '[]'::jsonb;
+
+CREATE TABLE issuer_domains (
+  domain text CONSTRAINT issuer_domains_pkey PRIMARY KEY,
+  issuer_id text NOT NULL REFERENCES issuers (id) ON DELETE CASCADE
+);
+CREATE INDEX issuer_domains_issuer_id ON issuer_domains (issuer_id);
+`,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -33,7 +33,14 @@ import {
   type ConnectionSettings,
   type PostgresTarget,
 } from './postgres-connection.js';
-import { createIssuer, deleteIssuer, getIssuer, listIssuers, updateIssuer } from './postgres-issuers.js';
+import {
+  createIssuer,
+  deleteIssuer,
+  findIssuerByDomain,
+  getIssuer,
+  listIssuers,
+  updateIssuer,
+} from './postgres-issuers.js';
 import { addKey, getKey, listKeys, recordKeyUse, setKeyState } from './postgres-keys.js';
 import { createPostgresQueryBuilder, type PostgresDatabase } from './postgres-query-builder.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
@@ -177,6 +184,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     backend: 'postgres',
     listIssuers: () => listIssuers(context),
     getIssuer: (idOrName) => getIssuer(context, idOrName),
+    findIssuerByDomain: (domain) => findIssuerByDomain(context, domain),
     createIssuer: (input, actor, firstRefresh) => createIssuer(context, input, actor, firstRefresh),
     updateIssuer: (id, patch, actor, expectedVersion) =>
       updateIssuer(context, id, patch, actor, expectedVersion),

@@ -20,6 +20,7 @@ export interface IssuerColumns {
   readonly allowed_tenants: string;
   readonly discontinuity_policy: string;
   readonly require_signed_assertion: boolean;
+  readonly domains: string;
 }
 
 const json = (value: unknown): string => toJsonColumn(value) ?? 'null';
@@ -40,6 +41,7 @@ export function issuerColumns(fields: IssuerFields): IssuerColumns {
     allowed_tenants: json(fields.allowedTenants),
     discontinuity_policy: fields.discontinuityPolicy,
     require_signed_assertion: fields.requireSignedAssertion,
+    domains: json(fields.domains),
   };
 }
 
@@ -60,6 +62,7 @@ function issuerValues(p: IssuerColumns): IssuerColumns {
     allowed_tenants: p.allowed_tenants,
     discontinuity_policy: p.discontinuity_policy,
     require_signed_assertion: p.require_signed_assertion,
+    domains: p.domains,
   };
 }
 

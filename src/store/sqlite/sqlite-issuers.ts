@@ -21,6 +21,12 @@ import {
   selectIssuersQuery,
   updateIssuerQuery,
 } from '../queries/issuer-queries.js';
+import {
+  claimIssuerDomainQuery,
+  deleteIssuerDomainsQuery,
+  selectIssuerByDomainQuery,
+} from '../queries/issuer-domain-queries.js';
+import { domainsChanged, domainTakenError } from '../issuer-domains.js';
 import { selectIssuerKeysQuery } from '../queries/key-queries.js';
 import { selectRealmsQuery, unlinkColumns, unlinkRealmQuery } from '../queries/realm-queries.js';
 import { rescheduleRefreshQuery } from '../queries/refresh-queries.js';
@@ -50,6 +56,26 @@ export function listIssuers(ctx: SqliteContext): IssuerRecord[] {
 export function findIssuer(ctx: SqliteContext, idOrName: string): IssuerRecord | undefined {
   const row = ctx.first(selectIssuerByIdOrNameQuery.bind(ctx.sql, { key: idOrName }));
   return row === undefined ? undefined : issuerFromRow(row);
+}
+
+/** The issuer holding an e-mail domain (in its stored form): one primary-key read, whatever the number of issuers. */
+export function findIssuerByDomain(ctx: SqliteContext, domain: string): IssuerRecord | undefined {
+  const row = ctx.first(selectIssuerByDomainQuery.bind(ctx.sql, { domain }));
+  return row === undefined ? undefined : issuerFromRow(row);
+}
+
+/**
+ * Gives the issuer exactly `domains` in issuer_domains; call inside the
+ * transaction writing its `domains` (SQLite has one writer at a time).
+ *
+ * @throws ClaimsgateError `CG_STORE_DUPLICATE` naming the issuer that holds one of them.
+ */
+function writeDomains(ctx: SqliteContext, issuerId: string, domains: readonly string[]): void {
+  ctx.run(deleteIssuerDomainsQuery.bind(ctx.sql, { issuerId }));
+  for (const domain of domains) {
+    if (ctx.first(claimIssuerDomainQuery.bind(ctx.sql, { domain, issuerId })) === undefined)
+      throw domainTakenError(domain, findIssuerByDomain(ctx, domain));
+  }
 }
 
 export function requireIssuer(ctx: SqliteContext, id: string): IssuerRecord {
@@ -86,6 +112,7 @@ function fieldsOf(issuer: IssuerRecord): IssuerFields {
     requireSignedAssertion: issuer.requireSignedAssertion,
     allowedTenants: issuer.allowedTenants,
     discontinuityPolicy: issuer.discontinuityPolicy,
+    domains: issuer.domains,
   };
 }
 
@@ -98,6 +125,7 @@ export function createIssuer(ctx: SqliteContext, input: NewIssuer, actor: Actor)
     ctx.first(insertIssuerQuery.bind(ctx.sql, { ...issuerColumns(fields), id, at })),
   );
   requireSqliteLabelFree(ctx, issuer.label, id);
+  writeDomains(ctx, id, issuer.domains);
   ctx.audit({
     at,
     actor: who,
@@ -131,6 +159,7 @@ export function updateIssuer(
     ctx.first(updateIssuerQuery.bind(ctx.sql, { ...issuerColumns(after), id, at })),
   );
   if (labelKey(updated.label) !== labelKey(current.label)) requireSqliteLabelFree(ctx, updated.label, id);
+  if (domainsChanged(current.domains, updated.domains)) writeDomains(ctx, id, updated.domains);
   const nextAttemptAt = rescheduleRefresh(before, after, findRefreshState(ctx, id), at);
   if (nextAttemptAt !== undefined) {
     ctx.run(rescheduleRefreshQuery.bind(ctx.sql, { issuerId: id, nextAttemptAt }));
@@ -164,8 +193,8 @@ export function requireSqliteLabelFree(ctx: SqliteContext, label: string, issuer
 }
 
 /**
- * Deletes the issuer; its keys, mappings, snapshot and refresh state go with
- * it (ON DELETE CASCADE), and the realms that name it stop naming it.
+ * Deletes the issuer; its keys, mappings, snapshot, refresh state and
+ * domains go with it (ON DELETE CASCADE), and the realms that name it stop naming it.
  *
  * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_STORE_REFERENCED` (see planIssuerRemoval).
  */

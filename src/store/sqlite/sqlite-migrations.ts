@@ -233,6 +233,22 @@ ALTER TABLE keys ADD COLUMN probation_from TEXT;
 UPDATE keys SET probation_from = first_seen_at WHERE added_by = 'refresh';
 `;
 
+/**
+ * The e-mail domains each issuer signs users in for (docs/sign-in.md,
+ * "Home-realm discovery"): the list on the issuer, and one row per domain in
+ * `issuer_domains`, whose primary key gives a domain to one issuer at most
+ * and finds it with one indexed read. Existing issuers hold none.
+ */
+const ISSUER_DOMAINS = `
+ALTER TABLE issuers ADD COLUMN domains TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE issuer_domains (
+  domain TEXT PRIMARY KEY,
+  issuer_id TEXT NOT NULL REFERENCES issuers (id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX issuer_domains_issuer_id ON issuer_domains (issuer_id);
+`;
+
 /** Every SQLite migration, oldest first. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
@@ -243,4 +259,5 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 6, name: 'token claim types', up: TOKEN_CLAIM_TYPES },
   { version: 7, name: 'require signed assertion', up: REQUIRE_SIGNED_ASSERTION },
   { version: 8, name: 'key probation', up: KEY_PROBATION },
+  { version: 9, name: 'issuer domains', up: ISSUER_DOMAINS },
 ];

@@ -54,7 +54,14 @@ import {
 } from './sqlite-connection.js';
 import { findTokenClaimTypes, recordTokenClaimTypes } from './sqlite-claim-types.js';
 import { createSqliteContext, type SqliteContext } from './sqlite-context.js';
-import { createIssuer, deleteIssuer, findIssuer, listIssuers, updateIssuer } from './sqlite-issuers.js';
+import {
+  createIssuer,
+  deleteIssuer,
+  findIssuer,
+  findIssuerByDomain,
+  listIssuers,
+  updateIssuer,
+} from './sqlite-issuers.js';
 import { activateOnUse, addKey, findKey, listKeys, setKeyState, touchKeyUse } from './sqlite-keys.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.js';
@@ -157,6 +164,10 @@ class SqliteStore implements Store {
 
   getIssuer(idOrName: string): Promise<IssuerRecord | undefined> {
     return this.#read((ctx) => findIssuer(ctx, idOrName));
+  }
+
+  findIssuerByDomain(domain: string): Promise<IssuerRecord | undefined> {
+    return this.#read((ctx) => findIssuerByDomain(ctx, domain));
   }
 
   createIssuer(

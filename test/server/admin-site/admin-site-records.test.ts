@@ -189,6 +189,80 @@ describe('realms, claim mappings, issuer fields and the audit log on the admin s
     assert.equal(await save({ requireSignedAssertion: ['off', 'on'] }), true);
   });
 
+  it('edits an issuer’s e-mail domains, one per line, shows them, and names the issuer holding a taken one next to the field', async () => {
+    const other = await fixture.store.createIssuer(
+      { name: 'holder', issuerUri: 'https://holder.example.test/', domains: ['taken.example'] },
+      'test',
+    );
+    try {
+      const fields = async (domains?: string): Promise<Record<string, string | string[]>> => {
+        const issuer = (await fixture.store.getIssuer('sim'))!;
+        return {
+          version: String(issuer.version),
+          name: 'sim',
+          description: issuer.description,
+          issuerUri: issuer.issuerUri,
+          metadataUrl: issuer.metadataUrl!,
+          loginUrl: issuer.loginUrl!,
+          label: issuer.label,
+          protocols: [...issuer.protocols],
+          useForLogin: 'on',
+          refreshIntervalSeconds: String(issuer.refreshIntervalSeconds),
+          allowedTenants: '',
+          policyMode: 'self-consistent',
+          pinnedSigners: '',
+          ...(domains === undefined ? {} : { domains }),
+        };
+      };
+      const edit = await getPage(fixture.app, '/admin/issuers/sim/edit', admin.cookie);
+      assert.match(edit.body, /<textarea [^>]*name="domains"/);
+      const saved = await submit(
+        fixture.app,
+        admin,
+        '/admin/issuers/sim/edit',
+        await fields('Contoso.com\r\n\r\n  bücher.example.  \r\n'),
+      );
+      assert.equal(saved.statusCode, 303, saved.body.slice(0, 800));
+      assert.deepEqual((await fixture.store.getIssuer('sim'))?.domains, [
+        'contoso.com',
+        'xn--bcher-kva.example',
+      ]);
+      const page = await getPage(fixture.app, '/admin/issuers/sim', admin.cookie);
+      assert.match(textOf(page.body), /E-mail domains\s*contoso\.com/);
+
+      // A form without the field (a page from before it existed) leaves the domains as they are.
+      assert.equal(
+        (await submit(fixture.app, admin, '/admin/issuers/sim/edit', await fields())).statusCode,
+        303,
+      );
+      assert.deepEqual((await fixture.store.getIssuer('sim'))?.domains, [
+        'contoso.com',
+        'xn--bcher-kva.example',
+      ]);
+
+      const taken = await submit(
+        fixture.app,
+        admin,
+        '/admin/issuers/sim/edit',
+        await fields('taken.example'),
+      );
+      assert.equal(taken.statusCode, 409, taken.body.slice(0, 800));
+      assert.match(taken.body, /id="issuer-domains"[^>]*aria-invalid="true"/);
+      assert.match(textOf(taken.body), /taken\.example.*already belongs to issuer "holder"/);
+      const invalid = await submit(fixture.app, admin, '/admin/issuers/sim/edit', await fields('*.example'));
+      assert.equal(invalid.statusCode, 400);
+      assert.match(invalid.body, /id="issuer-domains"[^>]*aria-invalid="true"/);
+
+      assert.equal(
+        (await submit(fixture.app, admin, '/admin/issuers/sim/edit', await fields(''))).statusCode,
+        303,
+      );
+      assert.deepEqual((await fixture.store.getIssuer('sim'))?.domains, []);
+    } finally {
+      await fixture.store.deleteIssuer(other.id, 'test');
+    }
+  });
+
   it('filters the audit log by issuer, action, actor, dates and text, and pages through it', async () => {
     // The earlier tests wrote admin entries; add enough for two pages.
     for (let index = 0; index < 55; index += 1) {
