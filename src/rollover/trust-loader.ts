@@ -36,6 +36,8 @@ export interface LoadedRecords {
   issuerByUri(uri: string): IssuerRecord | undefined;
   /** The issuer with exactly this name. */
   issuerByName(name: string): IssuerRecord | undefined;
+  /** The issuer holding this e-mail domain (in its stored form: lower case, ASCII). */
+  issuerByDomain(domain: string): IssuerRecord | undefined;
   /** The issuer's keys, any state. */
   keysOf(issuerId: string): readonly KeyRecord[];
   /** The issuer's claim mappings. */
@@ -140,6 +142,7 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
   let issuers = new Map<string, IssuerRecord>();
   let byUri = new Map<string, string>();
   let byName = new Map<string, string>();
+  let byDomain = new Map<string, string>();
   let keysByIssuer = new Map<string, readonly KeyRecord[]>();
   let mappingsByIssuer = new Map<string, readonly ClaimMappingRecord[]>();
   let states = new Map<string, RefreshStateRecord>();
@@ -216,6 +219,10 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
         const id = byName.get(name);
         return id === undefined ? undefined : issuers.get(id);
       },
+      issuerByDomain: (domain) => {
+        const id = byDomain.get(domain);
+        return id === undefined ? undefined : issuers.get(id);
+      },
       keysOf: (issuerId) => keysByIssuer.get(issuerId) ?? none,
       mappingsOf: (issuerId) => mappingsByIssuer.get(issuerId) ?? none,
       labelConflicts: () => {
@@ -240,6 +247,9 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
     issuers = new Map(issuerList.map((issuer) => [issuer.id, issuer]));
     byUri = new Map(issuerList.map((issuer) => [issuer.issuerUri, issuer.id]));
     byName = new Map(issuerList.map((issuer) => [issuer.name, issuer.id]));
+    byDomain = new Map(
+      issuerList.flatMap((issuer) => issuer.domains.map((domain) => [domain, issuer.id] as const)),
+    );
     keysByIssuer = groupBy(keyList, (key) => key.issuerId);
     mappingsByIssuer = groupBy(mappingList, (mapping) => mapping.issuerId);
     pendingChanges = new Map(pending.map((change) => [change.issuerId, change]));
@@ -286,16 +296,19 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARTIAL_READ_CONCURRENCY, ids.length) }, worker));
-    // An issuer URI or name now held by an issuer this batch did not read (one
+    // An issuer URI, name or e-mail domain now held by an issuer this batch did not read (one
     // renamed and another given its old URI, changes whose notices are still
     // to come): the directory cannot be patched consistently; read it all.
     const reading = new Set(ids);
     for (const read of reads) {
       if (read.issuer === undefined) continue;
-      const uriOwner = byUri.get(read.issuer.issuerUri);
-      const nameOwner = byName.get(read.issuer.name);
-      if (uriOwner !== undefined && uriOwner !== read.id && !reading.has(uriOwner)) return false;
-      if (nameOwner !== undefined && nameOwner !== read.id && !reading.has(nameOwner)) return false;
+      const owners = [
+        byUri.get(read.issuer.issuerUri),
+        byName.get(read.issuer.name),
+        ...read.issuer.domains.map((domain) => byDomain.get(domain)),
+      ];
+      if (owners.some((owner) => owner !== undefined && owner !== read.id && !reading.has(owner)))
+        return false;
     }
     // Changed in place, in this one synchronous step (see makeView).
     let labelsChanged = false;
@@ -315,6 +328,7 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
         remove.push(old.issuerUri);
         if (byUri.get(old.issuerUri) === read.id) byUri.delete(old.issuerUri);
         if (byName.get(old.name) === read.id) byName.delete(old.name);
+        for (const domain of old.domains) if (byDomain.get(domain) === read.id) byDomain.delete(domain);
       }
       if (read.issuer === undefined) {
         issuers.delete(read.id);
@@ -327,6 +341,7 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
       issuers.set(read.id, read.issuer);
       byUri.set(read.issuer.issuerUri, read.id);
       byName.set(read.issuer.name, read.id);
+      for (const domain of read.issuer.domains) byDomain.set(domain, read.id);
       keysByIssuer.set(read.id, read.keys);
       mappingsByIssuer.set(read.id, read.mappings);
       if (read.state === undefined) states.delete(read.id);

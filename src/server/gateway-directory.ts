@@ -18,7 +18,10 @@ import type { Store } from '../store/store.js';
  * milliseconds), so a write is seen by the next sign-in. A change made by
  * another instance reaches sign-ins when the change feed brings it.
  */
-export interface GatewayDirectory extends Pick<Store, 'getIssuer' | 'listIssuers' | 'listRealms'> {
+export interface GatewayDirectory extends Pick<
+  Store,
+  'getIssuer' | 'listIssuers' | 'listRealms' | 'findIssuerByDomain'
+> {
   /** The issuer's claim mappings (`listClaimMappings(issuerId)`). */
   listClaimMappings(issuerId: string): Promise<ClaimMappingRecord[]>;
   /** Labels several issuers share (see refuse-shared-label.ts). */
@@ -28,7 +31,7 @@ export interface GatewayDirectory extends Pick<Store, 'getIssuer' | 'listIssuers
 /** Creates the directory over the engine's records, falling back to the store for what they lack. */
 export function createGatewayDirectory(
   engine: Pick<RolloverEngine, 'directory'>,
-  store: Pick<Store, 'getIssuer' | 'listIssuers' | 'listRealms' | 'listClaimMappings'>,
+  store: Pick<Store, 'getIssuer' | 'listIssuers' | 'listRealms' | 'listClaimMappings' | 'findIssuerByDomain'>,
 ): GatewayDirectory {
   /** The records when they hold every issuer change seen, else undefined (read the store). */
   const issuerRecords = () => {
@@ -40,6 +43,10 @@ export function createGatewayDirectory(
       const records = issuerRecords();
       if (records === undefined) return store.getIssuer(idOrName);
       return records.issuer(idOrName) ?? records.issuerByName(idOrName) ?? store.getIssuer(idOrName);
+    },
+    async findIssuerByDomain(domain) {
+      const records = issuerRecords();
+      return records?.issuerByDomain(domain) ?? store.findIssuerByDomain(domain);
     },
     async listIssuers(): Promise<IssuerRecord[]> {
       const records = issuerRecords();

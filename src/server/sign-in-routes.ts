@@ -63,7 +63,7 @@ interface DomainHintOutcome {
 /**
  * Follows `?domain_hint=<domain>`, else `?login_hint=<e-mail address>` (what
  * the e-mail form sends) to the issuer the realm offers for that domain: one
- * indexed read. Undefined when neither is given.
+ * lookup in the directory's domain index. Undefined when neither is given.
  *
  * SECURITY: only the domain leaves this function; the address is neither
  * logged nor kept.
@@ -122,7 +122,7 @@ export function registerSignInRoutes(
   services: GatewayServices,
   signInStrategies: readonly SignInStrategy[],
 ): void {
-  const { config, directory, store, cookies, sessions, admin, revocations } = services;
+  const { config, directory, cookies, sessions, admin, revocations } = services;
   const publicUrl = config.server.publicUrl;
   const strategies = new Map(signInStrategies.map((strategy) => [strategy.protocol, strategy]));
   for (const strategy of signInStrategies) {
@@ -135,10 +135,10 @@ export function registerSignInRoutes(
     try {
       const realm = await findGatewayRealm(directory, publicUrl);
       const whr = queryValue(request, 'whr');
-      // A named issuer is read by its name alone; a domain's issuer by one indexed read of the store (the
-      // directory keeps no domain index); the list only when the user must choose.
+      // A named issuer and a domain's issuer are found by one lookup in the directory (in memory);
+      // the list only when the user must choose.
       let chosen = whr === undefined ? undefined : await findOfferedIssuer(directory, realm, whr);
-      const hint = chosen === undefined ? await followDomainHint(store, realm, request) : undefined;
+      const hint = chosen === undefined ? await followDomainHint(directory, realm, request) : undefined;
       if (hint !== undefined) {
         chosen = hint.issuer;
         request.log.info(

@@ -36,6 +36,7 @@ function watchedStore(store: Store) {
       listIssuers: read('listIssuers', () => store.listIssuers()),
       listRealms: read('listRealms', () => store.listRealms()),
       listClaimMappings: read('listClaimMappings', (issuerId?: string) => store.listClaimMappings(issuerId)),
+      findIssuerByDomain: read('findIssuerByDomain', (domain: string) => store.findIssuerByDomain(domain)),
     },
   };
 }
@@ -43,7 +44,7 @@ function watchedStore(store: Store) {
 async function setUp() {
   const store = await openStore(join(directory, `directory-${count++}.db`));
   const contoso = await store.createIssuer(
-    { name: 'contoso', issuerUri: 'https://contoso.test/', label: 'CONTOSO' },
+    { name: 'contoso', issuerUri: 'https://contoso.test/', label: 'CONTOSO', domains: ['contoso.com'] },
     ACTOR,
   );
   await store.createClaimMapping({ issuerId: contoso.id, label: 'CONTOSO', nameClaim: 'upn' }, ACTOR);
@@ -96,6 +97,11 @@ describe('the gateway directory', () => {
     );
     assert.equal((await bench.directory.listClaimMappings(bench.contoso.id))[0]?.label, 'CONTOSO');
     assert.deepEqual(await bench.directory.labelConflicts(), []);
+    assert.equal(
+      (await bench.directory.findIssuerByDomain('contoso.com'))?.id,
+      bench.contoso.id,
+      'by domain',
+    );
     assert.deepEqual(bench.watched.reads, [], 'no store read');
     await bench.store.close();
   });
