@@ -107,6 +107,24 @@ describe('the trust loader', () => {
     await raw.close();
   });
 
+  it('keeps an index by e-mail domain that follows a domain moving between issuers', async () => {
+    const { raw, loader, calls, issuers } = await bench(2);
+    await raw.updateIssuer(issuers[0]!.id, { domains: ['contoso.com', 'contoso.co.uk'] }, ACTOR);
+    await loader.reloadIssuers([issuers[0]!.id]);
+    assert.equal(loader.records().issuerByDomain('contoso.co.uk')?.id, issuers[0]!.id);
+    // The domain moves: both issuers changed, both reported.
+    await raw.updateIssuer(issuers[0]!.id, { domains: ['contoso.com'] }, ACTOR);
+    await raw.updateIssuer(issuers[1]!.id, { domains: ['contoso.co.uk'] }, ACTOR);
+    await loader.reloadIssuers([issuers[0]!.id, issuers[1]!.id]);
+    assert.equal(loader.records().issuerByDomain('contoso.co.uk')?.id, issuers[1]!.id);
+    assert.equal(loader.records().issuerByDomain('contoso.com')?.id, issuers[0]!.id);
+    assert.equal(calls.get('listIssuers'), undefined, 'partial loads only');
+    await raw.deleteIssuer(issuers[1]!.id, ACTOR);
+    await loader.reloadIssuers([issuers[1]!.id]);
+    assert.equal(loader.records().issuerByDomain('contoso.co.uk'), undefined);
+    await raw.close();
+  });
+
   it('reads everything when an issuer took a URI the directory still gives another issuer it was not told about', async () => {
     const { raw, loader, calls, issuers } = await bench(3);
     // issuer-0 moves away and issuer-1 takes its URI; only issuer-1's change is reported.
