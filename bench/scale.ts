@@ -13,14 +13,13 @@
 // Child processes are killed on exit. See docs/benchmarks.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { parseCertificateDer } from '../src/crypto/certificate.js';
-import { openStore } from '../src/store/open-store.js';
 import { createTokenValidator } from '../src/tokens/create-token-validator.js';
 import type { TrustedKey } from '../src/tokens/trust-snapshot.js';
 import { createTrustSnapshot } from '../src/trust/create-trust-snapshot.js';
@@ -34,8 +33,10 @@ import {
   type MetadataFarm,
 } from './scale-farm.js';
 
-const USAGE = `Usage: npm run bench -- scale [--issuers N] [--store sqlite|postgres] [--phase-seconds N] [--pool N] [--concurrency N] [--validate-seconds N]
+const USAGE = `Usage: npm run bench -- scale [--issuers N] [--api-issuers N] [--store sqlite|postgres] [--phase-seconds N] [--pool N] [--concurrency N] [--validate-seconds N]
   --issuers N        issuers in the farm and the store (default 1000)
+  --api-issuers N    of those, how many are added through the admin API of a running gateway (default
+                     all); the others with \`claimsgate issuers add-many\` (the CLI's bulk add, gateway stopped)
   --store KIND       sqlite (a fresh file) or postgres (a fresh schema in
                      CLAIMSGATE_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test)
   --phase-seconds N  hard time limit of each phase (default 300)
@@ -59,6 +60,8 @@ const KEY_PAIRS = 16;
 
 export interface ScaleOptions {
   readonly issuers: number;
+  /** Issuers added through the admin API (the rest with `issuers add-many`); default all. */
+  readonly apiIssuers?: number;
   readonly store: 'sqlite' | 'postgres';
   readonly phaseSeconds: number;
   readonly pool: number;
@@ -93,9 +96,10 @@ export interface ScaleResult {
     /** The gateway the issuers were added through, started on the empty store: the baseline of phase 2. */
     emptyListenSeconds: number | null;
     emptyRssMiB: number | null;
-    /** Issuers the admin API did not add in its time, created directly with the store's createIssuer (gateway stopped). */
-    seeded: number;
-    seedSeconds: number | null;
+    /** Issuers left to `claimsgate issuers add-many` (beyond --api-issuers, or not added through the API in its time), gateway stopped. */
+    bulkAdded: number;
+    bulkSeconds: number | null;
+    bulkFailed: number;
     /** Metadata requests while the issuers were being added (the gateway's first refreshes of them). */
     farmRequests: number;
   };
@@ -125,6 +129,7 @@ function readOptions(argv: readonly string[]): ScaleOptions | undefined {
     args: [...argv],
     options: {
       issuers: { type: 'string' },
+      'api-issuers': { type: 'string' },
       store: { type: 'string' },
       'phase-seconds': { type: 'string' },
       pool: { type: 'string' },
@@ -142,8 +147,10 @@ function readOptions(argv: readonly string[]): ScaleOptions | undefined {
   };
   const store = values.store ?? 'sqlite';
   if (store !== 'sqlite' && store !== 'postgres') throw new TypeError('--store must be sqlite or postgres');
+  const issuers = Math.floor(number('issuers', values.issuers, 1000, 100_000));
   return {
-    issuers: Math.floor(number('issuers', values.issuers, 1000, 100_000)),
+    issuers,
+    apiIssuers: Math.min(issuers, Math.floor(number('api-issuers', values['api-issuers'], issuers, 100_000))),
     store,
     phaseSeconds: number('phase-seconds', values['phase-seconds'], 300, 3600),
     pool: Math.max(3, Math.floor(number('pool', values.pool, 200, 10_000))),
@@ -207,14 +214,24 @@ function killChildren(): void {
 process.once('exit', killChildren);
 
 /** Runs the claimsgate CLI to completion (from source). */
-function runCli(args: readonly string[], stdin: string, timeoutMs: number): Promise<string> {
+function runCli(
+  args: readonly string[],
+  stdin: string,
+  timeoutMs: number,
+  okCodes: readonly number[] = [0],
+  stdoutOnly = false,
+): Promise<string> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.add(child);
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    stdout += chunk.toString('utf8');
+  });
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stdin.end(stdin);
   return new Promise((resolve, reject) => {
@@ -222,7 +239,7 @@ function runCli(args: readonly string[], stdin: string, timeoutMs: number): Prom
     child.once('exit', (code) => {
       clearTimeout(timer);
       children.delete(child);
-      if (code === 0) resolve(output);
+      if (code !== null && okCodes.includes(code)) resolve(stdoutOnly ? stdout : output);
       else
         reject(
           new Error(`claimsgate ${args[0]} ${args[1] ?? ''} exited with ${code}: ${output.slice(-500)}`),
@@ -578,6 +595,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const cpu = cpus();
   const shown = {
     issuers: options.issuers,
+    apiIssuers: options.apiIssuers ?? options.issuers,
     store: options.store,
     phaseSeconds: options.phaseSeconds,
     pool: options.pool,
@@ -595,8 +613,9 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       perSecond: null,
       emptyListenSeconds: null,
       emptyRssMiB: null,
-      seeded: 0,
-      seedSeconds: null,
+      bulkAdded: 0,
+      bulkSeconds: null,
+      bulkFailed: 0,
       farmRequests: 0,
     },
     start: {
@@ -662,7 +681,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       if (realm.status >= 300) throw new Error(`creating the realm answered ${realm.status} ${realm.code}`);
       const since = performance.now();
       started = since;
-      await forEachLimited(theFarm.issuers, options.concurrency, deadline, async (issuer) => {
+      const throughApi = theFarm.issuers.slice(0, options.apiIssuers ?? options.issuers);
+      await forEachLimited(throughApi, options.concurrency, deadline, async (issuer) => {
         const { status, json, code } = await adminPost(url, admin, '/admin/api/issuers', {
           name: issuer.name,
           issuerUri: issuer.issuerUri,
@@ -685,33 +705,51 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
 
     const rest = theFarm.issuers.filter((issuer) => !added.has(issuer.name));
     if (rest.length > 0) {
-      log(
-        `1b. the admin API added ${added.size}; creating the other ${rest.length} with the store's createIssuer…`,
-      );
-      const seed = await phase(result, 'seed', limit, async (deadline) => {
-        const direct = await openStore(theStore.db);
+      log(`1b. adding the other ${rest.length} with claimsgate issuers add-many (gateway stopped)…`);
+      const bulk = await phase(result, 'bulk-add', limit, async (deadline) => {
+        const file = join(mkdtempSync(join(tmpdir(), 'claimsgate-bulk-')), 'issuers.jsonl');
+        writeFileSync(
+          file,
+          rest
+            .map((issuer) =>
+              JSON.stringify({ name: issuer.name, metadataUrl: issuer.metadataUrl, protocols: ['wsfed'] }),
+            )
+            .join('\n'),
+        );
         const started = performance.now();
         try {
-          // As many in flight as the admin API had (PostgreSQL overlaps them; SQLite writes one at a time).
-          await forEachLimited(rest, options.concurrency, deadline, async (issuer) => {
-            const record = await direct.createIssuer(
-              {
-                name: issuer.name,
-                issuerUri: issuer.issuerUri,
-                metadataUrl: issuer.metadataUrl,
-                protocols: ['wsfed'],
-              },
-              'admin:scale-bench',
-            );
-            issuerIds.push(record.id);
-            result.add.seeded += 1;
-          });
-          result.add.seedSeconds = (performance.now() - started) / 1000;
+          const output = await runCli(
+            [
+              'issuers',
+              'add-many',
+              file,
+              '--yes',
+              '--json',
+              '--concurrency',
+              String(options.concurrency),
+              '--db',
+              theStore.db,
+            ],
+            '',
+            Math.max(1000, deadline.at - Date.now()),
+            [0, 1],
+            true,
+          );
+          const { issuers } = JSON.parse(output) as {
+            issuers: Array<{ status: string; id?: string }>;
+          };
+          for (const outcome of issuers) {
+            if (outcome.status === 'added' && outcome.id !== undefined) {
+              issuerIds.push(outcome.id);
+              result.add.bulkAdded += 1;
+            } else result.add.bulkFailed += 1;
+          }
+          result.add.bulkSeconds = (performance.now() - started) / 1000;
         } finally {
-          await direct.close();
+          rmSync(dirname(file), { recursive: true, force: true });
         }
       });
-      if (seed === 'failed') return result;
+      if (bulk === 'failed') return result;
     }
 
     log(`2. starting the gateway with ${issuerIds.length} issuers in the store…`);
@@ -829,9 +867,9 @@ export function formatScaleReport(result: ScaleResult): string {
     ),
     '',
     `1. add      ${result.add.added} issuers added through the admin API, ${fixed(result.add.perSecond)} per second; refused: ${counts(result.add.failedByCode)}; ${result.add.farmRequests} metadata fetches meanwhile` +
-      (result.add.seeded === 0
+      (result.add.bulkAdded + result.add.bulkFailed === 0
         ? ''
-        : `\n            the other ${result.add.seeded} created with the store's createIssuer in ${fixed(result.add.seedSeconds, 2)} s`),
+        : `\n            the other ${result.add.bulkAdded} added with claimsgate issuers add-many in ${fixed(result.add.bulkSeconds, 2)} s (${fixed(result.add.bulkSeconds === null ? null : result.add.bulkAdded / result.add.bulkSeconds)} per second); ${result.add.bulkFailed} failed`),
     `2. start    listening after ${fixed(result.start.listenSeconds, 2)} s (empty store: ${fixed(result.add.emptyListenSeconds, 2)} s); ${result.start.farmRequests} metadata fetches at start (${result.start.notModified} answered 304)`,
     `            RSS after start ${fixed(result.start.rssMiB)} MiB (empty store: ${fixed(result.add.emptyRssMiB)} MiB)`,
     `            /healthz during start: ${latency(result.start.health)}`,

@@ -522,6 +522,11 @@ export const ERROR_CODES = {
     meaning: 'A file named on the command line cannot be read (missing, a directory, or no permission).',
     hint: 'Check the path, or pass - to read from standard input.',
   },
+  CG_CONFIG_INPUT_INVALID: {
+    meaning:
+      'A file given to a command is not in the format the command takes (a line of `issuers add-many` that is not a JSON object naming an issuer, a name listed twice); nothing was changed.',
+    hint: 'Fix the line the message names (see the command’s --help for the format) and run the command again.',
+  },
   CG_CONFIG_CONFIRMATION_REQUIRED: {
     meaning:
       'A command that changes trust asks for confirmation, but there is no terminal to ask on (standard input is not a TTY).',

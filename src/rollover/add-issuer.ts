@@ -23,7 +23,8 @@ export interface IssuerAdderOptions {
   /** Expires keys and fires the issuer's alerts; called holding the issuer's lock. */
   readonly fireAlertsLocked: (issuer: IssuerRecord, planned: readonly Alert[]) => Promise<Alert[]>;
   /** Rebuilds the in-memory trust. */
-  readonly reload: () => Promise<void>;
+  /** Reads these issuers into the in-memory trust again. */
+  readonly reload: (issuerIds: readonly string[]) => Promise<void>;
   /** Refreshes counted by outcome. */
   readonly counts: Record<RefreshResult['outcome'], number>;
 }
@@ -92,7 +93,7 @@ export function createIssuerAdder(
     options.counts[planned.outcome] += 1;
     const alerts =
       (await store.withRefreshLock(issuer.id, () => options.fireAlertsLocked(issuer, planned.alerts))) ?? [];
-    await options.reload();
+    await options.reload([issuer.id]);
     return { issuer, result: { issuerId: issuer.id, outcome: planned.outcome, alerts } };
   };
 }

@@ -202,8 +202,14 @@ export function evaluateAlerts(input: AlertInput): Alert[] {
   const thresholds = input.thresholds ?? DEFAULT_ALERT_THRESHOLDS;
   const now = input.now.getTime();
   const alerts: Alert[] = [];
+  const keysOf = new Map<string, KeyRecord[]>();
+  for (const key of input.keys) {
+    const list = keysOf.get(key.issuerId);
+    if (list === undefined) keysOf.set(key.issuerId, [key]);
+    else list.push(key);
+  }
   for (const issuer of input.issuers) {
-    const keys = input.keys.filter((key) => key.issuerId === issuer.id);
+    const keys = keysOf.get(issuer.id) ?? [];
     const usable = keys.filter((key) => USABLE_KEY_STATES.has(key.state));
     if (usable.length === 0) {
       alerts.push(

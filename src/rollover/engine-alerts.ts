@@ -1,11 +1,10 @@
-import { findLabelConflicts, type LabelConflict } from '../store/label-conflicts.js';
 import type { IssuerRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import { evaluateAlerts, keyLabel, type Alert, type AlertThresholds } from './alerts.js';
 import type { AlertDispatcher } from './dispatch-alerts.js';
 import { planKeyExpiry } from './plan-key-expiry.js';
 import type { Logger } from './structured-log.js';
-import type { LoadedRecords, TrustLoader } from './trust-loader.js';
+import type { TrustLoader } from './trust-loader.js';
 
 export interface EngineAlertsOptions {
   readonly store: Store;
@@ -15,8 +14,8 @@ export interface EngineAlertsOptions {
   readonly dispatcher: AlertDispatcher;
   /** The records alerts are checked against, as last loaded. */
   readonly loader: Pick<TrustLoader, 'records'>;
-  /** Rebuilds the in-memory trust; called when a check expired keys. */
-  readonly reload: () => Promise<void>;
+  /** Reads these issuers into the in-memory trust again; called for the issuers whose keys a check expired. */
+  readonly reload: (issuerIds: readonly string[]) => Promise<void>;
 }
 
 /** The engine's alerting: key expiry and alerts evaluated and fired once, under each issuer's lock. */
@@ -24,18 +23,14 @@ export interface EngineAlerts {
   /** Expires keys, evaluates the issuer's alerts from fresh records and fires new ones. The caller holds the issuer's lock. */
   fireLocked(issuer: IssuerRecord, planned: readonly Alert[]): Promise<Alert[]>;
   /**
-   * Evaluates every issuer's alerts from the loaded records and fires the
-   * new ones, expiring keys whose certificate has expired, each issuer
-   * under its lock; returns the alerts fired.
+   * Evaluates every issuer's alerts from the loaded records (or only these
+   * issuers', after a change that touched them) and fires the new ones,
+   * expiring keys whose certificate has expired, each issuer under its
+   * lock; returns the alerts fired.
    *
    * @throws ClaimsgateError `CG_STORE_*` when the store fails.
    */
-  checkAll(): Promise<Alert[]>;
-}
-
-/** Labels several issuers share, among the loaded records. */
-function labelConflictsOf(records: LoadedRecords): LabelConflict[] {
-  return findLabelConflicts(records.issuers, records.mappings);
+  checkAll(issuerIds?: readonly string[]): Promise<Alert[]>;
 }
 
 /** Who expires keys in the audit log: the passing of time, not an administrator or a document. */
@@ -87,30 +82,43 @@ export function createEngineAlerts(options: EngineAlertsOptions): EngineAlerts {
         refreshStates: new Map(state === undefined ? [] : [[issuer.id, state]]),
         now: now(),
         thresholds,
-        labelConflicts: labelConflictsOf(loader.records()),
+        labelConflicts: loader.records().labelConflicts(),
       }),
     ];
     return dispatcher.dispatch(issuer.id, alerts);
   }
 
-  async function checkAlerts(): Promise<Alert[]> {
+  async function checkAlerts(issuerIds?: readonly string[]): Promise<Alert[]> {
     const at = now();
     const records = loader.records();
+    const issuers =
+      issuerIds === undefined
+        ? records.issuers
+        : issuerIds.flatMap((id) => {
+            const issuer = records.issuer(id);
+            return issuer === undefined ? [] : [issuer];
+          });
     const alerts = evaluateAlerts({
-      issuers: records.issuers,
-      keys: records.keys,
+      issuers,
+      keys: issuerIds === undefined ? records.keys : issuers.flatMap((issuer) => records.keysOf(issuer.id)),
       refreshStates: records.states,
       now: at,
       thresholds,
-      labelConflicts: labelConflictsOf(records),
+      labelConflicts: records.labelConflicts(),
     });
+    const byIssuer = new Map<string, Alert[]>();
+    for (const alert of alerts) {
+      const list = byIssuer.get(alert.issuerId);
+      if (list === undefined) byIssuer.set(alert.issuerId, [alert]);
+      else list.push(alert);
+    }
     const fired: Alert[] = [];
-    let expired = false;
-    for (const issuer of records.issuers) {
-      const mine = alerts.filter((alert) => alert.issuerId === issuer.id);
+    const expired: string[] = [];
+    for (const issuer of issuers) {
+      const mine = byIssuer.get(issuer.id) ?? [];
       // Expiry is the passing of time: no refresh is needed to notice it,
       // and an issuer without metadata (or with failing metadata) has none.
-      const expiring = planKeyExpiry(issuer, records.keys, at).expire.length > 0;
+      const expiring = planKeyExpiry(issuer, records.keysOf(issuer.id), at).expire.length > 0;
       if (!expiring && !dispatcher.hasUnfired(mine)) continue;
       // Under the issuer's lock so that instances sharing the store fire once;
       // when it is held, the holder fires them (or the next check does).
@@ -118,9 +126,9 @@ export function createEngineAlerts(options: EngineAlertsOptions): EngineAlerts {
         expiring ? fireAlertsLocked(issuer, []) : dispatcher.dispatch(issuer.id, mine),
       );
       if (done !== undefined) fired.push(...done);
-      expired ||= expiring && done !== undefined;
+      if (expiring && done !== undefined) expired.push(issuer.id);
     }
-    if (expired) await options.reload();
+    if (expired.length > 0) await options.reload(expired);
     return fired;
   }
 

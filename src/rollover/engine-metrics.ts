@@ -45,8 +45,9 @@ export function readEngineMetrics(
     reloads: loader.loads(),
     issuers: loader.records().issuers.length,
     usableKeys: loader
-      .records()
-      .issuers.reduce((total, issuer) => total + loader.snapshot().keysForIssuer(issuer.issuerUri).length, 0),
+      .snapshot()
+      .issuers()
+      .reduce((total, issuer) => total + loader.snapshot().keysForIssuer(issuer.issuer).length, 0),
     alerts: dispatcher.counters(),
   };
 }

@@ -42,8 +42,8 @@ export interface IssuerRefresherOptions {
   readonly signal: () => AbortSignal;
   /** Expires keys and fires the issuer's alerts; called holding the issuer's lock. */
   readonly fireAlertsLocked: (issuer: IssuerRecord, planned: readonly Alert[]) => Promise<Alert[]>;
-  /** Rebuilds the in-memory trust; called after every refresh. */
-  readonly reload: () => Promise<void>;
+  /** Reads these issuers into the in-memory trust again; called after every refresh (of that issuer only). */
+  readonly reload: (issuerIds: readonly string[]) => Promise<void>;
   /** Refreshes counted by outcome. */
   readonly counts: Record<RefreshResult['outcome'], number>;
 }
@@ -232,7 +232,7 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
     }
     const result: RefreshResult = locked ?? { issuerId, outcome: 'deferred', alerts: [] };
     options.counts[result.outcome] += 1;
-    await options.reload();
+    await options.reload([issuerId]);
     return result;
   }
 

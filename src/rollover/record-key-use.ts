@@ -24,17 +24,17 @@ export function createKeyUseRecorder(
   const { store, loader, now, logger } = options;
   const keyUseWrittenAt = new Map<string, number>();
   return async (identity) => {
-    const issuer = loader.records().issuers.find((entry) => entry.issuerUri === identity.trustedIssuer);
+    const records = loader.records();
+    const issuer = records.issuerByUri(identity.trustedIssuer);
     if (issuer === undefined) return;
     const { sha1, sha256, kid } = identity.signingKey;
-    const key = loader
-      .records()
-      .keys.find(
+    const key = records
+      .keysOf(issuer.id)
+      .find(
         (entry) =>
-          entry.issuerId === issuer.id &&
-          ((sha1 !== undefined && entry.sha1 === sha1) ||
-            (sha256 !== undefined && entry.sha256 === sha256) ||
-            (sha1 === undefined && sha256 === undefined && kid !== undefined && entry.kid === kid)),
+          (sha1 !== undefined && entry.sha1 === sha1) ||
+          (sha256 !== undefined && entry.sha256 === sha256) ||
+          (sha1 === undefined && sha256 === undefined && kid !== undefined && entry.kid === kid),
       );
     if (key === undefined) return;
     const at = now();

@@ -27,6 +27,12 @@ export const MIN_SCHEDULE_MS = 1000;
 export interface RefreshScheduler {
   /** Arms, moves or cancels timers to match the issuers and their refresh states. */
   sync(issuers: readonly IssuerRecord[], states: ReadonlyMap<string, RefreshStateRecord>): void;
+  /** The same for these issuers only (a partial reload): `issuer` undefined for one that is gone. */
+  syncIssuers(
+    issuerIds: readonly string[],
+    issuer: (id: string) => IssuerRecord | undefined,
+    states: ReadonlyMap<string, RefreshStateRecord>,
+  ): void;
   cancelAll(): void;
 }
 
@@ -69,6 +75,19 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
       }
       for (const [issuerId, entry] of scheduled) {
         if (live.has(issuerId)) continue;
+        timers.clearTimeout(entry.handle);
+        scheduled.delete(issuerId);
+      }
+    },
+    syncIssuers(issuerIds, issuerOf, states) {
+      for (const issuerId of issuerIds) {
+        const issuer = issuerOf(issuerId);
+        if (issuer !== undefined && issuer.metadataUrl !== null) {
+          schedule(issuerId, states.get(issuerId)?.nextAttemptAt?.getTime() ?? now().getTime());
+          continue;
+        }
+        const entry = scheduled.get(issuerId);
+        if (entry === undefined) continue;
         timers.clearTimeout(entry.handle);
         scheduled.delete(issuerId);
       }

@@ -24,7 +24,7 @@ import type { RefreshAttempt, RefreshTrigger } from './plan-refresh.js';
 import { createKeyUseRecorder } from './record-key-use.js';
 import { createRefreshScheduler, defaultTimers, type EngineTimers } from './refresh-scheduler.js';
 import { consoleJsonLogger, type Logger } from './structured-log.js';
-import { createTrustLoader } from './trust-loader.js';
+import { createTrustLoader, type LoadedRecords } from './trust-loader.js';
 import { createUnknownKeyHook } from './unknown-key-hook.js';
 import { DEFAULT_PROBATION_SECONDS } from './judge-continuity.js';
 
@@ -87,6 +87,20 @@ export interface RolloverEngineOptions {
    * thousands of issuers listens within seconds on its last-known-good keys.
    */
   readonly startWaitMs?: number;
+}
+
+/** The engine's records, and whether every change it has been told of is in them. */
+export interface EngineDirectory {
+  readonly records: LoadedRecords;
+  /**
+   * False from a change to an issuer's settings or claim mappings (or one
+   * naming no issuer) until the load it caused is done: a reader wanting
+   * its own write asks the store meanwhile. Key and refresh changes do not
+   * count: they touch trust, which the snapshot answers for.
+   */
+  readonly issuersCurrent: boolean;
+  /** False from a change to a realm until the realms are loaded again. */
+  readonly realmsCurrent: boolean;
 }
 
 export interface RefreshOptions {
@@ -178,6 +192,13 @@ export interface RolloverEngine {
   ): Promise<Alert[]>;
   /** Rebuilds the in-memory trust from the store now. */
   reload(): Promise<TrustSnapshot>;
+  /**
+   * The store's issuers, keys, refresh states, realms and claim mappings as
+   * last loaded (kept current by the change feed), for readers that must not
+   * wait on the store, with whether changes seen since are loaded yet;
+   * undefined while the engine is not running or has not loaded.
+   */
+  directory(): EngineDirectory | undefined;
   /** Evaluates and fires the alerts the current state calls for. */
   checkAlerts(): Promise<Alert[]>;
   metrics(): EngineMetrics;
@@ -272,11 +293,14 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     store,
     now,
     logger,
-    onLoaded: (loaded) => {
-      if (running) scheduler.sync(loaded.issuers, loaded.states);
+    onLoaded: (loaded, changed) => {
+      if (!running) return;
+      if (changed === undefined) scheduler.sync(loaded.issuers, loaded.states);
+      else scheduler.syncIssuers(changed, (id) => loaded.issuer(id), loaded.states);
     },
   });
   const reloadRecords = (): Promise<void> => loader.reload();
+  const reloadIssuers = (issuerIds: readonly string[]): Promise<void> => loader.reloadIssuers(issuerIds);
   const alerts = createEngineAlerts({
     store,
     now,
@@ -284,7 +308,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     thresholds,
     dispatcher,
     loader,
-    reload: reloadRecords,
+    reload: reloadIssuers,
   });
   const checkAlerts = (): Promise<Alert[]> => alerts.checkAll();
   const refresher = createIssuerRefresher({
@@ -303,7 +327,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     allowHttp: options.allowHttp ?? false,
     signal: () => stopController.signal,
     fireAlertsLocked: (issuer, planned) => alerts.fireLocked(issuer, planned),
-    reload: reloadRecords,
+    reload: reloadIssuers,
     counts: counts.refreshes,
   });
 
@@ -330,21 +354,66 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     void settled.finally(() => background.delete(settled));
   }
 
+  // Change sequence numbers: the directory is current when every change seen has been loaded.
+  let changeSeq = 0;
+  let issuersChangedAt = 0;
+  let realmsChangedAt = 0;
+  let loadedThrough = 0;
+  /** Runs a load of the changes seen so far and notes them loaded when it succeeds. */
+  function loadingChanges(load: () => Promise<unknown>): Promise<unknown> {
+    const through = changeSeq;
+    return load().then((result) => {
+      loadedThrough = Math.max(loadedThrough, through);
+      return result;
+    });
+  }
+
+  /** What the changes gathered since the last debounced reload touched. */
+  let changed: { all: boolean; realms: boolean; issuerIds: Set<string> } = {
+    all: false,
+    realms: false,
+    issuerIds: new Set(),
+  };
+
+  /**
+   * Reloads what the gathered changes touched: the issuers they name (and
+   * checks those issuers' alerts), the realms, or everything when a change
+   * names no issuer. With thousands of issuers a change costs what it touched.
+   */
+  function reloadChanged(): Promise<unknown> {
+    const { all, realms, issuerIds } = changed;
+    changed = { all: false, realms: false, issuerIds: new Set() };
+    if (all) return loadingChanges(reloadRecords).then(() => checkAlerts());
+    const ids = [...issuerIds];
+    return loadingChanges(() =>
+      Promise.all([
+        realms ? loader.reloadRealms() : undefined,
+        ids.length === 0 ? undefined : reloadIssuers(ids),
+      ]),
+    ).then(() => (ids.length === 0 ? undefined : alerts.checkAll(ids)));
+  }
+
   function onStoreChange(change: StoreChange): void {
     // A session revocation changes nothing of trust.
     if (change.kind === 'session') return;
     refresher.observeChange(change);
+    changeSeq += 1;
+    if (change.kind === 'realm') realmsChangedAt = changeSeq;
+    else if (change.kind === 'issuer' || change.kind === 'mapping' || change.issuerId === null)
+      issuersChangedAt = changeSeq;
+    if (change.kind === 'realm') changed.realms = true;
+    else if (change.issuerId === null) changed.all = true;
+    else changed.issuerIds.add(change.issuerId);
     if (!running || debounceHandle !== undefined) return;
     debounceHandle = timers.setTimeout(() => {
       debounceHandle = undefined;
-      track(reloadRecords().then(() => checkAlerts()));
+      track(reloadChanged());
     }, changeDebounceMs);
   }
 
   async function resolveIssuer(idOrName: string): Promise<IssuerRecord> {
-    const known = loader
-      .records()
-      .issuers.find((issuer) => issuer.id === idOrName || issuer.name === idOrName);
+    const records = loader.records();
+    const known = records.issuer(idOrName) ?? records.issuerByName(idOrName);
     const issuer = known ?? (await store.getIssuer(idOrName));
     if (issuer === undefined) {
       throw new ClaimsgateError('CG_STORE_NOT_FOUND', `No issuer has the ID or name "${idOrName}".`, {
@@ -360,8 +429,13 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
    * the rest in the store's order. Stops taking new ones when the engine stops (or was restarted since).
    */
   async function refreshAtStart(started: number): Promise<void> {
-    const { issuers, keys } = loader.records();
-    const usable = new Set(keys.filter((key) => USABLE_KEY_STATES.has(key.state)).map((key) => key.issuerId));
+    const records = loader.records();
+    const issuers = records.issuers;
+    const usable = new Set(
+      issuers
+        .filter((issuer) => records.keysOf(issuer.id).some((key) => USABLE_KEY_STATES.has(key.state)))
+        .map((issuer) => issuer.id),
+    );
     const queue = issuers
       .filter((issuer) => issuer.metadataUrl !== null)
       .sort((a, b) => Number(usable.has(a.id)) - Number(usable.has(b.id)));
@@ -415,7 +489,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       unsubscribe = store.onChange(onStoreChange);
       // The last-known-good keys are in the store: trust is usable before
       // any fetch, even when every issuer is unreachable.
-      await reloadRecords();
+      await loadingChanges(reloadRecords);
       const startRefreshes = refreshAtStart(started).then(async () => {
         if (!running || generation !== started) return;
         await checkAlerts().catch((error: unknown) =>
@@ -431,7 +505,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
         reconcileHandle = timers.setTimeout(() => {
           if (!running) return;
           track(
-            reloadRecords()
+            loadingChanges(reloadRecords)
               .then(() => checkAlerts())
               .finally(() => {
                 if (running) reconcile();
@@ -480,7 +554,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       graceSeconds,
       retryBaseSeconds,
       fireAlertsLocked: (issuer, planned) => alerts.fireLocked(issuer, planned),
-      reload: reloadRecords,
+      reload: reloadIssuers,
       counts: counts.refreshes,
     }),
 
@@ -494,7 +568,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       const issuer = await resolveIssuer(idOrName);
       const decided = await store.decidePendingChange(issuer.id, sha256, 'rejected', actor);
       // Its keys no longer name a pending change in refusals.
-      await reloadRecords();
+      await reloadIssuers([issuer.id]);
       return decided;
     },
 
@@ -505,11 +579,20 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     recordAcceptedClaims: createClaimObserver({ store, dispatcher, now, logger }),
 
     async reload() {
-      await reloadRecords();
+      await loadingChanges(reloadRecords);
       return loader.snapshot();
     },
 
     checkAlerts,
+
+    directory: () =>
+      !running || loader.loads() === 0
+        ? undefined
+        : {
+            records: loader.records(),
+            issuersCurrent: issuersChangedAt <= loadedThrough,
+            realmsCurrent: realmsChangedAt <= loadedThrough,
+          },
 
     metrics: () => readEngineMetrics(counts, loader, dispatcher),
   };

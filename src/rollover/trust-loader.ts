@@ -1,121 +1,366 @@
+import { findLabelConflicts, type LabelConflict } from '../store/label-conflicts.js';
 import type {
   ClaimMappingRecord,
   IssuerRecord,
   KeyRecord,
   PendingChangeRecord,
+  RealmRecord,
   RefreshStateRecord,
 } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
-import { createTrustSnapshot } from '../trust/create-trust-snapshot.js';
+import { createTrustSnapshot, patchTrustSnapshot } from '../trust/create-trust-snapshot.js';
 import { createCertificateCache } from '../trust/certificate-cache.js';
-import { buildTrustSnapshot } from '../trust/trust-from-records.js';
+import { buildIssuerTrust, buildTrustSnapshot } from '../trust/trust-from-records.js';
 import type { Logger } from './structured-log.js';
 
-/** The store's records as last loaded. */
+/**
+ * The store's records as last loaded: the in-memory directory the engine,
+ * its alerts and the sign-in path read instead of the store. Lookups by ID
+ * and URI are O(1); the lists are built on first use after a change.
+ */
 export interface LoadedRecords {
+  /** Every issuer, in the store's order (issuers added since the last full load last). */
   readonly issuers: readonly IssuerRecord[];
+  /** Every key of every issuer, any state. */
   readonly keys: readonly KeyRecord[];
   readonly states: ReadonlyMap<string, RefreshStateRecord>;
-  /** Claim mappings, for the alerts that read them (labels shared between issuers). */
+  /** Claim mappings, for the alerts that read them (labels shared between issuers) and the sign-in path. */
   readonly mappings: readonly ClaimMappingRecord[];
   /** Pending changes (documents held for lack of key continuity) by issuer ID. */
   readonly pendingChanges: ReadonlyMap<string, PendingChangeRecord>;
+  readonly realms: readonly RealmRecord[];
+  /** The issuer with this ID. */
+  issuer(id: string): IssuerRecord | undefined;
+  /** The issuer configured with exactly this issuer URI (a template is found by its template). */
+  issuerByUri(uri: string): IssuerRecord | undefined;
+  /** The issuer with exactly this name. */
+  issuerByName(name: string): IssuerRecord | undefined;
+  /** The issuer's keys, any state. */
+  keysOf(issuerId: string): readonly KeyRecord[];
+  /** The issuer's claim mappings. */
+  mappingsOf(issuerId: string): readonly ClaimMappingRecord[];
+  /** Labels several issuers share (stores written before labels were unique). */
+  labelConflicts(): readonly LabelConflict[];
 }
 
 /** The in-memory copy of the store's trust, rebuilt on demand. */
 export interface TrustLoader {
   /**
-   * Reads issuers, keys, refresh states, claim mappings and pending changes and rebuilds the snapshot. Calls
-   * made while a load is under way share it, and it then runs once more, so
-   * that every caller sees a read that started after its call.
+   * Reads every issuer, key, refresh state, claim mapping, pending change
+   * and realm and rebuilds the snapshot. Calls made while a load is under
+   * way are served by one more load after it, so that every caller sees a
+   * read that started after its call.
    */
   reload(): Promise<void>;
+  /**
+   * Reads only these issuers' records (issuer, keys, refresh state, pending
+   * change, claim mappings) and patches them into the snapshot: the cost
+   * of a refresh or a change is that of the issuers it touched, whatever
+   * the number of issuers. Batched with other calls made meanwhile; a
+   * batch touching a large share of the issuers becomes a full load.
+   */
+  reloadIssuers(issuerIds: Iterable<string>): Promise<void>;
+  /** Reads the realms again (realm changes touch no trust). */
+  reloadRealms(): Promise<void>;
   records(): LoadedRecords;
   snapshot(): TrustSnapshot;
-  /** How many loads completed. */
+  /** How many loads (full or partial) completed. */
   loads(): number;
 }
 
 export interface TrustLoaderOptions {
   readonly store: Pick<
     Store,
-    'listIssuers' | 'listKeys' | 'listRefreshStates' | 'listClaimMappings' | 'listPendingChanges'
+    | 'listIssuers'
+    | 'listKeys'
+    | 'listRefreshStates'
+    | 'listClaimMappings'
+    | 'listPendingChanges'
+    | 'listRealms'
+    | 'getIssuer'
+    | 'getRefreshState'
+    | 'getPendingChange'
   >;
   readonly now: () => Date;
   readonly logger: Logger;
-  /** Called after each load, with the new records. */
-  readonly onLoaded?: (records: LoadedRecords) => void;
+  /**
+   * Called after each load with the new records and, after a partial load,
+   * the IDs of the issuers it read (undefined after a full load).
+   */
+  readonly onLoaded?: (records: LoadedRecords, changed: readonly string[] | undefined) => void;
+}
+
+/** Issuers read one at a time at most this many at once in a partial load (a PostgreSQL pool holds 10). */
+const PARTIAL_READ_CONCURRENCY = 4;
+
+/** A partial load of more issuers than this share of them is made a full load: five reads instead of five per issuer. */
+const FULL_LOAD_SHARE = 1 / 8;
+
+/** A partial load reads at least this many issuers before a full load is preferred. */
+const FULL_LOAD_MIN = 64;
+
+interface LoadRequest {
+  full: boolean;
+  realms: boolean;
+  readonly issuerIds: Set<string>;
+  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+}
+
+/** What one issuer's partial read found; `issuer` undefined when it is gone. */
+interface IssuerRead {
+  readonly id: string;
+  readonly issuer: IssuerRecord | undefined;
+  readonly keys: readonly KeyRecord[];
+  readonly state: RefreshStateRecord | undefined;
+  readonly pending: PendingChangeRecord | undefined;
+  readonly mappings: readonly ClaimMappingRecord[];
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = groups.get(key);
+    if (list === undefined) groups.set(key, [item]);
+    else list.push(item);
+  }
+  return groups;
 }
 
 /** Creates the loader; its snapshot is empty until the first load. */
 export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
   const { store, now, logger } = options;
-  let records: LoadedRecords = {
-    issuers: [],
-    keys: [],
-    states: new Map(),
-    mappings: [],
-    pendingChanges: new Map(),
-  };
+  // The directory, by issuer ID; replaced whole by a full load, entry by entry by a partial one.
+  let issuers = new Map<string, IssuerRecord>();
+  let byUri = new Map<string, string>();
+  let byName = new Map<string, string>();
+  let keysByIssuer = new Map<string, readonly KeyRecord[]>();
+  let mappingsByIssuer = new Map<string, readonly ClaimMappingRecord[]>();
+  let states = new Map<string, RefreshStateRecord>();
+  let pendingChanges = new Map<string, PendingChangeRecord>();
+  let realms: readonly RealmRecord[] = [];
   let current: TrustSnapshot = createTrustSnapshot({ issuers: [], keys: [], builtAt: now() });
+  let view = makeView();
   let loads = 0;
-  let loading: Promise<void> | undefined;
-  let again = false;
   // A reload parses only the certificates it has not seen (issue 13: 10,000 issuers).
   const certificates = createCertificateCache();
+  const onInvalidKey = (key: KeyRecord, error: unknown): void =>
+    logger({
+      level: 'error',
+      event: 'trust.key-unreadable',
+      issuerId: key.issuerId,
+      keyId: key.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
 
-  async function loadOnce(): Promise<void> {
-    // Five reads whatever the number of issuers: never one query per issuer.
-    const [issuers, keys, mappings, pending, refreshStates] = await Promise.all([
+  /** A view of the directory as it is now; its lists are built on first use. */
+  function makeView(): LoadedRecords {
+    let issuerList: readonly IssuerRecord[] | undefined;
+    let keyList: readonly KeyRecord[] | undefined;
+    let mappingList: readonly ClaimMappingRecord[] | undefined;
+    let conflicts: readonly LabelConflict[] | undefined;
+    const byId = issuers;
+    const uris = byUri;
+    const names = byName;
+    const keys = keysByIssuer;
+    const mappings = mappingsByIssuer;
+    const none: readonly never[] = [];
+    const view: LoadedRecords = {
+      get issuers() {
+        return (issuerList ??= [...byId.values()]);
+      },
+      get keys() {
+        return (keyList ??= [...byId.keys()].flatMap((id) => keys.get(id) ?? none));
+      },
+      states,
+      get mappings() {
+        return (mappingList ??= [...byId.keys()].flatMap((id) => mappings.get(id) ?? none));
+      },
+      pendingChanges,
+      realms,
+      issuer: (id) => byId.get(id),
+      issuerByUri: (uri) => {
+        const id = uris.get(uri);
+        return id === undefined ? undefined : byId.get(id);
+      },
+      issuerByName: (name) => {
+        const id = names.get(name);
+        return id === undefined ? undefined : byId.get(id);
+      },
+      keysOf: (issuerId) => keys.get(issuerId) ?? none,
+      mappingsOf: (issuerId) => mappings.get(issuerId) ?? none,
+      labelConflicts: () => (conflicts ??= findLabelConflicts(view.issuers, view.mappings)),
+    };
+    return view;
+  }
+
+  async function loadAll(): Promise<void> {
+    // Six reads whatever the number of issuers: never one query per issuer.
+    const [issuerList, keyList, mappingList, pending, refreshStates, realmList] = await Promise.all([
       store.listIssuers(),
       store.listKeys(),
       store.listClaimMappings(),
       store.listPendingChanges(),
       store.listRefreshStates(),
+      store.listRealms(),
     ]);
-    const pendingChanges = new Map(pending.map((change) => [change.issuerId, change]));
-    const states = new Map<string, RefreshStateRecord>(refreshStates.map((state) => [state.issuerId, state]));
-    records = { issuers, keys, states, mappings, pendingChanges };
+    issuers = new Map(issuerList.map((issuer) => [issuer.id, issuer]));
+    byUri = new Map(issuerList.map((issuer) => [issuer.issuerUri, issuer.id]));
+    byName = new Map(issuerList.map((issuer) => [issuer.name, issuer.id]));
+    keysByIssuer = groupBy(keyList, (key) => key.issuerId);
+    mappingsByIssuer = groupBy(mappingList, (mapping) => mapping.issuerId);
+    pendingChanges = new Map(pending.map((change) => [change.issuerId, change]));
+    states = new Map(refreshStates.map((state) => [state.issuerId, state]));
+    realms = realmList;
     current = buildTrustSnapshot({
       certificates,
-      issuers,
-      keys,
+      issuers: issuerList,
+      keys: keyList,
       refreshStates: states,
       pendingChanges,
       builtAt: now(),
-      onInvalidKey: (key, error) =>
-        logger({
-          level: 'error',
-          event: 'trust.key-unreadable',
-          issuerId: key.issuerId,
-          keyId: key.id,
-          error: error instanceof Error ? error.message : String(error),
-        }),
+      onInvalidKey,
     });
+    view = makeView();
     loads += 1;
-    options.onLoaded?.(records);
+    options.onLoaded?.(view, undefined);
+  }
+
+  async function readIssuer(id: string): Promise<IssuerRead> {
+    const issuer = await store.getIssuer(id);
+    // getIssuer finds by ID or name: an issuer named like another's ID is not this one.
+    if (issuer === undefined || issuer.id !== id)
+      return { id, issuer: undefined, keys: [], state: undefined, pending: undefined, mappings: [] };
+    const [keys, state, pending, mappings] = await Promise.all([
+      store.listKeys(id),
+      store.getRefreshState(id),
+      store.getPendingChange(id),
+      store.listClaimMappings(id),
+    ]);
+    return { id, issuer, keys, state, pending, mappings };
+  }
+
+  /** Reads the issuers and patches them in; false when the reads collide with the directory (a full load is needed). */
+  async function loadSome(ids: readonly string[]): Promise<boolean> {
+    const reads: IssuerRead[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < ids.length) {
+        const id = ids[next]!;
+        next += 1;
+        reads.push(await readIssuer(id));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARTIAL_READ_CONCURRENCY, ids.length) }, worker));
+    // An issuer URI or name now held by an issuer this batch did not read (one
+    // renamed and another given its old URI, changes whose notices are still
+    // to come): the directory cannot be patched consistently; read it all.
+    const reading = new Set(ids);
+    for (const read of reads) {
+      if (read.issuer === undefined) continue;
+      const uriOwner = byUri.get(read.issuer.issuerUri);
+      const nameOwner = byName.get(read.issuer.name);
+      if (uriOwner !== undefined && uriOwner !== read.id && !reading.has(uriOwner)) return false;
+      if (nameOwner !== undefined && nameOwner !== read.id && !reading.has(nameOwner)) return false;
+    }
+    // Copy-on-write: views handed out before this load keep what they saw.
+    issuers = new Map(issuers);
+    byUri = new Map(byUri);
+    byName = new Map(byName);
+    keysByIssuer = new Map(keysByIssuer);
+    mappingsByIssuer = new Map(mappingsByIssuer);
+    states = new Map(states);
+    pendingChanges = new Map(pendingChanges);
+    const remove: string[] = [];
+    const put: ReturnType<typeof buildIssuerTrust>[] = [];
+    for (const read of reads) {
+      const old = issuers.get(read.id);
+      if (old !== undefined) {
+        remove.push(old.issuerUri);
+        if (byUri.get(old.issuerUri) === read.id) byUri.delete(old.issuerUri);
+        if (byName.get(old.name) === read.id) byName.delete(old.name);
+      }
+      if (read.issuer === undefined) {
+        issuers.delete(read.id);
+        keysByIssuer.delete(read.id);
+        mappingsByIssuer.delete(read.id);
+        states.delete(read.id);
+        pendingChanges.delete(read.id);
+        continue;
+      }
+      issuers.set(read.id, read.issuer);
+      byUri.set(read.issuer.issuerUri, read.id);
+      byName.set(read.issuer.name, read.id);
+      keysByIssuer.set(read.id, read.keys);
+      mappingsByIssuer.set(read.id, read.mappings);
+      if (read.state === undefined) states.delete(read.id);
+      else states.set(read.id, read.state);
+      if (read.pending === undefined) pendingChanges.delete(read.id);
+      else pendingChanges.set(read.id, read.pending);
+      put.push(
+        buildIssuerTrust(
+          { issuer: read.issuer, keys: read.keys, refreshState: read.state, pendingChange: read.pending },
+          { certificates, onInvalidKey },
+        ),
+      );
+    }
+    current = patchTrustSnapshot(current, { remove, put, builtAt: now() });
+    view = makeView();
+    loads += 1;
+    options.onLoaded?.(view, ids);
+    return true;
+  }
+
+  async function loadRealms(): Promise<void> {
+    realms = await store.listRealms();
+    view = makeView();
+  }
+
+  let queued: LoadRequest | undefined;
+  let pumping = false;
+
+  /** Runs the queued loads one after another: a request made during a load is served by the next. */
+  async function pump(): Promise<void> {
+    pumping = true;
+    try {
+      while (queued !== undefined) {
+        const request = queued;
+        queued = undefined;
+        try {
+          const ids = [...request.issuerIds];
+          const full = request.full || ids.length > Math.max(FULL_LOAD_MIN, issuers.size * FULL_LOAD_SHARE);
+          if (full) await loadAll();
+          else {
+            if (request.realms) await loadRealms();
+            if (ids.length > 0 && !(await loadSome(ids))) await loadAll();
+          }
+          for (const waiter of request.waiters) waiter.resolve();
+        } catch (error) {
+          for (const waiter of request.waiters) waiter.reject(error);
+        }
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  function request(shape: { full?: boolean; realms?: boolean; issuerIds?: Iterable<string> }): Promise<void> {
+    queued ??= { full: false, realms: false, issuerIds: new Set(), waiters: [] };
+    const into = queued;
+    into.full ||= shape.full === true;
+    into.realms ||= shape.realms === true;
+    for (const id of shape.issuerIds ?? []) into.issuerIds.add(id);
+    const done = new Promise<void>((resolve, reject) => into.waiters.push({ resolve, reject }));
+    if (!pumping) void pump();
+    return done;
   }
 
   return {
-    reload() {
-      if (loading !== undefined) {
-        // The load under way may have read the store before the change the
-        // caller is waiting for: run once more after it.
-        again = true;
-        return loading;
-      }
-      loading = (async () => {
-        do {
-          again = false;
-          await loadOnce();
-        } while (again);
-      })().finally(() => {
-        loading = undefined;
-      });
-      return loading;
-    },
-    records: () => records,
+    reload: () => request({ full: true }),
+    reloadIssuers: (issuerIds) => request({ issuerIds }),
+    reloadRealms: () => request({ realms: true }),
+    records: () => view,
     snapshot: () => current,
     loads: () => loads,
   };

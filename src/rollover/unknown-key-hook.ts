@@ -209,10 +209,7 @@ export function createUnknownKeyHook(options: UnknownKeyHookOptions): UnknownKey
 
   const onUnknownKey = async (event: UnknownKeyEvent): Promise<TrustSnapshot | undefined> => {
     const trusted = loader.snapshot().findIssuer(event.issuer);
-    const issuer =
-      trusted === undefined
-        ? undefined
-        : loader.records().issuers.find((entry) => entry.issuerUri === trusted.issuer);
+    const issuer = trusted === undefined ? undefined : loader.records().issuerByUri(trusted.issuer);
     if (issuer === undefined || issuer.metadataUrl === null) {
       counts.unmapped += 1;
       return undefined;

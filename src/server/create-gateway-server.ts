@@ -7,6 +7,7 @@ import type { DeepReadonly } from '../config/deep-freeze.js';
 import { createCpuGate } from '../lib/cpu-gate.js';
 import { html } from '../lib/html.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
+import { createGatewayDirectory } from './gateway-directory.js';
 import { createSealingKeyRing } from '../session/sealing-keys.js';
 import { createSessionCookies } from '../session/session-cookie.js';
 import { createSignInStateCodec } from '../session/sign-in-state.js';
@@ -201,6 +202,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     store,
     storeOutage: outage,
     engine,
+    directory: createGatewayDirectory(engine, store),
     now,
     cookies,
     signInState: createSignInStateCodec({ ring, now }),

@@ -243,7 +243,7 @@ function createEngineCounters(registers: Registry[]): {
   });
   const reloads = new Counter({
     name: 'claimsgate_trust_reloads_total',
-    help: 'Times this instance rebuilt its in-memory trust from the store.',
+    help: 'Times this instance loaded its in-memory trust from the store (whole, or the issuers a change touched).',
     registers,
   });
   const trustIssuers = new Gauge({

@@ -3,6 +3,7 @@ import type { Config } from '../config/config-schema.js';
 import type { CpuGate } from '../lib/cpu-gate.js';
 import type { DeepReadonly } from '../config/deep-freeze.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
+import type { GatewayDirectory } from './gateway-directory.js';
 import type { SessionCookies } from '../session/session-cookie.js';
 import type { SignInStateCodec } from '../session/sign-in-state.js';
 import type { StoreOutage } from '../store/store-outage.js';
@@ -22,6 +23,8 @@ export interface GatewayServices {
   /** Whether the store can be reached now, and the records waiting for it (docs/operations.md). */
   readonly storeOutage: StoreOutage;
   readonly engine: RolloverEngine;
+  /** Issuers, realms and claim mappings for the sign-in path, from the engine's records (see gateway-directory.ts). */
+  readonly directory: GatewayDirectory;
   readonly now: () => Date;
   readonly cookies: SessionCookies;
   readonly signInState: SignInStateCodec;

@@ -2,6 +2,9 @@ import { ClaimsgateError } from '../lib/errors.js';
 import type { IssuerRecord, RealmRecord } from '../store/model.js';
 import type { Store } from '../store/store.js';
 
+/** The reads login options need: the store's, or the gateway's in-memory directory (gateway-directory.ts). */
+export type LoginReads = Pick<Store, 'listRealms' | 'getIssuer' | 'listIssuers'>;
+
 /** The realm users sign in to and the issuers they may sign in with. */
 export interface LoginOptions {
   readonly realm: RealmRecord;
@@ -17,7 +20,10 @@ export interface LoginOptions {
  * @throws ClaimsgateError CG_STORE_NOT_FOUND when the store holds no realm;
  *   CG_STORE_* when the store fails.
  */
-export async function findGatewayRealm(store: Store, publicUrl: string): Promise<RealmRecord> {
+export async function findGatewayRealm(
+  store: Pick<LoginReads, 'listRealms'>,
+  publicUrl: string,
+): Promise<RealmRecord> {
   const realms = await store.listRealms();
   const realm = realms.find((candidate) => candidate.realmUri === publicUrl) ?? realms[0];
   if (realm === undefined) {
@@ -44,7 +50,7 @@ function isOffered(issuer: IssuerRecord, realm: RealmRecord): boolean {
  * @throws ClaimsgateError CG_STORE_* when the store fails.
  */
 export async function findOfferedIssuer(
-  store: Store,
+  store: Pick<LoginReads, 'getIssuer'>,
   realm: RealmRecord,
   name: string,
 ): Promise<IssuerRecord | undefined> {
@@ -59,7 +65,7 @@ export async function findOfferedIssuer(
  * @throws ClaimsgateError CG_STORE_NOT_FOUND when the store holds no realm;
  *   CG_STORE_* when the store fails.
  */
-export async function findLoginOptions(store: Store, publicUrl: string): Promise<LoginOptions> {
+export async function findLoginOptions(store: LoginReads, publicUrl: string): Promise<LoginOptions> {
   const realm = await findGatewayRealm(store, publicUrl);
   return { realm, issuers: await listOfferedIssuers(store, realm) };
 }
@@ -69,7 +75,10 @@ export async function findLoginOptions(store: Store, publicUrl: string): Promise
  *
  * @throws ClaimsgateError CG_STORE_* when the store fails.
  */
-export async function listOfferedIssuers(store: Store, realm: RealmRecord): Promise<IssuerRecord[]> {
+export async function listOfferedIssuers(
+  store: Pick<LoginReads, 'listIssuers'>,
+  realm: RealmRecord,
+): Promise<IssuerRecord[]> {
   return (await store.listIssuers())
     .filter((issuer) => isOffered(issuer, realm))
     .sort((a, b) => a.name.localeCompare(b.name));

@@ -1,7 +1,6 @@
 import { ClaimsgateError } from '../lib/errors.js';
-import { findLabelConflicts } from '../store/label-conflicts.js';
 import type { IssuerRecord } from '../store/model.js';
-import type { Store } from '../store/store.js';
+import type { GatewayDirectory } from './gateway-directory.js';
 
 /**
  * Refuses a sign-in through an issuer that shares a label with another
@@ -14,11 +13,10 @@ import type { Store } from '../store/store.js';
  * @throws ClaimsgateError `CG_TRUST_LABEL_SHARED` naming the label and the issuers.
  */
 export async function refuseSharedLabel(
-  store: Pick<Store, 'listIssuers' | 'listClaimMappings'>,
+  directory: Pick<GatewayDirectory, 'labelConflicts'>,
   issuer: Pick<IssuerRecord, 'id' | 'name' | 'issuerUri'>,
 ): Promise<void> {
-  const [issuers, mappings] = await Promise.all([store.listIssuers(), store.listClaimMappings()]);
-  const shared = findLabelConflicts(issuers, mappings).find((conflict) =>
+  const shared = (await directory.labelConflicts()).find((conflict) =>
     conflict.issuers.some((owner) => owner.id === issuer.id),
   );
   if (shared === undefined) return;

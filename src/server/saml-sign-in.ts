@@ -114,7 +114,7 @@ export function createSamlSignIn(services: GatewayServices): SignInStrategy {
         });
       }
       const xml = decodeSamlResponse(formField(request, 'SAMLResponse'), config.validation.maxTokenBytes);
-      const realm = await findGatewayRealm(store, publicUrl);
+      const realm = await findGatewayRealm(services.directory, publicUrl);
       return {
         token: xml,
         audiences: [realm.realmUri],
@@ -127,7 +127,7 @@ export function createSamlSignIn(services: GatewayServices): SignInStrategy {
       app.get('/saml2/metadata', async (request, reply) => {
         let realmUri: string;
         try {
-          realmUri = (await findGatewayRealm(store, publicUrl)).realmUri;
+          realmUri = (await findGatewayRealm(services.directory, publicUrl)).realmUri;
         } catch (error) {
           if (!isClaimsgateError(error, 'CG_STORE_NOT_FOUND')) throw error;
           return sendErrorPage(
@@ -138,7 +138,7 @@ export function createSamlSignIn(services: GatewayServices): SignInStrategy {
             html`<p>The gateway has no realm yet, so it has no SAML entity ID. An administrator must create one with <code>claimsgate realms add</code>.</p>`,
           );
         }
-        const samlIssuers = (await store.listIssuers()).filter((issuer) =>
+        const samlIssuers = (await services.directory.listIssuers()).filter((issuer) =>
           issuer.protocols.includes('saml2'),
         );
         const wantAssertionsSigned = samlIssuers.every((issuer) => issuer.requireSignedAssertion);

@@ -107,7 +107,7 @@ async function openCallback(
       },
     );
   }
-  const issuer = await services.store.getIssuer(state.issuerName);
+  const issuer = await services.directory.getIssuer(state.issuerName);
   if (issuer === undefined) {
     throw new ClaimsgateError('CG_TRUST_ISSUER_UNKNOWN', 'The issuer this sign-in started with is gone.', {
       detail: { observed: state.issuerName },
@@ -158,15 +158,15 @@ async function finishSignIn(
   identity: VerifiedIdentity,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const { config, store, engine, cookies, metrics } = services;
+  const { config, directory, engine, cookies, metrics } = services;
   const { request, state, issuer } = callback;
   checkIssuerMatch(identity, issuer);
   // Bookkeeping only (an announced key becomes active): a failure is logged, the sign-in stands.
   await engine.recordKeyUse(identity).catch((error: unknown) => {
     request.log.warn({ err: error }, 'recording the key use failed');
   });
-  await refuseSharedLabel(store, issuer);
-  const mapping = (await store.listClaimMappings(issuer.id))[0];
+  await refuseSharedLabel(directory, issuer);
+  const mapping = (await directory.listClaimMappings(issuer.id))[0];
   const session = mapIdentity(identity, issuer, mapping);
   // Bookkeeping only (never throws): the claim types seen, and an alert when the mapping no longer matches.
   await engine.recordAcceptedClaims(issuer, mapping, identity.claims);

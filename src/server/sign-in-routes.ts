@@ -73,7 +73,7 @@ export function registerSignInRoutes(
   services: GatewayServices,
   signInStrategies: readonly SignInStrategy[],
 ): void {
-  const { config, store, cookies, sessions, admin, revocations } = services;
+  const { config, directory, cookies, sessions, admin, revocations } = services;
   const publicUrl = config.server.publicUrl;
   const strategies = new Map(signInStrategies.map((strategy) => [strategy.protocol, strategy]));
   for (const strategy of signInStrategies) {
@@ -84,13 +84,13 @@ export function registerSignInRoutes(
   app.get('/signin', async (request, reply) => {
     const returnUrl = safeReturnUrl(queryValue(request, 'returnUrl'), config.gateway.allowedReturnOrigins);
     try {
-      const realm = await findGatewayRealm(store, publicUrl);
+      const realm = await findGatewayRealm(directory, publicUrl);
       const whr = queryValue(request, 'whr') ?? realm.homeRealm ?? undefined;
       // A named issuer is read by its name alone; the list only when the user must choose.
-      let chosen = whr === undefined ? undefined : await findOfferedIssuer(store, realm, whr);
+      let chosen = whr === undefined ? undefined : await findOfferedIssuer(directory, realm, whr);
       let issuers: readonly IssuerRecord[] = [];
       if (chosen === undefined) {
-        issuers = await listOfferedIssuers(store, realm);
+        issuers = await listOfferedIssuers(directory, realm);
         if (issuers.length === 1) chosen = issuers[0];
       }
       if (chosen === undefined) {
@@ -129,7 +129,7 @@ export function registerSignInRoutes(
 
   /** Sends the browser on after a sign-out: to a WS-Federation issuer's `wsignout1.0`, else to `/`. */
   async function afterSignOut(issuerName: string | undefined, reply: FastifyReply): Promise<FastifyReply> {
-    const issuer = issuerName === undefined ? undefined : await store.getIssuer(issuerName);
+    const issuer = issuerName === undefined ? undefined : await directory.getIssuer(issuerName);
     if (issuer?.loginUrl === undefined || issuer.loginUrl === null || !issuer.protocols.includes('wsfed')) {
       return reply.redirect('/', 303);
     }

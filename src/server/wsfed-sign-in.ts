@@ -42,7 +42,7 @@ const WSFED_TOKEN_KINDS: readonly TokenKind[] = Object.freeze(['wsfed-saml11', '
  * @see WS-Federation 1.2 §13.2 (wsignin1.0, wresult, wctx)
  */
 export function createWsFedSignIn(services: GatewayServices): SignInStrategy {
-  const { config, store, signInState } = services;
+  const { config, directory, signInState } = services;
   const publicUrl = config.server.publicUrl;
   const callbackUrl = `${publicUrl}/signin/wsfed`;
   return {
@@ -52,7 +52,7 @@ export function createWsFedSignIn(services: GatewayServices): SignInStrategy {
     statePurpose: 'wctx',
     acceptedKinds: WSFED_TOKEN_KINDS,
     async readAnswer({ request }) {
-      const realm = await findGatewayRealm(store, publicUrl);
+      const realm = await findGatewayRealm(directory, publicUrl);
       return {
         token: formField(request, 'wresult') ?? '',
         audiences: [realm.realmUri],

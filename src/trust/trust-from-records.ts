@@ -36,36 +36,73 @@ export interface TrustRecords {
  * is left out and reported through `onInvalidKey`.
  */
 export function buildTrustSnapshot(records: TrustRecords): TrustSnapshot {
-  const cache = records.certificates;
-  const parse = cache === undefined ? parseCertificateDer : (der: Uint8Array) => cache.parse(der);
-  const issuers = new Map<string, TrustedIssuer>();
-  for (const issuer of records.issuers) {
-    issuers.set(
-      issuer.id,
-      trustedIssuer(
-        issuer.issuerUri,
-        {
-          allowedTenants: issuer.allowedTenants,
-          allowSha1: issuer.allowSha1,
-          requireSignedAssertion: issuer.requireSignedAssertion,
-        },
-        {
-          lastRefresh: lastRefreshOf(issuer, records.refreshStates.get(issuer.id)),
-          pendingChange: pendingOf(records.pendingChanges?.get(issuer.id)),
-        },
-      ),
-    );
+  const keysOf = new Map<string, KeyRecord[]>();
+  for (const key of records.keys) {
+    const list = keysOf.get(key.issuerId);
+    if (list === undefined) keysOf.set(key.issuerId, [key]);
+    else list.push(key);
   }
+  const issuers: TrustedIssuer[] = [];
+  const keys: TrustedKey[] = [];
+  for (const issuer of records.issuers) {
+    const built = buildIssuerTrust(
+      {
+        issuer,
+        keys: keysOf.get(issuer.id) ?? [],
+        refreshState: records.refreshStates.get(issuer.id),
+        pendingChange: records.pendingChanges?.get(issuer.id),
+      },
+      records,
+    );
+    issuers.push(built.issuer);
+    keys.push(...built.keys);
+  }
+  records.certificates?.endBuild();
+  return createTrustSnapshot({ issuers, keys, builtAt: records.builtAt });
+}
+
+/** One issuer's records, as the store holds them. */
+export interface IssuerRecords {
+  readonly issuer: IssuerRecord;
+  /** The issuer's keys (any state; only usable ones are trusted). */
+  readonly keys: readonly KeyRecord[];
+  readonly refreshState: RefreshStateRecord | undefined;
+  readonly pendingChange: PendingChangeRecord | undefined;
+}
+
+/**
+ * One issuer of the snapshot and its usable keys, built from its records
+ * (see {@link buildTrustSnapshot}); what a reload of one issuer patches into
+ * the snapshot. A partial build does not end the certificate cache's build.
+ */
+export function buildIssuerTrust(
+  records: IssuerRecords,
+  options: Pick<TrustRecords, 'onInvalidKey' | 'certificates'> = {},
+): { readonly issuer: TrustedIssuer; readonly keys: TrustedKey[] } {
+  const cache = options.certificates;
+  const parse = cache === undefined ? parseCertificateDer : (der: Uint8Array) => cache.parse(der);
+  const { issuer } = records;
+  const trusted = trustedIssuer(
+    issuer.issuerUri,
+    {
+      allowedTenants: issuer.allowedTenants,
+      allowSha1: issuer.allowSha1,
+      requireSignedAssertion: issuer.requireSignedAssertion,
+    },
+    {
+      lastRefresh: lastRefreshOf(issuer, records.refreshState),
+      pendingChange: pendingOf(records.pendingChange),
+    },
+  );
   const keys: TrustedKey[] = [];
   for (const key of records.keys) {
-    const issuer = issuers.get(key.issuerId);
     // Unusable keys would be left out of the lookups anyway; skipping them
     // here spares parsing their material and reporting it when it is bad.
-    if (issuer === undefined || !USABLE_KEY_STATES.has(key.state)) continue;
+    if (key.issuerId !== issuer.id || !USABLE_KEY_STATES.has(key.state)) continue;
     try {
       keys.push(
         trustedKey({
-          issuer: issuer.issuer,
+          issuer: trusted.issuer,
           sha1: key.sha1 ?? undefined,
           sha256: key.sha256 ?? undefined,
           kid: key.kid ?? undefined,
@@ -77,11 +114,10 @@ export function buildTrustSnapshot(records: TrustRecords): TrustSnapshot {
         }),
       );
     } catch (error) {
-      records.onInvalidKey?.(key, error);
+      options.onInvalidKey?.(key, error);
     }
   }
-  records.certificates?.endBuild();
-  return createTrustSnapshot({ issuers: [...issuers.values()], keys, builtAt: records.builtAt });
+  return { issuer: trusted, keys };
 }
 
 /** A pending change as the validators see it: only while it waits for a decision. */

@@ -20,33 +20,48 @@ describe('npm run bench -- scale', () => {
     assert.notDeepEqual(sets[0], sets[400]);
   });
 
-  it('runs every phase with 20 issuers on SQLite and counts what happened', { timeout: 90_000 }, async () => {
-    const result = await runScale({
-      issuers: 20,
-      store: 'sqlite',
-      phaseSeconds: 60,
-      pool: 12,
-      concurrency: 4,
-      validateSeconds: 0.2,
-      quiet: true,
-    });
-    for (const [name, phase] of Object.entries(result.phases)) {
-      assert.equal(phase.status, 'ok', `${name}: ${phase.error ?? ''}`);
-    }
-    assert.deepEqual(Object.keys(result.phases), ['setup', 'add', 'start', 'refresh', 'pages', 'validate']);
-    assert.equal(result.add.added, 20);
-    assert.deepEqual(result.add.failedByCode, {});
-    assert.ok(result.start.listenSeconds !== null && result.start.rssMiB !== null);
-    // Every issuer was refreshed once, by a conditional GET the farm answered.
-    const outcomes = Object.values(result.refresh.outcomes).reduce((sum, count) => sum + count, 0);
-    assert.equal(outcomes, 20);
-    assert.deepEqual(result.refresh.failedByCode, {});
-    assert.equal(result.refresh.farmRequests, 20);
-    assert.ok(result.refresh.health.samples > 0);
-    assert.ok((result.metrics.bytes ?? 0) > 0);
-    assert.ok((result.signIn.homeRealmBytes ?? 0) > 0 && result.signIn.redirectMs !== null);
-    assert.ok((result.validation.oneIssuerPerSecond ?? 0) > 0);
-    assert.ok((result.validation.manyIssuersPerSecond ?? 0) > 0);
-    assert.match(formatScaleReport(result), /20 issuers, store sqlite/);
-  });
+  it(
+    'runs every phase with 20 issuers on SQLite, half added with issuers add-many, and counts what happened',
+    { timeout: 120_000 },
+    async () => {
+      const result = await runScale({
+        issuers: 20,
+        apiIssuers: 10,
+        store: 'sqlite',
+        phaseSeconds: 60,
+        pool: 12,
+        concurrency: 4,
+        validateSeconds: 0.2,
+        quiet: true,
+      });
+      for (const [name, phase] of Object.entries(result.phases)) {
+        assert.equal(phase.status, 'ok', `${name}: ${phase.error ?? ''}`);
+      }
+      assert.deepEqual(Object.keys(result.phases), [
+        'setup',
+        'add',
+        'bulk-add',
+        'start',
+        'refresh',
+        'pages',
+        'validate',
+      ]);
+      assert.equal(result.add.added, 10);
+      assert.equal(result.add.bulkAdded, 10);
+      assert.equal(result.add.bulkFailed, 0);
+      assert.deepEqual(result.add.failedByCode, {});
+      assert.ok(result.start.listenSeconds !== null && result.start.rssMiB !== null);
+      // Every issuer was refreshed once, by a conditional GET the farm answered.
+      const outcomes = Object.values(result.refresh.outcomes).reduce((sum, count) => sum + count, 0);
+      assert.equal(outcomes, 20);
+      assert.deepEqual(result.refresh.failedByCode, {});
+      assert.equal(result.refresh.farmRequests, 20);
+      assert.ok(result.refresh.health.samples > 0);
+      assert.ok((result.metrics.bytes ?? 0) > 0);
+      assert.ok((result.signIn.homeRealmBytes ?? 0) > 0 && result.signIn.redirectMs !== null);
+      assert.ok((result.validation.oneIssuerPerSecond ?? 0) > 0);
+      assert.ok((result.validation.manyIssuersPerSecond ?? 0) > 0);
+      assert.match(formatScaleReport(result), /20 issuers, store sqlite/);
+    },
+  );
 });

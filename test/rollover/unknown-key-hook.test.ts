@@ -108,7 +108,11 @@ function hookBench(maxWaiting: number, issuerIds: readonly string[]) {
   } as unknown as TrustSnapshot;
   const loader = {
     snapshot: () => snapshot,
-    records: () => ({ issuers }) as unknown as ReturnType<TrustLoader['records']>,
+    records: () =>
+      ({
+        issuers,
+        issuerByUri: (uri: string) => issuers.find((issuer) => issuer.issuerUri === uri),
+      }) as unknown as ReturnType<TrustLoader['records']>,
   };
   const ends = new Map<string, Array<() => void>>();
   const refresher = {

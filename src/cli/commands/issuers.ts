@@ -11,6 +11,7 @@ import { confirmChange } from '../confirm-change.js';
 import { withStore } from '../open-cli-store.js';
 import { EXIT, formatInstant, renderTable, toJson, type CliIo } from '../output.js';
 import { runAction, type CliContext } from '../run-action.js';
+import { registerIssuersAddMany, runIssuersAddMany } from './issuers-add-many.js';
 import { findIssuer } from '../store-lookups.js';
 import { KEY_HEADER, describeLastRefresh, keyCells, viewKey } from '../store-views.js';
 import { addIssuerFieldOptions, issuerFieldsFrom, type IssuerFieldOptions } from './issuer-fields.js';
@@ -378,6 +379,15 @@ export function registerIssuersCommand(program: Command, context: CliContext): v
         runIssuersAdd(io, command, name, issuerFieldsFrom(command, options), options),
       );
     });
+
+  registerIssuersAddMany(
+    issuers,
+    async (file, options) => {
+      await runAction(context, options.json, () => runIssuersAddMany(io, file, options));
+    },
+    addStoreOptions,
+    storeExamples,
+  );
 
   const edit = issuers
     .command('edit')

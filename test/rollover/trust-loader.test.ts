@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTrustLoader, type TrustLoader } from '../../src/rollover/trust-loader.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
+import { createTestCertificate } from '../helpers/certificates.js';
+
+const ACTOR = 'admin:test';
+let directory: string;
+let count = 0;
+
+before(() => {
+  directory = mkdtempSync(join(tmpdir(), 'claimsgate-loader-'));
+});
+after(() => rmSync(directory, { recursive: true, force: true }));
+
+/** A store whose reads are counted by method, and whose reads can be made to fail. */
+function countingStore(store: Store): { store: Store; calls: Map<string, number>; fail: { now: boolean } } {
+  const calls = new Map<string, number>();
+  const fail = { now: false };
+  const counted = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        if (/^(list|get)/.test(property)) {
+          // listKeys(issuerId) is a per-issuer read; listKeys() reads every key.
+          const name = args.length > 0 && args[0] !== undefined ? `${property}(id)` : property;
+          calls.set(name, (calls.get(name) ?? 0) + 1);
+          if (fail.now) return Promise.reject(new Error('the store is unreachable'));
+        }
+        return (value as (...inner: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: counted, calls, fail };
+}
+
+async function bench(issuerCount: number) {
+  const raw = await openStore(join(directory, `loader-${count++}.db`));
+  const issuers = [];
+  for (let index = 0; index < issuerCount; index += 1) {
+    const issuer = await raw.createIssuer(
+      { name: `issuer-${index}`, issuerUri: `https://issuer-${index}.test/`, label: `L${index}` },
+      ACTOR,
+    );
+    const certificate = await createTestCertificate({ commonName: `issuer ${index}` });
+    await raw.addKey({ issuerId: issuer.id, certificateDer: certificate.der, source: 'manual' }, ACTOR);
+    issuers.push(issuer);
+  }
+  const { store, calls, fail } = countingStore(raw);
+  const loader = createTrustLoader({ store, now: () => new Date(), logger: () => undefined });
+  await loader.reload();
+  calls.clear();
+  return { raw, loader, calls, fail, issuers };
+}
+
+function uris(loader: TrustLoader): string[] {
+  return loader
+    .snapshot()
+    .issuers()
+    .map((issuer) => issuer.issuer)
+    .sort();
+}
+
+describe('the trust loader', () => {
+  it('reloads one issuer with reads of that issuer only, and leaves the others as they were', async () => {
+    const { raw, loader, calls, issuers } = await bench(5);
+    const untouched = loader.snapshot().findIssuer('https://issuer-1.test/');
+    const certificate = await createTestCertificate({ commonName: 'new key' });
+    const added = await raw.addKey(
+      { issuerId: issuers[0]!.id, certificateDer: certificate.der, source: 'manual' },
+      ACTOR,
+    );
+    await loader.reloadIssuers([issuers[0]!.id]);
+    assert.equal(calls.get('listIssuers'), undefined, 'no read of every issuer');
+    assert.equal(calls.get('listKeys'), undefined, 'no read of every key');
+    assert.equal(calls.get('listKeys(id)'), 1);
+    assert.equal(
+      loader.snapshot().issuerKeys('https://issuer-0.test/', 'sha1', added.sha1!).length,
+      1,
+      'the new key is trusted',
+    );
+    assert.equal(loader.records().keysOf(issuers[0]!.id).length, 2);
+    assert.equal(loader.records().keys.length, 6);
+    assert.equal(loader.snapshot().findIssuer('https://issuer-1.test/'), untouched, 'shared, not rebuilt');
+    await raw.close();
+  });
+
+  it('takes out a removed issuer and follows an issuer URI or name that changed', async () => {
+    const { raw, loader, issuers } = await bench(3);
+    await raw.deleteIssuer(issuers[0]!.id, ACTOR);
+    await raw.updateIssuer(issuers[1]!.id, { issuerUri: 'https://moved.test/', name: 'moved' }, ACTOR);
+    await loader.reloadIssuers([issuers[0]!.id, issuers[1]!.id]);
+    assert.deepEqual(uris(loader), ['https://issuer-2.test/', 'https://moved.test/']);
+    const records = loader.records();
+    assert.equal(records.issuer(issuers[0]!.id), undefined);
+    assert.equal(records.keysOf(issuers[0]!.id).length, 0);
+    assert.equal(records.issuerByUri('https://issuer-1.test/'), undefined);
+    assert.equal(records.issuerByUri('https://moved.test/')?.id, issuers[1]!.id);
+    assert.equal(records.issuerByName('issuer-1'), undefined);
+    assert.equal(records.issuerByName('moved')?.id, issuers[1]!.id);
+    assert.equal(loader.snapshot().keysForIssuer('https://issuer-0.test/').length, 0);
+    await raw.close();
+  });
+
+  it('reads everything when an issuer took a URI the directory still gives another issuer it was not told about', async () => {
+    const { raw, loader, calls, issuers } = await bench(3);
+    // issuer-0 moves away and issuer-1 takes its URI; only issuer-1's change is reported.
+    await raw.updateIssuer(issuers[0]!.id, { issuerUri: 'https://elsewhere.test/' }, ACTOR);
+    await raw.updateIssuer(issuers[1]!.id, { issuerUri: 'https://issuer-0.test/' }, ACTOR);
+    await loader.reloadIssuers([issuers[1]!.id]);
+    assert.equal(calls.get('listIssuers'), 1, 'a full load');
+    assert.deepEqual(uris(loader), [
+      'https://elsewhere.test/',
+      'https://issuer-0.test/',
+      'https://issuer-2.test/',
+    ]);
+    assert.equal(loader.records().issuerByUri('https://issuer-0.test/')?.id, issuers[1]!.id);
+    await raw.close();
+  });
+
+  it('serves calls made during a load with one more load, and makes a large batch a full load', async () => {
+    const { raw, loader, calls, issuers } = await bench(4);
+    const loadsBefore = loader.loads();
+    await Promise.all(issuers.map((issuer) => loader.reloadIssuers([issuer.id])));
+    assert.ok(loader.loads() - loadsBefore <= 2, `${loader.loads() - loadsBefore} loads for 4 calls`);
+    // Four of four issuers is more than the share a partial load is kept for only past 64 issuers.
+    assert.equal(calls.get('listIssuers'), undefined);
+    await raw.close();
+    const big = await bench(70);
+    await big.loader.reloadIssuers(big.issuers.map((issuer) => issuer.id));
+    assert.equal(big.calls.get('listIssuers'), 1, 'seventy of seventy issuers: one full load');
+    assert.equal(big.calls.get('getIssuer'), undefined);
+    await big.raw.close();
+  });
+
+  it('reloads the realms alone when only realms changed', async () => {
+    const { raw, loader, calls } = await bench(2);
+    await raw.createRealm({ realmUri: 'https://app.test', replyUrl: 'https://app.test/signin' }, ACTOR);
+    await loader.reloadRealms();
+    assert.deepEqual(
+      loader.records().realms.map((realm) => realm.realmUri),
+      ['https://app.test'],
+    );
+    assert.deepEqual([...calls.keys()], ['listRealms']);
+    await raw.close();
+  });
+
+  it('rejects the callers of a load that failed and keeps the trust it had, then loads again', async () => {
+    const { raw, loader, fail, issuers } = await bench(2);
+    const before = loader.snapshot();
+    fail.now = true;
+    await assert.rejects(loader.reloadIssuers([issuers[0]!.id]), /unreachable/);
+    assert.equal(loader.snapshot(), before);
+    fail.now = false;
+    await raw.deleteIssuer(issuers[0]!.id, ACTOR);
+    await loader.reloadIssuers([issuers[0]!.id]);
+    assert.deepEqual(uris(loader), ['https://issuer-1.test/']);
+    await raw.close();
+  });
+});
