@@ -157,10 +157,10 @@ export async function startOutageGateway(options: {
       { realmUri: OUTAGE_PUBLIC_URL, replyUrl: `${OUTAGE_PUBLIC_URL}/signin/wsfed` },
       'test',
     );
+    // Started as `serve` starts it: trust loaded, the issuers refreshed, store changes followed.
     const engine = createRolloverEngine({ store, logger: () => undefined });
     closers.push(() => engine.stop());
-    for (const name of ['sim', 'sim2', 'oidc-sim']) await engine.refreshIssuer(name, { force: true });
-    await engine.reload();
+    await engine.start();
     const { config } = loadConfig({
       env: {},
       flags: {
