@@ -13,7 +13,14 @@ import type { StoreOutageEvent } from '../../src/store/store-outage.js';
 import { startOutageGateway, type OutageGateway, type OutageSignIn } from '../helpers/outage-gateway.js';
 import { postgresGate, TEST_POSTGRES_URL } from '../helpers/postgres.js';
 import { describeWithService } from '../helpers/service-gate.js';
-import { bindingCookieOf, cookiePair, postForm, setCookieOf, signInAtSimulator } from './gateway-fixture.js';
+import {
+  bindingCookieOf,
+  cookiePair,
+  postForm,
+  readForm,
+  setCookieOf,
+  signInAtSimulator,
+} from './gateway-fixture.js';
 
 const COOKIE = 'claimsgate_session';
 
@@ -106,6 +113,22 @@ describeWithService('a PostgreSQL store that becomes unreachable', postgres, () 
     assert.equal(page.statusCode, 200, page.body);
     assert.match(page.body, /SIM:alice@contoso.test/);
 
+    // A sign-out during the cut: refused here at once, written to the store when it is back.
+    const confirm = await world.app.inject({
+      method: 'GET',
+      url: '/signout',
+      headers: { cookie: before['saml2']! },
+    });
+    const signOutForm = readForm(confirm.body);
+    const signedOut = await postForm(world.app, '/signout', signOutForm.fields, before['saml2']);
+    assert.equal(signedOut.statusCode, 303, signedOut.body);
+    const refused = await world.app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { cookie: before['saml2']! },
+    });
+    assert.equal(refused.statusCode, 302, 'the revoked session is refused on this instance during the cut');
+
     assert.ok(world.outage.status().queued > 0, 'records wait for the store');
     assert.ok(
       world.lines.some(
@@ -130,6 +153,9 @@ describeWithService('a PostgreSQL store that becomes unreachable', postgres, () 
     assert.ok((up.written['replayIds'] ?? 0) >= 8, `replay IDs written: ${JSON.stringify(up.written)}`);
     assert.ok((up.written['keyUses'] ?? 0) >= 1, `key uses written: ${JSON.stringify(up.written)}`);
     assert.equal(up.stillQueued, 0);
+    assert.equal(up.written['revocations'], 1, 'the sign-out is written');
+    const revoked = await world.store.listSessionRevocations(new Date());
+    assert.equal(revoked.filter((revocation) => revocation.sid !== null).length, 1);
     const replaysAfter = await world.withAdmin(
       async (client) =>
         (
