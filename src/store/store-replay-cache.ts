@@ -85,13 +85,20 @@ class LocalLedger {
  * SECURITY: meanwhile a token replayed to another instance within its
  * lifetime is accepted there once more (docs/store-postgres.md).
  *
+ * @param nowOrOptions the options, or the clock alone (as in earlier releases).
  * @throws ClaimsgateError the store's failure (from `checkAndStore`): with
  *   `refuse`, or any failure other than an unreachable store; the validator
  *   then rejects the token.
  */
-export function createStoreReplayCache(store: Store, options: StoreReplayCacheOptions = {}): ReplayCache {
+export function createStoreReplayCache(
+  store: Store,
+  nowOrOptions: StoreReplayCacheOptions | (() => Date) = {},
+): ReplayCache {
   if (store === undefined || store === null || typeof store.checkAndStoreReplay !== 'function')
     throw new TypeError('store must be a Store');
+  // A clock alone is the signature of the first releases (public API): it keeps working.
+  const options: StoreReplayCacheOptions =
+    typeof nowOrOptions === 'function' ? { now: nowOrOptions } : nowOrOptions;
   const now = options.now ?? (() => new Date());
   if (typeof now !== 'function') throw new TypeError('now must be a function returning a Date');
   const mode = options.whenUnreachable ?? 'refuse';
