@@ -11,9 +11,11 @@
 import { parseArgs } from 'node:util';
 import { startOutageGateway } from '../test/helpers/outage-gateway.js';
 
-const USAGE = `Usage: npm run bench -- outage [--seconds N] [--cut-seconds N] [--rate N] [--concurrency N] [--max-sign-ins N]
+const USAGE = `Usage: npm run bench -- outage [--seconds N] [--cut-seconds N] [--flap-ms N] [--rate N] [--concurrency N] [--max-sign-ins N]
   --seconds N        length of the sign-in load (default 40)
   --cut-seconds N    how long PostgreSQL is cut, centred in the load (default 20)
+  --flap-ms N        instead of a cut: during that window every connection is destroyed
+                     each N ms, new ones being let through (default: a cut)
   --rate N           sign-ins started per second (default 8)
   --concurrency N    sign-ins in flight at most (default 8)
   --max-sign-ins N   sign-ins at most (default 1000)
@@ -32,6 +34,8 @@ type Phase = (typeof PHASES)[number];
 export interface OutageOptions {
   readonly seconds: number;
   readonly cutSeconds: number;
+  /** Instead of a cut, destroy the connections this often during the window. */
+  readonly flapMs?: number;
   readonly rate: number;
   readonly concurrency: number;
   readonly maxSignIns: number;
@@ -53,6 +57,8 @@ export interface OutageResult {
   readonly readyDuringCut: string | null;
   /** The outage as the gateway saw it: from its first failure to its recovery. */
   readonly outageSeconds: number | null;
+  /** Outages the gateway saw (one for a cut; many while flapping). */
+  readonly outages: number;
   /** From the proxy's restore to the recovery's records written. */
   readonly recoverySeconds: number | null;
   readonly written: Readonly<Record<string, number>>;
@@ -66,6 +72,7 @@ function readOptions(argv: readonly string[]): OutageOptions | undefined {
     options: {
       seconds: { type: 'string' },
       'cut-seconds': { type: 'string' },
+      'flap-ms': { type: 'string' },
       rate: { type: 'string' },
       concurrency: { type: 'string' },
       'max-sign-ins': { type: 'string' },
@@ -85,6 +92,9 @@ function readOptions(argv: readonly string[]): OutageOptions | undefined {
   return {
     seconds,
     cutSeconds,
+    ...(values['flap-ms'] === undefined
+      ? {}
+      : { flapMs: Math.floor(number('flap-ms', values['flap-ms'], 100, 60_000)) }),
     rate: number('rate', values.rate, 8, 200),
     concurrency: Math.floor(number('concurrency', values.concurrency, 8, 64)),
     maxSignIns: Math.floor(number('max-sign-ins', values['max-sign-ins'], 1000, 20_000)),
@@ -125,13 +135,16 @@ export async function runOutage(options: OutageOptions): Promise<OutageResult> {
 
     const schedule = (async () => {
       await sleep(cutAt);
-      world.cut.cut();
+      let flapping: NodeJS.Timeout | undefined;
+      if (options.flapMs === undefined) world.cut.cut();
+      else flapping = setInterval(() => world.cut.reset(), options.flapMs);
       phase = 'during';
-      log(`  ${(elapsed() / 1000).toFixed(1)} s: PostgreSQL cut`);
+      log(`  ${(elapsed() / 1000).toFixed(1)} s: PostgreSQL ${flapping === undefined ? 'cut' : 'flapping'}`);
       await sleep(1_000);
       const ready = await world.app.inject({ method: 'GET', url: '/readyz' });
       readyDuringCut = `${ready.statusCode} ${ready.json<{ status: string }>().status}`;
       await sleep(Math.max(0, restoreAt - elapsed()));
+      clearInterval(flapping);
       world.cut.restore();
       restoredAt = performance.now();
       phase = 'after';
@@ -198,12 +211,14 @@ export async function runOutage(options: OutageOptions): Promise<OutageResult> {
       options: {
         seconds: options.seconds,
         cutSeconds: options.cutSeconds,
+        ...(options.flapMs === undefined ? {} : { flapMs: options.flapMs }),
         rate: options.rate,
         concurrency: options.concurrency,
         maxSignIns: options.maxSignIns,
       },
       phases,
       readyDuringCut,
+      outages: world.outage.status().outages,
       outageSeconds:
         up?.kind === 'up' && down !== undefined ? (up.at.getTime() - down.since.getTime()) / 1000 : null,
       recoverySeconds: recoveredAt !== null && restoredAt !== null ? (recoveredAt - restoredAt) / 1000 : null,
@@ -230,14 +245,14 @@ export function formatOutageReport(result: OutageResult): string {
     .map(([name, n]) => `${name} ${n}`)
     .join(', ');
   return [
-    `sign-ins at ${options.rate}/s (at most ${options.concurrency} in flight) for ${options.seconds} s, WS-Fed, SAML 2.0 and OIDC in turn; PostgreSQL cut for ${options.cutSeconds} s in the middle`,
+    `sign-ins at ${options.rate}/s (at most ${options.concurrency} in flight) for ${options.seconds} s, WS-Fed, SAML 2.0 and OIDC in turn; PostgreSQL ${options.flapMs === undefined ? 'cut' : `connections destroyed every ${options.flapMs} ms`} for ${options.cutSeconds} s in the middle`,
     '',
     '| phase | ok | failed | slowest ms | failures |',
     '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    `/readyz during the cut: ${result.readyDuringCut ?? 'not asked'}`,
-    `outage as the gateway saw it: ${result.outageSeconds === null ? 'no recovery seen' : `${result.outageSeconds.toFixed(1)} s`}; restore to records written: ${result.recoverySeconds === null ? '—' : `${result.recoverySeconds.toFixed(2)} s`}`,
+    `/readyz 1 s into the window: ${result.readyDuringCut ?? 'not asked'}`,
+    `outages the gateway saw: ${result.outages}, from the first failure to the last recovery: ${result.outageSeconds === null ? 'no recovery seen' : `${result.outageSeconds.toFixed(1)} s`}; restore to records written: ${result.recoverySeconds === null ? '—' : `${result.recoverySeconds.toFixed(2)} s`}`,
     `records written at the recovery: ${written === '' ? 'none' : written}`,
     `sign-ins counted by claimsgate_store_outage_sign_ins_total: ${result.signInsCountedDuringOutage}`,
     `webhook alerts: ${result.alerts.join(', ') || 'none'}`,

@@ -3,7 +3,8 @@
  * outage without stopping the shared PostgreSQL server. Cutting destroys
  * every connection through it and refuses new ones (accepted, then reset
  * at once: the client sees its connection fail, as when the database goes
- * away); restoring lets new connections through again.
+ * away); restoring lets new connections through again. Resetting destroys
+ * the connections of the moment only.
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 
@@ -16,6 +17,8 @@ export interface TcpCut {
   readonly connections: number;
   /** Destroys every connection and refuses new ones until `restore`. */
   cut(): void;
+  /** Destroys every connection now; new ones are let through (a flapping network, a killed backend). */
+  reset(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -66,6 +69,9 @@ export async function startTcpCut(target: { host: string; port: number }): Promi
     },
     cut() {
       open = false;
+      for (const socket of sockets) socket.resetAndDestroy();
+    },
+    reset() {
       for (const socket of sockets) socket.resetAndDestroy();
     },
     restore() {
