@@ -196,7 +196,6 @@ describe('the store outage watch', () => {
 
   it('keeps what it could not write queued when the store goes away again during the writing', async () => {
     const fake = createFakeStore();
-    const outage = createStoreOutage({ store: fake.store, probeIntervalMs: 10_000 });
     const flaky = {
       ...fake.store,
       recordKeyUse: (id: string, at: Date) => {
@@ -220,7 +219,6 @@ describe('the store outage watch', () => {
         ['key-1'],
       );
     } finally {
-      outage.stop();
       watch.stop();
     }
   });
