@@ -350,12 +350,15 @@ export function createStoreOutage(options: StoreOutageOptions): StoreOutage {
 
   const watched = {} as Record<string, unknown>;
   for (const name of memberNames(store)) {
-    const value: unknown = (store as unknown as Record<string, unknown>)[name];
+    const members = store as unknown as Record<string, unknown>;
+    const value = members[name];
     watched[name] =
       typeof value === 'function'
         ? (...args: unknown[]): unknown => {
             const begun = epoch;
-            const result: unknown = (value as (...a: unknown[]) => unknown).apply(store, args);
+            // Looked up at each call, so a method replaced on the store later (a test's spy) is the one called.
+            const method = members[name] as (...a: unknown[]) => unknown;
+            const result: unknown = method.apply(store, args);
             return isThenable(result) ? observe(begun, Promise.resolve(result)) : result;
           }
         : value;
