@@ -106,49 +106,16 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
 
   async function deliver(alert: Alert, hook: ResolvedWebhook): Promise<void> {
     const body = JSON.stringify({ type: 'claimsgate.alert', at: now().toISOString(), alert });
-    for (let attempt = 0; attempt <= hook.retries; attempt += 1) {
-      if (attempt > 0) {
-        counts.webhookRetries += 1;
-        await sleep(hook.retryDelayMs * 2 ** (attempt - 1));
-      }
-      try {
-        const response = await fetchFunction(hook.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...hook.headers },
-          body,
-          redirect: 'error',
-          signal: AbortSignal.timeout(hook.timeoutMs),
-        });
-        await response.body?.cancel().catch(() => undefined);
-        if (response.ok) {
-          counts.webhookDelivered += 1;
-          return;
-        }
-        logger({
-          level: 'warn',
-          event: 'alert.webhook.status',
-          status: response.status,
-          attempt: attempt + 1,
-          kind: alert.kind,
-        });
-      } catch (error) {
-        logger({
-          level: 'warn',
-          event: 'alert.webhook.error',
-          error: error instanceof Error ? error.message : String(error),
-          attempt: attempt + 1,
-          kind: alert.kind,
-        });
-      }
-    }
-    counts.webhookFailed += 1;
-    logger({
-      level: 'error',
-      event: 'alert.webhook.failed',
+    const outcome = await postAlertWebhook(body, hook, {
+      fetch: fetchFunction,
+      sleep,
+      logger,
       kind: alert.kind,
       dedupeKey: alert.dedupeKey,
-      attempts: hook.retries + 1,
     });
+    counts.webhookRetries += outcome.retries;
+    if (outcome.delivered) counts.webhookDelivered += 1;
+    else counts.webhookFailed += 1;
   }
 
   return {
@@ -211,7 +178,75 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   };
 }
 
-interface ResolvedWebhook {
+/** How one alert's webhook delivery went. */
+export interface WebhookOutcome {
+  readonly delivered: boolean;
+  readonly retries: number;
+}
+
+/**
+ * Posts one alert body (JSON) to the webhook, retrying with doubling delays;
+ * each failed attempt is logged at warn, giving up at error. Never throws.
+ * The alert dispatcher sends issuers' alerts through it, and the gateway its
+ * `store-unreachable` alert, which cannot go through the store.
+ */
+export async function postAlertWebhook(
+  body: string,
+  hook: ResolvedWebhook,
+  io: {
+    readonly fetch: typeof globalThis.fetch;
+    readonly sleep: (ms: number) => Promise<void>;
+    readonly logger: Logger;
+    readonly kind: string;
+    readonly dedupeKey: string;
+  },
+): Promise<WebhookOutcome> {
+  const { logger, kind } = io;
+  let retries = 0;
+  for (let attempt = 0; attempt <= hook.retries; attempt += 1) {
+    if (attempt > 0) {
+      retries += 1;
+      await io.sleep(hook.retryDelayMs * 2 ** (attempt - 1));
+    }
+    try {
+      const response = await io.fetch(hook.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...hook.headers },
+        body,
+        redirect: 'error',
+        signal: AbortSignal.timeout(hook.timeoutMs),
+      });
+      await response.body?.cancel().catch(() => undefined);
+      if (response.ok) return { delivered: true, retries };
+      logger({
+        level: 'warn',
+        event: 'alert.webhook.status',
+        status: response.status,
+        attempt: attempt + 1,
+        kind,
+      });
+    } catch (error) {
+      logger({
+        level: 'warn',
+        event: 'alert.webhook.error',
+        error: error instanceof Error ? error.message : String(error),
+        attempt: attempt + 1,
+        kind,
+      });
+    }
+  }
+  logger({
+    level: 'error',
+    event: 'alert.webhook.failed',
+    kind,
+    dedupeKey: io.dedupeKey,
+    attempts: hook.retries + 1,
+  });
+  return { delivered: false, retries };
+}
+
+/** A webhook's options checked, with their defaults. */
+export interface ResolvedWebhook {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly retries: number;
@@ -219,7 +254,12 @@ interface ResolvedWebhook {
   readonly timeoutMs: number;
 }
 
-function resolveWebhook(options: AlertWebhookOptions): ResolvedWebhook {
+/**
+ * Checks a webhook's options and fills in the defaults.
+ *
+ * @throws TypeError for a URL that is not http(s) or a retry or time option out of range.
+ */
+export function resolveWebhook(options: AlertWebhookOptions): ResolvedWebhook {
   let url: URL;
   try {
     url = new URL(options.url);

@@ -11,6 +11,7 @@ import { createGatewayDirectory } from './gateway-directory.js';
 import { createSealingKeyRing } from '../session/sealing-keys.js';
 import { createSessionCookies } from '../session/session-cookie.js';
 import { createSignInStateCodec } from '../session/sign-in-state.js';
+import { createStoreOutage, type StoreOutage } from '../store/store-outage.js';
 import { createStoreReplayCache } from '../store/store-replay-cache.js';
 import type { Store } from '../store/store.js';
 import { createGuardedFetch } from '../metadata/guarded-fetch.js';
@@ -34,13 +35,22 @@ import { createSessionRevocations } from './session-revocations.js';
 import { createDrainState, registerDrainHooks, type DrainState } from './shutdown.js';
 import { createGatewayValidator } from './sign-in-pipeline.js';
 import { registerSignInRoutes } from './sign-in-routes.js';
+import { createStoreOutageAlerts } from './store-outage-alerts.js';
 import { registerUpstreamProxy } from './upstream-proxy.js';
 import { createWsFedSignIn } from './wsfed-sign-in.js';
 import { fastifyTrustProxy } from './trusted-proxies.js';
 
 export interface GatewayServerOptions {
   readonly config: DeepReadonly<Config>;
+  /** The store; with `storeOutage`, the store it watches (or its watched store). */
   readonly store: Store;
+  /**
+   * The watch on the store's outages (`createStoreOutage`), when the caller
+   * made one to give the engine its watched store (so the engine's key-use
+   * and claim-type records are queued during an outage); default one of the
+   * gateway's own on `store`, stopped when the server closes.
+   */
+  readonly storeOutage?: StoreOutage;
   /** The rollover engine; the caller starts and stops it. */
   readonly engine: RolloverEngine;
   /** The clock for sessions, sign-in state and token validation; default the system clock. */
@@ -58,6 +68,25 @@ export interface GatewayServerOptions {
    * (`createGuardedFetch` with `rollover.privateMetadataHosts`).
    */
   readonly fetch?: typeof globalThis.fetch;
+  /** The fetch for the alert webhook (`rollover.webhook`, the operator's own URL); default `globalThis.fetch`. */
+  readonly webhookFetch?: typeof globalThis.fetch;
+}
+
+/**
+ * The outage watch of the gateway: the caller's, checked to watch the
+ * gateway's store, or a new one.
+ *
+ * @throws TypeError when `storeOutage` watches another store.
+ */
+function outageWatch(options: GatewayServerOptions, now: () => Date): { outage: StoreOutage; own: boolean } {
+  const { storeOutage, store, config } = options;
+  if (storeOutage === undefined) {
+    const outage = createStoreOutage({ store, now, probeIntervalMs: config.database.outage.probeIntervalMs });
+    return { outage, own: true };
+  }
+  if (storeOutage.store !== store && storeOutage.unwatched !== store)
+    throw new TypeError('storeOutage must watch the gateway’s store');
+  return { outage: storeOutage, own: false };
 }
 
 /** Room for the form around a URL-encoded token (each byte may take three characters). */
@@ -110,8 +139,11 @@ function serverTimeouts(requestTimeoutMs: number): {
  *   `createSealingKeyRing`, `createSessionCookies`).
  */
 export function createGatewayServer(options: GatewayServerOptions): FastifyInstance {
-  const { config, store, engine } = options;
+  const { config, engine } = options;
   const now = options.now ?? (() => new Date());
+  const { outage, own: ownOutage } = outageWatch(options, now);
+  // Every store call of the gateway is watched: a call that finds the database unreachable begins an outage.
+  const store = outage.store;
   // SECURITY: outgoing requests to URLs from issuers' documents (imports, the OIDC token endpoint)
   // connect only to public addresses, loopback named as such, and rollover.privateMetadataHosts.
   const guardedFetch =
@@ -140,11 +172,35 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
   });
   const sessions = createSessionHook(cookies, config.session.cookieName, revocations);
   const drain = options.drain ?? createDrainState();
-  const replayCache = createStoreReplayCache(store, now);
+  const replayCache = createStoreReplayCache(store, {
+    now,
+    whenUnreachable: config.database.outage.replayCache,
+    outage,
+    localEntries: config.database.outage.replayEntries,
+  });
+  const outageAlerts = createStoreOutageAlerts({
+    // The server's logger, once the server exists (outages are told from requests and timers).
+    logger: ({ level, event, message, ...facts }) =>
+      app.log[level]({ event, ...facts }, typeof message === 'string' ? message : event),
+    alertAfterMs: config.database.outage.alertAfterMs,
+    ...(config.rollover.webhook === undefined
+      ? {}
+      : {
+          webhook: {
+            url: config.rollover.webhook.url,
+            headers: config.rollover.webhook.headers,
+            retries: config.rollover.webhook.retries,
+          },
+        }),
+    fetch: options.webhookFetch ?? globalThis.fetch,
+    now,
+  });
+  const unsubscribeOutage = outage.subscribe((event) => outageAlerts.onEvent(event));
   const cpuGate = createCpuGate();
   const services: GatewayServices = {
     config,
     store,
+    storeOutage: outage,
     engine,
     directory: createGatewayDirectory(engine, store),
     now,
@@ -173,6 +229,7 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
     }),
     metrics: createGatewayMetrics({
       store,
+      storeOutage: outage,
       engine,
       now,
       processMetrics: options.processMetrics ?? false,
@@ -218,6 +275,9 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
   app.addHook('onReady', () => revocations.start());
   app.addHook('onClose', async () => {
     revocations.stop();
+    unsubscribeOutage();
+    outageAlerts.stop();
+    if (ownOutage) outage.stop();
     await guardedFetch?.close();
   });
   services.sessions.register(app);

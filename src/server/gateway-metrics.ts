@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { isErrorCode, type ErrorCode } from '../lib/error-codes.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import type { SignInProtocol } from '../session/sign-in-state.js';
+import type { StoreOutage } from '../store/store-outage.js';
 import type { Store } from '../store/store.js';
 import { createTrustFiguresCache, KEY_STATES, type IssuerFigures } from './trust-figures.js';
 
@@ -37,6 +38,12 @@ export interface GatewayMetrics {
 export interface GatewayMetricsOptions {
   readonly store?: Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates'>;
   readonly engine?: Pick<RolloverEngine, 'metrics'>;
+  /**
+   * The watch on the store's outages: while it says unreachable, a scrape
+   * reports `claimsgate_store_up 0` without trying the store, and sign-ins
+   * are also counted in `claimsgate_store_outage_sign_ins_total`.
+   */
+  readonly storeOutage?: Pick<StoreOutage, 'reachable' | 'status'>;
   /** The clock for ages and days to expiry; default the system clock. */
   readonly now?: () => Date;
   /** How long one read of the store serves scrapes, in milliseconds; default 5 000. */
@@ -159,6 +166,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     registers,
   });
   const engineFigures = options.engine === undefined ? undefined : createEngineCounters(registers);
+  const { storeOutage } = options;
+  const outageFigures = storeOutage === undefined ? undefined : createOutageFigures(registers);
   const issuerSeriesLimit = options.issuerSeriesLimit ?? 200;
   if (!Number.isInteger(issuerSeriesLimit) || issuerSeriesLimit < 0) {
     throw new TypeError(
@@ -176,6 +185,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     registry,
     contentType: registry.contentType,
     recordSignIn(protocol, outcome, code): void {
+      if (outcome === 'success' && storeOutage?.reachable === false)
+        outageFigures?.signIns.inc({ protocol: PROTOCOLS.has(protocol) ? protocol : 'other' });
       signIns.inc({
         protocol: PROTOCOLS.has(protocol) ? protocol : 'other',
         outcome: outcome === 'success' ? 'success' : 'failure',
@@ -193,7 +204,11 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       if (engineFigures !== undefined && options.engine !== undefined) {
         engineFigures.update(options.engine.metrics());
       }
-      if (storeFigures !== undefined && readFigures !== undefined) {
+      if (storeOutage !== undefined) outageFigures?.update(storeOutage.status());
+      if (storeFigures !== undefined && storeOutage?.reachable === false) {
+        // Known down: no scrape waits on a connection that cannot be made.
+        storeFigures.fail();
+      } else if (storeFigures !== undefined && readFigures !== undefined) {
         try {
           storeFigures.update(await readFigures(), now());
         } catch (error) {
@@ -289,6 +304,44 @@ function createEngineCounters(registers: Registry[]): {
   };
 }
 
+/** The store's outages as this instance saw them, copied from the outage watch at each scrape. */
+function createOutageFigures(registers: Registry[]): {
+  readonly signIns: Counter<'protocol'>;
+  update(status: ReturnType<StoreOutage['status']>): void;
+} {
+  const signIns = new Counter({
+    name: 'claimsgate_store_outage_sign_ins_total',
+    help: 'Sign-ins that succeeded while this instance knew the store unreachable (from its in-memory trust and local replay ledger), by protocol.',
+    labelNames: ['protocol'] as const,
+    registers,
+  });
+  const outages = new Counter({
+    name: 'claimsgate_store_outages_total',
+    help: 'Times this instance found the store unreachable (CG_STORE_UNAVAILABLE or CG_STORE_TIMEOUT) after it had answered.',
+    registers,
+  });
+  const queued = new Gauge({
+    name: 'claimsgate_store_outage_queued_records',
+    help: 'Records waiting to be written to the store when it answers again: replay IDs, key uses, claim types, session revocations.',
+    registers,
+  });
+  const dropped = new Counter({
+    name: 'claimsgate_store_outage_dropped_records_total',
+    help: 'Queued records dropped because their queue was full (database.outage.replayEntries for replay IDs, 10,000 for each other kind).',
+    registers,
+  });
+  return {
+    signIns,
+    update(status): void {
+      outages.reset();
+      outages.inc(status.outages);
+      dropped.reset();
+      dropped.inc(status.dropped);
+      queued.set(status.queued);
+    },
+  };
+}
+
 /** The gauges read from the store: per issuer (bounded by `limit`), and over all issuers. */
 function createStoreGauges(
   registers: Registry[],
@@ -299,7 +352,7 @@ function createStoreGauges(
 } {
   const up = new Gauge({
     name: 'claimsgate_store_up',
-    help: 'Whether the last scrape could read the store (1) or not (0, and the per-issuer figures are absent).',
+    help: 'Whether the last scrape could read the store (1) or not (0, and the per-issuer figures are absent); 0 without trying while this instance knows the store unreachable.',
     registers,
   });
   const keys = new Gauge({

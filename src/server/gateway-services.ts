@@ -6,6 +6,7 @@ import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import type { GatewayDirectory } from './gateway-directory.js';
 import type { SessionCookies } from '../session/session-cookie.js';
 import type { SignInStateCodec } from '../session/sign-in-state.js';
+import type { StoreOutage } from '../store/store-outage.js';
 import type { Store } from '../store/store.js';
 import type { TokenValidator } from '../tokens/create-token-validator.js';
 import type { ReplayCache } from '../tokens/replay-cache.js';
@@ -17,14 +18,21 @@ import type { SessionRevocations } from './session-revocations.js';
 /** What the gateway's routes share, built once by `createGatewayServer` and passed to each plugin. */
 export interface GatewayServices {
   readonly config: DeepReadonly<Config>;
+  /** The store, watched by `storeOutage`: every call reports whether the database could be reached. */
   readonly store: Store;
+  /** Whether the store can be reached now, and the records waiting for it (docs/operations.md). */
+  readonly storeOutage: StoreOutage;
   readonly engine: RolloverEngine;
   /** Issuers, realms and claim mappings for the sign-in path, from the engine's records (see gateway-directory.ts). */
   readonly directory: GatewayDirectory;
   readonly now: () => Date;
   readonly cookies: SessionCookies;
   readonly signInState: SignInStateCodec;
-  /** The store-backed replay cache: token IDs and burnt sign-in state IDs. */
+  /**
+   * The store-backed replay cache (token IDs and burnt sign-in state IDs), in
+   * front of a local ledger that decides alone while the store is unreachable
+   * (`database.outage.replayCache`).
+   */
   readonly replayCache: ReplayCache;
   /**
    * The one token validator of the gateway, for every sign-in protocol: the

@@ -4,6 +4,7 @@ import { isLoopbackUrl } from '../metadata/metadata-url.js';
 import { parseOidcDiscovery } from '../metadata/parse-oidc-metadata.js';
 import { readOidcSnapshot } from '../rollover/oidc-snapshot.js';
 import type { IssuerRecord } from '../store/model.js';
+import { isStoreUnreachable } from '../store/store-errors.js';
 import type { GatewayServices } from './gateway-services.js';
 
 /** What the gateway needs to sign a user in at one OpenID Connect issuer. */
@@ -45,12 +46,54 @@ export function oidcClientOf(services: GatewayServices, issuer: IssuerRecord): O
   return client;
 }
 
-/** The endpoints of the issuer's last-known-good discovery document, or undefined when it has none. */
+interface Endpoints {
+  readonly authorization?: string;
+  readonly token?: string;
+}
+
+/**
+ * The endpoints last read for each issuer (by ID, with its issuer URI), per
+ * store: what answers while the store cannot be reached. Small: two URLs per
+ * issuer signed in to.
+ */
+const lastRead = new WeakMap<
+  object,
+  Map<string, { readonly issuerUri: string; readonly endpoints: Endpoints }>
+>();
+
+/**
+ * The endpoints of the issuer's last-known-good discovery document, or
+ * undefined when it has none. While the store cannot be reached, those last
+ * read for the issuer answer, so sign-ins at an issuer already used go on.
+ *
+ * @throws ClaimsgateError `CG_STORE_*` when the store fails (unreachable: and nothing was read before).
+ */
 async function readEndpoints(
   services: GatewayServices,
   issuer: IssuerRecord,
-): Promise<{ authorization?: string; token?: string } | undefined> {
-  const snapshot = readOidcSnapshot(await services.store.getMetadataSnapshot(issuer.id));
+): Promise<Endpoints | undefined> {
+  let remembered = lastRead.get(services.store);
+  if (remembered === undefined) {
+    remembered = new Map();
+    lastRead.set(services.store, remembered);
+  }
+  let record;
+  try {
+    record = await services.store.getMetadataSnapshot(issuer.id);
+  } catch (error) {
+    const last = remembered.get(issuer.id);
+    if (!isStoreUnreachable(error) || last?.issuerUri !== issuer.issuerUri) throw error;
+    return last.endpoints;
+  }
+  const endpoints = endpointsOf(record);
+  if (endpoints === undefined) remembered.delete(issuer.id);
+  else remembered.set(issuer.id, { issuerUri: issuer.issuerUri, endpoints });
+  return endpoints;
+}
+
+/** The endpoints of a stored discovery document; undefined when there is none or it no longer parses. */
+function endpointsOf(record: Parameters<typeof readOidcSnapshot>[0]): Endpoints | undefined {
+  const snapshot = readOidcSnapshot(record);
   if (snapshot === undefined) return undefined;
   let endpoints;
   try {

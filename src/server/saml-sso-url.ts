@@ -1,6 +1,7 @@
 import { isClaimsgateError } from '../lib/errors.js';
 import { parseMetadata } from '../metadata/parse-metadata.js';
 import type { IssuerRecord, MetadataSnapshotRecord } from '../store/model.js';
+import { isStoreUnreachable } from '../store/store-errors.js';
 import type { Store } from '../store/store.js';
 import { SAML } from './saml-xml.js';
 
@@ -69,29 +70,44 @@ function ssoEndpointsInSnapshot(snapshot: MetadataSnapshotRecord, issuer: Issuer
  * Only absolute http(s) URLs are returned.
  *
  * Parsing is cached per issuer, document digest and issuer URI, so a sign-in reparses
- * metadata only after a refresh changed it.
+ * metadata only after a refresh changed it. While the store cannot be
+ * reached, the endpoints last read for the issuer (same issuer URI) answer,
+ * so sign-ins at an issuer already used keep starting.
  *
- * @throws ClaimsgateError `CG_STORE_*` when the store cannot be read.
+ * @throws ClaimsgateError `CG_STORE_*` when the store cannot be read (and,
+ *   for an unreachable store, nothing was read for the issuer before).
  * @see SAML Metadata 2.0 §2.4.3 (SingleSignOnService)
  */
 export function createSamlSsoFinder(
   store: Store,
 ): (issuer: IssuerRecord) => Promise<SamlSsoEndpoint | undefined> {
-  const parsed = new Map<string, { readonly version: string; readonly endpoints: SsoEndpoints }>();
-  return async (issuer) => {
-    const snapshot = await store.getMetadataSnapshot(issuer.id);
-    let endpoints = NO_ENDPOINTS;
-    if (snapshot !== undefined) {
-      // The entity chosen depends on the issuer URI as well as on the document.
-      const version = `${snapshot.sha256} ${issuer.issuerUri}`;
-      let cached = parsed.get(issuer.id);
-      if (cached?.version !== version) {
-        cached = { version, endpoints: ssoEndpointsInSnapshot(snapshot, issuer) };
-        parsed.set(issuer.id, cached);
-      }
-      endpoints = cached.endpoints;
-      if (endpoints.redirect !== undefined) return { url: endpoints.redirect, source: 'metadata' };
+  const parsed = new Map<
+    string,
+    { readonly version: string; readonly issuerUri: string; readonly endpoints: SsoEndpoints }
+  >();
+  /** The endpoints in the issuer's stored snapshot (none without one), or the last read while the store is unreachable. */
+  async function read(issuer: IssuerRecord): Promise<SsoEndpoints> {
+    let snapshot: MetadataSnapshotRecord | undefined;
+    try {
+      snapshot = await store.getMetadataSnapshot(issuer.id);
+    } catch (error) {
+      const last = parsed.get(issuer.id);
+      if (!isStoreUnreachable(error) || last?.issuerUri !== issuer.issuerUri) throw error;
+      return last.endpoints;
     }
+    // The entity chosen depends on the issuer URI as well as on the document.
+    const version = `${snapshot?.sha256 ?? 'none'} ${issuer.issuerUri}`;
+    let cached = parsed.get(issuer.id);
+    if (cached?.version !== version) {
+      const endpoints = snapshot === undefined ? NO_ENDPOINTS : ssoEndpointsInSnapshot(snapshot, issuer);
+      cached = { version, issuerUri: issuer.issuerUri, endpoints };
+      parsed.set(issuer.id, cached);
+    }
+    return cached.endpoints;
+  }
+  return async (issuer) => {
+    const endpoints = await read(issuer);
+    if (endpoints.redirect !== undefined) return { url: endpoints.redirect, source: 'metadata' };
     if (issuer.protocols[0] !== 'saml2' || issuer.loginUrl === null) return undefined;
     if (endpoints.otherBindingsOnly.has(issuer.loginUrl)) return undefined;
     const url = httpUrl(issuer.loginUrl);

@@ -16,7 +16,10 @@ export interface SessionRevocations {
   isRevoked(session: Session): boolean;
   /**
    * Revokes one session, in the store (so every instance refuses it) and in
-   * this instance at once, until the session's own absolute end.
+   * this instance at once, until the session's own absolute end. On the
+   * gateway's watched store (`createStoreOutage`), a store that cannot be
+   * reached queues the revocation: it holds here at once and on the other
+   * instances once the store is back.
    * @throws ClaimsgateError the store's `CG_STORE_*` failure (nothing is revoked then).
    */
   revoke(session: Session): Promise<void>;

@@ -23,3 +23,18 @@ export function conflictError(
     { detail: { entity, id, expected: expectedVersion, observed: actualVersion } },
   );
 }
+
+/**
+ * True for a store failure that says the database cannot be reached now —
+ * `CG_STORE_UNAVAILABLE` (connection refused or lost, the server refusing
+ * work) or `CG_STORE_TIMEOUT` (a statement cancelled at the statement
+ * timeout) — as opposed to one that says something about the statement or
+ * the data. The gateway keeps signing users in through these (see
+ * `createStoreOutage`); any other failure is answered as before.
+ */
+export function isStoreUnreachable(error: unknown): error is ClaimsgateError {
+  return (
+    error instanceof ClaimsgateError &&
+    (error.code === 'CG_STORE_UNAVAILABLE' || error.code === 'CG_STORE_TIMEOUT')
+  );
+}

@@ -38,7 +38,7 @@ async function withStore(work: (store: Store, clock: { now: Date }) => Promise<v
 describe('the store replay cache', () => {
   it('accepts an ID once and reports it as a replay until it expires', async () => {
     await withStore(async (store, clock) => {
-      const cache = createStoreReplayCache(store, () => clock.now);
+      const cache = createStoreReplayCache(store, { now: () => clock.now });
       assert.equal(await cache.checkAndStore('issuer\u0000_assertion-1', later(300)), true);
       assert.equal(await cache.checkAndStore('issuer\u0000_assertion-1', later(300)), false);
       assert.equal(await cache.checkAndStore('issuer\u0000_assertion-2', later(300)), true);
@@ -50,10 +50,10 @@ describe('the store replay cache', () => {
     });
   });
 
-  it('shares IDs between every cache built on one store', async () => {
+  it('shares IDs between every cache built on one store (also given the clock alone, as in earlier releases)', async () => {
     await withStore(async (store, clock) => {
       const first = createStoreReplayCache(store, () => clock.now);
-      const second = createStoreReplayCache(store, () => clock.now);
+      const second = createStoreReplayCache(store, { now: () => clock.now });
       assert.equal(await first.checkAndStore('jti-1', later(60)), true);
       assert.equal(await second.checkAndStore('jti-1', later(60)), false);
     });
@@ -61,7 +61,7 @@ describe('the store replay cache', () => {
 
   it('gives exactly one of many concurrent checks of one ID the first use', async () => {
     await withStore(async (store, clock) => {
-      const caches = [1, 2, 3].map(() => createStoreReplayCache(store, () => clock.now));
+      const caches = [1, 2, 3].map(() => createStoreReplayCache(store, { now: () => clock.now }));
       const results = await Promise.all(
         Array.from({ length: 30 }, (_, index) => caches[index % 3]!.checkAndStore('jti-race', later(60))),
       );
@@ -71,7 +71,7 @@ describe('the store replay cache', () => {
 
   it('records an ID longer than the store accepts as text, still once', async () => {
     await withStore(async (store, clock) => {
-      const cache = createStoreReplayCache(store, () => clock.now);
+      const cache = createStoreReplayCache(store, { now: () => clock.now });
       const long = 'x'.repeat(100_000);
       assert.equal(await cache.checkAndStore(long, later(60)), true);
       assert.equal(await cache.checkAndStore(long, later(60)), false);
@@ -93,7 +93,7 @@ describe('the store replay cache', () => {
           return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
         },
       });
-      const cache = createStoreReplayCache(counting, () => clock.now);
+      const cache = createStoreReplayCache(counting, { now: () => clock.now });
       await cache.checkAndStore('a', later(30));
       clock.now = later(599);
       await cache.checkAndStore('b', later(900));
@@ -111,7 +111,7 @@ describe('the store replay cache', () => {
     const clock = { now: START };
     files += 1;
     const store = await openStore(join(directory, `replay-${files}.db`), { now: () => clock.now });
-    const cache = createStoreReplayCache(store, () => clock.now);
+    const cache = createStoreReplayCache(store, { now: () => clock.now });
     await store.close();
     await assert.rejects(cache.checkAndStore('jti-1', later(60)), (error: unknown) => {
       assert.ok(isClaimsgateError(error));
@@ -123,7 +123,7 @@ describe('the store replay cache', () => {
   it('refuses a missing store, a bad clock and an empty ID', async () => {
     await withStore(async (store) => {
       assert.throws(() => createStoreReplayCache(undefined as unknown as Store), TypeError);
-      assert.throws(() => createStoreReplayCache(store, 'now' as unknown as () => Date), TypeError);
+      assert.throws(() => createStoreReplayCache(store, { now: 'now' as unknown as () => Date }), TypeError);
       await assert.rejects(createStoreReplayCache(store).checkAndStore('', later(60)), TypeError);
     });
   });

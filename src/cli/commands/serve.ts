@@ -8,6 +8,7 @@ import { engineSettings } from '../../server/engine-settings.js';
 import { createEngineLogger, createGatewayLogger, lineDestination } from '../../server/logging.js';
 import { createDrainState, shutdownGateway, waitForStop } from '../../server/shutdown.js';
 import { openStore } from '../../store/open-store.js';
+import { createStoreOutage } from '../../store/store-outage.js';
 import { EXIT, type CliIo } from '../output.js';
 import { runAction, type CliContext } from '../run-action.js';
 
@@ -55,7 +56,14 @@ async function runServe(io: CliIo, options: ServeOptions): Promise<number> {
     level: config.logging.level,
     destination: lineDestination(io.stdout),
   });
-  const store = await openStore(config.database.url, { now: io.now });
+  // The engine and the gateway share one watch on the store: while the database cannot be reached,
+  // sign-ins go on from memory and the engine's key-use records are queued (docs/operations.md).
+  const storeOutage = createStoreOutage({
+    store: await openStore(config.database.url, { now: io.now }),
+    now: io.now,
+    probeIntervalMs: config.database.outage.probeIntervalMs,
+  });
+  const { store } = storeOutage;
   const drain = createDrainState();
   let engine: RolloverEngine | undefined;
   let app: FastifyInstance | undefined;
@@ -72,7 +80,16 @@ async function runServe(io: CliIo, options: ServeOptions): Promise<number> {
       logger: createEngineLogger(logger),
     });
     await engine.start();
-    app = createGatewayServer({ config, store, engine, logger, drain, processMetrics: true });
+    app = createGatewayServer({
+      config,
+      store,
+      storeOutage,
+      engine,
+      logger,
+      drain,
+      processMetrics: true,
+      webhookFetch: io.fetch,
+    });
     const address = await app.listen({ host: config.server.host, port: config.server.port });
     // Listen for the stop signals before saying so: a supervisor may signal as soon as it reads the line.
     const stopped = waitForStop(
@@ -131,6 +148,9 @@ export function registerServeCommand(program: Command, context: CliContext): voi
         'Settings: defaults < --config file < CLAIMSGATE_* variables < these options',
         '(configuration.md). Runs until Ctrl-C (or --duration).',
         '',
+        'While the store cannot be reached, users keep signing in from the trust in',
+        'memory (database.outage.*): /readyz answers 200 degraded, the alert',
+        'store-unreachable fires, and records are written when the store is back.',
         'Operations (operations.md): GET /metrics in the Prometheus format',
         '(metrics.enabled, metrics.bearerToken; per-issuer series for at most',
         'metrics.issuerSeriesLimit issuers, those needing attention first); logs as',
