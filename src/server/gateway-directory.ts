@@ -1,4 +1,6 @@
+import { isClaimsgateError } from '../lib/errors.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
+import type { LoadedRecords } from '../rollover/trust-loader.js';
 import type { LabelConflict } from '../store/label-conflicts.js';
 import { findLabelConflicts } from '../store/label-conflicts.js';
 import type { ClaimMappingRecord, IssuerRecord, RealmRecord } from '../store/model.js';
@@ -16,7 +18,9 @@ import type { Store } from '../store/store.js';
  * is read from the store, and so is everything from a change to an issuer,
  * mapping or realm in this process until the engine has loaded it (tens of
  * milliseconds), so a write is seen by the next sign-in. A change made by
- * another instance reaches sign-ins when the change feed brings it.
+ * another instance reaches sign-ins when the change feed brings it. When
+ * such a store read finds the store unreachable, the records answer as they
+ * are: an outage fails no sign-in the records can serve.
  */
 export interface GatewayDirectory extends Pick<
   Store,
@@ -28,6 +32,9 @@ export interface GatewayDirectory extends Pick<
   labelConflicts(): Promise<readonly LabelConflict[]>;
 }
 
+/** Store errors that mean it cannot be reached, not that it refused. */
+const UNREACHABLE: ReadonlySet<string> = new Set(['CG_STORE_UNAVAILABLE', 'CG_STORE_TIMEOUT']);
+
 /** Creates the directory over the engine's records, falling back to the store for what they lack. */
 export function createGatewayDirectory(
   engine: Pick<RolloverEngine, 'directory'>,
@@ -38,37 +45,82 @@ export function createGatewayDirectory(
     const directory = engine.directory();
     return directory?.issuersCurrent === true ? directory.records : undefined;
   };
+  /**
+   * Reads the store; when it cannot be reached and the engine has records,
+   * answers from them although they may lack a change: a directory marked
+   * not current (a change notice not loaded yet, or the change feed's
+   * connection lost and restored) must not fail sign-ins during an outage
+   * that its records can serve (store outages, issue 13).
+   */
+  async function storeOr<T>(read: () => Promise<T>, fromRecords: (records: LoadedRecords) => T): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      const records = engine.directory()?.records;
+      if (records === undefined || !isClaimsgateError(error) || !UNREACHABLE.has(error.code)) throw error;
+      return fromRecords(records);
+    }
+  }
   return {
     async getIssuer(idOrName) {
       const records = issuerRecords();
-      if (records === undefined) return store.getIssuer(idOrName);
-      return records.issuer(idOrName) ?? records.issuerByName(idOrName) ?? store.getIssuer(idOrName);
+      const found = records?.issuer(idOrName) ?? records?.issuerByName(idOrName);
+      return (
+        found ??
+        storeOr(
+          () => store.getIssuer(idOrName),
+          (stale) => stale.issuer(idOrName) ?? stale.issuerByName(idOrName),
+        )
+      );
     },
     async findIssuerByDomain(domain) {
       const records = issuerRecords();
-      return records?.issuerByDomain(domain) ?? store.findIssuerByDomain(domain);
+      return (
+        records?.issuerByDomain(domain) ??
+        storeOr(
+          () => store.findIssuerByDomain(domain),
+          (stale) => stale.issuerByDomain(domain),
+        )
+      );
     },
     async listIssuers(): Promise<IssuerRecord[]> {
       const records = issuerRecords();
-      return records === undefined ? store.listIssuers() : [...records.issuers];
+      return records === undefined
+        ? storeOr(
+            () => store.listIssuers(),
+            (stale) => [...stale.issuers],
+          )
+        : [...records.issuers];
     },
     async listRealms(): Promise<RealmRecord[]> {
       const directory = engine.directory();
       // No realm yet may mean one was created a moment ago: ask the store.
       return directory?.realmsCurrent !== true || directory.records.realms.length === 0
-        ? store.listRealms()
+        ? storeOr(
+            () => store.listRealms(),
+            (stale) => [...stale.realms],
+          )
         : [...directory.records.realms];
     },
     async listClaimMappings(issuerId) {
       const records = issuerRecords();
-      if (records?.issuer(issuerId) === undefined) return store.listClaimMappings(issuerId);
+      if (records?.issuer(issuerId) === undefined)
+        return storeOr(
+          () => store.listClaimMappings(issuerId),
+          (stale) => [...stale.mappingsOf(issuerId)],
+        );
       return [...records.mappingsOf(issuerId)];
     },
     async labelConflicts() {
       const records = issuerRecords();
       if (records !== undefined) return records.labelConflicts();
-      const [issuers, mappings] = await Promise.all([store.listIssuers(), store.listClaimMappings()]);
-      return findLabelConflicts(issuers, mappings);
+      return storeOr(
+        async () => {
+          const [issuers, mappings] = await Promise.all([store.listIssuers(), store.listClaimMappings()]);
+          return findLabelConflicts(issuers, mappings);
+        },
+        (stale) => stale.labelConflicts(),
+      );
     },
   };
 }

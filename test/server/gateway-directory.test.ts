@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRolloverEngine } from '../../src/rollover/rollover-engine.js';
 import { createTrustLoader, type TrustLoader } from '../../src/rollover/trust-loader.js';
 import { createGatewayDirectory } from '../../src/server/gateway-directory.js';
+import { ClaimsgateError } from '../../src/lib/errors.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -21,12 +22,16 @@ after(() => rmSync(directory, { recursive: true, force: true }));
 /** The store's reads as the directory makes them, counted, and failing on demand (an unreachable store). */
 function watchedStore(store: Store) {
   const reads: string[] = [];
-  const state = { down: false };
+  const state: { down: false | 'unreachable' | 'failing' } = { down: false };
   const read =
     <A extends unknown[], R>(name: string, call: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> => {
       reads.push(name);
-      return state.down ? Promise.reject(new Error('the store is unreachable')) : call(...args);
+      if (state.down === 'unreachable')
+        return Promise.reject(new ClaimsgateError('CG_STORE_UNAVAILABLE', 'The store cannot be reached.'));
+      if (state.down === 'failing')
+        return Promise.reject(new ClaimsgateError('CG_STORE_QUERY_FAILED', 'A query failed.'));
+      return call(...args);
     };
   return {
     reads,
@@ -84,7 +89,7 @@ describe('the gateway directory', () => {
   it('answers the sign-in path’s reads from the records, even while the store cannot be reached', async () => {
     const bench = await setUp();
     await bench.load();
-    bench.watched.state.down = true;
+    bench.watched.state.down = 'unreachable';
     assert.equal((await bench.directory.getIssuer('contoso'))?.id, bench.contoso.id, 'by name');
     assert.equal((await bench.directory.getIssuer(bench.contoso.id))?.name, 'contoso', 'by ID');
     assert.deepEqual(
@@ -136,6 +141,28 @@ describe('the gateway directory', () => {
     bench.current.realms = false;
     assert.equal((await bench.directory.listRealms())[0]?.replyUrl, 'https://app.test/other');
     assert.deepEqual(bench.watched.reads, ['getIssuer', 'listIssuers', 'listRealms']);
+    await bench.store.close();
+  });
+
+  it('answers from records not yet current when the store cannot be reached, and passes on any other store error', async () => {
+    const bench = await setUp();
+    await bench.load();
+    // The change feed's connection was lost and restored: the records are marked not current.
+    bench.current.issuers = false;
+    bench.current.realms = false;
+    bench.watched.state.down = 'unreachable';
+    assert.equal((await bench.directory.getIssuer('contoso'))?.id, bench.contoso.id);
+    assert.equal((await bench.directory.findIssuerByDomain('contoso.com'))?.id, bench.contoso.id);
+    assert.deepEqual(
+      (await bench.directory.listIssuers()).map((issuer) => issuer.name),
+      ['contoso'],
+    );
+    assert.equal((await bench.directory.listRealms()).length, 1);
+    assert.equal((await bench.directory.listClaimMappings(bench.contoso.id)).length, 1);
+    assert.deepEqual(await bench.directory.labelConflicts(), []);
+    assert.equal(await bench.directory.getIssuer('nobody'), undefined, 'unknown to the records too');
+    bench.watched.state.down = 'failing';
+    await assert.rejects(bench.directory.getIssuer('contoso'), /A query failed/);
     await bench.store.close();
   });
 
