@@ -1,4 +1,4 @@
-import { findLabelConflicts, type LabelConflict } from '../store/label-conflicts.js';
+import { labelKey, type LabelConflict } from '../store/label-conflicts.js';
 import type {
   ClaimMappingRecord,
   IssuerRecord,
@@ -130,6 +130,62 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return groups;
 }
 
+/**
+ * The labels each issuer uses (its own and its mappings'), by the form they
+ * compare in (see label-conflicts.ts), kept in step issuer by issuer: the
+ * labels several issuers share are known without going over every issuer
+ * after each load (adding 10,000 issuers one by one was O(n²) here). It
+ * answers as `findLabelConflicts` over the same records.
+ */
+function createLabelIndex() {
+  /** Label key → the issuers using it, each with the label as it first writes it. */
+  const owners = new Map<string, Map<string, string>>();
+  const keysOf = new Map<string, string[]>();
+  const shared = new Set<string>();
+  function remove(issuerId: string): void {
+    for (const key of keysOf.get(issuerId) ?? []) {
+      const using = owners.get(key);
+      using?.delete(issuerId);
+      if (using === undefined || using.size === 0) owners.delete(key);
+      if ((using?.size ?? 0) < 2) shared.delete(key);
+    }
+    keysOf.delete(issuerId);
+  }
+  return {
+    clear(): void {
+      owners.clear();
+      keysOf.clear();
+      shared.clear();
+    },
+    /** Puts the issuer's labels in (undefined: the issuer is gone). */
+    set(issuerId: string, issuer: IssuerRecord | undefined, mappings: readonly ClaimMappingRecord[]): void {
+      remove(issuerId);
+      if (issuer === undefined) return;
+      const keys: string[] = [];
+      for (const label of [issuer.label, ...mappings.map((mapping) => mapping.label)]) {
+        const key = labelKey(label);
+        let using = owners.get(key);
+        if (using === undefined) owners.set(key, (using = new Map()));
+        if (!using.has(issuerId)) using.set(issuerId, label);
+        if (!keys.includes(key)) keys.push(key);
+        if (using.size >= 2) shared.add(key);
+      }
+      keysOf.set(issuerId, keys);
+    },
+    conflicts(nameOf: (issuerId: string) => string): LabelConflict[] {
+      const found: LabelConflict[] = [];
+      for (const key of shared) {
+        const using = owners.get(key)!;
+        const issuers = [...using.keys()]
+          .map((id) => ({ id, name: nameOf(id) }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+        found.push({ label: using.get(issuers[0]!.id)!, issuers });
+      }
+      return found.sort((a, b) => a.label.localeCompare(b.label));
+    },
+  };
+}
+
 /** Whether two lists of claim mappings carry the same labels, in order. */
 function sameLabels(a: readonly ClaimMappingRecord[], b: readonly ClaimMappingRecord[]): boolean {
   return a.length === b.length && a.every((mapping, index) => mapping.label === b[index]!.label);
@@ -174,6 +230,7 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
       }
     | undefined;
   let conflicts: { version: number; value: readonly LabelConflict[] } | undefined;
+  const labels = createLabelIndex();
   const none: readonly never[] = [];
 
   function currentLists() {
@@ -227,7 +284,10 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
       mappingsOf: (issuerId) => mappingsByIssuer.get(issuerId) ?? none,
       labelConflicts: () => {
         if (conflicts?.version !== labelsVersion)
-          conflicts = { version: labelsVersion, value: findLabelConflicts(view.issuers, view.mappings) };
+          conflicts = {
+            version: labelsVersion,
+            value: labels.conflicts((id) => issuers.get(id)?.name ?? id),
+          };
         return conflicts.value;
       },
     };
@@ -264,6 +324,8 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
       builtAt: now(),
       onInvalidKey,
     });
+    labels.clear();
+    for (const issuer of issuerList) labels.set(issuer.id, issuer, mappingsByIssuer.get(issuer.id) ?? []);
     version += 1;
     labelsVersion += 1;
     loads += 1;
@@ -322,8 +384,10 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
         old.label !== read.issuer.label ||
         old.name !== read.issuer.name ||
         !sameLabels(mappingsByIssuer.get(read.id) ?? [], read.mappings)
-      )
+      ) {
         labelsChanged = true;
+        labels.set(read.id, read.issuer, read.mappings);
+      }
       if (old !== undefined) {
         remove.push(old.issuerUri);
         if (byUri.get(old.issuerUri) === read.id) byUri.delete(old.issuerUri);

@@ -3,7 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTrustLoader, type TrustLoader } from '../../src/rollover/trust-loader.js';
+import {
+  createTrustLoader,
+  type TrustLoader,
+  type TrustLoaderOptions,
+} from '../../src/rollover/trust-loader.js';
+import { findLabelConflicts } from '../../src/store/label-conflicts.js';
+import type { ClaimMappingRecord, IssuerRecord } from '../../src/store/model.js';
+import { issuerRecord } from '../helpers/rollover-records.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { createTestCertificate } from '../helpers/certificates.js';
@@ -179,5 +186,69 @@ describe('the trust loader', () => {
     await loader.reloadIssuers([issuers[0]!.id]);
     assert.deepEqual(uris(loader), ['https://issuer-1.test/']);
     await raw.close();
+  });
+
+  it('knows the labels issuers share as findLabelConflicts does over the same records, change after change', async () => {
+    // Labels cannot be shared through the store's API any more (older stores hold some): an in-memory store.
+    let state = 7;
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const LABELS = ['SIM', 'sim', 'ＳＩＭ', 'K2AAD', 'k2aad', 'CORP', 'Other'];
+    const issuers = new Map<string, IssuerRecord>();
+    const mappings = new Map<string, ClaimMappingRecord[]>();
+    const mappingOf = (issuerId: string, label: string, index: number): ClaimMappingRecord =>
+      ({
+        id: `${issuerId}-m${index}`,
+        issuerId,
+        label,
+        nameClaim: 'upn',
+        groupClaim: null,
+      }) as unknown as ClaimMappingRecord;
+    const change = (id: string): void => {
+      if (random() < 0.2) {
+        issuers.delete(id);
+        mappings.delete(id);
+        return;
+      }
+      issuers.set(
+        id,
+        issuerRecord({ id, name: `n-${id}`, issuerUri: `https://${id}.test/`, label: pick(LABELS) }),
+      );
+      mappings.set(
+        id,
+        Array.from({ length: Math.floor(random() * 3) }, (_, index) => mappingOf(id, pick(LABELS), index)),
+      );
+    };
+    const ids = Array.from({ length: 12 }, (_, index) => `i${index}`);
+    for (const id of ids) change(id);
+    const store = {
+      listIssuers: async () => [...issuers.values()],
+      listKeys: async () => [],
+      listRefreshStates: async () => [],
+      listClaimMappings: async (issuerId?: string) =>
+        issuerId === undefined ? [...mappings.values()].flat() : [...(mappings.get(issuerId) ?? [])],
+      listPendingChanges: async () => [],
+      listRealms: async () => [],
+      getIssuer: async (id: string) => issuers.get(id),
+      getRefreshState: async () => undefined,
+      getPendingChange: async () => undefined,
+    } as unknown as TrustLoaderOptions['store'];
+    const loader = createTrustLoader({ store, now: () => new Date(), logger: () => undefined });
+    await loader.reload();
+    const expected = () =>
+      findLabelConflicts(
+        [...issuers.values()],
+        [...mappings.values()].flat().filter((m) => issuers.has(m.issuerId)),
+      );
+    assert.deepEqual(loader.records().labelConflicts(), expected(), 'after a full load');
+    let sawConflicts = 0;
+    for (let step = 0; step < 200; step += 1) {
+      const touched = [pick(ids), pick(ids)];
+      for (const id of touched) change(id);
+      await loader.reloadIssuers(touched);
+      assert.deepEqual(loader.records().labelConflicts(), expected(), `step ${step}`);
+      if (expected().length > 0) sawConflicts += 1;
+    }
+    assert.ok(sawConflicts > 50, `shared labels were exercised (${sawConflicts} steps)`);
   });
 });
