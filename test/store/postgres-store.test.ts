@@ -19,6 +19,7 @@ import {
   type PostgresStoreOptions,
 } from '../../src/store/postgres/postgres-store.js';
 import { selectIssuerByDomainQuery } from '../../src/store/queries/issuer-domain-queries.js';
+import { selectIssuerKeysQuery } from '../../src/store/queries/key-queries.js';
 import { createPostgresQueryBuilder } from '../../src/store/postgres/postgres-query-builder.js';
 import type { Store } from '../../src/store/store.js';
 import { TEST_POSTGRES_URL, postgresGate } from '../helpers/postgres.js';
@@ -460,6 +461,28 @@ describeWithService('PostgreSQL store', postgres, () => {
           }
         });
       }
+
+      it('reads one issuer’s keys through the index on the issuer: the plan has no sequential scan', async () => {
+        const schema = freshSchema();
+        const store = await open(schema);
+        try {
+          const query = selectIssuerKeysQuery.bind(createPostgresQueryBuilder(), { issuerId: 'iss' });
+          const plan = await withAdmin(async (client) => {
+            await client.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
+            // With sequential scans priced out, a plan still holding one has no index to use.
+            await client.query('SET enable_seqscan = off');
+            const result = await client.query<{ 'QUERY PLAN': string }>(
+              `EXPLAIN ${query.sql}`,
+              query.parameters as unknown[],
+            );
+            return result.rows.map((row) => row['QUERY PLAN']).join('\n');
+          });
+          assert.match(plan, /keys_issuer/);
+          assert.doesNotMatch(plan, /Seq Scan/);
+        } finally {
+          await store.close();
+        }
+      });
 
       it('finds the issuer of a domain through the primary keys: the plan has no sequential scan', async () => {
         const schema = freshSchema();

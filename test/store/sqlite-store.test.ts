@@ -19,6 +19,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import type { ErrorCode } from '../../src/lib/error-codes.js';
 import { selectIssuerByDomainQuery } from '../../src/store/queries/issuer-domain-queries.js';
+import { selectIssuerKeysQuery } from '../../src/store/queries/key-queries.js';
 import { migrateSqlite } from '../../src/store/sqlite/sqlite-migrate.js';
 import { createSqliteQueryBuilder, sqliteParameters } from '../../src/store/sqlite/sqlite-query-builder.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/sqlite-migrations.js';
@@ -270,6 +271,28 @@ VALUES ('iss', 'contoso', '', 'https://sts.example.test/', '["wsfed"]', NULL, NU
       assert.equal((await store.findIssuerByDomain('contoso.com'))?.name, 'contoso');
     } finally {
       await store.close();
+    }
+  });
+
+  it('reads one issuer’s keys through an index on the issuer: the plan scans no table', async () => {
+    const path = newPath();
+    const store = await openSqliteStore(path, { now: frozen });
+    await store.close();
+    const query = selectIssuerKeysQuery.bind(createSqliteQueryBuilder(), { issuerId: 'iss' });
+    const db = new BetterSqlite3(path);
+    try {
+      db.exec('ANALYZE');
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+        .all(sqliteParameters(query))
+        .map((row) => (row as { detail: string }).detail);
+      assert.ok(
+        plan.some((step) => /^SEARCH keys USING INDEX keys_issuer \(issuer_id=\?\)/.test(step)),
+        plan.join('; '),
+      );
+      assert.ok(!plan.some((step) => /^SCAN keys/.test(step)), plan.join('; '));
+    } finally {
+      db.close();
     }
   });
 

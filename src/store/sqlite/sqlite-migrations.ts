@@ -249,6 +249,16 @@ CREATE TABLE issuer_domains (
 CREATE INDEX issuer_domains_issuer_id ON issuer_domains (issuer_id);
 `;
 
+/**
+ * An index on the keys' issuer alone. The unique indexes on (issuer_id, sha1),
+ * (issuer_id, sha256) and (issuer_id, kid) are partial (WHERE … IS NOT NULL),
+ * so a read of one issuer's keys could use none of them and scanned every key:
+ * with 10,000 issuers each refresh read all 25,000 keys several times.
+ */
+const KEYS_BY_ISSUER = `
+CREATE INDEX keys_issuer ON keys (issuer_id);
+`;
+
 /** Every SQLite migration, oldest first. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'initial schema', up: INITIAL_SCHEMA },
@@ -260,4 +270,5 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 7, name: 'require signed assertion', up: REQUIRE_SIGNED_ASSERTION },
   { version: 8, name: 'key probation', up: KEY_PROBATION },
   { version: 9, name: 'issuer domains', up: ISSUER_DOMAINS },
+  { version: 10, name: 'keys by issuer', up: KEYS_BY_ISSUER },
 ];
