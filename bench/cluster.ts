@@ -15,6 +15,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { CHANGE_CHANNEL } from '../src/store/postgres/postgres-change-feed.js';
 import { buildFederationMetadata } from '../test/helpers/federation-metadata.js';
 import { startMetadataServer, type MetadataServer } from '../test/helpers/metadata-server.js';
 import type { TestCertificate } from '../test/helpers/certificates.js';
@@ -103,12 +105,22 @@ export interface ClusterResult {
     added: Propagation[];
     /** Per gateway: a revoked key refused. */
     revoked: Propagation[];
+    /**
+     * From the admin API request to the change's NOTIFY reaching a LISTEN
+     * session of the bench's own (add, revoke): the store's part of every
+     * time above; the rest is the gateways' reload and the probe.
+     */
+    notifyMs: { added: Propagation; revoked: Propagation };
+    /** Per gateway, the time from the NOTIFY's arrival (above) to the sign-in showing the change: reload and probe. */
+    afterNotify: { added: Propagation[]; revoked: Propagation[] };
     /** How long gateway 1's admin API took to answer the change (add, revoke): part of every time above. */
     changeMs: { added: Propagation; revoked: Propagation };
     /** Codes the revoked key's tokens were refused with. */
     revokedCodes: Record<string, number>;
     changesMade: number;
   };
+  /** Store change notifications of the bench's schema, by phase and kind (each makes every other gateway reload). */
+  readonly notifications: Record<string, Record<string, number>>;
   readonly refresh: {
     /** Metadata fetches of each round (one forced refresh per gateway, all at once). */
     readonly fetchesPerRound: number[];
@@ -441,6 +453,37 @@ function differences(before: IssuerView, after: IssuerView, label: string): stri
 // ---------------------------------------------------------------- propagation
 
 /**
+ * A LISTEN session of the bench's own on the instances' change channel:
+ * `onChange` receives the changes of the store's schema, as the gateways do.
+ */
+async function listenForChanges(
+  db: string,
+  onChange: (change: { kind: string; issuerId: string | null }) => void,
+): Promise<pg.Client> {
+  const url = new URL(db);
+  const schema = url.searchParams.get('schema');
+  url.search = '';
+  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined);
+  client.on('notification', (message) => {
+    try {
+      const payload = JSON.parse(message.payload ?? '') as {
+        schema?: string;
+        kind?: string;
+        issuerId?: string;
+      };
+      if (payload.schema === schema && typeof payload.kind === 'string')
+        onChange({ kind: payload.kind, issuerId: payload.issuerId ?? null });
+    } catch {
+      // Another program's payload on the same channel.
+    }
+  });
+  await client.connect();
+  await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+  return client;
+}
+
+/**
  * Probes `target` with sign-ins whose token `signer` signs until `wanted`
  * says the outcome shows the change; the ms from `since` until that answer
  * arrived (an upper bound: it includes the probe's own round trip), or
@@ -514,10 +557,13 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
     phases: {},
     listenSeconds: [],
     load: { byPhase: {} },
+    notifications: {},
     propagation: {
       added: [],
       revoked: [],
       changeMs: { added: summarise([], { count: 0, ms: 0 }), revoked: summarise([], { count: 0, ms: 0 }) },
+      notifyMs: { added: summarise([], { count: 0, ms: 0 }), revoked: summarise([], { count: 0, ms: 0 }) },
+      afterNotify: { added: [], revoked: [] },
       revokedCodes: {},
       changesMade: 0,
     },
@@ -542,6 +588,9 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
   const live = new Set<number>();
   let load: { stop: () => Promise<void> } | undefined;
   let current = 'setup';
+  let listener: pg.Client | undefined;
+  /** The change being timed: since when, and when its NOTIFY arrived (ms after). */
+  let awaitedNotify: { since: number; issuerId: string; arrivedMs: number | undefined } | undefined;
   try {
     // Certificates: the load's key, the metadata issuer's two, one per change.
     let pool: TestCertificate[] = [];
@@ -561,6 +610,16 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
       server = await startMetadataServer({ kind: 'document', body: documentOf([pool[1]!]) });
       store = await createBenchStore('postgres', 'cg_cluster');
       await runCli(['admin', 'create', ADMIN_USER, '--password-stdin', '--db', store.db], password, 120_000);
+      listener = await listenForChanges(store.db, (change) => {
+        countInto((result.notifications[current] ??= {}), change.kind);
+        const awaited = awaitedNotify;
+        if (
+          awaited?.arrivedMs === undefined &&
+          awaited?.issuerId === change.issuerId &&
+          change.kind === 'key'
+        )
+          awaited.arrivedMs = performance.now() - awaited.since;
+      });
       const db = store.db;
       const started = await Promise.allSettled(
         Array.from({ length: options.instances }, () =>
@@ -638,6 +697,8 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
     const revokeProbes = gateways.map(() => ({ count: 0, ms: 0 }));
     const addChanges: number[] = [];
     const revokeChanges: number[] = [];
+    const addNotifies: (number | undefined)[] = [];
+    const revokeNotifies: (number | undefined)[] = [];
     await phase(result, 'propagation', options.seconds + PHASE_SECONDS, async (deadline) => {
       const began = performance.now();
       for (let change = 0; change < options.changes && !deadline.passed; change += 1) {
@@ -652,12 +713,15 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
           probes: readonly { count: number; ms: number }[],
           into: (number | undefined)[][],
           changeTimes: number[],
+          notifyTimes: (number | undefined)[],
         ): Promise<void> => {
           const observers = targets();
           const firsts = await Promise.all(
             observers.map((target) => prepareSignIn(target, realm, MANUAL_ISSUER, MANUAL_TENANT, signer)),
           );
           const since = performance.now();
+          const awaited = { since, issuerId: manualId, arrivedMs: undefined as number | undefined };
+          awaitedNotify = awaited;
           await make();
           changeTimes.push(performance.now() - since);
           const times = await Promise.all(
@@ -675,6 +739,7 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
             ),
           );
           for (const [position, target] of observers.entries()) into[target.index]!.push(times[position]);
+          notifyTimes.push(awaited.arrivedMs);
         };
         let keyId = '';
         await timeChange(
@@ -689,6 +754,7 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
           addProbes,
           added,
           addChanges,
+          addNotifies,
         );
         await timeChange(
           async () => {
@@ -701,10 +767,32 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
           revokeProbes,
           revoked,
           revokeChanges,
+          revokeNotifies,
         );
         result.propagation.changesMade += 1;
       }
     });
+    result.propagation.notifyMs = {
+      added: summarise(addNotifies, { count: 0, ms: 0 }),
+      revoked: summarise(revokeNotifies, { count: 0, ms: 0 }),
+    };
+    const afterNotify = (
+      times: readonly (number | undefined)[][],
+      notifies: readonly (number | undefined)[],
+    ): Propagation[] =>
+      times.map((row) =>
+        summarise(
+          row.map((time, change) => {
+            const notified = notifies[change];
+            return time === undefined || notified === undefined ? undefined : time - notified;
+          }),
+          { count: 0, ms: 0 },
+        ),
+      );
+    result.propagation.afterNotify = {
+      added: afterNotify(added, addNotifies),
+      revoked: afterNotify(revoked, revokeNotifies),
+    };
     result.propagation.changeMs = {
       added: summarise(addChanges, { count: 0, ms: 0 }),
       revoked: summarise(revokeChanges, { count: 0, ms: 0 }),
@@ -842,6 +930,7 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
     await load?.stop();
     await Promise.all(gateways.map((gateway) => gateway.stop().catch(() => undefined)));
     killChildren();
+    await listener?.end().catch(() => undefined);
     await server?.close();
     await store?.dispose().catch((error: unknown) => log(`cleanup: ${String(error)}`));
   }
@@ -887,6 +976,17 @@ export function formatClusterReport(result: ClusterResult): string {
     'change   at                      p50    p99    max  seen   probe ms',
     ...propagationRows('added', result.propagation.added),
     ...propagationRows('revoked', result.propagation.revoked),
+    `   its NOTIFY reached a LISTEN session (ms, included above): ` +
+      `add p50 ${ms(result.propagation.notifyMs.added.p50Ms)}, p99 ${ms(result.propagation.notifyMs.added.p99Ms)}; ` +
+      `revoke p50 ${ms(result.propagation.notifyMs.revoked.p50Ms)}, p99 ${ms(result.propagation.notifyMs.revoked.p99Ms)}` +
+      ` (${result.propagation.notifyMs.added.missed + result.propagation.notifyMs.revoked.missed} not seen)`,
+    `   from the NOTIFY to the sign-in showing the change, per gateway (ms; p50/p99): ` +
+      result.propagation.afterNotify.added
+        .map(
+          (row, index) =>
+            `${index + 1}: add ${ms(row.p50Ms)}/${ms(row.p99Ms)}, revoke ${ms(result.propagation.afterNotify.revoked[index]?.p50Ms ?? null)}/${ms(result.propagation.afterNotify.revoked[index]?.p99Ms ?? null)}`,
+        )
+        .join('; '),
     `   gateway 1's admin API answered the change in (ms, included above): ` +
       `add p50 ${ms(result.propagation.changeMs.added.p50Ms)}, p99 ${ms(result.propagation.changeMs.added.p99Ms)}; ` +
       `revoke p50 ${ms(result.propagation.changeMs.revoked.p50Ms)}, p99 ${ms(result.propagation.changeMs.revoked.p99Ms)}`,
@@ -900,6 +1000,9 @@ export function formatClusterReport(result: ClusterResult): string {
       `survivors sign in with it: ${yes(result.kill.survivorsSignIn)}; manual keys kept: ${yes(result.kill.manualKeysKept)}`,
     ...result.kill.differences.map((difference) => `              ${difference}`),
     '',
+    `store change notifications by phase: ${Object.entries(result.notifications)
+      .map(([name, kinds]) => `${name}: ${counts(kinds)}`)
+      .join('; ')}`,
     'sign-in load (ok; failed by code; latency of the ok ones):',
     ...Object.entries(result.load.byPhase).map(
       ([name, value]) =>
