@@ -59,6 +59,8 @@ const PROPAGATION_LIMIT_MS = 10_000;
 const PROBE_PAUSE_MS = 5;
 /** Sign-ins of the load in flight at most; a tick finding them all busy counts as `client busy`. */
 const MAX_IN_FLIGHT = 64;
+/** Load tokens signed before the load at most (then the load signs its own). */
+const MAX_PRESIGNED = 6000;
 /** Time limit of the setup, the refresh and the kill phases, in seconds. */
 const PHASE_SECONDS = 120;
 
@@ -250,7 +252,8 @@ type PreparedSignIn = { readonly cookie: string; readonly body: string } | { rea
  * Starts a sign-in as a browser would (`GET /signin?whr=` for the binding
  * cookie and the sealed wctx) and makes its answer: a token of `tenantId`'s
  * issuer signed by `signer`, for the realm and this gateway's callback, with
- * an assertion ID of its own (the replay cache would refuse a repeated one).
+ * an assertion ID of its own (the replay cache would refuse a repeated one),
+ * or `presigned`, such a wresult made beforehand.
  */
 async function prepareSignIn(
   target: Target,
@@ -258,8 +261,9 @@ async function prepareSignIn(
   issuerName: string,
   tenantId: string,
   signer: TestCertificate,
+  presigned?: string,
 ): Promise<PreparedSignIn> {
-  const { url, publicUrl } = target.gateway;
+  const { url } = target.gateway;
   try {
     const start = await fetch(`${url}/signin?returnUrl=%2F&whr=${encodeURIComponent(issuerName)}`, {
       redirect: 'manual',
@@ -274,18 +278,23 @@ async function prepareSignIn(
     if (start.status !== 302 || location === null || cookie === undefined)
       return { failed: /CG_[A-Z0-9_]+/.exec(text)?.[0] ?? `GET /signin ${start.status}` };
     const wctx = new URL(location).searchParams.get('wctx') ?? '';
-    const token = buildBenchToken(signer, {
-      issuedAt: new Date(Math.floor(Date.now() / 1000) * 1000),
-      tenantId,
-      audience: realm.audience,
-      recipient: `${publicUrl}/signin/wsfed`,
-      assertionId: `_${randomUUID()}`,
-    });
-    const body = new URLSearchParams({ wa: 'wsignin1.0', wresult: token.wresult, wctx }).toString();
+    const wresult = presigned ?? signedWresult(target, realm, tenantId, signer);
+    const body = new URLSearchParams({ wa: 'wsignin1.0', wresult, wctx }).toString();
     return { cookie, body };
   } catch (error) {
     return { failed: networkFailure(error) };
   }
+}
+
+/** A wresult for a sign-in at `target`: see {@link prepareSignIn}. */
+function signedWresult(target: Target, realm: Realm, tenantId: string, signer: TestCertificate): string {
+  return buildBenchToken(signer, {
+    issuedAt: new Date(Math.floor(Date.now() / 1000) * 1000),
+    tenantId,
+    audience: realm.audience,
+    recipient: `${target.gateway.publicUrl}/signin/wsfed`,
+    assertionId: `_${randomUUID()}`,
+  }).wresult;
 }
 
 /** Posts a prepared sign-in: `ok` (303 to the return URL) or the refusal's CG_* code, status or network error. */
@@ -331,6 +340,7 @@ function startLoad(
   currentPhase: () => string,
   maxSignIns: number,
   result: ClusterResult,
+  presigned: ReadonlyMap<number, string[]>,
 ): { stop: () => Promise<void> } {
   let running = rate > 0;
   let inFlight = 0;
@@ -360,16 +370,19 @@ function startLoad(
       turn += 1;
       inFlight += 1;
       const began = performance.now();
-      const one = signIn(target, realm, MANUAL_ISSUER, MANUAL_TENANT, signer).then((outcome) => {
-        inFlight -= 1;
-        const phase = tally(name);
-        if (outcome === 'ok') {
-          phase.ok += 1;
-          const list = latencies.get(name) ?? [];
-          list.push(performance.now() - began);
-          latencies.set(name, list);
-        } else countInto(phase.failed, outcome);
-      });
+      const wresult = presigned.get(target.index)?.pop();
+      const one = prepareSignIn(target, realm, MANUAL_ISSUER, MANUAL_TENANT, signer, wresult)
+        .then((prepared) => postSignIn(target, prepared))
+        .then((outcome) => {
+          inFlight -= 1;
+          const phase = tally(name);
+          if (outcome === 'ok') {
+            phase.ok += 1;
+            const list = latencies.get(name) ?? [];
+            list.push(performance.now() - began);
+            latencies.set(name, list);
+          } else countInto(phase.failed, outcome);
+        });
       pending.add(one);
       void one.finally(() => pending.delete(one));
     }
@@ -671,6 +684,20 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
       }
     });
     if (setup !== 'ok') return result;
+    // The load's tokens are signed now, so that signing them takes no CPU from the gateways while they are measured.
+    const presigned = new Map<number, string[]>();
+    const tokens = Math.min(MAX_PRESIGNED, Math.ceil(options.rate * options.seconds));
+    log(`signing ${tokens} load tokens beforehand…`);
+    await phase(result, 'presign', PHASE_SECONDS, async (deadline) => {
+      for (let made = 0; made < tokens && !deadline.passed; made += 1) {
+        const index = made % gateways.length;
+        const list = presigned.get(index) ?? [];
+        list.push(signedWresult({ index, gateway: gateways[index]! }, realm, MANUAL_TENANT, pool[0]!));
+        presigned.set(index, list);
+        // Let the phase's time limit fire, should signing be that slow.
+        if (made % 100 === 99) await sleep(0);
+      }
+    });
     const targets = (): Target[] =>
       [...live].sort((a, b) => a - b).map((index) => ({ index, gateway: gateways[index]! }));
     const phaseLimit = options.seconds + (PROPAGATION_LIMIT_MS / 1000) * 2 + 3 * PHASE_SECONDS;
@@ -683,6 +710,7 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
       () => current,
       Math.ceil(options.rate * phaseLimit),
       result,
+      presigned,
     );
     const first = gateways[0]!;
 

@@ -25,7 +25,7 @@ describeWithService('npm run bench -- cluster', postgres, () => {
       });
       for (const [name, phase] of Object.entries(result.phases))
         assert.equal(phase.status, 'ok', `${name}: ${phase.error ?? ''}`);
-      assert.deepEqual(Object.keys(result.phases), ['setup', 'propagation', 'refresh', 'kill']);
+      assert.deepEqual(Object.keys(result.phases), ['setup', 'presign', 'propagation', 'refresh', 'kill']);
       assert.equal(result.listenSeconds.length, 3);
 
       // Each change reached every gateway, the one that made it included.
