@@ -35,6 +35,8 @@ export interface BenchTokenOptions {
   readonly groupCount?: number;
   /** The WS-Trust version of the RSTR envelope. Default `2005`, as Azure AD sends. */
   readonly wsTrust?: keyof typeof WS_TRUST_NS;
+  /** The assertion's ID; by default derived from `issuedAt`. Sign-ins need distinct IDs (replay cache). */
+  readonly assertionId?: string;
 }
 
 /** The same signed assertion in every form a contender needs. */
@@ -154,7 +156,7 @@ export function buildBenchToken(signer: BenchSigner, options: BenchTokenOptions 
   const issuer = `https://sts.windows.net/${tenantId}/`;
   const notBefore = new Date(issuedAt.getTime() - 5 * 60_000);
   const notOnOrAfter = new Date(issuedAt.getTime() + 60 * 60_000);
-  const assertionId = `_${stableGuid(`assertion-${issuedAt.getTime()}`)}`;
+  const assertionId = options.assertionId ?? `_${stableGuid(`assertion-${issuedAt.getTime()}`)}`;
   const subject = createHash('sha256').update('bob-pairwise').digest('base64url').slice(0, 43);
   const claims = azureAdClaims(tenantId, groupCount);
 

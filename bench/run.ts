@@ -252,13 +252,14 @@ async function main(): Promise<void> {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-/** `npm run bench -- shapes …`, `… attack …`, `… store …`, `… scale …` and `… outage …`; anything else is the peer comparison. */
+/** `npm run bench -- shapes …`, `… attack …`, `… store …`, `… scale …`, `… outage …` and `… cluster …`; anything else is the peer comparison. */
 const commands: Record<string, () => Promise<void>> = {
   shapes: () => import('./shapes.js').then(({ runShapes }) => runShapes(rest)),
   attack: () => import('./attack.js').then(({ runAttack }) => runAttack(rest)),
   store: () => import('./store.js').then(({ runStoreBench }) => runStoreBench(rest)),
   scale: () => import('./scale.js').then(({ runScaleBench }) => runScaleBench(rest)),
   outage: () => import('./outage.js').then(({ runOutageBench }) => runOutageBench(rest)),
+  cluster: () => import('./cluster.js').then(({ runClusterBench }) => runClusterBench(rest)),
 };
 const run = (command === undefined ? undefined : commands[command]) ?? main;
 

@@ -161,7 +161,7 @@ function readOptions(argv: readonly string[]): ScaleOptions | undefined {
 }
 
 /** The phase ran out of time: loops that see it stop at their next step. */
-class Deadline {
+export class Deadline {
   readonly at: number;
   constructor(seconds: number) {
     this.at = Date.now() + seconds * 1000;
@@ -208,14 +208,15 @@ async function phase(
 // ---------------------------------------------------------------- processes
 
 const children = new Set<ChildProcess>();
-function killChildren(): void {
+/** SIGKILLs every child process this harness started and has not seen exit (also at process exit). */
+export function killChildren(): void {
   for (const child of children) child.kill('SIGKILL');
   children.clear();
 }
 process.once('exit', killChildren);
 
 /** Runs the claimsgate CLI to completion (from source). */
-function runCli(
+export function runCli(
   args: readonly string[],
   stdin: string,
   timeoutMs: number,
@@ -249,19 +250,26 @@ function runCli(
   });
 }
 
-interface Gateway {
+export interface Gateway {
   readonly child: ChildProcess;
   readonly url: string;
+  /** Its server.publicUrl, as `serve` reports it (the base of its callback URLs). */
+  readonly publicUrl: string;
   /** Seconds from spawn to "listening on". */
   readonly listenSeconds: number;
   stop(): Promise<void>;
 }
 
-/** `claimsgate serve` on 127.0.0.1 (any port) on `db`; resolves when it listens. */
-function startGateway(
+/**
+ * `claimsgate serve` on 127.0.0.1 (any port) on `db`; resolves when it
+ * listens. `env` adds to (or overrides) its environment: CLAIMSGATE_*
+ * settings of a bench of its own.
+ */
+export function startGateway(
   db: string,
   deadline: Deadline,
   onSpawn?: (child: ChildProcess) => void,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<Gateway> {
   const started = performance.now();
   const child = spawn(
@@ -288,6 +296,7 @@ function startGateway(
         CLAIMSGATE_ROLLOVER_PRIVATE_METADATA_HOSTS: '127.0.0.1',
         // Issuers whose refresh is not due stay unfetched at start; the forced refresh is phase 3.
         CLAIMSGATE_METRICS_ENABLED: 'true',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -323,12 +332,13 @@ function startGateway(
     });
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
-      if (url === undefined) return;
+      const line = /serving (\S+) \(listening on (http:\/\/127\.0\.0\.1:\d+)\)/.exec(stdout);
+      if (line === null) return;
+      const [, publicUrl, url] = line as unknown as [string, string, string];
       clearTimeout(timer);
       child.stdout.removeAllListeners('data');
       child.stdout.resume();
-      resolve({ child, url, listenSeconds: (performance.now() - started) / 1000, stop });
+      resolve({ child, url, publicUrl, listenSeconds: (performance.now() - started) / 1000, stop });
     });
   });
 }
@@ -347,7 +357,7 @@ function rssMiB(pid: number | undefined): number | null {
 // ---------------------------------------------------------------- HTTP
 
 /** An admin session on the gateway: its cookies and CSRF token. */
-interface AdminSession {
+export interface AdminSession {
   readonly cookie: string;
   readonly csrf: string;
 }
@@ -356,8 +366,12 @@ function cookiesOf(response: Response): string[] {
   return response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]!);
 }
 
-/** Signs in at /admin/login with the local account, as the docs' curl recipe does. */
-async function signInAsAdmin(url: string, password: string): Promise<AdminSession> {
+/** Signs in at /admin/login with the local account `user`, as the docs' curl recipe does. */
+export async function signInAsAdmin(
+  url: string,
+  password: string,
+  user: string = ADMIN_USER,
+): Promise<AdminSession> {
   const form = await fetch(`${url}/admin/login`);
   const formCookies = cookiesOf(form);
   const token = /name="_csrf" value="([^"]*)"/.exec(await form.text())?.[1];
@@ -366,7 +380,7 @@ async function signInAsAdmin(url: string, password: string): Promise<AdminSessio
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: formCookies.join('; ') },
-    body: new URLSearchParams({ _csrf: token, username: ADMIN_USER, password }).toString(),
+    body: new URLSearchParams({ _csrf: token, username: user, password }).toString(),
   });
   await login.arrayBuffer();
   const cookie = [...formCookies, ...cookiesOf(login)].join('; ');
@@ -376,7 +390,8 @@ async function signInAsAdmin(url: string, password: string): Promise<AdminSessio
   return { cookie, csrf: csrfToken };
 }
 
-async function adminPost(
+/** POSTs JSON (or nothing) to the admin API; the answer's status, JSON and error code (or `HTTP <status>`). */
+export async function adminPost(
   url: string,
   session: AdminSession,
   path: string,
@@ -488,13 +503,17 @@ function sampleHealth(
 
 // ---------------------------------------------------------------- the store
 
-interface BenchStore {
+export interface BenchStore {
   readonly db: string;
   readonly describe: string;
   dispose(): Promise<void>;
 }
 
-async function createBenchStore(kind: ScaleOptions['store']): Promise<BenchStore> {
+/** A fresh SQLite file, or a fresh PostgreSQL schema named `<prefix>_<pid>_<time>`; `dispose` removes it. */
+export async function createBenchStore(
+  kind: ScaleOptions['store'],
+  prefix = 'cg_scale',
+): Promise<BenchStore> {
   if (kind === 'sqlite') {
     const directory = mkdtempSync(join(tmpdir(), 'claimsgate-bench-scale-'));
     return {
@@ -503,7 +522,7 @@ async function createBenchStore(kind: ScaleOptions['store']): Promise<BenchStore
       dispose: () => Promise.resolve(rmSync(directory, { recursive: true, force: true })),
     };
   }
-  const schema = `cg_scale_${process.pid}_${Date.now().toString(36)}`;
+  const schema = `${prefix}_${process.pid}_${Date.now().toString(36)}`;
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {

@@ -123,6 +123,14 @@ describe('buildBenchToken', () => {
     assert.equal(first.samlResponse, second.samlResponse);
   });
 
+  it('gives the assertion the ID asked for, signed, so that sign-ins get past the replay cache', () => {
+    const token = buildBenchToken(signer, { issuedAt: ISSUED_AT, assertionId: '_cluster-bench-1' });
+    assert.equal(token.assertionId, '_cluster-bench-1');
+    assert.equal(attribute(parseXml(token.assertion).root, 'ID'), '_cluster-bench-1');
+    assert.equal(checkWithXmlCrypto(token.wresult, signer.pem), true);
+    assert.notEqual(token.assertionId, buildBenchToken(signer, { issuedAt: ISSUED_AT }).assertionId);
+  });
+
   it('uses the WS-Trust 1.3 namespace when asked to', () => {
     const token = buildBenchToken(signer, { issuedAt: ISSUED_AT, wsTrust: '1.3' });
     assert.equal(parseXml(token.wresult).root.namespaceURI, NS.wst13);
