@@ -165,7 +165,7 @@ function createLabelIndex() {
       for (const label of [issuer.label, ...mappings.map((mapping) => mapping.label)]) {
         const key = labelKey(label);
         let using = owners.get(key);
-        if (using === undefined) owners.set(key, (using = new Map()));
+        if (using === undefined) owners.set(key, (using = new Map<string, string>()));
         if (!using.has(issuerId)) using.set(issuerId, label);
         if (!keys.includes(key)) keys.push(key);
         if (using.size >= 2) shared.add(key);

@@ -222,16 +222,18 @@ describe('the trust loader', () => {
     const ids = Array.from({ length: 12 }, (_, index) => `i${index}`);
     for (const id of ids) change(id);
     const store = {
-      listIssuers: async () => [...issuers.values()],
-      listKeys: async () => [],
-      listRefreshStates: async () => [],
-      listClaimMappings: async (issuerId?: string) =>
-        issuerId === undefined ? [...mappings.values()].flat() : [...(mappings.get(issuerId) ?? [])],
-      listPendingChanges: async () => [],
-      listRealms: async () => [],
-      getIssuer: async (id: string) => issuers.get(id),
-      getRefreshState: async () => undefined,
-      getPendingChange: async () => undefined,
+      listIssuers: () => Promise.resolve([...issuers.values()]),
+      listKeys: () => Promise.resolve([]),
+      listRefreshStates: () => Promise.resolve([]),
+      listClaimMappings: (issuerId?: string) =>
+        Promise.resolve(
+          issuerId === undefined ? [...mappings.values()].flat() : [...(mappings.get(issuerId) ?? [])],
+        ),
+      listPendingChanges: () => Promise.resolve([]),
+      listRealms: () => Promise.resolve([]),
+      getIssuer: (id: string) => Promise.resolve(issuers.get(id)),
+      getRefreshState: () => Promise.resolve(undefined),
+      getPendingChange: () => Promise.resolve(undefined),
     } as unknown as TrustLoaderOptions['store'];
     const loader = createTrustLoader({ store, now: () => new Date(), logger: () => undefined });
     await loader.reload();

@@ -3,16 +3,13 @@ import { describe, it } from 'node:test';
 import { someTrustedIssuers, type TrustedIssuer } from '../../src/tokens/trust-snapshot.js';
 
 function trust(count: number) {
-  const issuers = Array.from(
-    { length: count },
-    (_, index): TrustedIssuer => ({
-      issuer: `https://issuer-${index}.test/`,
-      allowedTenants: [],
-      audiences: [],
-      allowSha1: false,
-      lastRefresh: undefined,
-    }),
-  );
+  const issuers = Array.from({ length: count }, (_, index): TrustedIssuer => ({
+    issuer: `https://issuer-${index}.test/`,
+    allowedTenants: [],
+    audiences: [],
+    allowSha1: false,
+    lastRefresh: undefined,
+  }));
   return { issuers: () => issuers };
 }
 
