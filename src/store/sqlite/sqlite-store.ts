@@ -199,11 +199,14 @@ class SqliteStore implements Store {
     return outcome.record;
   }
 
-  deleteIssuer(id: string, actor: Actor): Promise<IssuerRemoval> {
-    return this.#mutate(
+  async deleteIssuer(id: string, actor: Actor): Promise<IssuerRemoval> {
+    const removal = await this.#mutate(
       (ctx) => deleteIssuer(ctx, id, actor),
       () => ({ kind: 'issuer', issuerId: id }),
     );
+    // The realms it unlinked changed too (as the PostgreSQL store notifies): the directory reloads them.
+    if (removal.realms.length > 0) this.#listeners.emit({ kind: 'realm', issuerId: null });
+    return removal;
   }
 
   listKeys(issuerId?: string): Promise<KeyRecord[]> {
