@@ -411,8 +411,13 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     if (change.kind === 'session') return;
     refresher.observeChange(change);
     changeSeq += 1;
-    if (change.kind === 'realm') realmsChangedAt = changeSeq;
-    else if (change.kind === 'issuer' || change.kind === 'mapping' || change.issuerId === null)
+    // A change naming no issuer (the resync after the change feed reconnected) may hide realm
+    // changes as well: the realms are not current until its full load is done.
+    if (change.kind === 'realm' || change.issuerId === null) realmsChangedAt = changeSeq;
+    if (
+      change.kind !== 'realm' &&
+      (change.kind === 'issuer' || change.kind === 'mapping' || change.issuerId === null)
+    )
       issuersChangedAt = changeSeq;
     if (change.kind === 'realm') changed.realms = true;
     else if (change.issuerId === null) changed.all = true;
