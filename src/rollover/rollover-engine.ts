@@ -96,6 +96,9 @@ export interface RolloverEngineOptions {
   readonly startWaitMs?: number;
 }
 
+/** A change's load that failed is made again after this long (security review 8). */
+const CHANGE_RETRY_MS = 1_000;
+
 /** The engine's records, and whether every change it has been told of is in them. */
 export interface EngineDirectory {
   readonly records: LoadedRecords;
@@ -394,16 +397,43 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
    * names no issuer. With thousands of issuers a change costs what it touched.
    */
   function reloadChanged(): Promise<unknown> {
-    const { all, realms, issuerIds } = changed;
+    const gathered = changed;
+    const { all, realms, issuerIds } = gathered;
     changed = { all: false, realms: false, issuerIds: new Set() };
-    if (all) return loadingChanges(reloadRecords).then(() => checkAlerts());
+    if (all)
+      return loadingChanges(reloadRecords)
+        .catch(retryLater(gathered))
+        .then(() => checkAlerts());
     const ids = [...issuerIds];
     return loadingChanges(() =>
       Promise.all([
         realms ? loader.reloadRealms() : undefined,
         ids.length === 0 ? undefined : reloadIssuers(ids),
       ]),
-    ).then(() => (ids.length === 0 ? undefined : alerts.checkAll(ids)));
+    )
+      .catch(retryLater(gathered))
+      .then(() => (ids.length === 0 ? undefined : alerts.checkAll(ids)));
+  }
+
+  /**
+   * A change's load that failed (the store unreachable a moment) is made again a second later, with
+   * the changes gathered meanwhile: a revoked key must not wait for the reconcile (security review 8).
+   */
+  function retryLater(gathered: typeof changed): (error: unknown) => never {
+    return (error) => {
+      changed.all ||= gathered.all;
+      changed.realms ||= gathered.realms;
+      for (const id of gathered.issuerIds) changed.issuerIds.add(id);
+      if (running && debounceHandle === undefined)
+        debounceHandle = timers.setTimeout(
+          () => {
+            debounceHandle = undefined;
+            track(reloadChanged());
+          },
+          Math.max(changeDebounceMs, CHANGE_RETRY_MS),
+        );
+      throw error;
+    };
   }
 
   function onStoreChange(change: StoreChange): void {
@@ -411,8 +441,13 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     if (change.kind === 'session') return;
     refresher.observeChange(change);
     changeSeq += 1;
-    if (change.kind === 'realm') realmsChangedAt = changeSeq;
-    else if (change.kind === 'issuer' || change.kind === 'mapping' || change.issuerId === null)
+    // A change naming no issuer (the resync after the change feed reconnected) may hide realm
+    // changes as well: the realms are not current until its full load is done.
+    if (change.kind === 'realm' || change.issuerId === null) realmsChangedAt = changeSeq;
+    if (
+      change.kind !== 'realm' &&
+      (change.kind === 'issuer' || change.kind === 'mapping' || change.issuerId === null)
+    )
       issuersChangedAt = changeSeq;
     if (change.kind === 'realm') changed.realms = true;
     else if (change.issuerId === null) changed.all = true;

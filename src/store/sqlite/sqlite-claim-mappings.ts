@@ -29,7 +29,7 @@ export function listClaimMappings(ctx: SqliteContext, issuerId: string | undefin
   return rows.map(claimMappingFromRow);
 }
 
-function requireClaimMapping(ctx: SqliteContext, id: string): ClaimMappingRecord {
+export function requireClaimMapping(ctx: SqliteContext, id: string): ClaimMappingRecord {
   const row = ctx.first(selectClaimMappingQuery.bind(ctx.sql, { id }));
   if (row === undefined) throw notFoundError('claim mapping', id);
   return claimMappingFromRow(row);

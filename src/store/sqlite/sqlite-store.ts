@@ -43,6 +43,7 @@ import {
   createClaimMapping,
   deleteClaimMapping,
   listClaimMappings,
+  requireClaimMapping,
   updateClaimMapping,
 } from './sqlite-claim-mappings.js';
 import {
@@ -199,11 +200,14 @@ class SqliteStore implements Store {
     return outcome.record;
   }
 
-  deleteIssuer(id: string, actor: Actor): Promise<IssuerRemoval> {
-    return this.#mutate(
+  async deleteIssuer(id: string, actor: Actor): Promise<IssuerRemoval> {
+    const removal = await this.#mutate(
       (ctx) => deleteIssuer(ctx, id, actor),
       () => ({ kind: 'issuer', issuerId: id }),
     );
+    // The realms it unlinked changed too (as the PostgreSQL store notifies): the directory reloads them.
+    if (removal.realms.length > 0) this.#listeners.emit({ kind: 'realm', issuerId: null });
+    return removal;
   }
 
   listKeys(issuerId?: string): Promise<KeyRecord[]> {
@@ -285,10 +289,17 @@ class SqliteStore implements Store {
     patch: Partial<NewClaimMapping>,
     actor: Actor,
   ): Promise<ClaimMappingRecord> {
+    let previousIssuerId: string | undefined;
     const outcome = await this.#mutate(
-      (ctx) => updateClaimMapping(ctx, id, patch, actor),
+      (ctx) => {
+        previousIssuerId = requireClaimMapping(ctx, id).issuerId;
+        return updateClaimMapping(ctx, id, patch, actor);
+      },
       ({ record, changed }) => (changed ? { kind: 'mapping', issuerId: record.issuerId } : null),
     );
+    // A mapping moved to another issuer changed the issuer it left too (as the PostgreSQL store notifies).
+    if (outcome.changed && previousIssuerId !== undefined && previousIssuerId !== outcome.record.issuerId)
+      this.#listeners.emit({ kind: 'mapping', issuerId: previousIssuerId });
     return outcome.record;
   }
 
