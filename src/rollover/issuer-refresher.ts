@@ -152,15 +152,6 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
           const attemptedAt = (await store.getRefreshState(issuerId))?.lastAttemptAt?.getTime() ?? null;
           if (attemptedAt !== null && (attemptedAt >= calledAt || attemptedAt !== seenAttemptAt))
             return { issuerId, outcome: 'deferred', alerts: [] };
-        } else {
-          // Another instance took the lock, fetched and let go between this call and this attempt
-          // (several instances told to refresh one issuer at once): its document is newer than the
-          // call, so it is this refresh's too — one fetch across the cluster (issue 13, the cluster
-          // bench saw 6 of 30 forced rounds fetch twice). Strictly later only: with one clock
-          // frozen, as in tests, equal times fetch.
-          const attemptedAt = (await store.getRefreshState(issuerId))?.lastAttemptAt?.getTime() ?? null;
-          if (attemptedAt !== null && attemptedAt > calledAt)
-            return { issuerId, outcome: 'deferred', alerts: [] };
         }
         if (issuer.metadataUrl === null) {
           return { issuerId, outcome: 'skipped', alerts: await fireAlertsLocked(issuer, []) };

@@ -1,9 +1,9 @@
-import { isClaimsgateError } from '../lib/errors.js';
 import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import type { LoadedRecords } from '../rollover/trust-loader.js';
 import type { LabelConflict } from '../store/label-conflicts.js';
 import { findLabelConflicts } from '../store/label-conflicts.js';
 import type { ClaimMappingRecord, IssuerRecord, RealmRecord } from '../store/model.js';
+import { isStoreUnreachable } from '../store/store-errors.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -32,9 +32,6 @@ export interface GatewayDirectory extends Pick<
   labelConflicts(): Promise<readonly LabelConflict[]>;
 }
 
-/** Store errors that mean it cannot be reached, not that it refused. */
-const UNREACHABLE: ReadonlySet<string> = new Set(['CG_STORE_UNAVAILABLE', 'CG_STORE_TIMEOUT']);
-
 /** Creates the directory over the engine's records, falling back to the store for what they lack. */
 export function createGatewayDirectory(
   engine: Pick<RolloverEngine, 'directory'>,
@@ -46,7 +43,7 @@ export function createGatewayDirectory(
     return directory?.issuersCurrent === true ? directory.records : undefined;
   };
   /**
-   * Reads the store; when it cannot be reached and the engine has records,
+   * Reads the store; when it cannot be reached (`CG_STORE_UNAVAILABLE`) and the engine has records,
    * answers from them although they may lack a change: a directory marked
    * not current (a change notice not loaded yet, or the change feed's
    * connection lost and restored) must not fail sign-ins during an outage
@@ -57,7 +54,7 @@ export function createGatewayDirectory(
       return await read();
     } catch (error) {
       const records = engine.directory()?.records;
-      if (records === undefined || !isClaimsgateError(error) || !UNREACHABLE.has(error.code)) throw error;
+      if (records === undefined || !isStoreUnreachable(error)) throw error;
       return fromRecords(records);
     }
   }

@@ -317,7 +317,7 @@ function createOutageFigures(registers: Registry[]): {
   });
   const outages = new Counter({
     name: 'claimsgate_store_outages_total',
-    help: 'Times this instance found the store unreachable (CG_STORE_UNAVAILABLE or CG_STORE_TIMEOUT) after it had answered.',
+    help: 'Times this instance found the store unreachable (CG_STORE_UNAVAILABLE) after it had answered.',
     registers,
   });
   const queued = new Gauge({

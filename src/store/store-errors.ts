@@ -27,14 +27,14 @@ export function conflictError(
 /**
  * True for a store failure that says the database cannot be reached now —
  * `CG_STORE_UNAVAILABLE` (connection refused or lost, the server refusing
- * work) or `CG_STORE_TIMEOUT` (a statement cancelled at the statement
- * timeout) — as opposed to one that says something about the statement or
- * the data. The gateway keeps signing users in through these (see
- * `createStoreOutage`); any other failure is answered as before.
+ * work) — as opposed to one that says something about the statement, the
+ * data or the load: `CG_STORE_TIMEOUT` (a statement cancelled at the
+ * statement timeout, or every pooled connection busy for the connect
+ * timeout) is not, so that load alone cannot switch an instance to deciding
+ * replays by itself (security review 8). The gateway keeps signing users in
+ * through an unreachable store (see `createStoreOutage`); any other failure
+ * is answered as before.
  */
 export function isStoreUnreachable(error: unknown): error is ClaimsgateError {
-  return (
-    error instanceof ClaimsgateError &&
-    (error.code === 'CG_STORE_UNAVAILABLE' || error.code === 'CG_STORE_TIMEOUT')
-  );
+  return error instanceof ClaimsgateError && error.code === 'CG_STORE_UNAVAILABLE';
 }

@@ -1,3 +1,4 @@
+import { ClaimsgateError } from '../lib/errors.js';
 import type { NewSessionRevocation } from './model.js';
 import { isStoreUnreachable } from './store-errors.js';
 import type { Store } from './store.js';
@@ -28,7 +29,7 @@ export type StoreOutageEvent =
   | {
       readonly kind: 'down';
       readonly since: Date;
-      /** The error code that showed it (`CG_STORE_UNAVAILABLE`, `CG_STORE_TIMEOUT`). */
+      /** The error code that showed it (`CG_STORE_UNAVAILABLE`). */
       readonly code: string;
       /** The store's message: names the host and database, never a password. For the log only. */
       readonly message: string;
@@ -80,7 +81,7 @@ export interface StoreOutage {
   readonly store: Store;
   /** The store given to `createStoreOutage`. */
   readonly unwatched: Store;
-  /** False from a call's `CG_STORE_UNAVAILABLE` / `CG_STORE_TIMEOUT` until a later call or probe succeeds. */
+  /** False from a call's `CG_STORE_UNAVAILABLE` until a later call or probe succeeds. */
   readonly reachable: boolean;
   status(): StoreOutageStatus;
   /**
@@ -105,7 +106,9 @@ class BoundedMap<K, V> {
   droppedCount = 0;
   constructor(private readonly limit: number) {}
 
-  set(key: K, value: V): void {
+  /** Sets the key's value; when full, drops the oldest entry, or refuses (returns false) when `dropOldest` is false. */
+  set(key: K, value: V, dropOldest = true): boolean {
+    if (!dropOldest && !this.entries.has(key) && this.entries.size >= this.limit) return false;
     // Re-inserted at the end: the newest value of a key is kept, and it is the last to be dropped.
     this.entries.delete(key);
     if (this.entries.size >= this.limit) {
@@ -116,6 +119,7 @@ class BoundedMap<K, V> {
       }
     }
     this.entries.set(key, value);
+    return true;
   }
 }
 
@@ -128,11 +132,12 @@ function keyedQueue<V>(
   limit: number,
   key: (value: V) => string,
   write: (value: V) => Promise<unknown>,
-): OutageQueue & { add(value: V): void } {
+  dropOldest = true,
+): OutageQueue & { add(value: V): boolean } {
   const waiting = new BoundedMap<string, V>(limit);
   return {
     name,
-    add: (value) => waiting.set(key(value), value),
+    add: (value) => waiting.set(key(value), value, dropOldest),
     size: () => waiting.entries.size,
     dropped: () => waiting.droppedCount,
     async flush() {
@@ -174,7 +179,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /**
  * Watches `store` for outages. Any call that fails with `CG_STORE_UNAVAILABLE`
- * or `CG_STORE_TIMEOUT` marks it unreachable; then it is probed every
+ * marks it unreachable (a timeout is load, not an outage); then it is probed every
  * `probeIntervalMs` (a list of realms), and the first call or probe begun
  * after the outage began that succeeds marks it reachable again. A result of
  * a call begun before the last change is ignored, so a slow call cannot flip
@@ -234,6 +239,9 @@ export function createStoreOutage(options: StoreOutageOptions): StoreOutage {
     queueLimit,
     (revocation) => ('sid' in revocation ? `sid:${revocation.sid}` : `user:${revocation.user}`),
     (revocation) => store.revokeSessions(revocation),
+    // SECURITY: a sign-out is never dropped (a flood of one's own sign-outs must not push out
+    // another user's): a full queue refuses the new one instead (security review 8).
+    false,
   );
   queues.push(keyUses, claimTypes, revocations);
 
@@ -331,19 +339,31 @@ export function createStoreOutage(options: StoreOutageOptions): StoreOutage {
 
   /** A bookkeeping write: queued while unreachable, or when the write finds the store unreachable. */
   function queuedWrite<T>(
-    queue: { add(value: T): void },
+    queue: { readonly name: string; add(value: T): boolean },
     value: T,
     write: () => Promise<unknown>,
   ): Promise<void> {
+    const enqueue = (): void => {
+      if (queue.add(value)) return;
+      throw new ClaimsgateError(
+        'CG_STORE_UNAVAILABLE',
+        `The store cannot be reached and ${queueLimit} records (${queue.name}) already wait to be written: this one is refused rather than lost.`,
+        { detail: { queue: queue.name, limit: queueLimit } },
+      );
+    };
     if (!reachable) {
-      queue.add(value);
+      try {
+        enqueue();
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
       return Promise.resolve();
     }
     return observe(epoch, write()).then(
       () => undefined,
       (error: unknown) => {
         if (!isStoreUnreachable(error)) throw error;
-        queue.add(value);
+        enqueue();
       },
     );
   }

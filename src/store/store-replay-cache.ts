@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import { ClaimsgateError } from '../lib/errors.js';
 import type { ReplayCache } from '../tokens/replay-cache.js';
 import { isStoreUnreachable } from './store-errors.js';
 import type { StoreOutage } from './store-outage.js';
@@ -33,28 +34,40 @@ export interface StoreReplayCacheOptions {
   readonly localEntries?: number;
 }
 
-/** IDs this process accepted, by digest, until their expiry (epoch ms); the oldest leave first when full. */
+/**
+ * IDs this process accepted, by digest, until their expiry (epoch ms). When
+ * full of unexpired IDs it drops the oldest only when told it may (the store
+ * decides, the ledger is a cache in front of it); when it alone decides (an
+ * outage) it refuses instead: an unexpired ID evicted would be accepted again.
+ */
 class LocalLedger {
   private readonly expiries = new Map<string, number>();
   private sweepAt = 0;
   constructor(private readonly limit: number) {}
 
-  /** Records `digest` unless it is known and unexpired; returns whether it was new. */
-  reserve(digest: string, expiresAt: number, at: number): boolean {
-    if (at >= this.sweepAt) {
-      for (const [id, expiry] of this.expiries) if (expiry <= at) this.expiries.delete(id);
-      this.sweepAt = at + SWEEP_INTERVAL_MS;
-    }
+  private sweep(at: number): void {
+    for (const [id, expiry] of this.expiries) if (expiry <= at) this.expiries.delete(id);
+    this.sweepAt = at + SWEEP_INTERVAL_MS;
+  }
+
+  /** Records `digest` unless it is known and unexpired: `new`, `known`, or `full` (nothing recorded). */
+  reserve(digest: string, expiresAt: number, at: number, mayEvict: boolean): 'new' | 'known' | 'full' {
+    if (at >= this.sweepAt) this.sweep(at);
     const known = this.expiries.get(digest);
-    if (known !== undefined && known > at) return false;
+    if (known !== undefined && known > at) return 'known';
     this.expiries.delete(digest);
     if (this.expiries.size >= this.limit) {
-      // O(1): Map iteration is insertion order, so the first key is the oldest entry.
-      const oldest = this.expiries.keys().next();
-      if (oldest.done !== true) this.expiries.delete(oldest.value);
+      // Expired IDs leave first (a sweep at most once a second while full).
+      if (at >= this.sweepAt - SWEEP_INTERVAL_MS + 1000) this.sweep(at);
+      if (this.expiries.size >= this.limit) {
+        if (!mayEvict) return 'full';
+        // O(1): Map iteration is insertion order, so the first key is the oldest entry.
+        const oldest = this.expiries.keys().next();
+        if (oldest.done !== true) this.expiries.delete(oldest.value);
+      }
     }
     this.expiries.set(digest, expiresAt);
-    return true;
+    return 'new';
   }
 
   forget(digest: string): void {
@@ -78,7 +91,9 @@ class LocalLedger {
  * When the store cannot be reached (`CG_STORE_UNAVAILABLE`, `CG_STORE_TIMEOUT`,
  * or `outage` says so, and then without trying it) and `whenUnreachable` is
  * `local`, the local ledger decides alone and the ID waits to be written to
- * the store (bounded by `localEntries`; the oldest is dropped first). At the
+ * the store (bounded by `localEntries`: when the ledger or the queue is full
+ * of unexpired IDs, a new token is refused with `CG_STORE_UNAVAILABLE`, never
+ * an unexpired ID forgotten). At the
  * store's recovery the waiting IDs still unexpired are written, so the other
  * instances see them from then on; one the store already held was accepted
  * by another instance too during the outage, and is counted as a conflict.
@@ -112,13 +127,21 @@ export function createStoreReplayCache(
   let dropped = 0;
   let purgeDueAt = 0;
 
+  /** The refusal of a token that the local ledger cannot hold without forgetting an unexpired one. */
+  function ledgerFull(): ClaimsgateError {
+    dropped += 1;
+    return new ClaimsgateError(
+      'CG_STORE_UNAVAILABLE',
+      `The store cannot be reached and the local replay ledger holds ${limit} unexpired token IDs: this token is refused rather than checked against a ledger that forgot one.`,
+      { detail: { limit } },
+    );
+  }
+
+  /** Queues `digest` for the store; SECURITY: never drops one (security review 8), throws when full. */
   function wait(digest: string, expiresAt: Date): void {
-    if (waiting.size >= limit) {
-      const oldest = waiting.keys().next();
-      if (oldest.done !== true) {
-        waiting.delete(oldest.value);
-        dropped += 1;
-      }
+    if (waiting.size >= limit && !waiting.has(digest)) {
+      ledger.forget(digest);
+      throw ledgerFull();
     }
     waiting.set(digest, expiresAt);
   }
@@ -149,8 +172,12 @@ export function createStoreReplayCache(
       const digest = digestOf(id);
       const at = now();
       // SECURITY: an ID this process accepted is a replay, even if the store does not know it (yet).
-      if (!ledger.reserve(digest, expiresAt.getTime(), at.getTime())) return false;
-      if (mode === 'local' && outage !== undefined && !outage.reachable) {
+      if (waiting.has(digest)) return false;
+      const alone = mode === 'local' && outage !== undefined && !outage.reachable;
+      const reserved = ledger.reserve(digest, expiresAt.getTime(), at.getTime(), !alone);
+      if (reserved === 'known') return false;
+      if (reserved === 'full') throw ledgerFull();
+      if (alone) {
         wait(digest, expiresAt);
         return true;
       }

@@ -220,35 +220,3 @@ describe('an issuer changed while a refresh of it is under way', () => {
     }
   });
 });
-
-describe('a refresh asked for while another instance refreshes the same issuer', () => {
-  it('takes a fetch recorded after it was asked for as its own, and fetches when none is', async () => {
-    const clock = { now: START };
-    const now = (): Date => clock.now;
-    const server = await startMetadataServer({ kind: 'document', body: publishing([certA]) });
-    const store = await openStore(join(directory, 'store-cluster-refresh.db'), { now });
-    // Two engines on one store stand for two instances: they share its refresh lock and state.
-    const first = createRolloverEngine({ store, now, random: () => 0.5, logger: () => undefined });
-    const second = createRolloverEngine({ store, now, random: () => 0.5, logger: () => undefined });
-    try {
-      await store.createIssuer({ name: 'contoso', issuerUri: ISSUER, metadataUrl: server.url }, 'admin:test');
-      // The first instance fetches a moment after the second was asked (its clock is behind: as if
-      // the call came first and the other instance took the lock and let go before this one's turn).
-      clock.now = new Date(START.getTime() + 5_000);
-      assert.equal((await first.refreshIssuer('contoso', { force: true })).outcome, 'success');
-      const fetches = server.requests();
-      clock.now = START;
-      assert.equal((await second.refreshIssuer('contoso', { force: true })).outcome, 'deferred');
-      assert.equal(server.requests(), fetches, 'no second fetch');
-      // Asked for at the very instant of the last fetch, or after it: fetched.
-      clock.now = new Date(START.getTime() + 5_000);
-      assert.notEqual((await second.refreshIssuer('contoso', { force: true })).outcome, 'deferred');
-      assert.equal(server.requests(), fetches + 1);
-    } finally {
-      await first.stop();
-      await second.stop();
-      await store.close();
-      await server.close();
-    }
-  });
-});

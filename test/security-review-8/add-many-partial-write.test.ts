@@ -19,7 +19,9 @@ afterEach(() => db.remove());
 
 async function issuerNames(): Promise<string[]> {
   const run = await runInProcess(['issuers', 'list', '--db', db.path, '--json']);
-  return stdoutJson<Array<{ name: string }>>(run).map((issuer) => issuer.name).sort();
+  return stdoutJson<Array<{ name: string }>>(run)
+    .map((issuer) => issuer.name)
+    .sort();
 }
 
 describe('security review 8: issuers add-many partial writes', () => {

@@ -28,8 +28,14 @@ describe('security review 8: a claim mapping moved to another issuer (SQLite)', 
     const store = await openStore(join(directory, 'store.db'));
     const engine = createRolloverEngine({ store, logger: () => undefined, changeDebounceMs: 0 });
     try {
-      const contoso = await store.createIssuer({ name: 'contoso', issuerUri: 'https://contoso.test/' }, ACTOR);
-      const fabrikam = await store.createIssuer({ name: 'fabrikam', issuerUri: 'https://fabrikam.test/' }, ACTOR);
+      const contoso = await store.createIssuer(
+        { name: 'contoso', issuerUri: 'https://contoso.test/' },
+        ACTOR,
+      );
+      const fabrikam = await store.createIssuer(
+        { name: 'fabrikam', issuerUri: 'https://fabrikam.test/' },
+        ACTOR,
+      );
       const mapping = await store.createClaimMapping(
         { issuerId: contoso.id, label: 'STAFF', nameClaim: 'upn' },
         ACTOR,

@@ -31,11 +31,21 @@ describe('security review 8: the directory after an issuer removal (SQLite)', ()
     const engine = createRolloverEngine({ store, logger: () => undefined, changeDebounceMs: 0 });
     try {
       const contoso = await store.createIssuer(
-        { name: 'contoso', issuerUri: 'https://contoso.test/', protocols: ['wsfed'], loginUrl: 'https://contoso.test/wsfed' },
+        {
+          name: 'contoso',
+          issuerUri: 'https://contoso.test/',
+          protocols: ['wsfed'],
+          loginUrl: 'https://contoso.test/wsfed',
+        },
         ACTOR,
       );
       await store.createIssuer(
-        { name: 'fabrikam', issuerUri: 'https://fabrikam.test/', protocols: ['wsfed'], loginUrl: 'https://fabrikam.test/wsfed' },
+        {
+          name: 'fabrikam',
+          issuerUri: 'https://fabrikam.test/',
+          protocols: ['wsfed'],
+          loginUrl: 'https://fabrikam.test/wsfed',
+        },
         ACTOR,
       );
       await store.createRealm(
@@ -49,7 +59,12 @@ describe('security review 8: the directory after an issuer removal (SQLite)', ()
       await store.deleteIssuer(contoso.id, ACTOR);
       // Another tenant is added later under the freed name.
       await store.createIssuer(
-        { name: 'contoso', issuerUri: 'https://evil.test/', protocols: ['wsfed'], loginUrl: 'https://evil.test/wsfed' },
+        {
+          name: 'contoso',
+          issuerUri: 'https://evil.test/',
+          protocols: ['wsfed'],
+          loginUrl: 'https://evil.test/wsfed',
+        },
         ACTOR,
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -59,7 +74,9 @@ describe('security review 8: the directory after an issuer removal (SQLite)', ()
       const fromDirectory = await findGatewayRealm(gateway, 'https://app.test');
       assert.equal(fromStore.homeRealm, null, 'the store cleared the home realm');
       const sentTo =
-        fromDirectory.homeRealm === null ? undefined : await findOfferedIssuer(gateway, fromDirectory, fromDirectory.homeRealm);
+        fromDirectory.homeRealm === null
+          ? undefined
+          : await findOfferedIssuer(gateway, fromDirectory, fromDirectory.homeRealm);
       assert.equal(
         fromDirectory.homeRealm,
         null,

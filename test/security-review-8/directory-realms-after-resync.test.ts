@@ -40,10 +40,18 @@ describe('security review 8: realms after a change-feed resync', () => {
     let feedUp = true;
     let failRealmReads = 0;
     const store = {} as Record<string, unknown>;
-    for (let level = Object.getPrototypeOf(real) as object; level !== Object.prototype; level = Object.getPrototypeOf(level) as object)
+    for (
+      let level = Object.getPrototypeOf(real) as object;
+      level !== Object.prototype;
+      level = Object.getPrototypeOf(level) as object
+    )
       for (const name of Object.getOwnPropertyNames(level))
-        if (name !== 'constructor' && typeof (real as unknown as Record<string, unknown>)[name] === 'function' && !(name in store))
-          store[name] = ((real as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!).bind(real);
+        if (
+          name !== 'constructor' &&
+          typeof (real as unknown as Record<string, unknown>)[name] === 'function' &&
+          !(name in store)
+        )
+          store[name] = (real as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(real);
     for (const name of Object.keys(real)) store[name] ??= (real as unknown as Record<string, unknown>)[name];
     store['backend'] = 'postgres';
     store['onChange'] = (listener: (change: StoreChange) => void) => {
@@ -61,10 +69,30 @@ describe('security review 8: realms after a change-feed resync', () => {
     const watched = store as unknown as Store;
     const engine = createRolloverEngine({ store: watched, logger: () => undefined, changeDebounceMs: 0 });
     try {
-      const contoso = await real.createIssuer({ name: 'contoso', issuerUri: 'https://contoso.test/', protocols: ['wsfed'], loginUrl: 'https://contoso.test/wsfed' }, ACTOR);
-      const rogue = await real.createIssuer({ name: 'rogue', issuerUri: 'https://rogue.test/', protocols: ['wsfed'], loginUrl: 'https://rogue.test/wsfed' }, ACTOR);
+      const contoso = await real.createIssuer(
+        {
+          name: 'contoso',
+          issuerUri: 'https://contoso.test/',
+          protocols: ['wsfed'],
+          loginUrl: 'https://contoso.test/wsfed',
+        },
+        ACTOR,
+      );
+      const rogue = await real.createIssuer(
+        {
+          name: 'rogue',
+          issuerUri: 'https://rogue.test/',
+          protocols: ['wsfed'],
+          loginUrl: 'https://rogue.test/wsfed',
+        },
+        ACTOR,
+      );
       const realm = await real.createRealm(
-        { realmUri: 'https://app.test', replyUrl: 'https://app.test/signin', allowedIssuerIds: [contoso.id, rogue.id] },
+        {
+          realmUri: 'https://app.test',
+          replyUrl: 'https://app.test/signin',
+          allowedIssuerIds: [contoso.id, rogue.id],
+        },
         ACTOR,
       );
       await engine.start();

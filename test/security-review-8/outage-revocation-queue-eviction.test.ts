@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- in-memory stand-ins for the store's async methods */
 /**
  * Security review 8: during a store outage the watched store queues
  * sign-outs (revokeSessions) in a BoundedMap that drops the OLDEST when full
@@ -36,8 +37,14 @@ describe('security review 8: sign-outs queued during an outage', () => {
       assert.equal(outage.reachable, false);
       const until = new Date(Date.now() + 3_600_000);
       await outage.store.revokeSessions({ sid: 'victim', until } as unknown as NewSessionRevocation);
+      // The queue holds 3: the attacker's third sign-out is refused (it may be tried again), never the victim's dropped.
+      const refused: unknown[] = [];
       for (let i = 0; i < 3; i += 1)
-        await outage.store.revokeSessions({ sid: `attacker-${i}`, until } as unknown as NewSessionRevocation);
+        await outage.store
+          .revokeSessions({ sid: `attacker-${i}`, until } as unknown as NewSessionRevocation)
+          .catch((error: unknown) => refused.push(error));
+      assert.equal(refused.length, 1, 'the sign-out beyond the queue is refused');
+      assert.match(String(refused[0]), /refused rather than lost/);
       for (let tries = 0; !outage.reachable || outage.status().queued > 0; tries += 1) {
         assert.ok(tries < 200, 'never recovered');
         await new Promise((resolve) => setTimeout(resolve, 10));

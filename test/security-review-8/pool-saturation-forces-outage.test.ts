@@ -35,14 +35,16 @@ describe('security review 8: pool saturation is taken for an outage', { skip }, 
     try {
       assert.equal(await cacheA.checkAndStore('victim-token', expiresAt), true);
       // Unauthenticated load on B: many concurrent store reads (e.g. /signin?whr=<unknown name>).
-      const load = Array.from({ length: 400 }, () => outage.store.getIssuer('no-such-issuer').catch((e: unknown) => e));
+      const load = Array.from({ length: 400 }, () =>
+        outage.store.getIssuer('no-such-issuer').catch((e: unknown) => e),
+      );
       const results = await Promise.all(load);
       const codes = new Set(results.map((r) => (r as { code?: string } | undefined)?.code ?? 'ok'));
       const replayed = await cacheB.checkAndStore('victim-token', expiresAt);
       assert.equal(
         outage.reachable,
         true,
-        `the database was reachable all along, but the watch says down (codes met: ${[...codes].join(", ")}; replay accepted: ${replayed})`,
+        `the database was reachable all along, but the watch says down (codes met: ${[...codes].join(', ')}; replay accepted: ${replayed})`,
       );
       assert.equal(replayed, false, 'instance B accepted a token instance A had already accepted');
     } finally {

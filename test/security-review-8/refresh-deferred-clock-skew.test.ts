@@ -38,7 +38,7 @@ after(() => rmSync(directory, { recursive: true, force: true }));
 const publishing = (certificates: readonly TestCertificate[]): string =>
   buildFederationMetadata({ entityId: ISSUER, signingCertificates: certificates.map((c) => c.base64) });
 
-describe('security review 8: forced refresh deferred by another instance\'s clock', () => {
+describe("security review 8: forced refresh deferred by another instance's clock", () => {
   it('a forced refresh asked for AFTER the document changed still fetches it (fails: deferred)', async () => {
     // Instance "ahead" has a clock 5 s ahead of instance "behind" (ordinary NTP drift).
     const real = { now: START.getTime() };
@@ -50,7 +50,12 @@ describe('security review 8: forced refresh deferred by another instance\'s cloc
       random: () => 0.5,
       logger: () => undefined,
     });
-    const behind = createRolloverEngine({ store, now: () => new Date(real.now), random: () => 0.5, logger: () => undefined });
+    const behind = createRolloverEngine({
+      store,
+      now: () => new Date(real.now),
+      random: () => 0.5,
+      logger: () => undefined,
+    });
     try {
       await store.createIssuer({ name: 'contoso', issuerUri: ISSUER, metadataUrl: server.url }, 'admin:test');
       // t = 0: the other instance fetches the old document (certA only).

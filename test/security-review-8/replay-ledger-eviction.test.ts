@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- in-memory stand-ins for the store's async methods */
 /**
  * Security review 8: during a store outage with database.outage.replayCache
  * = local, the local ledger is the only replay check, and it evicts its
@@ -15,7 +16,7 @@ import { createStoreReplayCache } from '../../src/store/store-replay-cache.js';
 import type { Store } from '../../src/store/store.js';
 
 describe('security review 8: local replay ledger during an outage', () => {
-  it('refuses a replay of an unexpired ID however many other IDs came after it (fails: accepted)', async () => {
+  it('refuses a replay of an unexpired ID however many other IDs came after it, refusing new IDs when full', async () => {
     const held = new Set<string>();
     const store = {
       async checkAndStoreReplay(digest: string) {
@@ -36,11 +37,23 @@ describe('security review 8: local replay ledger during an outage', () => {
       },
     } as unknown as StoreOutage & { reachable: boolean };
     const now = new Date('2026-01-01T00:00:00Z');
-    const cache = createStoreReplayCache(store, { now: () => now, whenUnreachable: 'local', outage, localEntries: 4 });
+    const cache = createStoreReplayCache(store, {
+      now: () => now,
+      whenUnreachable: 'local',
+      outage,
+      localEntries: 4,
+    });
     const expiresAt = new Date(now.getTime() + 3_600_000);
     assert.equal(await cache.checkAndStore('victim-token', expiresAt), true);
     // The attacker's junk: sign-in state IDs reserved by callback posts.
-    for (let i = 0; i < 4; i += 1) await cache.checkAndStore(`attacker-state-${i}`, expiresAt);
+    // The ledger holds 4: the attacker's fourth ID is refused rather than the victim's forgotten.
+    const refused: unknown[] = [];
+    for (let i = 0; i < 4; i += 1)
+      await cache
+        .checkAndStore(`attacker-state-${i}`, expiresAt)
+        .catch((error: unknown) => refused.push(error));
+    assert.equal(refused.length, 1);
+    assert.match(String(refused[0]), /local replay ledger holds 4 unexpired/);
     const replayed = await cache.checkAndStore('victim-token', expiresAt);
     // And after the recovery the victim's ID was never written for the other instances.
     (outage as { reachable: boolean }).reachable = true;

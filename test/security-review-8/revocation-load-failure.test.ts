@@ -32,7 +32,10 @@ describe('security review 8: a revocation whose load failed once', () => {
     const store = await openStore(join(directory, 'store.db'));
     const engine = createRolloverEngine({ store, logger: () => undefined, changeDebounceMs: 0 });
     try {
-      const issuer = await store.createIssuer({ name: 'contoso', issuerUri: 'https://contoso.test/', metadataUrl: null }, 'admin:test');
+      const issuer = await store.createIssuer(
+        { name: 'contoso', issuerUri: 'https://contoso.test/', metadataUrl: null },
+        'admin:test',
+      );
       const sha1 = parseCertificateDer(cert.der).sha1;
       const key = await store.addKey(
         { issuerId: issuer.id, sha1, source: 'manual', certificateDer: cert.der },

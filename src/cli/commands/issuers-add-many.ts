@@ -12,6 +12,7 @@ import {
 import { DEFAULT_PROBATION_SECONDS } from '../../rollover/judge-continuity.js';
 import { IssuerPatchSchema } from '../../store/issuer-schema.js';
 import type { IssuerPatch, NewIssuer } from '../../store/model.js';
+import { normalizeDomains } from '../../store/email-domains.js';
 import { ISSUER_DEFAULTS } from '../../store/validate-input.js';
 import { normalizeSignaturePolicy } from '../../store/validate-issuer-input.js';
 import { USABLE_KEY_STATES } from '../../tokens/trust-snapshot.js';
@@ -242,10 +243,21 @@ export async function runIssuersAddMany(
   const { bytes, origin } = await readSource(source, io);
   const entries = parseIssuerLines(bytes.toString('utf8'));
   // Names already taken fail their entry before any fetch.
-  const taken = await withStore(io, options.db, async (store) => {
-    const names = new Set((await store.listIssuers()).map((issuer) => issuer.name));
-    return new Set(entries.filter((entry) => names.has(entry.name)).map((entry) => entry.name));
+  // What the store holds already: names fail their entry before any fetch; issuer URIs and
+  // e-mail domains are compared once every document is known (see claimsOf below).
+  const held = await withStore(io, options.db, async (store) => {
+    const issuers = await store.listIssuers();
+    return {
+      names: new Set(issuers.map((issuer) => issuer.name)),
+      uris: new Map(issuers.map((issuer) => [issuer.issuerUri, `issuer ${issuer.name}`])),
+      domains: new Map(
+        issuers.flatMap((issuer) =>
+          issuer.domains.map((domain) => [domain, `issuer ${issuer.name}`] as const),
+        ),
+      ),
+    };
   });
+  const taken = new Set(entries.filter((entry) => held.names.has(entry.name)).map((entry) => entry.name));
   let done = 0;
   const checked = await mapLimited(entries, concurrency, async (entry): Promise<Checked> => {
     const result: Checked = taken.has(entry.name)
@@ -266,8 +278,52 @@ export async function runIssuersAddMany(
       io.stderr(`Checked ${done} of ${entries.length} issuers.\n`);
     return result;
   });
-  const failed = checked.filter((item) => !item.ok);
-  const ready = checked.filter((item): item is Extract<Checked, { ok: true }> => item.ok);
+  // SECURITY (all or nothing): two lines, or a line and the store, claiming one issuer URI or
+  // e-mail domain would pass every check above and fail at the store after the first was stored
+  // (security review 8): such an entry fails its check now, before anything is stored.
+  const claims = {
+    uris: new Map<string, string>(held.uris),
+    domains: new Map<string, string>(held.domains),
+  };
+  const claimed = checked.map((item): Checked => {
+    if (!item.ok) return item;
+    const holder = (map: Map<string, string>, value: string) => map.get(value);
+    const uriHolder = holder(claims.uris, item.issuer.issuerUri);
+    let domains: string[];
+    try {
+      domains = normalizeDomains('domains', item.issuer.domains ?? []);
+    } catch (error) {
+      // A domain the store would refuse fails its entry now, not after others were stored.
+      return { entry: item.entry, ok: false, error: asError(error) };
+    }
+    const domainHeld = domains.find((domain) => claims.domains.has(domain));
+    if (uriHolder !== undefined || domainHeld !== undefined) {
+      const what =
+        uriHolder !== undefined
+          ? `issuer URI ${item.issuer.issuerUri} (also ${uriHolder})`
+          : `e-mail domain ${domainHeld!} (also ${claims.domains.get(domainHeld!)!})`;
+      return {
+        entry: item.entry,
+        ok: false,
+        error: new ClaimsgateError(
+          'CG_STORE_DUPLICATE',
+          `Line ${item.entry.line} (${item.entry.name}) claims the ${what}.`,
+          {
+            detail: {
+              entity: 'issuer',
+              field: uriHolder !== undefined ? 'issuerUri' : 'domains',
+              observed: uriHolder !== undefined ? item.issuer.issuerUri : domainHeld,
+            },
+          },
+        ),
+      };
+    }
+    claims.uris.set(item.issuer.issuerUri, `line ${item.entry.line}`);
+    for (const domain of domains) claims.domains.set(domain, `line ${item.entry.line}`);
+    return item;
+  });
+  const failed = claimed.filter((item) => !item.ok);
+  const ready = claimed.filter((item): item is Extract<Checked, { ok: true }> => item.ok);
   const summary = [
     `${origin}: ${entries.length} issuers; ${ready.length} checked, ${failed.length} failed.`,
     ...(failed.length === 0
@@ -287,7 +343,7 @@ export async function runIssuersAddMany(
   const print = (outcomes: readonly Outcome[], text: string): void =>
     io.stdout(options.json ? `${toJson({ source: origin, issuers: outcomes })}\n` : `${text}\n`);
   const checkedOutcomes = (status: 'checked' | 'not-stored'): Outcome[] =>
-    checked.map((item) =>
+    claimed.map((item) =>
       item.ok
         ? { line: item.entry.line, name: item.entry.name, status, trustedKeys: item.trustedKeys }
         : failedOutcome(item.entry, item.error),

@@ -140,6 +140,16 @@ const REFUSING_WORK = /^(53|55000$|57)/;
  */
 export function storeFailure(target: PostgresTarget, error: unknown, statementTimeoutMs: number): unknown {
   if (error instanceof ClaimsgateError) return error;
+  // pg-pool's wait for a pooled connection ran out: every connection is busy (load), which says
+  // nothing of the database being down (security review 8: it started an outage).
+  if (isPoolWaitTimeout(error)) {
+    const { host, port, database } = target.where;
+    return new ClaimsgateError(
+      'CG_STORE_TIMEOUT',
+      `Every connection to PostgreSQL database ${database} at ${host}:${port} stayed busy for the connect timeout.`,
+      { detail: { host, port, database, reason: 'pool busy' }, cause: error },
+    );
+  }
   if (isConnectionFailure(error)) return unavailable(target, error);
   // Before the SQLSTATE classes: 57014 is in class 57 (refusing work), but a
   // statement over the timeout is one slow statement, not a database that is down.
@@ -155,9 +165,14 @@ export function storeFailure(target: PostgresTarget, error: unknown, statementTi
   );
 }
 
+/** pg-pool's refusal after waiting `connectionTimeoutMillis` for one of its connections to be free. */
+function isPoolWaitTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'timeout exceeded when trying to connect';
+}
+
 /** True when `error` says the connection itself failed, rather than a statement. */
 export function isConnectionFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  if (!(error instanceof Error) || isPoolWaitTimeout(error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     // Class 08 connection exceptions, 28 authorization, 3D000 no such database,
