@@ -1,26 +1,17 @@
 import type { Command } from 'commander';
 import { checkShape } from '../../lib/check-shape.js';
 import { ClaimsgateError, isClaimsgateError } from '../../lib/errors.js';
-import { loadImportDocument, type ImportDocument } from '../../management/import-document.js';
-import { inferLoginUrl, inferProtocols } from '../../management/import-fields.js';
-import {
-  NEW_ISSUER_BASELINE,
-  planImport,
-  plannedAdditions,
-  provisionalIssuer,
-} from '../../management/import-preview.js';
-import { DEFAULT_PROBATION_SECONDS } from '../../rollover/judge-continuity.js';
+import type { ImportDocument } from '../../management/import-document.js';
 import { IssuerPatchSchema } from '../../store/issuer-schema.js';
 import type { IssuerPatch, NewIssuer } from '../../store/model.js';
 import { normalizeDomains } from '../../store/email-domains.js';
-import { ISSUER_DEFAULTS } from '../../store/validate-input.js';
-import { normalizeSignaturePolicy } from '../../store/validate-issuer-input.js';
 import { USABLE_KEY_STATES } from '../../tokens/trust-snapshot.js';
 import { withEngine } from '../cli-engine.js';
 import { confirmChange } from '../confirm-change.js';
 import { withStore } from '../open-cli-store.js';
 import { EXIT, renderTable, toJson, type CliIo } from '../output.js';
 import { readSource } from '../read-source.js';
+import { checkMetadataIssuer } from './issuers-add.js';
 import type { StoreOptions } from './store-options.js';
 
 /** The options of `issuers add-many`. */
@@ -138,37 +129,15 @@ async function checkEntry(io: CliIo, entry: Entry, options: IssuersAddManyOption
         trustedKeys: 0,
       };
     }
-    const document = await loadImportDocument(
-      {
-        fetch: io.fetch,
-        now: io.now,
-        allowHttp: options.allowHttp,
-        fetchTimeoutMs: 10_000,
-        maxMetadataBytes: undefined,
-      },
-      metadataUrl,
-      {
-        issuerUri: fields.issuerUri,
-        signaturePolicy: normalizeSignaturePolicy(fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy),
-      },
-    );
-    const metadata = { ...document.metadata, signingKeys: document.signingKeys };
-    const loginUrl = fields.loginUrl === undefined ? inferLoginUrl(metadata) : fields.loginUrl;
-    const issuer: NewIssuer = {
-      ...fields,
-      name,
-      issuerUri: document.issuerUri,
-      protocols: fields.protocols ?? inferProtocols(metadata),
-      ...(loginUrl === undefined ? {} : { loginUrl }),
-    };
     // As `issuers add`: a document whose every key has expired is refused before anything is stored.
-    const plan = planImport(document, provisionalIssuer(issuer, io.now()), NEW_ISSUER_BASELINE, io.now(), {
-      graceSeconds: 0,
-      probationSeconds: DEFAULT_PROBATION_SECONDS,
-    });
-    const trustedKeys = plannedAdditions(plan, metadata.signingKeys).filter((state) =>
-      USABLE_KEY_STATES.has(state),
-    ).length;
+    const { document, issuer, states } = await checkMetadataIssuer(
+      io,
+      name,
+      fields,
+      metadataUrl,
+      options.allowHttp,
+    );
+    const trustedKeys = states.filter((state) => USABLE_KEY_STATES.has(state)).length;
     return { entry, ok: true, issuer, document, trustedKeys };
   } catch (error) {
     return { entry, ok: false, error: asError(error) };

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadImportDocument } from '../../management/import-document.js';
+import { loadImportDocument, type ImportDocument } from '../../management/import-document.js';
 import { inferLoginUrl, inferProtocols } from '../../management/import-fields.js';
 import {
   NEW_ISSUER_BASELINE,
@@ -127,6 +127,59 @@ async function printCreated(
   return EXIT.ok;
 }
 
+/** An issuer from its metadata, checked as `issuers add` and `issuers add-many` store it; nothing stored yet. */
+export interface CheckedMetadataIssuer {
+  /** The document fetched and checked, which the issuer is then created from. */
+  readonly document: ImportDocument;
+  /** The issuer completed from it: issuer URI, protocols and login URL default to what it says. */
+  readonly issuer: NewIssuer;
+  /** The state each published key will be stored in (expired keys: never trusted). */
+  readonly states: readonly KeyState[];
+}
+
+/**
+ * Fetches and checks an issuer's metadata (the same fetch, checks and
+ * key-set following — OpenID Connect discovery → jwks_uri — as the admin
+ * site's import and a refresh) and plans what its first refresh would store.
+ *
+ * @throws ClaimsgateError the fetch's and parser's `CG_META_*` codes, the
+ *   signature policy's, `CG_META_NO_SIGNING_KEYS`, `CG_META_SIGNING_KEYS_EXPIRED`.
+ */
+export async function checkMetadataIssuer(
+  io: CliIo,
+  name: string,
+  fields: IssuerPatch,
+  metadataUrl: string,
+  allowHttp: boolean,
+): Promise<CheckedMetadataIssuer> {
+  const document = await loadImportDocument(
+    { fetch: io.fetch, now: io.now, allowHttp, fetchTimeoutMs: 10_000, maxMetadataBytes: undefined },
+    metadataUrl,
+    {
+      issuerUri: fields.issuerUri,
+      // The policy the issuer will be created with, checked as the store will check it.
+      signaturePolicy: normalizeSignaturePolicy(fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy),
+    },
+  );
+  const metadata = { ...document.metadata, signingKeys: document.signingKeys };
+  const loginUrl = fields.loginUrl === undefined ? inferLoginUrl(metadata) : fields.loginUrl;
+  const issuer: NewIssuer = {
+    ...fields,
+    name,
+    issuerUri: document.issuerUri,
+    protocols: fields.protocols ?? inferProtocols(metadata),
+    ...(loginUrl === undefined ? {} : { loginUrl }),
+  };
+  // What the first refresh will store, planned before asking: a document whose every key has
+  // expired is refused here (CG_META_SIGNING_KEYS_EXPIRED), not turned into an issuer that signs nobody in.
+  // A new issuer has no key to leave (no grace) and its first document is its trust anchor (no probation).
+  const plan = planImport(document, provisionalIssuer(issuer, io.now()), NEW_ISSUER_BASELINE, io.now(), {
+    graceSeconds: 0,
+    probationSeconds: DEFAULT_PROBATION_SECONDS,
+  });
+  return { document, issuer, states: plannedAdditions(plan, metadata.signingKeys) };
+}
+
 /**
  * `issuers add`: with `--metadata-url`, fetch and check the metadata, show
  * what will be stored (each key's state: trusted, or expired and never
@@ -172,23 +225,11 @@ export async function runIssuersAdd(
       });
     }
   });
-  // The same fetch, checks and key-set following (OpenID Connect discovery → jwks_uri) as the admin
-  // site's import and a refresh; the issuer is then created from this very document.
-  const document = await loadImportDocument(
-    {
-      fetch: io.fetch,
-      now: io.now,
-      allowHttp: options.allowHttp,
-      fetchTimeoutMs: 10_000,
-      maxMetadataBytes: undefined,
-    },
-    metadataUrl,
-    {
-      issuerUri: fields.issuerUri,
-      // The policy the issuer will be created with, checked as the store will check it.
-      signaturePolicy: normalizeSignaturePolicy(fields.signaturePolicy ?? ISSUER_DEFAULTS.signaturePolicy),
-    },
-  );
+  const {
+    document,
+    issuer: complete,
+    states,
+  } = await checkMetadataIssuer(io, name, fields, metadataUrl, options.allowHttp);
   const loaded: LoadedMetadata = {
     origin:
       document.keySet === undefined
@@ -198,24 +239,6 @@ export async function runIssuersAdd(
     signature: document.signature,
     sha256: document.sha256,
   };
-  const { metadata } = loaded;
-  const issuerUri = document.issuerUri;
-  const loginUrl = fields.loginUrl === undefined ? inferLoginUrl(metadata) : fields.loginUrl;
-  const complete: NewIssuer = {
-    ...fields,
-    name,
-    issuerUri,
-    protocols: fields.protocols ?? inferProtocols(metadata),
-    ...(loginUrl === undefined ? {} : { loginUrl }),
-  };
-  // What the first refresh will store, planned before asking: a document whose every key has
-  // expired is refused here (CG_META_SIGNING_KEYS_EXPIRED), not turned into an issuer that signs nobody in.
-  // A new issuer has no key to leave (no grace) and its first document is its trust anchor (no probation).
-  const plan = planImport(document, provisionalIssuer(complete, io.now()), NEW_ISSUER_BASELINE, io.now(), {
-    graceSeconds: 0,
-    probationSeconds: DEFAULT_PROBATION_SECONDS,
-  });
-  const states = plannedAdditions(plan, metadata.signingKeys);
   const preview = renderPreview(name, complete, loaded, states, io.now());
   if (!options.json) io.stdout(preview);
   const count = states.filter((state) => USABLE_KEY_STATES.has(state)).length;
