@@ -103,20 +103,30 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
       case 'unknown-key':
         // Another instance began a fetch after the waiting tokens arrived: its
         // document already shows every key published before them.
-        return (
-          trigger.notBefore !== undefined &&
-          state.lastAttemptAt !== null &&
-          state.lastAttemptAt.getTime() > trigger.notBefore.getTime()
-        );
+        return attemptedSince(trigger, state);
       case 'schedule':
         // Another instance already refreshed and set the next due time.
         return state.nextAttemptAt !== null && state.nextAttemptAt.getTime() - at > MIN_SCHEDULE_MS;
       case 'start':
-        // Honour the backoff of a failure streak across restarts.
+        // Fetched since this start began (a forced refresh, a token's, another
+        // instance's start): that document is as new as this one would be.
+        // And honour the backoff of a failure streak across restarts.
         return (
-          state.consecutiveFailures > 0 && state.nextAttemptAt !== null && state.nextAttemptAt.getTime() > at
+          attemptedSince(trigger, state) ||
+          (state.consecutiveFailures > 0 &&
+            state.nextAttemptAt !== null &&
+            state.nextAttemptAt.getTime() > at)
         );
     }
+  }
+
+  /** Whether a fetch of the issuer began after the trigger's `notBefore`. */
+  function attemptedSince(trigger: RefreshTrigger, state: RefreshStateRecord): boolean {
+    return (
+      trigger.notBefore !== undefined &&
+      state.lastAttemptAt !== null &&
+      state.lastAttemptAt.getTime() > trigger.notBefore.getTime()
+    );
   }
 
   /** Single flight: the promise is registered before the first await, so concurrent callers share it. */

@@ -24,7 +24,8 @@ export interface RefreshTrigger {
   };
   /**
    * For `unknown-key`: when the latest token waiting for this refresh
-   * arrived. A refresh of the issuer that began later (by another instance)
+   * arrived. For `start`: when the engine started. A refresh of the issuer
+   * that began later (an administrator's, a token's, another instance's)
    * makes this one unnecessary.
    */
   readonly notBefore?: Date;

@@ -477,6 +477,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
    * the rest in the store's order. Stops taking new ones when the engine stops (or was restarted since).
    */
   async function refreshAtStart(started: number): Promise<void> {
+    const startedAt = now();
     const records = loader.records();
     const issuers = records.issuers;
     const usable = new Set(
@@ -494,9 +495,11 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
         const issuer = queue[next]!;
         next += 1;
         awaitingStart.delete(issuer.id);
-        await refresher.refresh(issuer.id, { reason: 'start' }, false).catch((error: unknown) => {
-          backgroundErrors.report(error);
-        });
+        await refresher
+          .refresh(issuer.id, { reason: 'start', notBefore: startedAt }, false)
+          .catch((error: unknown) => {
+            backgroundErrors.report(error);
+          });
       }
     };
     try {

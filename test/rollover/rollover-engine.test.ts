@@ -987,6 +987,46 @@ describe("the rollover engine's start", () => {
     }
   });
 
+  it("leaves to an administrator's refresh made during start the issuer it fetched: one fetch, not two", async () => {
+    const farm = await manyIssuers(6);
+    let clock = START.getTime();
+    const engine = createRolloverEngine({
+      store: farm.store,
+      fetch: farm.fetch,
+      // A clock that moves: the forced refresh is attempted after the start began.
+      now: () => new Date((clock += 1)),
+      logger: () => undefined,
+      allowHttp: true,
+      startRefreshConcurrency: 1,
+      startWaitMs: 0,
+    });
+    try {
+      await engine.start();
+      await eventually(() => farm.inFlight() === 1, 'the first start refresh');
+      const forced = engine.refreshIssuer('tenant-4', { force: true });
+      await eventually(() => farm.inFlight() === 2, "the administrator's refresh, not queued behind start");
+      farm.release();
+      assert.equal((await forced).outcome, 'success');
+      for (let round = 0; round < 100 && farm.order.length < 6; round += 1) {
+        farm.release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      farm.release();
+      const fetched = farm.order.map((url) => /tenant-\d+/.exec(url)![0]);
+      assert.deepEqual(
+        fetched.filter((tenant) => tenant === 'tenant-4'),
+        ['tenant-4'],
+        'the start refresh of tenant-4 found it fetched since the start began',
+      );
+      assert.equal(fetched.length, 6, 'every issuer fetched once');
+    } finally {
+      farm.release();
+      await engine.stop();
+      await farm.store.close();
+    }
+  });
+
   it('arms no reconcile timer when stopped during its start', async () => {
     const farm = await manyIssuers(2);
     const timers = manualTimers();
