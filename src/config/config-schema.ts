@@ -316,6 +316,15 @@ export const CONFIG_SCHEMA = {
           max: 3_600_000,
           doc: 'How often the in-memory trust is read whole from the store, in case a change notification was lost. Changes by other instances or the CLI arrive through the change feed within milliseconds; alerts are checked every 30 s whatever this says.',
         },
+        startWaitMs: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'milliseconds',
+          default: 0,
+          min: 0,
+          max: 60_000,
+          doc: 'How long serve waits for the start refreshes before it listens. At 0 it listens as soon as the trust is loaded from the store (the last-known-good keys), and the start refreshes run in the background; a token signed by a key not yet known still fetches its issuer at once.',
+        },
         fetchTimeoutMs: {
           kind: 'setting',
           type: 'integer',

@@ -12,6 +12,7 @@ export function engineSettings(config: DeepReadonly<Config>): Omit<RolloverEngin
     continuityProbationSeconds: rollover.continuityProbationSeconds,
     graceSeconds: rollover.graceSeconds,
     reconcileIntervalMs: rollover.reconcileIntervalMs,
+    startWaitMs: rollover.startWaitMs,
     fetchTimeoutMs: rollover.fetchTimeoutMs,
     allowHttp: rollover.allowHttpMetadata,
     alertThresholds: {
