@@ -117,6 +117,26 @@ export function openSqliteDatabase(path: string, options: SqliteConnectionOption
 }
 
 /**
+ * Runs `work` (one autocommit statement or one transaction) with
+ * `synchronous = NORMAL`: its commit is not flushed to the disk by itself,
+ * but by the next synced commit or checkpoint (an fsync of the WAL covers every
+ * frame before it). A process crash loses nothing; a power cut may lose the
+ * last such commits, never a synced one, and the file stays consistent (the
+ * WAL's frames carry checksums). Only for bookkeeping whose loss costs at most
+ * a repeated fetch: refresh times and ETags of a refresh that changed no key,
+ * the last use of a key, the claim types seen (docs/store.md, "What a power cut
+ * may lose").
+ */
+export function withoutSync<T>(db: Database, work: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return work();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}
+
+/**
  * Any error SQLite raised while the store worked, as the store's coded error,
  * so that no driver message (it names tables, columns, values) leaves the
  * store: a ClaimsgateError unchanged; a SqliteError `CG_STORE_QUERY_FAILED`

@@ -51,6 +51,7 @@ import {
   openSqliteDatabase,
   sqliteInUseError,
   sqliteStoreFailure,
+  withoutSync,
   type SqliteConnectionOptions,
 } from './sqlite-connection.js';
 import { findTokenClaimTypes, recordTokenClaimTypes } from './sqlite-claim-types.js';
@@ -69,7 +70,7 @@ import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.js'
 import { decidePendingChange, findPendingChange, listPendingChanges } from './sqlite-pending-changes.js';
 import { findRefreshState, findSnapshot, listAudit, listRefreshStates } from './sqlite-reads.js';
 import { createRealm, deleteRealm, findRealm, listRealms, updateRealm } from './sqlite-realms.js';
-import { applySqliteRefresh } from './sqlite-refresh.js';
+import { applySqliteRefresh, changesTrust } from './sqlite-refresh.js';
 import { checkAndStoreReplay, purgeReplays } from './sqlite-replays.js';
 import type { LoginAttempt, LoginAttemptDecision, LoginThrottlePolicy } from '../login-throttle-rules.js';
 import {
@@ -143,13 +144,20 @@ class SqliteStore implements Store {
   /**
    * Runs a mutation in one transaction (its audit entry included), then tells
    * listeners — only once it is committed, never for a rolled-back change.
+   * `durability` is `'bookkeeping'` for a write that changes no trust and no
+   * setting (see {@link withoutSync}); anything else is synced at its commit.
    */
-  #mutate<T>(work: (ctx: SqliteContext) => T, change: (result: T) => StoreChange | null): Promise<T> {
+  #mutate<T>(
+    work: (ctx: SqliteContext) => T,
+    change: (result: T) => StoreChange | null,
+    durability: 'synced' | 'bookkeeping' = 'synced',
+  ): Promise<T> {
     return settle(() => {
       this.#assertOpen();
       let result: T;
       try {
-        result = this.#db.transaction(() => work(this.#ctx)).immediate();
+        const transaction = () => this.#db.transaction(() => work(this.#ctx)).immediate();
+        result = durability === 'synced' ? transaction() : withoutSync(this.#db, transaction);
       } catch (error) {
         throw sqliteStoreFailure(this.#db.name, error);
       }
@@ -236,7 +244,7 @@ class SqliteStore implements Store {
   async recordKeyUse(id: string, at: Date): Promise<void> {
     const used = normalizeInstant('at', at);
     // The common case — a key already past `announced` — is one UPDATE, with no transaction around it.
-    if (await this.#read((ctx) => touchKeyUse(ctx, id, used))) return;
+    if (await this.#read((ctx) => withoutSync(ctx.db, () => touchKeyUse(ctx, id, used)))) return;
     await this.#mutate(
       (ctx) => activateOnUse(ctx, id, used),
       (activated) => activated,
@@ -414,6 +422,7 @@ class SqliteStore implements Store {
     await this.#mutate(
       (ctx) => applySqliteRefresh(ctx, application),
       (keysChanged) => ({ kind: keysChanged ? 'key' : 'refresh', issuerId: application.issuerId }),
+      changesTrust(application) ? 'synced' : 'bookkeeping',
     );
   }
 
@@ -423,7 +432,9 @@ class SqliteStore implements Store {
 
   // Not broadcast and not audited: bookkeeping that nothing caches (see Store).
   recordTokenClaimTypes(issuerId: string, claimTypes: readonly string[], at: Date): Promise<boolean> {
-    return this.#read((ctx) => recordTokenClaimTypes(ctx, issuerId, claimTypes, at));
+    return this.#read((ctx) =>
+      withoutSync(ctx.db, () => recordTokenClaimTypes(ctx, issuerId, claimTypes, at)),
+    );
   }
 
   getPendingChange(issuerId: string): Promise<PendingChangeRecord | undefined> {
