@@ -11,7 +11,7 @@
 //   5. token validation rate with N issuers' trust vs 1 (in this process, as
 //      `npm run bench` validates), and the sign-in page's time.
 // Child processes are killed on exit. See docs/benchmarks.md.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -34,7 +34,7 @@ import {
   type MetadataFarm,
 } from './scale-farm.js';
 
-const USAGE = `Usage: npm run bench -- scale [--issuers N] [--api-issuers N] [--store sqlite|postgres] [--phase-seconds N] [--pool N] [--concurrency N] [--validate-seconds N]
+const USAGE = `Usage: npm run bench -- scale [--issuers N] [--api-issuers N] [--store sqlite|postgres] [--phase-seconds N] [--pool N] [--concurrency N] [--validate-seconds N] [--from-source]
   --issuers N        issuers in the farm and the store (default 1000)
   --api-issuers N    of those, how many are added through the admin API of a running gateway (default
                      all); the others with \`claimsgate issuers add-many\` (the CLI's bulk add, gateway stopped)
@@ -44,10 +44,38 @@ const USAGE = `Usage: npm run bench -- scale [--issuers N] [--api-issuers N] [--
   --pool N           distinct signing certificates the issuers' keys are drawn from (default 200)
   --concurrency N    admin API requests in flight while adding and refreshing (default 8)
   --validate-seconds N
-                     timed validation per trust size, 1 issuer and all (default 3)`;
+                     timed validation per trust size, 1 issuer and all (default 3)
+  --from-source      run the CLI and the gateway through tsx; by default claimsgate is built first
+                     (npm run build, into dist/) and the compiled CLI runs, as with npm start`;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+const COMPILED_CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+/** Node's arguments that run the claimsgate CLI: the TypeScript through tsx until {@link useCompiledCli}. */
+let cliEntry: readonly string[] = ['--import', 'tsx', CLI];
+
+/**
+ * Builds claimsgate (`npm run build`, into dist/) and runs the compiled CLI
+ * from then on, as `npm start` and an installed package do: what is measured
+ * is what users run, without tsx's compilation in its start time and memory.
+ *
+ * @throws Error when the build fails.
+ */
+export function useCompiledCli(): void {
+  const built = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
+  if (built.status !== 0)
+    throw new Error(`npm run build failed: ${(built.stdout + built.stderr).slice(-1000)}`);
+  cliEntry = [COMPILED_CLI];
+}
 const POSTGRES_URL =
   process.env['CLAIMSGATE_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN_USER = 'scale-bench';
@@ -70,6 +98,8 @@ export interface ScaleOptions {
   readonly validateSeconds: number;
   /** Print progress and the table; off for the test. */
   readonly quiet?: boolean;
+  /** Run the CLI and the gateway through tsx instead of building them first (the test's choice: faster). */
+  readonly fromSource?: boolean;
 }
 
 /** How a phase ended. */
@@ -77,7 +107,10 @@ export type PhaseStatus = 'ok' | 'exceeded' | 'failed';
 
 export interface Latency {
   readonly samples: number;
+  /** Probes refused or failed once the gateway listened. */
   readonly failed: number;
+  /** Probes made before the gateway listened (`serve` binds its port once the trust is loaded). */
+  readonly notListening: number;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
   readonly maxMs: number | null;
@@ -86,7 +119,7 @@ export interface Latency {
 }
 
 export interface ScaleResult {
-  readonly options: Omit<ScaleOptions, 'quiet'>;
+  readonly options: Omit<ScaleOptions, 'quiet' | 'fromSource'> & { readonly build: 'compiled' | 'source' };
   readonly startedAt: string;
   readonly machine: string;
   readonly phases: Record<string, { status: PhaseStatus; seconds: number; error?: string }>;
@@ -106,6 +139,12 @@ export interface ScaleResult {
   };
   readonly start: {
     listenSeconds: number | null;
+    /**
+     * Seconds from listening until the start refreshes, run in the background, had fetched every
+     * issuer (or the farm heard nothing for a few seconds); before phase 3, so that its forced
+     * refreshes are not mixed with them.
+     */
+    backgroundSeconds: number | null;
     farmRequests: number;
     notModified: number;
     rssMiB: number | null;
@@ -136,6 +175,7 @@ function readOptions(argv: readonly string[]): ScaleOptions | undefined {
       pool: { type: 'string' },
       concurrency: { type: 'string' },
       'validate-seconds': { type: 'string' },
+      'from-source': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -157,6 +197,7 @@ function readOptions(argv: readonly string[]): ScaleOptions | undefined {
     pool: Math.max(3, Math.floor(number('pool', values.pool, 200, 10_000))),
     concurrency: Math.floor(number('concurrency', values.concurrency, 8, 256)),
     validateSeconds: number('validate-seconds', values['validate-seconds'], 3, 600),
+    fromSource: values['from-source'] === true,
   };
 }
 
@@ -215,7 +256,7 @@ export function killChildren(): void {
 }
 process.once('exit', killChildren);
 
-/** Runs the claimsgate CLI to completion (from source). */
+/** Runs the claimsgate CLI to completion. */
 export function runCli(
   args: readonly string[],
   stdin: string,
@@ -223,7 +264,7 @@ export function runCli(
   okCodes: readonly number[] = [0],
   stdoutOnly = false,
 ): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const child = spawn(process.execPath, [...cliEntry, ...args], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -276,9 +317,7 @@ export function startGateway(
     process.execPath,
     [
       ...GATEWAY_NODE_ARGS,
-      '--import',
-      'tsx',
-      CLI,
+      ...cliEntry,
       'serve',
       '--mode',
       'development',
@@ -457,6 +496,7 @@ function sampleHealth(
 ): { stop: () => Promise<Latency> } {
   const durations: number[] = [];
   let failed = 0;
+  let notListening = 0;
   let running = true;
   let peakRssMiB: number | null = null;
   const loop = (async () => {
@@ -465,7 +505,7 @@ function sampleHealth(
       const started = performance.now();
       const rss = rssMiB(pid());
       if (rss !== null && (peakRssMiB === null || rss > peakRssMiB)) peakRssMiB = rss;
-      if (target === undefined) failed += 1;
+      if (target === undefined) notListening += 1;
       else {
         try {
           const response = await fetch(`${target}/healthz`, { signal: AbortSignal.timeout(10_000) });
@@ -490,8 +530,9 @@ function sampleHealth(
           ? null
           : durations[Math.min(durations.length - 1, Math.floor(quantile * durations.length))]!;
       return {
-        samples: durations.length + failed,
+        samples: durations.length + failed + notListening,
         failed,
+        notListening,
         p50Ms: at(0.5),
         p99Ms: at(0.99),
         maxMs: durations.length === 0 ? null : durations[durations.length - 1]!,
@@ -607,6 +648,37 @@ function countInto(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
+/**
+ * Waits until the farm has answered one request per issuer since `since`
+ * requests (the start refreshes fetch each issuer once), or heard nothing for
+ * 3 s, or the deadline; resolves with the milliseconds from `from` to the
+ * last request seen.
+ */
+async function startRefreshesDone(
+  farm: MetadataFarm,
+  since: number,
+  deadline: Deadline,
+  from: number,
+): Promise<number> {
+  let last = farm.counts().requests;
+  let lastAt = performance.now();
+  let lastRequestAt = from;
+  while (
+    !deadline.passed &&
+    farm.counts().requests - since < farm.issuers.length &&
+    performance.now() - lastAt < 3_000
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = farm.counts().requests;
+    if (now !== last) {
+      last = now;
+      lastAt = performance.now();
+      lastRequestAt = lastAt;
+    }
+  }
+  return Math.max(0, lastRequestAt - from);
+}
+
 /** Runs every phase; never throws for a phase that failed or ran out of time (its status says so). */
 export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const log = (text: string): void => {
@@ -621,6 +693,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     pool: options.pool,
     concurrency: options.concurrency,
     validateSeconds: options.validateSeconds,
+    build: options.fromSource === true ? ('source' as const) : ('compiled' as const),
   };
   const result: ScaleResult = {
     options: shown,
@@ -640,10 +713,19 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     },
     start: {
       listenSeconds: null,
+      backgroundSeconds: null,
       farmRequests: 0,
       notModified: 0,
       rssMiB: null,
-      health: { samples: 0, failed: 0, p50Ms: null, p99Ms: null, maxMs: null, peakRssMiB: null },
+      health: {
+        samples: 0,
+        failed: 0,
+        notListening: 0,
+        p50Ms: null,
+        p99Ms: null,
+        maxMs: null,
+        peakRssMiB: null,
+      },
     },
     refresh: {
       wallSeconds: null,
@@ -652,7 +734,15 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       outcomes: {},
       failedByCode: {},
       rssMiB: null,
-      health: { samples: 0, failed: 0, p50Ms: null, p99Ms: null, maxMs: null, peakRssMiB: null },
+      health: {
+        samples: 0,
+        failed: 0,
+        notListening: 0,
+        p50Ms: null,
+        p99Ms: null,
+        maxMs: null,
+        peakRssMiB: null,
+      },
     },
     metrics: { bytes: null, ms: null },
     signIn: { homeRealmMs: null, homeRealmBytes: null, redirectMs: null },
@@ -675,6 +765,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const keyPairs = Math.min(KEY_PAIRS, Math.ceil(options.pool / 4));
     log(`setup: ${options.pool} certificates on ${keyPairs} key pairs, the farm, the store…`);
     const setup = await phase(result, 'setup', limit, async () => {
+      if (options.fromSource !== true) useCompiledCli();
       pool = await createCertificatePool(options.pool, keyPairs);
       farm = await startMetadataFarm(options.issuers, pool);
       store = await createBenchStore(options.store);
@@ -797,6 +888,9 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       gateway = await startGateway(theStore.db, deadline, (spawned) => (child = spawned));
       result.start.listenSeconds = gateway.listenSeconds;
       result.start.rssMiB = rssMiB(child?.pid);
+      const listened = performance.now();
+      result.start.backgroundSeconds =
+        (await startRefreshesDone(theFarm, before.requests, deadline, listened)) / 1000;
     });
     result.start.health = await startHealth.stop();
     result.start.farmRequests = theFarm.counts().requests - before.requests;
@@ -885,7 +979,7 @@ const counts = (record: Record<string, number>): string =>
 const ratioOf = (value: number | null, base: number | null): string =>
   value === null || base === null || base === 0 ? '—' : `${fixed(value / base, 2)}×`;
 const latency = (value: Latency): string =>
-  `p50 ${fixed(value.p50Ms)} ms, p99 ${fixed(value.p99Ms)} ms, max ${fixed(value.maxMs)} ms (${value.samples} probes, ${value.failed} failed or not listening); gateway RSS peak ${fixed(value.peakRssMiB)} MiB`;
+  `p50 ${fixed(value.p50Ms)} ms, p99 ${fixed(value.p99Ms)} ms, max ${fixed(value.maxMs)} ms (${value.samples} probes: ${value.notListening} before it listened, ${value.failed} failed after); gateway RSS peak ${fixed(value.peakRssMiB)} MiB`;
 
 /** The table of one run, for the terminal. */
 export function formatScaleReport(result: ScaleResult): string {
@@ -904,7 +998,7 @@ export function formatScaleReport(result: ScaleResult): string {
       (result.add.bulkAdded + result.add.bulkFailed === 0
         ? ''
         : `\n            the other ${result.add.bulkAdded} added with claimsgate issuers add-many in ${fixed(result.add.bulkSeconds, 2)} s (${fixed(result.add.bulkSeconds === null ? null : result.add.bulkAdded / result.add.bulkSeconds)} per second); ${result.add.bulkFailed} failed`),
-    `2. start    listening after ${fixed(result.start.listenSeconds, 2)} s (empty store: ${fixed(result.add.emptyListenSeconds, 2)} s); ${result.start.farmRequests} metadata fetches at start (${result.start.notModified} answered 304)`,
+    `2. start    listening after ${fixed(result.start.listenSeconds, 2)} s (empty store: ${fixed(result.add.emptyListenSeconds, 2)} s); start refreshes in the background done ${fixed(result.start.backgroundSeconds, 1)} s later; ${result.start.farmRequests} metadata fetches at start (${result.start.notModified} answered 304)`,
     `            RSS after start ${fixed(result.start.rssMiB)} MiB (empty store: ${fixed(result.add.emptyRssMiB)} MiB)`,
     `            /healthz during start: ${latency(result.start.health)}`,
     `3. refresh  ${fixed(result.refresh.wallSeconds, 2)} s for all; ${result.refresh.farmRequests} fetches (${result.refresh.notModified} answered 304); outcomes: ${counts(result.refresh.outcomes)}`,

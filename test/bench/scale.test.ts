@@ -33,6 +33,7 @@ describe('npm run bench -- scale', () => {
         concurrency: 4,
         validateSeconds: 0.2,
         quiet: true,
+        fromSource: true,
       });
       for (const [name, phase] of Object.entries(result.phases)) {
         assert.equal(phase.status, 'ok', `${name}: ${phase.error ?? ''}`);
@@ -51,6 +52,10 @@ describe('npm run bench -- scale', () => {
       assert.equal(result.add.bulkFailed, 0);
       assert.deepEqual(result.add.failedByCode, {});
       assert.ok(result.start.listenSeconds !== null && result.start.rssMiB !== null);
+      // The start refreshes fetched every issuer in the background before phase 3 began.
+      assert.ok(result.start.backgroundSeconds !== null);
+      assert.equal(result.start.farmRequests, 20);
+      assert.equal(result.refresh.health.notListening, 0);
       // Every issuer was refreshed once, by a conditional GET the farm answered.
       const outcomes = Object.values(result.refresh.outcomes).reduce((sum, count) => sum + count, 0);
       assert.equal(outcomes, 20);
