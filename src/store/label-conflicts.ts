@@ -15,8 +15,20 @@ import type { ClaimMappingRecord, IssuerRecord } from './model.js';
 
 /** The form labels are compared in: NFKC (compatibility forms folded: fullwidth, ligatures), lower case. */
 export function labelKey(label: string): string {
-  return label.normalize('NFKC').toLowerCase().normalize('NFKC');
+  let key = keys.get(label);
+  if (key === undefined) {
+    key = label.normalize('NFKC').toLowerCase().normalize('NFKC');
+    // Remembered, since every new issuer is checked against every label: at 10,000 issuers the
+    // normalisation alone cost milliseconds per add. Bounded: cleared when full.
+    if (keys.size >= LABEL_KEYS_REMEMBERED) keys.clear();
+    keys.set(label, key);
+  }
+  return key;
 }
+
+/** Labels whose keys {@link labelKey} remembers, at most (a few MB). */
+const LABEL_KEYS_REMEMBERED = 50_000;
+const keys = new Map<string, string>();
 
 /** An issuer as a party to a shared label. */
 export interface LabelOwner {
@@ -80,14 +92,21 @@ export function requireLabelFree(
   issuers: readonly Pick<IssuerRecord, 'id' | 'name' | 'label'>[],
   mappings: readonly Pick<ClaimMappingRecord, 'issuerId' | 'label'>[],
 ): void {
-  const owners = labelsByIssuer(issuers, mappings).get(labelKey(label));
-  if (owners === undefined) return;
-  const other = [...owners.keys()].find((id) => id !== issuerId);
-  if (other === undefined) return;
-  const owner = issuers.find((issuer) => issuer.id === other)!;
+  // One pass, no index built: this runs for every issuer added.
+  const wanted = labelKey(label);
+  const known = new Set(issuers.map((issuer) => issuer.id));
+  const holder =
+    issuers.find((issuer) => issuer.id !== issuerId && labelKey(issuer.label) === wanted) ??
+    mappings.find(
+      (mapping) =>
+        mapping.issuerId !== issuerId && known.has(mapping.issuerId) && labelKey(mapping.label) === wanted,
+    );
+  if (holder === undefined) return;
+  const ownerId = 'id' in holder ? holder.id : holder.issuerId;
+  const owner = issuers.find((issuer) => issuer.id === ownerId)!;
   throw new ClaimsgateError(
     'CG_STORE_DUPLICATE',
-    `The label ${JSON.stringify(label)} is already used by issuer ${owner.name} (as ${JSON.stringify(owners.get(other))}): users of two issuers would reach applications as the same users.`,
+    `The label ${JSON.stringify(label)} is already used by issuer ${owner.name} (as ${JSON.stringify(holder.label)}): users of two issuers would reach applications as the same users.`,
     {
       hint: `Choose a label no other issuer uses (labels compare without regard to case); the identity is ${label}:<name>.`,
       detail: { entity: 'issuer', field: 'label', observed: label, existing: owner.name },
