@@ -440,6 +440,15 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     // A session revocation changes nothing of trust.
     if (change.kind === 'session') return;
     refresher.observeChange(change);
+    // A refresh that changed no key, made by this process: the refresher loads its issuer itself
+    // once it is done (and fires its alerts), so a second load here would double the cost of every
+    // refresh. A change of keys is always loaded here, whoever made it.
+    if (
+      change.kind === 'refresh' &&
+      change.issuerId !== null &&
+      refresher.pending(change.issuerId) !== undefined
+    )
+      return;
     changeSeq += 1;
     // A change naming no issuer (the resync after the change feed reconnected) may hide realm
     // changes as well: the realms are not current until its full load is done.

@@ -277,6 +277,33 @@ describe('the rollover engine against a live metadata server and a SQLite store'
     }
   });
 
+  it('loads an issuer once per refresh that changed no key, and twice never; a change of keys is loaded', async () => {
+    const bench = await openBench(documentMode([certA]));
+    try {
+      await bench.engine.start();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const before = bench.engine.metrics().reloads;
+      bench.advance(61);
+      assert.equal((await bench.engine.refreshIssuer('contoso', { force: true })).outcome, 'not-modified');
+      // Past the change debounce (50 ms): a second load of the issuer would have run by now.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(
+        bench.engine.metrics().reloads - before,
+        1,
+        "the refresher's own load, not the change's too",
+      );
+      // A key changed by an administrator while no refresh runs is loaded through its change.
+      const key = (await bench.store.listKeys(bench.issuer.id))[0]!;
+      await bench.store.setKeyState(key.id, 'revoked', 'admin:test');
+      await eventually(
+        () => bench.engine.snapshot().keysBySha1(sha1Of(certA)).length === 0,
+        'the revoked key leaves the trust',
+      );
+    } finally {
+      await bench.close();
+    }
+  });
+
   it('follows a key switch a second after a scheduled refresh: the token waits for the next fetch instead of failing', async () => {
     const bench = await openBench(documentMode([certA], certA));
     try {
