@@ -12,7 +12,7 @@
 //      another gateway, the survivors refresh, and sign in with the new key.
 // Every phase has a time limit; every child is killed on exit. See
 // docs/benchmarks.md, "Cluster".
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -20,7 +20,7 @@ import { CHANGE_CHANNEL } from '../src/store/postgres/postgres-change-feed.js';
 import { buildFederationMetadata } from '../test/helpers/federation-metadata.js';
 import { startMetadataServer, type MetadataServer } from '../test/helpers/metadata-server.js';
 import type { TestCertificate } from '../test/helpers/certificates.js';
-import { buildBenchToken } from './make-token.js';
+import { postSignIn, prepareSignIn, signIn, signedWresult, type PreparedSignIn } from './sign-in-client.js';
 import { createCertificatePool, farmTenant } from './scale-farm.js';
 import {
   adminPost,
@@ -239,94 +239,6 @@ interface Realm {
   readonly audience: string;
 }
 
-/** The network error's code (ECONNREFUSED…), or the error's name. */
-function networkFailure(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } }).cause?.code;
-  return cause ?? (error instanceof Error ? error.name : 'error');
-}
-
-/** A sign-in started at a gateway (its binding cookie) and the form to post back, or why it could not start. */
-type PreparedSignIn = { readonly cookie: string; readonly body: string } | { readonly failed: string };
-
-/**
- * Starts a sign-in as a browser would (`GET /signin?whr=` for the binding
- * cookie and the sealed wctx) and makes its answer: a token of `tenantId`'s
- * issuer signed by `signer`, for the realm and this gateway's callback, with
- * an assertion ID of its own (the replay cache would refuse a repeated one),
- * or `presigned`, such a wresult made beforehand.
- */
-async function prepareSignIn(
-  target: Target,
-  realm: Realm,
-  issuerName: string,
-  tenantId: string,
-  signer: TestCertificate,
-  presigned?: string,
-): Promise<PreparedSignIn> {
-  const { url } = target.gateway;
-  try {
-    const start = await fetch(`${url}/signin?returnUrl=%2F&whr=${encodeURIComponent(issuerName)}`, {
-      redirect: 'manual',
-      signal: AbortSignal.timeout(20_000),
-    });
-    const text = await start.text();
-    const location = start.headers.get('location');
-    const cookie = start.headers
-      .getSetCookie()
-      .map((line) => line.split(';')[0]!)
-      .find((pair) => pair.includes('signin='));
-    if (start.status !== 302 || location === null || cookie === undefined)
-      return { failed: /CG_[A-Z0-9_]+/.exec(text)?.[0] ?? `GET /signin ${start.status}` };
-    const wctx = new URL(location).searchParams.get('wctx') ?? '';
-    const wresult = presigned ?? signedWresult(target, realm, tenantId, signer);
-    const body = new URLSearchParams({ wa: 'wsignin1.0', wresult, wctx }).toString();
-    return { cookie, body };
-  } catch (error) {
-    return { failed: networkFailure(error) };
-  }
-}
-
-/** A wresult for a sign-in at `target`: see {@link prepareSignIn}. */
-function signedWresult(target: Target, realm: Realm, tenantId: string, signer: TestCertificate): string {
-  return buildBenchToken(signer, {
-    issuedAt: new Date(Math.floor(Date.now() / 1000) * 1000),
-    tenantId,
-    audience: realm.audience,
-    recipient: `${target.gateway.publicUrl}/signin/wsfed`,
-    assertionId: `_${randomUUID()}`,
-  }).wresult;
-}
-
-/** Posts a prepared sign-in: `ok` (303 to the return URL) or the refusal's CG_* code, status or network error. */
-async function postSignIn(target: Target, prepared: PreparedSignIn): Promise<string> {
-  if ('failed' in prepared) return prepared.failed;
-  try {
-    const posted = await fetch(`${target.gateway.url}/signin/wsfed`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: prepared.cookie },
-      body: prepared.body,
-      signal: AbortSignal.timeout(20_000),
-    });
-    const text = await posted.text();
-    if (posted.status === 303) return 'ok';
-    return /CG_[A-Z0-9_]+/.exec(text)?.[0] ?? `HTTP ${posted.status}`;
-  } catch (error) {
-    return networkFailure(error);
-  }
-}
-
-/** One whole sign-in at a gateway; how it ended (see {@link postSignIn}). */
-async function signIn(
-  target: Target,
-  realm: Realm,
-  issuerName: string,
-  tenantId: string,
-  signer: TestCertificate,
-): Promise<string> {
-  return postSignIn(target, await prepareSignIn(target, realm, issuerName, tenantId, signer));
-}
-
 /**
  * The background load: `rate` sign-ins per second with the load key, each at
  * the next live gateway in turn, at most MAX_IN_FLIGHT at once, tallied under
@@ -371,8 +283,8 @@ function startLoad(
       inFlight += 1;
       const began = performance.now();
       const wresult = presigned.get(target.index)?.pop();
-      const one = prepareSignIn(target, realm, MANUAL_ISSUER, MANUAL_TENANT, signer, wresult)
-        .then((prepared) => postSignIn(target, prepared))
+      const one = prepareSignIn(target.gateway, realm.audience, MANUAL_ISSUER, MANUAL_TENANT, signer, wresult)
+        .then((prepared) => postSignIn(target.gateway, prepared))
         .then((outcome) => {
           inFlight -= 1;
           const phase = tally(name);
@@ -513,14 +425,14 @@ async function timeUntil(
   seen: (outcome: string) => void,
   probes: { count: number; ms: number },
 ): Promise<number | undefined> {
-  const prepare = () => prepareSignIn(target, realm, MANUAL_ISSUER, MANUAL_TENANT, signer);
+  const prepare = () => prepareSignIn(target.gateway, realm.audience, MANUAL_ISSUER, MANUAL_TENANT, signer);
   // The next probe is prepared while this one is posted: a probe's time is its POST alone.
   let next = first;
   for (;;) {
     const prepared = await next;
     next = prepare();
     const began = performance.now();
-    const outcome = await postSignIn(target, prepared);
+    const outcome = await postSignIn(target.gateway, prepared);
     const now = performance.now();
     probes.count += 1;
     probes.ms += now - began;
@@ -676,7 +588,13 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
         live.add(index);
         const target = { index, gateway };
         for (;;) {
-          const outcome = await signIn(target, realm, MANUAL_ISSUER, MANUAL_TENANT, pool[0]!);
+          const outcome = await signIn(
+            target.gateway,
+            realm.audience,
+            MANUAL_ISSUER,
+            MANUAL_TENANT,
+            pool[0]!,
+          );
           if (outcome === 'ok') break;
           if (deadline.passed) throw new Error(`gateway ${index + 1} refuses the load key: ${outcome}`);
           await sleep(100);
@@ -692,7 +610,7 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
       for (let made = 0; made < tokens && !deadline.passed; made += 1) {
         const index = made % gateways.length;
         const list = presigned.get(index) ?? [];
-        list.push(signedWresult({ index, gateway: gateways[index]! }, realm, MANUAL_TENANT, pool[0]!));
+        list.push(signedWresult(gateways[index]!, realm.audience, MANUAL_TENANT, pool[0]!));
         presigned.set(index, list);
         // Let the phase's time limit fire, should signing be that slow.
         if (made % 100 === 99) await sleep(0);
@@ -745,7 +663,9 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
         ): Promise<void> => {
           const observers = targets();
           const firsts = await Promise.all(
-            observers.map((target) => prepareSignIn(target, realm, MANUAL_ISSUER, MANUAL_TENANT, signer)),
+            observers.map((target) =>
+              prepareSignIn(target.gateway, realm.audience, MANUAL_ISSUER, MANUAL_TENANT, signer),
+            ),
           );
           const since = performance.now();
           const awaited = { since, issuerId: manualId, arrivedMs: undefined as number | undefined };
@@ -935,7 +855,13 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
         survivors.map(async (target) => {
           const until = performance.now() + PROPAGATION_LIMIT_MS;
           for (;;) {
-            const outcome = await signIn(target, realm, METADATA_ISSUER, METADATA_TENANT, pool[2]!);
+            const outcome = await signIn(
+              target.gateway,
+              realm.audience,
+              METADATA_ISSUER,
+              METADATA_TENANT,
+              pool[2]!,
+            );
             if (outcome === 'ok') return true;
             if (performance.now() > until) {
               result.kill.differences.push(`gateway ${target.index + 1} refused the new key: ${outcome}`);

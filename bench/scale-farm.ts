@@ -95,6 +95,11 @@ export interface FarmIssuer {
   readonly certificates: readonly number[];
 }
 
+/** The WS-Federation passive endpoint an issuer's metadata publishes (never fetched: sign-ins post straight back). */
+export function farmLoginUrl(issuer: Pick<FarmIssuer, 'tenantId'>): string {
+  return `https://login.bench.test/${issuer.tenantId}/wsfed`;
+}
+
 export interface MetadataFarm {
   readonly issuers: readonly FarmIssuer[];
   /** Metadata requests received so far, and those answered 304. */
@@ -124,7 +129,7 @@ export async function startMetadataFarm(
     buildFederationMetadata({
       entityId: issuer.issuerUri,
       signingCertificates: issuer.certificates.map((certificate) => pool[certificate]!.base64),
-      passiveEndpoint: `https://login.bench.test/${issuer.tenantId}/wsfed`,
+      passiveEndpoint: farmLoginUrl(issuer),
     });
 
   let issuers: FarmIssuer[] = [];

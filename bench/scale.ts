@@ -26,9 +26,11 @@ import type { TrustedKey } from '../src/tokens/trust-snapshot.js';
 import { createTrustSnapshot } from '../src/trust/create-trust-snapshot.js';
 import { trustedKeyFromCertificate } from '../src/trust/trusted-key.js';
 import { buildBenchToken } from './make-token.js';
+import { measureSignIns, signedWresult, signIn, type SignInTarget } from './sign-in-client.js';
 import { measureAll } from './measure.js';
 import {
   createCertificatePool,
+  farmLoginUrl,
   startMetadataFarm,
   type FarmIssuer,
   type MetadataFarm,
@@ -160,7 +162,17 @@ export interface ScaleResult {
     health: Latency;
   };
   readonly metrics: { bytes: number | null; ms: number | null };
-  readonly signIn: { homeRealmMs: number | null; homeRealmBytes: number | null; redirectMs: number | null };
+  readonly signIn: {
+    homeRealmMs: number | null;
+    homeRealmBytes: number | null;
+    redirectMs: number | null;
+    /** Whole sign-ins (GET /signin, POST /signin/wsfed) per second with the first issuer alone in the store. */
+    oneIssuerPerSecond: number | null;
+    /** The same with every issuer in the store, on the restarted gateway. */
+    manyIssuersPerSecond: number | null;
+    /** Sign-ins of either run that did not end in a session, by code. */
+    failedByCode: Record<string, number>;
+  };
   readonly validation: { oneIssuerPerSecond: number | null; manyIssuersPerSecond: number | null };
 }
 
@@ -475,7 +487,12 @@ async function forEachLimited<T>(
 }
 
 /** Times `GET path` `times` times; the median ms and the last body's size. */
-async function timeGet(url: string, path: string, times: number): Promise<{ ms: number; bytes: number }> {
+async function timeGet(
+  url: string,
+  path: string,
+  times: number,
+  expected = 200,
+): Promise<{ ms: number; bytes: number }> {
   const durations: number[] = [];
   let bytes = 0;
   for (let index = 0; index < times; index += 1) {
@@ -483,7 +500,9 @@ async function timeGet(url: string, path: string, times: number): Promise<{ ms: 
     const response = await fetch(`${url}${path}`, { redirect: 'manual' });
     bytes = (await response.arrayBuffer()).byteLength;
     durations.push(performance.now() - started);
-    if (response.status >= 500) throw new Error(`GET ${path} answered ${response.status}`);
+    // An error page is quick too: a time is only worth reporting for the answer meant.
+    if (response.status !== expected)
+      throw new Error(`GET ${path} answered ${response.status}, expected ${expected}`);
   }
   durations.sort((a, b) => a - b);
   return { ms: durations[Math.floor(durations.length / 2)]!, bytes };
@@ -648,6 +667,49 @@ function countInto(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
+/** Sign-ins measured per run, at most: signed beforehand, a few seconds' worth. */
+const MAX_SIGN_IN_TOKENS = 1_500;
+
+/**
+ * The sign-in rate through `gateway` with the farm's first issuer: waits until
+ * one sign-in succeeds (the gateway refreshes a new issuer in the background),
+ * signs the tokens beforehand, then signs in for `seconds`, `concurrency` at a time.
+ */
+async function signInRate(
+  gateway: SignInTarget,
+  audience: string,
+  farm: MetadataFarm,
+  pool: Awaited<ReturnType<typeof createCertificatePool>>,
+  options: { readonly seconds: number; readonly concurrency: number },
+  deadline: Deadline,
+  failedByCode: Record<string, number>,
+): Promise<number | null> {
+  const issuer = farm.issuers[0]!;
+  const signer = pool[issuer.certificates[issuer.certificates.length - 1]!]!;
+  for (;;) {
+    const outcome = await signIn(gateway, audience, issuer.name, issuer.tenantId, signer);
+    if (outcome === 'ok') break;
+    if (deadline.passed) {
+      countInto(failedByCode, outcome);
+      return null;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const tokens = Array.from({ length: MAX_SIGN_IN_TOKENS }, () =>
+    signedWresult(gateway, audience, issuer.tenantId, signer),
+  );
+  // A third of the time unmeasured first, so that both runs meet a warm gateway (the first one's is new).
+  const warmUp = Math.min(1, options.seconds / 3);
+  await measureSignIns(gateway, issuer, signer, tokens.splice(0, tokens.length / 4), {
+    ...options,
+    seconds: warmUp,
+  });
+  const rate = await measureSignIns(gateway, issuer, signer, tokens, options);
+  for (const [code, count] of Object.entries(rate.failedByCode))
+    failedByCode[code] = (failedByCode[code] ?? 0) + count;
+  return rate.perSecond;
+}
+
 /**
  * Waits until the farm has answered one request per issuer since `since`
  * requests (the start refreshes fetch each issuer once), or heard nothing for
@@ -745,7 +807,14 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       },
     },
     metrics: { bytes: null, ms: null },
-    signIn: { homeRealmMs: null, homeRealmBytes: null, redirectMs: null },
+    signIn: {
+      homeRealmMs: null,
+      homeRealmBytes: null,
+      redirectMs: null,
+      oneIssuerPerSecond: null,
+      manyIssuersPerSecond: null,
+      failedByCode: {},
+    },
     validation: { oneIssuerPerSecond: null, manyIssuersPerSecond: null },
   };
   const limit = options.phaseSeconds;
@@ -774,15 +843,19 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     if (setup !== 'ok' || farm === undefined || store === undefined) return result;
     const theFarm: MetadataFarm = farm;
     const theStore: BenchStore = store;
+    const thePool = pool;
     log(`store: ${theStore.describe}`);
+    /** The realm's URI: the first gateway's URL (the one realm, which every gateway falls back to). */
+    let audience = '';
 
     log(`1. adding ${options.apiIssuers ?? options.issuers} issuers through POST /admin/api/issuers…`);
     let started: number | undefined;
     await phase(result, 'add', limit, async (deadline) => {
-      gateway = await startGateway(theStore.db, deadline);
-      result.add.emptyListenSeconds = gateway.listenSeconds;
-      result.add.emptyRssMiB = rssMiB(gateway.child.pid);
-      const url = gateway.url;
+      const running = await startGateway(theStore.db, deadline);
+      gateway = running;
+      result.add.emptyListenSeconds = running.listenSeconds;
+      result.add.emptyRssMiB = rssMiB(running.child.pid);
+      const url = running.url;
       const admin = await signInAsAdmin(url, password);
       // The realm first: the sign-in page needs one, whether or not every issuer gets added in time.
       const realm = await adminPost(url, admin, '/admin/api/realms', {
@@ -790,14 +863,15 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         replyUrl: `${url}/signin/wsfed`,
       });
       if (realm.status >= 300) throw new Error(`creating the realm answered ${realm.status} ${realm.code}`);
-      const since = performance.now();
-      started = since;
-      const throughApi = theFarm.issuers.slice(0, options.apiIssuers ?? options.issuers);
-      await forEachLimited(throughApi, options.concurrency, deadline, async (issuer) => {
+      audience = url;
+      let since = performance.now();
+      const addOne = async (issuer: FarmIssuer): Promise<void> => {
         const { status, json, code } = await adminPost(url, admin, '/admin/api/issuers', {
           name: issuer.name,
           issuerUri: issuer.issuerUri,
           metadataUrl: issuer.metadataUrl,
+          // The API stores what it is given (issuers add and add-many take it from the metadata).
+          loginUrl: farmLoginUrl(issuer),
           protocols: ['wsfed'],
         });
         if (status === 201 || status === 200) {
@@ -806,7 +880,23 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
           added.add(issuer.name);
           issuerIds.push(String((json['issuer'] as { id?: unknown } | undefined)?.id ?? json['id']));
         } else countInto(result.add.failedByCode, code);
-      });
+      };
+      const throughApi = theFarm.issuers.slice(0, options.apiIssuers ?? options.issuers);
+      // The first issuer alone, and the sign-in rate with it: the baseline of phase 4's.
+      await addOne(throughApi[0]!);
+      log(`   sign-ins with one issuer in the store…`);
+      result.signIn.oneIssuerPerSecond = await signInRate(
+        running,
+        audience,
+        theFarm,
+        thePool,
+        { seconds: options.validateSeconds, concurrency: options.concurrency },
+        deadline,
+        result.signIn.failedByCode,
+      );
+      since = performance.now();
+      started = since;
+      await forEachLimited(throughApi.slice(1), options.concurrency, deadline, addOne);
     });
     if (started !== undefined)
       result.add.perSecond = result.add.added / ((performance.now() - started) / 1000);
@@ -942,8 +1032,21 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
           running.url,
           `/signin?returnUrl=%2F&whr=${theFarm.issuers[0]!.name}`,
           5,
+          302,
         );
         result.signIn.redirectMs = redirect.ms;
+      });
+      log(`   sign-ins with ${options.issuers} issuers in the store…`);
+      await phase(result, 'sign-in', limit, async (deadline) => {
+        result.signIn.manyIssuersPerSecond = await signInRate(
+          running,
+          audience,
+          theFarm,
+          thePool,
+          { seconds: options.validateSeconds, concurrency: options.concurrency },
+          deadline,
+          result.signIn.failedByCode,
+        );
       });
       await running.stop();
       gateway = undefined;
@@ -1005,6 +1108,7 @@ export function formatScaleReport(result: ScaleResult): string {
     `            failed by code: ${counts(result.refresh.failedByCode)}; RSS after ${fixed(result.refresh.rssMiB)} MiB`,
     `            /healthz during refresh: ${latency(result.refresh.health)}`,
     `4. pages    /metrics ${result.metrics.bytes ?? '—'} B in ${fixed(result.metrics.ms)} ms; /signin home-realm page ${result.signIn.homeRealmBytes ?? '—'} B in ${fixed(result.signIn.homeRealmMs)} ms; /signin?whr= redirect ${fixed(result.signIn.redirectMs)} ms`,
+    `            sign-ins (GET /signin, POST /signin/wsfed, ${result.options.concurrency} at a time): ${fixed(result.signIn.oneIssuerPerSecond, 0)}/s with 1 issuer in the store, ${fixed(result.signIn.manyIssuersPerSecond, 0)}/s with ${n} (${ratioOf(result.signIn.manyIssuersPerSecond, result.signIn.oneIssuerPerSecond)}); failed: ${counts(result.signIn.failedByCode)}`,
     `5. validate ${fixed(result.validation.oneIssuerPerSecond, 0)}/s with 1 issuer's trust, ${fixed(result.validation.manyIssuersPerSecond, 0)}/s with ${n} issuers' trust` +
       (result.validation.oneIssuerPerSecond !== null && result.validation.manyIssuersPerSecond !== null
         ? ` (${n} vs 1: ${fixed(result.validation.manyIssuersPerSecond / result.validation.oneIssuerPerSecond, 2)}×)`
@@ -1012,7 +1116,8 @@ export function formatScaleReport(result: ScaleResult): string {
     '',
     `ratios, ${n} issuers vs an empty store: time to listen ${ratioOf(result.start.listenSeconds, result.add.emptyListenSeconds)}, ` +
       `RSS after start ${ratioOf(result.start.rssMiB, result.add.emptyRssMiB)}, RSS after the refresh ${ratioOf(result.refresh.rssMiB, result.add.emptyRssMiB)}; ` +
-      `validation rate vs 1 issuer ${ratioOf(result.validation.manyIssuersPerSecond, result.validation.oneIssuerPerSecond)}`,
+      `validation rate vs 1 issuer ${ratioOf(result.validation.manyIssuersPerSecond, result.validation.oneIssuerPerSecond)}, ` +
+      `sign-in rate vs 1 issuer ${ratioOf(result.signIn.manyIssuersPerSecond, result.signIn.oneIssuerPerSecond)}`,
   ];
   return lines.join('\n');
 }

@@ -45,6 +45,7 @@ describe('npm run bench -- scale', () => {
         'start',
         'refresh',
         'pages',
+        'sign-in',
         'validate',
       ]);
       assert.equal(result.add.added, 10);
@@ -64,6 +65,8 @@ describe('npm run bench -- scale', () => {
       assert.ok(result.refresh.health.samples > 0);
       assert.ok((result.metrics.bytes ?? 0) > 0);
       assert.ok((result.signIn.homeRealmBytes ?? 0) > 0 && result.signIn.redirectMs !== null);
+      assert.ok((result.signIn.oneIssuerPerSecond ?? 0) > 0 && (result.signIn.manyIssuersPerSecond ?? 0) > 0);
+      assert.deepEqual(result.signIn.failedByCode, {}, 'every measured sign-in ended in a session');
       assert.ok((result.validation.oneIssuerPerSecond ?? 0) > 0);
       assert.ok((result.validation.manyIssuersPerSecond ?? 0) > 0);
       assert.match(formatScaleReport(result), /20 issuers, store sqlite/);
