@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openSqliteDatabase, withoutSync } from '../../src/store/sqlite/sqlite-connection.js';
-import { changesTrust } from '../../src/store/sqlite/sqlite-refresh.js';
+import { changesTrust } from '../../src/store/refresh-durability.js';
 import type { RefreshApplication } from '../../src/store/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'claimsgate-durability-'));

@@ -24,6 +24,7 @@ import {
   type Transaction,
 } from './postgres-transaction.js';
 import { REFRESH_ACTOR } from '../model.js';
+import { changesTrust } from '../refresh-durability.js';
 
 /** Who adds keys found in metadata. */
 
@@ -59,12 +60,16 @@ export async function listRefreshStates(context: PostgresContext): Promise<Refre
  *   (see normalizeRefreshApplication), `CG_STORE_DUPLICATE` (a key added twice).
  */
 export async function applyRefresh(context: PostgresContext, application: RefreshApplication): Promise<void> {
-  await inTransaction(context, async (tx) => {
-    // The audit entries' default `at` is the transaction's instant, like every timestamp it writes.
-    const checked = normalizeRefreshApplication(application, tx.now);
-    await lockIssuer(tx, checked.issuerId);
-    await applyRefreshIn(tx, application);
-  });
+  await inTransaction(
+    context,
+    async (tx) => {
+      // The audit entries' default `at` is the transaction's instant, like every timestamp it writes.
+      const checked = normalizeRefreshApplication(application, tx.now);
+      await lockIssuer(tx, checked.issuerId);
+      await applyRefreshIn(tx, application);
+    },
+    changesTrust(application) ? 'synced' : 'bookkeeping',
+  );
 }
 
 /**

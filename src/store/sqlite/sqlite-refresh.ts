@@ -16,21 +16,6 @@ import { savePendingChange } from './sqlite-pending-changes.js';
 import { REFRESH_ACTOR } from '../model.js';
 
 /**
- * Whether a refresh changes what is trusted or waits for a decision: it adds
- * a key, moves one to another state, or sets or clears a pending change. Such
- * a refresh is synced at its commit; one that only records its times, ETag,
- * document and outcome is bookkeeping (a 304, a document with the same keys, a
- * failed fetch), which a power cut may lose at the cost of fetching again.
- */
-export function changesTrust(application: RefreshApplication): boolean {
-  return (
-    application.addKeys.length > 0 ||
-    application.updateKeys.some((update) => update.state !== undefined) ||
-    application.pendingChange !== undefined
-  );
-}
-
-/**
  * Applies one refresh; call inside a transaction, so that a failure in any
  * part (a duplicate key, an unknown key ID) leaves keys, snapshot, refresh
  * state, pending change and audit log as they were. Returns whether any key was added or changed.

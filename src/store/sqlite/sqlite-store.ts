@@ -70,7 +70,8 @@ import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.js'
 import { decidePendingChange, findPendingChange, listPendingChanges } from './sqlite-pending-changes.js';
 import { findRefreshState, findSnapshot, listAudit, listRefreshStates } from './sqlite-reads.js';
 import { createRealm, deleteRealm, findRealm, listRealms, updateRealm } from './sqlite-realms.js';
-import { applySqliteRefresh, changesTrust } from './sqlite-refresh.js';
+import { applySqliteRefresh } from './sqlite-refresh.js';
+import { changesTrust } from '../refresh-durability.js';
 import { checkAndStoreReplay, purgeReplays } from './sqlite-replays.js';
 import type { LoginAttempt, LoginAttemptDecision, LoginThrottlePolicy } from '../login-throttle-rules.js';
 import {
