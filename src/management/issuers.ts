@@ -18,6 +18,7 @@ import type {
   IssuerSummary,
   IssuerUpdate,
   PendingChangeView,
+  RefreshAllView,
   RefreshOutcomeView,
 } from './service.js';
 import {
@@ -237,6 +238,45 @@ export async function refreshIssuerNow(
   });
   const result = await context.engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' });
   return viewRefreshResult(context, result);
+}
+
+/** Failures a "Refresh all" answer names, at most: the rest are in the log and the audit. */
+const REFRESH_ALL_FAILURES_SHOWN = 100;
+
+/**
+ * "Refresh all": audits who asked, once, then refreshes every issuer with a
+ * metadata URL through the engine, a bounded number at a time.
+ *
+ * @throws ClaimsgateError `CG_STORE_*` when the audit entry cannot be written.
+ */
+export async function refreshAllIssuers(context: ManagementContext, actor: Actor): Promise<RefreshAllView> {
+  await context.store.appendAudit({
+    actor,
+    action: 'issuers.refresh-all-requested',
+    issuerId: null,
+    subject: null,
+    before: null,
+    after: { reason: 'manual', force: true },
+    refresh: null,
+  });
+  const started = performance.now();
+  const results = await context.engine.refreshAll();
+  const byOutcome = { success: 0, 'not-modified': 0, failure: 0, skipped: 0, deferred: 0 };
+  for (const result of results) byOutcome[result.outcome] += 1;
+  const failed = results
+    .filter((result) => result.outcome === 'failure')
+    .slice(0, REFRESH_ALL_FAILURES_SHOWN);
+  const records = context.engine.directory()?.records;
+  const failures = await Promise.all(
+    failed.map(async (result) => ({
+      issuer:
+        records?.issuer(result.issuerId)?.name ??
+        (await context.store.getIssuer(result.issuerId))?.name ??
+        result.issuerId,
+      code: result.code ?? null,
+    })),
+  );
+  return { issuers: results.length, seconds: (performance.now() - started) / 1000, byOutcome, failures };
 }
 
 /**

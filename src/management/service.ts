@@ -227,6 +227,16 @@ export interface RefreshOutcomeView {
   readonly issuer: IssuerDetail;
 }
 
+/** What "Refresh all" did: how many issuers it refreshed, by outcome, and which failed. */
+export interface RefreshAllView {
+  /** Issuers with a metadata URL, each refreshed once. */
+  readonly issuers: number;
+  readonly seconds: number;
+  readonly byOutcome: Readonly<Record<RefreshOutcomeView['outcome'], number>>;
+  /** The issuers whose refresh failed, by name, with the code (the first 100). */
+  readonly failures: readonly { readonly issuer: string; readonly code: string | null }[];
+}
+
 /** What an import from metadata is asked to do. */
 export interface ImportRequest {
   /** The metadata document (federation metadata, SAML metadata, OIDC discovery or a JWKS). */
@@ -529,6 +539,14 @@ export interface ManagementService {
    * @throws ClaimsgateError `CG_STORE_NOT_FOUND`; `CG_ADMIN_INPUT_INVALID` for an issuer without metadata URL.
    */
   refreshIssuer(idOrName: string, actor: Actor): Promise<RefreshOutcomeView>;
+  /**
+   * "Refresh all": a forced refresh of every issuer with a metadata URL, 8 at
+   * a time (`RolloverEngine.refreshAll`), recorded once in the audit log as
+   * `issuers.refresh-all-requested` by `actor`; each refresh audits itself.
+   *
+   * @throws ClaimsgateError `CG_STORE_*` when the store fails before any refresh began.
+   */
+  refreshAllIssuers(actor: Actor): Promise<RefreshAllView>;
 
   /**
    * The issuer's pending change: the document a refresh held because it

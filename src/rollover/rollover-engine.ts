@@ -1,4 +1,4 @@
-import { ClaimsgateError } from '../lib/errors.js';
+import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
 import type {
   Actor,
   ClaimMappingRecord,
@@ -96,6 +96,9 @@ export interface RolloverEngineOptions {
   readonly startWaitMs?: number;
 }
 
+/** Most refreshes `refreshAll` runs at once. */
+const MAX_REFRESH_ALL_CONCURRENCY = 64;
+
 /** A change's load that failed is made again after this long (security review 8). */
 const CHANGE_RETRY_MS = 1_000;
 
@@ -140,6 +143,14 @@ export interface RolloverEngine {
    * @throws ClaimsgateError `CG_STORE_NOT_FOUND` for an unknown issuer; `CG_STORE_*` when the store fails.
    */
   refreshIssuer(idOrName: string, options?: RefreshOptions): Promise<RefreshResult>;
+  /**
+   * Refreshes every issuer with a metadata URL now, whatever its schedule
+   * (an administrator's "Refresh all"), `concurrency` at a time (default 8,
+   * at most 64), each as {@link refreshIssuer} with `force`. A refresh that
+   * throws (the store failing) counts as a `failure` with its code; the
+   * others go on. Resolves with one result per issuer, in the store's order.
+   */
+  refreshAll(options?: { readonly concurrency?: number }): Promise<RefreshResult[]>;
   /**
    * Creates an issuer from its metadata, fetched and checked already (the
    * document an administrator reviewed), with its first keys, last-known-good
@@ -619,6 +630,34 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
         },
         refreshOptions.force ?? false,
       );
+    },
+
+    async refreshAll(refreshOptions = {}) {
+      const concurrency = checkSeconds('concurrency', refreshOptions.concurrency ?? 8, 1);
+      if (!Number.isInteger(concurrency) || concurrency > MAX_REFRESH_ALL_CONCURRENCY)
+        throw new TypeError(`concurrency must be a whole number from 1 to ${MAX_REFRESH_ALL_CONCURRENCY}.`);
+      const loaded = engine.directory();
+      const issuers = (
+        loaded?.issuersCurrent === true ? loaded.records.issuers : await store.listIssuers()
+      ).filter((issuer) => issuer.metadataUrl !== null);
+      const results: RefreshResult[] = new Array<RefreshResult>(issuers.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < issuers.length) {
+          const index = next;
+          next += 1;
+          const issuer = issuers[index]!;
+          results[index] = await refresher
+            .refresh(issuer.id, { reason: 'manual' }, true)
+            .catch((error: unknown): RefreshResult => {
+              // A coded failure (the store unreachable a moment) is this issuer's; anything else is a bug.
+              if (!isClaimsgateError(error)) throw error;
+              return { issuerId: issuer.id, outcome: 'failure', code: error.code, alerts: [] };
+            });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, issuers.length) }, worker));
+      return results;
     },
 
     addIssuer: createIssuerAdder({

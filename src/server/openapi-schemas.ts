@@ -245,6 +245,19 @@ export const RefreshOutcomeSchema = object({
   issuer: IssuerDetailSchema,
 });
 
+export const RefreshAllSchema = object({
+  issuers: integer,
+  seconds: Type.Number(),
+  byOutcome: object({
+    success: integer,
+    'not-modified': integer,
+    failure: integer,
+    skipped: integer,
+    deferred: integer,
+  }),
+  failures: listOf(object({ issuer: anyString, code: nullableString })),
+});
+
 const importRequestProperties = {
   metadataUrl: text,
   issuer: Type.Optional(text),
@@ -549,6 +562,7 @@ export const NAMED_SCHEMAS: Readonly<Record<string, TSchema>> = {
   IssuerInput: IssuerInputSchema,
   IssuerUpdate: IssuerUpdateSchema,
   RefreshOutcome: RefreshOutcomeSchema,
+  RefreshAll: RefreshAllSchema,
   ImportRequest: ImportRequestSchema,
   ImportApplyRequest: ImportApplyRequestSchema,
   ImportFieldDiff: ImportFieldDiffSchema,

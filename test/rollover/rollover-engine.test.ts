@@ -1054,6 +1054,70 @@ describe("the rollover engine's start", () => {
     }
   });
 
+  it('refreshes all issuers a bounded number at a time, each once, with a failure counted and the rest done', async () => {
+    const farm = await manyIssuers(9);
+    const manual = await farm.store.createIssuer(
+      { name: 'by-hand', issuerUri: 'https://by-hand.test/' },
+      'admin:test',
+    );
+    const fetch = async (input: string | URL | Request): Promise<Response> => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.includes('tenant-3/')) return new Response('unavailable', { status: 503 });
+      return farm.fetch(input);
+    };
+    const engine = createRolloverEngine({
+      store: farm.store,
+      fetch,
+      now: () => START,
+      logger: () => undefined,
+      allowHttp: true,
+      startRefreshConcurrency: 1,
+      startWaitMs: 0,
+    });
+    try {
+      await engine.start();
+      // Let the start refreshes end first: this test counts the forced ones.
+      for (let round = 0; round < 100 && farm.order.length < 8; round += 1) {
+        farm.release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      while (farm.release() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const before = farm.order.length;
+      const refreshing = engine.refreshAll({ concurrency: 3 });
+      await eventually(
+        () => farm.inFlight() === 3,
+        `three refreshes at once (${farm.inFlight()}, ${farm.order.length - before})`,
+      );
+      let settled = false;
+      void refreshing.finally(() => (settled = true));
+      for (let round = 0; round < 200 && !settled; round += 1) {
+        farm.release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const results = await refreshing;
+      assert.equal(farm.order.length - before, 8, 'each issuer fetched once');
+      assert.equal(farm.most(), 3, 'never more than three at once');
+      assert.equal(results.length, 9, 'one result per issuer with a metadata URL');
+      assert.ok(
+        !results.some((result) => result.issuerId === manual.id),
+        'an issuer without one is left out',
+      );
+      const failed = results.filter((result) => result.outcome === 'failure');
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]!.code, 'CG_META_HTTP_STATUS');
+      assert.equal(
+        results.filter((result) => result.outcome === 'success' || result.outcome === 'not-modified').length,
+        8,
+      );
+      await assert.rejects(engine.refreshAll({ concurrency: 0 }), /concurrency/);
+      await assert.rejects(engine.refreshAll({ concurrency: 65 }), /concurrency/);
+    } finally {
+      farm.release();
+      await engine.stop();
+      await farm.store.close();
+    }
+  });
+
   it('arms no reconcile timer when stopped during its start', async () => {
     const farm = await manyIssuers(2);
     const timers = manualTimers();

@@ -389,6 +389,30 @@ describe('admin API', () => {
       const entries = audit.json<{ entries: Array<{ actor: string }> }>().entries;
       assert.equal(entries.at(-1)?.actor, 'admin:local:admin');
     });
+
+    it('refreshes all issuers with a metadata URL, counts the outcomes, and audits the request once', async () => {
+      const issuers = (await call('GET', '/admin/api/issuers')).json<Array<{ metadataUrl: string | null }>>();
+      const followed = issuers.filter((issuer) => issuer.metadataUrl !== null).length;
+      assert.ok(followed > 0);
+      const response = await call('POST', '/admin/api/issuers/refresh');
+      assert.equal(response.statusCode, 200, response.body);
+      const summary = response.json<{
+        issuers: number;
+        byOutcome: Record<string, number>;
+        failures: unknown[];
+      }>();
+      assert.equal(summary.issuers, followed);
+      assert.equal(
+        Object.values(summary.byOutcome).reduce((sum, count) => sum + count, 0),
+        followed,
+        'one outcome per issuer',
+      );
+      assert.deepEqual(summary.failures, []);
+      const audit = await call('GET', '/admin/api/audit?action=issuers.refresh-all-requested');
+      const entries = audit.json<{ entries: Array<{ actor: string }> }>().entries;
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0]?.actor, 'admin:local:admin');
+    });
   });
 
   describe('import', () => {

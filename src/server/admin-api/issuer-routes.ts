@@ -9,6 +9,7 @@ import {
   listOf,
   PendingChangeSchema,
   PendingDecisionSchema,
+  RefreshAllSchema,
   RefreshOutcomeSchema,
 } from '../openapi-schemas.js';
 import { answers200, answers201, type AdminApi, type AdminApiContext } from './admin-api-context.js';
@@ -94,6 +95,21 @@ export function registerIssuerRoutes(api: AdminApi, { service, callerOf }: Admin
       },
     },
     async (request) => service.deleteIssuer(request.params.id, callerOf(request).actor),
+  );
+
+  api.post(
+    '/issuers/refresh',
+    {
+      schema: {
+        operationId: 'refreshAllIssuers',
+        summary:
+          'Refresh all: fetches the metadata of every issuer with a metadata URL at once, 8 at a time; answers when all are done, with the outcomes counted and the failures named.',
+        tags: ['issuers'],
+        errorStatuses: [503],
+        response: answers200(RefreshAllSchema),
+      },
+    },
+    async (request) => service.refreshAllIssuers(callerOf(request).actor),
   );
 
   api.post(
