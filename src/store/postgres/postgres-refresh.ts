@@ -5,7 +5,7 @@ import { notFoundError } from '../store-errors.js';
 import { lockIssuer } from './postgres-issuer-lock.js';
 import { insertKey } from './postgres-keys.js';
 import { savePendingChange } from './postgres-pending-changes.js';
-import { keyStateUpdate, setKeySeenQuery } from '../queries/key-queries.js';
+import { keyStateUpdate } from '../queries/key-queries.js';
 import {
   refreshStateColumns,
   saveRefreshStateQuery,
@@ -83,19 +83,27 @@ export async function applyRefreshIn(tx: Transaction, application: RefreshApplic
   const { issuerId } = checked;
   for (const key of checked.addKeys) await insertKey(tx, key, REFRESH_ACTOR, tx.now);
   let statesChanged = false;
+  // The keys to update, read and locked in one query (SECURITY: of the refreshed issuer only; a refresh
+  // never touches another issuer's trust). One round trip, not one per key: every refresh, a 304
+  // included, marks each published key as seen.
+  const ids = checked.updateKeys.map((update) => update.keyId);
+  const rows =
+    ids.length === 0
+      ? []
+      : await tx.rows(
+          tx.sql
+            .selectFrom('keys')
+            .selectAll()
+            .where('id', 'in', ids)
+            .where('issuer_id', '=', issuerId)
+            .forUpdate()
+            .compile(),
+        );
+  const keys = new Map(rows.map((row) => [row.id, keyFromRow(row)]));
+  const seen = new Map<number, string[]>();
   for (const update of checked.updateKeys) {
-    // SECURITY: the key must belong to the refreshed issuer; a refresh never touches another issuer's trust.
-    const row = await tx.first(
-      tx.sql
-        .selectFrom('keys')
-        .selectAll()
-        .where('id', '=', update.keyId)
-        .where('issuer_id', '=', issuerId)
-        .forUpdate()
-        .compile(),
-    );
-    if (row === undefined) throw notFoundError('key', update.keyId);
-    const key = keyFromRow(row);
+    const key = keys.get(update.keyId);
+    if (key === undefined) throw notFoundError('key', update.keyId);
     // SECURITY: a refresh never moves a revoked key. Its plan was made from the keys read before its
     // fetch, so an administrator's revocation made meanwhile must not be undone by it (to retiring,
     // or restored if the document publishes the key) — security review, round 6.
@@ -103,9 +111,20 @@ export async function applyRefreshIn(tx: Transaction, application: RefreshApplic
       await tx.run(keyStateUpdate(tx.sql, key, update.state, tx.now, REFRESH_ACTOR));
       statesChanged = true;
     }
-    if (update.lastSeenInMetadataAt !== undefined)
-      await tx.run(setKeySeenQuery.bind(tx.sql, { id: key.id, seen: update.lastSeenInMetadataAt }));
+    if (update.lastSeenInMetadataAt !== undefined) {
+      const at = update.lastSeenInMetadataAt.getTime();
+      seen.set(at, [...(seen.get(at) ?? []), key.id]);
+    }
   }
+  for (const [at, seenIds] of seen)
+    await tx.run(
+      tx.sql
+        .updateTable('keys')
+        .set({ last_seen_in_metadata_at: new Date(at) })
+        .where('id', 'in', seenIds)
+        .where('issuer_id', '=', issuerId)
+        .compile(),
+    );
   if (checked.snapshot !== null) await saveSnapshot(tx, checked.snapshot);
   await saveRefreshState(tx, checked.refreshState);
   if (checked.pendingChange !== undefined) await savePendingChange(tx, issuerId, checked.pendingChange);
