@@ -159,6 +159,9 @@ async function startOnPort(port: number, options: LiveGatewayOptions): Promise<L
         'server.host': '127.0.0.1',
         'server.port': port,
         'server.publicUrl': gatewayUrl,
+        // The issuers registered above have no keys yet: the tests sign in at once, so the start waits
+        // for their first refresh (serve itself listens without waiting, rollover.startWaitMs 0).
+        'rollover.startWaitMs': 15_000,
         ...options.flags,
       },
     });
