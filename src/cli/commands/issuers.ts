@@ -252,15 +252,16 @@ async function refreshAll(
   allowHttp: boolean,
 ): Promise<Array<{ issuer: IssuerRecord; result: RefreshResult }>> {
   return withEngine(io, store, { allowHttp }, async (engine) => {
-    const results = [];
-    // One after another: the output follows the list, and a slow issuer does not hide a fast one's alerts.
-    for (const issuer of issuers) {
-      results.push({
-        issuer,
-        result: await engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' }),
-      });
+    if (issuers.length === 1) {
+      const issuer = issuers[0]!;
+      return [{ issuer, result: await engine.refreshIssuer(issuer.id, { force: true, reason: 'manual' }) }];
     }
-    return results;
+    // All: 8 at a time (refreshAll); the output follows the list, an issuer without a metadata URL skipped.
+    const byId = new Map((await engine.refreshAll()).map((result) => [result.issuerId, result]));
+    return issuers.map((issuer) => ({
+      issuer,
+      result: byId.get(issuer.id) ?? { issuerId: issuer.id, outcome: 'skipped' as const, alerts: [] },
+    }));
   });
 }
 
@@ -446,7 +447,7 @@ export function registerIssuersCommand(program: Command, context: CliContext): v
       ].join('\n'),
     )
     .argument('[name]', 'the issuer name or ID')
-    .option('--all', 'refresh every issuer', false)
+    .option('--all', 'refresh every issuer with a metadata URL, 8 at a time', false)
     .option('--allow-http', 'allow a plain http:// metadata URL to a non-loopback host', false)
     .addHelpText(
       'after',
