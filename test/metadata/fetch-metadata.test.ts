@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -437,6 +438,23 @@ describe('fetchMetadata', () => {
     const pending = fetchMetadata(server.origin, { ...base, signal: controller.signal });
     setTimeout(() => controller.abort(reason), 50);
     await assert.rejects(pending, (error: unknown) => error === reason);
+  });
+
+  it("leaves nothing attached to the caller's signal once it settles", async () => {
+    // The engine passes one signal to every fetch for the life of the process: anything a fetch
+    // left on it (a listener, a dependent signal of AbortSignal.any) would pile up per refresh.
+    const server = await startServer((_request, response) => response.end(METADATA));
+    const failing = await startServer((_request, response) => response.writeHead(500).end());
+    const controller = new AbortController();
+    for (const origin of [server.origin, failing.origin, server.origin]) {
+      await fetchMetadata(origin, { ...base, signal: controller.signal }).catch(() => undefined);
+    }
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+    // Node keeps AbortSignal.any's dependants in a set under a symbol of the source signal.
+    const held = Object.getOwnPropertySymbols(controller.signal)
+      .filter((symbol) => String(symbol) === 'Symbol(kDependantSignals)')
+      .map((symbol) => (controller.signal as unknown as Record<symbol, Set<unknown>>)[symbol]!.size);
+    assert.deepEqual(held, []);
   });
 
   it('makes no request when the signal is already aborted', async () => {

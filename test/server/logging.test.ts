@@ -8,6 +8,7 @@ import {
   createEngineLogger,
   createGatewayLogger,
   lineDestination,
+  REDACT_PATHS,
   REDACTED,
   redactUrl,
 } from '../../src/server/logging.js';
@@ -75,6 +76,40 @@ describe('the gateway logger', () => {
     assert.equal(err.detail.client_secret, REDACTED);
     assert.equal(line.level, 'warn');
     assert.match(String(line.time), /^\d{4}-\d\d-\d\dT/);
+  });
+
+  it("redacts a child logger's bindings and secrets in lists, and leaves the logged objects as they were", () => {
+    const { logger, parsed } = capturingLogger();
+    const logged = {
+      items: [{ password: 'SECRET-in-list', name: 'kept' }],
+      params: { token: 'SECRET-param', id: 'kept' },
+      nested: { query: { code: 'SECRET-nested-code' } },
+      when: new Date('2025-03-01T12:00:00.000Z'),
+    };
+    logger.child({ cookie: 'SECRET-binding', component: 'test' }).info(logged, 'listed');
+    const [line] = parsed();
+    assert.ok(line !== undefined);
+    assert.ok(!JSON.stringify(line).includes('SECRET'), JSON.stringify(line));
+    assert.equal(line.component, 'test');
+    assert.deepEqual(line.items, [{ password: REDACTED, name: 'kept' }]);
+    assert.deepEqual(line.params, { token: REDACTED, id: 'kept' });
+    assert.equal(line.when, '2025-03-01T12:00:00.000Z');
+    assert.equal(logged.items[0]!.password, 'SECRET-in-list');
+    assert.equal(logged.params.token, 'SECRET-param');
+    assert.equal(logged.nested.query.code, 'SECRET-nested-code');
+  });
+
+  it('redacts the value at every one of REDACT_PATHS, a wildcard standing for any name', () => {
+    for (const path of REDACT_PATHS) {
+      const names = [...path.matchAll(/\["([^"]+)"\]|([^.[\]]+)/g)].map(
+        (match) => match[1] ?? (match[2] === '*' ? 'any' : match[2]!),
+      );
+      let logged: Record<string, unknown> = { [names[names.length - 1]!]: 'SECRET-value' };
+      for (const name of names.slice(0, -1).reverse()) logged = { [name]: logged };
+      const { logger, lines } = capturingLogger();
+      logger.info(logged, 'path');
+      assert.ok(!lines[0]!.includes('SECRET'), `${path}: ${lines[0]}`);
+    }
   });
 
   it('redacts secret query parameters from URLs, whatever their case or encoding', () => {
