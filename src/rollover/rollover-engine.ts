@@ -149,6 +149,8 @@ export interface RolloverEngine {
    * at most 64), each as {@link refreshIssuer} with `force`. A refresh that
    * throws (the store failing) counts as a `failure` with its code; the
    * others go on. Resolves with one result per issuer, in the store's order.
+   * A call made while a run is under way joins that run (its `concurrency`
+   * is the run's): repeated calls never fetch an issuer twice over.
    */
   refreshAll(options?: { readonly concurrency?: number }): Promise<RefreshResult[]>;
   /**
@@ -548,6 +550,35 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     }
   }
 
+  /** The run of {@link RolloverEngine.refreshAll} under way, which later calls join. */
+  let refreshingAll: Promise<RefreshResult[]> | undefined;
+
+  /** Refreshes every issuer with a metadata URL, forced, `concurrency` at a time (see refreshAll). */
+  async function refreshEvery(concurrency: number): Promise<RefreshResult[]> {
+    const loaded = engine.directory();
+    const issuers = (
+      loaded?.issuersCurrent === true ? loaded.records.issuers : await store.listIssuers()
+    ).filter((issuer) => issuer.metadataUrl !== null);
+    const results: RefreshResult[] = new Array<RefreshResult>(issuers.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < issuers.length) {
+        const index = next;
+        next += 1;
+        const issuer = issuers[index]!;
+        results[index] = await refresher
+          .refresh(issuer.id, { reason: 'manual' }, true)
+          .catch((error: unknown): RefreshResult => {
+            // A coded failure (the store unreachable a moment) is this issuer's; anything else is a bug.
+            if (!isClaimsgateError(error)) throw error;
+            return { issuerId: issuer.id, outcome: 'failure', code: error.code, alerts: [] };
+          });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, issuers.length) }, worker));
+    return results;
+  }
+
   // --- the engine ----------------------------------------------------------
 
   const engine: RolloverEngine = {
@@ -636,28 +667,16 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       const concurrency = checkSeconds('concurrency', refreshOptions.concurrency ?? 8, 1);
       if (!Number.isInteger(concurrency) || concurrency > MAX_REFRESH_ALL_CONCURRENCY)
         throw new TypeError(`concurrency must be a whole number from 1 to ${MAX_REFRESH_ALL_CONCURRENCY}.`);
-      const loaded = engine.directory();
-      const issuers = (
-        loaded?.issuersCurrent === true ? loaded.records.issuers : await store.listIssuers()
-      ).filter((issuer) => issuer.metadataUrl !== null);
-      const results: RefreshResult[] = new Array<RefreshResult>(issuers.length);
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < issuers.length) {
-          const index = next;
-          next += 1;
-          const issuer = issuers[index]!;
-          results[index] = await refresher
-            .refresh(issuer.id, { reason: 'manual' }, true)
-            .catch((error: unknown): RefreshResult => {
-              // A coded failure (the store unreachable a moment) is this issuer's; anything else is a bug.
-              if (!isClaimsgateError(error)) throw error;
-              return { issuerId: issuer.id, outcome: 'failure', code: error.code, alerts: [] };
-            });
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, issuers.length) }, worker));
-      return results;
+      // Single flight: a call made while a run is under way (a client that timed out and asked
+      // again, a second administrator) joins it. A run of its own would fetch again every issuer
+      // the first had done, with twice the fetches at once: each repeat a full round against every
+      // identity provider (security review 9).
+      if (refreshingAll !== undefined) return refreshingAll;
+      const run = refreshEvery(concurrency).finally(() => {
+        if (refreshingAll === run) refreshingAll = undefined;
+      });
+      refreshingAll = run;
+      return run;
     },
 
     addIssuer: createIssuerAdder({
