@@ -455,13 +455,21 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     refresher.observeChange(change);
     // A refresh that changed no key, made by this process: the refresher loads its issuer itself
     // once it is done (and fires its alerts), so a second load here would double the cost of every
-    // refresh. A change of keys is always loaded here, whoever made it.
-    if (
-      change.kind === 'refresh' &&
-      change.issuerId !== null &&
-      refresher.pending(change.issuerId) !== undefined
-    )
+    // refresh. A change of keys is always loaded here, whoever made it. SECURITY: should that
+    // refresh fail after all (its load, or its alerts, the store unreachable a moment), the change
+    // is loaded here, with the retry of any change's load, not left to the reconcile: a document
+    // held for an administrator is recorded by such a refresh (security review 9).
+    const refreshing =
+      change.kind === 'refresh' && change.issuerId !== null ? refresher.pending(change.issuerId) : undefined;
+    if (refreshing !== undefined) {
+      refreshing.catch(() => gatherChange(change));
       return;
+    }
+    gatherChange(change);
+  }
+
+  /** Notes what a change touched and arms the debounced load of what was gathered. */
+  function gatherChange(change: StoreChange): void {
     changeSeq += 1;
     // A change naming no issuer (the resync after the change feed reconnected) may hide realm
     // changes as well: the realms are not current until its full load is done.
