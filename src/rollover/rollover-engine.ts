@@ -356,7 +356,10 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     allowHttp: options.allowHttp ?? false,
     signal: () => stopController.signal,
     fireAlertsLocked: (issuer, planned) => alerts.fireLocked(issuer, planned),
-    reload: reloadIssuers,
+    reload: (issuerIds) => {
+      for (const issuerId of issuerIds) refresherLoads.set(issuerId, notices);
+      return reloadIssuers(issuerIds);
+    },
     counts: counts.refreshes,
   });
 
@@ -382,6 +385,11 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     background.add(settled);
     void settled.finally(() => background.delete(settled));
   }
+
+  /** Store changes received, counted: what a refresher's load was asked for after (see onStoreChange). */
+  let notices = 0;
+  /** Per issuer, {@link notices} when the refresher last asked for the issuer's load. */
+  const refresherLoads = new Map<string, number>();
 
   // Change sequence numbers: the directory is current when every change seen has been loaded.
   let changeSeq = 0;
@@ -453,16 +461,27 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     // A session revocation changes nothing of trust.
     if (change.kind === 'session') return;
     refresher.observeChange(change);
-    // A refresh that changed no key, made by this process: the refresher loads its issuer itself
-    // once it is done (and fires its alerts), so a second load here would double the cost of every
-    // refresh. A change of keys is always loaded here, whoever made it. SECURITY: should that
-    // refresh fail after all (its load, or its alerts, the store unreachable a moment), the change
-    // is loaded here, with the retry of any change's load, not left to the reconcile: a document
-    // held for an administrator is recorded by such a refresh (security review 9).
+    notices += 1;
+    // A refresh that changed no key while this process refreshes the issuer: the refresher loads
+    // the issuer itself once it is done (and fires its alerts), so a second load here would double
+    // the cost of every refresh. A change of keys is always loaded here, whoever made it.
+    // SECURITY: the refresher's load covers the change only if it was asked for after the change
+    // arrived — true of the change its own refresh made. It is loaded here after all when that
+    // refresh asked for its load before (another instance's refresh, committed while this one's
+    // load was reading: a document held for an administrator), or never (the refresh failed, its
+    // load or its alerts meeting the store unreachable a moment): with the retry of any change's
+    // load, not at the reconcile (security review 9).
     const refreshing =
       change.kind === 'refresh' && change.issuerId !== null ? refresher.pending(change.issuerId) : undefined;
     if (refreshing !== undefined) {
-      refreshing.catch(() => gatherChange(change));
+      const issuerId = change.issuerId!;
+      const seen = notices;
+      refreshing.then(
+        () => {
+          if ((refresherLoads.get(issuerId) ?? 0) < seen) gatherChange(change);
+        },
+        () => gatherChange(change),
+      );
       return;
     }
     gatherChange(change);
