@@ -103,7 +103,7 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
       case 'unknown-key':
         // Another instance began a fetch after the waiting tokens arrived: its
         // document already shows every key published before them.
-        return attemptedSince(trigger, state);
+        return attemptedSince(trigger, state, at);
       case 'schedule':
         // Another instance already refreshed and set the next due time.
         return state.nextAttemptAt !== null && state.nextAttemptAt.getTime() - at > MIN_SCHEDULE_MS;
@@ -112,7 +112,7 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
         // instance's start): that document is as new as this one would be.
         // And honour the backoff of a failure streak across restarts.
         return (
-          attemptedSince(trigger, state) ||
+          attemptedSince(trigger, state, at) ||
           (state.consecutiveFailures > 0 &&
             state.nextAttemptAt !== null &&
             state.nextAttemptAt.getTime() > at)
@@ -120,13 +120,21 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
     }
   }
 
-  /** Whether a fetch of the issuer began after the trigger's `notBefore`. */
-  function attemptedSince(trigger: RefreshTrigger, state: RefreshStateRecord): boolean {
-    return (
-      trigger.notBefore !== undefined &&
-      state.lastAttemptAt !== null &&
-      state.lastAttemptAt.getTime() > trigger.notBefore.getTime()
-    );
+  /**
+   * Whether a fetch of the issuer began after the trigger's `notBefore` (and
+   * not after `at`, this clock's now). SECURITY: an attempt dated later than
+   * this clock reads was stamped by a clock ahead of it (the previous run's,
+   * before NTP stepped it back, or another instance's) and proves nothing
+   * about when the fetch was made: taken as recent, it made every start and
+   * unknown-key refresh of the issuer fetch nothing until that clock's next
+   * due time, leaving keys the issuer published or withdrew meanwhile
+   * unlearned (security review 9). Such a refresh fetches instead, at the
+   * cost of one fetch more.
+   */
+  function attemptedSince(trigger: RefreshTrigger, state: RefreshStateRecord, at: number): boolean {
+    if (trigger.notBefore === undefined || state.lastAttemptAt === null) return false;
+    const attempted = state.lastAttemptAt.getTime();
+    return attempted > trigger.notBefore.getTime() && attempted <= at;
   }
 
   /** Single flight: the promise is registered before the first await, so concurrent callers share it. */

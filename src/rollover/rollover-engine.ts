@@ -149,6 +149,8 @@ export interface RolloverEngine {
    * at most 64), each as {@link refreshIssuer} with `force`. A refresh that
    * throws (the store failing) counts as a `failure` with its code; the
    * others go on. Resolves with one result per issuer, in the store's order.
+   * A call made while a run is under way joins that run (its `concurrency`
+   * is the run's): repeated calls never fetch an issuer twice over.
    */
   refreshAll(options?: { readonly concurrency?: number }): Promise<RefreshResult[]>;
   /**
@@ -354,7 +356,10 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     allowHttp: options.allowHttp ?? false,
     signal: () => stopController.signal,
     fireAlertsLocked: (issuer, planned) => alerts.fireLocked(issuer, planned),
-    reload: reloadIssuers,
+    reload: (issuerIds) => {
+      for (const issuerId of issuerIds) refresherLoads.set(issuerId, notices);
+      return reloadIssuers(issuerIds);
+    },
     counts: counts.refreshes,
   });
 
@@ -380,6 +385,11 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     background.add(settled);
     void settled.finally(() => background.delete(settled));
   }
+
+  /** Store changes received, counted: what a refresher's load was asked for after (see onStoreChange). */
+  let notices = 0;
+  /** Per issuer, {@link notices} when the refresher last asked for the issuer's load. */
+  const refresherLoads = new Map<string, number>();
 
   // Change sequence numbers: the directory is current when every change seen has been loaded.
   let changeSeq = 0;
@@ -451,15 +461,34 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     // A session revocation changes nothing of trust.
     if (change.kind === 'session') return;
     refresher.observeChange(change);
-    // A refresh that changed no key, made by this process: the refresher loads its issuer itself
-    // once it is done (and fires its alerts), so a second load here would double the cost of every
-    // refresh. A change of keys is always loaded here, whoever made it.
-    if (
-      change.kind === 'refresh' &&
-      change.issuerId !== null &&
-      refresher.pending(change.issuerId) !== undefined
-    )
+    notices += 1;
+    // A refresh that changed no key while this process refreshes the issuer: the refresher loads
+    // the issuer itself once it is done (and fires its alerts), so a second load here would double
+    // the cost of every refresh. A change of keys is always loaded here, whoever made it.
+    // SECURITY: the refresher's load covers the change only if it was asked for after the change
+    // arrived — true of the change its own refresh made. It is loaded here after all when that
+    // refresh asked for its load before (another instance's refresh, committed while this one's
+    // load was reading: a document held for an administrator), or never (the refresh failed, its
+    // load or its alerts meeting the store unreachable a moment): with the retry of any change's
+    // load, not at the reconcile (security review 9).
+    const refreshing =
+      change.kind === 'refresh' && change.issuerId !== null ? refresher.pending(change.issuerId) : undefined;
+    if (refreshing !== undefined) {
+      const issuerId = change.issuerId!;
+      const seen = notices;
+      refreshing.then(
+        () => {
+          if ((refresherLoads.get(issuerId) ?? 0) < seen) gatherChange(change);
+        },
+        () => gatherChange(change),
+      );
       return;
+    }
+    gatherChange(change);
+  }
+
+  /** Notes what a change touched and arms the debounced load of what was gathered. */
+  function gatherChange(change: StoreChange): void {
     changeSeq += 1;
     // A change naming no issuer (the resync after the change feed reconnected) may hide realm
     // changes as well: the realms are not current until its full load is done.
@@ -546,6 +575,35 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     } finally {
       timers.clearTimeout(handle);
     }
+  }
+
+  /** The run of {@link RolloverEngine.refreshAll} under way, which later calls join. */
+  let refreshingAll: Promise<RefreshResult[]> | undefined;
+
+  /** Refreshes every issuer with a metadata URL, forced, `concurrency` at a time (see refreshAll). */
+  async function refreshEvery(concurrency: number): Promise<RefreshResult[]> {
+    const loaded = engine.directory();
+    const issuers = (
+      loaded?.issuersCurrent === true ? loaded.records.issuers : await store.listIssuers()
+    ).filter((issuer) => issuer.metadataUrl !== null);
+    const results: RefreshResult[] = new Array<RefreshResult>(issuers.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < issuers.length) {
+        const index = next;
+        next += 1;
+        const issuer = issuers[index]!;
+        results[index] = await refresher
+          .refresh(issuer.id, { reason: 'manual' }, true)
+          .catch((error: unknown): RefreshResult => {
+            // A coded failure (the store unreachable a moment) is this issuer's; anything else is a bug.
+            if (!isClaimsgateError(error)) throw error;
+            return { issuerId: issuer.id, outcome: 'failure', code: error.code, alerts: [] };
+          });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, issuers.length) }, worker));
+    return results;
   }
 
   // --- the engine ----------------------------------------------------------
@@ -636,28 +694,16 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       const concurrency = checkSeconds('concurrency', refreshOptions.concurrency ?? 8, 1);
       if (!Number.isInteger(concurrency) || concurrency > MAX_REFRESH_ALL_CONCURRENCY)
         throw new TypeError(`concurrency must be a whole number from 1 to ${MAX_REFRESH_ALL_CONCURRENCY}.`);
-      const loaded = engine.directory();
-      const issuers = (
-        loaded?.issuersCurrent === true ? loaded.records.issuers : await store.listIssuers()
-      ).filter((issuer) => issuer.metadataUrl !== null);
-      const results: RefreshResult[] = new Array<RefreshResult>(issuers.length);
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < issuers.length) {
-          const index = next;
-          next += 1;
-          const issuer = issuers[index]!;
-          results[index] = await refresher
-            .refresh(issuer.id, { reason: 'manual' }, true)
-            .catch((error: unknown): RefreshResult => {
-              // A coded failure (the store unreachable a moment) is this issuer's; anything else is a bug.
-              if (!isClaimsgateError(error)) throw error;
-              return { issuerId: issuer.id, outcome: 'failure', code: error.code, alerts: [] };
-            });
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, issuers.length) }, worker));
-      return results;
+      // Single flight: a call made while a run is under way (a client that timed out and asked
+      // again, a second administrator) joins it. A run of its own would fetch again every issuer
+      // the first had done, with twice the fetches at once: each repeat a full round against every
+      // identity provider (security review 9).
+      if (refreshingAll !== undefined) return refreshingAll;
+      const run = refreshEvery(concurrency).finally(() => {
+        if (refreshingAll === run) refreshingAll = undefined;
+      });
+      refreshingAll = run;
+      return run;
     },
 
     addIssuer: createIssuerAdder({

@@ -13,11 +13,20 @@ import type { ClaimMappingRecord, IssuerRecord } from './model.js';
  * either (security review, round 6: NFC let the fullwidth label through).
  */
 
-/** The form labels are compared in: NFKC (compatibility forms folded: fullwidth, ligatures), lower case. */
+/**
+ * The form labels are compared in: NFKC (compatibility forms folded:
+ * fullwidth, ligatures), then case folded. JavaScript has no case folding,
+ * and lower case alone is not one: `ΑΣ` lower-cases to `ας` (a final sigma)
+ * while `ασ` stays, `straße` keeps its `ß` beside `strasse`, the dotless `ı`
+ * stays apart from `i` — yet each pair is one string upper-cased, as Java's
+ * `equalsIgnoreCase`, .NET's `OrdinalIgnoreCase` and SQL collations compare
+ * (security review 9). Lower, then upper, then lower again: every pair lower
+ * case matched still matches, and those upper case matches too.
+ */
 export function labelKey(label: string): string {
   let key = keys.get(label);
   if (key === undefined) {
-    key = label.normalize('NFKC').toLowerCase().normalize('NFKC');
+    key = label.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC');
     // Remembered, since every new issuer is checked against every label: at 10,000 issuers the
     // normalisation alone cost milliseconds per add. Bounded: cleared when full.
     if (keys.size >= LABEL_KEYS_REMEMBERED) keys.clear();

@@ -61,20 +61,23 @@ describe('commits synced or not', () => {
   };
 
   it('syncs a refresh that adds a key, moves one, or sets or clears a pending change; not one that records times', () => {
-    assert.equal(changesTrust(base), false, 'a 304 only records its times and ETag');
+    assert.equal(changesTrust(base, null), false, 'a 304 only records its times and ETag');
     assert.equal(
-      changesTrust({ ...base, updateKeys: [{ keyId: 'k', lastSeenInMetadataAt: at }] }),
+      changesTrust({ ...base, updateKeys: [{ keyId: 'k', lastSeenInMetadataAt: at }] }, null),
       false,
       'seeing a key again is bookkeeping',
     );
-    assert.equal(changesTrust({ ...base, updateKeys: [{ keyId: 'k', state: 'retiring' }] }), true);
+    assert.equal(changesTrust({ ...base, updateKeys: [{ keyId: 'k', state: 'retiring' }] }, null), true);
     assert.equal(
-      changesTrust({
-        ...base,
-        addKeys: [{ issuerId: 'i', certificateDer: Buffer.alloc(1), source: 'metadata' }],
-      }),
+      changesTrust(
+        {
+          ...base,
+          addKeys: [{ issuerId: 'i', certificateDer: Buffer.alloc(1), source: 'metadata' }],
+        },
+        null,
+      ),
       true,
     );
-    assert.equal(changesTrust({ ...base, pendingChange: null }), true, 'clearing a pending change');
+    assert.equal(changesTrust({ ...base, pendingChange: null }, null), true, 'clearing a pending change');
   });
 });

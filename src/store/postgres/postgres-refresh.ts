@@ -13,6 +13,7 @@ import {
   selectRefreshStateQuery,
   selectRefreshStatesQuery,
   selectSnapshotQuery,
+  selectSnapshotSignerQuery,
   snapshotColumns,
 } from '../queries/refresh-queries.js';
 import { keyFromRow, refreshStateFromRow, snapshotFromRow } from '../records.js';
@@ -60,16 +61,19 @@ export async function listRefreshStates(context: PostgresContext): Promise<Refre
  *   (see normalizeRefreshApplication), `CG_STORE_DUPLICATE` (a key added twice).
  */
 export async function applyRefresh(context: PostgresContext, application: RefreshApplication): Promise<void> {
-  await inTransaction(
-    context,
-    async (tx) => {
-      // The audit entries' default `at` is the transaction's instant, like every timestamp it writes.
-      const checked = normalizeRefreshApplication(application, tx.now);
-      await lockIssuer(tx, checked.issuerId);
-      await applyRefreshIn(tx, application);
-    },
-    changesTrust(application) ? 'synced' : 'bookkeeping',
-  );
+  await inTransaction(context, async (tx) => {
+    // The audit entries' default `at` is the transaction's instant, like every timestamp it writes.
+    const checked = normalizeRefreshApplication(application, tx.now);
+    await lockIssuer(tx, checked.issuerId);
+    // Judged under the issuer's lock, from the stored document's signer (see refresh-durability.ts);
+    // SET LOCAL holds for this transaction's commit, wherever in it it is set. Bookkeeping does not
+    // wait for its WAL record to reach the disk: a crash of the server may lose the last such commits,
+    // never a synced one, and loses no consistency.
+    const stored = await tx.first(selectSnapshotSignerQuery.bind(tx.sql, { issuerId: checked.issuerId }));
+    if (!changesTrust(application, stored?.signer_sha1 ?? null))
+      await tx.client.query('SET LOCAL synchronous_commit TO OFF');
+    await applyRefreshIn(tx, application);
+  });
 }
 
 /**

@@ -88,7 +88,6 @@ export async function insertAudit(
 export async function inTransaction<T>(
   context: PostgresContext,
   work: (transaction: Transaction) => Promise<T>,
-  durability: 'synced' | 'bookkeeping' = 'synced',
 ): Promise<T> {
   assertOpen(context);
   const taken = await takeConnection(context.pool, context.target);
@@ -110,9 +109,7 @@ export async function inTransaction<T>(
   let broken: unknown;
   let result: T;
   try {
-    // Bookkeeping (see refresh-durability.ts) does not wait for its WAL record to reach the disk:
-    // a crash of the server may lose the last such commits, never a synced one, and loses no consistency.
-    await client.query(durability === 'synced' ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit TO OFF');
+    await client.query('BEGIN');
     result = await work(transaction);
     for (const change of changes.values())
       await client.query(NOTIFY_SQL, [changePayload(context.origin, change)]);

@@ -15,6 +15,11 @@ export const selectSnapshotQuery = prepareQuery((sql: QueryBuilder, p: { issuerI
   sql.selectFrom('metadata_snapshots').selectAll().where('issuer_id', '=', p.issuerId),
 );
 
+/** The signer of the issuer's last-known-good document: what a refresh's durability is judged by (refresh-durability.ts). */
+export const selectSnapshotSignerQuery = prepareQuery((sql: QueryBuilder, p: { issuerId: string }) =>
+  sql.selectFrom('metadata_snapshots').select('signer_sha1').where('issuer_id', '=', p.issuerId),
+);
+
 /** Moves an issuer's next refresh (after a change of its settings, see rescheduleRefresh). */
 export const rescheduleRefreshQuery = prepareQuery(
   (sql: QueryBuilder, p: { issuerId: string; nextAttemptAt: Date }) =>

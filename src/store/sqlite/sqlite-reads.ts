@@ -5,6 +5,7 @@ import {
   selectRefreshStateQuery,
   selectRefreshStatesQuery,
   selectSnapshotQuery,
+  selectSnapshotSignerQuery,
 } from '../queries/refresh-queries.js';
 import type { AuditQuery } from '../store.js';
 import { normalizeAuditLimit, normalizeInstant } from '../validate-input.js';
@@ -22,6 +23,11 @@ export function listAudit(ctx: SqliteContext, query: AuditQuery): AuditEntry[] {
 export function findSnapshot(ctx: SqliteContext, issuerId: string): MetadataSnapshotRecord | undefined {
   const row = ctx.first(selectSnapshotQuery.bind(ctx.sql, { issuerId }));
   return row === undefined ? undefined : snapshotFromRow(row);
+}
+
+/** The signer of the issuer's last-known-good document; null for none, or an unsigned one. */
+export function findSnapshotSigner(ctx: SqliteContext, issuerId: string): string | null {
+  return ctx.first(selectSnapshotSignerQuery.bind(ctx.sql, { issuerId }))?.signer_sha1 ?? null;
 }
 
 export function findRefreshState(ctx: SqliteContext, issuerId: string): RefreshStateRecord | undefined {

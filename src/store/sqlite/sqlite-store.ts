@@ -68,7 +68,13 @@ import { activateOnUse, addKey, findKey, listKeys, setKeyState, touchKeyUse } fr
 import { migrateSqlite } from './sqlite-migrate.js';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './sqlite-migrations.js';
 import { decidePendingChange, findPendingChange, listPendingChanges } from './sqlite-pending-changes.js';
-import { findRefreshState, findSnapshot, listAudit, listRefreshStates } from './sqlite-reads.js';
+import {
+  findRefreshState,
+  findSnapshot,
+  findSnapshotSigner,
+  listAudit,
+  listRefreshStates,
+} from './sqlite-reads.js';
 import { createRealm, deleteRealm, findRealm, listRealms, updateRealm } from './sqlite-realms.js';
 import { applySqliteRefresh } from './sqlite-refresh.js';
 import { changesTrust } from '../refresh-durability.js';
@@ -94,6 +100,9 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
 }
 
 /** The change every session revocation broadcasts. */
+/** Whether a commit is flushed to the disk by itself (see {@link withoutSync}). */
+type Durability = 'synced' | 'bookkeeping';
+
 const SESSION_CHANGE: StoreChange = Object.freeze({ kind: 'session', issuerId: null });
 
 function closedError(): ClaimsgateError {
@@ -147,18 +156,21 @@ class SqliteStore implements Store {
    * listeners — only once it is committed, never for a rolled-back change.
    * `durability` is `'bookkeeping'` for a write that changes no trust and no
    * setting (see {@link withoutSync}); anything else is synced at its commit.
+   * Given as a function, it is judged from the store as it is right before
+   * the transaction, in the same synchronous step (nothing writes between).
    */
   #mutate<T>(
     work: (ctx: SqliteContext) => T,
     change: (result: T) => StoreChange | null,
-    durability: 'synced' | 'bookkeeping' = 'synced',
+    durability: Durability | ((ctx: SqliteContext) => Durability) = 'synced',
   ): Promise<T> {
     return settle(() => {
       this.#assertOpen();
       let result: T;
       try {
         const transaction = () => this.#db.transaction(() => work(this.#ctx)).immediate();
-        result = durability === 'synced' ? transaction() : withoutSync(this.#db, transaction);
+        const judged = typeof durability === 'function' ? durability(this.#ctx) : durability;
+        result = judged === 'synced' ? transaction() : withoutSync(this.#db, transaction);
       } catch (error) {
         throw sqliteStoreFailure(this.#db.name, error);
       }
@@ -423,7 +435,8 @@ class SqliteStore implements Store {
     await this.#mutate(
       (ctx) => applySqliteRefresh(ctx, application),
       (keysChanged) => ({ kind: keysChanged ? 'key' : 'refresh', issuerId: application.issuerId }),
-      changesTrust(application) ? 'synced' : 'bookkeeping',
+      (ctx) =>
+        changesTrust(application, findSnapshotSigner(ctx, application.issuerId)) ? 'synced' : 'bookkeeping',
     );
   }
 
