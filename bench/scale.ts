@@ -740,6 +740,17 @@ async function startRefreshesDone(
   return Math.max(0, lastRequestAt - from);
 }
 
+/** The health of a phase that did not run. */
+const NO_PROBES: Latency = {
+  samples: 0,
+  failed: 0,
+  notListening: 0,
+  p50Ms: null,
+  p99Ms: null,
+  maxMs: null,
+  peakRssMiB: null,
+};
+
 /** Runs every phase; never throws for a phase that failed or ran out of time (its status says so). */
 export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const log = (text: string): void => {
@@ -778,15 +789,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       farmRequests: 0,
       notModified: 0,
       rssMiB: null,
-      health: {
-        samples: 0,
-        failed: 0,
-        notListening: 0,
-        p50Ms: null,
-        p99Ms: null,
-        maxMs: null,
-        peakRssMiB: null,
-      },
+      health: NO_PROBES,
     },
     refresh: {
       wallSeconds: null,
@@ -795,15 +798,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       outcomes: {},
       failedByCode: {},
       rssMiB: null,
-      health: {
-        samples: 0,
-        failed: 0,
-        notListening: 0,
-        p50Ms: null,
-        p99Ms: null,
-        maxMs: null,
-        peakRssMiB: null,
-      },
+      health: NO_PROBES,
     },
     metrics: { bytes: null, ms: null },
     signIn: {
