@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { tokenXmlLimits } from '../src/tokens/parse-xml-token.js';
 import { readForm } from '../test/idp-sim/sim-helpers.js';
 import { CONTENT_SHAPES, hostileSignedToken } from './adversarial-shapes.js';
+import { positiveOption } from './bench-cli.js';
 
 const USAGE = `Usage: npm run bench -- attack [--seconds N] [--baseline N] [--clients N] [--shape NAME] [--max-token-bytes N]
   --seconds N          length of the attack, in seconds (default 20)
@@ -53,12 +54,8 @@ function readOptions(argv: string[]): Options | undefined {
     },
   });
   if (values.help === true) return undefined;
-  const number = (name: string, value: string | undefined, fallback: number): number => {
-    const parsed = value === undefined ? fallback : Number(value);
-    if (!Number.isFinite(parsed) || parsed <= 0 || parsed > 600)
-      throw new TypeError(`--${name} must be in (0, 600]`);
-    return parsed;
-  };
+  const number = (name: string, value: string | undefined, fallback: number): number =>
+    positiveOption(name, value, fallback, 600);
   const shape = (values.shape ?? 'attribute-heavy') as Options['shape'];
   if (!CONTENT_SHAPES.includes(shape)) throw new TypeError(`--shape: unknown shape ${values.shape}`);
   return {

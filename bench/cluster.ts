@@ -34,6 +34,7 @@ import {
   type BenchStore,
   type Gateway,
 } from './scale.js';
+import { formatCounts, numberOption, runPhasedBench } from './bench-cli.js';
 
 const USAGE = `Usage: npm run bench -- cluster [--instances N] [--seconds N] [--rate N] [--changes N] [--refresh-rounds N]
   --instances N       gateways on the one PostgreSQL schema (default 3)
@@ -163,18 +164,8 @@ function readOptions(argv: readonly string[]): ClusterOptions | undefined {
     },
   });
   if (values.help === true) return undefined;
-  const number = (
-    name: string,
-    value: string | undefined,
-    fallback: number,
-    min: number,
-    max: number,
-  ): number => {
-    const parsed = value === undefined ? fallback : Number(value);
-    if (!Number.isFinite(parsed) || parsed < min || parsed > max)
-      throw new TypeError(`--${name} must be in [${min}, ${max}]`);
-    return parsed;
-  };
+  const number = (name: string, value: string | undefined, fallback: number, min: number, max: number) =>
+    numberOption(name, value, fallback, { min, max });
   return {
     instances: Math.floor(number('instances', values.instances, 3, 2, 16)),
     seconds: number('seconds', values.seconds, 60, 1, 3600),
@@ -893,12 +884,7 @@ export async function runCluster(options: ClusterOptions): Promise<ClusterResult
 // ---------------------------------------------------------------- the report
 
 const ms = (value: number | null): string => (value === null ? '—' : value.toFixed(0));
-const counts = (record: Record<string, number>): string =>
-  Object.keys(record).length === 0
-    ? 'none'
-    : Object.entries(record)
-        .map(([key, value]) => `${key} ${value}`)
-        .join(', ');
+const counts = formatCounts;
 const yes = (value: boolean | null): string => (value === null ? '—' : value ? 'yes' : 'NO');
 
 /** The report of one run, for the terminal. */
@@ -967,19 +953,11 @@ export function formatClusterReport(result: ClusterResult): string {
 }
 
 export async function runClusterBench(argv: readonly string[]): Promise<void> {
-  const options = readOptions(argv);
-  if (options === undefined) {
-    console.log(USAGE);
-    return;
-  }
-  const stop = (): void => {
-    killChildren();
-    process.exit(130);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const result = await runCluster(options);
-  console.log(formatClusterReport(result));
-  console.log(`\n${JSON.stringify(result)}`);
-  if (Object.values(result.phases).some((value) => value.status !== 'ok')) process.exitCode = 1;
+  await runPhasedBench(argv, {
+    usage: USAGE,
+    readOptions,
+    run: runCluster,
+    format: formatClusterReport,
+    killChildren,
+  });
 }

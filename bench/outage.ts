@@ -10,6 +10,7 @@
 // most --max-sign-ins sign-ins and --seconds + 60 s in all. See docs/benchmarks.md.
 import { parseArgs } from 'node:util';
 import { startOutageGateway } from '../test/helpers/outage-gateway.js';
+import { positiveOption } from './bench-cli.js';
 
 const USAGE = `Usage: npm run bench -- outage [--seconds N] [--cut-seconds N] [--flap-ms N] [--rate N] [--concurrency N] [--max-sign-ins N]
   --seconds N        length of the sign-in load (default 40)
@@ -80,24 +81,18 @@ function readOptions(argv: readonly string[]): OutageOptions | undefined {
     },
   });
   if (values.help === true) return undefined;
-  const number = (name: string, value: string | undefined, fallback: number, max: number): number => {
-    const parsed = value === undefined ? fallback : Number(value);
-    if (!Number.isFinite(parsed) || parsed <= 0 || parsed > max)
-      throw new TypeError(`--${name} must be in (0, ${max}]`);
-    return parsed;
-  };
-  const seconds = number('seconds', values.seconds, 40, 600);
-  const cutSeconds = number('cut-seconds', values['cut-seconds'], 20, 600);
+  const seconds = positiveOption('seconds', values.seconds, 40, 600);
+  const cutSeconds = positiveOption('cut-seconds', values['cut-seconds'], 20, 600);
   if (cutSeconds >= seconds) throw new TypeError('--cut-seconds must be less than --seconds');
   return {
     seconds,
     cutSeconds,
     ...(values['flap-ms'] === undefined
       ? {}
-      : { flapMs: Math.floor(number('flap-ms', values['flap-ms'], 100, 60_000)) }),
-    rate: number('rate', values.rate, 8, 200),
-    concurrency: Math.floor(number('concurrency', values.concurrency, 8, 64)),
-    maxSignIns: Math.floor(number('max-sign-ins', values['max-sign-ins'], 1000, 20_000)),
+      : { flapMs: Math.floor(positiveOption('flap-ms', values['flap-ms'], 100, 60_000)) }),
+    rate: positiveOption('rate', values.rate, 8, 200),
+    concurrency: Math.floor(positiveOption('concurrency', values.concurrency, 8, 64)),
+    maxSignIns: Math.floor(positiveOption('max-sign-ins', values['max-sign-ins'], 1000, 20_000)),
   };
 }
 

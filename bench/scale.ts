@@ -29,6 +29,7 @@ import { createTokenValidator } from '../src/tokens/create-token-validator.js';
 import type { TrustedKey } from '../src/tokens/trust-snapshot.js';
 import { createTrustSnapshot } from '../src/trust/create-trust-snapshot.js';
 import { trustedKeyFromCertificate } from '../src/trust/trusted-key.js';
+import { formatCounts, positiveOption, runPhasedBench } from './bench-cli.js';
 import { buildBenchToken } from './make-token.js';
 import { measureSignIns, signedWresult, signIn, type SignInTarget } from './sign-in-client.js';
 import { measureAll } from './measure.js';
@@ -196,23 +197,20 @@ function readOptions(argv: readonly string[]): ScaleOptions | undefined {
     },
   });
   if (values.help === true) return undefined;
-  const number = (name: string, value: string | undefined, fallback: number, max: number): number => {
-    const parsed = value === undefined ? fallback : Number(value);
-    if (!Number.isFinite(parsed) || parsed <= 0 || parsed > max)
-      throw new TypeError(`--${name} must be in (0, ${max}]`);
-    return parsed;
-  };
   const store = values.store ?? 'sqlite';
   if (store !== 'sqlite' && store !== 'postgres') throw new TypeError('--store must be sqlite or postgres');
-  const issuers = Math.floor(number('issuers', values.issuers, 1000, 100_000));
+  const issuers = Math.floor(positiveOption('issuers', values.issuers, 1000, 100_000));
   return {
     issuers,
-    apiIssuers: Math.min(issuers, Math.floor(number('api-issuers', values['api-issuers'], issuers, 100_000))),
+    apiIssuers: Math.min(
+      issuers,
+      Math.floor(positiveOption('api-issuers', values['api-issuers'], issuers, 100_000)),
+    ),
     store,
-    phaseSeconds: number('phase-seconds', values['phase-seconds'], 300, 3600),
-    pool: Math.max(3, Math.floor(number('pool', values.pool, 200, 10_000))),
-    concurrency: Math.floor(number('concurrency', values.concurrency, 8, 256)),
-    validateSeconds: number('validate-seconds', values['validate-seconds'], 3, 600),
+    phaseSeconds: positiveOption('phase-seconds', values['phase-seconds'], 300, 3600),
+    pool: Math.max(3, Math.floor(positiveOption('pool', values.pool, 200, 10_000))),
+    concurrency: Math.floor(positiveOption('concurrency', values.concurrency, 8, 256)),
+    validateSeconds: positiveOption('validate-seconds', values['validate-seconds'], 3, 600),
     fromSource: values['from-source'] === true,
   };
 }
@@ -1067,12 +1065,7 @@ const fixed = (value: number | null, digits = 1): string =>
   value === null
     ? '—'
     : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const counts = (record: Record<string, number>): string =>
-  Object.keys(record).length === 0
-    ? 'none'
-    : Object.entries(record)
-        .map(([key, value]) => `${key} ${value}`)
-        .join(', ');
+const counts = formatCounts;
 const ratioOf = (value: number | null, base: number | null): string =>
   value === null || base === null || base === 0 ? '—' : `${fixed(value / base, 2)}×`;
 const latency = (value: Latency): string =>
@@ -1117,20 +1110,11 @@ export function formatScaleReport(result: ScaleResult): string {
 }
 
 export async function runScaleBench(argv: readonly string[]): Promise<void> {
-  const options = readOptions(argv);
-  if (options === undefined) {
-    console.log(USAGE);
-    return;
-  }
-  const stop = (): void => {
-    killChildren();
-    process.exit(130);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const result = await runScale(options);
-  console.log(formatScaleReport(result));
-  console.log(`\n${JSON.stringify(result)}`);
-  const broken = Object.entries(result.phases).filter(([, value]) => value.status !== 'ok');
-  if (broken.length > 0) process.exitCode = 1;
+  await runPhasedBench(argv, {
+    usage: USAGE,
+    readOptions,
+    run: runScale,
+    format: formatScaleReport,
+    killChildren,
+  });
 }
