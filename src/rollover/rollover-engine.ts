@@ -1,4 +1,5 @@
 import { ClaimsgateError, isClaimsgateError } from '../lib/errors.js';
+import { mapLimited } from '../lib/map-limited.js';
 import type {
   Actor,
   ClaimMappingRecord,
@@ -586,24 +587,13 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     const issuers = (
       loaded?.issuersCurrent === true ? loaded.records.issuers : await store.listIssuers()
     ).filter((issuer) => issuer.metadataUrl !== null);
-    const results: RefreshResult[] = new Array<RefreshResult>(issuers.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < issuers.length) {
-        const index = next;
-        next += 1;
-        const issuer = issuers[index]!;
-        results[index] = await refresher
-          .refresh(issuer.id, { reason: 'manual' }, true)
-          .catch((error: unknown): RefreshResult => {
-            // A coded failure (the store unreachable a moment) is this issuer's; anything else is a bug.
-            if (!isClaimsgateError(error)) throw error;
-            return { issuerId: issuer.id, outcome: 'failure', code: error.code, alerts: [] };
-          });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, issuers.length) }, worker));
-    return results;
+    return mapLimited(issuers, concurrency, (issuer) =>
+      refresher.refresh(issuer.id, { reason: 'manual' }, true).catch((error: unknown): RefreshResult => {
+        // A coded failure (the store unreachable a moment) is this issuer's; anything else is a bug.
+        if (!isClaimsgateError(error)) throw error;
+        return { issuerId: issuer.id, outcome: 'failure', code: error.code, alerts: [] };
+      }),
+    );
   }
 
   // --- the engine ----------------------------------------------------------

@@ -13,6 +13,7 @@ import { createTrustSnapshot, patchTrustSnapshot } from '../trust/create-trust-s
 import { createCertificateCache } from '../trust/certificate-cache.js';
 import { buildIssuerTrust, buildTrustSnapshot } from '../trust/trust-from-records.js';
 import type { Logger } from './structured-log.js';
+import { mapLimited } from '../lib/map-limited.js';
 
 /**
  * The store's records as last loaded: the in-memory directory the engine,
@@ -348,16 +349,7 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
 
   /** Reads the issuers and patches them in; false when the reads collide with the directory (a full load is needed). */
   async function loadSome(ids: readonly string[]): Promise<boolean> {
-    const reads: IssuerRead[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < ids.length) {
-        const id = ids[next]!;
-        next += 1;
-        reads.push(await readIssuer(id));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PARTIAL_READ_CONCURRENCY, ids.length) }, worker));
+    const reads = await mapLimited(ids, PARTIAL_READ_CONCURRENCY, readIssuer);
     // An issuer URI, name or e-mail domain now held by an issuer this batch did not read (one
     // renamed and another given its old URI, changes whose notices are still
     // to come): the directory cannot be patched consistently; read it all.

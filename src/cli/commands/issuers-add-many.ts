@@ -13,6 +13,7 @@ import { EXIT, renderTable, toJson, type CliIo } from '../output.js';
 import { readSource } from '../read-source.js';
 import { checkMetadataIssuer } from './issuers-add.js';
 import type { StoreOptions } from './store-options.js';
+import { mapLimited } from '../../lib/map-limited.js';
 
 /** The options of `issuers add-many`. */
 export interface IssuersAddManyOptions extends StoreOptions {
@@ -142,25 +143,6 @@ async function checkEntry(io: CliIo, entry: Entry, options: IssuersAddManyOption
   } catch (error) {
     return { entry, ok: false, error: asError(error) };
   }
-}
-
-/** Runs `work` on every item, at most `limit` at a time, keeping the items' order in the results. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 function parseConcurrency(text: string): number {
