@@ -6,9 +6,34 @@ import { relative } from 'node:path';
 
 const MAX_ERROR_LINES = 12;
 
+/** Any value as text, whatever it is: an object without a prototype has no String(). */
+function textOf(value) {
+  if (typeof value === 'string') return value;
+  try {
+    return String(value);
+  } catch {
+    try {
+      return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+}
+
 function errorText(error) {
   const cause = error?.cause ?? error;
-  const text = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause?.message ?? cause);
+  // An error node could not pass from the test's process (an assertion on values it cannot copy) arrives as {}.
+  if (
+    cause !== null &&
+    typeof cause === 'object' &&
+    Object.keys(cause).length === 0 &&
+    !(cause instanceof Error)
+  )
+    return '#       (the error did not reach the runner whole: run this file alone to see it)';
+  const text =
+    cause instanceof Error || typeof cause?.stack === 'string'
+      ? textOf(cause.stack ?? cause.message)
+      : textOf(cause?.message ?? cause);
   const lines = text.split('\n');
   const shown = lines.slice(0, MAX_ERROR_LINES);
   if (lines.length > shown.length) shown.push(`… ${lines.length - shown.length} more line(s)`);

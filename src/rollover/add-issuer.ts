@@ -3,6 +3,7 @@ import { isErrorCode } from '../lib/error-codes.js';
 import type { Actor, IssuerRecord, NewAuditEntry, NewIssuer } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { Alert } from './alerts.js';
+import type { FiredAlerts } from './engine-alerts.js';
 import type { RefreshResult } from './issuer-refresher.js';
 import { planRefresh, type RefreshAttempt, type RefreshError, type RefreshPlan } from './plan-refresh.js';
 
@@ -21,7 +22,7 @@ export interface IssuerAdderOptions {
   readonly graceSeconds: number;
   readonly retryBaseSeconds: number;
   /** Expires keys and fires the issuer's alerts; called holding the issuer's lock. */
-  readonly fireAlertsLocked: (issuer: IssuerRecord, planned: readonly Alert[]) => Promise<Alert[]>;
+  readonly fireAlertsLocked: (issuer: IssuerRecord, planned: readonly Alert[]) => Promise<FiredAlerts>;
   /** Rebuilds the in-memory trust. */
   /** Reads these issuers into the in-memory trust again. */
   readonly reload: (issuerIds: readonly string[]) => Promise<void>;
@@ -92,7 +93,10 @@ export function createIssuerAdder(
     const planned = plan!;
     options.counts[planned.outcome] += 1;
     const alerts =
-      (await store.withRefreshLock(issuer.id, () => options.fireAlertsLocked(issuer, planned.alerts))) ?? [];
+      (await store.withRefreshLock(
+        issuer.id,
+        async () => (await options.fireAlertsLocked(issuer, planned.alerts)).alerts,
+      )) ?? [];
     await options.reload([issuer.id]);
     return { issuer, result: { issuerId: issuer.id, outcome: planned.outcome, alerts } };
   };

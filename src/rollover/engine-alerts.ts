@@ -18,10 +18,18 @@ export interface EngineAlertsOptions {
   readonly reload: (issuerIds: readonly string[]) => Promise<void>;
 }
 
+/** What {@link EngineAlerts.fireLocked} did. */
+export interface FiredAlerts {
+  /** The alerts fired (new ones only). */
+  readonly alerts: Alert[];
+  /** Keys it expired: their issuer's keys must be read again. */
+  readonly keysExpired: number;
+}
+
 /** The engine's alerting: key expiry and alerts evaluated and fired once, under each issuer's lock. */
 export interface EngineAlerts {
   /** Expires keys, evaluates the issuer's alerts from fresh records and fires new ones. The caller holds the issuer's lock. */
-  fireLocked(issuer: IssuerRecord, planned: readonly Alert[]): Promise<Alert[]>;
+  fireLocked(issuer: IssuerRecord, planned: readonly Alert[]): Promise<FiredAlerts>;
   /**
    * Evaluates every issuer's alerts from the loaded records (or only these
    * issuers', after a change that touched them) and fires the new ones,
@@ -43,12 +51,13 @@ export function createEngineAlerts(options: EngineAlertsOptions): EngineAlerts {
   /**
    * Expires the issuer's usable keys whose certificate has passed its
    * notAfter (manual keys, and metadata keys between refreshes), keeping
-   * the last usable one; returns the `key-expired` alerts. The caller holds
-   * the issuer's lock.
+   * the last usable one; returns the `key-expired` alerts, the keys expired
+   * and the issuer's keys as they are after. The caller holds the issuer's lock.
    */
-  async function expireKeysLocked(issuer: IssuerRecord): Promise<readonly Alert[]> {
+  async function expireKeysLocked(issuer: IssuerRecord) {
     const at = now();
-    const plan = planKeyExpiry(issuer, await store.listKeys(issuer.id), at);
+    const keys = await store.listKeys(issuer.id);
+    const plan = planKeyExpiry(issuer, keys, at);
     for (const key of plan.expire) {
       await store.setKeyState(
         key.id,
@@ -66,16 +75,22 @@ export function createEngineAlerts(options: EngineAlertsOptions): EngineAlerts {
         keys: plan.expire.map((key) => keyLabel(key)),
       });
     }
-    return plan.alerts;
+    // Read again only when something expired: one read of the keys per refresh, not two.
+    return {
+      alerts: plan.alerts,
+      expired: plan.expire.length,
+      keys: plan.expire.length === 0 ? keys : await store.listKeys(issuer.id),
+    };
   }
 
   /** Expires keys, evaluates the issuer's alerts from fresh records and fires new ones. The caller holds the issuer's lock. */
-  async function fireAlertsLocked(issuer: IssuerRecord, planned: readonly Alert[]): Promise<Alert[]> {
+  async function fireAlertsLocked(issuer: IssuerRecord, planned: readonly Alert[]): Promise<FiredAlerts> {
     const expiry = await expireKeysLocked(issuer);
-    const [keys, state] = await Promise.all([store.listKeys(issuer.id), store.getRefreshState(issuer.id)]);
+    const { keys } = expiry;
+    const state = await store.getRefreshState(issuer.id);
     const alerts = [
       ...planned,
-      ...expiry,
+      ...expiry.alerts,
       ...evaluateAlerts({
         issuers: [issuer],
         keys,
@@ -85,7 +100,7 @@ export function createEngineAlerts(options: EngineAlertsOptions): EngineAlerts {
         labelConflicts: loader.records().labelConflicts(),
       }),
     ];
-    return dispatcher.dispatch(issuer.id, alerts);
+    return { alerts: await dispatcher.dispatch(issuer.id, alerts), keysExpired: expiry.expired };
   }
 
   async function checkAlerts(issuerIds?: readonly string[]): Promise<Alert[]> {
@@ -123,7 +138,9 @@ export function createEngineAlerts(options: EngineAlertsOptions): EngineAlerts {
       // Under the issuer's lock so that instances sharing the store fire once;
       // when it is held, the holder fires them (or the next check does).
       const done = await store.withRefreshLock(issuer.id, () =>
-        expiring ? fireAlertsLocked(issuer, []) : dispatcher.dispatch(issuer.id, mine),
+        expiring
+          ? fireAlertsLocked(issuer, []).then((fired) => fired.alerts)
+          : dispatcher.dispatch(issuer.id, mine),
       );
       if (done !== undefined) fired.push(...done);
       if (expiring && done !== undefined) expired.push(issuer.id);

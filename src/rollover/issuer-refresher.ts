@@ -1,6 +1,7 @@
 import type { IssuerRecord, RefreshStateRecord, StoreChange } from '../store/model.js';
 import type { Store } from '../store/store.js';
 import type { Alert } from './alerts.js';
+import type { FiredAlerts } from './engine-alerts.js';
 import type { RefreshTrigger } from './plan-refresh.js';
 import { MIN_SCHEDULE_MS, type EngineTimers } from './refresh-scheduler.js';
 import { runRefresh } from './run-refresh.js';
@@ -41,9 +42,14 @@ export interface IssuerRefresherOptions {
   /** The signal that aborts fetches when the engine stops, as it is when a refresh begins. */
   readonly signal: () => AbortSignal;
   /** Expires keys and fires the issuer's alerts; called holding the issuer's lock. */
-  readonly fireAlertsLocked: (issuer: IssuerRecord, planned: readonly Alert[]) => Promise<Alert[]>;
-  /** Reads these issuers into the in-memory trust again; called after every refresh (of that issuer only). */
-  readonly reload: (issuerIds: readonly string[]) => Promise<void>;
+  readonly fireAlertsLocked: (issuer: IssuerRecord, planned: readonly Alert[]) => Promise<FiredAlerts>;
+  /**
+   * Reads these issuers into the in-memory trust again; called after every
+   * refresh (of that issuer only). `keysMoved` false: the refresh added,
+   * moved and expired no key, and only the issuer's refresh state (and
+   * pending change) need reading.
+   */
+  readonly reload: (issuerIds: readonly string[], keysMoved: boolean) => Promise<void>;
   /** Refreshes counted by outcome. */
   readonly counts: Record<RefreshResult['outcome'], number>;
 }
@@ -156,6 +162,8 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
     const calledAt = now().getTime();
     // The last attempt on record when this refresh found the lock held (null: none yet).
     let seenAttemptAt: number | null = null;
+    // Whether this refresh added, moved or expired a key; any outcome but a refresh made here says yes.
+    let keysMoved = true;
     const attempt = (afterWaiting: boolean) =>
       store.withRefreshLock(issuerId, async (): Promise<RefreshResult> => {
         const issuer = await store.getIssuer(issuerId);
@@ -172,7 +180,7 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
             return { issuerId, outcome: 'deferred', alerts: [] };
         }
         if (issuer.metadataUrl === null) {
-          return { issuerId, outcome: 'skipped', alerts: await fireAlertsLocked(issuer, []) };
+          return { issuerId, outcome: 'skipped', alerts: (await fireAlertsLocked(issuer, [])).alerts };
         }
         if (!force && notDue(trigger, await store.getRefreshState(issuerId), now().getTime())) {
           return { issuerId, outcome: 'skipped', alerts: [] };
@@ -207,7 +215,7 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
           const moved = await store.getIssuer(issuerId);
           if (moved === undefined || tries >= 3) return { issuerId, outcome: 'skipped', alerts: [] };
           if (moved.metadataUrl === null)
-            return { issuerId, outcome: 'skipped', alerts: await fireAlertsLocked(moved, []) };
+            return { issuerId, outcome: 'skipped', alerts: (await fireAlertsLocked(moved, [])).alerts };
           current = { ...moved, metadataUrl: moved.metadataUrl };
           plan = await run(current);
         }
@@ -225,7 +233,13 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
           keysChanged: plan.application.updateKeys.filter((update) => update.state !== undefined).length,
           nextAttemptAt: state.nextAttemptAt?.toISOString(),
         });
-        const alerts = await fireAlertsLocked(current, plan.alerts);
+        const fired = await fireAlertsLocked(current, plan.alerts);
+        const { addKeys, updateKeys } = plan.application;
+        keysMoved =
+          fired.keysExpired > 0 ||
+          addKeys.length > 0 ||
+          updateKeys.some((update) => update.state !== undefined);
+        const alerts = fired.alerts;
         return {
           issuerId,
           outcome: plan.outcome,
@@ -250,7 +264,7 @@ export function createIssuerRefresher(options: IssuerRefresherOptions): IssuerRe
     }
     const result: RefreshResult = locked ?? { issuerId, outcome: 'deferred', alerts: [] };
     options.counts[result.outcome] += 1;
-    await options.reload([issuerId]);
+    await options.reload([issuerId], keysMoved);
     return result;
   }
 

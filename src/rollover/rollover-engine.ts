@@ -357,9 +357,9 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     allowHttp: options.allowHttp ?? false,
     signal: () => stopController.signal,
     fireAlertsLocked: (issuer, planned) => alerts.fireLocked(issuer, planned),
-    reload: (issuerIds) => {
+    reload: (issuerIds, keysMoved) => {
       for (const issuerId of issuerIds) refresherLoads.set(issuerId, notices);
-      return reloadIssuers(issuerIds);
+      return keysMoved ? reloadIssuers(issuerIds) : loader.reloadRefreshStates(issuerIds);
     },
     counts: counts.refreshes,
   });
@@ -406,11 +406,16 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     });
   }
 
-  /** What the changes gathered since the last debounced reload touched. */
-  let changed: { all: boolean; realms: boolean; issuerIds: Set<string> } = {
+  /**
+   * What the changes gathered since the last debounced reload touched:
+   * issuers to read in full, and issuers of which a refresh that moved no key
+   * changed only the refresh state (and pending change).
+   */
+  let changed: { all: boolean; realms: boolean; issuerIds: Set<string>; stateIds: Set<string> } = {
     all: false,
     realms: false,
     issuerIds: new Set(),
+    stateIds: new Set(),
   };
 
   /**
@@ -420,21 +425,26 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
    */
   function reloadChanged(): Promise<unknown> {
     const gathered = changed;
-    const { all, realms, issuerIds } = gathered;
-    changed = { all: false, realms: false, issuerIds: new Set() };
+    const { all, realms, issuerIds, stateIds } = gathered;
+    changed = { all: false, realms: false, issuerIds: new Set(), stateIds: new Set() };
     if (all)
       return loadingChanges(reloadRecords)
         .catch(retryLater(gathered))
         .then(() => checkAlerts());
     const ids = [...issuerIds];
+    const statesOnly = [...stateIds].filter((id) => !issuerIds.has(id));
     return loadingChanges(() =>
       Promise.all([
         realms ? loader.reloadRealms() : undefined,
         ids.length === 0 ? undefined : reloadIssuers(ids),
+        statesOnly.length === 0 ? undefined : loader.reloadRefreshStates(statesOnly),
       ]),
     )
       .catch(retryLater(gathered))
-      .then(() => (ids.length === 0 ? undefined : alerts.checkAll(ids)));
+      .then(() => {
+        const checked = [...ids, ...statesOnly];
+        return checked.length === 0 ? undefined : alerts.checkAll(checked);
+      });
   }
 
   /**
@@ -446,6 +456,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       changed.all ||= gathered.all;
       changed.realms ||= gathered.realms;
       for (const id of gathered.issuerIds) changed.issuerIds.add(id);
+      for (const id of gathered.stateIds) changed.stateIds.add(id);
       if (running && debounceHandle === undefined)
         debounceHandle = timers.setTimeout(
           () => {
@@ -501,6 +512,9 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
       issuersChangedAt = changeSeq;
     if (change.kind === 'realm') changed.realms = true;
     else if (change.issuerId === null) changed.all = true;
+    // A refresh that added and moved no key (`key` says it did) changed the refresh state, the
+    // pending change, the stored document and when keys were last seen: only the first two are trust.
+    else if (change.kind === 'refresh') changed.stateIds.add(change.issuerId);
     else changed.issuerIds.add(change.issuerId);
     if (!running || debounceHandle !== undefined) return;
     debounceHandle = timers.setTimeout(() => {

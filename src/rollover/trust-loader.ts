@@ -8,10 +8,10 @@ import type {
   RefreshStateRecord,
 } from '../store/model.js';
 import type { Store } from '../store/store.js';
-import type { TrustSnapshot } from '../tokens/trust-snapshot.js';
+import type { TrustSnapshot, TrustedIssuer, TrustedKey } from '../tokens/trust-snapshot.js';
 import { createTrustSnapshot, patchTrustSnapshot } from '../trust/create-trust-snapshot.js';
 import { createCertificateCache } from '../trust/certificate-cache.js';
-import { buildIssuerTrust, buildTrustSnapshot } from '../trust/trust-from-records.js';
+import { buildIssuerTrust, buildTrustedIssuer, buildTrustSnapshot } from '../trust/trust-from-records.js';
 import type { Logger } from './structured-log.js';
 import { mapLimited } from '../lib/map-limited.js';
 
@@ -23,7 +23,11 @@ import { mapLimited } from '../lib/map-limited.js';
 export interface LoadedRecords {
   /** Every issuer, in the store's order (issuers added since the last full load last). */
   readonly issuers: readonly IssuerRecord[];
-  /** Every key of every issuer, any state. */
+  /**
+   * Every key of every issuer, any state. What a refresh notes on a key it
+   * did not add or move (`lastSeenInMetadataAt`) is as of the issuer's last
+   * full read: a refresh that changed no key reloads its refresh state only.
+   */
   readonly keys: readonly KeyRecord[];
   readonly states: ReadonlyMap<string, RefreshStateRecord>;
   /** Claim mappings, for the alerts that read them (labels shared between issuers) and the sign-in path. */
@@ -64,6 +68,14 @@ export interface TrustLoader {
    * batch touching a large share of the issuers becomes a full load.
    */
   reloadIssuers(issuerIds: Iterable<string>): Promise<void>;
+  /**
+   * Reads only these issuers' refresh state and pending change and puts
+   * each issuer back in the snapshot with the keys it holds: what a refresh
+   * that added and moved no key changed (a 304, a failure, a document held
+   * for an administrator). An issuer whose full read is asked for in the
+   * same batch, or that is not in the directory yet, is read in full.
+   */
+  reloadRefreshStates(issuerIds: Iterable<string>): Promise<void>;
   /** Reads the realms again (realm changes touch no trust). */
   reloadRealms(): Promise<void>;
   records(): LoadedRecords;
@@ -107,6 +119,8 @@ interface LoadRequest {
   full: boolean;
   realms: boolean;
   readonly issuerIds: Set<string>;
+  /** Issuers of which only the refresh state and pending change are read. */
+  readonly stateIds: Set<string>;
   waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
 }
 
@@ -419,6 +433,34 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
     return true;
   }
 
+  /** Reads the issuers' refresh states and pending changes and patches them in, each issuer with the keys it holds. */
+  async function loadStates(ids: readonly string[]): Promise<void> {
+    const reads = await mapLimited(ids, PARTIAL_READ_CONCURRENCY, async (id) => {
+      const [state, pending] = await Promise.all([store.getRefreshState(id), store.getPendingChange(id)]);
+      return { id, state, pending };
+    });
+    // Changed in place, in this one synchronous step (see makeView).
+    const put: { issuer: TrustedIssuer; keys: readonly TrustedKey[] }[] = [];
+    const patched: string[] = [];
+    for (const read of reads) {
+      const issuer = issuers.get(read.id);
+      if (issuer === undefined) continue; // removed by a load of this batch
+      if (read.state === undefined) states.delete(read.id);
+      else states.set(read.id, read.state);
+      if (read.pending === undefined) pendingChanges.delete(read.id);
+      else pendingChanges.set(read.id, read.pending);
+      put.push({
+        issuer: buildTrustedIssuer({ issuer, refreshState: read.state, pendingChange: read.pending }),
+        keys: current.keysForIssuer(issuer.issuerUri),
+      });
+      patched.push(read.id);
+    }
+    current = patchTrustSnapshot(current, { remove: [], put, builtAt: now() });
+    version += 1;
+    loads += 1;
+    options.onLoaded?.(view, patched);
+  }
+
   async function loadRealms(): Promise<void> {
     realms = await store.listRealms();
   }
@@ -435,12 +477,18 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
         const request = queued;
         queued = undefined;
         try {
+          // An issuer not in the directory yet (added a moment ago) is read in full.
+          for (const id of request.stateIds) if (!issuers.has(id)) request.issuerIds.add(id);
           const ids = [...request.issuerIds];
           const full = request.full || ids.length > Math.max(FULL_LOAD_MIN, issuers.size * FULL_LOAD_SHARE);
+          const stateIds = [...request.stateIds].filter((id) => !request.issuerIds.has(id));
           if (full) await loadAll();
           else {
             if (request.realms) await loadRealms();
-            if (ids.length > 0 && !(await loadSome(ids))) await loadAll();
+            // A full load, when a partial one collides with the directory, covers the states too.
+            const collided = ids.length > 0 && !(await loadSome(ids));
+            if (collided) await loadAll();
+            else if (stateIds.length > 0) await loadStates(stateIds);
           }
           for (const waiter of request.waiters) waiter.resolve();
         } catch (error) {
@@ -452,12 +500,18 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
     }
   }
 
-  function request(shape: { full?: boolean; realms?: boolean; issuerIds?: Iterable<string> }): Promise<void> {
-    queued ??= { full: false, realms: false, issuerIds: new Set(), waiters: [] };
+  function request(shape: {
+    full?: boolean;
+    realms?: boolean;
+    issuerIds?: Iterable<string>;
+    stateIds?: Iterable<string>;
+  }): Promise<void> {
+    queued ??= { full: false, realms: false, issuerIds: new Set(), stateIds: new Set(), waiters: [] };
     const into = queued;
     into.full ||= shape.full === true;
     into.realms ||= shape.realms === true;
     for (const id of shape.issuerIds ?? []) into.issuerIds.add(id);
+    for (const id of shape.stateIds ?? []) into.stateIds.add(id);
     const done = new Promise<void>((resolve, reject) => into.waiters.push({ resolve, reject }));
     if (!pumping) void pump();
     return done;
@@ -466,6 +520,7 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
   return {
     reload: () => request({ full: true }),
     reloadIssuers: (issuerIds) => request({ issuerIds }),
+    reloadRefreshStates: (stateIds) => request({ stateIds }),
     reloadRealms: () => request({ realms: true }),
     records: () => view,
     snapshot: () => current,

@@ -257,29 +257,61 @@ export function patchTrustSnapshot(base: TrustSnapshot, patch: TrustSnapshotPatc
   }
   // An issuer put twice is put as it is the second time.
   const lastPut = new Map(patch.put.map((entry) => [entry.issuer.issuer, entry]));
-  const arriving = [...lastPut.values()].map((entry) => entryOf(entry.issuer, entry.keys));
-  const leaving = new Set([...patch.remove, ...arriving.map((entry) => entry.issuer.issuer)]);
-  const departed: IssuerEntry[] = [];
+  const removed = new Set(patch.remove);
   const entryChanges = new Map<string, IssuerEntry | typeof REMOVED>();
   const templates = new Map(parts.templates);
-  for (const uri of leaving) {
+  // What changes in the lookups across issuers: only the keys of issuers whose keys changed. An
+  // issuer put back with the very keys it holds (a refresh that changed only its refresh state)
+  // keeps its entry's lookups and touches no cross-issuer list — those lists are long when many
+  // issuers share a key (every tenant of a multi-tenant issuer), and copying them on each refresh
+  // made a refresh cost in proportion to the issuers sharing its keys.
+  const arriving: IssuerEntry[] = [];
+  const departed: IssuerEntry[] = [];
+  const rekeyed = new Set<string>();
+  for (const uri of removed) {
     const old = parts.entries.get(uri);
-    if (old !== undefined) departed.push(old);
-    entryChanges.set(uri, REMOVED);
+    if (old === undefined) continue;
+    departed.push(old);
+    rekeyed.add(uri);
+  }
+  for (const [uri, put] of lastPut) {
+    const old = parts.entries.get(uri);
+    const sameKeys = old !== undefined && !removed.has(uri) && sameKeyObjects(old.keys, put.keys);
+    const entry = sameKeys
+      ? { issuer: put.issuer, keys: old.keys, by: old.by }
+      : entryOf(put.issuer, put.keys);
+    if (!sameKeys) {
+      if (old !== undefined && !removed.has(uri)) departed.push(old);
+      arriving.push(entry);
+      rekeyed.add(uri);
+    }
+    entryChanges.set(uri, entry);
+  }
+  for (const uri of removed) {
+    if (!lastPut.has(uri)) entryChanges.set(uri, REMOVED);
     templates.delete(uri);
   }
-  for (const entry of arriving) {
-    entryChanges.set(entry.issuer.issuer, entry);
-    if (TENANT_PLACEHOLDER.test(entry.issuer.issuer))
-      templates.set(entry.issuer.issuer, {
-        pattern: compileTemplate(entry.issuer.issuer),
-        issuer: entry.issuer,
-      });
+  for (const [uri, put] of lastPut) {
+    templates.delete(uri);
+    if (TENANT_PLACEHOLDER.test(uri))
+      templates.set(uri, { pattern: compileTemplate(uri), issuer: put.issuer });
   }
   const across = {} as Record<KeyIdentifier, LayeredMap<string, readonly TrustedKey[]>>;
   for (const kind of KEY_IDENTIFIERS)
-    across[kind] = parts.across[kind].with(
-      acrossChanges(parts.across[kind], kind, leaving, arriving, departed),
-    );
+    across[kind] =
+      rekeyed.size === 0
+        ? parts.across[kind]
+        : parts.across[kind].with(acrossChanges(parts.across[kind], kind, rekeyed, arriving, departed));
   return snapshotFrom({ entries: parts.entries.with(entryChanges), templates, across }, builtAt);
+}
+
+/** Whether `put` holds exactly the usable keys of `held`, the same objects in the same order. */
+function sameKeyObjects(held: readonly TrustedKey[], put: readonly TrustedKey[]): boolean {
+  let index = 0;
+  for (const key of put) {
+    if (!USABLE_KEY_STATES.has(key.state)) continue;
+    if (held[index] !== key) return false;
+    index += 1;
+  }
+  return index === held.length;
 }

@@ -82,18 +82,7 @@ export function buildIssuerTrust(
   const cache = options.certificates;
   const parse = cache === undefined ? parseCertificateDer : (der: Uint8Array) => cache.parse(der);
   const { issuer } = records;
-  const trusted = trustedIssuer(
-    issuer.issuerUri,
-    {
-      allowedTenants: issuer.allowedTenants,
-      allowSha1: issuer.allowSha1,
-      requireSignedAssertion: issuer.requireSignedAssertion,
-    },
-    {
-      lastRefresh: lastRefreshOf(issuer, records.refreshState),
-      pendingChange: pendingOf(records.pendingChange),
-    },
-  );
+  const trusted = buildTrustedIssuer(records);
   const keys: TrustedKey[] = [];
   for (const key of records.keys) {
     // Unusable keys would be left out of the lookups anyway; skipping them
@@ -118,6 +107,27 @@ export function buildIssuerTrust(
     }
   }
   return { issuer: trusted, keys };
+}
+
+/**
+ * The issuer as the validators see it — its policy, last refresh and the
+ * change it holds for an administrator — without its keys: what a load of
+ * an issuer's refresh state alone puts back with the keys it had.
+ */
+export function buildTrustedIssuer(records: Omit<IssuerRecords, 'keys'>): TrustedIssuer {
+  const { issuer } = records;
+  return trustedIssuer(
+    issuer.issuerUri,
+    {
+      allowedTenants: issuer.allowedTenants,
+      allowSha1: issuer.allowSha1,
+      requireSignedAssertion: issuer.requireSignedAssertion,
+    },
+    {
+      lastRefresh: lastRefreshOf(issuer, records.refreshState),
+      pendingChange: pendingOf(records.pendingChange),
+    },
+  );
 }
 
 /** A pending change as the validators see it: only while it waits for a decision. */

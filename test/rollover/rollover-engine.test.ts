@@ -284,7 +284,19 @@ describe('the rollover engine against a live metadata server and a SQLite store'
       await new Promise((resolve) => setTimeout(resolve, 200));
       const before = bench.engine.metrics().reloads;
       bench.advance(61);
+      const listKeys = bench.store.listKeys.bind(bench.store);
+      let keyReads = 0;
+      bench.store.listKeys = (issuerId) => {
+        keyReads += 1;
+        return listKeys(issuerId);
+      };
       assert.equal((await bench.engine.refreshIssuer('contoso', { force: true })).outcome, 'not-modified');
+      assert.equal(
+        keyReads,
+        2,
+        'the keys read for the plan and for the alerts; the load after reads the refresh state',
+      );
+      assert.equal(bench.engine.snapshot().findIssuer(ISSUER)?.lastRefresh?.outcome, 'not-modified');
       // Past the change debounce (50 ms): a second load of the issuer would have run by now.
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(
@@ -580,6 +592,12 @@ describe('the rollover engine and expired certificates', () => {
       const result = await bench.engine.refreshIssuer('contoso', { reason: 'schedule' });
       assert.equal(result.outcome, 'not-modified');
       assert.deepEqual(await keyStates(bench), { 'CN=short-lived': 'expired', 'CN=signing B': 'active' });
+      // A refresh that expired a key loads the issuer's keys, not only its refresh state.
+      assert.equal(
+        bench.engine.snapshot().keysBySha1(sha1Of(shortLived)).length,
+        0,
+        'out of the trust at once',
+      );
       await validates(bench, certB);
       // The unknown-key refresh the token causes finds the key still published: it stays expired.
       await rejectsCode(bench.validator.validate(await bench.token(shortLived)), 'CG_TRUST_KEY_UNKNOWN');
@@ -591,6 +609,34 @@ describe('the rollover engine and expired certificates', () => {
         [['rollover', sha1Of(shortLived)]],
       );
       assert.ok(audit.some((entry) => entry.action === 'alert.key-expired'));
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('takes a manual key that expired out of the trust when the refresh that expired it returns', async () => {
+    const bench = await openBench(documentMode([certB]));
+    try {
+      await bench.engine.start();
+      await bench.store.addKey(
+        { issuerId: bench.issuer.id, certificateDer: shortLived.der, source: 'manual' },
+        'admin:test',
+      );
+      await eventually(
+        () => bench.engine.snapshot().keysBySha1(sha1Of(shortLived)).length === 1,
+        'the manual key is trusted',
+      );
+      bench.advance(2 * DAY);
+      const result = await bench.engine.refreshIssuer('contoso', { force: true });
+      // The document changed nothing: the refresh's alert check expired the manual key.
+      assert.equal(result.outcome, 'not-modified');
+      assert.equal((await keyStates(bench))['CN=short-lived'], 'expired');
+      assert.equal(
+        bench.engine.snapshot().keysBySha1(sha1Of(shortLived)).length,
+        0,
+        'out of the trust at once',
+      );
+      await validates(bench, certB);
     } finally {
       await bench.close();
     }

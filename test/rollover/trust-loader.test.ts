@@ -163,6 +163,95 @@ describe('the trust loader', () => {
     await big.raw.close();
   });
 
+  it("reloads a refresh's state and held document alone, keeping the issuer's keys as they are", async () => {
+    const { raw, loader, calls, issuers } = await bench(3);
+    const issuer = issuers[0]!;
+    const uri = issuer.issuerUri;
+    const keysBefore = loader.snapshot().keysForIssuer(uri);
+    const sha1 = keysBefore[0]!.sha1!;
+    const acrossBefore = loader.snapshot().keysBySha1(sha1);
+    const other = loader.snapshot().findIssuer('https://issuer-1.test/');
+    const at = new Date('2026-12-01T10:00:00.000Z');
+    await raw.applyRefresh({
+      issuerId: issuer.id,
+      addKeys: [],
+      updateKeys: [],
+      snapshot: null,
+      refreshState: {
+        issuerId: issuer.id,
+        lastAttemptAt: at,
+        lastSuccessAt: null,
+        lastOutcome: 'failure',
+        lastErrorCode: 'CG_META_FETCH_FAILED',
+        lastErrorMessage: 'connection refused',
+        consecutiveFailures: 1,
+        nextAttemptAt: new Date(at.getTime() + 60_000),
+      },
+      pendingChange: {
+        issuerId: issuer.id,
+        detectedAt: at,
+        url: 'https://issuer-0.test/metadata.xml',
+        sha256: 'ab'.repeat(32),
+        signerSha1: null,
+        reason: 'unsigned-replacement',
+        keys: [
+          { sha1: 'CD'.repeat(20), sha256: null, kid: null, subject: null, notBefore: null, notAfter: null },
+        ],
+        decision: 'pending',
+        decidedBy: null,
+        decidedAt: null,
+      },
+      audit: [],
+    });
+    await loader.reloadRefreshStates([issuer.id]);
+    assert.deepEqual(
+      [...calls.keys()].sort(),
+      ['getPendingChange(id)', 'getRefreshState(id)'],
+      'the refresh state and pending change only: no issuer, key or mapping read',
+    );
+    const trusted = loader.snapshot().findIssuer(uri);
+    assert.equal(trusted?.lastRefresh?.outcome, 'failure');
+    assert.equal(trusted?.lastRefresh?.code, 'CG_META_FETCH_FAILED');
+    assert.equal(trusted?.pendingChange?.keys[0]?.sha1, 'CD'.repeat(20));
+    assert.equal(loader.records().states.get(issuer.id)?.consecutiveFailures, 1);
+    assert.equal(loader.records().pendingChanges.get(issuer.id)?.reason, 'unsigned-replacement');
+    assert.deepEqual(loader.snapshot().keysForIssuer(uri), keysBefore, 'the same keys');
+    assert.equal(loader.snapshot().keysForIssuer(uri)[0], keysBefore[0], 'the very key objects');
+    assert.equal(loader.snapshot().issuerKeys(uri, 'sha1', sha1).length, 1, 'found by thumbprint');
+    assert.equal(loader.snapshot().keysBySha1(sha1), acrossBefore, 'the lookup across issuers untouched');
+    assert.equal(loader.snapshot().findIssuer('https://issuer-1.test/'), other, 'the others untouched');
+    await raw.close();
+  });
+
+  it('reads an issuer in full when its refresh state is asked for before the directory holds it, or with a full read', async () => {
+    const { raw, loader, calls, issuers } = await bench(2);
+    const added = await raw.createIssuer(
+      { name: 'late', issuerUri: 'https://late.test/', label: 'LATE' },
+      ACTOR,
+    );
+    const certificate = await createTestCertificate({ commonName: 'late key' });
+    await raw.addKey({ issuerId: added.id, certificateDer: certificate.der, source: 'manual' }, ACTOR);
+    await loader.reloadRefreshStates([added.id]);
+    assert.equal(calls.get('getIssuer(id)'), 1, 'the new issuer read in full');
+    assert.equal(loader.snapshot().keysForIssuer('https://late.test/').length, 1);
+    calls.clear();
+    const key = await raw.addKey(
+      {
+        issuerId: issuers[0]!.id,
+        certificateDer: (await createTestCertificate({ commonName: 'second' })).der,
+        source: 'manual',
+      },
+      ACTOR,
+    );
+    await Promise.all([loader.reloadRefreshStates([issuers[0]!.id]), loader.reloadIssuers([issuers[0]!.id])]);
+    assert.equal(
+      loader.snapshot().issuerKeys('https://issuer-0.test/', 'sha1', key.sha1!).length,
+      1,
+      'the full read asked for in the same batch wins',
+    );
+    await raw.close();
+  });
+
   it('reloads the realms alone when only realms changed', async () => {
     const { raw, loader, calls } = await bench(2);
     await raw.createRealm({ realmUri: 'https://app.test', replyUrl: 'https://app.test/signin' }, ACTOR);

@@ -55,12 +55,19 @@ describe("security review 9: a refresh's own load failing", () => {
   it('a held document reaches the in-memory trust within seconds though the first load of it failed (fails: not until the reconcile)', async () => {
     const server = await startMetadataServer({ kind: 'document', body: publishing(certA) });
     const real = await openStore(join(directory, 'store.db'));
-    let failMappingsReads = false;
+    let failing = false;
+    let failReads = false;
     let failedReads = 0;
-    // The real store, but for the reads of claim mappings while the refresh runs: the store unreachable a moment.
+    // The real store, but for the reads of pending changes once the refresh is applied (the
+    // refresher's load reads the issuer's pending change): the store unreachable a moment.
     const store = new Proxy(real, {
       get(target, name: keyof Store): unknown {
-        if (name === 'listClaimMappings' && failMappingsReads)
+        if (name === 'applyRefresh' && failing)
+          return async (...args: Parameters<Store['applyRefresh']>) => {
+            await target.applyRefresh(...args);
+            failReads = true;
+          };
+        if (name === 'getPendingChange' && failReads)
           return () => {
             failedReads += 1;
             return Promise.reject(new ClaimsgateError('CG_STORE_UNAVAILABLE', 'The store is unreachable.'));
@@ -86,9 +93,10 @@ describe("security review 9: a refresh's own load failing", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       // The issuer's endpoint now serves certB alone: no continuity, held for an administrator.
       server.setMode({ kind: 'document', body: publishing(certB) });
-      failMappingsReads = true;
+      failing = true;
       await engine.refreshIssuer('contoso', { force: true }).catch(() => undefined);
-      failMappingsReads = false;
+      failing = false;
+      failReads = false;
       const issuerId = (await real.getIssuer('contoso'))!.id;
       assert.equal((await real.getPendingChange(issuerId))?.decision, 'pending', 'the document is held');
       assert.ok(failedReads > 0, "the refresher's load failed");
@@ -110,17 +118,26 @@ describe("security review 9: another instance's refresh change during this one's
   it('this instance learns of the document the other held (fails: its notice skipped, not until the reconcile)', async () => {
     const server = await startMetadataServer({ kind: 'document', body: publishing(certA) });
     const real = await openStore(join(directory, 'two-instances.db'));
-    // This instance's view of the store: its reads of claim mappings wait while `gate` is set.
+    // This instance's view of the store: once its refresh is applied, its reads of pending
+    // changes (its load of the issuer afterwards reads one) are answered only when `gate` opens.
     let gate: Promise<void> | undefined;
+    let applied = false;
     let gateReached = false;
     const store = new Proxy(real, {
       get(target, name: keyof Store): unknown {
-        if (name === 'listClaimMappings' && gate !== undefined) {
+        if (name === 'applyRefresh' && gate !== undefined)
+          return async (...args: Parameters<Store['applyRefresh']>) => {
+            await target.applyRefresh(...args);
+            applied = true;
+          };
+        if (name === 'getPendingChange' && gate !== undefined && applied) {
           const held = gate;
-          return async (issuerId?: string) => {
+          // Read before the other instance's commit, answered after it.
+          return async (issuerId: string) => {
+            const read = await target.getPendingChange(issuerId);
             gateReached = true;
             await held;
-            return target.listClaimMappings(issuerId);
+            return read;
           };
         }
         const value: unknown = Reflect.get(target, name);
