@@ -56,7 +56,12 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
     const existing = scheduled.get(issuerId);
     if (existing?.due === due) return;
     if (existing !== undefined) timers.clearTimeout(existing.handle);
-    const delay = Math.min(MAX_TIMER_MS, Math.max(MIN_SCHEDULE_MS, due - now().getTime()));
+    // In whole seconds: node keeps a list per distinct delay, and 10,000 issuers' jittered due
+    // times made as many lists as timers; a refresh a fraction of a second late is on time.
+    const delay = Math.min(
+      MAX_TIMER_MS,
+      Math.ceil(Math.max(MIN_SCHEDULE_MS, due - now().getTime()) / 1000) * 1000,
+    );
     const handle = timers.setTimeout(() => {
       scheduled.delete(issuerId);
       if (due - now().getTime() > MIN_SCHEDULE_MS) schedule(issuerId, due);

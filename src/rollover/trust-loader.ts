@@ -8,7 +8,12 @@ import type {
   RefreshStateRecord,
 } from '../store/model.js';
 import type { Store } from '../store/store.js';
-import type { TrustSnapshot, TrustedIssuer, TrustedKey } from '../tokens/trust-snapshot.js';
+import {
+  USABLE_KEY_STATES,
+  type TrustSnapshot,
+  type TrustedIssuer,
+  type TrustedKey,
+} from '../tokens/trust-snapshot.js';
 import { createTrustSnapshot, patchTrustSnapshot } from '../trust/create-trust-snapshot.js';
 import { createCertificateCache } from '../trust/certificate-cache.js';
 import { buildIssuerTrust, buildTrustedIssuer, buildTrustSnapshot } from '../trust/trust-from-records.js';
@@ -309,11 +314,28 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
     return view;
   }
 
+  /**
+   * The key with its certificate's bytes as the certificate cache holds them:
+   * one copy of a certificate that many issuers' keys share (every tenant of
+   * a multi-tenant issuer), not one per key. Unusable keys are left as read
+   * (their material is never parsed); material that does not parse too, for
+   * the build to report.
+   */
+  function withSharedCertificate(key: KeyRecord): KeyRecord {
+    if (key.certificateDer === null || !USABLE_KEY_STATES.has(key.state)) return key;
+    try {
+      const held = certificates.parse(key.certificateDer).der;
+      return held === key.certificateDer ? key : { ...key, certificateDer: held };
+    } catch {
+      return key;
+    }
+  }
+
   async function loadAll(): Promise<void> {
     // Six reads whatever the number of issuers: never one query per issuer.
     const [issuerList, keyList, mappingList, pending, refreshStates, realmList] = await Promise.all([
       store.listIssuers(),
-      store.listKeys(),
+      store.listKeys().then((keys) => keys.map(withSharedCertificate)),
       store.listClaimMappings(),
       store.listPendingChanges(),
       store.listRefreshStates(),
@@ -353,7 +375,7 @@ export function createTrustLoader(options: TrustLoaderOptions): TrustLoader {
     if (issuer === undefined || issuer.id !== id)
       return { id, issuer: undefined, keys: [], state: undefined, pending: undefined, mappings: [] };
     const [keys, state, pending, mappings] = await Promise.all([
-      store.listKeys(id),
+      store.listKeys(id).then((read) => read.map(withSharedCertificate)),
       store.getRefreshState(id),
       store.getPendingChange(id),
       store.listClaimMappings(id),

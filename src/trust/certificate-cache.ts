@@ -22,9 +22,15 @@ export interface CertificateCache {
 export function createCertificateCache(): CertificateCache {
   let current = new Map<string, CertificateInfo>();
   let used = new Map<string, CertificateInfo>();
+  // The bytes already hashed (a parse's own `der`, held by the keys that share it): hashed once.
+  const ids = new WeakMap<Uint8Array, string>();
   return {
     parse(der) {
-      const id = createHash('sha256').update(der).digest('base64');
+      let id = ids.get(der);
+      if (id === undefined) {
+        id = createHash('sha256').update(der).digest('base64');
+        ids.set(der, id);
+      }
       const cached = used.get(id) ?? current.get(id);
       if (cached !== undefined) {
         used.set(id, cached);

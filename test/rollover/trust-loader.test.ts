@@ -252,6 +252,33 @@ describe('the trust loader', () => {
     await raw.close();
   });
 
+  it('holds one copy of a certificate the keys of several issuers share', async () => {
+    const raw = await openStore(join(directory, `loader-${count++}.db`));
+    const shared = await createTestCertificate({ commonName: 'shared by every tenant' });
+    const ids: string[] = [];
+    for (const index of [0, 1, 2]) {
+      const issuer = await raw.createIssuer(
+        { name: `tenant-${index}`, issuerUri: `https://sts.test/tenant-${index}/` },
+        ACTOR,
+      );
+      await raw.addKey({ issuerId: issuer.id, certificateDer: shared.der, source: 'manual' }, ACTOR);
+      ids.push(issuer.id);
+    }
+    const loader = createTrustLoader({ store: raw, now: () => new Date(), logger: () => undefined });
+    await loader.reload();
+    const bytes = ids.map((id) => loader.records().keysOf(id)[0]!.certificateDer);
+    const first = bytes[0];
+    assert.ok(first !== null && first !== undefined && Buffer.from(first).equals(shared.der));
+    assert.ok(
+      bytes.every((held) => held === bytes[0]),
+      'one object for the three keys',
+    );
+    // An issuer read again alone gets the same copy.
+    await loader.reloadIssuers([ids[1]!]);
+    assert.equal(loader.records().keysOf(ids[1]!)[0]!.certificateDer, bytes[0]);
+    await raw.close();
+  });
+
   it('reloads the realms alone when only realms changed', async () => {
     const { raw, loader, calls } = await bench(2);
     await raw.createRealm({ realmUri: 'https://app.test', replyUrl: 'https://app.test/signin' }, ACTOR);
