@@ -115,6 +115,8 @@ export interface EngineDirectory {
   readonly issuersCurrent: boolean;
   /** False from a change to a realm until the realms are loaded again. */
   readonly realmsCurrent: boolean;
+  /** False from any change seen (keys and refresh states too) until the load it caused is done. */
+  readonly allCurrent: boolean;
 }
 
 export interface RefreshOptions {
@@ -755,6 +757,7 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
             records: loader.records(),
             issuersCurrent: issuersChangedAt <= loadedThrough,
             realmsCurrent: realmsChangedAt <= loadedThrough,
+            allCurrent: changeSeq <= loadedThrough,
           },
 
     metrics: () => readEngineMetrics(counts, loader, dispatcher),

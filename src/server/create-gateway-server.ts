@@ -231,6 +231,10 @@ export function createGatewayServer(options: GatewayServerOptions): FastifyInsta
       store,
       storeOutage: outage,
       engine,
+      records: () => {
+        const directory = engine.directory();
+        return directory?.allCurrent === true ? directory.records : undefined;
+      },
       now,
       processMetrics: options.processMetrics ?? false,
       issuerSeriesLimit: config.metrics.issuerSeriesLimit,

@@ -4,7 +4,12 @@ import type { RolloverEngine } from '../rollover/rollover-engine.js';
 import type { SignInProtocol } from '../session/sign-in-state.js';
 import type { StoreOutage } from '../store/store-outage.js';
 import type { Store } from '../store/store.js';
-import { createTrustFiguresCache, KEY_STATES, type IssuerFigures } from './trust-figures.js';
+import {
+  createTrustFiguresCache,
+  KEY_STATES,
+  type FiguresRecords,
+  type IssuerFigures,
+} from './trust-figures.js';
 
 /** One answered HTTP request, as counted by `/metrics`. */
 export interface RequestObservation {
@@ -36,7 +41,13 @@ export interface GatewayMetrics {
 
 /** Options of {@link createGatewayMetrics}; without store and engine only the gateway's own counters are exported. */
 export interface GatewayMetricsOptions {
-  readonly store?: Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates'>;
+  readonly store?: Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates' | 'listRealms'>;
+  /**
+   * The rollover engine's loaded records, when every change seen is loaded:
+   * the per-issuer figures come from them, and a scrape asks the store only
+   * for its realms (to know it answers). Default: figures read from the store.
+   */
+  readonly records?: () => FiguresRecords | undefined;
   readonly engine?: Pick<RolloverEngine, 'metrics'>;
   /**
    * The watch on the store's outages: while it says unreachable, a scrape
@@ -179,7 +190,12 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   const readFigures =
     options.store === undefined
       ? undefined
-      : createTrustFiguresCache({ store: options.store, now, maxAgeMs: storeCacheMs });
+      : createTrustFiguresCache({
+          store: options.store,
+          now,
+          maxAgeMs: storeCacheMs,
+          ...(options.records === undefined ? {} : { records: options.records }),
+        });
 
   return {
     registry,

@@ -60,7 +60,12 @@ async function setUp() {
   const engine = {
     directory: () =>
       loaded
-        ? { records: loader.records(), issuersCurrent: current.issuers, realmsCurrent: current.realms }
+        ? {
+            records: loader.records(),
+            issuersCurrent: current.issuers,
+            realmsCurrent: current.realms,
+            allCurrent: current.issuers && current.realms,
+          }
         : undefined,
   };
   const watched = watchedStore(store);

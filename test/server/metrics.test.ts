@@ -214,8 +214,9 @@ function keyRecord(issuerId: string, state: KeyRecord['state'], notAfter: Date |
   return { issuerId, state, notAfter } as unknown as KeyRecord;
 }
 
-function stubStore(): Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates'> & {
+function stubStore(): Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates' | 'listRealms'> & {
   reads: number;
+  realmReads: number;
   failing: boolean;
 } {
   const states = new Map<string, RefreshStateRecord>([
@@ -252,6 +253,11 @@ function stubStore(): Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshState
       ]),
     listRefreshStates: () =>
       Promise.resolve([...states].map(([issuerId, state]) => ({ ...state, issuerId }))),
+    listRealms: () => {
+      store.realmReads += 1;
+      return store.failing ? Promise.reject(new Error('database down')) : Promise.resolve([]);
+    },
+    realmReads: 0,
   };
   return store;
 }
@@ -351,7 +357,7 @@ describe('gateway metrics from the store and the engine', () => {
       keyRecord(id, 'active', new Date(NOW.getTime() + 300 * DAY_MS)),
       keyRecord(id, 'announced', new Date(NOW.getTime() + 600 * DAY_MS)),
     ];
-    const store: Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates'> = {
+    const store: Pick<Store, 'listIssuers' | 'listKeys' | 'listRefreshStates' | 'listRealms'> = {
       listIssuers: () =>
         Promise.resolve(names.map((name) => issuerRecord(name, name, `https://idp.example/${name}`, 3600))),
       listKeys: () =>
@@ -372,6 +378,7 @@ describe('gateway metrics from the store and the engine', () => {
               }) as unknown as RefreshStateRecord,
           ),
         ),
+      listRealms: () => Promise.resolve([]),
     };
     const rendered = await createGatewayMetrics({ store, now: () => NOW, issuerSeriesLimit: 3 }).render();
     const text = parseExposition(rendered);
@@ -480,6 +487,52 @@ describe('gateway metrics from the store and the engine', () => {
     const up = parseExposition(await metrics.render());
     assert.equal(valueOf(up, 'claimsgate_store_up'), 1);
     assert.equal(valueOf(up, 'claimsgate_issuer_keys', { issuer: 'contoso', state: 'active' }), 1);
+  });
+
+  it("takes the issuers' figures from the engine's records when they are current, asking the store only whether it answers", async () => {
+    const store = stubStore();
+    // The same records as the store's stub, held in memory.
+    const [issuers, keys, states] = await Promise.all([
+      store.listIssuers(),
+      store.listKeys(),
+      store.listRefreshStates(),
+    ]);
+    store.reads = 0;
+    let current = true;
+    const records = {
+      issuers,
+      keysOf: (id: string) => keys.filter((key) => key.issuerId === id),
+      states: new Map(states.map((state) => [state.issuerId, state])),
+    };
+    const fromStore = parseExposition(
+      await createGatewayMetrics({ store: stubStore(), now: () => NOW }).render(),
+    );
+    const metrics = createGatewayMetrics({
+      store,
+      now: () => NOW,
+      storeCacheMs: 0,
+      records: () => (current ? records : undefined),
+    });
+    const fromMemory = parseExposition(await metrics.render());
+    assert.equal(store.reads, 0, 'no issuer, key or state read');
+    assert.equal(store.realmReads, 1, 'one cheap read: does the store answer?');
+    assert.deepEqual(
+      samplesOf(fromMemory, 'claimsgate_issuer_keys'),
+      samplesOf(fromStore, 'claimsgate_issuer_keys'),
+    );
+    assert.deepEqual(
+      samplesOf(fromMemory, 'claimsgate_metadata_seconds_since_last_success'),
+      samplesOf(fromStore, 'claimsgate_metadata_seconds_since_last_success'),
+    );
+    assert.equal(valueOf(fromMemory, 'claimsgate_store_up'), 1);
+    // A store that does not answer is down, whatever memory holds.
+    store.failing = true;
+    assert.equal(valueOf(parseExposition(await metrics.render()), 'claimsgate_store_up'), 0);
+    // Records behind a change not loaded yet: the store is read.
+    store.failing = false;
+    current = false;
+    await metrics.render();
+    assert.equal(store.reads, 1);
   });
 
   it("copies the engine's counters at each scrape: totals, never totals added up twice", async () => {

@@ -122,7 +122,7 @@ describe('the store outage metrics', () => {
       return Promise.reject(new Error('should not be read'));
     };
     const metrics = createGatewayMetrics({
-      store: { listIssuers: failing, listKeys: failing, listRefreshStates: failing },
+      store: { listIssuers: failing, listKeys: failing, listRefreshStates: failing, listRealms: failing },
       storeOutage: {
         get reachable() {
           return state.reachable;
