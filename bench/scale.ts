@@ -29,7 +29,7 @@ import { createTokenValidator } from '../src/tokens/create-token-validator.js';
 import type { TrustedKey } from '../src/tokens/trust-snapshot.js';
 import { createTrustSnapshot } from '../src/trust/create-trust-snapshot.js';
 import { trustedKeyFromCertificate } from '../src/trust/trusted-key.js';
-import { formatCounts, positiveOption, runPhasedBench } from './bench-cli.js';
+import { formatCounts, numberOption, positiveOption, runPhasedBench } from './bench-cli.js';
 import { buildBenchToken } from './make-token.js';
 import { measureSignIns, signedWresult, signIn, type SignInTarget } from './sign-in-client.js';
 import { measureAll } from './measure.js';
@@ -41,7 +41,7 @@ import {
   type MetadataFarm,
 } from './scale-farm.js';
 
-const USAGE = `Usage: npm run bench -- scale [--issuers N] [--api-issuers N] [--store sqlite|postgres] [--phase-seconds N] [--pool N] [--concurrency N] [--validate-seconds N] [--from-source]
+const USAGE = `Usage: npm run bench -- scale [--issuers N] [--api-issuers N] [--store sqlite|postgres] [--phase-seconds N] [--pool N] [--concurrency N] [--validate-seconds N] [--rest-seconds N] [--from-source]
   --issuers N        issuers in the farm and the store (default 1000)
   --api-issuers N    of those, how many are added through the admin API of a running gateway (default
                      all); the others with \`claimsgate issuers add-many\` (the CLI's bulk add, gateway stopped)
@@ -52,6 +52,8 @@ const USAGE = `Usage: npm run bench -- scale [--issuers N] [--api-issuers N] [--
   --concurrency N    admin API requests in flight while adding issuers, and sign-ins at once (default 8)
   --validate-seconds N
                      timed validation per trust size, 1 issuer and all (default 3)
+  --rest-seconds N   after refresh all, the gateway left alone this long before its RSS at rest is
+                     read (default 60; 0 skips it)
   --from-source      run the CLI and the gateway through tsx; by default claimsgate is built first
                      (npm run build, into dist/) and the compiled CLI runs, as with npm start`;
 
@@ -103,6 +105,8 @@ export interface ScaleOptions {
   readonly pool: number;
   readonly concurrency: number;
   readonly validateSeconds: number;
+  /** How long the gateway is left alone after refresh all before its memory at rest is read; 0: not read. Default 60. */
+  readonly restSeconds?: number;
   /** Print progress and the table; off for the test. */
   readonly quiet?: boolean;
   /** Run the CLI and the gateway through tsx instead of building them first (the test's choice: faster). */
@@ -164,6 +168,8 @@ export interface ScaleResult {
     outcomes: Record<string, number>;
     failedByCode: Record<string, number>;
     rssMiB: number | null;
+    /** RSS after restSeconds with nothing asked of the gateway (its scheduled work only). */
+    restRssMiB: number | null;
     health: Latency;
   };
   readonly metrics: { bytes: number | null; ms: number | null };
@@ -192,6 +198,7 @@ function readOptions(argv: readonly string[]): ScaleOptions | undefined {
       pool: { type: 'string' },
       concurrency: { type: 'string' },
       'validate-seconds': { type: 'string' },
+      'rest-seconds': { type: 'string' },
       'from-source': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -211,6 +218,7 @@ function readOptions(argv: readonly string[]): ScaleOptions | undefined {
     pool: Math.max(3, Math.floor(positiveOption('pool', values.pool, 200, 10_000))),
     concurrency: Math.floor(positiveOption('concurrency', values.concurrency, 8, 256)),
     validateSeconds: positiveOption('validate-seconds', values['validate-seconds'], 3, 600),
+    restSeconds: numberOption('rest-seconds', values['rest-seconds'], 60, { min: 0, max: 3600 }),
     fromSource: values['from-source'] === true,
   };
 }
@@ -763,6 +771,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     pool: options.pool,
     concurrency: options.concurrency,
     validateSeconds: options.validateSeconds,
+    restSeconds: options.restSeconds ?? 60,
     build: options.fromSource === true ? ('source' as const) : ('compiled' as const),
   };
   const result: ScaleResult = {
@@ -796,6 +805,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       outcomes: {},
       failedByCode: {},
       rssMiB: null,
+      restRssMiB: null,
       health: NO_PROBES,
     },
     metrics: { bytes: null, ms: null },
@@ -1011,6 +1021,13 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       result.refresh.farmRequests = theFarm.counts().requests - counts.requests;
       result.refresh.notModified = theFarm.counts().notModified - counts.notModified;
       result.refresh.rssMiB = rssMiB(running.child.pid);
+      const restSeconds = options.restSeconds ?? 60;
+      if (restSeconds > 0) {
+        // V8 gives back the heap a burst grew only once the process is quiet for a while.
+        log(`   ${restSeconds} s at rest…`);
+        await new Promise((resolve) => setTimeout(resolve, restSeconds * 1000));
+        result.refresh.restRssMiB = rssMiB(running.child.pid);
+      }
 
       log('4. /metrics and the sign-in page…');
       await phase(result, 'pages', limit, async () => {
@@ -1092,7 +1109,7 @@ export function formatScaleReport(result: ScaleResult): string {
     `            RSS after start ${fixed(result.start.rssMiB)} MiB (empty store: ${fixed(result.add.emptyRssMiB)} MiB)`,
     `            /healthz during start: ${latency(result.start.health)}`,
     `3. refresh  ${fixed(result.refresh.wallSeconds, 2)} s for all; ${result.refresh.farmRequests} fetches (${result.refresh.notModified} answered 304); outcomes: ${counts(result.refresh.outcomes)}`,
-    `            failed by code: ${counts(result.refresh.failedByCode)}; RSS after ${fixed(result.refresh.rssMiB)} MiB`,
+    `            failed by code: ${counts(result.refresh.failedByCode)}; RSS after ${fixed(result.refresh.rssMiB)} MiB, ${fixed(result.refresh.restRssMiB)} MiB ${result.options.restSeconds} s later at rest`,
     `            /healthz during refresh: ${latency(result.refresh.health)}`,
     `4. pages    /metrics ${result.metrics.bytes ?? '—'} B in ${fixed(result.metrics.ms)} ms; /signin home-realm page ${result.signIn.homeRealmBytes ?? '—'} B in ${fixed(result.signIn.homeRealmMs)} ms; /signin?whr= redirect ${fixed(result.signIn.redirectMs)} ms`,
     `            sign-ins (GET /signin, POST /signin/wsfed, ${result.options.concurrency} at a time): ${fixed(result.signIn.oneIssuerPerSecond, 0)}/s with 1 issuer in the store, ${fixed(result.signIn.manyIssuersPerSecond, 0)}/s with ${n} (${ratioOf(result.signIn.manyIssuersPerSecond, result.signIn.oneIssuerPerSecond)}); failed: ${counts(result.signIn.failedByCode)}`,

@@ -32,6 +32,7 @@ describe('npm run bench -- scale', () => {
         pool: 12,
         concurrency: 4,
         validateSeconds: 0.2,
+        restSeconds: 0.5,
         quiet: true,
         fromSource: true,
       });
@@ -57,6 +58,7 @@ describe('npm run bench -- scale', () => {
       assert.ok(result.start.backgroundSeconds !== null);
       assert.equal(result.start.farmRequests, 20);
       assert.equal(result.refresh.health.notListening, 0);
+      assert.ok(result.refresh.restRssMiB !== null && result.refresh.restRssMiB > 0, 'RSS at rest read');
       // Every issuer was refreshed once, by a conditional GET the farm answered.
       const outcomes = Object.values(result.refresh.outcomes).reduce((sum, count) => sum + count, 0);
       assert.equal(outcomes, 20);
