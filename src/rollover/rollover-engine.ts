@@ -151,7 +151,8 @@ export interface RolloverEngine {
    * (an administrator's "Refresh all"), `concurrency` at a time (default 8,
    * at most 64), each as {@link refreshIssuer} with `force`. A refresh that
    * throws (the store failing) counts as a `failure` with its code; the
-   * others go on. Resolves with one result per issuer, in the store's order.
+   * others go on; those the engine's stop abandons are `skipped`. Resolves
+   * with one result per issuer, in the store's order.
    * A call made while a run is under way joins that run (its `concurrency`
    * is the run's): repeated calls never fetch an issuer twice over.
    */
@@ -605,9 +606,13 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
     ).filter((issuer) => issuer.metadataUrl !== null);
     return mapLimited(issuers, concurrency, (issuer) =>
       refresher.refresh(issuer.id, { reason: 'manual' }, true).catch((error: unknown): RefreshResult => {
-        // A coded failure (the store unreachable a moment) is this issuer's; anything else is a bug.
-        if (!isClaimsgateError(error)) throw error;
-        return { issuerId: issuer.id, outcome: 'failure', code: error.code, alerts: [] };
+        // A coded failure (the store unreachable a moment) is this issuer's. A refresh the engine's
+        // stop abandoned (its fetch aborted) recorded nothing: skipped, not a failure of the run.
+        // Anything else is a bug.
+        if (isClaimsgateError(error))
+          return { issuerId: issuer.id, outcome: 'failure', code: error.code, alerts: [] };
+        if (stopController.signal.aborted) return { issuerId: issuer.id, outcome: 'skipped', alerts: [] };
+        throw error;
       }),
     );
   }

@@ -1100,6 +1100,40 @@ describe("the rollover engine's start", () => {
     }
   });
 
+  it('ends a refresh of all that the engine stops under with the abandoned issuers skipped, not an uncoded error', async () => {
+    const farm = await manyIssuers(4);
+    // Metadata that never comes: each fetch ends only when the engine's stop aborts it.
+    const fetch = (_input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+      new Promise((_resolve, reject) => {
+        const signal = init?.signal;
+        if (signal?.aborted === true) reject(signal.reason as Error);
+        signal?.addEventListener('abort', () => reject(signal.reason as Error));
+      });
+    const engine = createRolloverEngine({
+      store: farm.store,
+      fetch,
+      now: () => START,
+      logger: () => undefined,
+      allowHttp: true,
+      startWaitMs: 0,
+    });
+    try {
+      await engine.start();
+      const refreshing = engine.refreshAll({ concurrency: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await engine.stop();
+      const results = await refreshing;
+      assert.equal(results.length, 4);
+      assert.deepEqual(
+        results.map((result) => result.outcome),
+        ['skipped', 'skipped', 'skipped', 'skipped'],
+      );
+    } finally {
+      await engine.stop();
+      await farm.store.close();
+    }
+  });
+
   it('refreshes all issuers a bounded number at a time, each once, with a failure counted and the rest done', async () => {
     const farm = await manyIssuers(9);
     const manual = await farm.store.createIssuer(
