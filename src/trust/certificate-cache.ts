@@ -22,21 +22,19 @@ export interface CertificateCache {
 export function createCertificateCache(): CertificateCache {
   let current = new Map<string, CertificateInfo>();
   let used = new Map<string, CertificateInfo>();
-  // The bytes already hashed (a parse's own `der`, held by the keys that share it): hashed once.
+  // A parse's own `der` (its copy, held by the keys that share it), by identity: hashed once. Only
+  // those: an array handed in by a caller may be changed in place, and must then be parsed anew.
   const ids = new WeakMap<Uint8Array, string>();
   return {
     parse(der) {
-      let id = ids.get(der);
-      if (id === undefined) {
-        id = createHash('sha256').update(der).digest('base64');
-        ids.set(der, id);
-      }
+      const id = ids.get(der) ?? createHash('sha256').update(der).digest('base64');
       const cached = used.get(id) ?? current.get(id);
       if (cached !== undefined) {
         used.set(id, cached);
         return cached;
       }
       const parsed = parseCertificateDer(der);
+      ids.set(parsed.der, id);
       used.set(id, parsed);
       return parsed;
     },

@@ -122,7 +122,9 @@ function entryOf(issuer: TrustedIssuer, keys: readonly TrustedKey[]): IssuerEntr
       else list.push(key);
     }
   }
-  return { issuer, keys: usable, by };
+  // Frozen: an issuer put back with this very list keeps its lookups (see patchTrustSnapshot), so
+  // the list must not change behind them (security review 10).
+  return { issuer, keys: Object.freeze(usable), by };
 }
 
 /** The `across` lists of `values` once the keys of `leaving` issuers are out and those of `arriving` entries in. */
