@@ -106,6 +106,8 @@ const CHANGE_RETRY_MS = 1_000;
 /** The engine's records, and whether every change it has been told of is in them. */
 export interface EngineDirectory {
   readonly records: LoadedRecords;
+  // Each flag below is also false while the store's change notices do not reach this instance
+  // (Store.changesFollowed): the records may then lack other instances' changes.
   /**
    * False from a change to an issuer's settings or claim mappings (or one
    * naming no issuer) until the load it caused is done: a reader wanting
@@ -755,15 +757,19 @@ export function createRolloverEngine(options: RolloverEngineOptions): RolloverEn
 
     checkAlerts,
 
-    directory: () =>
-      !running || loader.loads() === 0
-        ? undefined
-        : {
-            records: loader.records(),
-            issuersCurrent: issuersChangedAt <= loadedThrough,
-            realmsCurrent: realmsChangedAt <= loadedThrough,
-            allCurrent: changeSeq <= loadedThrough,
-          },
+    directory: () => {
+      if (!running || loader.loads() === 0) return undefined;
+      // SECURITY: while the store's change notices do not reach this instance (a PostgreSQL
+      // LISTEN connection lost), the records may lack other instances' changes: not current
+      // (security review 10). The resync sent when the notices are back is loaded like a change.
+      const followed = store.changesFollowed();
+      return {
+        records: loader.records(),
+        issuersCurrent: followed && issuersChangedAt <= loadedThrough,
+        realmsCurrent: followed && realmsChangedAt <= loadedThrough,
+        allCurrent: followed && changeSeq <= loadedThrough,
+      };
+    },
 
     metrics: () => readEngineMetrics(counts, loader, dispatcher),
   };

@@ -265,5 +265,14 @@ export interface Store {
   /** Subscribes to changes made by this and every other instance. Returns the unsubscribe function. */
   onChange(listener: (change: StoreChange) => void): () => void;
 
+  /**
+   * Whether every change, whoever made it, reaches the `onChange` listeners
+   * now. SQLite: always (one process). PostgreSQL: false from the loss of
+   * its LISTEN connection until it is back (then a resync change is sent):
+   * meanwhile other instances' changes are not heard of, and a copy kept
+   * current by the notices may be behind the store.
+   */
+  changesFollowed(): boolean;
+
   close(): Promise<void>;
 }

@@ -15,9 +15,9 @@
  * docs/operations.md promises the store's figures "within the moment a
  * change takes to reach each" instance.
  *
- * Not fixed here: the store would have to say whether its change feed is
- * connected (and `allCurrent` be false from a loss of the feed until the
- * resync's full load), which the Store interface does not expose.
+ * Fixed: the store says whether its change notices are followed
+ * (`Store.changesFollowed`), and the engine's directory is not current while
+ * they are not; the figures are then read from the store.
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';

@@ -82,6 +82,8 @@ export interface ChangeFeedOptions {
 
 /** The receiving half of change broadcasting: one LISTENing connection. */
 export interface ChangeFeed {
+  /** Whether the LISTEN connection is up (false from its loss until it is back). */
+  live(): boolean;
   close(): Promise<void>;
 }
 
@@ -165,6 +167,7 @@ export async function openChangeFeed(options: ChangeFeedOptions): Promise<Change
   }
 
   return {
+    live: () => !closed && client !== undefined,
     async close() {
       if (closed) return;
       closed = true;

@@ -268,6 +268,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return listeners.add(listener);
     },
 
+    changesFollowed: () => feed.live(),
+
     close() {
       closing ??= (async () => {
         listeners.clear();

@@ -490,6 +490,11 @@ class SqliteStore implements Store {
     return this.#listeners.add(listener);
   }
 
+  /** Every change is made in this process: always heard of. */
+  changesFollowed(): boolean {
+    return true;
+  }
+
   close(): Promise<void> {
     return settle(() => {
       if (this.#closed) return;
