@@ -982,17 +982,22 @@ describe("the rollover engine's start", () => {
       for (const resolve of waiting) resolve();
       return waiting.length;
     };
-    return { store, fetch, release, order, most: () => most, inFlight: () => inFlight };
+    /** An engine over this farm's store and fetch, at START, silent; `options` add to or replace those. */
+    const engineOver = (options: Partial<RolloverEngineOptions> = {}) =>
+      createRolloverEngine({
+        store,
+        fetch,
+        now: () => START,
+        logger: () => undefined,
+        allowHttp: true,
+        ...options,
+      });
+    return { store, fetch, release, order, most: () => most, inFlight: () => inFlight, engine: engineOver };
   }
 
   it('returns after startWaitMs with the start refreshes still running, a bounded number at a time, key-less issuers first', async () => {
     const farm = await manyIssuers(12, [7, 10]);
-    const engine = createRolloverEngine({
-      store: farm.store,
-      fetch: farm.fetch,
-      now: () => START,
-      logger: () => undefined,
-      allowHttp: true,
+    const engine = farm.engine({
       startRefreshConcurrency: 3,
       startWaitMs: 100,
     });
@@ -1035,12 +1040,7 @@ describe("the rollover engine's start", () => {
     // a second later. Start refreshes still running then must not be joined by scheduled ones
     // beyond the bound, nor fetched again by start after the schedule refreshed them.
     const farm = await manyIssuers(12);
-    const engine = createRolloverEngine({
-      store: farm.store,
-      fetch: farm.fetch,
-      now: () => START,
-      logger: () => undefined,
-      allowHttp: true,
+    const engine = farm.engine({
       startRefreshConcurrency: 3,
       startWaitMs: 50,
     });
@@ -1063,13 +1063,9 @@ describe("the rollover engine's start", () => {
   it("leaves to an administrator's refresh made during start the issuer it fetched: one fetch, not two", async () => {
     const farm = await manyIssuers(6);
     let clock = START.getTime();
-    const engine = createRolloverEngine({
-      store: farm.store,
-      fetch: farm.fetch,
+    const engine = farm.engine({
       // A clock that moves: the forced refresh is attempted after the start began.
       now: () => new Date((clock += 1)),
-      logger: () => undefined,
-      allowHttp: true,
       startRefreshConcurrency: 1,
       startWaitMs: 0,
     });
@@ -1109,12 +1105,8 @@ describe("the rollover engine's start", () => {
         if (signal?.aborted === true) reject(signal.reason as Error);
         signal?.addEventListener('abort', () => reject(signal.reason as Error));
       });
-    const engine = createRolloverEngine({
-      store: farm.store,
+    const engine = farm.engine({
       fetch,
-      now: () => START,
-      logger: () => undefined,
-      allowHttp: true,
       startWaitMs: 0,
     });
     try {
@@ -1145,12 +1137,8 @@ describe("the rollover engine's start", () => {
       if (url.includes('tenant-3/')) return new Response('unavailable', { status: 503 });
       return farm.fetch(input);
     };
-    const engine = createRolloverEngine({
-      store: farm.store,
+    const engine = farm.engine({
       fetch,
-      now: () => START,
-      logger: () => undefined,
-      allowHttp: true,
       startRefreshConcurrency: 1,
       startWaitMs: 0,
     });
@@ -1201,13 +1189,8 @@ describe("the rollover engine's start", () => {
   it('arms no reconcile timer when stopped during its start', async () => {
     const farm = await manyIssuers(2);
     const timers = manualTimers();
-    const engine = createRolloverEngine({
-      store: farm.store,
-      fetch: farm.fetch,
-      now: () => START,
+    const engine = farm.engine({
       timers,
-      logger: () => undefined,
-      allowHttp: true,
       startRefreshConcurrency: 1,
       reconcileIntervalMs: 12_345,
     });
