@@ -22,7 +22,6 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { parseCertificateDer } from '../src/crypto/certificate.js';
 import { openStore } from '../src/store/open-store.js';
@@ -518,81 +517,41 @@ async function timeGet(
   return { ms: durations[Math.floor(durations.length / 2)]!, bytes };
 }
 
-/**
- * The prober of {@link sampleHealth}, run in a worker thread: its own event
- * loop, so that what it measures is the gateway's answer and not this
- * process's own delays (this process also serves the metadata farm, hundreds
- * of requests a second during a refresh). Plain JavaScript: a worker is not
- * given tsx.
- */
-const HEALTH_PROBER = `
-const { parentPort, workerData } = require('node:worker_threads');
-let url = workerData.url;
-let running = true;
-const durations = [];
-let failed = 0;
-let notListening = 0;
-parentPort.on('message', (message) => {
-  if (message.url !== undefined) url = message.url;
-  if (message.stop === true) running = false;
-});
-(async () => {
-  while (running) {
-    const started = performance.now();
-    if (url === undefined) notListening += 1;
-    else {
-      try {
-        const response = await fetch(url + '/healthz', { signal: AbortSignal.timeout(10000) });
-        await response.arrayBuffer();
-        if (response.ok) durations.push(performance.now() - started);
-        else failed += 1;
-      } catch {
-        failed += 1;
-      }
-    }
-    const wait = workerData.intervalMs - (performance.now() - started);
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-  parentPort.postMessage({ durations, failed, notListening });
-})();
-`;
-
-/**
- * Probes GET /healthz every 100 ms until stopped, from a worker thread; a
- * refused connection or a timeout counts as failed. The gateway's RSS is
- * sampled here meanwhile.
- */
+/** Probes GET /healthz every 100 ms until stopped; a refused connection or a timeout counts as failed. */
 function sampleHealth(
   url: () => string | undefined,
   pid: () => number | undefined,
 ): { stop: () => Promise<Latency> } {
+  const durations: number[] = [];
+  let failed = 0;
+  let notListening = 0;
+  let running = true;
   let peakRssMiB: number | null = null;
-  let told = url();
-  const prober = new Worker(HEALTH_PROBER, {
-    eval: true,
-    workerData: { intervalMs: HEALTH_INTERVAL_MS, url: told },
-  });
-  const result = new Promise<{ durations: number[]; failed: number; notListening: number }>(
-    (resolve, reject) => {
-      prober.once('message', resolve);
-      prober.once('error', reject);
-    },
-  );
-  const watch = setInterval(() => {
-    const rss = rssMiB(pid());
-    if (rss !== null && (peakRssMiB === null || rss > peakRssMiB)) peakRssMiB = rss;
-    const target = url();
-    if (target !== undefined && target !== told) {
-      told = target;
-      prober.postMessage({ url: target });
+  const loop = (async () => {
+    while (running) {
+      const target = url();
+      const started = performance.now();
+      const rss = rssMiB(pid());
+      if (rss !== null && (peakRssMiB === null || rss > peakRssMiB)) peakRssMiB = rss;
+      if (target === undefined) notListening += 1;
+      else {
+        try {
+          const response = await fetch(`${target}/healthz`, { signal: AbortSignal.timeout(10_000) });
+          await response.arrayBuffer();
+          if (response.ok) durations.push(performance.now() - started);
+          else failed += 1;
+        } catch {
+          failed += 1;
+        }
+      }
+      const wait = HEALTH_INTERVAL_MS - (performance.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
-  }, HEALTH_INTERVAL_MS / 2);
+  })();
   return {
     stop: async () => {
-      clearInterval(watch);
-      prober.postMessage({ stop: true });
-      const { durations, failed, notListening } = await result;
-      await prober.terminate();
+      running = false;
+      await loop;
       durations.sort((a, b) => a - b);
       const at = (quantile: number): number | null =>
         durations.length === 0
