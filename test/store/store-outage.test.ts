@@ -284,12 +284,12 @@ describe('the replay cache while the store is unreachable', () => {
       fake.state.down = true;
       assert.equal(await cache.checkAndStore('twice', later(300)), true);
       const up = nextEvent(outage, 'up');
-      // Another instance accepted the same token and wrote it once the store was back.
+      const stored = `sha256:${(await import('node:crypto')).createHash('sha256').update('twice').digest('hex')}`;
+      // Another instance accepted the same token and wrote it once the store was back: written
+      // in the same step as the store comes back, before the 10 ms probe can find it up and
+      // write the queued ID (an await between the two let the probe win now and then).
+      fake.replays.set(stored, later(300));
       fake.state.down = false;
-      fake.replays.set(
-        `sha256:${(await import('node:crypto')).createHash('sha256').update('twice').digest('hex')}`,
-        later(300),
-      );
       const event = await up;
       assert.equal(event.written['replayIds'], 0);
       assert.equal(event.conflicts['replayIds'], 1);
