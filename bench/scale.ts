@@ -127,6 +127,14 @@ export interface Latency {
   readonly maxMs: number | null;
   /** The gateway's largest RSS seen at a probe. */
   readonly peakRssMiB: number | null;
+  /**
+   * How late the gateway's own event loop ran a 10 ms timer while it listened
+   * (`nodejs_eventloop_lag_p99_seconds` / `_max_seconds` of its /metrics,
+   * reset when the probes began): the event loop's share of the probes'
+   * times, without this process's share (it also serves the farm).
+   */
+  readonly loopDelayP99Ms: number | null;
+  readonly loopDelayMaxMs: number | null;
 }
 
 export interface ScaleResult {
@@ -517,6 +525,28 @@ async function timeGet(
   return { ms: durations[Math.floor(durations.length / 2)]!, bytes };
 }
 
+/**
+ * The p99 and the largest delay of the gateway's event loop since its last
+ * scrape, from its /metrics (prom-client resets the histogram at each
+ * scrape); undefined when it did not answer.
+ */
+async function loopDelay(url: string): Promise<{ p99Ms: number; maxMs: number } | undefined> {
+  try {
+    const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(30_000) });
+    if (!response.ok) return undefined;
+    const text = await response.text();
+    const gauge = (name: string): number | undefined => {
+      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+      return match === null ? undefined : Number(match[1]) * 1000;
+    };
+    const p99Ms = gauge('nodejs_eventloop_lag_p99_seconds');
+    const maxMs = gauge('nodejs_eventloop_lag_max_seconds');
+    return p99Ms === undefined || maxMs === undefined ? undefined : { p99Ms, maxMs };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Probes GET /healthz every 100 ms until stopped; a refused connection or a timeout counts as failed. */
 function sampleHealth(
   url: () => string | undefined,
@@ -527,9 +557,15 @@ function sampleHealth(
   let notListening = 0;
   let running = true;
   let peakRssMiB: number | null = null;
+  let loopDelayFrom: string | undefined;
   const loop = (async () => {
     while (running) {
       const target = url();
+      if (target !== undefined && loopDelayFrom === undefined) {
+        loopDelayFrom = target;
+        // A scrape resets the gateway's loop-delay histogram: what it holds from now on is this phase's.
+        await loopDelay(target);
+      }
       const started = performance.now();
       const rss = rssMiB(pid());
       if (rss !== null && (peakRssMiB === null || rss > peakRssMiB)) peakRssMiB = rss;
@@ -552,6 +588,7 @@ function sampleHealth(
     stop: async () => {
       running = false;
       await loop;
+      const delay = loopDelayFrom === undefined ? undefined : await loopDelay(loopDelayFrom);
       durations.sort((a, b) => a - b);
       const at = (quantile: number): number | null =>
         durations.length === 0
@@ -565,6 +602,8 @@ function sampleHealth(
         p99Ms: at(0.99),
         maxMs: durations.length === 0 ? null : durations[durations.length - 1]!,
         peakRssMiB,
+        loopDelayP99Ms: delay?.p99Ms ?? null,
+        loopDelayMaxMs: delay?.maxMs ?? null,
       };
     },
   };
@@ -755,6 +794,8 @@ const NO_PROBES: Latency = {
   p99Ms: null,
   maxMs: null,
   peakRssMiB: null,
+  loopDelayP99Ms: null,
+  loopDelayMaxMs: null,
 };
 
 /** Runs every phase; never throws for a phase that failed or ran out of time (its status says so). */
@@ -1086,7 +1127,8 @@ const counts = formatCounts;
 const ratioOf = (value: number | null, base: number | null): string =>
   value === null || base === null || base === 0 ? '—' : `${fixed(value / base, 2)}×`;
 const latency = (value: Latency): string =>
-  `p50 ${fixed(value.p50Ms)} ms, p99 ${fixed(value.p99Ms)} ms, max ${fixed(value.maxMs)} ms (${value.samples} probes: ${value.notListening} before it listened, ${value.failed} failed after); gateway RSS peak ${fixed(value.peakRssMiB)} MiB`;
+  `p50 ${fixed(value.p50Ms)} ms, p99 ${fixed(value.p99Ms)} ms, max ${fixed(value.maxMs)} ms (${value.samples} probes: ${value.notListening} before it listened, ${value.failed} failed after); gateway RSS peak ${fixed(value.peakRssMiB)} MiB` +
+  `\n            gateway's own event-loop delay meanwhile: p99 ${fixed(value.loopDelayP99Ms)} ms, max ${fixed(value.loopDelayMaxMs)} ms`;
 
 /** The table of one run, for the terminal. */
 export function formatScaleReport(result: ScaleResult): string {

@@ -65,6 +65,9 @@ describe('npm run bench -- scale', () => {
       assert.deepEqual(result.refresh.failedByCode, {});
       assert.equal(result.refresh.farmRequests, 20);
       assert.ok(result.refresh.health.samples > 0);
+      // The gateway's own loop delay was read from its /metrics at the phase's end.
+      assert.ok(result.refresh.health.loopDelayMaxMs !== null && result.refresh.health.loopDelayMaxMs > 0);
+      assert.ok(result.start.health.loopDelayP99Ms !== null);
       assert.ok((result.metrics.bytes ?? 0) > 0);
       assert.ok((result.signIn.homeRealmBytes ?? 0) > 0 && result.signIn.redirectMs !== null);
       assert.ok((result.signIn.oneIssuerPerSecond ?? 0) > 0 && (result.signIn.manyIssuersPerSecond ?? 0) > 0);
