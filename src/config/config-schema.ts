@@ -127,6 +127,15 @@ export const CONFIG_SCHEMA = {
           max: 3_600_000,
           doc: 'How long a client has to send a whole request, headers and body; then it gets 408 and the connection is closed (slow-client defence). Only receiving the request counts: the answer, such as a long download from the application in gateway mode, is never cut by it. Raise it when users upload large files through the gateway over slow links.',
         },
+        heapGrowthPercent: {
+          kind: 'setting',
+          type: 'integer',
+          unit: 'percent',
+          default: 50,
+          min: 0,
+          max: 400,
+          doc: "How far the JavaScript heap may grow past what it holds live before V8 collects it in full: with L MiB live, at about L × (1 + N/100). V8's own choice lets it grow to about 4 × L during a burst of refreshes (a refresh all of 10,000 issuers took a gateway holding 150 MiB live to 640–810 MiB of RSS) and gives the memory back only after a quiet while; 50 kept those bursts to 370–440 MiB, with refreshes no slower. Lower saves memory for more frequent collections; 0 leaves it to V8. `claimsgate serve` sets it when it starts (V8's `--heap-growing-percent`); one given to node on its command line is kept.",
+        },
       },
     },
     database: {

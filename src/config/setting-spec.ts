@@ -9,7 +9,7 @@
 export type SettingSource = 'default' | 'file' | 'env' | 'flag';
 
 /** The unit a number is counted in; the setting's name ends with it. */
-export type SettingUnit = 'seconds' | 'milliseconds' | 'bytes' | 'days' | 'attempts';
+export type SettingUnit = 'seconds' | 'milliseconds' | 'bytes' | 'days' | 'attempts' | 'percent';
 
 /** A default computed from settings resolved before it (schema order). */
 export interface DerivedDefault<T> {

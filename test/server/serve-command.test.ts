@@ -64,6 +64,19 @@ describe('claimsgate serve', () => {
     await running;
     assert.equal(context.exitCode, EXIT.ok, stderr);
     assert.match(stderr, /session\.keys/);
+    // server.heapGrowthPercent's default, set before the store was read (docs/operations.md, Memory).
+    const growth = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg?: string; heapGrowth?: unknown })
+      .find((line) => line.msg === 'heap growth');
+    assert.ok(growth !== undefined, stdout);
+    // The test runner itself may have been given the node flag; either way serve said what it did.
+    assert.ok(
+      JSON.stringify(growth.heapGrowth) === JSON.stringify({ applied: true, percent: 50 }) ||
+        process.execArgv.some((argument) => /^--?heap[-_]growing[-_]percent/.test(argument)),
+      JSON.stringify(growth),
+    );
   });
 
   it('exits 1 with CG_CONFIG_INVALID for a bad setting, without listening', async () => {

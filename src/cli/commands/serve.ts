@@ -5,6 +5,7 @@ import { createGuardedFetch } from '../../metadata/guarded-fetch.js';
 import { createRolloverEngine, type RolloverEngine } from '../../rollover/rollover-engine.js';
 import { createGatewayServer } from '../../server/create-gateway-server.js';
 import { engineSettings } from '../../server/engine-settings.js';
+import { applyHeapGrowth } from '../../server/heap-growth.js';
 import { createEngineLogger, createGatewayLogger, lineDestination } from '../../server/logging.js';
 import { createDrainState, shutdownGateway, waitForStop } from '../../server/shutdown.js';
 import { openStore } from '../../store/open-store.js';
@@ -56,6 +57,8 @@ async function runServe(io: CliIo, options: ServeOptions): Promise<number> {
     level: config.logging.level,
     destination: lineDestination(io.stdout),
   });
+  // Before the store is read and the start refreshes run: their bursts are what it bounds.
+  logger.info({ heapGrowth: applyHeapGrowth(config.server.heapGrowthPercent) }, 'heap growth');
   // The engine and the gateway share one watch on the store: while the database cannot be reached,
   // sign-ins go on from memory and the engine's key-use records are queued (docs/operations.md).
   const storeOutage = createStoreOutage({
