@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
 import v8 from 'node:v8';
 import { EXIT } from '../../src/cli/output.js';
-import { createProgram } from '../../src/cli/program.js';
-import type { CliContext } from '../../src/cli/run-action.js';
+import { runInProcess, type CliRun } from '../helpers/cli.js';
 
 const calls: string[] = [];
 mock.method(v8, 'setFlagsFromString', (flags: string) => {
@@ -22,34 +21,12 @@ mock.method(v8, 'setFlagsFromString', (flags: string) => {
 });
 syncBuiltinESMExports();
 
-async function serve(
-  env: Record<string, string>,
-  db: string,
-): Promise<{ code: number; stderr: string; stdout: string }> {
-  let stdout = '';
-  let stderr = '';
-  const context: CliContext = {
-    io: {
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-      readStdin: () => Promise.resolve(Buffer.alloc(0)),
-      now: () => new Date(),
-      fetch: globalThis.fetch,
-      env,
-      actor: 'cli:test',
-      confirm: () => Promise.resolve(undefined),
-    },
-    exitCode: EXIT.ok,
-  };
-  await createProgram(context).parseAsync(
-    ['serve', '--mode', 'development', '--port', '0', '--db', db, '--duration', '0.3'],
-    { from: 'user' },
-  );
-  return { code: context.exitCode, stderr, stdout };
+/** `claimsgate serve` for 0.3 s on `db`, in-process, with `env` as its whole environment. */
+function serve(env: Record<string, string>, db: string): Promise<CliRun> {
+  return runInProcess(['serve', '--mode', 'development', '--port', '0', '--db', db, '--duration', '0.3'], {
+    env,
+    now: new Date(),
+  });
 }
 
 describe('serve and server.heapGrowthPercent', () => {
