@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { openStore } from '../../src/store/open-store.js';
 import { openSqliteDatabase, withoutSync } from '../../src/store/sqlite/sqlite-connection.js';
 import { changesTrust } from '../../src/store/refresh-durability.js';
 import type { RefreshApplication } from '../../src/store/store.js';
@@ -79,5 +81,28 @@ describe('commits synced or not', () => {
       true,
     );
     assert.equal(changesTrust({ ...base, pendingChange: null }, null), true, 'clearing a pending change');
+  });
+
+  it('stores a replay ID without a flush of its own, and still refuses it the second time', async (t) => {
+    const store = await openStore(join(dir, 'replays.db'));
+    try {
+      const now = new Date('2026-03-01T09:00:00.000Z');
+      const expires = new Date(now.getTime() + 3_600_000);
+      // Every synchronous level the store's connection is set to while the ID is stored.
+      const pragma = t.mock.method(BetterSqlite3.prototype, 'pragma');
+      assert.equal(await store.checkAndStoreReplay('_token-1', expires, now), true, 'new');
+      const levels = pragma.mock.calls
+        .map((call) => String(call.arguments[0]))
+        .filter((source) => /^synchronous\s*=/i.test(source));
+      pragma.mock.restore();
+      assert.deepEqual(
+        levels,
+        ['synchronous = NORMAL', 'synchronous = FULL'],
+        'NORMAL for the ID, FULL after',
+      );
+      assert.equal(await store.checkAndStoreReplay('_token-1', expires, now), false, 'a replay');
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -473,7 +473,9 @@ class SqliteStore implements Store {
   }
 
   checkAndStoreReplay(id: string, expiresAt: Date, now: Date): Promise<boolean> {
-    return this.#read((ctx) => checkAndStoreReplay(ctx, id, expiresAt, now));
+    // One per sign-in: a flush of its own would make the disk's fsync the sign-in's pace. A power
+    // cut may lose the last IDs, never a process crash (docs/store.md, "What a power cut may lose").
+    return this.#read((ctx) => withoutSync(ctx.db, () => checkAndStoreReplay(ctx, id, expiresAt, now)));
   }
 
   purgeReplays(now: Date): Promise<number> {
