@@ -122,10 +122,11 @@ export function openSqliteDatabase(path: string, options: SqliteConnectionOption
  * but by the next synced commit or checkpoint (an fsync of the WAL covers every
  * frame before it). A process crash loses nothing; a power cut may lose the
  * last such commits, never a synced one, and the file stays consistent (the
- * WAL's frames carry checksums). Only for bookkeeping whose loss costs at most
- * a repeated fetch: refresh times and ETags of a refresh that changed no key,
- * the last use of a key, the claim types seen (docs/store.md, "What a power cut
- * may lose").
+ * WAL's frames carry checksums). Only for writes whose loss costs at most a
+ * repeated fetch, an older record, or one more acceptance of a token or
+ * sign-in state still within its lifetime: refresh times and ETags of a
+ * refresh that changed no key, the last use of a key, the claim types seen,
+ * the replay ledger's IDs (docs/store.md, "What a power cut may lose").
  */
 export function withoutSync<T>(db: Database, work: () => T): T {
   db.pragma('synchronous = NORMAL');
