@@ -189,6 +189,12 @@ export interface ScaleResult {
     oneIssuerPerSecond: number | null;
     /** The same with every issuer in the store, on the restarted gateway. */
     manyIssuersPerSecond: number | null;
+    /**
+     * The gateway's CPU time per sign-in of each run, in µs (its process's user and system time
+     * over the timed run, from /proc): the sign-ins one core of it could make is 10⁶ / that.
+     */
+    oneIssuerCpuMicroseconds: number | null;
+    manyIssuersCpuMicroseconds: number | null;
     /** Sign-ins of either run that did not end in a session, by code. */
     failedByCode: Record<string, number>;
   };
@@ -723,15 +729,38 @@ const MAX_SIGN_IN_TOKENS = 2_000;
  * one sign-in succeeds (the gateway refreshes a new issuer in the background),
  * signs the tokens beforehand, then signs in for `seconds`, `concurrency` at a time.
  */
+/** Clock ticks per second of /proc/<pid>/stat's times (Linux's USER_HZ). */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** The CPU time (user and system) a process has used, in µs, from /proc; null elsewhere. */
+function cpuMicroseconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name (which may hold spaces), from field 3 on.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whole sign-ins per second through `gateway` (see measureSignIns), and the
+ * gateway's CPU time per sign-in that ended in a session (its process, `pid`,
+ * read from /proc before and after): what one core of the gateway needs,
+ * whatever the client on the same machine takes.
+ */
 async function signInRate(
   gateway: SignInTarget,
+  pid: number | undefined,
   audience: string,
   farm: MetadataFarm,
   pool: Awaited<ReturnType<typeof createCertificatePool>>,
   options: { readonly seconds: number; readonly concurrency: number },
   deadline: Deadline,
   failedByCode: Record<string, number>,
-): Promise<number | null> {
+): Promise<{ perSecond: number; cpuMicroseconds: number | null } | null> {
   const issuer = farm.issuers[0]!;
   const signer = pool[issuer.certificates[issuer.certificates.length - 1]!]!;
   for (;;) {
@@ -748,10 +777,16 @@ async function signInRate(
   );
   // As long unmeasured first, so that both runs meet a warm gateway (the first one's is new).
   await measureSignIns(gateway, issuer, signer, tokens.splice(0, tokens.length / 2), options);
+  const cpuBefore = cpuMicroseconds(pid);
   const rate = await measureSignIns(gateway, issuer, signer, tokens, options);
+  const cpuAfter = cpuMicroseconds(pid);
   for (const [code, count] of Object.entries(rate.failedByCode))
     failedByCode[code] = (failedByCode[code] ?? 0) + count;
-  return rate.perSecond;
+  return {
+    perSecond: rate.perSecond,
+    cpuMicroseconds:
+      cpuBefore === null || cpuAfter === null || rate.ok === 0 ? null : (cpuAfter - cpuBefore) / rate.ok,
+  };
 }
 
 /**
@@ -856,6 +891,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       redirectMs: null,
       oneIssuerPerSecond: null,
       manyIssuersPerSecond: null,
+      oneIssuerCpuMicroseconds: null,
+      manyIssuersCpuMicroseconds: null,
       failedByCode: {},
     },
     validation: { oneIssuerPerSecond: null, manyIssuersPerSecond: null },
@@ -928,8 +965,9 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       // The first issuer alone, and the sign-in rate with it: the baseline of phase 4's.
       await addOne(throughApi[0]!);
       log(`   sign-ins with one issuer in the store…`);
-      result.signIn.oneIssuerPerSecond = await signInRate(
+      const one = await signInRate(
         running,
+        running.child.pid,
         audience,
         theFarm,
         thePool,
@@ -937,6 +975,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         deadline,
         result.signIn.failedByCode,
       );
+      result.signIn.oneIssuerPerSecond = one?.perSecond ?? null;
+      result.signIn.oneIssuerCpuMicroseconds = one?.cpuMicroseconds ?? null;
       since = performance.now();
       started = since;
       await forEachLimited(throughApi.slice(1), options.concurrency, deadline, addOne);
@@ -1088,8 +1128,9 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       });
       log(`   sign-ins with ${options.issuers} issuers in the store…`);
       await phase(result, 'sign-in', limit, async (deadline) => {
-        result.signIn.manyIssuersPerSecond = await signInRate(
+        const many = await signInRate(
           running,
+          running.child.pid,
           audience,
           theFarm,
           thePool,
@@ -1097,6 +1138,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
           deadline,
           result.signIn.failedByCode,
         );
+        result.signIn.manyIssuersPerSecond = many?.perSecond ?? null;
+        result.signIn.manyIssuersCpuMicroseconds = many?.cpuMicroseconds ?? null;
       });
       await running.stop();
       gateway = undefined;
@@ -1126,6 +1169,11 @@ const fixed = (value: number | null, digits = 1): string =>
 const counts = formatCounts;
 const ratioOf = (value: number | null, base: number | null): string =>
   value === null || base === null || base === 0 ? '—' : `${fixed(value / base, 2)}×`;
+/** Sign-ins per core-second (10⁶ / µs per sign-in) as a share of validations per second. */
+const coreShare = (signInMicroseconds: number | null, validationsPerSecond: number | null): string =>
+  signInMicroseconds === null || validationsPerSecond === null || signInMicroseconds === 0
+    ? '—'
+    : `${fixed((100 * 1e6) / signInMicroseconds / validationsPerSecond, 0)} %`;
 const latency = (value: Latency): string =>
   `p50 ${fixed(value.p50Ms)} ms, p99 ${fixed(value.p99Ms)} ms, max ${fixed(value.maxMs)} ms (${value.samples} probes: ${value.notListening} before it listened, ${value.failed} failed after); gateway RSS peak ${fixed(value.peakRssMiB)} MiB` +
   `\n            gateway's own event-loop delay meanwhile: p99 ${fixed(value.loopDelayP99Ms)} ms, max ${fixed(value.loopDelayMaxMs)} ms`;
@@ -1155,6 +1203,8 @@ export function formatScaleReport(result: ScaleResult): string {
     `            /healthz during refresh: ${latency(result.refresh.health)}`,
     `4. pages    /metrics ${result.metrics.bytes ?? '—'} B in ${fixed(result.metrics.ms)} ms; /signin home-realm page ${result.signIn.homeRealmBytes ?? '—'} B in ${fixed(result.signIn.homeRealmMs)} ms; /signin?whr= redirect ${fixed(result.signIn.redirectMs)} ms`,
     `            sign-ins (GET /signin, POST /signin/wsfed, ${result.options.concurrency} at a time): ${fixed(result.signIn.oneIssuerPerSecond, 0)}/s with 1 issuer in the store, ${fixed(result.signIn.manyIssuersPerSecond, 0)}/s with ${n} (${ratioOf(result.signIn.manyIssuersPerSecond, result.signIn.oneIssuerPerSecond)}); failed: ${counts(result.signIn.failedByCode)}`,
+    `            gateway CPU per sign-in: ${fixed(result.signIn.oneIssuerCpuMicroseconds, 0)} µs with 1 issuer, ${fixed(result.signIn.manyIssuersCpuMicroseconds, 0)} µs with ${n}; ` +
+      `one core's sign-ins vs its validations (phase 5), 1 issuer: ${coreShare(result.signIn.oneIssuerCpuMicroseconds, result.validation.oneIssuerPerSecond)}, ${n}: ${coreShare(result.signIn.manyIssuersCpuMicroseconds, result.validation.manyIssuersPerSecond)}`,
     `5. validate ${fixed(result.validation.oneIssuerPerSecond, 0)}/s with 1 issuer's trust, ${fixed(result.validation.manyIssuersPerSecond, 0)}/s with ${n} issuers' trust` +
       (result.validation.oneIssuerPerSecond !== null && result.validation.manyIssuersPerSecond !== null
         ? ` (${n} vs 1: ${fixed(result.validation.manyIssuersPerSecond / result.validation.oneIssuerPerSecond, 2)}×)`

@@ -72,6 +72,12 @@ describe('npm run bench -- scale', () => {
       assert.ok((result.signIn.homeRealmBytes ?? 0) > 0 && result.signIn.redirectMs !== null);
       assert.ok((result.signIn.oneIssuerPerSecond ?? 0) > 0 && (result.signIn.manyIssuersPerSecond ?? 0) > 0);
       assert.deepEqual(result.signIn.failedByCode, {}, 'every measured sign-in ended in a session');
+      // The gateway's CPU per sign-in, read from /proc around each timed run.
+      assert.ok(
+        (result.signIn.oneIssuerCpuMicroseconds ?? 0) > 0 &&
+          (result.signIn.manyIssuersCpuMicroseconds ?? 0) > 0,
+      );
+      assert.match(formatScaleReport(result), /gateway CPU per sign-in: [\d,]+ µs with 1 issuer/);
       assert.ok((result.validation.oneIssuerPerSecond ?? 0) > 0);
       assert.ok((result.validation.manyIssuersPerSecond ?? 0) > 0);
       assert.match(formatScaleReport(result), /20 issuers, store sqlite/);
