@@ -428,6 +428,23 @@ function rssMiB(pid: number | undefined): number | null {
   }
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times (Linux's USER_HZ), asked of getconf on first use. */
+let clockTicks: number | undefined;
+
+/** The CPU time (user and system) a process has used, in µs, from /proc; null elsewhere. */
+function cpuMicroseconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+    // The fields after the command name (which may hold spaces), from field 3 on.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1e6;
+  } catch {
+    return null;
+  }
+}
+
 // ---------------------------------------------------------------- HTTP
 
 /** An admin session on the gateway: its cookies and CSRF token. */
@@ -728,28 +745,9 @@ const MAX_SIGN_IN_TOKENS = 2_000;
  * The sign-in rate through `gateway` with the farm's first issuer: waits until
  * one sign-in succeeds (the gateway refreshes a new issuer in the background),
  * signs the tokens beforehand, then signs in for `seconds`, `concurrency` at a time.
- */
-/** Clock ticks per second of /proc/<pid>/stat's times (Linux's USER_HZ). */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-
-/** The CPU time (user and system) a process has used, in µs, from /proc; null elsewhere. */
-function cpuMicroseconds(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The fields after the command name (which may hold spaces), from field 3 on.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Whole sign-ins per second through `gateway` (see measureSignIns), and the
- * gateway's CPU time per sign-in that ended in a session (its process, `pid`,
- * read from /proc before and after): what one core of the gateway needs,
- * whatever the client on the same machine takes.
+ * Also the gateway's CPU time per sign-in that ended in a session (its
+ * process, `pid`, read from /proc before and after the timed run): what one
+ * core of the gateway needs, whatever the client on the same machine takes.
  */
 async function signInRate(
   gateway: SignInTarget,

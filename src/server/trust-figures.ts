@@ -127,17 +127,18 @@ export function createTrustFiguresCache(options: TrustFiguresCacheOptions): () =
   const { store, now, maxAgeMs } = options;
   let cached: { readonly at: number; readonly figures: IssuerFigures[] } | undefined;
   let reading: Promise<IssuerFigures[]> | undefined;
+  const read = (): Promise<IssuerFigures[]> => {
+    const records = options.records?.();
+    return records === undefined
+      ? readTrustFigures(store)
+      : store.listRealms().then(() => figuresFromRecords(records));
+  };
   return () => {
     const at = now().getTime();
     if (cached !== undefined && at - cached.at < maxAgeMs && at >= cached.at) {
       return Promise.resolve(cached.figures);
     }
-    const records = options.records?.();
-    reading ??= (
-      records === undefined
-        ? readTrustFigures(store)
-        : store.listRealms().then(() => figuresFromRecords(records))
-    )
+    reading ??= read()
       .then((figures) => {
         cached = { at, figures };
         return figures;
