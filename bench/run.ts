@@ -17,7 +17,7 @@ import { createReferenceOperations } from './reference-operations.js';
 import { claimsgateStages, formatStages } from './stages.js';
 import { createOtherCertificates } from './trust-keys.js';
 
-const GROUPS = ['floor', 'context', 'claimsgate', 'node-saml', 'samlify'] as const;
+const GROUPS = ['floor', 'context', 'claimsgate', 'node-saml', 'samlify', 'http'] as const;
 type Group = (typeof GROUPS)[number];
 
 const CLAIMSGATE_KEYS = [1, 100, 100_000];
@@ -30,7 +30,8 @@ const USAGE = `Usage: npm run bench -- [--seconds N] [--rounds N] [--max-iterati
   --seconds N          timed run per contender, in seconds (default 3)
   --rounds N           the contenders take turns N times, each for its share of --seconds (default 3)
   --max-iterations N   upper bound on timed iterations per contender (default 200000)
-  --only GROUPS        ${GROUPS.join(', ')} (the floor always runs)`;
+  --only GROUPS        ${GROUPS.join(', ')} (the floor always runs; http is the end-to-end
+                       sign-in and gateway-mode bench, npm run bench -- http, with its defaults)`;
 
 interface BenchOptions {
   readonly seconds: number;
@@ -252,6 +253,11 @@ async function main(): Promise<void> {
   printVerdict(rows, fasterPeer, floor);
   const whole = rows.find((row) => row.group === 'claimsgate' && row.keys === 1);
   if (whole !== undefined) await printStages(setup, options, whole.measurement.microseconds);
+  if (options.only.has('http')) {
+    const { runHttp, formatHttpReport, DEFAULT_HTTP_OPTIONS } = await import('./http.js');
+    console.log('');
+    console.log(formatHttpReport(await runHttp(DEFAULT_HTTP_OPTIONS), DEFAULT_HTTP_OPTIONS));
+  }
 }
 
 /** Times each step of a claimsgate validation alone (a third of the contenders' time each) and prints them. */
@@ -281,7 +287,7 @@ async function printStages(
 }
 
 const [command, ...rest] = process.argv.slice(2);
-/** `npm run bench -- shapes …`, `… attack …`, `… store …`, `… scale …`, `… outage …` and `… cluster …`; anything else is the peer comparison. */
+/** `npm run bench -- shapes …`, `… attack …`, `… store …`, `… scale …`, `… outage …`, `… cluster …` and `… http …`; anything else is the peer comparison. */
 const commands: Record<string, () => Promise<void>> = {
   shapes: () => import('./shapes.js').then(({ runShapes }) => runShapes(rest)),
   attack: () => import('./attack.js').then(({ runAttack }) => runAttack(rest)),
@@ -289,6 +295,7 @@ const commands: Record<string, () => Promise<void>> = {
   scale: () => import('./scale.js').then(({ runScaleBench }) => runScaleBench(rest)),
   outage: () => import('./outage.js').then(({ runOutageBench }) => runOutageBench(rest)),
   cluster: () => import('./cluster.js').then(({ runClusterBench }) => runClusterBench(rest)),
+  http: () => import('./http.js').then(({ runHttpBench }) => runHttpBench(rest)),
 };
 const run = (command === undefined ? undefined : commands[command]) ?? main;
 

@@ -292,6 +292,12 @@ export function killChildren(): void {
 }
 process.once('exit', killChildren);
 
+/** Counts `child` among the processes {@link killChildren} kills, until it exits. */
+export function trackChild(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
 /** Runs the claimsgate CLI to completion. */
 export function runCli(
   args: readonly string[],
@@ -432,7 +438,7 @@ function rssMiB(pid: number | undefined): number | null {
 let clockTicks: number | undefined;
 
 /** The CPU time (user and system) a process has used, in µs, from /proc; null elsewhere. */
-function cpuMicroseconds(pid: number | undefined): number | null {
+export function cpuMicroseconds(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -26,13 +26,14 @@ function sameToken(given: string, expected: string): boolean {
  */
 export function registerMetricsRoutes(app: FastifyInstance, services: GatewayServices): void {
   const { config, metrics } = services;
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.recordRequest({
       method: request.method,
       route: routeOf(request),
       statusCode: reply.statusCode,
       durationSeconds: reply.elapsedTime / 1000,
     });
+    done();
   });
   if (!config.metrics.enabled) return;
   const expected = config.metrics.bearerToken;

@@ -159,6 +159,28 @@ export function encodeClaimsHeader(claims: Readonly<Record<string, readonly stri
   );
 }
 
+/** The identity headers' values of a session, encoded once per session object (see {@link identityValuesOf}). */
+const encodedIdentities = new WeakMap<Session, { user: string; issuer: string; claims: string }>();
+
+/**
+ * The values of the identity headers for `session`. The session cookie
+ * handler hands out the same session object for every request with the
+ * same cookie, so they are encoded once per cookie, not per request; a
+ * session is never changed after it is made (a renewal makes a new one).
+ */
+function identityValuesOf(session: Session): { user: string; issuer: string; claims: string } {
+  let values = encodedIdentities.get(session);
+  if (values === undefined) {
+    values = {
+      user: encodeHeaderText(session.user),
+      issuer: encodeHeaderText(session.issuer),
+      claims: encodeClaimsHeader(session.claims),
+    };
+    encodedIdentities.set(session, values);
+  }
+  return values;
+}
+
 /** What the gateway adds to a request it passes to the upstream. */
 export interface UpstreamRequestHeaderOptions {
   /** `config.gateway.identityHeaderPrefix`. */
@@ -226,9 +248,10 @@ export function buildUpstreamRequestHeaders(
   outgoing['x-forwarded-proto'] = options.publicUrl.protocol.slice(0, -1);
   outgoing['x-forwarded-host'] = options.publicUrl.host;
   outgoing.host = options.upstreamHost;
-  outgoing[`${prefix}${IDENTITY_HEADER_SUFFIXES.user}`] = encodeHeaderText(session.user);
-  outgoing[`${prefix}${IDENTITY_HEADER_SUFFIXES.issuer}`] = encodeHeaderText(session.issuer);
-  outgoing[`${prefix}${IDENTITY_HEADER_SUFFIXES.claims}`] = encodeClaimsHeader(session.claims);
+  const identity = identityValuesOf(session);
+  outgoing[`${prefix}${IDENTITY_HEADER_SUFFIXES.user}`] = identity.user;
+  outgoing[`${prefix}${IDENTITY_HEADER_SUFFIXES.issuer}`] = identity.issuer;
+  outgoing[`${prefix}${IDENTITY_HEADER_SUFFIXES.claims}`] = identity.claims;
   if (options.upgrade !== undefined) {
     outgoing.connection = 'upgrade';
     outgoing.upgrade = options.upgrade;

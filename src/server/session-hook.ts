@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isClaimsgateError } from '../lib/errors.js';
-import type { Session, SessionCookies } from '../session/session-cookie.js';
+import type { Session, SessionCookies, SessionRead } from '../session/session-cookie.js';
 import { readRequestCookie, setReplyCookie } from './reply-cookies.js';
 import type { SessionRevocations } from './session-revocations.js';
 
@@ -32,13 +32,29 @@ export function createSessionHook(
   const sessions = new WeakMap<FastifyRequest, Session>();
   return {
     register(app: FastifyInstance): void {
-      app.addHook('onRequest', async (request, reply) => {
+      // A callback hook: the common case (the revocation list is loaded) answers without a promise.
+      app.addHook('onRequest', (request, reply, done) => {
         const value = readRequestCookie(request.headers.cookie, cookieName);
-        if (value === undefined || value === '') return;
+        if (value === undefined || value === '') {
+          done();
+          return;
+        }
+        let read: SessionRead;
         try {
-          const read = cookies.read(value);
-          // SECURITY: fail closed — without the revocation list no session is trusted (a store failure answers).
-          if (!revocations.loaded) await revocations.reload();
+          read = cookies.read(value);
+        } catch (error) {
+          // Only the cookie's own refusals (CG_SESSION_*) sign out; anything else answers as an error.
+          if (!isClaimsgateError(error) || !error.code.startsWith('CG_SESSION_')) {
+            done(error as Error);
+            return;
+          }
+          // SECURITY: a cookie that does not open is never partly trusted; the user is signed out.
+          request.log.debug({ code: error.code, detail: error.detail }, 'session cookie refused');
+          setReplyCookie(reply, cookies.clear());
+          done();
+          return;
+        }
+        const admit = (): void => {
           if (revocations.isRevoked(read.session)) {
             request.log.debug({ user: read.session.user }, 'session cookie refused: the session was revoked');
             setReplyCookie(reply, cookies.clear());
@@ -46,13 +62,25 @@ export function createSessionHook(
           }
           sessions.set(request, read.session);
           if (read.renew !== undefined) setReplyCookie(reply, read.renew);
-        } catch (error) {
-          // Only the cookie's own refusals (CG_SESSION_*) sign out; a store failure answers as one.
-          if (!isClaimsgateError(error) || !error.code.startsWith('CG_SESSION_')) throw error;
-          // SECURITY: a cookie that does not open is never partly trusted; the user is signed out.
-          request.log.debug({ code: error.code, detail: error.detail }, 'session cookie refused');
-          setReplyCookie(reply, cookies.clear());
+        };
+        // SECURITY: fail closed — without the revocation list no session is trusted (a store failure answers).
+        if (revocations.loaded) {
+          try {
+            admit();
+          } catch (error) {
+            done(error as Error);
+            return;
+          }
+          done();
+          return;
         }
+        revocations
+          .reload()
+          .then(admit)
+          .then(
+            () => done(),
+            (error: unknown) => done(error as Error),
+          );
       });
     },
     sessionOf(request: FastifyRequest): Session | undefined {

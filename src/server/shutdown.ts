@@ -27,9 +27,9 @@ export function createDrainState(): DrainState {
  * sending its next request to a server that is going away.
  */
 export function registerDrainHooks(app: FastifyInstance, drain: DrainState): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (drain.draining) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 }
 

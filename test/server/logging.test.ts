@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { ClaimsgateError } from '../../src/lib/errors.js';
 import { createGatewayServer } from '../../src/server/create-gateway-server.js';
 import {
+  batchedLineDestination,
   createEngineLogger,
   createGatewayLogger,
   lineDestination,
@@ -292,5 +293,52 @@ describe('request logs of the gateway', () => {
     } finally {
       await verbose.close();
     }
+  });
+});
+
+describe('the batched line destination of serve', () => {
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('writes the lines of one turn of the event loop together, once the turn ends', async () => {
+    const writes: string[] = [];
+    const destination = batchedLineDestination((text) => writes.push(text));
+    destination.write('{"a":1}\n');
+    destination.write('{"b":2}\n');
+    assert.deepEqual(writes, []);
+    await nextTurn();
+    assert.deepEqual(writes, ['{"a":1}\n{"b":2}\n']);
+    destination.write('{"c":3}\n');
+    await nextTurn();
+    assert.deepEqual(writes, ['{"a":1}\n{"b":2}\n', '{"c":3}\n']);
+  });
+
+  it('writes at once when 64 KiB wait, and on flush, and never an empty write', async () => {
+    const writes: string[] = [];
+    const destination = batchedLineDestination((text) => writes.push(text));
+    const line = `${'x'.repeat(1023)}\n`;
+    for (let index = 0; index < 64; index += 1) destination.write(line);
+    assert.equal(writes.length, 1);
+    assert.equal(writes[0]!.length, 64 * 1024);
+    destination.write('{"last":true}\n');
+    destination.flush();
+    assert.deepEqual(writes.slice(1), ['{"last":true}\n']);
+    destination.flush();
+    await nextTurn();
+    assert.equal(writes.length, 2);
+  });
+
+  it('carries a logger: every line arrives, in order', async () => {
+    const writes: string[] = [];
+    const logger = createGatewayLogger({
+      level: 'info',
+      destination: batchedLineDestination((text) => writes.push(text)),
+    });
+    for (let index = 0; index < 100; index += 1) logger.info({ index }, 'line');
+    await nextTurn();
+    const lines = writes.join('').trimEnd().split('\n');
+    assert.deepEqual(
+      lines.map((line) => (JSON.parse(line) as { index: number }).index),
+      Array.from({ length: 100 }, (_, index) => index),
+    );
   });
 });

@@ -136,6 +136,28 @@ describe('the gateway’s own cookies', () => {
 });
 
 describe('buildUpstreamRequestHeaders', () => {
+  it('gives each session its own identity headers, the same ones for every request of a session', () => {
+    const bob: Session = {
+      ...SESSION,
+      user: 'SIM:bob ø',
+      claims: { upn: ['bob@contoso.test'], role: ['ü'] },
+    };
+    const first = buildUpstreamRequestHeaders({}, { ...OPTIONS, session: bob });
+    const again = buildUpstreamRequestHeaders({}, { ...OPTIONS, session: bob });
+    const alice = buildUpstreamRequestHeaders({}, OPTIONS);
+    assert.equal(first['X-Claimsgate-User'], 'SIM:bob%20%C3%B8');
+    assert.equal(first['X-Claimsgate-Claims'], encodeClaimsHeader(bob.claims));
+    assert.deepEqual(again, first);
+    assert.equal(alice['X-Claimsgate-User'], 'SIM:alice@contoso.test');
+    assert.equal(alice['X-Claimsgate-Claims'], '{"upn":["alice@contoso.test"]}');
+    // A copy with other claims (a renewal makes a new session object) gets its own.
+    const renewed = buildUpstreamRequestHeaders(
+      {},
+      { ...OPTIONS, session: { ...bob, claims: { upn: ['x'] } } },
+    );
+    assert.equal(renewed['X-Claimsgate-Claims'], '{"upn":["x"]}');
+  });
+
   it('replaces the X-Forwarded-For chain without a trusted proxy, and extends it behind one', () => {
     const incoming = { 'x-forwarded-for': '203.0.113.5, 198.51.100.1', 'x-real-ip': '203.0.113.5' };
     const direct = buildUpstreamRequestHeaders(incoming, OPTIONS);

@@ -5,6 +5,7 @@ import { ClaimsgateError } from '../../src/lib/errors.js';
 import { open, seal } from '../../src/session/seal.js';
 import type { SealingKeyRing } from '../../src/session/sealing-keys.js';
 import {
+  OPENED_CACHE_SIZE,
   createSessionCookies,
   type NewSession,
   type SessionCookieOptions,
@@ -302,5 +303,75 @@ describe('session cookies', () => {
       );
     }
     assert.doesNotThrow(() => createSessionCookies({ ring, secure: true, cookieName: '__Host-session' }));
+  });
+
+  describe('remembering opened cookies', () => {
+    it('answers the same cookie again from memory, with the same session', () => {
+      const { handler } = cookies();
+      const { value } = handler.issue(bob);
+      const first = handler.read(value);
+      const second = handler.read(value);
+      assert.equal(second.session, first.session);
+      assert.equal(second.renew, undefined);
+    });
+
+    it('still ends a remembered session at its idle deadline, its absolute end and its sealed expiry', () => {
+      const idle = cookies({ idleTimeoutSeconds: 600, renewAfterSeconds: 60 });
+      const idleValue = idle.handler.issue(bob).value;
+      idle.handler.read(idleValue);
+      idle.setTime(10 * MINUTE);
+      assert.equal(
+        codeOf(() => idle.handler.read(idleValue)),
+        'CG_SESSION_EXPIRED',
+      );
+
+      const absolute = cookies({ absoluteLifetimeSeconds: 3600, idleTimeoutSeconds: 3600 });
+      const absoluteValue = absolute.handler.issue({ ...bob, expiresAt: at(30 * MINUTE) }).value;
+      absolute.handler.read(absoluteValue);
+      absolute.setTime(30 * MINUTE);
+      assert.equal(
+        codeOf(() => absolute.handler.read(absoluteValue)),
+        'CG_SESSION_EXPIRED',
+      );
+    });
+
+    it('still renews a remembered cookie once it is due', () => {
+      const { handler, setTime } = cookies({ renewAfterSeconds: 300 });
+      const { value } = handler.issue(bob);
+      assert.equal(handler.read(value).renew, undefined);
+      setTime(5 * MINUTE);
+      const renewed = handler.read(value);
+      assert.ok(renewed.renew !== undefined);
+      assert.deepEqual(renewed.session.lastSeenAt, at(5 * MINUTE));
+    });
+
+    it('opens the cookie again when the ring answers another key for its ID', () => {
+      const real = testRing('k1');
+      let replaced = false;
+      const other = testRing('k1', 'k2').purposeKey('k2', 'session');
+      // A ring whose key k1 changes under the handler: what it remembered must not outlive the key.
+      const ring: SealingKeyRing = {
+        sealingKeyId: real.sealingKeyId,
+        keyIds: real.keyIds,
+        purposeKey: (keyId, purpose) =>
+          replaced && purpose === 'session' ? other : real.purposeKey(keyId, purpose),
+      };
+      const { handler } = cookies({}, ring);
+      const { value } = handler.issue(bob);
+      handler.read(value);
+      replaced = true;
+      assert.equal(
+        codeOf(() => handler.read(value)),
+        'CG_SESSION_INVALID',
+      );
+    });
+
+    it('remembers a bounded number of cookies, the least recently used dropped first', () => {
+      const { handler } = cookies();
+      const oldest = handler.issue(bob).value;
+      const kept = handler.read(oldest).session;
+      for (let index = 0; index < OPENED_CACHE_SIZE; index += 1) handler.read(handler.issue(bob).value);
+      assert.notEqual(handler.read(oldest).session, kept);
+    });
   });
 });
