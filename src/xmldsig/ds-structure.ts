@@ -6,6 +6,7 @@
 import type { ErrorCode } from '../lib/error-codes.js';
 import { ClaimsgateError, type ErrorDetail } from '../lib/errors.js';
 import { NS } from '../xml/dom.js';
+import type { XmlElement, XmlNode } from '../xml/light-dom.js';
 
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
@@ -36,7 +37,7 @@ export function signatureError(
 }
 
 /** `prefix:Name`, for messages: the name as written in the document. */
-export function nameOf(node: Node): string {
+export function nameOf(node: XmlNode): string {
   return node.nodeName;
 }
 
@@ -47,12 +48,12 @@ export function nameOf(node: Node): string {
  *
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID`.
  */
-export function strictElementChildren(parent: Element): Element[] {
-  const result: Element[] = [];
+export function strictElementChildren(parent: XmlElement): XmlElement[] {
+  const result: XmlElement[] = [];
   for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
-    if (node.nodeType === ELEMENT_NODE) result.push(node as Element);
+    if (node.nodeType === ELEMENT_NODE) result.push(node);
     else if (node.nodeType === COMMENT_NODE) continue;
-    else if (node.nodeType !== TEXT_NODE || !XML_WHITESPACE.test(node.nodeValue ?? '')) {
+    else if (node.nodeType !== TEXT_NODE || !XML_WHITESPACE.test(node.data)) {
       throw signatureError(
         'CG_SIG_STRUCTURE_INVALID',
         'unexpected-content',
@@ -76,7 +77,7 @@ export interface ChildSlot {
 }
 
 /** `ds:Name` for an XML-DSig element, `{namespace}Name` for any other. */
-export function describe(element: Element): string {
+export function describe(element: XmlElement): string {
   return element.namespaceURI === NS.ds
     ? `ds:${element.localName}`
     : `{${element.namespaceURI}}${element.localName}`;
@@ -90,7 +91,10 @@ export function describe(element: Element): string {
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID` with reason
  *   `duplicate-element`, `missing-element`, `unexpected-element` or `unexpected-content`.
  */
-export function matchChildren(parent: Element, slots: readonly ChildSlot[]): Array<Element | undefined> {
+export function matchChildren(
+  parent: XmlElement,
+  slots: readonly ChildSlot[],
+): Array<XmlElement | undefined> {
   const children = strictElementChildren(parent);
   const observed = children.map(describe);
   const expected = slots.map(
@@ -113,16 +117,16 @@ export function matchChildren(parent: Element, slots: readonly ChildSlot[]): Arr
       );
     }
   }
-  const fits = (child: Element, slot: ChildSlot): boolean =>
+  const fits = (child: XmlElement, slot: ChildSlot): boolean =>
     child.namespaceURI === (slot.namespace ?? NS.ds) && child.localName === slot.localName;
-  const unexpected = (extra: Element): ClaimsgateError =>
+  const unexpected = (extra: XmlElement): ClaimsgateError =>
     signatureError(
       'CG_SIG_STRUCTURE_INVALID',
       'unexpected-element',
       `<${nameOf(parent)}> contains an unexpected <${nameOf(extra)}>.`,
       { element: describe(extra), parent: nameOf(parent), observed, expected },
     );
-  const result: Array<Element | undefined> = [];
+  const result: Array<XmlElement | undefined> = [];
   let index = 0;
   for (const slot of slots) {
     const child = children[index];
@@ -153,11 +157,11 @@ export function matchChildren(parent: Element, slots: readonly ChildSlot[]): Arr
  *
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID` with reason `unexpected-content`.
  */
-export function textOnly(element: Element): string {
+export function textOnly(element: XmlElement): string {
   let text = '';
   for (let node = element.firstChild; node !== null; node = node.nextSibling) {
     if (node.nodeType === TEXT_NODE) {
-      text += node.nodeValue ?? '';
+      text += node.data;
       continue;
     }
     // SECURITY: a comment inside DigestValue is CVE-2025-29775: a verifier
@@ -185,7 +189,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  *
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID` with reason `base64-invalid`.
  */
-export function decodeBase64Strict(text: string, element: Element): Buffer {
+export function decodeBase64Strict(text: string, element: XmlElement): Buffer {
   const compact = text.replace(/[\t\n\r ]+/g, '');
   const bytes =
     compact.length > 0 && compact.length % 4 === 0 && BASE64.test(compact)
@@ -208,7 +212,7 @@ export function decodeBase64Strict(text: string, element: Element): Buffer {
  *
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID` with reason `algorithm-missing`.
  */
-export function algorithmOf(element: Element): string {
+export function algorithmOf(element: XmlElement): string {
   const algorithm = element.getAttribute('Algorithm');
   if (algorithm === null || algorithm === '') {
     throw signatureError(

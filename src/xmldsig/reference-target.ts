@@ -4,6 +4,7 @@
  * the document may carry the same ID value.
  */
 import { signatureError } from './ds-structure.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 const ELEMENT_NODE = 1;
 const PROCESSING_INSTRUCTION_NODE = 7;
@@ -14,21 +15,19 @@ const PROCESSING_INSTRUCTION_NODE = 7;
 const NCNAME = /^[\p{L}_][\p{L}\p{N}\p{M}._\-\u00B7]*$/u;
 
 /** The ID values the signed element carries in its unqualified ID attributes. */
-function ownIds(element: Element, idAttributes: readonly string[]): string[] {
+function ownIds(element: XmlElement, idAttributes: readonly string[]): string[] {
   const ids: string[] = [];
   for (const name of idAttributes) {
-    // xmldom answers undefined, not null, for an absent attribute, and gives an
-    // unprefixed attribute an undefined namespaceURI.
-    const attr: Attr | null | undefined = element.getAttributeNode(name);
-    if (attr && !attr.namespaceURI) ids.push(attr.value);
+    const attr = element.getAttributeNode(name);
+    if (attr !== null && attr.namespaceURI === null) ids.push(attr.value);
   }
   return ids;
 }
 
 /** The outermost element containing `element` (the document element when attached). */
-function outermostElement(element: Element): Element {
+function outermostElement(element: XmlElement): XmlElement {
   let top = element;
-  while (top.parentNode !== null && top.parentNode.nodeType === ELEMENT_NODE) top = top.parentNode as Element;
+  while (top.parentNode !== null && top.parentNode.nodeType === ELEMENT_NODE) top = top.parentNode;
   return top;
 }
 
@@ -46,7 +45,7 @@ function outermostElement(element: Element): Element {
  *   `CG_SIG_STRUCTURE_INVALID` (reason `processing-instruction`).
  */
 export function checkReferenceTarget(
-  signedElement: Element,
+  signedElement: XmlElement,
   uri: string | null,
   idAttributes: readonly string[],
 ): string {
@@ -106,19 +105,17 @@ export function checkReferenceTarget(
 
   const idNames = new Set(idAttributes);
   let occurrences = 0;
-  const stack: Array<{ element: Element; signed: boolean }> = [
+  const stack: Array<{ element: XmlElement; signed: boolean }> = [
     { element: outermostElement(signedElement), signed: false },
   ];
   while (stack.length > 0) {
     const { element, signed: parentSigned } = stack.pop()!;
     const signed = parentSigned || element === signedElement;
-    const attributes = element.attributes;
-    for (let i = 0; i < attributes.length; i += 1) {
-      const attr = attributes.item(i)!;
-      if (attr.value === id && idNames.has(attr.localName ?? attr.name)) occurrences += 1;
+    for (const attr of element.attributes) {
+      if (attr.value === id && idNames.has(attr.localName)) occurrences += 1;
     }
     for (let child = element.firstChild; child !== null; child = child.nextSibling) {
-      if (child.nodeType === ELEMENT_NODE) stack.push({ element: child as Element, signed });
+      if (child.nodeType === ELEMENT_NODE) stack.push({ element: child, signed });
       else if (signed && child.nodeType === PROCESSING_INSTRUCTION_NODE) {
         // SECURITY: a processing instruction is part of the canonical form
         // (XML-C14N 1.0 §2.3) and splits the text around it, as a comment
