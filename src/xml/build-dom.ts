@@ -26,6 +26,9 @@ import {
   type TokenizeOptions,
 } from './tokenize-xml.js';
 
+/** The attributes of every element that has none: one shared empty list. */
+const NO_ATTRIBUTES: readonly AttributeNode[] = Object.freeze([]);
+
 /** What the builder enforces beyond well-formedness. Every limit is unlimited unless given. */
 export interface BuildOptions extends TokenizeOptions {
   /** Deepest accepted element nesting; refused as soon as it is passed. */
@@ -68,19 +71,15 @@ class NamespaceScope {
   }
 }
 
-interface Frame {
-  readonly element: ElementNode;
-  readonly name: string;
-  /** The prefixes this element declared, unbound at its end tag. */
-  readonly declared: readonly string[] | undefined;
-}
-
 /** Builds the tree from the tokens, counting against the limits as it goes. */
 class TreeBuilder {
   readonly #tokenizer: XmlTokenizer;
   readonly #document = new DocumentNode();
   readonly #scope = new NamespaceScope();
-  readonly #stack: Frame[] = [];
+  /** The open elements, innermost last; their names are what the end tags must match. */
+  readonly #stack: ElementNode[] = [];
+  /** For each open element, the prefixes it declared, unbound at its end tag. */
+  readonly #declaredStack: Array<readonly string[] | undefined> = [];
   /** Expanded attribute name → number of the element that last used it (see XmlTokenizer). */
   readonly #expandedSeenIn = new Map<string, number>();
   readonly #maxDepth: number;
@@ -108,10 +107,11 @@ class TreeBuilder {
           this.#startElement(token);
           break;
         case 'end': {
-          const frame = this.#stack.pop();
-          if (frame === undefined) return tokenizer.fail('a start tag before an end tag', token.offset);
-          if (token.name !== frame.name) tokenizer.fail(`</${frame.name}>`, token.offset);
-          if (frame.declared !== undefined) this.#scope.unbind(frame.declared);
+          const element = this.#stack.pop();
+          if (element === undefined) return tokenizer.fail('a start tag before an end tag', token.offset);
+          if (token.name !== element.nodeName) tokenizer.fail(`</${element.nodeName}>`, token.offset);
+          const declared = this.#declaredStack.pop();
+          if (declared !== undefined) this.#scope.unbind(declared);
           break;
         }
         case 'text':
@@ -146,7 +146,7 @@ class TreeBuilder {
       }
     }
     const open = this.#stack[this.#stack.length - 1];
-    if (open !== undefined) tokenizer.fail(`</${open.name}>`);
+    if (open !== undefined) tokenizer.fail(`</${open.nodeName}>`);
     if (this.#root === undefined) tokenizer.fail('an element');
     return this.#document;
   }
@@ -273,21 +273,22 @@ class TreeBuilder {
 
     const open = this.#stack[this.#stack.length - 1];
     const element = new ElementNode(
-      open?.element ?? this.#document,
+      open ?? this.#document,
       name,
       colon === -1 ? name : name.slice(colon + 1),
       colon === -1 ? null : prefix,
       namespace === undefined || namespace === '' ? null : namespace,
-      attributes,
+      attributes.length === 0 ? NO_ATTRIBUTES : attributes,
     );
     if (open === undefined) this.#document.documentElement = element;
-    else this.#link(open.element, element);
+    else this.#link(open, element);
     if (this.#root === undefined) this.#root = element;
     if (token.selfClosing) {
       if (declared !== undefined) scope.unbind(declared);
       return;
     }
-    this.#stack.push({ element, name, declared });
+    this.#stack.push(element);
+    this.#declaredStack.push(declared);
     if (this.#stack.length > this.#maxDepth) {
       throw new ClaimsgateError(
         'CG_XML_TOO_DEEP',
@@ -301,7 +302,7 @@ class TreeBuilder {
 
   /** The element a node that is not an element goes in: there is one, or the token was refused. */
   #parent(): ElementNode {
-    return this.#stack[this.#stack.length - 1]!.element;
+    return this.#stack[this.#stack.length - 1]!;
   }
 
   /** Appends a node that is not an element to the open element, counting it; `end` is where its token ends. */

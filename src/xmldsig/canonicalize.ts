@@ -196,9 +196,6 @@ class ExclusiveCanonicalizer {
   readonly #rendered = new BindingStacks();
   /** Bindings in scope, for PrefixList prefixes only, which follow Canonical XML's inclusive rule. */
   readonly #inScope = new BindingStacks();
-  /** Scratch lists for one start tag, emptied after it is written: nothing is allocated per element. */
-  readonly #namespaces: RenderedNamespace[] = [];
-  readonly #attributes: XmlAttribute[] = [];
 
   constructor(
     private readonly top: XmlElement,
@@ -274,8 +271,9 @@ class ExclusiveCanonicalizer {
 
   /** Writes `<name`, its namespace declarations, its attributes and `>`. */
   #writeStartTag(element: XmlElement): void {
-    const namespaces = this.#namespaces;
-    const attributes = this.#attributes;
+    const namespaces: RenderedNamespace[] = [];
+    // Most elements of a token have no attribute but namespace declarations: no list for them.
+    let attributes: XmlAttribute[] | undefined;
     if (element === this.top) this.#renderInclusiveAtTop(element, namespaces);
     for (const attribute of element.attributes) {
       const prefix = declaredPrefix(attribute.name);
@@ -283,7 +281,7 @@ class ExclusiveCanonicalizer {
         if (element !== this.top) this.#renderInclusiveDeclaration(prefix, attribute.value, namespaces);
         continue;
       }
-      attributes.push(attribute);
+      (attributes ??= []).push(attribute);
       // Exclusive XML Canonicalization 1.0 §3: an attribute's prefix is visibly
       // utilised; `xml` is never declared (XML-C14N 1.0 §2.3; Namespaces in XML §3).
       const attributePrefix = attribute.prefix;
@@ -300,10 +298,10 @@ class ExclusiveCanonicalizer {
       tag += prefix === '' ? ' xmlns="' : ` xmlns:${prefix}="`;
       tag += `${encodeAttribute(namespaceURI)}"`;
     }
-    if (attributes.length > 1) attributes.sort(compareAttributes);
-    for (const attribute of attributes) tag += ` ${attribute.name}="${encodeAttribute(attribute.value)}"`;
-    namespaces.length = 0;
-    attributes.length = 0;
+    if (attributes !== undefined) {
+      if (attributes.length > 1) attributes.sort(compareAttributes);
+      for (const attribute of attributes) tag += ` ${attribute.name}="${encodeAttribute(attribute.value)}"`;
+    }
     this.#emit(`${tag}>`);
   }
 

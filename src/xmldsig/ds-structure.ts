@@ -83,6 +83,16 @@ export function describe(element: XmlElement): string {
     : `{${element.namespaceURI}}${element.localName}`;
 }
 
+/** Whether `child` is the element `slot` expects. */
+function fits(child: XmlElement, slot: ChildSlot): boolean {
+  return child.namespaceURI === (slot.namespace ?? NS.ds) && child.localName === slot.localName;
+}
+
+/** `ds:Name`, `{namespace}Name`, with `?` when optional: a slot as an error reports it. */
+function describeSlot(slot: ChildSlot): string {
+  return `${slot.namespace === undefined ? 'ds:' : `{${slot.namespace}}`}${slot.localName}${slot.optional === true ? '?' : ''}`;
+}
+
 /**
  * Matches the element children of `parent` against an exact sequence of
  * slots: each slot at most once, in order, nothing else. Returns the element
@@ -96,16 +106,21 @@ export function matchChildren(
   slots: readonly ChildSlot[],
 ): Array<XmlElement | undefined> {
   const children = strictElementChildren(parent);
-  const observed = children.map(describe);
-  const expected = slots.map(
-    (slot) =>
-      `${slot.namespace === undefined ? 'ds:' : `{${slot.namespace}}`}${slot.localName}${slot.optional === true ? '?' : ''}`,
-  );
+  // What an error reports, made only when one is thrown.
+  const found = (): { observed: string[]; expected: string[] } => ({
+    observed: children.map(describe),
+    expected: slots.map(describeSlot),
+  });
+  const unexpected = (extra: XmlElement): ClaimsgateError =>
+    signatureError(
+      'CG_SIG_STRUCTURE_INVALID',
+      'unexpected-element',
+      `<${nameOf(parent)}> contains an unexpected <${nameOf(extra)}>.`,
+      { element: describe(extra), parent: nameOf(parent), ...found() },
+    );
   for (const slot of slots) {
-    const namespace = slot.namespace ?? NS.ds;
-    const count = children.filter(
-      (child) => child.namespaceURI === namespace && child.localName === slot.localName,
-    ).length;
+    let count = 0;
+    for (const child of children) if (fits(child, slot)) count += 1;
     if (count > 1) {
       // SECURITY: two SignedInfo, two References or two DigestValues are how
       // CVE-2025-29774 made a verifier check one and report the other.
@@ -113,19 +128,10 @@ export function matchChildren(
         'CG_SIG_STRUCTURE_INVALID',
         'duplicate-element',
         `<${nameOf(parent)}> contains ${count} ${slot.localName} elements; exactly one is allowed.`,
-        { element: slot.localName, parent: nameOf(parent), observed, expected },
+        { element: slot.localName, parent: nameOf(parent), ...found() },
       );
     }
   }
-  const fits = (child: XmlElement, slot: ChildSlot): boolean =>
-    child.namespaceURI === (slot.namespace ?? NS.ds) && child.localName === slot.localName;
-  const unexpected = (extra: XmlElement): ClaimsgateError =>
-    signatureError(
-      'CG_SIG_STRUCTURE_INVALID',
-      'unexpected-element',
-      `<${nameOf(parent)}> contains an unexpected <${nameOf(extra)}>.`,
-      { element: describe(extra), parent: nameOf(parent), observed, expected },
-    );
   const result: Array<XmlElement | undefined> = [];
   let index = 0;
   for (const slot of slots) {
@@ -142,7 +148,7 @@ export function matchChildren(
         'CG_SIG_STRUCTURE_INVALID',
         'missing-element',
         `<${nameOf(parent)}> has no ${slot.localName} where one is required.`,
-        { element: slot.localName, parent: nameOf(parent), observed, expected },
+        { element: slot.localName, parent: nameOf(parent), ...found() },
       );
     }
   }
