@@ -93,6 +93,29 @@ function describeSlot(slot: ChildSlot): string {
   return `${slot.namespace === undefined ? 'ds:' : `{${slot.namespace}}`}${slot.localName}${slot.optional === true ? '?' : ''}`;
 }
 
+/** What a matchChildren error reports: the children found and the slots expected. Made only when one is thrown. */
+function found(
+  children: readonly XmlElement[],
+  slots: readonly ChildSlot[],
+): { observed: string[]; expected: string[] } {
+  return { observed: children.map(describe), expected: slots.map(describeSlot) };
+}
+
+/** The error for a child of `parent` that no slot expects there. */
+function unexpected(
+  parent: XmlElement,
+  extra: XmlElement,
+  children: readonly XmlElement[],
+  slots: readonly ChildSlot[],
+): ClaimsgateError {
+  return signatureError(
+    'CG_SIG_STRUCTURE_INVALID',
+    'unexpected-element',
+    `<${nameOf(parent)}> contains an unexpected <${nameOf(extra)}>.`,
+    { element: describe(extra), parent: nameOf(parent), ...found(children, slots) },
+  );
+}
+
 /**
  * Matches the element children of `parent` against an exact sequence of
  * slots: each slot at most once, in order, nothing else. Returns the element
@@ -106,18 +129,6 @@ export function matchChildren(
   slots: readonly ChildSlot[],
 ): Array<XmlElement | undefined> {
   const children = strictElementChildren(parent);
-  // What an error reports, made only when one is thrown.
-  const found = (): { observed: string[]; expected: string[] } => ({
-    observed: children.map(describe),
-    expected: slots.map(describeSlot),
-  });
-  const unexpected = (extra: XmlElement): ClaimsgateError =>
-    signatureError(
-      'CG_SIG_STRUCTURE_INVALID',
-      'unexpected-element',
-      `<${nameOf(parent)}> contains an unexpected <${nameOf(extra)}>.`,
-      { element: describe(extra), parent: nameOf(parent), ...found() },
-    );
   for (const slot of slots) {
     let count = 0;
     for (const child of children) if (fits(child, slot)) count += 1;
@@ -128,7 +139,7 @@ export function matchChildren(
         'CG_SIG_STRUCTURE_INVALID',
         'duplicate-element',
         `<${nameOf(parent)}> contains ${count} ${slot.localName} elements; exactly one is allowed.`,
-        { element: slot.localName, parent: nameOf(parent), ...found() },
+        { element: slot.localName, parent: nameOf(parent), ...found(children, slots) },
       );
     }
   }
@@ -142,18 +153,18 @@ export function matchChildren(
     } else if (slot.optional === true) {
       result.push(undefined);
     } else if (child !== undefined && !slots.some((other) => fits(child, other))) {
-      throw unexpected(child);
+      throw unexpected(parent, child, children, slots);
     } else {
       throw signatureError(
         'CG_SIG_STRUCTURE_INVALID',
         'missing-element',
         `<${nameOf(parent)}> has no ${slot.localName} where one is required.`,
-        { element: slot.localName, parent: nameOf(parent), ...found() },
+        { element: slot.localName, parent: nameOf(parent), ...found(children, slots) },
       );
     }
   }
   const extra = children[index];
-  if (extra !== undefined) throw unexpected(extra);
+  if (extra !== undefined) throw unexpected(parent, extra, children, slots);
   return result;
 }
 
