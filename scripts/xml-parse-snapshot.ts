@@ -23,6 +23,7 @@ import { isClaimsgateError } from '../src/lib/errors.js';
 import { canonicalizeExclusive } from '../src/xmldsig/canonicalize.js';
 import { buildDom } from '../src/xml/build-dom.js';
 import { parseCanonicalXml } from '../src/xml/parse-canonical-xml.js';
+import type { XmlNode } from '../src/xml/light-dom.js';
 import { parseXml } from '../src/xml/parse-xml.js';
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures', import.meta.url));
@@ -47,14 +48,13 @@ const TIGHT_LIMITS = {
 };
 
 /** Every node below and including `node`, in document order, as one line each. */
-function serialize(node: Node, lines: string[]): void {
+function serialize(node: XmlNode, lines: string[]): void {
   switch (node.nodeType) {
     case 1: {
-      const element = node as Element;
+      const element = node;
       const attributes: string[] = [];
-      for (let i = 0; i < element.attributes.length; i += 1) {
-        const a = element.attributes.item(i)!;
-        attributes.push(JSON.stringify([a.namespaceURI, a.prefix, a.localName, a.nodeName, a.value]));
+      for (const a of element.attributes) {
+        attributes.push(JSON.stringify([a.namespaceURI, a.prefix, a.localName, a.name, a.value]));
       }
       lines.push(
         `E ${JSON.stringify([element.namespaceURI, element.prefix, element.localName, element.tagName])} ${attributes.join(' ')}`,
@@ -67,12 +67,13 @@ function serialize(node: Node, lines: string[]): void {
     default:
       lines.push(`${node.nodeType} ${JSON.stringify([node.nodeName, node.nodeValue])}`);
   }
-  for (let child = node.firstChild; child !== null; child = child.nextSibling) serialize(child, lines);
+  if (node.nodeType === 1 || node.nodeType === 9)
+    for (let child = node.firstChild; child !== null; child = child.nextSibling) serialize(child, lines);
   lines.push(')');
 }
 
-function outcome(read: () => Node): { result: string; node?: Node } {
-  let node: Node;
+function outcome(read: () => XmlNode): { result: string; node?: XmlNode } {
+  let node: XmlNode;
   try {
     node = read();
   } catch (error) {
@@ -104,8 +105,8 @@ function record(): Record<string, string> {
     for (const [name, limits] of Object.entries(TIGHT_LIMITS))
       results[`${name} ${id}`] = outcome(() => buildDom(text, limits)).result;
     results[`raw-as-canonical ${id}`] = outcome(() => parseCanonicalXml(text)).result;
-    if (plain.node !== undefined) {
-      const root = (plain.node as Document).documentElement;
+    if (plain.node?.nodeType === 9) {
+      const root = plain.node.documentElement;
       const canonical = canonicalizeExclusive(root, [], undefined, Number.POSITIVE_INFINITY);
       canonicalForms.set(id, canonical);
       results[`canonical ${id}`] = outcome(() => parseCanonicalXml(canonical)).result;

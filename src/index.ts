@@ -35,6 +35,17 @@ export {
 } from './crypto/thumbprint.js';
 
 export { parseXml, type ParsedXml, type XmlLimits } from './xml/parse-xml.js';
+export type {
+  XmlAttribute,
+  XmlChildNode,
+  XmlComment,
+  XmlDocument,
+  XmlElement,
+  XmlNode,
+  XmlParentNode,
+  XmlProcessingInstruction,
+  XmlText,
+} from './xml/light-dom.js';
 
 export {
   fetchMetadata,

@@ -2,6 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import { ClaimsgateError } from '../lib/errors.js';
 import { parseXml } from '../xml/parse-xml.js';
 import { httpUrlParameter, requestError } from './request-parameters.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 /** Largest AuthnRequest accepted, in bytes once decoded (and inflated). */
 export const MAX_AUTHN_REQUEST_BYTES = 64 * 1024;
@@ -14,16 +15,15 @@ const BASE64 = /^[A-Za-z0-9+/\r\n]+={0,2}[\r\n]*$/;
 /** How the AuthnRequest arrived: deflated in a query string, or plain in a form. */
 export type RequestBinding = 'redirect' | 'post';
 
-function attribute(element: Element, name: string): string | undefined {
-  return element.hasAttribute(name) ? element.getAttribute(name)! : undefined;
+function attribute(element: XmlElement, name: string): string | undefined {
+  return element.getAttributeNode(name)?.value;
 }
 
 /** The text of the first `saml:Issuer` child, trimmed, or '' when there is none. */
-function issuerOf(root: Element): string {
+function issuerOf(root: XmlElement): string {
   for (let node = root.firstChild; node !== null; node = node.nextSibling) {
-    const element = node as Element;
-    if (node.nodeType === 1 && element.namespaceURI === SAML && element.localName === 'Issuer')
-      return (element.textContent ?? '').trim();
+    if (node.nodeType === 1 && node.namespaceURI === SAML && node.localName === 'Issuer')
+      return node.textContent.trim();
   }
   return '';
 }

@@ -6,6 +6,7 @@ import { signatureError } from '../xmldsig/ds-structure.js';
 import { inspectEnvelopedSignature } from '../xmldsig/inspect-signature.js';
 import { verifyEnvelopedSignature } from '../xmldsig/verify-signature.js';
 import type { IssuerMetadata } from './model.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 /** Most certificates in the document signature's KeyInfo that are parsed and tried (a signer and its chain). */
 const MAX_SIGNATURE_CERTIFICATES = 8;
@@ -71,7 +72,7 @@ function describeSigner(certificate: CertificateInfo): MetadataSigner {
  * @see XML Signature Syntax and Processing 1.1 §3.2 (core validation)
  * @see SAML V2.0 Metadata §3.1 (signing metadata)
  */
-export function checkMetadataSignature(root: Element, metadata: IssuerMetadata): MetadataSignatureReport {
+export function checkMetadataSignature(root: XmlElement, metadata: IssuerMetadata): MetadataSignatureReport {
   let signer: CertificateInfo | undefined;
   try {
     // Metadata signatures are reported whatever their algorithm; SHA-1 is flagged, not refused.

@@ -1,6 +1,7 @@
 import { parseCertificateBase64, type CertificateInfo } from '../crypto/certificate.js';
 import { ClaimsgateError } from '../lib/errors.js';
 import { NS, attribute, descendantElements, ownText, resolveQName } from '../xml/dom.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 /** One distinct certificate found in a metadata document, and where it appears. */
 export interface DocumentCertificate {
@@ -22,14 +23,14 @@ const ROLE_NAMES: ReadonlySet<string> = new Set([
   'PDPDescriptor',
 ]);
 
-function describeAppearance(certificateElement: Element): { section: string; use: string | undefined } {
+function describeAppearance(certificateElement: XmlElement): { section: string; use: string | undefined } {
   let use: string | undefined;
   for (
     let node = certificateElement.parentNode;
     node !== null && node.nodeType === 1;
     node = node.parentNode
   ) {
-    const element = node as Element;
+    const element = node;
     if (element.namespaceURI === NS.md && element.localName === 'KeyDescriptor')
       use = attribute(element, 'use');
     if (element.namespaceURI === NS.ds && element.localName === 'Signature')
@@ -53,7 +54,7 @@ function describeAppearance(certificateElement: Element): { section: string; use
  *
  * @throws ClaimsgateError `CG_CERT_INVALID` when an `<X509Certificate>` does not decode.
  */
-export function listDocumentCertificates(root: Element): DocumentCertificate[] {
+export function listDocumentCertificates(root: XmlElement): DocumentCertificate[] {
   const bySha256 = new Map<
     string,
     { certificate: CertificateInfo; appearances: Array<{ section: string; use: string | undefined }> }

@@ -3,6 +3,7 @@ import { ClaimsgateError } from '../lib/errors.js';
 import { NS, attribute, attributeNS, childElements, ownText, resolveQName } from '../xml/dom.js';
 import type { IssuerMetadata, KeySection, MetadataEndpoint, PublishedKey, SkippedKey } from './model.js';
 import { selectMetadataEntity } from './select-metadata-entity.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 /**
  * Most certificates read from one entity's KeyDescriptors. Azure AD lists
@@ -24,12 +25,12 @@ export interface ParseXmlMetadataOptions {
  * only the entity's own requests to other parties.
  */
 interface Role {
-  readonly element: Element;
+  readonly element: XmlElement;
   readonly section: KeySection;
   readonly kind: 'issuer' | 'sp';
 }
 
-function classifyRole(element: Element): Role | undefined {
+function classifyRole(element: XmlElement): Role | undefined {
   switch (element.localName) {
     case 'IDPSSODescriptor':
     case 'AttributeAuthorityDescriptor':
@@ -85,7 +86,7 @@ class KeyCollector {
  * children only, so that nothing nested elsewhere is mistaken for a key.
  */
 function readKeyDescriptor(
-  descriptor: Element,
+  descriptor: XmlElement,
   role: Role,
   position: number,
   entityId: string,
@@ -136,7 +137,7 @@ function readKeyDescriptor(
 }
 
 /** The wsa:Address of each wsa:EndpointReference of a WS-Federation endpoint element. */
-function endpointAddresses(element: Element): string[] {
+function endpointAddresses(element: XmlElement): string[] {
   const addresses: string[] = [];
   for (const reference of childElements(element, NS.wsa, 'EndpointReference')) {
     for (const address of childElements(reference, NS.wsa, 'Address')) {
@@ -219,7 +220,7 @@ function readEndpoints(role: Role): MetadataEndpoint[] {
  *   `CG_META_TOO_MANY_KEYS` past {@link MAX_METADATA_CERTIFICATES}.
  * @see SAML V2.0 Metadata §2.4.1.1 (KeyDescriptor), WS-Federation 1.2 §3.1 (federation metadata)
  */
-export function parseXmlMetadata(root: Element, options: ParseXmlMetadataOptions = {}): IssuerMetadata {
+export function parseXmlMetadata(root: XmlElement, options: ParseXmlMetadataOptions = {}): IssuerMetadata {
   if (options.entityId !== undefined && typeof options.entityId !== 'string') {
     throw new TypeError('options.entityId must be a string.');
   }

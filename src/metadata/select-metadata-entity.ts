@@ -1,9 +1,10 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { NS, attribute, childElements } from '../xml/dom.js';
+import type { XmlElement, XmlNode } from '../xml/light-dom.js';
 
 /** The one EntityDescriptor of an XML metadata document that describes the issuer. */
 export interface SelectedEntity {
-  readonly entity: Element;
+  readonly entity: XmlElement;
   readonly entityId: string;
   /** Every entityID in the document, in document order, without repeats. */
   readonly entityIds: readonly string[];
@@ -13,13 +14,13 @@ export interface SelectedEntity {
   readonly cacheDuration: string | undefined;
 }
 
-function isMd(element: Element, localName: string): boolean {
+function isMd(element: XmlElement, localName: string): boolean {
   return element.namespaceURI === NS.md && element.localName === localName;
 }
 
 /** The EntityDescriptors of an EntitiesDescriptor, nested ones included, in document order. */
-function collectEntities(entities: Element): Element[] {
-  const found: Element[] = [];
+function collectEntities(entities: XmlElement): XmlElement[] {
+  const found: XmlElement[] = [];
   for (const child of childElements(entities, NS.md)) {
     if (child.localName === 'EntityDescriptor') found.push(child);
     else if (child.localName === 'EntitiesDescriptor') found.push(...collectEntities(child));
@@ -27,7 +28,7 @@ function collectEntities(entities: Element): Element[] {
   return found;
 }
 
-function readEntityId(entity: Element, position: number): string {
+function readEntityId(entity: XmlElement, position: number): string {
   const entityId = attribute(entity, 'entityID');
   if (entityId === undefined || entityId.trim() === '') {
     throw new ClaimsgateError('CG_META_XML_INVALID', `EntityDescriptor ${position} has no entityID.`, {
@@ -41,7 +42,7 @@ function readEntityId(entity: Element, position: number): string {
 // as UTC rather than as the local time of whatever host parses it.
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$/;
 
-function parseValidUntil(value: string, element: Element): Date {
+function parseValidUntil(value: string, element: XmlElement): Date {
   const match = DATE_TIME.exec(value.trim());
   const date = match === null ? undefined : new Date(`${match[1]}${match[2] ?? 'Z'}`);
   if (date === undefined || Number.isNaN(date.getTime())) {
@@ -61,7 +62,7 @@ const DURATION =
   /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 /** An xs:duration in seconds, months as 30 days and years as 365: only used to compare durations. */
-function durationSeconds(value: string, element: Element): number {
+function durationSeconds(value: string, element: XmlElement): number {
   const match = DURATION.exec(value.trim());
   if (match === null) {
     // A negative duration is refused too: "cache for minus one hour" has no meaning.
@@ -90,11 +91,11 @@ function durationSeconds(value: string, element: Element): number {
  * contains (SAML Metadata §2.3.1, §2.3.2), so the entity's effective values
  * are the strictest along the path from the document root to it.
  */
-function readValidity(entity: Element): Pick<SelectedEntity, 'validUntil' | 'cacheDuration'> {
+function readValidity(entity: XmlElement): Pick<SelectedEntity, 'validUntil' | 'cacheDuration'> {
   let validUntil: Date | undefined;
   let cacheDuration: { text: string; seconds: number } | undefined;
-  for (let node: Node | null = entity; node !== null && node.nodeType === 1; node = node.parentNode) {
-    const element = node as Element;
+  for (let node: XmlNode | null = entity; node !== null && node.nodeType === 1; node = node.parentNode) {
+    const element = node;
     if (!isMd(element, 'EntityDescriptor') && !isMd(element, 'EntitiesDescriptor')) continue;
     const until = attribute(element, 'validUntil');
     if (until !== undefined) {
@@ -125,8 +126,8 @@ function readValidity(entity: Element): Pick<SelectedEntity, 'validUntil' | 'cac
  *   `validUntil` / `cacheDuration`.
  * @see SAML V2.0 Metadata §2.3 (EntitiesDescriptor, EntityDescriptor)
  */
-export function selectMetadataEntity(root: Element, entityId?: string): SelectedEntity {
-  let candidates: Element[];
+export function selectMetadataEntity(root: XmlElement, entityId?: string): SelectedEntity {
+  let candidates: XmlElement[];
   if (isMd(root, 'EntityDescriptor')) candidates = [root];
   else if (isMd(root, 'EntitiesDescriptor')) candidates = collectEntities(root);
   else {

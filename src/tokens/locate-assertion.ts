@@ -8,23 +8,24 @@ import {
   ownText,
 } from '../xml/dom.js';
 import type { TokenKind } from './identity.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 /** Where the assertion of an XML token sits, and what wraps it. */
 export interface LocatedAssertion {
   readonly kind: Exclude<TokenKind, 'jwt'>;
   /** The samlp:Response that carries the assertion, if any. */
-  readonly response: Element | undefined;
-  readonly assertion: Element;
+  readonly response: XmlElement | undefined;
+  readonly assertion: XmlElement;
   readonly version: '2.0' | '1.1';
 }
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
-function isElement(element: Element, namespace: string, localName: string): boolean {
+function isElement(element: XmlElement, namespace: string, localName: string): boolean {
   return element.namespaceURI === namespace && element.localName === localName;
 }
 
-function isTrust(element: Element, localName: string): boolean {
+function isTrust(element: XmlElement, localName: string): boolean {
   return isElement(element, NS.wst13, localName) || isElement(element, NS.wst2005, localName);
 }
 
@@ -32,7 +33,7 @@ function structureError(message: string, detail: Record<string, unknown> = {}): 
   return new ClaimsgateError('CG_TOKEN_STRUCTURE_INVALID', message, { detail });
 }
 
-function issuerFault(fault: Element): ClaimsgateError {
+function issuerFault(fault: XmlElement): ClaimsgateError {
   // SOAP 1.1: faultcode / faultstring; SOAP 1.2: Code/Value (+ Subcode) / Reason/Text.
   const soap12 = fault.namespaceURI === NS.soap12;
   let code: string | undefined;
@@ -71,7 +72,7 @@ function issuerFault(fault: Element): ClaimsgateError {
  * SAML Core 2.0 §3.2.2 and §2.3.3: a Response and an Assertion carry
  * `Version="2.0"`; anything else is not a SAML 2.0 message, whatever its namespace.
  */
-function checkVersion(element: Element, name: string): void {
+function checkVersion(element: XmlElement, name: string): void {
   const version = attribute(element, 'Version');
   if (version !== '2.0') {
     throw structureError(
@@ -85,7 +86,7 @@ function checkVersion(element: Element, name: string): void {
   }
 }
 
-function checkStatus(response: Element): void {
+function checkStatus(response: XmlElement): void {
   const status = firstChildElement(response, NS.samlp, 'Status');
   const statusCode = status === undefined ? undefined : firstChildElement(status, NS.samlp, 'StatusCode');
   const value = statusCode === undefined ? undefined : attribute(statusCode, 'Value');
@@ -110,7 +111,7 @@ function checkStatus(response: Element): void {
   );
 }
 
-function rejectEncrypted(container: Element): void {
+function rejectEncrypted(container: XmlElement): void {
   if (childElements(container, NS.saml2, 'EncryptedAssertion').length > 0) {
     throw new ClaimsgateError('CG_TOKEN_ENCRYPTED_UNSUPPORTED', 'The token carries an encrypted assertion.', {
       detail: { observed: 'EncryptedAssertion' },
@@ -118,7 +119,7 @@ function rejectEncrypted(container: Element): void {
   }
 }
 
-function fromRequestedToken(rstr: Element): LocatedAssertion {
+function fromRequestedToken(rstr: XmlElement): LocatedAssertion {
   const requested = childElements(rstr).filter((child) => isTrust(child, 'RequestedSecurityToken'));
   if (requested.length !== 1) {
     throw structureError('The RequestSecurityTokenResponse must carry exactly one RequestedSecurityToken.', {
@@ -151,7 +152,7 @@ function fromRequestedToken(rstr: Element): LocatedAssertion {
   );
 }
 
-function locate(root: Element): LocatedAssertion {
+function locate(root: XmlElement): LocatedAssertion {
   if (isElement(root, NS.soap11, 'Envelope') || isElement(root, NS.soap12, 'Envelope')) {
     const body = firstChildElement(root, root.namespaceURI!, 'Body');
     const content = body === undefined ? [] : childElements(body);
@@ -222,7 +223,7 @@ function locate(root: Element): LocatedAssertion {
  *   `CG_TOKEN_ENCRYPTED_UNSUPPORTED`, `CG_TOKEN_STRUCTURE_INVALID`, `CG_TOKEN_FORMAT_UNKNOWN`.
  * @see WS-Federation 1.2 §13.2.3 (wresult); SAML Bindings 2.0 §3.5 (POST)
  */
-export function locateAssertion(root: Element): LocatedAssertion {
+export function locateAssertion(root: XmlElement): LocatedAssertion {
   const located = locate(root);
   // One walk for both SAML versions. SECURITY: an element named Assertion in
   // any other namespace counts too — a look-alike namespace (a trailing

@@ -2,6 +2,7 @@ import { ClaimsgateError } from '../lib/errors.js';
 import { NS, attribute, childElements, firstChildElement, ownText } from '../xml/dom.js';
 import type { AssertionContent, BearerConfirmation } from './assertion-content.js';
 import { addClaim, freezeClaims, readInstant } from './saml-values.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 const BEARER = 'urn:oasis:names:tc:SAML:1.0:cm:bearer';
 const SUBJECT_STATEMENTS = [
@@ -18,7 +19,7 @@ const SUBJECT_STATEMENTS = [
  * @throws ClaimsgateError `CG_TOKEN_STRUCTURE_INVALID` for a missing AssertionID or Issuer, or a bad instant.
  * @see SAML 1.1 Core §2.3.2 (Assertion), §2.4.3 (AttributeStatement)
  */
-export function readSaml11Assertion(assertion: Element): AssertionContent {
+export function readSaml11Assertion(assertion: XmlElement): AssertionContent {
   const id = attribute(assertion, 'AssertionID');
   const issuer = attribute(assertion, 'Issuer')?.trim() ?? '';
   if (id === undefined || issuer === '') {

@@ -2,6 +2,7 @@ import { ClaimsgateError } from '../lib/errors.js';
 import { NS, attribute, childElements, firstChildElement, ownText } from '../xml/dom.js';
 import type { AssertionContent, BearerConfirmation } from './assertion-content.js';
 import { addClaim, freezeClaims, readInstant } from './saml-values.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 
@@ -9,7 +10,7 @@ function structureError(message: string, detail: Record<string, unknown> = {}): 
   return new ClaimsgateError('CG_TOKEN_STRUCTURE_INVALID', message, { detail });
 }
 
-function readBearerConfirmations(subject: Element | undefined): BearerConfirmation[] {
+function readBearerConfirmations(subject: XmlElement | undefined): BearerConfirmation[] {
   if (subject === undefined) return [];
   return childElements(subject, NS.saml2, 'SubjectConfirmation')
     .filter((confirmation) => attribute(confirmation, 'Method') === BEARER)
@@ -31,7 +32,7 @@ function readBearerConfirmations(subject: Element | undefined): BearerConfirmati
  * @throws ClaimsgateError `CG_TOKEN_STRUCTURE_INVALID` for a missing Issuer or ID, or a bad instant.
  * @see SAML Core 2.0 §2.3.3 (Assertion), §2.5 (Conditions), §2.7.3 (AttributeStatement)
  */
-export function readSaml2Assertion(assertion: Element): AssertionContent {
+export function readSaml2Assertion(assertion: XmlElement): AssertionContent {
   const id = attribute(assertion, 'ID');
   const issuerElement = firstChildElement(assertion, NS.saml2, 'Issuer');
   const issuer = issuerElement === undefined ? '' : ownText(issuerElement).trim();

@@ -1,5 +1,6 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { attribute } from '../xml/dom.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 const XS_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$/;
 
@@ -9,7 +10,7 @@ const XS_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{
  *
  * @throws ClaimsgateError `CG_TOKEN_STRUCTURE_INVALID` for a value that is not a date-time.
  */
-export function readInstant(element: Element, name: string): Date | undefined {
+export function readInstant(element: XmlElement, name: string): Date | undefined {
   const value = attribute(element, name);
   if (value === undefined) return undefined;
   const trimmed = value.trim();

@@ -12,9 +12,10 @@ import { checkAudienceGroups, checkTokenLifetime } from './token-conditions.js';
 import { someTrustedIssuers, type TrustedIssuer } from './trust-snapshot.js';
 import type { ValidationContext } from './validation-context.js';
 import { verifyWithTrust, type TrustedSignature } from './verify-with-trust.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 /** The issuer an element names, before anything is verified: used only to choose whose keys to try. */
-function claimedIssuer(element: Element, version: '2.0' | '1.1'): string | undefined {
+function claimedIssuer(element: XmlElement, version: '2.0' | '1.1'): string | undefined {
   if (version === '1.1') return attribute(element, 'Issuer')?.trim();
   const issuer = firstChildElement(element, NS.saml2, 'Issuer');
   return issuer === undefined ? undefined : ownText(issuer).trim();
@@ -40,7 +41,7 @@ function resolveIssuer(context: ValidationContext, issuerName: string): TrustedI
  * Canonical XML has a narrow grammar; its strict parser is differential-tested
  * against the general one.
  */
-function reparse(canonical: string): Element {
+function reparse(canonical: string): XmlElement {
   return parseCanonicalXml(canonical);
 }
 
@@ -159,7 +160,10 @@ function checkConfirmations(
   }
 }
 
-function checkResponse(response: Element, context: ValidationContext): { inResponseTo: string | undefined } {
+function checkResponse(
+  response: XmlElement,
+  context: ValidationContext,
+): { inResponseTo: string | undefined } {
   const destination = attribute(response, 'Destination');
   if (context.destination !== undefined && destination !== undefined && destination !== context.destination) {
     throw new ClaimsgateError(
@@ -182,7 +186,7 @@ function checkResponse(response: Element, context: ValidationContext): { inRespo
 }
 
 function inspect(
-  element: Element,
+  element: XmlElement,
   issuer: TrustedIssuer,
   context: ValidationContext,
 ): SignatureInspection | undefined {
@@ -292,8 +296,8 @@ export function validateXmlToken(token: ParsedXmlToken, context: ValidationConte
   }
 
   let signedBy: TrustedSignature | undefined;
-  let signedAssertion: Element | undefined;
-  let signedResponse: Element | undefined;
+  let signedAssertion: XmlElement | undefined;
+  let signedResponse: XmlElement | undefined;
   if (responseSignature !== undefined && response !== undefined) {
     signedBy = verifyWithTrust(responseSignature, response, context.trust, trustedIssuer, issuerName);
     signedResponse = reparse(signedBy.canonical);

@@ -5,6 +5,7 @@ import type { KeyInfoCertificate, SignatureInspection } from '../xmldsig/inspect
 import { verifyEnvelopedSignature } from '../xmldsig/verify-signature.js';
 import type { TrustSnapshot, TrustedIssuer, TrustedKey } from './trust-snapshot.js';
 import { unknownKeyError } from './unknown-key-error.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 /** Most keys tried for a signature without a certificate in KeyInfo. */
 const MAX_KEYS_WITHOUT_KEYINFO = 32;
@@ -57,7 +58,7 @@ function certificatePublicKey(certificate: KeyInfoCertificate): KeyObject {
  */
 export function verifyWithTrust(
   inspection: SignatureInspection,
-  signedElement: Element,
+  signedElement: XmlElement,
   trust: TrustSnapshot,
   issuer: TrustedIssuer,
   issuerName: string,

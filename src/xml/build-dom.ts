@@ -1,10 +1,23 @@
 /**
- * The tree half of the XML parser: builds xmldom nodes from the tokens of
- * tokenize-xml.ts, resolving namespaces, matching end tags, and enforcing the
- * document's shape and its limits.
+ * The tree half of the XML parser: builds claimsgate's own read-only nodes
+ * (light-dom.ts) from the tokens of tokenize-xml.ts, resolving namespaces,
+ * matching end tags, and enforcing the document's shape and its limits.
  */
-import { DOMImplementation } from '@xmldom/xmldom';
 import { ClaimsgateError } from '../lib/errors.js';
+import {
+  AttributeNode,
+  CDATA_SECTION_NODE,
+  CommentNode,
+  DocumentNode,
+  ElementNode,
+  ProcessingInstructionNode,
+  TEXT_NODE,
+  TextNode,
+  XML_NAMESPACE,
+  XMLNS_NAMESPACE,
+  type BuiltChildNode,
+  type XmlDocument,
+} from './light-dom.js';
 import {
   XmlTokenizer,
   limitError,
@@ -13,8 +26,8 @@ import {
   type TokenizeOptions,
 } from './tokenize-xml.js';
 
-const XML_NS = 'http://www.w3.org/XML/1998/namespace';
-const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+/** The attributes of every element that has none: one shared empty list. */
+const NO_ATTRIBUTES: readonly AttributeNode[] = Object.freeze([]);
 
 /** What the builder enforces beyond well-formedness. Every limit is unlimited unless given. */
 export interface BuildOptions extends TokenizeOptions {
@@ -38,7 +51,7 @@ export interface BuildOptions extends TokenizeOptions {
  * namespaces its ancestors declared (Namespaces in XML 1.0 §6.1, scoping).
  */
 class NamespaceScope {
-  readonly #bindings = new Map<string, string[]>([['xml', [XML_NS]]]);
+  readonly #bindings = new Map<string, string[]>([['xml', [XML_NAMESPACE]]]);
 
   /** The namespace `prefix` is bound to (`''` for the default namespace), if any. */
   lookup(prefix: string): string | undefined {
@@ -58,40 +71,35 @@ class NamespaceScope {
   }
 }
 
-interface Frame {
-  readonly element: Element;
-  readonly name: string;
-  /** The prefixes this element declared, unbound at its end tag. */
-  readonly declared: readonly string[] | undefined;
-}
-
 /** Builds the tree from the tokens, counting against the limits as it goes. */
 class TreeBuilder {
   readonly #tokenizer: XmlTokenizer;
-  readonly #document: Document;
+  readonly #document = new DocumentNode();
   readonly #scope = new NamespaceScope();
-  readonly #stack: Frame[] = [];
+  /** The open elements, innermost last; their names are what the end tags must match. */
+  readonly #stack: ElementNode[] = [];
+  /** For each open element, the prefixes it declared, unbound at its end tag. */
+  readonly #declaredStack: Array<readonly string[] | undefined> = [];
   /** Expanded attribute name → number of the element that last used it (see XmlTokenizer). */
   readonly #expandedSeenIn = new Map<string, number>();
   readonly #maxDepth: number;
   readonly #maxDeclarations: number;
   readonly #maxElements: number;
   readonly #maxNodes: number;
-  #root: Element | undefined;
+  #root: ElementNode | undefined;
   #declarations = 0;
   #elements = 0;
   #nodes = 0;
 
   constructor(input: string, options: BuildOptions) {
     this.#tokenizer = new XmlTokenizer(input, options);
-    this.#document = new DOMImplementation().createDocument(null, '', null);
     this.#maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
     this.#maxDeclarations = options.maxNamespaceDeclarations ?? Number.POSITIVE_INFINITY;
     this.#maxElements = options.maxElements ?? Number.POSITIVE_INFINITY;
     this.#maxNodes = options.maxNodes ?? Number.POSITIVE_INFINITY;
   }
 
-  build(): Document {
+  build(): XmlDocument {
     const tokenizer = this.#tokenizer;
     for (let token = tokenizer.next(); token !== undefined; token = tokenizer.next()) {
       switch (token.kind) {
@@ -99,10 +107,11 @@ class TreeBuilder {
           this.#startElement(token);
           break;
         case 'end': {
-          const frame = this.#stack.pop();
-          if (frame === undefined) return tokenizer.fail('a start tag before an end tag', token.offset);
-          if (token.name !== frame.name) tokenizer.fail(`</${frame.name}>`, token.offset);
-          if (frame.declared !== undefined) this.#scope.unbind(frame.declared);
+          const element = this.#stack.pop();
+          if (element === undefined) return tokenizer.fail('a start tag before an end tag', token.offset);
+          if (token.name !== element.nodeName) tokenizer.fail(`</${element.nodeName}>`, token.offset);
+          const declared = this.#declaredStack.pop();
+          if (declared !== undefined) this.#scope.unbind(declared);
           break;
         }
         case 'text':
@@ -110,11 +119,14 @@ class TreeBuilder {
           break;
         case 'cdata':
           if (this.#stack.length === 0) tokenizer.fail('CDATA inside an element', token.offset);
-          this.#append(this.#document.createCDATASection(token.value), token.end);
+          this.#append(
+            new TextNode(CDATA_SECTION_NODE, '#cdata-section', this.#parent(), token.value),
+            token.end,
+          );
           break;
         case 'comment':
           // Comments outside the root element are dropped; they carry nothing.
-          if (this.#stack.length > 0) this.#append(this.#document.createComment(token.value), token.end);
+          if (this.#stack.length > 0) this.#append(new CommentNode(this.#parent(), token.value), token.end);
           break;
         case 'pi':
           if (this.#stack.length === 0) {
@@ -129,12 +141,12 @@ class TreeBuilder {
               },
             );
           }
-          this.#append(this.#document.createProcessingInstruction(token.target, token.data), token.end);
+          this.#append(new ProcessingInstructionNode(this.#parent(), token.target, token.data), token.end);
           break;
       }
     }
     const open = this.#stack[this.#stack.length - 1];
-    if (open !== undefined) tokenizer.fail(`</${open.name}>`);
+    if (open !== undefined) tokenizer.fail(`</${open.nodeName}>`);
     if (this.#root === undefined) tokenizer.fail('an element');
     return this.#document;
   }
@@ -150,7 +162,10 @@ class TreeBuilder {
         },
       );
     }
-    this.#append(this.#document.createTextNode(this.#tokenizer.decodeText(token)), token.end);
+    this.#append(
+      new TextNode(TEXT_NODE, '#text', this.#parent(), this.#tokenizer.decodeText(token)),
+      token.end,
+    );
   }
 
   #startElement(token: StartTagToken): void {
@@ -187,7 +202,7 @@ class TreeBuilder {
         if (!declaration) continue;
         const prefix = name.length === 5 ? '' : name.slice(6);
         if (prefix !== '' && value === '') tokenizer.fail(`a namespace name for prefix ${prefix}`, offset);
-        if (prefix === 'xmlns' || (prefix === 'xml') !== (value === XML_NS))
+        if (prefix === 'xmlns' || (prefix === 'xml') !== (value === XML_NAMESPACE))
           tokenizer.fail('a permitted namespace declaration', offset);
         scope.bind(prefix, value);
         declared.push(prefix);
@@ -209,21 +224,29 @@ class TreeBuilder {
     const namespace = scope.lookup(prefix);
     if (prefix !== '' && namespace === undefined)
       tokenizer.fail(`a declaration of namespace prefix "${prefix}"`, token.offset);
-    const element = this.#document.createElementNS(
-      namespace === undefined || namespace === '' ? null : namespace,
-      name,
-    );
     // Two attributes besides declarations are needed for a duplicate expanded name.
     const checkExpanded = token.attributes.length - token.declarations > 1;
+    const attributes: AttributeNode[] = [];
     for (const attribute of token.attributes) {
       if (attribute.declaration) {
-        element.setAttributeNS(XMLNS_NS, attribute.name, attribute.value);
+        // As the DOM has them: `xmlns` unprefixed, `xmlns:p` with prefix xmlns and local name p.
+        attributes.push(
+          attribute.name.length === 5
+            ? new AttributeNode('xmlns', 'xmlns', null, XMLNS_NAMESPACE, attribute.value)
+            : new AttributeNode(
+                attribute.name,
+                attribute.name.slice(6),
+                'xmlns',
+                XMLNS_NAMESPACE,
+                attribute.value,
+              ),
+        );
         continue;
       }
       if (attribute.colon === -1) {
         // Unprefixed: no namespace. Unique by qualified name already, and no
         // prefixed attribute can share its (empty) namespace.
-        element.setAttributeNS(null, attribute.name, attribute.value);
+        attributes.push(new AttributeNode(attribute.name, attribute.name, null, null, attribute.value));
         continue;
       }
       const attributePrefix = attribute.name.slice(0, attribute.colon);
@@ -237,16 +260,35 @@ class TreeBuilder {
           tokenizer.fail(`a single attribute ${attribute.name}`, attribute.offset);
         this.#expandedSeenIn.set(expanded, this.#elements);
       }
-      element.setAttributeNS(attributeNamespace, attribute.name, attribute.value);
+      attributes.push(
+        new AttributeNode(
+          attribute.name,
+          attribute.name.slice(attribute.colon + 1),
+          attributePrefix,
+          attributeNamespace,
+          attribute.value,
+        ),
+      );
     }
 
-    this.#appendChild(element);
+    const open = this.#stack[this.#stack.length - 1];
+    const element = new ElementNode(
+      open ?? this.#document,
+      name,
+      colon === -1 ? name : name.slice(colon + 1),
+      colon === -1 ? null : prefix,
+      namespace === undefined || namespace === '' ? null : namespace,
+      attributes.length === 0 ? NO_ATTRIBUTES : attributes,
+    );
+    if (open === undefined) this.#document.documentElement = element;
+    else this.#link(open, element);
     if (this.#root === undefined) this.#root = element;
     if (token.selfClosing) {
       if (declared !== undefined) scope.unbind(declared);
       return;
     }
-    this.#stack.push({ element, name, declared });
+    this.#stack.push(element);
+    this.#declaredStack.push(declared);
     if (this.#stack.length > this.#maxDepth) {
       throw new ClaimsgateError(
         'CG_XML_TOO_DEEP',
@@ -258,8 +300,13 @@ class TreeBuilder {
     }
   }
 
-  /** Appends a node that is not an element, counting it; `end` is where its token ends. */
-  #append(node: Node, end: number): void {
+  /** The element a node that is not an element goes in: there is one, or the token was refused. */
+  #parent(): ElementNode {
+    return this.#stack[this.#stack.length - 1]!;
+  }
+
+  /** Appends a node that is not an element to the open element, counting it; `end` is where its token ends. */
+  #append(node: BuiltChildNode, end: number): void {
     this.#nodes += 1;
     if (this.#nodes > this.#maxNodes) {
       throw limitError(
@@ -269,20 +316,21 @@ class TreeBuilder {
         { offset: end },
       );
     }
-    this.#appendChild(node);
+    this.#link(this.#parent(), node);
   }
 
-  #appendChild(node: Node): void {
-    const parent = this.#stack[this.#stack.length - 1];
-    if (parent !== undefined) parent.element.appendChild(node);
-    else this.#document.appendChild(node);
+  /** Makes `node` the last child of `parent`. */
+  #link(parent: ElementNode, node: BuiltChildNode): void {
+    const last = parent.lastChild;
+    if (last === null) parent.firstChild = node;
+    else last.nextSibling = node;
+    parent.lastChild = node;
   }
 }
 
 /**
- * Builds a DOM from XML text, in one pass, with the nodes of `@xmldom/xmldom`
- * (so that XML-signature canonicalisation works on them unchanged): the
- * tokens of {@link XmlTokenizer}, assembled into a tree.
+ * Builds a tree of claimsgate's own read-only nodes (light-dom.ts) from XML
+ * text, in one pass: the tokens of {@link XmlTokenizer}, assembled into a tree.
  *
  * It is a strict, non-validating parser for what federation documents and
  * tokens use — elements, attributes, namespaces, text, character and
@@ -310,6 +358,6 @@ class TreeBuilder {
  *   `CG_XML_TOO_MANY_ELEMENTS`, `CG_XML_TOO_MANY_NODES`.
  * @see Namespaces in XML 1.0 (Third Edition) §3, §5, §6.
  */
-export function buildDom(input: string, options: BuildOptions = {}): Document {
+export function buildDom(input: string, options: BuildOptions = {}): XmlDocument {
   return new TreeBuilder(input, options).build();
 }

@@ -1,3 +1,12 @@
+import {
+  CDATA_SECTION_NODE,
+  ELEMENT_NODE,
+  TEXT_NODE,
+  type XmlElement,
+  type XmlNode,
+  type XmlParentNode,
+} from './light-dom.js';
+
 /** Namespace URIs used across metadata and tokens. */
 export const NS = {
   md: 'urn:oasis:names:tc:SAML:2.0:metadata',
@@ -15,34 +24,34 @@ export const NS = {
   xenc: 'http://www.w3.org/2001/04/xmlenc#',
 } as const;
 
-const ELEMENT_NODE = 1;
-
 /** The element children of `parent`, optionally only those with the given namespace and local name. */
-export function childElements(parent: Node, namespace?: string, localName?: string): Element[] {
-  const result: Element[] = [];
+export function childElements(parent: XmlParentNode, namespace?: string, localName?: string): XmlElement[] {
+  const result: XmlElement[] = [];
   for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
     if (node.nodeType !== ELEMENT_NODE) continue;
-    const element = node as Element;
-    if (namespace !== undefined && element.namespaceURI !== namespace) continue;
-    if (localName !== undefined && element.localName !== localName) continue;
-    result.push(element);
+    if (namespace !== undefined && node.namespaceURI !== namespace) continue;
+    if (localName !== undefined && node.localName !== localName) continue;
+    result.push(node);
   }
   return result;
 }
 
 /** The first element child with the given namespace and local name. */
-export function firstChildElement(parent: Node, namespace: string, localName: string): Element | undefined {
+export function firstChildElement(
+  parent: XmlParentNode,
+  namespace: string,
+  localName: string,
+): XmlElement | undefined {
   for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
-    if (node.nodeType !== ELEMENT_NODE) continue;
-    const element = node as Element;
-    if (element.namespaceURI === namespace && element.localName === localName) return element;
+    if (node.nodeType === ELEMENT_NODE && node.namespaceURI === namespace && node.localName === localName)
+      return node;
   }
   return undefined;
 }
 
 /** Every descendant element with the given namespace and local name, in document order. */
-export function descendantElements(root: Node, namespace: string, localName: string): Element[] {
-  const result: Element[] = [];
+export function descendantElements(root: XmlParentNode, namespace: string, localName: string): XmlElement[] {
+  const result: XmlElement[] = [];
   forEachDescendantElement(root, (element) => {
     if (element.namespaceURI === namespace && element.localName === localName) result.push(element);
   });
@@ -54,7 +63,7 @@ export function descendantElements(root: Node, namespace: string, localName: str
  * walking the sibling links: nothing is allocated per node, so a walk costs
  * the same for a deep tree as for a wide one.
  */
-export function forEachDescendantElement(root: Node, visit: (element: Element) => void): void {
+export function forEachDescendantElement(root: XmlParentNode, visit: (element: XmlElement) => void): void {
   let node = firstElementChild(root);
   while (node !== null) {
     visit(node);
@@ -64,7 +73,7 @@ export function forEachDescendantElement(root: Node, visit: (element: Element) =
       continue;
     }
     // No child: the next element sibling here or, climbing, of an ancestor below root.
-    let current: Node | null = node;
+    let current: XmlParentNode | null = node;
     node = null;
     while (current !== null && current !== root) {
       const sibling = nextElementSibling(current);
@@ -77,49 +86,48 @@ export function forEachDescendantElement(root: Node, visit: (element: Element) =
   }
 }
 
-function firstElementChild(node: Node): Element | null {
+function firstElementChild(node: XmlParentNode): XmlElement | null {
   let child = node.firstChild;
   while (child !== null && child.nodeType !== ELEMENT_NODE) child = child.nextSibling;
-  return child as Element | null;
+  return child;
 }
 
-function nextElementSibling(node: Node): Element | null {
+function nextElementSibling(node: XmlNode): XmlElement | null {
   let sibling = node.nextSibling;
   while (sibling !== null && sibling.nodeType !== ELEMENT_NODE) sibling = sibling.nextSibling;
-  return sibling as Element | null;
+  return sibling;
 }
 
 /** The concatenated text of an element's text and CDATA children (not of its descendants). */
-export function ownText(element: Element): string {
+export function ownText(element: XmlElement): string {
   let text = '';
   for (let node = element.firstChild; node !== null; node = node.nextSibling) {
-    if (node.nodeType === 3 || node.nodeType === 4) text += node.nodeValue ?? '';
+    if (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) text += node.data;
   }
   return text;
 }
 
 /** An attribute's value, or `undefined` when the attribute is absent. */
-export function attribute(element: Element, name: string): string | undefined {
-  return element.hasAttribute(name) ? (element.getAttribute(name) ?? undefined) : undefined;
+export function attribute(element: XmlElement, name: string): string | undefined {
+  return element.getAttributeNode(name)?.value;
 }
 
 /** A namespaced attribute's value (whatever its prefix), or `undefined` when the attribute is absent. */
-export function attributeNS(element: Element, namespace: string, localName: string): string | undefined {
-  return element.hasAttributeNS(namespace, localName)
-    ? (element.getAttributeNS(namespace, localName) ?? undefined)
-    : undefined;
+export function attributeNS(element: XmlElement, namespace: string, localName: string): string | undefined {
+  return element.getAttributeNS(namespace, localName) ?? undefined;
 }
 
 /**
  * Resolves a QName value such as `fed:SecurityTokenServiceType` (in an
- * `xsi:type` attribute) against the namespaces in scope on `element`.
+ * `xsi:type` attribute) against the namespaces declared on `element` and its
+ * ancestors. An unprefixed value resolves to no namespace (the default
+ * namespace is not applied), as it always has here.
  */
 export function resolveQName(
-  element: Element,
+  element: XmlElement,
   qname: string,
 ): { namespace: string | null; localName: string } {
   const colon = qname.indexOf(':');
-  const prefix = colon === -1 ? null : qname.slice(0, colon);
-  const localName = colon === -1 ? qname : qname.slice(colon + 1);
-  return { namespace: element.lookupNamespaceURI(prefix), localName };
+  if (colon === -1) return { namespace: null, localName: qname };
+  return { namespace: element.lookupNamespaceURI(qname.slice(0, colon)), localName: qname.slice(colon + 1) };
 }

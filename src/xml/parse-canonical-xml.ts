@@ -1,4 +1,5 @@
 import { buildDom } from './build-dom.js';
+import type { XmlElement } from './light-dom.js';
 
 /**
  * Parses the output of exclusive XML canonicalisation — the exact bytes a
@@ -13,6 +14,6 @@ import { buildDom } from './build-dom.js';
  *
  * @throws ClaimsgateError `CG_XML_MALFORMED` for text that is not canonical XML.
  */
-export function parseCanonicalXml(text: string): Element {
+export function parseCanonicalXml(text: string): XmlElement {
   return buildDom(text, { canonical: true }).documentElement;
 }

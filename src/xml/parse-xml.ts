@@ -1,5 +1,6 @@
 import { ClaimsgateError } from '../lib/errors.js';
 import { buildDom } from './build-dom.js';
+import type { XmlDocument, XmlElement } from './light-dom.js';
 
 /**
  * Limits applied before and while parsing untrusted XML. Each is checked as
@@ -46,8 +47,8 @@ export const DEFAULT_XML_LIMITS: Readonly<Required<XmlLimits>> = Object.freeze({
 
 /** A parsed document whose one root element is known. */
 export interface ParsedXml {
-  readonly document: Document;
-  readonly root: Element;
+  readonly document: XmlDocument;
+  readonly root: XmlElement;
 }
 
 // SECURITY: any DOCTYPE (and so any entity declaration) is refused before the
@@ -154,7 +155,5 @@ export function parseXml(input: string | Uint8Array, limits: XmlLimits = {}): Pa
     });
   }
   const document = buildDom(text, treeLimits);
-  const root = document.documentElement;
-  if (root === null) throw new TypeError('buildDom returned a document without a root element');
-  return { document, root };
+  return { document, root: document.documentElement };
 }

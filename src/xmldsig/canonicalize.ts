@@ -22,16 +22,22 @@
  * both sign.
  *
  * Namespace bindings are kept as one stack per prefix unwound at the
- * element's end (nothing is copied per element), the output is collected in
- * parts joined once, and its length is counted as it grows.
+ * element's end (nothing is copied per element), the output is one string
+ * grown by concatenation, and its length is checked as it grows. It reads
+ * claimsgate's own nodes (src/xml/light-dom.ts): attributes are a plain array.
  */
 import { ClaimsgateError } from '../lib/errors.js';
 import type { SignatureInspection } from './inspect-signature.js';
-
-const ELEMENT_NODE = 1;
-const TEXT_NODE = 3;
-const CDATA_SECTION_NODE = 4;
-const PROCESSING_INSTRUCTION_NODE = 7;
+import {
+  CDATA_SECTION_NODE,
+  ELEMENT_NODE,
+  PROCESSING_INSTRUCTION_NODE,
+  TEXT_NODE,
+  type XmlAttribute,
+  type XmlChildNode,
+  type XmlElement,
+  type XmlNode,
+} from '../xml/light-dom.js';
 
 /** The PrefixList token that names the default namespace (Exclusive XML Canonicalization 1.0 §4.1). */
 const DEFAULT_PREFIX_TOKEN = '#default';
@@ -96,19 +102,15 @@ function encodeAttribute(value: string): string {
     .replace(/\r/g, '&#xD;');
 }
 
-/** An attribute to write, with its sort keys. */
-interface RenderedAttribute {
-  readonly namespaceURI: string;
-  readonly localName: string;
-  readonly text: string;
-}
-
 /**
  * XML-C14N 1.0 §2.2 (Document Order): attributes by namespace URI as the
  * primary key (no namespace is least) and local name as the secondary key.
  */
-function compareAttributes(a: RenderedAttribute, b: RenderedAttribute): number {
-  return compareCodePoints(a.namespaceURI, b.namespaceURI) || compareCodePoints(a.localName, b.localName);
+function compareAttributes(a: XmlAttribute, b: XmlAttribute): number {
+  return (
+    compareCodePoints(a.namespaceURI ?? '', b.namespaceURI ?? '') ||
+    compareCodePoints(a.localName, b.localName)
+  );
 }
 
 /** A namespace declaration to write: `""` is the default namespace. */
@@ -155,7 +157,7 @@ class BindingStacks {
 
 /** An element whose start tag is written and whose end tag is not yet. */
 interface OpenElement {
-  readonly element: Element;
+  readonly element: XmlElement;
   /** Where its rendered bindings and in-scope bindings start, to undo them at its end tag. */
   readonly renderedMark: number;
   readonly inScopeMark: number;
@@ -166,16 +168,14 @@ interface OpenElement {
  * ancestors'), for the prefixes of an InclusiveNamespaces PrefixList only
  * (`""` for `#default`); an undeclared default namespace is `""`.
  */
-function inScopeAt(element: Element, prefixes: ReadonlySet<string>): Map<string, string> {
+function inScopeAt(element: XmlElement, prefixes: ReadonlySet<string>): Map<string, string> {
   const found = new Map<string, string>();
   for (
-    let node: Node | null = element;
+    let node: XmlNode | null = element;
     node !== null && node.nodeType === ELEMENT_NODE && found.size < prefixes.size;
     node = node.parentNode
   ) {
-    const attributes = (node as Element).attributes;
-    for (let i = 0; i < attributes.length; i += 1) {
-      const attribute = attributes.item(i)!;
+    for (const attribute of node.attributes) {
       const prefix = declaredPrefix(attribute.name);
       if (prefix !== undefined && prefixes.has(prefix) && !found.has(prefix))
         found.set(prefix, attribute.value);
@@ -186,8 +186,8 @@ function inScopeAt(element: Element, prefixes: ReadonlySet<string>): Map<string,
 
 /** One exclusive canonicalisation: its output, its budget and its namespace scopes. */
 class ExclusiveCanonicalizer {
-  readonly #parts: string[] = [];
-  #length = 0;
+  /** The output so far (V8 keeps a string built by `+=` as a rope and flattens it once). */
+  #output = '';
   /**
    * Bindings written by output ancestors, for prefixes outside the PrefixList
    * (and the default namespace unless `#default` is in it), which are written
@@ -198,8 +198,8 @@ class ExclusiveCanonicalizer {
   readonly #inScope = new BindingStacks();
 
   constructor(
-    private readonly top: Element,
-    private readonly excluded: Node | undefined,
+    private readonly top: XmlElement,
+    private readonly excluded: XmlElement | undefined,
     /** The PrefixList, with `#default` as `""`. */
     private readonly inclusive: ReadonlySet<string>,
     private readonly maxLength: number,
@@ -208,12 +208,12 @@ class ExclusiveCanonicalizer {
   /** Walks the subtree in document order by its sibling links, with a stack of the open elements only. */
   run(): string {
     const open: OpenElement[] = [];
-    let node: Node | null = this.top;
+    let node: XmlElement | XmlChildNode | null = this.top;
     while (node !== null) {
       if (node === this.excluded) {
         // The enveloped-signature transform: the node and its subtree are not in the node-set.
       } else if (node.nodeType === ELEMENT_NODE) {
-        const element = node as Element;
+        const element: XmlElement = node;
         const renderedMark = this.#rendered.mark();
         const inScopeMark = this.#inScope.mark();
         this.#writeStartTag(element);
@@ -227,12 +227,11 @@ class ExclusiveCanonicalizer {
         this.#inScope.undo(inScopeMark);
       } else if (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) {
         // A CDATA section is text (XML-C14N 1.0 §1.1: CDATA sections are replaced by their character content).
-        const data = (node as CharacterData).data;
+        const data = node.data;
         if (data) this.#emit(encodeText(data));
       } else if (node.nodeType === PROCESSING_INSTRUCTION_NODE) {
         // XML-C14N 1.0 §2.3, PI Nodes: inside the element, with no line breaks around it.
-        const pi = node as ProcessingInstruction;
-        this.#emit(pi.data ? `<?${pi.target} ${pi.data}?>` : `<?${pi.target}?>`);
+        this.#emit(node.data ? `<?${node.target} ${node.data}?>` : `<?${node.target}?>`);
       }
       // Comments are not in the node-set of c14n without comments.
       node = node === this.top ? null : node.nextSibling;
@@ -244,18 +243,17 @@ class ExclusiveCanonicalizer {
         node = done.element === this.top ? null : done.element.nextSibling;
       }
     }
-    return this.#parts.join('');
+    return this.#output;
   }
 
   /** Appends to the output, refusing it as soon as it passes the budget. */
   #emit(part: string): void {
-    this.#length += part.length;
-    this.#parts.push(part);
+    this.#output += part;
     // SECURITY: a namespace declared once and used by many siblings is written
     // on each of them, and escaping lengthens text; the output is checked as
     // each start tag or text is written, so it never grows much past the
     // budget (by at most one start tag, itself bounded by the document).
-    if (this.#length > this.maxLength) {
+    if (this.#output.length > this.maxLength) {
       throw new ClaimsgateError(
         'CG_SIG_CANONICAL_TOO_LARGE',
         `The canonical form of <${this.top.nodeName}> is longer than ${this.maxLength} characters.`,
@@ -272,23 +270,18 @@ class ExclusiveCanonicalizer {
   }
 
   /** Writes `<name`, its namespace declarations, its attributes and `>`. */
-  #writeStartTag(element: Element): void {
+  #writeStartTag(element: XmlElement): void {
     const namespaces: RenderedNamespace[] = [];
-    const attributes: RenderedAttribute[] = [];
-    const list = element.attributes;
+    // Most elements of a token have no attribute but namespace declarations: no list for them.
+    let attributes: XmlAttribute[] | undefined;
     if (element === this.top) this.#renderInclusiveAtTop(element, namespaces);
-    for (let i = 0; i < list.length; i += 1) {
-      const attribute = list.item(i)!;
+    for (const attribute of element.attributes) {
       const prefix = declaredPrefix(attribute.name);
       if (prefix !== undefined) {
         if (element !== this.top) this.#renderInclusiveDeclaration(prefix, attribute.value, namespaces);
         continue;
       }
-      attributes.push({
-        namespaceURI: attribute.namespaceURI ?? '',
-        localName: attribute.localName ?? attribute.name,
-        text: ` ${attribute.name}="${encodeAttribute(attribute.value)}"`,
-      });
+      (attributes ??= []).push(attribute);
       // Exclusive XML Canonicalization 1.0 §3: an attribute's prefix is visibly
       // utilised; `xml` is never declared (XML-C14N 1.0 §2.3; Namespaces in XML §3).
       const attributePrefix = attribute.prefix;
@@ -299,16 +292,17 @@ class ExclusiveCanonicalizer {
     const prefix = element.prefix ?? '';
     if (prefix !== 'xml') this.#renderVisible(prefix, element.namespaceURI ?? '', namespaces);
 
-    let declarations = '';
+    let tag = `<${element.tagName}`;
     if (namespaces.length > 1) namespaces.sort(compareNamespaces);
     for (const { prefix, namespaceURI } of namespaces) {
-      declarations += prefix === '' ? ' xmlns="' : ` xmlns:${prefix}="`;
-      declarations += `${encodeAttribute(namespaceURI)}"`;
+      tag += prefix === '' ? ' xmlns="' : ` xmlns:${prefix}="`;
+      tag += `${encodeAttribute(namespaceURI)}"`;
     }
-    let rendered = '';
-    if (attributes.length > 1) attributes.sort(compareAttributes);
-    for (const attribute of attributes) rendered += attribute.text;
-    this.#emit(`<${element.tagName}${declarations}${rendered}>`);
+    if (attributes !== undefined) {
+      if (attributes.length > 1) attributes.sort(compareAttributes);
+      for (const attribute of attributes) tag += ` ${attribute.name}="${encodeAttribute(attribute.value)}"`;
+    }
+    this.#emit(`${tag}>`);
   }
 
   /**
@@ -333,7 +327,7 @@ class ExclusiveCanonicalizer {
    * every one in scope there is written, whether declared on it or on an
    * ancestor outside the node-set (a default namespace only when not empty).
    */
-  #renderInclusiveAtTop(element: Element, namespaces: RenderedNamespace[]): void {
+  #renderInclusiveAtTop(element: XmlElement, namespaces: RenderedNamespace[]): void {
     if (this.inclusive.size === 0) return;
     for (const [prefix, namespaceURI] of inScopeAt(element, this.inclusive)) {
       this.#inScope.push(prefix, namespaceURI);
@@ -365,9 +359,9 @@ class ExclusiveCanonicalizer {
  * @see Exclusive XML Canonicalization 1.0 §3; XML-C14N 1.0 §2.2, §2.3.
  */
 export function canonicalizeExclusive(
-  element: Element,
+  element: XmlElement,
   prefixes: readonly string[],
-  excluded: Element | undefined,
+  excluded: XmlElement | undefined,
   maxLength: number,
 ): string {
   const inclusive = new Set(prefixes.map((prefix) => (prefix === DEFAULT_PREFIX_TOKEN ? '' : prefix)));
@@ -389,7 +383,10 @@ export function canonicalizeExclusive(
  * @throws TypeError when `signedElement` is not the parent of the inspected signature.
  * @see XML Signature 1.1 §6.6.4 (enveloped signature transform); Exclusive XML Canonicalization 1.0 §3.
  */
-export function canonicalizeSignedElement(inspection: SignatureInspection, signedElement: Element): string {
+export function canonicalizeSignedElement(
+  inspection: SignatureInspection,
+  signedElement: XmlElement,
+): string {
   if (inspection.signature.parentNode !== signedElement) {
     throw new TypeError('signedElement must be the element that carries the inspected signature.');
   }

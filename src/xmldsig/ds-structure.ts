@@ -6,6 +6,7 @@
 import type { ErrorCode } from '../lib/error-codes.js';
 import { ClaimsgateError, type ErrorDetail } from '../lib/errors.js';
 import { NS } from '../xml/dom.js';
+import type { XmlElement, XmlNode } from '../xml/light-dom.js';
 
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
@@ -36,7 +37,7 @@ export function signatureError(
 }
 
 /** `prefix:Name`, for messages: the name as written in the document. */
-export function nameOf(node: Node): string {
+export function nameOf(node: XmlNode): string {
   return node.nodeName;
 }
 
@@ -47,12 +48,12 @@ export function nameOf(node: Node): string {
  *
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID`.
  */
-export function strictElementChildren(parent: Element): Element[] {
-  const result: Element[] = [];
+export function strictElementChildren(parent: XmlElement): XmlElement[] {
+  const result: XmlElement[] = [];
   for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
-    if (node.nodeType === ELEMENT_NODE) result.push(node as Element);
+    if (node.nodeType === ELEMENT_NODE) result.push(node);
     else if (node.nodeType === COMMENT_NODE) continue;
-    else if (node.nodeType !== TEXT_NODE || !XML_WHITESPACE.test(node.nodeValue ?? '')) {
+    else if (node.nodeType !== TEXT_NODE || !XML_WHITESPACE.test(node.data)) {
       throw signatureError(
         'CG_SIG_STRUCTURE_INVALID',
         'unexpected-content',
@@ -76,10 +77,43 @@ export interface ChildSlot {
 }
 
 /** `ds:Name` for an XML-DSig element, `{namespace}Name` for any other. */
-export function describe(element: Element): string {
+export function describe(element: XmlElement): string {
   return element.namespaceURI === NS.ds
     ? `ds:${element.localName}`
     : `{${element.namespaceURI}}${element.localName}`;
+}
+
+/** Whether `child` is the element `slot` expects. */
+function fits(child: XmlElement, slot: ChildSlot): boolean {
+  return child.namespaceURI === (slot.namespace ?? NS.ds) && child.localName === slot.localName;
+}
+
+/** `ds:Name`, `{namespace}Name`, with `?` when optional: a slot as an error reports it. */
+function describeSlot(slot: ChildSlot): string {
+  return `${slot.namespace === undefined ? 'ds:' : `{${slot.namespace}}`}${slot.localName}${slot.optional === true ? '?' : ''}`;
+}
+
+/** What a matchChildren error reports: the children found and the slots expected. Made only when one is thrown. */
+function found(
+  children: readonly XmlElement[],
+  slots: readonly ChildSlot[],
+): { observed: string[]; expected: string[] } {
+  return { observed: children.map(describe), expected: slots.map(describeSlot) };
+}
+
+/** The error for a child of `parent` that no slot expects there. */
+function unexpected(
+  parent: XmlElement,
+  extra: XmlElement,
+  children: readonly XmlElement[],
+  slots: readonly ChildSlot[],
+): ClaimsgateError {
+  return signatureError(
+    'CG_SIG_STRUCTURE_INVALID',
+    'unexpected-element',
+    `<${nameOf(parent)}> contains an unexpected <${nameOf(extra)}>.`,
+    { element: describe(extra), parent: nameOf(parent), ...found(children, slots) },
+  );
 }
 
 /**
@@ -90,18 +124,14 @@ export function describe(element: Element): string {
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID` with reason
  *   `duplicate-element`, `missing-element`, `unexpected-element` or `unexpected-content`.
  */
-export function matchChildren(parent: Element, slots: readonly ChildSlot[]): Array<Element | undefined> {
+export function matchChildren(
+  parent: XmlElement,
+  slots: readonly ChildSlot[],
+): Array<XmlElement | undefined> {
   const children = strictElementChildren(parent);
-  const observed = children.map(describe);
-  const expected = slots.map(
-    (slot) =>
-      `${slot.namespace === undefined ? 'ds:' : `{${slot.namespace}}`}${slot.localName}${slot.optional === true ? '?' : ''}`,
-  );
   for (const slot of slots) {
-    const namespace = slot.namespace ?? NS.ds;
-    const count = children.filter(
-      (child) => child.namespaceURI === namespace && child.localName === slot.localName,
-    ).length;
+    let count = 0;
+    for (const child of children) if (fits(child, slot)) count += 1;
     if (count > 1) {
       // SECURITY: two SignedInfo, two References or two DigestValues are how
       // CVE-2025-29774 made a verifier check one and report the other.
@@ -109,20 +139,11 @@ export function matchChildren(parent: Element, slots: readonly ChildSlot[]): Arr
         'CG_SIG_STRUCTURE_INVALID',
         'duplicate-element',
         `<${nameOf(parent)}> contains ${count} ${slot.localName} elements; exactly one is allowed.`,
-        { element: slot.localName, parent: nameOf(parent), observed, expected },
+        { element: slot.localName, parent: nameOf(parent), ...found(children, slots) },
       );
     }
   }
-  const fits = (child: Element, slot: ChildSlot): boolean =>
-    child.namespaceURI === (slot.namespace ?? NS.ds) && child.localName === slot.localName;
-  const unexpected = (extra: Element): ClaimsgateError =>
-    signatureError(
-      'CG_SIG_STRUCTURE_INVALID',
-      'unexpected-element',
-      `<${nameOf(parent)}> contains an unexpected <${nameOf(extra)}>.`,
-      { element: describe(extra), parent: nameOf(parent), observed, expected },
-    );
-  const result: Array<Element | undefined> = [];
+  const result: Array<XmlElement | undefined> = [];
   let index = 0;
   for (const slot of slots) {
     const child = children[index];
@@ -132,18 +153,18 @@ export function matchChildren(parent: Element, slots: readonly ChildSlot[]): Arr
     } else if (slot.optional === true) {
       result.push(undefined);
     } else if (child !== undefined && !slots.some((other) => fits(child, other))) {
-      throw unexpected(child);
+      throw unexpected(parent, child, children, slots);
     } else {
       throw signatureError(
         'CG_SIG_STRUCTURE_INVALID',
         'missing-element',
         `<${nameOf(parent)}> has no ${slot.localName} where one is required.`,
-        { element: slot.localName, parent: nameOf(parent), observed, expected },
+        { element: slot.localName, parent: nameOf(parent), ...found(children, slots) },
       );
     }
   }
   const extra = children[index];
-  if (extra !== undefined) throw unexpected(extra);
+  if (extra !== undefined) throw unexpected(parent, extra, children, slots);
   return result;
 }
 
@@ -153,11 +174,11 @@ export function matchChildren(parent: Element, slots: readonly ChildSlot[]): Arr
  *
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID` with reason `unexpected-content`.
  */
-export function textOnly(element: Element): string {
+export function textOnly(element: XmlElement): string {
   let text = '';
   for (let node = element.firstChild; node !== null; node = node.nextSibling) {
     if (node.nodeType === TEXT_NODE) {
-      text += node.nodeValue ?? '';
+      text += node.data;
       continue;
     }
     // SECURITY: a comment inside DigestValue is CVE-2025-29775: a verifier
@@ -185,7 +206,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  *
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID` with reason `base64-invalid`.
  */
-export function decodeBase64Strict(text: string, element: Element): Buffer {
+export function decodeBase64Strict(text: string, element: XmlElement): Buffer {
   const compact = text.replace(/[\t\n\r ]+/g, '');
   const bytes =
     compact.length > 0 && compact.length % 4 === 0 && BASE64.test(compact)
@@ -208,7 +229,7 @@ export function decodeBase64Strict(text: string, element: Element): Buffer {
  *
  * @throws ClaimsgateError `CG_SIG_STRUCTURE_INVALID` with reason `algorithm-missing`.
  */
-export function algorithmOf(element: Element): string {
+export function algorithmOf(element: XmlElement): string {
   const algorithm = element.getAttribute('Algorithm');
   if (algorithm === null || algorithm === '') {
     throw signatureError(

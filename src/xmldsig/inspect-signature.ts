@@ -28,14 +28,15 @@ import {
   readTransforms,
   type KeyInfoCertificate,
 } from './signature-parts.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 export type { KeyInfoCertificate } from './signature-parts.js';
 
 /** What an enveloped signature says, read strictly; nothing here is verified yet. */
 export interface SignatureInspection {
   /** The `ds:Signature` element, a direct child of the signed element. */
-  readonly signature: Element;
-  readonly signedInfo: Element;
+  readonly signature: XmlElement;
+  readonly signedInfo: XmlElement;
   /** The ID the single Reference points at (`URI="#id"`), equal to the signed element's ID. */
   readonly referenceId: string;
   readonly canonicalizationAlgorithm: string;
@@ -128,7 +129,7 @@ function checkOptions(options: InspectSignatureOptions): {
  * @see XML Signature Syntax and Processing 1.1 §4 (core syntax); SAML Core §5.4 (SAML profile of XML-DSig).
  */
 export function inspectEnvelopedSignature(
-  signedElement: Element,
+  signedElement: XmlElement,
   options: InspectSignatureOptions = {},
 ): SignatureInspection | undefined {
   const { idAttributes, allowSha1, maxCanonicalLength } = checkOptions(options);
@@ -155,12 +156,12 @@ export function inspectEnvelopedSignature(
     { localName: 'SignedInfo' },
     { localName: 'SignatureValue' },
     { localName: 'KeyInfo', optional: true },
-  ]) as [Element, Element, Element | undefined];
+  ]) as [XmlElement, XmlElement, XmlElement | undefined];
   const [c14nMethod, signatureMethod, reference] = matchChildren(signedInfo, [
     { localName: 'CanonicalizationMethod' },
     { localName: 'SignatureMethod' },
     { localName: 'Reference' },
-  ]) as [Element, Element, Element];
+  ]) as [XmlElement, XmlElement, XmlElement];
   const [c14nInclusiveNamespaces] = matchChildren(c14nMethod, [INCLUSIVE_NAMESPACES_SLOT]);
   // No HMACOutputLength (CVE-2009-0217) nor anything else.
   matchChildren(signatureMethod, []);
@@ -168,7 +169,7 @@ export function inspectEnvelopedSignature(
     { localName: 'Transforms', optional: true },
     { localName: 'DigestMethod' },
     { localName: 'DigestValue' },
-  ]) as [Element | undefined, Element, Element];
+  ]) as [XmlElement | undefined, XmlElement, XmlElement];
   matchChildren(digestMethod, []);
 
   const canonicalizationAlgorithm = algorithmOf(c14nMethod);
@@ -222,7 +223,7 @@ export function inspectEnvelopedSignature(
  * A signature in an AttributeValue, an Advice or a ds:Object is not the
  * element's signature; callers use this to refuse (or knowingly allow) them.
  */
-export function findDescendantSignatures(element: Element): Element[] {
+export function findDescendantSignatures(element: XmlElement): XmlElement[] {
   return descendantElements(element, NS.ds, 'Signature').filter(
     (signature) => signature.parentNode !== element,
   );

@@ -3,10 +3,16 @@
  * signature: the URI must name that element's own ID, and no other element in
  * the document may carry the same ID value.
  */
+import { forEachDescendantElement } from '../xml/dom.js';
+import {
+  ELEMENT_NODE,
+  PROCESSING_INSTRUCTION_NODE,
+  type XmlChildNode,
+  type XmlElement,
+  type XmlParentNode,
+  type XmlProcessingInstruction,
+} from '../xml/light-dom.js';
 import { signatureError } from './ds-structure.js';
-
-const ELEMENT_NODE = 1;
-const PROCESSING_INSTRUCTION_NODE = 7;
 
 // An xs:ID is an NCName. Requiring one refuses XPointer forms
 // (`#xpointer(/)`, `#xpointer(id('x'))`), quotes and other characters that
@@ -14,21 +20,47 @@ const PROCESSING_INSTRUCTION_NODE = 7;
 const NCNAME = /^[\p{L}_][\p{L}\p{N}\p{M}._\-\u00B7]*$/u;
 
 /** The ID values the signed element carries in its unqualified ID attributes. */
-function ownIds(element: Element, idAttributes: readonly string[]): string[] {
+function ownIds(element: XmlElement, idAttributes: readonly string[]): string[] {
   const ids: string[] = [];
   for (const name of idAttributes) {
-    // xmldom answers undefined, not null, for an absent attribute, and gives an
-    // unprefixed attribute an undefined namespaceURI.
-    const attr: Attr | null | undefined = element.getAttributeNode(name);
-    if (attr && !attr.namespaceURI) ids.push(attr.value);
+    const attr = element.getAttributeNode(name);
+    if (attr !== null && attr.namespaceURI === null) ids.push(attr.value);
   }
   return ids;
 }
 
+/** How many of `element`'s attributes named like an ID attribute (in any namespace) have the value `id`. */
+function countId(element: XmlElement, id: string, idAttributes: readonly string[]): number {
+  let count = 0;
+  for (const attribute of element.attributes)
+    if (attribute.value === id && idAttributes.includes(attribute.localName)) count += 1;
+  return count;
+}
+
+/** The first processing instruction below `element`, in document order, walking the sibling links. */
+function firstProcessingInstruction(element: XmlElement): XmlProcessingInstruction | undefined {
+  let node: XmlChildNode | null = element.firstChild;
+  while (node !== null) {
+    if (node.nodeType === PROCESSING_INSTRUCTION_NODE) return node;
+    if (node.nodeType === ELEMENT_NODE && node.firstChild !== null) {
+      node = node.firstChild;
+      continue;
+    }
+    // No child: the next sibling here or, climbing, of an ancestor below `element`.
+    while (node.nextSibling === null) {
+      const parent: XmlParentNode = node.parentNode;
+      if (parent === element || parent.nodeType !== ELEMENT_NODE) return undefined;
+      node = parent;
+    }
+    node = node.nextSibling;
+  }
+  return undefined;
+}
+
 /** The outermost element containing `element` (the document element when attached). */
-function outermostElement(element: Element): Element {
+function outermostElement(element: XmlElement): XmlElement {
   let top = element;
-  while (top.parentNode !== null && top.parentNode.nodeType === ELEMENT_NODE) top = top.parentNode as Element;
+  while (top.parentNode !== null && top.parentNode.nodeType === ELEMENT_NODE) top = top.parentNode;
   return top;
 }
 
@@ -38,7 +70,8 @@ function outermostElement(element: Element): Element {
  * name in any namespace, so `wsu:Id` counts too), and that the signed element
  * holds no processing instruction. Returns the ID.
  *
- * Walks the document once, element by element, without XPath.
+ * Walks the signed element's subtree and then the document, by their
+ * sibling links, without XPath and without allocating per node.
  *
  * @throws ClaimsgateError `CG_SIG_REFERENCE_INVALID` (reason `uri-missing`,
  *   `uri-empty`, `uri-not-same-document`, `uri-not-bare-name`,
@@ -46,7 +79,7 @@ function outermostElement(element: Element): Element {
  *   `CG_SIG_STRUCTURE_INVALID` (reason `processing-instruction`).
  */
 export function checkReferenceTarget(
-  signedElement: Element,
+  signedElement: XmlElement,
   uri: string | null,
   idAttributes: readonly string[],
 ): string {
@@ -104,36 +137,25 @@ export function checkReferenceTarget(
     );
   }
 
-  const idNames = new Set(idAttributes);
-  let occurrences = 0;
-  const stack: Array<{ element: Element; signed: boolean }> = [
-    { element: outermostElement(signedElement), signed: false },
-  ];
-  while (stack.length > 0) {
-    const { element, signed: parentSigned } = stack.pop()!;
-    const signed = parentSigned || element === signedElement;
-    const attributes = element.attributes;
-    for (let i = 0; i < attributes.length; i += 1) {
-      const attr = attributes.item(i)!;
-      if (attr.value === id && idNames.has(attr.localName ?? attr.name)) occurrences += 1;
-    }
-    for (let child = element.firstChild; child !== null; child = child.nextSibling) {
-      if (child.nodeType === ELEMENT_NODE) stack.push({ element: child as Element, signed });
-      else if (signed && child.nodeType === PROCESSING_INSTRUCTION_NODE) {
-        // SECURITY: a processing instruction is part of the canonical form
-        // (XML-C14N 1.0 §2.3) and splits the text around it, as a comment
-        // does before canonicalisation: a reader that takes the first text
-        // node of `admin@x<?x?>.evil` reads `admin@x`. No identity provider
-        // signs one, and the canonical parser reads none, so it is refused.
-        throw signatureError(
-          'CG_SIG_STRUCTURE_INVALID',
-          'processing-instruction',
-          `The signed element <${signedElement.nodeName}> contains a processing instruction.`,
-          { observed: child.nodeName, expected: 'no processing instructions in signed content' },
-        );
-      }
-    }
+  // SECURITY: a processing instruction is part of the canonical form
+  // (XML-C14N 1.0 §2.3) and splits the text around it, as a comment does
+  // before canonicalisation: a reader that takes the first text node of
+  // `admin@x<?x?>.evil` reads `admin@x`. No identity provider signs one, and
+  // the canonical parser reads none, so it is refused.
+  const instruction = firstProcessingInstruction(signedElement);
+  if (instruction !== undefined) {
+    throw signatureError(
+      'CG_SIG_STRUCTURE_INVALID',
+      'processing-instruction',
+      `The signed element <${signedElement.nodeName}> contains a processing instruction.`,
+      { observed: instruction.nodeName, expected: 'no processing instructions in signed content' },
+    );
   }
+  const top = outermostElement(signedElement);
+  let occurrences = countId(top, id, idAttributes);
+  forEachDescendantElement(top, (element) => {
+    occurrences += countId(element, id, idAttributes);
+  });
   // SECURITY: two elements with the signed ID (XSW7/XSW8, C5) let the
   // verifier and the consumer resolve "#id" to different elements.
   if (occurrences !== 1) {

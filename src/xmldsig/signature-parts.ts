@@ -17,6 +17,7 @@ import {
   textOnly,
   type ChildSlot,
 } from './ds-structure.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 /**
  * A certificate as found in KeyInfo: its DER and thumbprints, not parsed
@@ -26,7 +27,7 @@ import {
 export type KeyInfoCertificate = Pick<CertificateInfo, 'der' | 'sha1' | 'sha256'>;
 
 /** The whitespace-separated PrefixList of an optional `ec:InclusiveNamespaces` element. */
-export function prefixList(inclusiveNamespaces: Element | undefined): string[] {
+export function prefixList(inclusiveNamespaces: XmlElement | undefined): string[] {
   if (inclusiveNamespaces === undefined) return [];
   matchChildren(inclusiveNamespaces, []);
   if (!inclusiveNamespaces.hasAttribute('PrefixList')) {
@@ -52,7 +53,7 @@ export const INCLUSIVE_NAMESPACES_SLOT: ChildSlot = {
  *
  * @throws ClaimsgateError `CG_SIG_ALGORITHM_FORBIDDEN` naming the URI in `detail.observed`.
  */
-export function forbidden(element: Element, observed: string, expected: readonly string[]): never {
+export function forbidden(element: XmlElement, observed: string, expected: readonly string[]): never {
   throw signatureError(
     'CG_SIG_ALGORITHM_FORBIDDEN',
     'algorithm-forbidden',
@@ -68,7 +69,7 @@ export function forbidden(element: Element, observed: string, expected: readonly
  * @throws ClaimsgateError `CG_SIG_ALGORITHM_FORBIDDEN` for another transform;
  *   `CG_SIG_STRUCTURE_INVALID` for another sequence or unexpected content.
  */
-export function readTransforms(transformsElement: Element | undefined): {
+export function readTransforms(transformsElement: XmlElement | undefined): {
   transforms: string[];
   prefixes: string[];
 } {
@@ -91,7 +92,7 @@ export function readTransforms(transformsElement: Element | undefined): {
       { observed: transforms, expected: REQUIRED_TRANSFORMS },
     );
   }
-  const [enveloped, exclusive] = transformElements as [Element, Element];
+  const [enveloped, exclusive] = transformElements as [XmlElement, XmlElement];
   // xml-crypto's signer copies the InclusiveNamespaces of a PrefixList into
   // every Transform, the enveloped one included (in the enveloped transform's
   // namespace). It means nothing there and is tolerated, nothing else is.
@@ -113,7 +114,7 @@ export function readTransforms(transformsElement: Element | undefined): {
   return { transforms, prefixes: prefixList(inclusiveNamespaces) };
 }
 
-function readTransformElements(transformsElement: Element): Element[] {
+function readTransformElements(transformsElement: XmlElement): XmlElement[] {
   const children = strictElementChildren(transformsElement);
   for (const child of children) {
     if (child.namespaceURI !== NS.ds || child.localName !== 'Transform') {
@@ -129,7 +130,7 @@ function readTransformElements(transformsElement: Element): Element[] {
 }
 
 /** KeyInfo/X509Data/X509Certificate and KeyInfo/KeyName; other KeyInfo content is ignored, never dereferenced. */
-export function readKeyInfo(keyInfo: Element | undefined): {
+export function readKeyInfo(keyInfo: XmlElement | undefined): {
   certificates: KeyInfoCertificate[];
   keyName: string | undefined;
 } {

@@ -6,6 +6,7 @@ import { DIGEST_ALGORITHMS, SIGNATURE_ALGORITHMS, type SignatureAlgorithmSpec } 
 import { canonicalizeSignedElement, canonicalizeSignedInfo } from './canonicalize.js';
 import { signatureError } from './ds-structure.js';
 import type { SignatureInspection } from './inspect-signature.js';
+import type { XmlElement } from '../xml/light-dom.js';
 
 const KEY_TYPE_FOR_FAMILY = { rsa: 'rsa', ecdsa: 'ec' } as const;
 
@@ -60,7 +61,7 @@ function checkKey(publicKey: KeyObject, spec: SignatureAlgorithmSpec, algorithm:
  */
 export function verifyEnvelopedSignature(
   inspection: SignatureInspection,
-  signedElement: Element,
+  signedElement: XmlElement,
   publicKey: KeyObject,
 ): string {
   if (!(publicKey instanceof KeyObject)) throw new TypeError('publicKey must be a node:crypto KeyObject.');

@@ -23,6 +23,7 @@ import {
   signInAs,
 } from '../helpers/browser.js';
 import { startLiveGateway, type LiveGateway } from '../helpers/live-gateway.js';
+import type { XmlElement } from '../../src/xml/light-dom.js';
 
 const COOKIE = 'claimsgate_session';
 /** The simulator's tenant behind the SAML issuer (the `sim` issuer has the first one). */
@@ -32,14 +33,14 @@ const ISSUER = 'saml-sim';
 const LABEL = 'SAML';
 
 /** The XML of a base64 SAMLResponse, parsed (as the browser posted it). */
-function samlResponseOf(form: URLSearchParams): Element {
+function samlResponseOf(form: URLSearchParams): XmlElement {
   const encoded = form.get('SAMLResponse');
   assert.ok(encoded !== null && encoded !== '', 'the form carries a SAMLResponse');
   return parseXml(Buffer.from(encoded, 'base64')).root;
 }
 
 /** The AuthnRequest of an HTTP-Redirect binding URL: base64 of raw DEFLATE (SAML Bindings §3.4.4.1). */
-function authnRequestOf(url: URL): Element {
+function authnRequestOf(url: URL): XmlElement {
   const encoded = url.searchParams.get('SAMLRequest');
   assert.ok(encoded !== null && encoded !== '', `${url.pathname} carries a SAMLRequest`);
   return parseXml(inflateRawSync(Buffer.from(encoded, 'base64'))).root;

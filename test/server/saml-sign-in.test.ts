@@ -19,6 +19,7 @@ import {
   START,
   type GatewayFixture,
 } from './gateway-fixture.js';
+import type { XmlElement } from '../../src/xml/light-dom.js';
 
 const COOKIE = 'claimsgate_session';
 const ACS = `${PUBLIC_URL}/signin/saml2`;
@@ -28,7 +29,7 @@ const INDIE = 'https://idp.indie.test/';
 const INDIE_SSO = 'https://idp.indie.test/sso?tenant=main';
 
 /** The AuthnRequest a sign-in redirect carries, inflated and parsed. */
-function authnRequestOf(location: URL): Element {
+function authnRequestOf(location: URL): XmlElement {
   const encoded = location.searchParams.get('SAMLRequest');
   assert.ok(encoded !== null, 'the redirect carries a SAMLRequest');
   return parseXml(inflateRawSync(Buffer.from(encoded, 'base64'))).root;

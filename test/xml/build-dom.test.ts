@@ -6,10 +6,14 @@ import { DOMParser } from '@xmldom/xmldom';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { buildDom, type BuildOptions } from '../../src/xml/build-dom.js';
 import { repoRoot, fixturesDir } from '../helpers/fixtures.js';
+import type { ComparableNode } from '../helpers/xmldom-copy.js';
 import { meterWork } from '../helpers/work-meter.js';
 
-/** A structural description of a subtree: what any reader can observe. */
-function describeTree(node: Node): unknown {
+/**
+ * A structural description of a subtree, xmldom's or claimsgate's: what any
+ * reader can observe.
+ */
+function describeTree(node: ComparableNode): unknown {
   switch (node.nodeType) {
     case 3:
       return { text: node.nodeValue };
@@ -22,19 +26,19 @@ function describeTree(node: Node): unknown {
     default:
       break;
   }
-  const element = node as Element;
-  const attributes = [];
-  for (let i = 0; i < element.attributes.length; i += 1) {
-    const a = element.attributes.item(i)!;
-    attributes.push([a.namespaceURI ?? null, a.localName, a.prefix ?? null, a.value]);
-  }
+  const attributes = Array.from(node.attributes ?? [], (a) => [
+    a.namespaceURI ?? null,
+    a.localName,
+    a.prefix ?? null,
+    a.value,
+  ]);
   const children = [];
-  for (let child = element.firstChild; child !== null; child = child.nextSibling)
+  for (let child = node.firstChild ?? null; child !== null; child = child.nextSibling)
     children.push(describeTree(child));
   return {
-    ns: element.namespaceURI ?? null,
-    local: element.localName,
-    prefix: element.prefix ?? null,
+    ns: node.namespaceURI ?? null,
+    local: node.localName,
+    prefix: node.prefix ?? null,
     attributes: attributes.sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
     children,
   };

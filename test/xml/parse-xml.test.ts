@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isClaimsgateError } from '../../src/lib/errors.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { childElements } from '../../src/xml/dom.js';
 import { DEFAULT_XML_LIMITS, parseXml } from '../../src/xml/parse-xml.js';
 import { fixturesDir, readFixture } from '../helpers/fixtures.js';
 
@@ -22,7 +23,7 @@ describe('parseXml', () => {
 
   it('parses CRLF line endings and keeps text as written', () => {
     const { root } = parseXml('<a>\r\n<b>x</b>\r\n</a>');
-    assert.equal(root.getElementsByTagName('b')[0]?.textContent, 'x');
+    assert.equal(childElements(root, undefined, 'b')[0]?.textContent, 'x');
   });
 
   it('allows comments and an XML declaration around the root', () => {

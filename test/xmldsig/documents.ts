@@ -4,6 +4,7 @@ import type { ErrorCode } from '../../src/lib/error-codes.js';
 import { ClaimsgateError } from '../../src/lib/errors.js';
 import { descendantElements } from '../../src/xml/dom.js';
 import { parseXml } from '../../src/xml/parse-xml.js';
+import type { XmlElement } from '../../src/xml/light-dom.js';
 
 export const SAML = 'urn:oasis:names:tc:SAML:2.0:assertion';
 export const SAMLP = 'urn:oasis:names:tc:SAML:2.0:protocol';
@@ -32,7 +33,7 @@ export function responseXml(nameId = 'admin@evil.com', extra = ''): string {
 }
 
 /** Parses with the hardened parser and returns the document's only Assertion. */
-export function assertionOf(xml: string): Element {
+export function assertionOf(xml: string): XmlElement {
   const { root } = parseXml(xml);
   const assertion = descendantElements(root, SAML, 'Assertion')[0];
   assert.ok(assertion !== undefined, 'the document has an Assertion');

@@ -12,6 +12,7 @@ import { createTestCertificate, type TestCertificate } from '../helpers/certific
 import { readFixture } from '../helpers/fixtures.js';
 import { ASSERTION, assertionOf, assertSignatureError, replaceOnce, responseXml, SAML } from './documents.js';
 import { signWithXmlCrypto, URI, type TestSignOptions } from './sign-with-xml-crypto.js';
+import type { XmlElement } from '../../src/xml/light-dom.js';
 
 let rsa: TestCertificate;
 
@@ -235,7 +236,7 @@ describe('inspectEnvelopedSignature refuses signature shapes used in attacks', (
     assert.equal(inspectEnvelopedSignature(assertion), undefined);
     const stray = findDescendantSignatures(assertion);
     assert.equal(stray.length, 1);
-    assert.equal((stray[0]!.parentNode as Element).localName, 'AttributeValue');
+    assert.equal((stray[0]!.parentNode as XmlElement).localName, 'AttributeValue');
   });
 
   it('findDescendantSignatures leaves out the element’s own signature and finds the real misplaced-signature fixture', () => {
@@ -258,11 +259,17 @@ describe('inspectEnvelopedSignature refuses signature shapes used in attacks', (
     );
     assert.equal(findDescendantSignatures(consumed).length, 1);
     // Without the hidden copy, the copied reference still names another element.
-    const signature = descendantElements(consumed, NS.ds, 'Signature')[0]!;
-    const hidden = descendantElements(signature, SAML, 'Assertion')[0]!;
-    signature.removeChild(hidden);
+    const hiddenStart = xml.indexOf('<saml2:Assertion', xml.indexOf('<ds:Signature'));
+    const hiddenEnd = xml.indexOf('</saml2:Assertion>') + '</saml2:Assertion>'.length;
+    const unhidden = parseXml(xml.slice(0, hiddenStart) + xml.slice(hiddenEnd)).root;
+    const consumedUnhidden = descendantElements(unhidden, SAML, 'Assertion').find(
+      (a) => a.parentNode === unhidden,
+    )!;
+    assert.equal(consumedUnhidden.getAttribute('ID'), 'EVIL');
+    const signature = descendantElements(consumedUnhidden, NS.ds, 'Signature')[0]!;
+    assert.equal(descendantElements(signature, SAML, 'Assertion').length, 0);
     assertSignatureError(
-      () => inspectEnvelopedSignature(consumed, { allowSha1: true }),
+      () => inspectEnvelopedSignature(consumedUnhidden, { allowSha1: true }),
       'CG_SIG_REFERENCE_INVALID',
       'reference-not-signed-element',
     );

@@ -14,6 +14,7 @@ import { buildDom } from '../../src/xml/build-dom.js';
 import { childElements } from '../../src/xml/dom.js';
 import { canonicalizeExclusive } from '../../src/xmldsig/canonicalize.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import type { XmlElement } from '../../src/xml/light-dom.js';
 
 interface Vector {
   readonly name: string;
@@ -31,8 +32,8 @@ const { vectors } = JSON.parse(readFileSync(fixturePath('standard-xmldsig/c14n-v
   vectors: readonly Vector[];
 };
 
-function elementAt(xml: string, path: readonly number[]): Element {
-  let element: Element = buildDom(xml).documentElement;
+function elementAt(xml: string, path: readonly number[]): XmlElement {
+  let element: XmlElement = buildDom(xml).documentElement;
   for (const index of path) element = childElements(element)[index]!;
   return element;
 }

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { XMLSerializer } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { descendantElements } from '../../src/xml/dom.js';
+import type { XmlDocument, XmlElement, XmlNode } from '../../src/xml/light-dom.js';
 import { parseXml } from '../../src/xml/parse-xml.js';
 import { canonicalizeSignedElement } from '../../src/xmldsig/canonicalize.js';
 import { inspectEnvelopedSignature, type SignatureInspection } from '../../src/xmldsig/inspect-signature.js';
 import { verifyEnvelopedSignature } from '../../src/xmldsig/verify-signature.js';
 import { createTestCertificate, type TestCertificate } from '../helpers/certificates.js';
+import { snapshotTree, xmldomCopy } from '../helpers/xmldom-copy.js';
 import { ASSERTION, assertionOf, assertSignatureError, replaceOnce, responseXml, SAML } from './documents.js';
 import { signWithXmlCrypto, URI, type TestSignOptions } from './sign-with-xml-crypto.js';
 
@@ -41,17 +42,25 @@ function sign(options: Partial<TestSignOptions> = {}, xml = responseXml()): stri
 function prepare(
   xml: string,
   allowSha1 = false,
-): { document: Document; assertion: Element; inspection: SignatureInspection } {
+): { document: XmlDocument; assertion: XmlElement; inspection: SignatureInspection } {
   const assertion = assertionOf(xml);
   const inspection = inspectEnvelopedSignature(assertion, { allowSha1 });
   assert.ok(inspection !== undefined);
-  return { document: assertion.ownerDocument, assertion, inspection };
+  return { document: documentOf(assertion), assertion, inspection };
+}
+
+/** The document a node belongs to, by its parent links. */
+function documentOf(node: XmlNode): XmlDocument {
+  let top: XmlNode = node;
+  while (top.parentNode !== null) top = top.parentNode;
+  assert.equal(top.nodeType, 9);
+  return top;
 }
 
 /** xml-crypto's canonical XML of the single reference, after its own successful checkSignature. */
-function xmlCryptoSignedReference(xml: string, signature: Element, pem: string): string {
+function xmlCryptoSignedReference(xml: string, signature: XmlElement, pem: string): string {
   const signedXml = new SignedXml({ publicCert: pem, getCertFromKeyInfo: () => null });
-  signedXml.loadSignature(signature);
+  signedXml.loadSignature(xmldomCopy(signature)(signature));
   assert.equal(signedXml.checkSignature(xml), true);
   const references = signedXml.getSignedReferences();
   assert.equal(references.length, 1);
@@ -97,9 +106,9 @@ describe('verifyEnvelopedSignature accepts genuine signatures', () => {
   it('includes namespaces inherited through an InclusiveNamespaces PrefixList exactly as xml-crypto does', () => {
     const xml = sign({ inclusiveNamespaces: ['xs', 'xsi', 'unused'] });
     const { document, assertion, inspection } = prepare(xml);
-    const before = new XMLSerializer().serializeToString(document);
+    const before = snapshotTree(document);
     const canonical = verifyEnvelopedSignature(inspection, assertion, publicKeyOf(rsa));
-    assert.equal(new XMLSerializer().serializeToString(document), before);
+    assert.equal(snapshotTree(document), before);
     assert.match(canonical, /^<saml:Assertion [^>]*xmlns:xs="http:\/\/www\.w3\.org\/2001\/XMLSchema"/);
     assert.equal(canonical, xmlCryptoSignedReference(xml, inspection.signature, rsa.pem));
   });
@@ -236,7 +245,8 @@ describe('comments inside signed content', () => {
     const { assertion, inspection } = prepare(commented);
     const originalNameId = descendantElements(assertion, SAML, 'NameID')[0]!;
     // A naive reader of the original DOM sees only the first part.
-    assert.equal(originalNameId.firstChild?.nodeValue, 'admin');
+    const first = originalNameId.firstChild;
+    assert.equal(first?.nodeType === 3 ? first.data : undefined, 'admin');
 
     const canonical = verifyEnvelopedSignature(inspection, assertion, publicKeyOf(rsa));
     assert.ok(!canonical.includes('<!--'));
@@ -244,8 +254,9 @@ describe('comments inside signed content', () => {
 
     const reparsed = parseXml(canonical).root;
     const nameId = descendantElements(reparsed, SAML, 'NameID')[0]!;
-    assert.equal(nameId.childNodes.length, 1);
-    assert.equal(nameId.firstChild?.nodeValue, 'admin@evil.com');
+    const only = nameId.firstChild;
+    assert.ok(only !== null && only === nameId.lastChild, 'one child');
+    assert.equal(only.nodeType === 3 ? only.data : undefined, 'admin@evil.com');
   });
 });
 
@@ -265,14 +276,13 @@ describe('verifyEnvelopedSignature leaves the caller’s DOM unchanged', () => {
     ];
     for (const [xml, key] of cases) {
       const { document, assertion, inspection } = prepare(xml);
-      const serializer = new XMLSerializer();
-      const before = serializer.serializeToString(document);
+      const before = snapshotTree(document);
       try {
         verifyEnvelopedSignature(inspection, assertion, key);
       } catch {
         // The outcome is asserted elsewhere; only the DOM matters here.
       }
-      assert.equal(serializer.serializeToString(document), before);
+      assert.equal(snapshotTree(document), before);
       assert.equal(inspection.signature.parentNode, assertion);
     }
   });
