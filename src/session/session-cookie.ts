@@ -157,7 +157,10 @@ function readSealedSession(payload: unknown): Session {
   };
 }
 
-/** How many opened session cookies {@link createSessionCookies} remembers (about 1–2 KiB each). */
+/**
+ * How many opened session cookies {@link createSessionCookies} remembers: about 1–2 KiB each for a
+ * typical session, up to ~25 KiB for a 4,000-character cookie of many small claims (~100 MiB in all).
+ */
 export const OPENED_CACHE_SIZE = 4_096;
 
 function expired(reason: 'idle' | 'absolute', at: number, now: number): ClaimsgateError {
@@ -267,8 +270,14 @@ export function createSessionCookies(options: SessionCookieOptions): SessionCook
     const session = readSealedSession(opened.payload);
     const key = ring.purposeKey(opened.keyId, 'session');
     if (typeof cookieValue === 'string' && key !== undefined) {
-      if (recent.size >= OPENED_CACHE_SIZE) recent.delete(recent.keys().next().value!);
-      recent.set(cookieValue, { opened, session, key });
+      // SECURITY: remembered under a copy of its own. The value is usually cut out of the
+      // request's Cookie header, and a V8 substring keeps its whole parent alive: a padded
+      // header (16 KiB) per entry otherwise. A value that opened is ASCII, so latin1 copies it exactly.
+      const copy = Buffer.from(cookieValue, 'latin1').toString('latin1');
+      if (copy === cookieValue) {
+        if (recent.size >= OPENED_CACHE_SIZE) recent.delete(recent.keys().next().value!);
+        recent.set(copy, { opened, session, key });
+      }
     }
     return { opened, session };
   }
