@@ -243,17 +243,26 @@ http {
 }
 `;
   writeFileSync(join(directory, 'nginx.conf'), conf);
-  const child = spawn(NGINX, ['-p', directory, '-c', join(directory, 'nginx.conf'), '-g', 'daemon off;'], {
+  // -e: the error log from the start, before the configuration is read (else /var/log/nginx).
+  const args = ['-p', directory, '-e', join(directory, 'error.log'), '-c', join(directory, 'nginx.conf')];
+  const child = spawn(NGINX, [...args, '-g', 'daemon off;'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   trackChild(child);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const stop = stopper(child);
+  const stopChild = stopper(child);
+  const stop = async (): Promise<void> => {
+    await stopChild();
+    rmSync(directory, { recursive: true, force: true });
+  };
   const url = `http://127.0.0.1:${port}`;
   const until = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) return `nginx exited with ${child.exitCode}: ${stderr.slice(-300)}`;
+    if (child.exitCode !== null) {
+      await stop();
+      return `nginx exited with ${child.exitCode}: ${stderr.slice(-300)}`;
+    }
     try {
       await fetch(`${url}${APP_PATH}`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.arrayBuffer());
       break;
@@ -268,10 +277,7 @@ http {
   return {
     url,
     pids: () => [child.pid!, ...childPids(child.pid!)],
-    stop: async () => {
-      await stop();
-      rmSync(directory, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

@@ -158,10 +158,25 @@ function readSealedSession(payload: unknown): Session {
 }
 
 /**
- * How many opened session cookies {@link createSessionCookies} remembers: about 1–2 KiB each for a
- * typical session, up to ~25 KiB for a 4,000-character cookie of many small claims (~100 MiB in all).
+ * How many opened session cookies {@link createSessionCookies} remembers at
+ * most: about 1–2 KiB each for a typical session.
  */
 export const OPENED_CACHE_SIZE = 4_096;
+
+/**
+ * How many characters of cookies it remembers at most (4 Mi): a cookie of
+ * many small claims opens to about six times its length in memory, so one
+ * user replaying renewed 4,000-character cookies holds at most about 25 MiB
+ * of the cache, not 100.
+ */
+export const OPENED_CACHE_CHARACTERS = 4 * 1024 * 1024;
+
+/** A cookie that opened: what it opened to, and the key that opened it. */
+interface RememberedCookie {
+  readonly opened: OpenedValue;
+  readonly session: Session;
+  readonly key: KeyObject;
+}
 
 function expired(reason: 'idle' | 'absolute', at: number, now: number): ClaimsgateError {
   return new ClaimsgateError(
@@ -244,7 +259,7 @@ export function createSessionCookies(options: SessionCookieOptions): SessionCook
    * a proxied request's CPU. At most {@link OPENED_CACHE_SIZE}, the least
    * recently used dropped first; only cookies that opened are kept.
    */
-  const recent = new Map<string, { opened: OpenedValue; session: Session; key: KeyObject }>();
+  const recent = new Map<string, RememberedCookie>();
 
   /**
    * `cookieValue` opened (see `open`), from {@link recent} when it opened
@@ -256,12 +271,12 @@ export function createSessionCookies(options: SessionCookieOptions): SessionCook
     if (typeof cookieValue === 'string') {
       const known = recent.get(cookieValue);
       if (known !== undefined) {
-        recent.delete(cookieValue);
+        forget(cookieValue);
         if (
           ring.purposeKey(known.opened.keyId, 'session') === known.key &&
           now < known.opened.expiresAt.getTime()
         ) {
-          recent.set(cookieValue, known);
+          remember(cookieValue, known);
           return known;
         }
       }
@@ -274,12 +289,28 @@ export function createSessionCookies(options: SessionCookieOptions): SessionCook
       // request's Cookie header, and a V8 substring keeps its whole parent alive: a padded
       // header (16 KiB) per entry otherwise. A value that opened is ASCII, so latin1 copies it exactly.
       const copy = Buffer.from(cookieValue, 'latin1').toString('latin1');
-      if (copy === cookieValue) {
-        if (recent.size >= OPENED_CACHE_SIZE) recent.delete(recent.keys().next().value!);
-        recent.set(copy, { opened, session, key });
-      }
+      if (copy === cookieValue) remember(copy, { opened, session, key });
     }
     return { opened, session };
+  }
+
+  /** Characters of the cookies in {@link recent}: what bounds its memory when cookies are large. */
+  let rememberedLength = 0;
+
+  function forget(cookieValue: string): void {
+    if (recent.delete(cookieValue)) rememberedLength -= cookieValue.length;
+  }
+
+  /** Adds an entry as the most recently used, dropping the least recently used past either bound. */
+  function remember(cookieValue: string, entry: RememberedCookie): void {
+    while (
+      recent.size > 0 &&
+      (recent.size >= OPENED_CACHE_SIZE || rememberedLength + cookieValue.length > OPENED_CACHE_CHARACTERS)
+    ) {
+      forget(recent.keys().next().value!);
+    }
+    recent.set(cookieValue, entry);
+    rememberedLength += cookieValue.length;
   }
 
   return {

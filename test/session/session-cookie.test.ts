@@ -5,6 +5,7 @@ import { ClaimsgateError } from '../../src/lib/errors.js';
 import { open, seal } from '../../src/session/seal.js';
 import type { SealingKeyRing } from '../../src/session/sealing-keys.js';
 import {
+  OPENED_CACHE_CHARACTERS,
   OPENED_CACHE_SIZE,
   createSessionCookies,
   type NewSession,
@@ -364,6 +365,22 @@ describe('session cookies', () => {
         codeOf(() => handler.read(value)),
         'CG_SESSION_INVALID',
       );
+    });
+
+    it('remembers a bounded length of cookies: large ones are dropped sooner', () => {
+      const { handler } = cookies();
+      const big: NewSession = {
+        ...bob,
+        claims: { group: Array.from({ length: 60 }, (_, i) => `group-${i}-${'g'.repeat(20)}`) },
+      };
+      const oldest = handler.issue(big).value;
+      assert.ok(oldest.length > 2_500 && oldest.length < 4_096, `${oldest.length}`);
+      const kept = handler.read(oldest).session;
+      const fit = Math.floor(OPENED_CACHE_CHARACTERS / oldest.length);
+      // Far fewer than the count bound, but more than the length bound holds.
+      assert.ok(fit + 1 < OPENED_CACHE_SIZE);
+      for (let index = 0; index < fit; index += 1) handler.read(handler.issue(big).value);
+      assert.notEqual(handler.read(oldest).session, kept);
     });
 
     it('remembers a bounded number of cookies, the least recently used dropped first', () => {
