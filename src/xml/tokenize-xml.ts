@@ -191,7 +191,7 @@ export class XmlTokenizer {
     // XML 1.0 §2.11: CR LF and a CR alone become LF, and nothing else does
     // (NEL and LINE SEPARATOR are line ends in XML 1.1 only). Canonical text
     // has no literal CR to normalise.
-    const text = this.canonical ? input : input.replace(/\r\n?/g, '\n');
+    const text = this.canonical || !input.includes('\r') ? input : input.replace(/\r\n?/g, '\n');
     const invalid = INVALID_CHARACTER.exec(text);
     if (invalid !== null) throw malformed(invalid.index, 'only characters XML allows', this.canonical);
     // XML 1.0 §2.2: a surrogate is no character; a string may hold one unpaired,

@@ -129,6 +129,40 @@ function readTransformElements(transformsElement: XmlElement): XmlElement[] {
   return children;
 }
 
+/** How many KeyInfo certificates {@link keyInfoCertificate} remembers, and the longest text it keeps. */
+const RECENT_CERTIFICATES = 64;
+const MAX_REMEMBERED_TEXT = 16 * 1024;
+
+/** KeyInfo certificates read lately, by their exact base64 text: an issuer's tokens carry the same few. */
+const recentCertificates = new Map<string, KeyInfoCertificate>();
+
+/**
+ * The certificate an X509Certificate element's text encodes, with its
+ * thumbprints: decoding it and hashing it twice were a thirtieth of a
+ * validation, repeated for every token of the same issuer. A text seen
+ * lately (the same characters) gives the same certificate again; only a
+ * text that decoded is remembered, under a copy of its own (the text is cut
+ * out of the whole token, which a substring would keep alive).
+ *
+ * @throws ClaimsgateError as `decodeBase64Strict`.
+ */
+function keyInfoCertificate(text: string, element: XmlElement): KeyInfoCertificate {
+  const known = recentCertificates.get(text);
+  if (known !== undefined) return known;
+  const der = decodeBase64Strict(text, element);
+  const certificate: KeyInfoCertificate = Object.freeze({
+    der,
+    sha1: computeThumbprint(der, 'sha1'),
+    sha256: computeThumbprint(der, 'sha256'),
+  });
+  if (text.length <= MAX_REMEMBERED_TEXT) {
+    if (recentCertificates.size >= RECENT_CERTIFICATES)
+      recentCertificates.delete(recentCertificates.keys().next().value!);
+    recentCertificates.set(Buffer.from(text, 'latin1').toString('latin1'), certificate);
+  }
+  return certificate;
+}
+
 /** KeyInfo/X509Data/X509Certificate and KeyInfo/KeyName; other KeyInfo content is ignored, never dereferenced. */
 export function readKeyInfo(keyInfo: XmlElement | undefined): {
   certificates: KeyInfoCertificate[];
@@ -140,14 +174,7 @@ export function readKeyInfo(keyInfo: XmlElement | undefined): {
     for (const element of childElements(x509Data, NS.ds, 'X509Certificate')) {
       // SECURITY: the whole text, strictly decoded: a comment splitting the
       // base64 is refused rather than read up to its first part (B4b).
-      const der = decodeBase64Strict(textOnly(element), element);
-      certificates.push(
-        Object.freeze({
-          der,
-          sha1: computeThumbprint(der, 'sha1'),
-          sha256: computeThumbprint(der, 'sha256'),
-        }),
-      );
+      certificates.push(keyInfoCertificate(textOnly(element), element));
     }
   }
   const keyNameElement = childElements(keyInfo, NS.ds, 'KeyName')[0];
