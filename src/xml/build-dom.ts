@@ -202,7 +202,15 @@ class TreeBuilder {
         if (!declaration) continue;
         const prefix = name.length === 5 ? '' : name.slice(6);
         if (prefix !== '' && value === '') tokenizer.fail(`a namespace name for prefix ${prefix}`, offset);
-        if (prefix === 'xmlns' || (prefix === 'xml') !== (value === XML_NAMESPACE))
+        // Namespaces in XML 1.0 §3: xmlns is never declared, xml only to its own
+        // namespace, and nothing is bound to the xmlns namespace. SECURITY: an
+        // attribute `p:fed` with p bound to it would look like a declaration of
+        // fed to a reader that tells declarations by their namespace.
+        if (
+          prefix === 'xmlns' ||
+          (prefix === 'xml') !== (value === XML_NAMESPACE) ||
+          value === XMLNS_NAMESPACE
+        )
           tokenizer.fail('a permitted namespace declaration', offset);
         scope.bind(prefix, value);
         declared.push(prefix);

@@ -139,7 +139,9 @@ function lookupNamespace(element: XmlElement, prefix: string): string | null {
   if (prefix === 'xmlns') return XMLNS_NAMESPACE;
   for (let node: XmlParentNode = element; node.nodeType === ELEMENT_NODE; node = node.parentNode) {
     for (const attribute of node.attributes) {
-      if (attribute.namespaceURI !== XMLNS_NAMESPACE) continue;
+      // A declaration is `xmlns` or `xmlns:p` by name, whatever else is in its namespace.
+      if (attribute.namespaceURI !== XMLNS_NAMESPACE || (attribute.prefix ?? attribute.name) !== 'xmlns')
+        continue;
       const declared = attribute.prefix === null ? '' : attribute.localName;
       if (declared === prefix) return attribute.value === '' ? null : attribute.value;
     }
