@@ -16,13 +16,13 @@ function keyInfo(...certificateTexts: string[]) {
 describe('readKeyInfo', () => {
   it('gives each certificate its DER and thumbprints, the same object again for the same text', async () => {
     const [first, second] = await Promise.all([createTestCertificate(), createTestCertificate()]);
-    const firstText = first!.der.toString('base64');
-    const secondText = second!.der.toString('base64');
+    const firstText = first.der.toString('base64');
+    const secondText = second.der.toString('base64');
     const read = readKeyInfo(keyInfo(firstText, secondText)).certificates;
     assert.equal(read.length, 2);
-    assert.deepEqual(read[0]!.der, first!.der);
-    assert.equal(read[0]!.sha1, computeThumbprint(first!.der, 'sha1'));
-    assert.equal(read[1]!.sha256, computeThumbprint(second!.der, 'sha256'));
+    assert.deepEqual(read[0]!.der, first.der);
+    assert.equal(read[0]!.sha1, computeThumbprint(first.der, 'sha1'));
+    assert.equal(read[1]!.sha256, computeThumbprint(second.der, 'sha256'));
     const again = readKeyInfo(keyInfo(secondText, firstText)).certificates;
     assert.equal(again[0], read[1]);
     assert.equal(again[1], read[0]);
