@@ -33,6 +33,11 @@ export function positiveOption(
   return numberOption(name, value, fallback, { min: 0, max, minExcluded: true });
 }
 
+/** Adds one to `counts[key]`: outcomes counted by code. */
+export function countInto(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
 /** `a 3, b 1`, or `none`. */
 export function formatCounts(record: Record<string, number>): string {
   return Object.keys(record).length === 0

@@ -34,7 +34,7 @@ import {
   type BenchStore,
   type Gateway,
 } from './scale.js';
-import { formatCounts, numberOption, runPhasedBench } from './bench-cli.js';
+import { countInto, formatCounts, numberOption, runPhasedBench } from './bench-cli.js';
 
 const USAGE = `Usage: npm run bench -- cluster [--instances N] [--seconds N] [--rate N] [--changes N] [--refresh-rounds N]
   --instances N       gateways on the one PostgreSQL schema (default 3)
@@ -207,10 +207,6 @@ async function phase(
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function countInto(counts: Record<string, number>, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1;
-}
 
 function quantile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;

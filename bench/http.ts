@@ -29,10 +29,11 @@ import { parseCertificateDer } from '../src/crypto/certificate.js';
 import { createTokenValidator } from '../src/tokens/create-token-validator.js';
 import { createTrustSnapshot } from '../src/trust/create-trust-snapshot.js';
 import { trustedKeyFromCertificate } from '../src/trust/trusted-key.js';
-import { formatCounts, positiveOption } from './bench-cli.js';
+import { countInto, formatCounts, positiveOption } from './bench-cli.js';
 import { buildBenchToken } from './make-token.js';
 import { measureAll } from './measure.js';
 import {
+  addFarmIssuer,
   adminPost,
   cpuMicroseconds,
   createBenchStore,
@@ -45,7 +46,7 @@ import {
   useCompiledCli,
   type Gateway,
 } from './scale.js';
-import { createCertificatePool, farmLoginUrl, startMetadataFarm, type FarmIssuer } from './scale-farm.js';
+import { createCertificatePool, startMetadataFarm, type FarmIssuer } from './scale-farm.js';
 import {
   measureSignIns,
   networkFailure,
@@ -283,10 +284,6 @@ http {
 
 // ---------------------------------------------------------------- load
 
-function countInto(counts: Record<string, number>, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1;
-}
-
 function cpuOf(pids: readonly number[]): number | null {
   let total = 0;
   for (const pid of pids) {
@@ -445,13 +442,7 @@ async function startRig(started: Array<{ stop(): Promise<void> }>): Promise<Rig>
     replyUrl: `${gateway.url}/signin/wsfed`,
   });
   if (realm.status >= 300) throw new Error(`creating the realm answered ${realm.status} ${realm.code}`);
-  const added = await adminPost(gateway.url, admin, '/admin/api/issuers', {
-    name: issuer.name,
-    issuerUri: issuer.issuerUri,
-    metadataUrl: issuer.metadataUrl,
-    loginUrl: farmLoginUrl(issuer),
-    protocols: ['wsfed'],
-  });
+  const added = await addFarmIssuer(gateway.url, admin, issuer);
   if (added.status >= 300) throw new Error(`adding the issuer answered ${added.status} ${added.code}`);
   const audience = gateway.url;
   // The issuer's keys arrive with its first refresh, in the background.

@@ -29,7 +29,7 @@ import { createTokenValidator } from '../src/tokens/create-token-validator.js';
 import type { TrustedKey } from '../src/tokens/trust-snapshot.js';
 import { createTrustSnapshot } from '../src/trust/create-trust-snapshot.js';
 import { trustedKeyFromCertificate } from '../src/trust/trusted-key.js';
-import { formatCounts, numberOption, positiveOption, runPhasedBench } from './bench-cli.js';
+import { countInto, formatCounts, numberOption, positiveOption, runPhasedBench } from './bench-cli.js';
 import { buildBenchToken } from './make-token.js';
 import { measureSignIns, signedWresult, signIn, type SignInTarget } from './sign-in-client.js';
 import { measureAll } from './measure.js';
@@ -514,6 +514,22 @@ export async function adminPost(
   return { status: response.status, json, code };
 }
 
+/** Adds a farm issuer through `POST /admin/api/issuers`, as an administrator would; the answer as {@link adminPost}'s. */
+export function addFarmIssuer(
+  url: string,
+  session: AdminSession,
+  issuer: FarmIssuer,
+): Promise<{ status: number; json: Record<string, unknown>; code: string }> {
+  return adminPost(url, session, '/admin/api/issuers', {
+    name: issuer.name,
+    issuerUri: issuer.issuerUri,
+    metadataUrl: issuer.metadataUrl,
+    // The API stores what it is given (issuers add and add-many take it from the metadata).
+    loginUrl: farmLoginUrl(issuer),
+    protocols: ['wsfed'],
+  });
+}
+
 /** Runs `work` on every item with `concurrency` in flight, stopping at the deadline. */
 async function forEachLimited<T>(
   items: readonly T[],
@@ -740,10 +756,6 @@ function validationRates(
 
 // ---------------------------------------------------------------- the run
 
-function countInto(counts: Record<string, number>, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1;
-}
-
 /** Sign-ins measured per run, at most: signed beforehand, a few seconds' worth. */
 const MAX_SIGN_IN_TOKENS = 2_000;
 
@@ -950,14 +962,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       audience = url;
       let since = performance.now();
       const addOne = async (issuer: FarmIssuer): Promise<void> => {
-        const { status, json, code } = await adminPost(url, admin, '/admin/api/issuers', {
-          name: issuer.name,
-          issuerUri: issuer.issuerUri,
-          metadataUrl: issuer.metadataUrl,
-          // The API stores what it is given (issuers add and add-many take it from the metadata).
-          loginUrl: farmLoginUrl(issuer),
-          protocols: ['wsfed'],
-        });
+        const { status, json, code } = await addFarmIssuer(url, admin, issuer);
         if (status === 201 || status === 200) {
           result.add.added += 1;
           progress('added', result.add.added, since);

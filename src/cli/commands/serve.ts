@@ -56,7 +56,6 @@ async function runServe(io: CliIo, options: ServeOptions): Promise<number> {
   // Lines are written a loop turn at a time (a write per request was a tenth of a proxied
   // request's CPU); whatever waits is written at exit, however the process ends.
   const destination = batchedLineDestination(io.stdout);
-  process.once('exit', destination.flush);
   const logger = createGatewayLogger({ level: config.logging.level, destination });
   // Before the store is read and the start refreshes run: their bursts are what it bounds.
   logger.info({ heapGrowth: applyHeapGrowth(config.server.heapGrowthPercent) }, 'heap growth');
@@ -75,6 +74,8 @@ async function runServe(io: CliIo, options: ServeOptions): Promise<number> {
   // the alert webhook is the operator's own URL and keeps the plain fetch.
   const metadataFetch = createGuardedFetch({ privateHosts: config.rollover.privateMetadataHosts });
   try {
+    // Removed in `finally`, so a serve that ends (or fails) leaves no listener behind.
+    process.once('exit', destination.flush);
     engine = createRolloverEngine({
       store,
       fetch: metadataFetch.fetch,
